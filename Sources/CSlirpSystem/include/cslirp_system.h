@@ -1,0 +1,21 @@
+#ifndef CSLIRP_SYSTEM_H
+#define CSLIRP_SYSTEM_H
+
+/* The few Linux calls Swift cannot reach directly (GNU-only structs, variadic ioctl).
+   Prefixed cslirp_; each returns 0 or -1 with errno set, like the call it wraps. */
+
+#include <sys/types.h>
+
+/* SO_PEERCRED of a connected unix socket. */
+int cslirp_peer_credentials(int fd, pid_t *pid, uid_t *uid);
+
+/* setns(fd, CLONE_NEWNET) for the calling thread. */
+int cslirp_enter_netns(int fd);
+
+/* SIOCGIFMTU on a socket: the MTU of interface `name` in the socket's namespace. */
+int cslirp_interface_mtu(int socket_fd, const char *name, int *mtu);
+
+/* pipe2(fds, O_CLOEXEC). */
+int cslirp_pipe_cloexec(int fds[2]);
+
+#endif

@@ -1,0 +1,87 @@
+/// A client of one slirp4netns API socket.
+///
+/// One request per connection, as slirp4netns expects: one write of one JSON
+/// line, `shutdown(SHUT_WR)`, then the reply read until EOF with no fixed buffer
+/// (Podman reads 2 KiB and truncates long lists). Connect and reply share one
+/// deadline. When `expectedPID` is set, the request is sent only if the process
+/// listening on the socket is that slirp4netns (`SO_PEERCRED`): a replaced path
+/// never receives anything.
+public struct APIClient: Sendable {
+    public let socketPath: String
+    public let expectedPID: Int32?
+    public var timeout: Double
+    public var maximumReplyBytes: Int
+
+    public init(socketPath: String, expectedPID: Int32? = nil, timeout: Double = 2, maximumReplyBytes: Int = 64 << 20) {
+        self.socketPath = socketPath
+        self.expectedPID = expectedPID
+        self.timeout = timeout
+        self.maximumReplyBytes = maximumReplyBytes
+    }
+
+    /// The forwards added through the API (`list_hostfwd`).
+    public func list() throws(APIError) -> [HostForward] {
+        switch try exchange(APIMessage.listRequest()) {
+        case .entries(let entries): return entries
+        case .error(let desc): throw .slirp(desc: desc)
+        default: throw .badReply(path: socketPath, .unexpectedShape(excerpt: "not a list"))
+        }
+    }
+
+    /// Adds a forward (`add_hostfwd`) and returns its id.
+    @discardableResult
+    public func add(_ request: ForwardRequest) throws(APIError) -> Int {
+        switch try exchange(APIMessage.addRequest(request)) {
+        case .added(let id): return id
+        case .error(let desc): throw .slirp(desc: desc)
+        default: throw .badReply(path: socketPath, .unexpectedShape(excerpt: "no id in the reply"))
+        }
+    }
+
+    /// Removes the forward with `id` (`remove_hostfwd`).
+    public func remove(id: Int) throws(APIError) {
+        switch try exchange(APIMessage.removeRequest(id: id)) {
+        case .done: return
+        case .error(let desc): throw .slirp(desc: desc)
+        default: throw .badReply(path: socketPath, .unexpectedShape(excerpt: "unexpected reply to remove_hostfwd"))
+        }
+    }
+
+    /// Sends one request and decodes the reply.
+    public func exchange(_ request: [UInt8]) throws(APIError) -> APIMessage.Reply {
+        let bytes = try exchangeRaw(request)
+        do { return try APIMessage.decode(bytes) } catch { throw .badReply(path: socketPath, error) }
+    }
+
+    /// Sends one request and returns the raw reply bytes.
+    public func exchangeRaw(_ request: [UInt8]) throws(APIError) -> [UInt8] {
+        let deadline = Deadline.after(seconds: timeout)
+        do {
+            let socket = try UnixStreamSocket.connect(to: socketPath, deadline: deadline)
+            if let expectedPID {
+                let peer = try socket.peerCredentials()
+                guard peer.pid == expectedPID else {
+                    throw APIError.wrongPeer(path: socketPath, expected: expectedPID, actual: peer.pid)
+                }
+            }
+            try socket.writeAll(request, deadline: deadline)
+            try socket.shutdownWrite()
+            return try socket.readToEnd(deadline: deadline, limit: maximumReplyBytes)
+        } catch let error as APIError {
+            throw error
+        } catch let failure as UnixStreamSocket.Failure {
+            throw map(failure)
+        } catch {
+            throw .transfer(path: socketPath, SystemError("exchange", socketPath, code: 5))
+        }
+    }
+
+    private func map(_ failure: UnixStreamSocket.Failure) -> APIError {
+        switch failure {
+        case .pathTooLong(let bytes): .pathTooLong(path: socketPath, bytes: bytes)
+        case .timedOut(let phase): .timedOut(path: socketPath, phase: phase, seconds: timeout)
+        case .tooLarge(let limit): .replyTooLarge(path: socketPath, limit: limit)
+        case .system(let error): error.operation == "connect" ? .connect(path: socketPath, error) : .transfer(path: socketPath, error)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// The JSON of the slirp4netns API: requests out, replies in.
+///
+/// Requests are built only from validated values, so every byte sent is known
+/// good. Replies are decoded leniently: `list_hostfwd` answers `{"entries":[...]}`
+/// (slirp4netns 1.2) or `{"return":{"entries":[...]}}` (its man page); both are read.
+public enum APIMessage {
+    /// slirp4netns rejects requests of 4096 bytes or more.
+    public static let maximumRequestBytes = 4095
+
+    public static func listRequest() -> [UInt8] { Array(#"{"execute":"list_hostfwd"}"#.utf8) + [10] }
+
+    public static func addRequest(_ request: ForwardRequest) -> [UInt8] {
+        var args = #"{"proto":"\#(request.proto.rawValue)","host_addr":"\#(request.hostAddr)","host_port":\#(request.hostPort.value)"#
+        if let guest = request.guestAddr { args += #","guest_addr":"\#(guest)""# }
+        args += #","guest_port":\#(request.guestPort.value)}"#
+        return Array(#"{"execute":"add_hostfwd","arguments":\#(args)}"#.utf8) + [10]
+    }
+
+    public static func removeRequest(id: Int) -> [UInt8] {
+        Array(#"{"execute":"remove_hostfwd","arguments":{"id":\#(id)}}"#.utf8) + [10]
+    }
+
+    /// A reply, classified.
+    public enum Reply: Equatable, Sendable {
+        case entries([HostForward])
+        case added(id: Int)
+        case done
+        case error(String)
+    }
+
+    public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
+        case notJSON(excerpt: String)
+        case unexpectedShape(excerpt: String)
+        case empty
+
+        public var description: String {
+            switch self {
+            case .empty: "slirp4netns closed the connection without a reply"
+            case .notJSON(let excerpt): "the reply is not JSON: \(excerpt)"
+            case .unexpectedShape(let excerpt): "the reply is JSON of an unexpected shape: \(excerpt)"
+            }
+        }
+    }
+
+    /// Decodes a reply body.
+    public static func decode(_ bytes: [UInt8]) throws(DecodeError) -> Reply {
+        let trimmed = bytes.drop(while: { $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 })
+        guard !trimmed.isEmpty else { throw .empty }
+        let excerpt = String(decoding: bytes.prefix(200), as: UTF8.self)
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
+        } catch {
+            throw .notJSON(excerpt: excerpt)
+        }
+        guard let top = object as? [String: Any] else { throw .unexpectedShape(excerpt: excerpt) }
+        if let error = top["error"] {
+            if let dict = error as? [String: Any], let desc = dict["desc"] as? String { return .error(desc) }
+            return .error(String(describing: error))
+        }
+        if let entries = top["entries"] { return .entries(try forwards(entries, excerpt: excerpt)) }
+        if let ret = top["return"] as? [String: Any] {
+            if let entries = ret["entries"] { return .entries(try forwards(entries, excerpt: excerpt)) }
+            if let id = integer(ret["id"]) { return .added(id: id) }
+            if ret.isEmpty { return .done }
+        }
+        throw .unexpectedShape(excerpt: excerpt)
+    }
+
+    private static func forwards(_ value: Any, excerpt: String) throws(DecodeError) -> [HostForward] {
+        guard let list = value as? [Any] else { throw .unexpectedShape(excerpt: excerpt) }
+        var result: [HostForward] = []
+        result.reserveCapacity(list.count)
+        for item in list {
+            guard let e = item as? [String: Any], let id = integer(e["id"]),
+                  let proto = (e["proto"] as? String).flatMap(ForwardProtocol.init(rawValue:)),
+                  let hostPort = integer(e["host_port"]), let guestPort = integer(e["guest_port"])
+            else { throw .unexpectedShape(excerpt: excerpt) }
+            result.append(HostForward(id: id, proto: proto, hostAddr: e["host_addr"] as? String ?? "",
+                                      hostPort: hostPort, guestAddr: e["guest_addr"] as? String ?? "", guestPort: guestPort))
+        }
+        return result
+    }
+
+    private static func integer(_ value: Any?) -> Int? {
+        if let n = value as? Int { return n }
+        if let n = value as? NSNumber { return n.intValue }
+        return nil
+    }
+}

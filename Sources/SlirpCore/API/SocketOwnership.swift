@@ -1,0 +1,70 @@
+/// Whether an API socket path is the listening socket of a given slirp4netns process,
+/// checked passively from `/proc` (no connection, so nothing lands in its log).
+public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
+    /// The process holds a listening unix socket bound to this path.
+    case held
+    /// No file at the path.
+    case missing
+    /// The file is there but the process holds no listening socket bound to it.
+    case notHeld
+    /// The process holds it, but another socket is bound to the same path too (replaced?).
+    case ambiguous
+    /// The process's fds could not be read (another user's process).
+    case unknown(String)
+
+    public var description: String {
+        switch self {
+        case .held: "listening, held by the process"
+        case .missing: "missing: no socket file at this path"
+        case .notHeld: "not held by this process: the path was replaced or the socket closed"
+        case .ambiguous: "held, but another socket was bound to the same path since (replaced?)"
+        case .unknown(let why): "not verified: \(why)"
+        }
+    }
+
+    public var isUsable: Bool { self == .held || self == .ambiguous }
+
+    /// True when the check could not be made (the connection-time `SO_PEERCRED` check still applies).
+    public var isUnverified: Bool {
+        if case .unknown = self { return true }
+        return false
+    }
+
+    /// Checks `path` against the sockets of `process`, using `/proc/PID/net/unix`.
+    public static func check(path: String, process: SlirpProcess, procRoot: String = "/proc") -> SocketOwnership {
+        guard let st = try? Files.status(path) else { return .missing }
+        guard st.st_mode & 0o170000 == 0o140000 else { return .notHeld }
+        guard let held = process.socketInodes else {
+            return .unknown(process.problems["fds"] ?? "its file descriptors are not readable")
+        }
+        guard let table = try? Files.readText("\(procRoot)/\(process.pid)/net/unix") else {
+            return .unknown("cannot read /proc/\(process.pid)/net/unix")
+        }
+        let absolute = path.hasPrefix("/") ? path : ((try? Files.readLink("\(procRoot)/\(process.pid)/cwd")) ?? "") + "/" + path
+        var ours = false
+        var others = 0
+        for entry in UnixSocketTable.parse(table) where entry.isListening && (entry.path == path || entry.path == absolute) {
+            if held.contains(entry.inode) { ours = true } else { others += 1 }
+        }
+        if ours { return others > 0 ? .ambiguous : .held }
+        return .notHeld
+    }
+}
+
+/// Rows of `/proc/net/unix`.
+public enum UnixSocketTable {
+    public struct Entry: Sendable, Equatable {
+        public let inode: UInt64
+        public let isListening: Bool
+        public let path: String
+    }
+
+    /// Parses `Num RefCount Protocol Flags Type St Inode Path` lines.
+    public static func parse(_ text: String) -> [Entry] {
+        text.split(separator: "\n").dropFirst().compactMap { line in
+            let f = line.split(separator: " ", maxSplits: 7, omittingEmptySubsequences: true)
+            guard f.count >= 8, let flags = UInt32(f[3], radix: 16), let inode = UInt64(f[6]) else { return nil }
+            return Entry(inode: inode, isListening: flags & 0x10000 != 0, path: String(f[7]))
+        }
+    }
+}

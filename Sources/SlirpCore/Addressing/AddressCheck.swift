@@ -1,0 +1,132 @@
+/// One expected address set beside what the namespace really has.
+public struct AddressCheck: Sendable, Equatable, Codable {
+    public enum Status: String, Sendable, Codable {
+        /// The namespace has exactly what Podman computes.
+        case match
+        /// The namespace has something else: highlighted for the operator.
+        case mismatch
+        /// The expected value could not be computed (bad cidr, overflow).
+        case notComputable = "not-computable"
+        /// Nothing to compare with: the namespace could not be read, or the value is virtual.
+        case notObserved = "not-observed"
+    }
+
+    /// `guest`, `gateway`, `dns`, `guest6`, `gateway6`, `dns6`, `mtu`.
+    public let role: String
+    public let expected: String?
+    public let observed: String?
+    public let status: Status
+    /// Why it is not a match, in words.
+    public let note: String?
+
+    public init(role: String, expected: String?, observed: String?, status: Status, note: String? = nil) {
+        self.role = role
+        self.expected = expected
+        self.observed = observed
+        self.status = status
+        self.note = note
+    }
+
+    /// Compares what Podman computes for `configuration` with `observed` (nil: not readable, with `reason`).
+    public static func compare(_ configuration: SlirpConfiguration, observed: ObservedAddresses?, reason: String? = nil) -> [AddressCheck] {
+        let expected = ExpectedAddresses(configuration)
+        var rows: [AddressCheck] = []
+        let unobserved = reason ?? "namespace not read"
+
+        // guest: an IPv4 address with the network's prefix.
+        switch expected.guest {
+        case .failure(let error):
+            rows.append(AddressCheck(role: "guest", expected: nil, observed: observed?.ipv4.first, status: .notComputable, note: error.description))
+        case .success(let guest):
+            let want = "\(guest)/\(expected.network?.prefixLength ?? 24)"
+            if let observed {
+                if !configuration.configure && observed.ipv4.isEmpty {
+                    rows.append(AddressCheck(role: "guest", expected: want, observed: nil, status: .notObserved,
+                                             note: "started without --configure: the container configures the tap itself"))
+                } else if observed.ipv4.contains(want) {
+                    rows.append(AddressCheck(role: "guest", expected: want, observed: want, status: .match))
+                } else {
+                    rows.append(AddressCheck(role: "guest", expected: want, observed: observed.ipv4.joined(separator: ","), status: .mismatch,
+                                             note: observed.interfacePresent ? "the tap has other addresses" : "no \(observed.interface) in the namespace"))
+                }
+            } else {
+                rows.append(AddressCheck(role: "guest", expected: want, observed: nil, status: .notObserved, note: unobserved))
+            }
+        }
+
+        // gateway: the default route.
+        switch expected.gateway {
+        case .failure(let error):
+            rows.append(AddressCheck(role: "gateway", expected: nil, observed: observed?.ipv4Gateway, status: .notComputable, note: error.description))
+        case .success(let gateway):
+            rows.append(compareSingle(role: "gateway", expected: gateway.description, observed: observed, value: observed?.ipv4Gateway,
+                                      missing: "no default route via the tap", unobserved: unobserved))
+        }
+
+        // dns: a virtual address inside slirp4netns; seen only in a process's resolv.conf.
+        switch expected.dns {
+        case .failure(let error):
+            rows.append(AddressCheck(role: "dns", expected: nil, observed: nil, status: .notComputable, note: error.description))
+        case .success(let dns):
+            rows.append(compareNameserver(role: "dns", expected: dns.description, observed: observed, disabled: configuration.disableDNS, unobserved: unobserved))
+        }
+
+        if let plan = expected.ipv6 {
+            let want = plan.prefix
+            if let observed {
+                let matching = observed.ipv6.filter { text in
+                    IPv6Address(text.split(separator: "/").first ?? "").map { $0.sharesPrefix64(with: want) } ?? false
+                }
+                if let first = matching.first {
+                    rows.append(AddressCheck(role: "guest6", expected: "fd00::/64 (SLAAC)", observed: first, status: .match))
+                } else {
+                    rows.append(AddressCheck(role: "guest6", expected: "fd00::/64 (SLAAC)", observed: observed.ipv6.first,
+                                             status: observed.ipv6.isEmpty ? .notObserved : .mismatch,
+                                             note: observed.ipv6.isEmpty ? "no global IPv6 address yet (router advertisement pending?)" : "address outside fd00::/64"))
+                }
+                // slirp4netns advertises its router as fe80::2, the link-local twin of fd00::2.
+                if let gw = observed.ipv6Gateway.flatMap({ IPv6Address($0) }) {
+                    let same = gw == plan.gateway || (gw.isLinkLocal && gw.interfaceIdentifier == plan.gateway.interfaceIdentifier)
+                    rows.append(AddressCheck(role: "gateway6", expected: plan.gateway.description, observed: gw.description,
+                                             status: same ? .match : .mismatch,
+                                             note: same && gw != plan.gateway ? "link-local address of the same router" : nil))
+                } else {
+                    rows.append(AddressCheck(role: "gateway6", expected: plan.gateway.description, observed: nil, status: .notObserved,
+                                             note: "no IPv6 default route yet"))
+                }
+            } else {
+                rows.append(AddressCheck(role: "guest6", expected: "fd00::/64 (SLAAC)", observed: nil, status: .notObserved, note: unobserved))
+                rows.append(AddressCheck(role: "gateway6", expected: plan.gateway.description, observed: nil, status: .notObserved, note: unobserved))
+            }
+            rows.append(compareNameserver(role: "dns6", expected: plan.dns.description, observed: observed, disabled: configuration.disableDNS, unobserved: unobserved))
+        }
+
+        if let mtu = observed?.mtu {
+            let want = configuration.effectiveMTU
+            rows.append(AddressCheck(role: "mtu", expected: String(want), observed: String(mtu), status: mtu == want ? .match : .mismatch))
+        }
+        return rows
+    }
+
+    private static func compareSingle(role: String, expected: String, observed: ObservedAddresses?, value: String?,
+                                      missing: String, unobserved: String) -> AddressCheck {
+        guard let observed else { return AddressCheck(role: role, expected: expected, observed: nil, status: .notObserved, note: unobserved) }
+        guard let value else {
+            return AddressCheck(role: role, expected: expected, observed: nil, status: observed.interfacePresent ? .mismatch : .notObserved, note: missing)
+        }
+        return AddressCheck(role: role, expected: expected, observed: value, status: value == expected ? .match : .mismatch)
+    }
+
+    private static func compareNameserver(role: String, expected: String, observed: ObservedAddresses?, disabled: Bool, unobserved: String) -> AddressCheck {
+        if disabled {
+            return AddressCheck(role: role, expected: expected, observed: nil, status: .notObserved, note: "--disable-dns: nothing answers at this address")
+        }
+        guard let servers = observed?.nameservers else {
+            return AddressCheck(role: role, expected: expected, observed: nil, status: .notObserved,
+                                note: observed == nil ? unobserved : "virtual address inside slirp4netns; no process in the namespace to read resolv.conf from")
+        }
+        if servers.contains(expected) { return AddressCheck(role: role, expected: expected, observed: expected, status: .match) }
+        return AddressCheck(role: role, expected: expected, observed: servers.joined(separator: ","), status: .mismatch,
+                            note: "the namespace's resolv.conf names other servers")
+    }
+}

@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CSlirpSystem
+import Foundation
+
+/// Reads the addresses a network namespace really has, without running `ip`.
+///
+/// Preferred: the `/proc/<pid>/net` files of a process inside the namespace (any
+/// user can read them). Otherwise, as root: a short-lived thread joins the
+/// namespace with `setns` and reads `/proc/thread-self/net`, then exits, so no
+/// other thread ever changes namespace.
+public enum NamespaceReader {
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        case namespaceGone(path: String)
+        case cannotEnter(path: String, SystemError)
+        case unreadable(SystemError)
+
+        public var description: String {
+            switch self {
+            case .namespaceGone(let path):
+                "network namespace \(path) no longer exists (deleted under the running slirp4netns?)"
+            case .cannotEnter(let path, let error):
+                error.isPermissionDenied
+                    ? "cannot enter network namespace \(path): permission denied (run as root, or the namespace's owner with a process in it)"
+                    : "cannot enter network namespace \(path): \(error)"
+            case .unreadable(let error):
+                "cannot read the namespace's addresses: \(error)"
+            }
+        }
+    }
+
+    /// Reads through the `/proc/<pid>` of a process inside the namespace.
+    public static func read(viaProcess pid: Int32, interface: String, procRoot: String = "/proc") throws(Failure) -> ObservedAddresses {
+        let base = "\(procRoot)/\(pid)"
+        var observed = try readNetFiles(directory: "\(base)/net", interface: interface)
+        if let text = try? Files.readText("\(base)/root/etc/resolv.conf") {
+            observed.nameservers = ObservedAddresses.nameservers(inResolvConf: text)
+        }
+        return observed
+    }
+
+    /// Reads by joining the namespace at `path` on a throwaway thread (needs CAP_SYS_ADMIN over it).
+    public static func read(netnsPath path: String, interface: String) throws(Failure) -> ObservedAddresses {
+        guard Files.exists(path) else { throw .namespaceGone(path: path) }
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            box.result = Self.enterAndRead(path: path, interface: interface)
+            done.signal()
+        }
+        thread.stackSize = 256 << 10
+        thread.start()
+        done.wait()
+        switch box.result {
+        case .success(let observed): return observed
+        case .failure(let failure): throw failure
+        case nil: throw .unreadable(SystemError("setns", path, code: EIO))
+        }
+    }
+
+    /// A process whose network namespace is the one at `netnsPath` (compares nsfs inodes).
+    public static func processInside(netnsPath: String, procRoot: String = "/proc") -> Int32? {
+        guard let st = try? Files.status(netnsPath) else { return nil }
+        let wanted = "net:[\(st.st_ino)]"
+        guard let pids = try? Files.processIDs(procRoot: procRoot) else { return nil }
+        for pid in pids where (try? Files.readLink("\(procRoot)/\(pid)/ns/net")) == wanted {
+            return pid
+        }
+        return nil
+    }
+
+    private final class ResultBox: @unchecked Sendable {
+        var result: Result<ObservedAddresses, Failure>?
+    }
+
+    /// Runs on its own thread; the thread ends right after, so it never needs to return to the host namespace.
+    private static func enterAndRead(path: String, interface: String) -> Result<ObservedAddresses, Failure> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let error = SystemError("open", path)
+            return .failure(error.isGone ? .namespaceGone(path: path) : .cannotEnter(path: path, error))
+        }
+        defer { close(fd) }
+        if cslirp_enter_netns(fd) != 0 { return .failure(.cannotEnter(path: path, SystemError("setns", path))) }
+        do {
+            var observed = try readNetFiles(directory: "/proc/thread-self/net", interface: interface)
+            let sock = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            if sock >= 0 {
+                var mtu: Int32 = 0
+                if cslirp_interface_mtu(sock, interface, &mtu) == 0 { observed.mtu = Int(mtu) }
+                close(sock)
+            }
+            return .success(observed)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private static func readNetFiles(directory: String, interface: String) throws(Failure) -> ObservedAddresses {
+        func text(_ name: String, optional: Bool = false) throws(Failure) -> String {
+            do { return try Files.readText("\(directory)/\(name)") } catch {
+                if optional && error.isGone { return "" } // no IPv6 in this kernel
+                throw .unreadable(error)
+            }
+        }
+        return ObservedAddresses.parse(
+            interface: interface,
+            route: try text("route"),
+            fibTrie: try text("fib_trie"),
+            ifInet6: try text("if_inet6", optional: true),
+            ipv6Route: try text("ipv6_route", optional: true)
+        )
+    }
+}

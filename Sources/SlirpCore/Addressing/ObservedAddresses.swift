@@ -1,0 +1,97 @@
+/// What a network namespace really has on the slirp4netns tap interface.
+public struct ObservedAddresses: Sendable, Equatable, Codable {
+    public var interface: String
+    /// True when the interface exists in the namespace (has a route or an address).
+    public var interfacePresent: Bool
+    /// IPv4 addresses on the interface with prefix, e.g. `10.0.2.100/24`.
+    public var ipv4: [String]
+    public var ipv4Gateway: String?
+    /// Global (not link-local) IPv6 addresses on the interface, e.g. `fd00::a8b4:ff:fe2d:1/64`.
+    public var ipv6: [String]
+    public var ipv6Gateway: String?
+    /// Nameservers from `/etc/resolv.conf` of a process in the namespace, when one was found.
+    public var nameservers: [String]?
+    public var mtu: Int?
+
+    public init(interface: String) {
+        self.interface = interface
+        interfacePresent = false
+        ipv4 = []
+        ipv6 = []
+    }
+
+    /// Builds the observation from the texts of `/proc/<pid>/net/{route,fib_trie,if_inet6,ipv6_route}`.
+    public static func parse(interface: String, route: String, fibTrie: String, ifInet6: String, ipv6Route: String) -> ObservedAddresses {
+        var result = ObservedAddresses(interface: interface)
+
+        // IPv4 routes on the interface: (network, mask) and the default gateway.
+        var networks: [(IPv4Address, UInt32)] = []
+        for line in route.split(separator: "\n").dropFirst() {
+            let f = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+            guard f.count >= 8, f[0] == interface,
+                  let destination = IPv4Address(procHex: f[1]), let gateway = IPv4Address(procHex: f[2]),
+                  let mask = IPv4Address(procHex: f[7]) else { continue }
+            result.interfacePresent = true
+            if destination.isUnspecified && mask.value == 0 {
+                if !gateway.isUnspecified { result.ipv4Gateway = gateway.description }
+            } else {
+                networks.append((destination, mask.value))
+            }
+        }
+        // Local addresses from the fib trie that fall in one of the interface's networks.
+        var seen = Set<IPv4Address>()
+        var last: IPv4Address?
+        for line in fibTrie.split(separator: "\n") {
+            let text = line.trimmingSpaces
+            if text.hasPrefix("|-- ") {
+                last = IPv4Address(text.dropFirst(4))
+            } else if text.hasPrefix("/32 host LOCAL"), let address = last, !address.isLoopback, !seen.contains(address) {
+                seen.insert(address)
+                if let (_, mask) = networks.first(where: { address.value & $0.1 == $0.0.value }) {
+                    result.ipv4.append("\(address)/\(mask.nonzeroBitCount)")
+                }
+            }
+        }
+        // IPv6 addresses: "<32 hex> <ifindex> <prefixlen hex> <scope> <flags> <name>".
+        for line in ifInet6.split(separator: "\n") {
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard f.count >= 6, f[5] == interface, let address = IPv6Address(procHex: f[0]),
+                  let prefix = Int(f[2], radix: 16) else { continue }
+            result.interfacePresent = true
+            if !address.isLinkLocal { result.ipv6.append("\(address)/\(prefix)") }
+        }
+        // IPv6 default route: destination ::/0 with a next hop, on the interface.
+        for line in ipv6Route.split(separator: "\n") {
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard f.count >= 10, f[9] == interface, f[1] == "00",
+                  f[0] == "00000000000000000000000000000000",
+                  let nextHop = IPv6Address(procHex: f[4]),
+                  nextHop.bytes.contains(where: { $0 != 0 }) else { continue }
+            result.ipv6Gateway = nextHop.description
+        }
+        return result
+    }
+
+    /// Every non-loopback `/32 host LOCAL` address in a `fib_trie` text.
+    public static func localAddresses(fibTrie: String) -> Set<IPv4Address> {
+        var result = Set<IPv4Address>()
+        var last: IPv4Address?
+        for line in fibTrie.split(separator: "\n") {
+            let text = line.trimmingSpaces
+            if text.hasPrefix("|-- ") {
+                last = IPv4Address(text.dropFirst(4))
+            } else if text.hasPrefix("/32 host LOCAL"), let address = last {
+                result.insert(address)
+            }
+        }
+        return result
+    }
+
+    /// `nameserver` lines of a resolv.conf text.
+    public static func nameservers(inResolvConf text: String) -> [String] {
+        text.split(separator: "\n").compactMap { line in
+            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            return f.count >= 2 && f[0] == "nameserver" ? String(f[1]) : nil
+        }
+    }
+}

@@ -1,0 +1,39 @@
+/// A process, named so that a reused PID is never mistaken for it: PID plus start time.
+public struct ProcessIdentity: Hashable, Sendable, Codable, CustomStringConvertible {
+    public let pid: Int32
+    public let startTicks: UInt64
+    public init(pid: Int32, startTicks: UInt64) {
+        self.pid = pid
+        self.startTicks = startTicks
+    }
+    public var description: String { "\(pid)@\(startTicks)" }
+}
+
+/// One slirp4netns process as `/proc` shows it, with what could not be read said per field.
+public struct SlirpProcess: Sendable {
+    public let identity: ProcessIdentity
+    public var pid: Int32 { identity.pid }
+    public let parentPID: Int32
+    /// The `/proc/PID/stat` state letter.
+    public let state: Character
+    public var isZombie: Bool { state == "Z" || state == "X" }
+    public let uid: UInt32?
+    public let user: String?
+    /// Wall-clock start, seconds since the epoch.
+    public let startTime: Double
+    public let uptimeSeconds: Double
+    public let residentBytes: Int64
+    public let cpuSeconds: Double
+    /// The raw argument vector (empty for a zombie).
+    public let arguments: [String]
+    public let configuration: SlirpConfiguration
+    /// The Podman container ID found in the API socket or log file name.
+    public let containerID: String?
+    /// Where fd 1 and fd 2 point, e.g. `/run/libpod/slirp4netns-ID.log (deleted)`.
+    public let stdoutTarget: String?
+    public let stderrTarget: String?
+    /// Inodes of the sockets among its fds (`socket:[N]`); `nil` when they could not be read.
+    public let socketInodes: Set<UInt64>?
+    /// Field name -> why it could not be read (permission denied, process vanished, ...).
+    public let problems: [String: String]
+}

@@ -1,0 +1,46 @@
+/// Everything slirpmon knows about one slirp4netns instance at one moment.
+public struct SlirpInstance: Sendable {
+    public let process: SlirpProcess
+    public var identity: ProcessIdentity { process.identity }
+    public var pid: Int32 { process.pid }
+    public var configuration: SlirpConfiguration { process.configuration }
+    public let expected: ExpectedAddresses
+    /// What the namespace really has; nil when it could not be read (`observeError` says why).
+    public let observed: ObservedAddresses?
+    public let observeError: String?
+    public let addressChecks: [AddressCheck]
+    /// The API socket path as an absolute path, when the instance has one.
+    public let apiSocket: String?
+    public let socketOwnership: SocketOwnership?
+    /// The forwards from `list_hostfwd`; nil when not asked or not answered (`forwardsError`).
+    public let forwards: [HostForward]?
+    public let forwardsError: String?
+    public let log: LogInfo?
+    public let logError: String?
+
+    /// Where the instance's log is and how big it is.
+    public struct LogInfo: Sendable, Equatable, Codable {
+        public let fd: Int32
+        public let originalPath: String
+        public let deleted: Bool
+        public let sizeBytes: Int64
+    }
+
+    /// True when an operator can add forwards now.
+    public var canForward: Bool { forwardBlocker == nil }
+
+    /// Why forwards cannot be added, in words, or nil when they can.
+    public var forwardBlocker: String? {
+        if process.isZombie { return "the process is defunct (zombie): it has exited" }
+        guard let apiSocket else {
+            return "no API socket: the instance was started without --api-socket (Podman adds one only with port_handler=slirp4netns and at least one -p)"
+        }
+        if let ownership = socketOwnership, !ownership.isUsable, !ownership.isUnverified {
+            return "API socket \(apiSocket) is \(ownership)"
+        }
+        return nil
+    }
+
+    /// Address mismatches worth an operator's attention.
+    public var mismatches: [AddressCheck] { addressChecks.filter { $0.status == .mismatch } }
+}

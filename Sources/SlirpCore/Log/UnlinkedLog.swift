@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The log of a slirp4netns process, reached through its open stdout or stderr.
+///
+/// Podman creates the log and unlinks it at once; it survives only as fd 1 and 2 of
+/// the process. Opening `/proc/PID/fd/N` gives a new descriptor on the same file,
+/// which is read with `pread` by offset: opening a 1 GiB log costs one `fstat` and
+/// one read of the tail, never a read of the whole file.
+public final class UnlinkedLog {
+    public let pid: Int32
+    /// 1 or 2: the descriptor whose file this is.
+    public let fd: Int32
+    /// The original path of the file, without ` (deleted)`.
+    public let originalPath: String
+    /// True when the file's name has been removed (as Podman does).
+    public let isDeleted: Bool
+    private let handle: Int32
+
+    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        /// Neither fd 1 nor fd 2 is a regular file (a terminal, a pipe, /dev/null).
+        case notAFile(pid: Int32, targets: [String])
+        case system(SystemError)
+
+        public var description: String {
+            switch self {
+            case .notAFile(let pid, let targets):
+                return "slirp4netns \(pid) does not log to a file (stdout/stderr: \(targets.joined(separator: ", "))): nothing to read"
+            case .system(let error):
+                if error.isPermissionDenied {
+                    return "cannot open the log (\(error.subject ?? "")): permission denied; run slirpmon as root or as the process's user"
+                }
+                if error.isGone { return "cannot open the log: the process has exited (\(error.subject ?? ""))" }
+                return "cannot open the log: \(error)"
+            }
+        }
+    }
+
+    /// Opens the log of `pid`: fd 1 when it is a regular file, else fd 2.
+    ///
+    /// Pipes and terminals are refused without opening them: reading another
+    /// process's pipe would steal its output.
+    public init(pid: Int32, procRoot: String = "/proc") throws(Failure) {
+        var targets: [String] = []
+        var lastError: SystemError?
+        for fd: Int32 in [1, 2] {
+            let link = "\(procRoot)/\(pid)/fd/\(fd)"
+            let target: String
+            do { target = try Files.readLink(link) } catch {
+                lastError = error
+                continue
+            }
+            targets.append(target)
+            guard let st = try? Files.status(link), st.st_mode & S_IFMT == S_IFREG else { continue }
+            let handle = open(link, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+            if handle < 0 {
+                // O_NOFOLLOW refuses the magic link on some kernels; the mode check above already ran.
+                let retry = open(link, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+                if retry < 0 { lastError = SystemError("open", link); continue }
+                guard UnlinkedLog.isRegular(retry) else { close(retry); continue }
+                self.handle = retry
+            } else {
+                guard UnlinkedLog.isRegular(handle) else { close(handle); continue }
+                self.handle = handle
+            }
+            self.pid = pid
+            self.fd = fd
+            (originalPath, isDeleted) = LogPath.stripDeleted(target)
+            return
+        }
+        if targets.isEmpty, let lastError { throw .system(lastError) }
+        if let lastError, lastError.isPermissionDenied { throw .system(lastError) }
+        throw .notAFile(pid: pid, targets: targets)
+    }
+
+    deinit { close(handle) }
+
+    private static func isRegular(_ fd: Int32) -> Bool {
+        var st = stat()
+        return fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFREG
+    }
+
+    /// The current size of the file in bytes.
+    public func size() throws(Failure) -> Int64 {
+        var st = stat()
+        if fstat(handle, &st) != 0 { throw .system(SystemError("fstat", originalPath)) }
+        return Int64(st.st_size)
+    }
+
+    /// The last `maxBytes` of the log, starting at a line boundary unless that is the start of the file.
+    /// Returns the text and the offset where the next `read(from:)` should start.
+    public func tail(maxBytes: Int) throws(Failure) -> LogChunk {
+        let end = try size()
+        let start = max(0, end - Int64(maxBytes))
+        var bytes = try read(offset: start, count: Int(end - start))
+        var from = start
+        if start > 0, let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
+            from += Int64(newline + 1)
+            bytes.removeFirst(newline + 1)
+        }
+        return LogChunk(text: String(decoding: bytes, as: UTF8.self), startOffset: from, endOffset: from + Int64(bytes.count), truncatedBefore: from > 0)
+    }
+
+    /// New bytes since `offset`, at most `maxBytes` (the rest on the next call). If the
+    /// file shrank below `offset` (truncated), reading restarts at 0 and says so.
+    public func read(from offset: Int64, maxBytes: Int = 1 << 20) throws(Failure) -> LogChunk {
+        let end = try size()
+        var from = offset
+        var restarted = false
+        if end < offset { from = 0; restarted = true }
+        let count = Int(min(Int64(maxBytes), end - from))
+        guard count > 0 else { return LogChunk(text: "", startOffset: from, endOffset: from, truncatedBefore: restarted) }
+        let bytes = try read(offset: from, count: count)
+        return LogChunk(text: String(decoding: bytes, as: UTF8.self), startOffset: from, endOffset: from + Int64(bytes.count), truncatedBefore: restarted)
+    }
+
+    private func read(offset: Int64, count: Int) throws(Failure) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = buffer.withUnsafeMutableBytes { raw in
+                retryingOnInterrupt { pread(handle, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+            }
+            if n < 0 { throw .system(SystemError("pread", originalPath)) }
+            if n == 0 { break }
+            done += n
+        }
+        buffer.removeLast(count - done)
+        return buffer
+    }
+}
+
+/// A piece of a log and where it lies in the file.
+public struct LogChunk: Sendable, Equatable {
+    public let text: String
+    public let startOffset: Int64
+    /// Where the next read should begin.
+    public let endOffset: Int64
+    /// True when the text does not start at the beginning of the file (or the file was truncated).
+    public let truncatedBefore: Bool
+
+    /// The lines of the text; a last line without newline is kept (it may still be growing).
+    public var lines: [Substring] { text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0).map { $0 } }
+}

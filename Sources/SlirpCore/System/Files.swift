@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Small, allocation-light file helpers for `/proc` and `/sys`, where sizes are unknown
+/// (stat says 0) and files change between reads.
+public enum Files {
+    /// Reads a whole file, however `stat` reports its size. The corresponding C functions are `open` and `read`.
+    public static func readBytes(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
+        let fd = retryingOnInterrupt { open(path, O_RDONLY | O_CLOEXEC) }
+        if fd < 0 { throw SystemError("open", path) }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = 4096
+        while result.count < limit {
+            let start = result.count
+            result.append(contentsOf: repeatElement(0, count: chunk))
+            let n = result.withUnsafeMutableBytes { buf in
+                retryingOnInterrupt { read(fd, buf.baseAddress! + start, chunk) }
+            }
+            if n < 0 { throw SystemError("read", path) }
+            result.removeLast(chunk - n)
+            if n == 0 { break }
+            if chunk < 256 << 10 { chunk *= 2 }
+        }
+        return result
+    }
+
+    /// Reads a whole file as UTF-8 text (invalid bytes are repaired, never fatal).
+    public static func readText(_ path: String) throws(SystemError) -> String {
+        let bytes = try readBytes(path)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The target of a symbolic link, e.g. `/proc/PID/fd/1`. The corresponding C function is `readlink`.
+    public static func readLink(_ path: String) throws(SystemError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count - 1) }
+        if n < 0 { throw SystemError("readlink", path) }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// `stat` of a path (following links). The corresponding C function is `stat`.
+    public static func status(_ path: String) throws(SystemError) -> stat {
+        var st = stat()
+        if stat(path, &st) != 0 { throw SystemError("stat", path) }
+        return st
+    }
+
+    /// `lstat` of a path (not following links).
+    public static func linkStatus(_ path: String) throws(SystemError) -> stat {
+        var st = stat()
+        if lstat(path, &st) != 0 { throw SystemError("lstat", path) }
+        return st
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Names in a directory, without `.` and `..`. The corresponding C functions are `opendir` and `readdir`.
+    public static func directoryEntries(_ path: String) throws(SystemError) -> [String] {
+        guard let dir = opendir(path) else { throw SystemError("opendir", path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Numeric entries of `/proc`: the PIDs visible to us, in no particular order.
+    public static func processIDs(procRoot: String = "/proc") throws(SystemError) -> [Int32] {
+        guard let dir = opendir(procRoot) else { throw SystemError("opendir", procRoot) }
+        defer { closedir(dir) }
+        var pids: [Int32] = []
+        while let entry = readdir(dir) {
+            let pid: Int32? = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: UInt8.self, capacity: 256) { p in
+                    var value: Int32 = 0
+                    var i = 0
+                    while p[i] != 0 {
+                        let c = p[i]
+                        guard c >= 48 && c <= 57, i < 10 else { return nil }
+                        value = value &* 10 &+ Int32(c - 48)
+                        i += 1
+                    }
+                    return i > 0 ? value : nil
+                }
+            }
+            if let pid { pids.append(pid) }
+        }
+        return pids
+    }
+
+    /// Writes `text` to a new file (mode 0644), replacing any old one.
+    public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(SystemError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        if fd < 0 { throw SystemError("open", path) }
+        defer { close(fd) }
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { buf in
+                retryingOnInterrupt { Glibc.write(fd, buf.baseAddress! + offset, buf.count - offset) }
+            }
+            if n < 0 { throw SystemError("write", path) }
+            offset += n
+        }
+    }
+}

@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CSlirpSystem
+
+/// The longest path a `sockaddr_un` can hold (108 bytes with the terminating NUL).
+public let maximumUnixSocketPathLength = 107
+
+/// Credentials of the process at the other end of a unix socket (`SO_PEERCRED`).
+public struct PeerCredentials: Sendable, Equatable {
+    public let pid: Int32
+    public let uid: UInt32
+}
+
+/// A connected `AF_UNIX` stream socket whose every call is bounded by a deadline.
+///
+/// The descriptor is non-blocking; waiting happens in `poll`, so a peer that never
+/// answers costs at most the deadline and never blocks forever.
+public final class UnixStreamSocket {
+    public let path: String
+    private var fd: Int32
+
+    /// Why an operation on the socket did not complete.
+    public enum Failure: Error, Sendable, Equatable {
+        case system(SystemError)
+        /// The deadline passed while `phase` ("connect", "write", "reply") was waiting.
+        case timedOut(phase: String)
+        /// The peer sent more than `limit` bytes.
+        case tooLarge(limit: Int)
+        /// The path does not fit a `sockaddr_un`.
+        case pathTooLong(bytes: Int)
+    }
+
+    private init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Connects to the socket at `path` before `deadline`. The corresponding C function is `connect`.
+    public static func connect(to path: String, deadline: Deadline) throws(Failure) -> UnixStreamSocket {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count <= maximumUnixSocketPathLength else { throw .pathTooLong(bytes: bytes.count) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if fd < 0 { throw .system(SystemError("socket", path)) }
+        let sock = UnixStreamSocket(path: path, fd: fd)
+        while true {
+            let rc = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+            if rc == 0 { return sock }
+            let code = errno
+            switch code {
+            case EINTR:
+                continue
+            case EAGAIN:
+                // The listener's backlog is full: try again until the deadline.
+                if deadline.hasPassed { throw .timedOut(phase: "connect") }
+                usleep(2_000)
+            case EINPROGRESS:
+                try sock.wait(for: Int16(POLLOUT), deadline: deadline, phase: "connect")
+                var soError: Int32 = 0
+                var len = socklen_t(MemoryLayout<Int32>.size)
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &len)
+                if soError != 0 { throw .system(SystemError("connect", path, code: soError)) }
+                return sock
+            default:
+                throw .system(SystemError("connect", path, code: code))
+            }
+        }
+    }
+
+    /// Who listens at the other end. The corresponding C function is `getsockopt(SO_PEERCRED)`.
+    public func peerCredentials() throws(Failure) -> PeerCredentials {
+        var pid: pid_t = 0
+        var uid: uid_t = 0
+        if cslirp_peer_credentials(fd, &pid, &uid) != 0 {
+            throw .system(SystemError("getsockopt(SO_PEERCRED)", path))
+        }
+        return PeerCredentials(pid: pid, uid: uid)
+    }
+
+    /// Writes all of `bytes`, in one `write` call when the socket buffer has room.
+    public func writeAll(_ bytes: [UInt8], deadline: Deadline) throws(Failure) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { buf in
+                send(fd, buf.baseAddress! + offset, buf.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if n >= 0 { offset += n; continue }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN {
+                try wait(for: Int16(POLLOUT), deadline: deadline, phase: "write")
+                continue
+            }
+            throw .system(SystemError("write", path, code: code))
+        }
+    }
+
+    /// Signals the end of the request. The corresponding C function is `shutdown(SHUT_WR)`.
+    public func shutdownWrite() throws(Failure) {
+        if shutdown(fd, Int32(SHUT_WR)) != 0 { throw .system(SystemError("shutdown", path)) }
+    }
+
+    /// Reads until the peer closes, before `deadline`, at most `limit` bytes.
+    public func readToEnd(deadline: Deadline, limit: Int) throws(Failure) -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if n > 0 {
+                result.append(contentsOf: chunk[0..<n])
+                if result.count > limit { throw .tooLarge(limit: limit) }
+                continue
+            }
+            if n == 0 { return result }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN {
+                try wait(for: Int16(POLLIN), deadline: deadline, phase: "reply")
+                continue
+            }
+            throw .system(SystemError("read", path, code: code))
+        }
+    }
+
+    private func wait(for events: Int16, deadline: Deadline, phase: String) throws(Failure) {
+        while true {
+            let timeout = deadline.remainingMilliseconds
+            if timeout == 0 { throw .timedOut(phase: phase) }
+            var pfd = pollfd(fd: fd, events: events, revents: 0)
+            let rc = poll(&pfd, 1, timeout)
+            if rc > 0 { return }
+            if rc == 0 { throw .timedOut(phase: phase) }
+            if errno == EINTR { continue }
+            throw .system(SystemError("poll", path))
+        }
+    }
+}

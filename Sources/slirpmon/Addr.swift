@@ -1,0 +1,67 @@
+import ArgumentParser
+import SlirpCore
+
+extension Slirpmon {
+    /// `slirpmon addr`: the addresses Podman computes for a slirp4netns network.
+    struct Addr: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the guest, gateway and DNS addresses Podman computes (guest +100, gateway +2, DNS +3).")
+
+        @Option(help: "The slirp4netns network (default 10.0.2.0/24).") var cidr: String?
+        @Flag(help: "Also print the IPv6 addresses (fd00::/64).") var ipv6 = false
+        @Flag(help: "Print JSON.") var json = false
+
+        struct Report: Encodable {
+            let cidr: String
+            let guest: String?
+            let gateway: String?
+            let dns: String?
+            let errors: [String]
+            let ipv6: IPv6?
+            struct IPv6: Encodable { let prefix: String; let gateway: String; let dns: String }
+
+            func encode(to encoder: Encoder) throws {
+                enum K: String, CodingKey { case cidr, guest, gateway, dns, errors, ipv6 }
+                var c = encoder.container(keyedBy: K.self)
+                try c.encode(cidr, forKey: .cidr)
+                try c.encode(guest, forKey: .guest)
+                try c.encode(gateway, forKey: .gateway)
+                try c.encode(dns, forKey: .dns)
+                try c.encode(errors, forKey: .errors)
+                try c.encode(ipv6, forKey: .ipv6)
+            }
+        }
+
+        func run() throws {
+            if let cidr, IPv4Network(cidr) == nil {
+                throw CLIError.usage("invalid cidr \(cidr.debugDescription): give an IPv4 network such as 10.0.2.0/24")
+            }
+            let expected = ExpectedAddresses(cidr: cidr, ipv6: ipv6)
+            var errors: [String] = []
+            func text(_ r: Result<IPv4Address, AddressError>) -> String? {
+                switch r {
+                case .success(let a): return a.description
+                case .failure(let e): if !errors.contains(e.description) { errors.append(e.description) }; return nil
+                }
+            }
+            let report = Report(
+                cidr: expected.network?.description ?? cidr ?? "", guest: text(expected.guest), gateway: text(expected.gateway),
+                dns: text(expected.dns), errors: errors,
+                ipv6: expected.ipv6.map { .init(prefix: "\($0.prefix)/\($0.prefixLength)", gateway: $0.gateway.description, dns: $0.dns.description) })
+            if json {
+                try FileHandleOutput.json(report)
+            } else {
+                var lines = ["network  \(report.cidr)"]
+                lines.append("guest    \(report.guest ?? "-")")
+                lines.append("gateway  \(report.gateway ?? "-")")
+                lines.append("dns      \(report.dns ?? "-")")
+                if let v6 = report.ipv6 {
+                    lines += ["guest6   SLAAC address in \(v6.prefix)", "gateway6 \(v6.gateway)", "dns6     \(v6.dns)"]
+                }
+                lines += errors.map { "error    \($0)" }
+                FileHandleOutput.print(lines.joined(separator: "\n"))
+            }
+            if !errors.isEmpty { throw ExitCode(1) }
+        }
+    }
+}

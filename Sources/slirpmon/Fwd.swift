@@ -1,0 +1,166 @@
+import ArgumentParser
+import SlirpCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Slirpmon {
+    /// `slirpmon fwd list|add|rm`: port forwards through the API socket.
+    struct Fwd: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List, add and remove port forwards of a running instance through its API socket.",
+            subcommands: [ListForwards.self, AddForwards.self, RemoveForwards.self]
+        )
+    }
+}
+
+extension Slirpmon.Fwd {
+    struct ListForwards: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the forwards (list_hostfwd).")
+
+        @Argument(help: "PID, container ID or unique ID prefix.") var target: String
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            let (_, client) = try Targets.client(target, common: common)
+            let forwards: [HostForward]
+            do { forwards = try client.list() } catch { throw CLIError.failed(error.description) }
+            if common.json { return try FileHandleOutput.json(forwards) }
+            guard !forwards.isEmpty else { return FileHandleOutput.print("No forwards (only forwards added through the API socket are listed).") }
+            var table = TextTable(header: ["ID", "PROTO", "HOST", "GUEST"])
+            for f in forwards { table.rows.append([String(f.id), f.proto.rawValue, "\(f.hostAddr):\(f.hostPort)", "\(f.guestAddr):\(f.guestPort)"]) }
+            FileHandleOutput.print(table.rendered)
+        }
+    }
+
+    struct AddForwards: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add",
+            abstract: "Add forwards (add_hostfwd), in Podman's -p syntax.",
+            discussion: """
+            MAPPING is [HOSTIP:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp|/tcp,udp]; a range adds \
+            one forward per port. HOSTIP defaults to 0.0.0.0. Every mapping is validated before \
+            anything is sent; on a failure, the forwards already added stay and are listed.
+            """
+        )
+
+        @Argument(help: "PID, container ID or unique ID prefix.") var target: String
+        @Argument(help: "One or more mappings, e.g. 127.0.0.1:8080:80 or 30000-30009:30000-30009/udp.") var mappings: [String]
+        @Option(name: .customLong("guest-addr"), help: "The guest address to forward to (IPv4; default: slirp4netns's guest address).")
+        var guestAddr: String?
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            guard !mappings.isEmpty else { throw CLIError.usage("give at least one MAPPING, e.g. 8080:80") }
+            var guest: IPv4Address?
+            if let guestAddr {
+                guard let address = IPv4Address(guestAddr) else {
+                    throw CLIError.usage("--guest-addr \(guestAddr.debugDescription) is not an IPv4 address (the slirp4netns API takes IPv4 only)")
+                }
+                guest = address
+            }
+            var requests: [ForwardRequest] = []
+            for text in mappings {
+                do { requests += try PortMapping.parse(text).requests(guestAddr: guest) } catch { throw CLIError.usage(error.description) }
+            }
+            let (instance, client) = try Targets.client(target, common: common)
+            let showProgress = requests.count > 1 && isatty(2) != 0 && !common.json
+            var added: [(ForwardRequest, Int)] = []
+            for (n, request) in requests.enumerated() {
+                do {
+                    added.append((request, try client.add(request)))
+                } catch {
+                    if showProgress { FileHandleOutput.error("") }
+                    var message = "adding \(request.summary) failed: \(error)"
+                    if let hint = error.hint { message += "; \(hint)" }
+                    if error.isBindFailure {
+                        message += ". " + PortConflict.explain(port: Int(request.hostPort.value), proto: request.proto,
+                                                               address: request.hostAddr, seenFrom: instance.pid)
+                    }
+                    if !added.isEmpty { message += ". Added before the failure: ids \(added.map { String($0.1) }.joined(separator: ","))" }
+                    throw CLIError.failed(message)
+                }
+                if showProgress && (n % 25 == 0 || n == requests.count - 1) {
+                    FileHandleOutput.errorInline("\radded \(n + 1)/\(requests.count)")
+                }
+            }
+            if showProgress { FileHandleOutput.error("") }
+            if common.json {
+                return try FileHandleOutput.json(added.map { AddedForward(id: $0.1, proto: $0.0.proto.rawValue, hostAddr: $0.0.hostAddr.description,
+                                                                          hostPort: Int($0.0.hostPort.value), guestAddr: $0.0.guestAddr?.description,
+                                                                          guestPort: Int($0.0.guestPort.value)) })
+            }
+            if added.count <= 20 {
+                for (request, id) in added { FileHandleOutput.print("added [\(id)] \(request.summary)") }
+            } else {
+                FileHandleOutput.print("added \(added.count) forwards, ids \(added.first!.1)-\(added.last!.1)")
+            }
+        }
+    }
+
+    struct RemoveForwards: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove forwards by id, or all of them (remove_hostfwd).")
+
+        @Argument(help: "PID, container ID or unique ID prefix.") var target: String
+        @Argument(help: "Forward ids (see `fwd list`), or `all`.") var ids: [String]
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            guard !ids.isEmpty else { throw CLIError.usage("give forward ids or `all`") }
+            var numbers: [Int] = []
+            let all = ids == ["all"]
+            if !all {
+                for text in ids {
+                    guard let id = Int(text), id >= 0, id <= Int(Int32.max) else {
+                        throw CLIError.usage("\(text.debugDescription) is not a forward id (a number from `slirpmon fwd list`) or `all`")
+                    }
+                    numbers.append(id)
+                }
+            }
+            let (_, client) = try Targets.client(target, common: common)
+            if all {
+                do { numbers = try client.list().map(\.id) } catch { throw CLIError.failed(error.description) }
+            }
+            var removed: [Int] = []
+            for id in numbers {
+                do { try client.remove(id: id) } catch {
+                    var message = "removing forward \(id) failed: \(error)"
+                    if let hint = error.hint { message += "; \(hint)" }
+                    if !removed.isEmpty { message += ". Removed before the failure: \(removed.map(String.init).joined(separator: ","))" }
+                    throw CLIError.failed(message)
+                }
+                removed.append(id)
+            }
+            if common.json { return try FileHandleOutput.json(["removed": removed]) }
+            FileHandleOutput.print(removed.isEmpty ? "No forwards to remove." : "removed \(removed.map(String.init).joined(separator: ","))")
+        }
+    }
+}
+
+/// The JSON shape of one added forward.
+struct AddedForward: Encodable {
+    let id: Int
+    let proto: String
+    let hostAddr: String
+    let hostPort: Int
+    let guestAddr: String?
+    let guestPort: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, proto
+        case hostAddr = "host_addr"
+        case hostPort = "host_port"
+        case guestAddr = "guest_addr"
+        case guestPort = "guest_port"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(proto, forKey: .proto)
+        try c.encode(hostAddr, forKey: .hostAddr)
+        try c.encode(hostPort, forKey: .hostPort)
+        try c.encode(guestAddr, forKey: .guestAddr)
+        try c.encode(guestPort, forKey: .guestPort)
+    }
+}

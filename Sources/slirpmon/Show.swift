@@ -1,0 +1,82 @@
+import ArgumentParser
+import SlirpCore
+
+extension Slirpmon {
+    /// `slirpmon show TARGET`: everything known about one instance.
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one instance: decoded options, computed vs observed addresses, API socket, forwards, log.")
+
+        @Argument(help: "PID, container ID or unique ID prefix.") var target: String
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            let instance = try Targets.instance(target, common: common)
+            let r = InstanceReport(instance, detailed: true)
+            if common.json {
+                try FileHandleOutput.json(r)
+                return
+            }
+            var out: [String] = []
+            out.append("slirp4netns pid \(r.pid) (parent \(r.ppid)), user \(r.user ?? "?"), state \(r.zombie ? "defunct (zombie)" : r.state), up \(Format.duration(r.uptimeSeconds)), RSS \(Format.bytes(r.rssBytes))")
+            out.append("container: \(r.containerID ?? "none (started by hand)")")
+            out.append("netns:     \(r.netns ?? "?")  tap: \(r.tap)")
+            out.append("")
+            out.append("command line:")
+            out.append("  " + (r.arguments ?? []).joined(separator: " "))
+            for option in r.options ?? [] { out.append("  \(option.option.padding(toLength: 34, withPad: " ", startingAt: 0)) \(option.meaning)") }
+            out.append("")
+            out.append("addresses (computed by Podman's rules vs observed in the namespace):")
+            var table = TextTable(header: ["  ROLE", "EXPECTED", "OBSERVED", "STATUS", "NOTE"])
+            for check in r.addresses ?? [] {
+                table.rows.append(["  " + check.role, check.expected ?? "-", check.observed ?? "-",
+                                   check.status == .mismatch ? "MISMATCH" : check.status.rawValue, check.note ?? ""])
+            }
+            out.append(table.rendered)
+            if let error = r.observeError { out.append("  (namespace not read: \(error))") }
+            out.append("")
+            if let socket = r.apiSocket {
+                out.append("API socket: \(socket) — \(instance.socketOwnership?.description ?? "?")")
+                if let forwards = r.forwards {
+                    out.append("forwards (\(forwards.count)):")
+                    out.append(contentsOf: forwards.map { "  [\($0.id)] \($0.summary)" })
+                } else if let error = r.forwardsError {
+                    out.append("forwards: not listed: \(error)")
+                }
+            } else {
+                out.append("API socket: none — \(instance.forwardBlocker ?? "")")
+            }
+            if let log = r.log {
+                out.append("log: \(log.originalPath)\(log.deleted ? " (deleted)" : "") via /proc/\(r.pid)/fd/\(log.fd), \(Format.bytes(log.sizeBytes))")
+            } else if let error = r.logError {
+                out.append("log: \(error)")
+            }
+            for (field, problem) in r.problems.sorted(by: { $0.key < $1.key }) { out.append("note: \(field): \(problem)") }
+            FileHandleOutput.print(out.joined(separator: "\n"))
+        }
+    }
+}
+
+/// Resolving TARGET arguments.
+enum Targets {
+    /// The process TARGET names, or a one-line failure listing what runs.
+    static func process(_ target: String) throws -> SlirpProcess {
+        let processes: [SlirpProcess]
+        do { processes = try ProcessScanner().scan() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }
+        do { return try TargetResolver.resolve(target, among: processes) } catch { throw CLIError.failed(error.description) }
+    }
+
+    static func instance(_ target: String, common: CommonOptions) throws -> SlirpInstance {
+        common.inventory().inspect(try process(target))
+    }
+
+    /// An API client for TARGET, refusing (before anything is sent) an instance that cannot take requests.
+    static func client(_ target: String, common: CommonOptions) throws -> (SlirpInstance, APIClient) {
+        let instance = common.inventory(listForwards: false, readAddresses: false).inspect(try process(target))
+        if let blocker = instance.forwardBlocker {
+            throw CLIError.failed("pid \(instance.pid): \(blocker)")
+        }
+        guard let socket = instance.apiSocket else { throw CLIError.failed("pid \(instance.pid) has no API socket") }
+        return (instance, APIClient(socketPath: socket, expectedPID: instance.pid, timeout: common.timeout))
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import SlirpCore
+import SlirpTUI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `slirpmon`: the ncurses monitor, and the scriptable subcommands.
+@main
+struct Slirpmon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slirpmon",
+        abstract: "Monitor slirp4netns instances: addresses, the unlinked log, live port forwards.",
+        discussion: """
+        Without a subcommand, opens the full-screen monitor. Every view has a scriptable \
+        form below; add --json for machine-readable output.
+        TARGET is a PID, a Podman container ID or a unique ID prefix.
+        """,
+        subcommands: [List.self, Show.self, Log.self, Fwd.self, Addr.self, Demo.self]
+    )
+
+    @OptionGroup var monitor: MonitorOptions
+
+    func run() throws {
+        let status = runMonitor(monitor.configuration())
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Runs the command; errors become one line on stderr and exit 1 (failed operation) or 2 (usage).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as CLIError {
+            FileHandleOutput.error("slirpmon: \(error.message)")
+            Glibc.exit(error.status)
+        } catch {
+            let code = exitCode(for: error)
+            if code.rawValue == 64 { // ArgumentParser's EX_USAGE: ours is 2
+                FileHandleOutput.error(fullMessage(for: error))
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// Options of the monitor, shared by `slirpmon` and `slirpmon demo`.
+struct MonitorOptions: ParsableArguments {
+    @Option(name: [.customShort("d"), .customLong("delay")], help: "Seconds between refreshes (like htop's -d, but in seconds).")
+    var delay: Double = 1
+
+    @Flag(name: .customLong("no-color"), help: "No colours (also when NO_COLOR is set).")
+    var noColor = false
+
+    @Flag(name: .customLong("readonly"), help: "Hide every action that changes state (adding and removing forwards).")
+    var readOnly = false
+
+    func validate() throws {
+        guard delay >= 0.1, delay <= 3600 else { throw ValidationError("--delay must be between 0.1 and 3600 seconds, got \(delay)") }
+    }
+
+    func configuration(banner: String? = nil) -> MonitorConfiguration {
+        var config = MonitorConfiguration()
+        config.delay = delay
+        config.useColor = !noColor && getenv("NO_COLOR") == nil
+        config.readOnly = readOnly
+        config.banner = banner
+        return config
+    }
+}
+
+/// Options shared by commands that talk to instances.
+struct CommonOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON (shapes documented in the README).")
+    var json = false
+
+    @Option(name: .long, help: "Seconds to wait for an API socket to connect and answer.")
+    var timeout: Double = 2
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds, got \(timeout)") }
+    }
+
+    func inventory(listForwards: Bool = true, readAddresses: Bool = true) -> Inventory {
+        var options = Inventory.Options()
+        options.apiTimeout = timeout
+        options.listForwards = listForwards
+        options.readAddresses = readAddresses
+        return Inventory(options: options)
+    }
+}
+
+/// A failure to report as one line, with the exit status to use.
+struct CLIError: Error {
+    let message: String
+    let status: Int32
+
+    static func failed(_ message: String) -> CLIError { CLIError(message: message, status: 1) }
+    static func usage(_ message: String) -> CLIError { CLIError(message: message, status: 2) }
+}
