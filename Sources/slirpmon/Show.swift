@@ -24,7 +24,9 @@ extension Slirpmon {
             out.append("")
             out.append("command line:")
             out.append("  " + (r.arguments ?? []).joined(separator: " "))
-            for option in r.options ?? [] { out.append("  \(option.option.padding(toLength: 34, withPad: " ", startingAt: 0)) \(option.meaning)") }
+            var options = TextTable(header: ["  OPTION", "MEANING"])
+            options.rows = (r.options ?? []).map { ["  " + $0.option, $0.meaning] }
+            out.append(options.rendered)
             out.append("")
             out.append("addresses (computed by Podman's rules vs observed in the namespace):")
             var table = TextTable(header: ["  ROLE", "EXPECTED", "OBSERVED", "STATUS", "NOTE"])

@@ -1,3 +1,5 @@
+import CSlirpSystem
+
 /// Whether an API socket path is the listening socket of a given slirp4netns process,
 /// checked passively from `/proc` (no connection, so nothing lands in its log).
 public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
@@ -30,12 +32,20 @@ public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
         return false
     }
 
-    /// Checks `path` against the sockets of `process`, using `/proc/PID/net/unix`.
+    /// Checks `path` against the sockets of `process`.
+    ///
+    /// Exact where the kernel allows: sock_diag names the sockets bound to the very
+    /// file at `path` (device and inode), so a renamed or replaced path is told
+    /// apart from the original. Where sock_diag is unavailable, falls back to the
+    /// bound names in `/proc/PID/net/unix`, which cannot see a rename (`.ambiguous`).
     public static func check(path: String, process: SlirpProcess, procRoot: String = "/proc") -> SocketOwnership {
         guard let st = try? Files.status(path) else { return .missing }
         guard st.st_mode & 0o170000 == 0o140000 else { return .notHeld }
         guard let held = process.socketInodes else {
             return .unknown(process.problems["fds"] ?? "its file descriptors are not readable")
+        }
+        if let bound = boundSockets(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) {
+            return bound.contains { $0.listening && held.contains($0.inode) } ? .held : .notHeld
         }
         guard let table = try? Files.readText("\(procRoot)/\(process.pid)/net/unix") else {
             return .unknown("cannot read /proc/\(process.pid)/net/unix")
@@ -48,6 +58,15 @@ public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
         }
         if ours { return others > 0 ? .ambiguous : .held }
         return .notHeld
+    }
+
+    /// The sockets bound to the file (device, inode), from sock_diag; nil when it is unavailable.
+    static func boundSockets(device: UInt64, inode: UInt64) -> [(inode: UInt64, listening: Bool)]? {
+        var inodes = [UInt64](repeating: 0, count: 16)
+        var listening = [Int32](repeating: 0, count: 16)
+        let n = cslirp_unix_sockets_bound_to(device, inode, &inodes, &listening, 16)
+        guard n >= 0 else { return nil }
+        return (0..<Int(n)).map { (inodes[$0], listening[$0] != 0) }
     }
 }
 

@@ -46,7 +46,7 @@ public struct AddressCheck: Sendable, Equatable, Codable {
                 } else if observed.ipv4.contains(want) {
                     rows.append(AddressCheck(role: "guest", expected: want, observed: want, status: .match))
                 } else {
-                    rows.append(AddressCheck(role: "guest", expected: want, observed: observed.ipv4.joined(separator: ","), status: .mismatch,
+                    rows.append(AddressCheck(role: "guest", expected: want, observed: observed.ipv4.isEmpty ? nil : observed.ipv4.joined(separator: ","), status: .mismatch,
                                              note: observed.interfacePresent ? "the tap has other addresses" : "no \(observed.interface) in the namespace"))
                 }
             } else {

@@ -97,7 +97,8 @@ public final class UnlinkedLog {
         let start = max(0, end - Int64(maxBytes))
         var bytes = try read(offset: start, count: Int(end - start))
         var from = start
-        if start > 0, let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
+        // Drop the partial first line, unless it is all there is (one line longer than maxBytes).
+        if start > 0, let newline = bytes.firstIndex(of: UInt8(ascii: "\n")), newline < bytes.count - 1 {
             from += Int64(newline + 1)
             bytes.removeFirst(newline + 1)
         }
@@ -143,5 +144,8 @@ public struct LogChunk: Sendable, Equatable {
     public let truncatedBefore: Bool
 
     /// The lines of the text; a last line without newline is kept (it may still be growing).
-    public var lines: [Substring] { text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0).map { $0 } }
+    public var lines: [Substring] {
+        guard !text.isEmpty else { return [] }
+        return Array(text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0))
+    }
 }

@@ -26,6 +26,12 @@ public enum Executables {
         public let stdout: String
         public let stderr: String
         public var combined: String { stdout + stderr }
+
+        public init(status: Int32, stdout: String, stderr: String) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
     }
 
     /// Runs `program` with `arguments`, stdin from /dev/null, and collects its output.

@@ -1,0 +1,121 @@
+import Foundation
+import Glibc
+import SlirpCore
+
+/// True when the tests may create network namespaces (they need root).
+let isRoot = geteuid() == 0
+
+/// A lab with names unique to one test, torn down when the test ends.
+final class TestLab {
+    let lab: SlirpLab
+    let tag: String
+
+    init(_ name: String) throws {
+        tag = "smt-\(name)-\(getpid())-\(UInt32.random(in: 0..<UInt32.max) % 100000)"
+        lab = try SlirpLab(prefix: tag, directory: "/tmp/\(tag)")
+    }
+
+    deinit {
+        lab.tearDown()
+        rmdir("/tmp/\(tag)")
+    }
+
+    func start(_ spec: SlirpLab.Spec) throws -> SlirpLab.Instance { try lab.start(spec) }
+}
+
+/// The slirpmon binary built next to the test runner.
+var slirpmonBinary: String {
+    let exe = (try? Files.readLink("/proc/self/exe")) ?? ""
+    var dir = (exe as NSString).deletingLastPathComponent
+    // The runner may sit inside a .xctest bundle directory.
+    while !dir.isEmpty && dir != "/" && !Files.exists(dir + "/slirpmon") { dir = (dir as NSString).deletingLastPathComponent }
+    return dir + "/slirpmon"
+}
+
+/// Runs the slirpmon binary and returns its exit status and output.
+func slirpmon(_ args: [String], timeout: Double = 60) -> Executables.Output {
+    switch Executables.run(slirpmonBinary, args, timeout: timeout) {
+    case .success(let output): return output
+    case .failure(let error): return Executables.Output(status: -1, stdout: "", stderr: "could not run slirpmon: \(error)")
+    }
+}
+
+/// Runs a program and returns its output (for `ip`, `socat`).
+@discardableResult
+func sh(_ program: String, _ args: [String], timeout: Double = 20) -> Executables.Output {
+    let path = Executables.find(program) ?? program
+    switch Executables.run(path, args, timeout: timeout) {
+    case .success(let output): return output
+    case .failure(let error): return Executables.Output(status: -1, stdout: "", stderr: "\(error)")
+    }
+}
+
+/// A TCP server inside a namespace that answers every connection with `reply`, until stopped.
+final class NamespaceServer {
+    let pid: pid_t
+    init(netns: String, port: Int, reply: String) throws {
+        guard let ip = Executables.find("ip") else { throw LabSetupError("ip not installed") }
+        guard Executables.find("socat") != nil else { throw LabSetupError("socat not installed (apt-get install socat)") }
+        let result = Executables.spawn(ip, ["netns", "exec", netns, "socat", "TCP-LISTEN:\(port),reuseaddr,fork", "SYSTEM:echo \(reply)"])
+        guard case .success(let pid) = result else { throw LabSetupError("cannot start socat in \(netns)") }
+        self.pid = pid
+        // Wait until it listens inside the namespace.
+        let deadline = Deadline.after(seconds: 5)
+        while !deadline.hasPassed {
+            let out = sh("ip", ["netns", "exec", netns, "cat", "/proc/net/tcp"]).stdout
+            if out.contains(String(format: ":%04X 00000000:0000 0A", port)) { break }
+            usleep(20_000)
+        }
+    }
+    deinit {
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+        Executables.waitFor(pid)
+    }
+}
+
+struct LabSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ text: String) { description = text }
+}
+
+/// Connects to 127.0.0.1:port and reads until EOF; nil when the connection is refused or fails.
+func tcpRoundTrip(port: Int, timeout: Double = 3) -> String? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+    address.sin_port = UInt16(port).bigEndian
+    let rc = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard rc == 0 else { return nil }
+    var data: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n <= 0 { break }
+        data += buffer[0..<n]
+    }
+    return data.isEmpty ? nil : String(decoding: data, as: UTF8.self)
+}
+
+/// The `api_handler: got request` lines of an instance's log so far.
+func apiRequests(pid: Int32) -> [String] {
+    guard let log = try? UnlinkedLog(pid: pid), let chunk = try? log.read(from: 0, maxBytes: 16 << 20) else { return [] }
+    return chunk.lines.filter { $0.contains("api_handler: got request") }.map(String.init)
+}
+
+/// Waits until `condition` holds or `seconds` pass.
+func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
+    let deadline = Deadline.after(seconds: seconds)
+    while !deadline.hasPassed {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
+}
