@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SlirpCore
 import SlirpTUI
 #if canImport(Glibc)
@@ -36,8 +37,9 @@ struct Slirpmon: ParsableCommand {
             Glibc.exit(error.status)
         } catch {
             let code = exitCode(for: error)
-            if code.rawValue == 64 { // ArgumentParser's EX_USAGE: ours is 2
-                FileHandleOutput.error(fullMessage(for: error))
+            if code.rawValue == 64 { // ArgumentParser's EX_USAGE: ours is 2, and one line
+                let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
+                FileHandleOutput.error("slirpmon: \(message.replacingOccurrences(of: "Error: ", with: "")) (see `slirpmon help`)")
                 Glibc.exit(2)
             }
             exit(withError: error)

@@ -14,7 +14,7 @@ public struct PortMapping: Sendable, Equatable {
 
     /// Parses `text`; `guestAddr` is not part of the syntax (see `requests(guestAddr:)`).
     public static func parse(_ text: String) throws(ParseError) -> PortMapping {
-        func fail(_ message: String) -> ParseError { ParseError(message: "invalid port mapping \(goQuoted(text)): \(message)") }
+        func fail(_ message: String) -> ParseError { ParseError(message: "invalid port mapping \(goQuoted(abbreviated(text))): \(message)") }
         guard !text.isEmpty else { throw fail("empty") }
         guard text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
             throw fail("only printable ASCII without spaces is allowed")
@@ -65,7 +65,7 @@ public struct PortMapping: Sendable, Equatable {
     private static func range(_ text: Substring, what: String, fail: (String) -> ParseError) throws(ParseError) -> ClosedRange<Int> {
         let ends = text.split(separator: "-", omittingEmptySubsequences: false)
         guard ends.count <= 2, ends.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 5 && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }) else {
-            throw fail("\(what) \(goQuoted(String(text))) is not a port or a range PORT-END of ports 1-65535")
+            throw fail("\(what) \(goQuoted(abbreviated(String(text)))) is not a port or a range PORT-END of ports 1-65535")
         }
         let low = Int(ends[0]) ?? 0
         let high = ends.count == 2 ? Int(ends[1]) ?? 0 : low
@@ -91,4 +91,9 @@ public struct PortMapping: Sendable, Equatable {
         }
         return result
     }
+}
+
+/// At most `limit` characters of `text`, for quoting outside input in messages.
+func abbreviated(_ text: String, limit: Int = 40) -> String {
+    text.count <= limit ? text : String(text.prefix(limit)) + "..."
 }

@@ -1,0 +1,200 @@
+import Foundation
+import Glibc
+import SlirpCore
+import Testing
+
+@Suite("The slirpmon command line, run as a process", .enabled(if: isRoot, "needs root for ip netns"))
+struct CLITests {
+    func json(_ output: Executables.Output) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(output.stdout.utf8))
+    }
+
+    @Test("list --json shows each instance with its computed addresses and forward count")
+    func listJSON() throws {
+        let lab = try TestLab("clil")
+        let port = try DemoFleet.freeTCPPort()
+        let a = try lab.start(.init(name: "a", forwards: [ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: port, guestPort: Port(80)!)]))
+        let b = try lab.start(.init(name: "b", cidr: "10.99.128.0/17", ipv6: true, apiSocket: false))
+        let out = slirpmon(["list", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let rows = try #require(try json(out) as? [[String: Any]])
+        let rowA = try #require(rows.first { $0["pid"] as? Int == Int(a.pid) })
+        let rowB = try #require(rows.first { $0["pid"] as? Int == Int(b.pid) })
+        #expect(rowA["guest"] as? String == "10.0.2.100")
+        #expect(rowA["gateway"] as? String == "10.0.2.2")
+        #expect(rowA["dns"] as? String == "10.0.2.3")
+        #expect(rowA["forward_count"] as? Int == 1)
+        #expect(rowA["api_socket"] as? String == a.apiSocket)
+        #expect(rowA["api_socket_status"] as? String == "held")
+        #expect(rowA["container_id"] is NSNull, "null, not absent")
+        #expect(rowB["guest"] as? String == "10.99.128.100")
+        #expect(rowB["cidr"] as? String == "10.99.128.0/17")
+        #expect(rowB["ipv6"] as? Bool == true)
+        #expect(rowB["api_socket"] is NSNull)
+        #expect(rowB["forward_count"] is NSNull)
+        // The documented keys are all there.
+        for key in ["pid", "ppid", "start_ticks", "state", "zombie", "uid", "user", "start_time", "uptime_seconds", "rss_bytes",
+                    "container_id", "cidr", "mtu", "ipv6", "guest", "gateway", "dns", "address_error", "address_mismatches",
+                    "netns", "tap", "api_socket", "api_socket_status", "forward_count", "forwards_error", "problems"] {
+            #expect(rowA.keys.contains(key), "missing key \(key)")
+        }
+        let text = slirpmon(["list"])
+        #expect(text.stdout.contains("10.99.128.100"))
+        #expect(text.stdout.contains(String(a.pid)))
+    }
+
+    @Test("show --json gives observed addresses, forwards and the unlinked log")
+    func showJSON() throws {
+        let lab = try TestLab("clis")
+        let instance = try lab.start(.init(name: "s"))
+        let out = slirpmon(["show", String(instance.pid), "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let report = try #require(try json(out) as? [String: Any])
+        let checks = try #require(report["addresses"] as? [[String: Any]])
+        let guest = try #require(checks.first { $0["role"] as? String == "guest" })
+        #expect(guest["status"] as? String == "match")
+        #expect(guest["observed"] as? String == "10.0.2.100/24")
+        let log = try #require(report["log"] as? [String: Any])
+        #expect(log["deleted"] as? Bool == true)
+        #expect(log["originalPath"] as? String == instance.logPath || log["original_path"] as? String == instance.logPath)
+        #expect((report["options"] as? [[String: Any]])?.contains { $0["option"] as? String == "--mtu=65520" } == true)
+        let text = slirpmon(["show", String(instance.pid)])
+        #expect(text.stdout.contains("(deleted)"))
+        #expect(text.stdout.contains("10.0.2.100/24"))
+    }
+
+    @Test("fwd add, list and rm work end to end; a range adds one forward per port")
+    func forwardCommands() throws {
+        let lab = try TestLab("clif")
+        let instance = try lab.start(.init(name: "f"))
+        let server = try NamespaceServer(netns: try #require(instance.netnsName), port: 80, reply: "cli-pong")
+        _ = server
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let add = slirpmon(["fwd", "add", String(instance.pid), "127.0.0.1:\(port):80", "--json"])
+        #expect(add.status == 0, "\(add.stderr)")
+        #expect(tcpRoundTrip(port: port)?.contains("cli-pong") == true)
+
+        let range = slirpmon(["fwd", "add", String(instance.pid), "127.0.0.1:22100-22104:8000-8004/udp"])
+        #expect(range.status == 0, "\(range.stderr)")
+        let list = slirpmon(["fwd", "list", String(instance.pid), "--json"])
+        let forwards = try #require(try json(list) as? [[String: Any]])
+        #expect(forwards.count == 6)
+        #expect(forwards.filter { $0["proto"] as? String == "udp" }.map { $0["guest_port"] as? Int } == [8000, 8001, 8002, 8003, 8004])
+
+        let rm = slirpmon(["fwd", "rm", String(instance.pid), "1"])
+        #expect(rm.status == 0, "\(rm.stderr)")
+        #expect(tcpRoundTrip(port: port) == nil)
+        let rmAll = slirpmon(["fwd", "rm", String(instance.pid), "all"])
+        #expect(rmAll.status == 0)
+        #expect(try APIClient(socketPath: try #require(instance.apiSocket)).list().isEmpty)
+
+        let unknown = slirpmon(["fwd", "rm", String(instance.pid), "99"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("bad arguments.id"))
+        #expect(unknown.stderr.contains("fwd list"))
+    }
+
+    @Test("invalid input is refused before anything reaches slirp4netns")
+    func badInputSendsNothing() throws {
+        let lab = try TestLab("clib")
+        let instance = try lab.start(.init(name: "b"))
+        let pid = String(instance.pid)
+        let before = apiRequests(pid: instance.pid)
+        let cases: [([String], String)] = [
+            (["fwd", "add", pid, "0:80"], "out of range"),
+            (["fwd", "add", pid, "70000:80"], "out of range"),
+            (["fwd", "add", pid, "8080:65536"], "out of range"),
+            (["fwd", "add", pid, "8081-8080:80-81"], "reversed"),
+            (["fwd", "add", pid, "8080-8082:80-81"], "same length"),
+            (["fwd", "add", pid, "8080:80/sctp"], "tcp or udp"),
+            (["fwd", "add", pid, "[::1]:8080:80"], "IPv6"),
+            (["fwd", "add", pid, "localhost:8080:80"], "IPv4"),
+            (["fwd", "add", pid, "80"], "host port is required"),
+            (["fwd", "add", pid, "-1:80"], ""),
+            (["fwd", "add", pid, #"8080:80","execute":"remove_hostfwd"#], ""),
+            (["fwd", "add", pid, "8080:80\n{\"execute\":\"list_hostfwd\"}"], ""),
+            (["fwd", "add", pid, String(repeating: "9", count: 5000) + ":80"], ""),
+            (["fwd", "add", pid, "8080:80", "--guest-addr", "fd00::100"], "IPv4"),
+            (["fwd", "rm", pid, "one"], "not a forward id"),
+        ]
+        for (args, words) in cases {
+            let out = slirpmon(args)
+            #expect(out.status == 2, "\(args) should be a usage error, got \(out.status): \(out.stderr)")
+            if !words.isEmpty { #expect(out.stderr.contains(words), "\(args): \(out.stderr)") }
+            #expect(out.stderr.split(separator: "\n").count == 1, "one clear line, not a wall: \(out.stderr)")
+            #expect(out.stderr.utf8.count < 400, "hostile input is not echoed whole")
+        }
+        #expect(apiRequests(pid: instance.pid) == before, "no request reached slirp4netns")
+    }
+
+    @Test("unknown targets and targets without an API socket fail with exit 1, sending nothing")
+    func targetsRefused() throws {
+        let lab = try TestLab("clit")
+        let noAPI = try lab.start(.init(name: "n", apiSocket: false))
+        let unknown = slirpmon(["fwd", "add", "999999999", "8080:80"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no slirp4netns instance matches"))
+        #expect(unknown.stderr.contains("pid \(noAPI.pid)"), "lists what runs")
+        let out = slirpmon(["fwd", "add", String(noAPI.pid), "8080:80"])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("no API socket"))
+        #expect(out.stderr.contains("port_handler=slirp4netns"))
+    }
+
+    @Test("a host port already in use is explained: who holds it")
+    func portInUseExplained() throws {
+        let lab = try TestLab("clip")
+        let instance = try lab.start(.init(name: "p"))
+        // Hold a port on 127.0.0.1 from this test process.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        #expect(listen(fd, 1) == 0)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let out = slirpmon(["fwd", "add", String(instance.pid), "127.0.0.1:\(port):80"])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("slirp_add_hostfwd failed"), "slirp's own words, verbatim")
+        #expect(out.stderr.contains("already bound on 127.0.0.1 by pid \(getpid())"), "\(out.stderr)")
+    }
+
+    @Test("addr prints Podman's computation and its errors")
+    func addrCommand() throws {
+        let out = slirpmon(["addr", "--cidr", "10.99.128.0/17", "--ipv6", "--json"])
+        #expect(out.status == 0)
+        let report = try #require(try json(out) as? [String: Any])
+        #expect(report["guest"] as? String == "10.99.128.100")
+        #expect(report["gateway"] as? String == "10.99.128.2")
+        #expect(report["dns"] as? String == "10.99.128.3")
+        #expect((report["ipv6"] as? [String: Any])?["gateway"] as? String == "fd00::2")
+        let small = slirpmon(["addr", "--cidr", "10.0.2.0/26"])
+        #expect(small.status == 1)
+        #expect(small.stdout.contains("calculated ip address 10.0.2.100 is not within given subnet 10.0.2.0/26"))
+        let bad = slirpmon(["addr", "--cidr", "fd00::/64"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("invalid cidr"))
+    }
+
+    @Test("log prints the unlinked log; the demo starts three instances and removes everything")
+    func logAndDemo() throws {
+        let demo = slirpmon(["demo", "--list"], timeout: 60)
+        #expect(demo.status == 0, "\(demo.stderr)")
+        #expect(demo.stdout.contains("10.99.128.100"))
+        #expect(demo.stdout.split(separator: "\n").filter { $0.contains("held") }.count >= 2)
+        let leftovers = (try? Files.directoryEntries("/run/netns"))?.filter { $0.hasPrefix(DemoFleet.prefixBase) } ?? []
+        #expect(leftovers.isEmpty, "demo left namespaces behind: \(leftovers)")
+
+        let lab = try TestLab("clig")
+        let instance = try lab.start(.init(name: "g"))
+        let out = slirpmon(["log", String(instance.pid)])
+        #expect(out.status == 0)
+        #expect(out.stdout.contains("sent tapfd="))
+        let small = slirpmon(["log", String(instance.pid), "--bytes", "0"])
+        #expect(small.status == 2)
+    }
+}
