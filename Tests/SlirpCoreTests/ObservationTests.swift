@@ -1,0 +1,269 @@
+import Testing
+@testable import SlirpCore
+
+/// slirpmon compares what Podman computes with what the namespace really has, read from
+/// real /proc/net texts of a namespace served by slirp4netns.
+@Suite("Observed addresses from /proc/net")
+struct ObservedAddressesTests {
+    static func observed(_ interface: String = "tap0") -> ObservedAddresses {
+        ObservedAddresses.parse(interface: interface, route: ProcFixtures.route, fibTrie: ProcFixtures.fibTrie,
+                                ifInet6: ProcFixtures.ifInet6, ipv6Route: ProcFixtures.ipv6Route)
+    }
+
+    @Test func defaultNetworkAsSlirp4netnsConfiguresIt() {
+        let o = Self.observed()
+        #expect(o.interfacePresent)
+        #expect(o.ipv4 == ["10.0.2.100/24"])
+        #expect(o.ipv4Gateway == "10.0.2.2")
+        #expect(o.ipv6 == ["fd00::a0b6:dcff:fe1b:101c/64"]) // SLAAC; the fe80:: address is left out
+        #expect(o.ipv6Gateway == "fe80::2")
+        #expect(o.nameservers == nil)
+        #expect(o.mtu == nil)
+    }
+
+    @Test func customCIDRNetwork() {
+        let o = ObservedAddresses.parse(interface: "tap0", route: ProcFixtures.cidrRoute, fibTrie: ProcFixtures.cidrFibTrie,
+                                        ifInet6: ProcFixtures.cidrIfInet6, ipv6Route: ProcFixtures.cidrIpv6Route)
+        #expect(o.ipv4 == ["10.99.128.100/17"])
+        #expect(o.ipv4Gateway == "10.99.128.2")
+        #expect(o.ipv6 == ["fd00::10f2:eff:fe38:a189/64"])
+        #expect(o.ipv6Gateway == "fe80::2")
+    }
+
+    @Test func anotherInterfaceSeesNothing() {
+        let o = Self.observed("eth0")
+        #expect(!o.interfacePresent)
+        #expect(o.ipv4.isEmpty && o.ipv6.isEmpty)
+        #expect(o.ipv4Gateway == nil && o.ipv6Gateway == nil)
+    }
+
+    @Test func loopbackIsNotTheTap() {
+        let o = Self.observed("lo")
+        #expect(o.ipv4.isEmpty) // 127.0.0.1 is never reported
+        #expect(o.ipv6.isEmpty == false) // ::1 is a global-scope address of lo
+    }
+
+    @Test func emptyNamespace() {
+        let o = ObservedAddresses.parse(interface: "tap0", route: "Iface\tDestination\n", fibTrie: "", ifInet6: "", ipv6Route: "")
+        #expect(o == ObservedAddresses(interface: "tap0"))
+    }
+
+    @Test func localAddressesOfTheTrie() {
+        let local = ObservedAddresses.localAddresses(fibTrie: ProcFixtures.fibTrie)
+        #expect(local.contains(IPv4Address(10, 0, 2, 100)))
+        #expect(local.contains(IPv4Address(127, 0, 0, 1)))
+        #expect(!local.contains(IPv4Address(10, 0, 2, 255)))
+        #expect(!local.contains(IPv4Address(10, 0, 2, 2)))
+    }
+
+    @Test func resolvConfNameservers() {
+        let text = "# generated\nsearch example.com\nnameserver 10.0.2.3\nnameserver\tfd00::3\nnameserver\n"
+        #expect(ObservedAddresses.nameservers(inResolvConf: text) == ["10.0.2.3", "fd00::3"])
+    }
+}
+
+@Suite("Expected against observed")
+struct AddressCheckTests {
+    static let config = SlirpCommandLine.decode(["slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-ipv6",
+                                                 "--netns-type=path", "/run/netns/t1", "tap0"])
+
+    private func row(_ rows: [AddressCheck], _ role: String) throws -> AddressCheck {
+        try #require(rows.first { $0.role == role }, "no \(role) row")
+    }
+
+    @Test func realNamespaceMatches() throws {
+        var observed = ObservedAddressesTests.observed()
+        observed.mtu = 65520
+        let rows = AddressCheck.compare(Self.config, observed: observed)
+        #expect(rows.map(\.role) == ["guest", "gateway", "dns", "guest6", "gateway6", "dns6", "mtu"])
+        #expect(try row(rows, "guest") == AddressCheck(role: "guest", expected: "10.0.2.100/24", observed: "10.0.2.100/24", status: .match))
+        #expect(try row(rows, "gateway").status == .match)
+        #expect(try row(rows, "gateway").observed == "10.0.2.2")
+        #expect(try row(rows, "guest6").status == .match)
+        #expect(try row(rows, "guest6").observed == "fd00::a0b6:dcff:fe1b:101c/64")
+        #expect(try row(rows, "mtu").status == .match)
+        // DNS is virtual: without a resolv.conf there is nothing to compare.
+        #expect(try row(rows, "dns").status == .notObserved)
+        #expect(try row(rows, "dns6").status == .notObserved)
+        #expect(AddressCheck.compare(Self.config, observed: observed).allSatisfy { $0.status != .mismatch })
+    }
+
+    @Test func linkLocalRouterCountsAsTheGateway() throws {
+        let gateway6 = try row(AddressCheck.compare(Self.config, observed: ObservedAddressesTests.observed()), "gateway6")
+        #expect(gateway6.expected == "fd00::2")
+        #expect(gateway6.observed == "fe80::2")
+        #expect(gateway6.status == .match)
+        #expect(gateway6.note?.contains("link-local") == true)
+
+        var other = ObservedAddressesTests.observed()
+        other.ipv6Gateway = "fe80::5"
+        #expect(try row(AddressCheck.compare(Self.config, observed: other), "gateway6").status == .mismatch)
+        other.ipv6Gateway = "fd00::2"
+        let exact = try row(AddressCheck.compare(Self.config, observed: other), "gateway6")
+        #expect(exact.status == .match && exact.note == nil)
+    }
+
+    @Test func wrongGuestAddressIsAMismatch() throws {
+        var observed = ObservedAddressesTests.observed()
+        observed.ipv4 = ["10.0.2.99/24"]
+        observed.mtu = 1500
+        let rows = AddressCheck.compare(Self.config, observed: observed)
+        let guest = try row(rows, "guest")
+        #expect(guest.status == .mismatch)
+        #expect(guest.expected == "10.0.2.100/24")
+        #expect(guest.observed == "10.0.2.99/24")
+        #expect(try row(rows, "mtu") == AddressCheck(role: "mtu", expected: "65520", observed: "1500", status: .mismatch))
+
+        // Right address, wrong prefix length is also a mismatch.
+        observed.ipv4 = ["10.0.2.100/16"]
+        #expect(try row(AddressCheck.compare(Self.config, observed: observed), "guest").status == .mismatch)
+        // A wrong default route.
+        observed.ipv4Gateway = "10.0.2.1"
+        #expect(try row(AddressCheck.compare(Self.config, observed: observed), "gateway").status == .mismatch)
+        observed.ipv4Gateway = nil
+        #expect(try row(AddressCheck.compare(Self.config, observed: observed), "gateway").status == .mismatch)
+        // A SLAAC address outside fd00::/64.
+        observed.ipv6 = ["fd01::1/64"]
+        #expect(try row(AddressCheck.compare(Self.config, observed: observed), "guest6").status == .mismatch)
+    }
+
+    @Test func missingTapIsAMismatchWithAReason() throws {
+        let observed = ObservedAddressesTests.observed("eth0")
+        let guest = try row(AddressCheck.compare(Self.config, observed: observed), "guest")
+        #expect(guest.status == .mismatch)
+        #expect(guest.note?.contains("no eth0") == true)
+    }
+
+    @Test func unreadableNamespaceIsNotObserved() {
+        let rows = AddressCheck.compare(Self.config, observed: nil, reason: "cannot enter network namespace: permission denied")
+        #expect(rows.map(\.role) == ["guest", "gateway", "dns", "guest6", "gateway6", "dns6"])
+        #expect(rows.allSatisfy { $0.status == .notObserved })
+        #expect(rows.allSatisfy { $0.note == "cannot enter network namespace: permission denied" })
+        #expect(rows.first?.expected == "10.0.2.100/24")
+    }
+
+    @Test func badCIDRIsNotComputable() throws {
+        let config = SlirpCommandLine.decode(["slirp4netns", "--configure", "--cidr=10.0.2.0/26", "1234", "tap0"])
+        let rows = AddressCheck.compare(config, observed: ObservedAddressesTests.observed())
+        let guest = try row(rows, "guest")
+        #expect(guest.status == .notComputable)
+        #expect(guest.note == "error calculating expected ip for slirp4netns: calculated ip address 10.0.2.100 is not within given subnet 10.0.2.0/26")
+        #expect(try row(rows, "gateway").status == .match) // 10.0.2.2 is still inside /26
+        #expect(!rows.contains { $0.role == "guest6" }) // no --enable-ipv6
+
+        let garbage = SlirpCommandLine.decode(["slirp4netns", "--cidr=nonsense", "1234"])
+        let all = AddressCheck.compare(garbage, observed: nil)
+        #expect(all.allSatisfy { $0.status == .notComputable && $0.note == #"invalid cidr "nonsense""# })
+    }
+
+    @Test func disabledDNSIsNeverExpectedToAnswer() throws {
+        let config = SlirpCommandLine.decode(["slirp4netns", "--configure", "--disable-dns", "--enable-ipv6", "1234", "tap0"])
+        var observed = ObservedAddressesTests.observed()
+        observed.nameservers = ["10.0.2.3"]
+        let rows = AddressCheck.compare(config, observed: observed)
+        for role in ["dns", "dns6"] {
+            let dns = try row(rows, role)
+            #expect(dns.status == .notObserved)
+            #expect(dns.note?.contains("--disable-dns") == true)
+        }
+    }
+
+    @Test func nameserversFromResolvConf() throws {
+        var observed = ObservedAddressesTests.observed()
+        observed.nameservers = ["10.0.2.3", "fd00::3"]
+        var rows = AddressCheck.compare(Self.config, observed: observed)
+        #expect(try row(rows, "dns").status == .match)
+        #expect(try row(rows, "dns6").status == .match)
+        observed.nameservers = ["8.8.8.8"]
+        rows = AddressCheck.compare(Self.config, observed: observed)
+        #expect(try row(rows, "dns") == AddressCheck(role: "dns", expected: "10.0.2.3", observed: "8.8.8.8", status: .mismatch,
+                                                     note: "the namespace's resolv.conf names other servers"))
+    }
+
+    @Test func withoutConfigureAnEmptyTapIsNotAMismatch() throws {
+        let config = SlirpCommandLine.decode(["slirp4netns", "1234", "tap0"])
+        let rows = AddressCheck.compare(config, observed: ObservedAddresses(interface: "tap0"))
+        let guest = try row(rows, "guest")
+        #expect(guest.status == .notObserved)
+        #expect(guest.note?.contains("--configure") == true)
+    }
+}
+
+@Suite("Unix sockets and targets")
+struct UnixSocketAndTargetTests {
+    static let unixTable = """
+    Num       RefCount Protocol Flags    Type St Inode Path
+    0000000000000000: 00000002 00000000 00010000 0001 01 31337 /run/libpod/abc.net
+    0000000000000000: 00000003 00000000 00000000 0001 03 31338 /run/libpod/abc.net
+    0000000000000000: 00000003 00000000 00000000 0001 03  1453
+    0000000000000000: 00000002 00000000 00010000 0001 01 2222 @/tmp/.X11-unix/X0
+    0000000000000000: 00000002 00000000 00010000 0001 01 4444 /tmp/my dir/api.sock
+    """
+
+    @Test func unixSocketTable() {
+        let entries = UnixSocketTable.parse(Self.unixTable)
+        #expect(entries == [
+            .init(inode: 31337, isListening: true, path: "/run/libpod/abc.net"),
+            .init(inode: 31338, isListening: false, path: "/run/libpod/abc.net"),
+            .init(inode: 2222, isListening: true, path: "@/tmp/.X11-unix/X0"),
+            .init(inode: 4444, isListening: true, path: "/tmp/my dir/api.sock"),
+        ])
+        #expect(UnixSocketTable.parse("") == [])
+        #expect(UnixSocketTable.parse("Num RefCount\nnot a row\n") == [])
+    }
+
+    @Test func realHostUnixTableParses() throws {
+        let text = try Files.readText("/proc/net/unix")
+        let rows = text.split(separator: "\n").count - 1
+        let entries = UnixSocketTable.parse(text)
+        #expect(entries.count <= rows)
+        #expect(entries.allSatisfy { $0.inode > 0 && !$0.path.isEmpty })
+    }
+
+    static let idA = "abc1230000000000000000000000000000000000000000000000000000000001"
+    static let idB = "abd4560000000000000000000000000000000000000000000000000000000002"
+
+    static func process(_ pid: Int32, _ id: String?) -> SlirpProcess {
+        SlirpProcess(identity: ProcessIdentity(pid: pid, startTicks: 100), parentPID: 1, state: "S", uid: 0, user: "root",
+                     startTime: 0, uptimeSeconds: 1, residentBytes: 0, cpuSeconds: 0, arguments: ["slirp4netns"],
+                     configuration: SlirpConfiguration(), containerID: id, stdoutTarget: nil, stderrTarget: nil,
+                     socketInodes: nil, problems: [:])
+    }
+
+    static let fleet = [process(4242, idA), process(4343, idB), process(5000, nil)]
+
+    @Test func byPID() throws {
+        #expect(try TargetResolver.resolve("4343", among: Self.fleet).pid == 4343)
+        #expect(try TargetResolver.resolve(" 5000 ", among: Self.fleet).pid == 5000)
+    }
+
+    @Test func byUniqueContainerIDPrefix() throws {
+        #expect(try TargetResolver.resolve("abc", among: Self.fleet).pid == 4242)
+        #expect(try TargetResolver.resolve("ABD456", among: Self.fleet).pid == 4343)
+        #expect(try TargetResolver.resolve(Self.idA, among: Self.fleet).pid == 4242)
+    }
+
+    @Test func ambiguousPrefixListsCandidates() {
+        #expect(throws: TargetResolver.Failure.ambiguous(target: "ab", candidates: ["abc123000000 (pid 4242)", "abd456000000 (pid 4343)"])) {
+            try TargetResolver.resolve("ab", among: Self.fleet)
+        }
+        let text = TargetResolver.Failure.ambiguous(target: "ab", candidates: ["abc123000000 (pid 4242)", "abd456000000 (pid 4343)"]).description
+        #expect(text.contains("abc123000000 (pid 4242)") && text.contains("abd456000000 (pid 4343)"))
+    }
+
+    @Test func unknownTargetListsWhatRuns() {
+        let known = ["abc123000000 (pid 4242)", "abd456000000 (pid 4343)", "pid 5000"]
+        #expect(throws: TargetResolver.Failure.notFound(target: "zzz", known: known)) {
+            try TargetResolver.resolve("zzz", among: Self.fleet)
+        }
+        #expect(throws: TargetResolver.Failure.notFound(target: "999", known: known)) {
+            try TargetResolver.resolve("999", among: Self.fleet)
+        }
+        #expect(throws: TargetResolver.Failure.notFound(target: "", known: known)) {
+            try TargetResolver.resolve("", among: Self.fleet)
+        }
+        let description = TargetResolver.Failure.notFound(target: "zzz", known: known).description
+        #expect(description.contains("running: abc123000000 (pid 4242), abd456000000 (pid 4343), pid 5000"))
+        #expect(TargetResolver.Failure.notFound(target: "x", known: []).description.contains("none is running"))
+    }
+}
