@@ -78,12 +78,19 @@ public struct IPv4Network: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses `a.b.c.d/n` with `n` in 0...32; `nil` for IPv6 or malformed text.
+    ///
+    /// The prefix length is read as Go's `net.ParseCIDR` reads it (its `dtoi`): decimal
+    /// digits only (no sign, no spaces), leading zeros allowed (`/024` is `/24`).
     public init?(_ text: some StringProtocol) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let address = IPv4Address(parts[0]),
-              let length = Int(parts[1]), (0...32).contains(length),
-              parts[1].utf8.count <= 2, !(parts[1].utf8.count == 2 && parts[1].hasPrefix("0"))
+              !parts[1].isEmpty, parts[1].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 })
         else { return nil }
+        var length = 0
+        for digit in parts[1].utf8 {
+            length = length * 10 + Int(digit - 48)
+            if length > 32 { return nil }
+        }
         self.init(address: address, prefixLength: length)
     }
 
