@@ -101,6 +101,7 @@ struct APIReplyTests {
         #expect(try reply(#"{"return":{"id":1}}"#) == .added(id: 1))
         #expect(try reply(#"{"return":{"id":42}}"# + "\n") == .added(id: 42))
         #expect(try reply(#"{"return":{}}"#) == .done)
+        #expect(try reply(#"{"return":{"id":9223372036854775807}}"#) == .added(id: Int.max))
     }
 
     @Test(arguments: [
@@ -156,6 +157,10 @@ struct APIReplyTests {
         #"{"entries":[{"id":1,"host_port":1,"guest_port":2}]}"#,
         #"{"entries":[{"id":1,"proto":"tcp","guest_port":2}]}"#,
         #"{"return":{"entries":"none"}}"#,
+        // Numbers that are not exact integers, and booleans, are not ids or ports.
+        #"{"return":{"id":true}}"#, #"{"return":{"id":1.5}}"#, #"{"return":{"id":1e30}}"#, #"{"return":{"id":"1"}}"#,
+        #"{"entries":[{"id":1,"proto":"tcp","host_port":80.5,"guest_port":2}]}"#,
+        #"{"entries":[{"id":false,"proto":"tcp","host_port":80,"guest_port":2}]}"#,
     ])
     func wrongShapesAreRejected(text: String) throws {
         let error = try #require(decodeError(text))

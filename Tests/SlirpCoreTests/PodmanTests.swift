@@ -53,6 +53,13 @@ struct SlirpNetworkOptionsTests {
         #expect(parseError(["mtu=1500=2"]) == #"invalid mtu "1500=2""#)
     }
 
+    @Test func messagesQuoteLikeGosPercentQ() {
+        // fmt's %q: \a \b \f \v escapes, \xNN for other controls, \uNNNN for non-printable runes.
+        #expect(parseError(["frob=\u{7}\u{8}\u{C}\u{B}\u{1B}\u{7F}"]) == #"unknown option for slirp4netns: "frob=\a\b\f\v\x1b\x7f""#)
+        #expect(parseError(["frob=é😀\u{A0}\u{200B}\u{85}\u{E0001}"]) == #"unknown option for slirp4netns: "frob=é😀\u00a0\u200b\u0085\U000e0001""#)
+        #expect(parseError(["cidr=a\"b\\c\n\t\r"]) == #"invalid cidr "a\"b\\c\n\t\r""#)
+    }
+
     @Test func unknownOptions() {
         #expect(parseError(["frob=1"]) == #"unknown option for slirp4netns: "frob=1""#)
         #expect(parseError(["noequals"]) == #"unknown option for slirp4netns: "noequals""#)
