@@ -96,6 +96,13 @@ struct SlirpNetworkOptionsTests {
         #expect(parseError(["outbound_addr6=nosuch0"]) == #"invalid outbound_addr6: "nosuch0""#)
         #expect(parseError(["outbound_addr6=fd00::5::1"]) == #"invalid outbound_addr6: "fd00::5::1""#)
 
+        // net.ParseIP semantics: an IPv4-mapped IPv6 address is an IPv4 address (To4() != nil),
+        // and an IPv6 address may end in a dotted quad.
+        #expect(try SlirpNetworkOptions.parse(["outbound_addr=::ffff:192.168.1.5"], interfaceExists: noInterfaces).outboundAddr == "::ffff:192.168.1.5")
+        #expect(parseError(["outbound_addr6=::ffff:192.168.1.5"]) == #"invalid outbound_addr6: "::ffff:192.168.1.5""#)
+        #expect(try SlirpNetworkOptions.parse(["outbound_addr6=64:ff9b::192.0.2.1"], interfaceExists: noInterfaces).outboundAddr6 == "64:ff9b::192.0.2.1")
+        #expect(parseError(["outbound_addr6=fe80::1%eth0"]) == #"invalid outbound_addr6: "fe80::1%eth0""#)
+
         // An interface name is accepted when the interface exists.
         let eth9: (String) -> Bool = { $0 == "eth9" }
         let o = try SlirpNetworkOptions.parse(["outbound_addr=eth9", "outbound_addr6=eth9"], interfaceExists: eth9)
