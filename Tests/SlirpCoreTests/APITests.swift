@@ -289,6 +289,13 @@ struct PortMappingTests {
         }
     }
 
+    @Test func tooManyPartsIsNotCalledIPv6() throws {
+        let message = try #require(refusal("1.2.3.4:80:80:80"))
+        #expect(message.contains("too many"))
+        #expect(!message.contains("IPv6"))
+        #expect(try #require(refusal("fd00::5:80:80")).contains("IPv6"))
+    }
+
     @Test func hostnamesAreRefused() throws {
         let message = try #require(refusal("localhost:80:80"))
         #expect(message.contains("not an IPv4 address"))
