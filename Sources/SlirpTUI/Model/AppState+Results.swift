@@ -97,6 +97,7 @@ extension AppState {
     mutating func invalidateForwards(_ identity: ProcessIdentity) -> Reaction {
         if var entry = forwards[identity] {
             entry.fetchedAt = -1e9
+            entry.pending = false // an earlier listing answered (the API queue is serial) or will, harmlessly
             forwards[identity] = entry
         }
         guard pane == .forwards, selected == identity else { return .none }

@@ -132,6 +132,9 @@ public struct InstanceSnapshot: Equatable, Sendable {
         guard apiSocket != nil else { return "no" }
         switch socketStatus {
         case "held": return "yes"
+        case "not-held": return "stale"
+        case "ambiguous": return "ambig"
+        case "unverified": return "unknown"
         case nil: return "yes?"
         case let word?: return word
         }

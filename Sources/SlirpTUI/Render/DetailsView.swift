@@ -46,7 +46,7 @@ enum DetailsView {
                               Span((check.expected ?? "-").padded(to: valueW) + " "),
                               Span((check.observed ?? "-").padded(to: valueW), check.status == .mismatch ? .addressMismatch : .normal),
                               Span(" "), Span(word, role)]
-            if let note = check.note { line.append(Span(" " + note, .dim)) }
+            if let note = check.note { line.append(Span(": " + note, .dim)) }
             lines.append(line)
         }
 

@@ -7,7 +7,7 @@ enum FormView {
         let roomy = layout.statusRow >= 16
         let fieldRows = roomy ? 2 : 1
         let height = 2 + ForwardForm.Field.allCases.count * fieldRows + 3
-        let box = DialogBox(width: 76, height: height, screen: screen, top: 0, bottom: layout.statusRow)
+        let box = DialogBox(width: min(100, screen.width - 2), height: height, screen: screen, top: 0, bottom: layout.statusRow)
         box.frame(title: "Add forward to pid \(form.target.pid) (\(name))", into: &screen)
         let labelW = 15
         let valueW = max(8, min(24, box.innerWidth - labelW - 2))
@@ -19,17 +19,26 @@ enum FormView {
             var line: Line = [Span(field.label.padded(to: labelW), focused ? .header : .normal),
                               Span(value.padded(to: valueW), focused ? .inputFocused : .input)]
             if !roomy {
-                line.append(Span(" " + (error ?? "ok"), error == nil ? .ok : .inputError))
+                line.append(Span(error == nil ? " ✓" : " ✗", error == nil ? .ok : .inputError))
                 box.draw(line, row: row, into: &screen)
                 row += 1
                 continue
             }
             line.append(Span(" " + field.hint, .dim))
             box.draw(line, row: row, into: &screen)
-            let under: Line = error.map { [Span(String(repeating: " ", count: labelW)), Span("✗ " + $0, .inputError)] }
+            // The error under its field; moved left when it would not fit beside the labels.
+            let indent = error.map { labelW + 2 + TextWidth.of($0) > box.innerWidth ? 0 : labelW } ?? labelW
+            let under: Line = error.map { [Span(String(repeating: " ", count: indent)), Span("✗ " + $0, .inputError)] }
                 ?? [Span(String(repeating: " ", count: labelW)), Span("✓", .ok)]
             box.draw(under, row: row + 1, into: &screen)
             row += 2
+        }
+        if !roomy {
+            // One line for the focused field's error (or the first one).
+            let field = form.error(for: form.focus) == nil ? ForwardForm.Field.allCases.first { form.error(for: $0) != nil } : form.focus
+            if let field, let error = form.error(for: field) {
+                box.draw([Span("✗ \(field.label.lowercased()): \(error)", .inputError)], row: row, into: &screen)
+            }
         }
         row += 1
         if let requests = form.requests {

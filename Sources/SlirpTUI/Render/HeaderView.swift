@@ -17,7 +17,7 @@ enum HeaderView {
         var second: Line = [Span("Instances: ", .dim), Span("\(c.running) running", .header)]
         second.append(Span(", "))
         second.append(Span("\(c.failed) failed/zombie", c.failed > 0 ? .error : .normal))
-        second.append(Span(", \(c.withAPI) with API socket"))
+        second.append(Span(", \(c.withAPI) with API"))
         if c.gone > 0 { second.append(Span(", \(c.gone) gone", .gone)) }
         second.append(Span("  every \(Format.seconds(state.delay))", .dim))
         if state.refreshing && !state.loaded {

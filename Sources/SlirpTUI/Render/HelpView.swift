@@ -31,5 +31,8 @@ enum HelpView {
         for i in 0..<height where first + i < all.count {
             screen.draw(all[first + i], x: 1, y: i, width: screen.width - 1)
         }
+        if first + height < all.count, height > 0 {
+            screen.draw([Span(" ↓ more (Down/PgDn) ", .warning)], x: max(0, screen.width - 22), y: height - 1, width: 21)
+        }
     }
 }
