@@ -76,6 +76,9 @@ struct SlirpNetworkOptionsTests {
     @Test func cidrWithHostBitsIsAccepted() throws {
         // net.ParseCIDR accepts it; Podman keeps the text as written.
         #expect(try SlirpNetworkOptions.parse(["cidr=10.0.2.5/24"], interfaceExists: noInterfaces).cidr == "10.0.2.5/24")
+        // Go's ParseCIDR reads the prefix length with dtoi: leading zeros yes, a sign no.
+        #expect(try SlirpNetworkOptions.parse(["cidr=10.0.2.0/024"], interfaceExists: noInterfaces).cidr == "10.0.2.0/024")
+        #expect(parseError(["cidr=10.0.2.0/+24"]) == #"invalid cidr "10.0.2.0/+24""#)
     }
 
     @Test func enumeratedValues() {
