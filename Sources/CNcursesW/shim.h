@@ -5,6 +5,7 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <locale.h>
 #include <wchar.h>
+#include <stdio.h>
 #include <ncursesw/curses.h>
 
 /* Swift 6 cannot read these C globals or import function-like macros: wrap them. */
@@ -14,5 +15,24 @@ static inline int slirpmon_cols(void) { return COLS; }
 static inline int slirpmon_color_pair(int n) { return COLOR_PAIR(n); }
 static inline int slirpmon_key_resize(void) { return KEY_RESIZE; }
 static inline int slirpmon_key_f(int n) { return KEY_F(n); }
+
+/* Attributes are macros built from NCURSES_BITS. */
+static inline unsigned int slirpmon_a_normal(void) { return (unsigned int)A_NORMAL; }
+static inline unsigned int slirpmon_a_bold(void) { return (unsigned int)A_BOLD; }
+static inline unsigned int slirpmon_a_reverse(void) { return (unsigned int)A_REVERSE; }
+static inline unsigned int slirpmon_a_dim(void) { return (unsigned int)A_DIM; }
+static inline unsigned int slirpmon_a_underline(void) { return (unsigned int)A_UNDERLINE; }
+
+/* Sets the attributes and colour pair of the next writes to `win`. */
+static inline int slirpmon_set_attributes(WINDOW *win, unsigned int attributes, short pair) {
+    return wattr_set(win, (attr_t)attributes, pair, NULL);
+}
+
+/* The window's size (getmaxyx is a macro). */
+static inline int slirpmon_max_y(WINDOW *win) { return getmaxy(win); }
+static inline int slirpmon_max_x(WINDOW *win) { return getmaxx(win); }
+
+/* newterm on the process's stdout/stdin (Swift 6 cannot read the C stdio globals). */
+static inline SCREEN *slirpmon_newterm(void) { return newterm(NULL, stdout, stdin); }
 
 #endif

@@ -15,9 +15,99 @@ public struct MonitorConfiguration: Sendable {
 }
 
 /// Runs the full-screen monitor until the operator quits; returns the exit status.
+///
+/// Ctrl-C, SIGTERM and SIGHUP end it like `q` does (the terminal is restored and 0 is
+/// returned, so `slirpmon demo` still removes its instances).
 public func runMonitor(_ configuration: MonitorConfiguration) -> Int32 {
-    FileOutput.standardError("slirpmon: the ncurses monitor is not built yet; use `slirpmon list` (see --help)\n")
-    return 1
+    let terminal: Terminal
+    do { terminal = try Terminal(useColor: configuration.useColor) } catch {
+        FileOutput.standardError("slirpmon: \(error.description)\n")
+        return 1
+    }
+    var monitor = Monitor(configuration: configuration)
+    monitor.run(terminal)
+    terminal.end()
+    return 0
+}
+
+/// The main loop: keys and results in, effects out, the screen redrawn from the state.
+struct Monitor {
+    var state: AppState
+    let worker = Worker()
+    let follower = LogFollower()
+    var nextRefresh = 0.0
+    let delay: Double
+    var quit = false
+
+    init(configuration: MonitorConfiguration) {
+        delay = max(0.1, configuration.delay)
+        state = AppState(readOnly: configuration.readOnly, banner: configuration.banner, delay: delay,
+                         useColor: configuration.useColor, host: HostInfo(hostName: Self.hostName(), userName: Self.userName()))
+    }
+
+    mutating func run(_ terminal: Terminal) {
+        worker.probe()
+        while !quit {
+            if Signals.pending != 0 { break }
+            state.now = Clock.monotonic()
+            for result in worker.drain() { perform(state.apply(result), terminal) }
+            if !state.refreshing && state.now >= nextRefresh {
+                state.refreshing = true
+                nextRefresh = state.now + delay
+                worker.refresh()
+            }
+            if state.pane == .log, follower.identity == state.log.identity, let update = follower.poll() {
+                perform(state.apply(update), terminal)
+            }
+            perform(state.reconcile(), terminal)
+            let size = terminal.size
+            if size != state.size {
+                state.size = size
+                state.keepSelectionVisible()
+            }
+            terminal.present(render(state, size: size))
+            guard let key = terminal.readKey() else { continue }
+            switch key {
+            case .control("c"):
+                quit = true
+            case .resize:
+                terminal.invalidate()
+            default:
+                if Layout(size: state.size, rowCount: 0).isTooSmall {
+                    if key == .character("q") || key == .function(10) { quit = true }
+                    continue
+                }
+                perform(state.handle(key), terminal)
+            }
+        }
+    }
+
+    mutating func perform(_ reaction: Reaction, _ terminal: Terminal) {
+        for effect in reaction.effects {
+            switch effect {
+            case .quit: quit = true
+            case .refreshInventory:
+                nextRefresh = 0
+                terminal.invalidate()
+            case .listForwards(let target): worker.listForwards(target)
+            case .addForwards(let target, let requests): worker.add(target, requests)
+            case .removeForward(let target, let forward): worker.remove(target, forward)
+            case .saveLog(let identity): perform(state.apply(follower.save(identity)), terminal)
+            case .reloadLog(let identity): perform(state.apply(follower.open(identity)), terminal)
+            }
+        }
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        return gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : "?"
+    }
+
+    static func userName() -> String {
+        let uid = geteuid()
+        if let entry = getpwuid(uid), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid \(uid)"
+    }
 }
 
 enum FileOutput {

@@ -101,6 +101,7 @@ struct APIReplyTests {
         #expect(try reply(#"{"return":{"id":1}}"#) == .added(id: 1))
         #expect(try reply(#"{"return":{"id":42}}"# + "\n") == .added(id: 42))
         #expect(try reply(#"{"return":{}}"#) == .done)
+        #expect(try reply(#"{"return":{"id":9223372036854775807}}"#) == .added(id: Int.max))
     }
 
     @Test(arguments: [
@@ -156,6 +157,10 @@ struct APIReplyTests {
         #"{"entries":[{"id":1,"host_port":1,"guest_port":2}]}"#,
         #"{"entries":[{"id":1,"proto":"tcp","guest_port":2}]}"#,
         #"{"return":{"entries":"none"}}"#,
+        // Numbers that are not exact integers, and booleans, are not ids or ports.
+        #"{"return":{"id":true}}"#, #"{"return":{"id":1.5}}"#, #"{"return":{"id":1e30}}"#, #"{"return":{"id":"1"}}"#,
+        #"{"entries":[{"id":1,"proto":"tcp","host_port":80.5,"guest_port":2}]}"#,
+        #"{"entries":[{"id":false,"proto":"tcp","host_port":80,"guest_port":2}]}"#,
     ])
     func wrongShapesAreRejected(text: String) throws {
         let error = try #require(decodeError(text))
@@ -250,7 +255,7 @@ struct PortMappingTests {
     }
 
     @Test func negativeAndNonNumericPorts() throws {
-        for text in ["-1:80", "80:-1", "http:80", "80:http", "1e3:80", "+80:80", "8080:", "123456:80"] {
+        for text in ["-1:80", "80:-1", "http:80", "80:http", "1e3:80", "+80:80", "8080:", "123456:80", "8000-8002-8004:80", "80-:80", "-:80"] {
             let message = try #require(refusal(text), "\(text) accepted")
             #expect(message.contains("is not a port"), "\(text): \(message)")
         }
@@ -282,6 +287,13 @@ struct PortMappingTests {
             let message = try #require(refusal(text), "\(text) accepted")
             #expect(message.contains("IPv6"), "\(text): \(message)")
         }
+    }
+
+    @Test func tooManyPartsIsNotCalledIPv6() throws {
+        let message = try #require(refusal("1.2.3.4:80:80:80"))
+        #expect(message.contains("too many"))
+        #expect(!message.contains("IPv6"))
+        #expect(try #require(refusal("fd00::5:80:80")).contains("IPv6"))
     }
 
     @Test func hostnamesAreRefused() throws {

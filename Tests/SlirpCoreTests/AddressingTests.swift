@@ -205,6 +205,19 @@ struct IPv6AddressTests {
         #expect(IPv6Address(text) == nil)
     }
 
+    @Test func embeddedIPv4AsGoParsesIt() throws {
+        let mapped = try #require(IPv6Address("::ffff:10.0.2.1"))
+        #expect(mapped.ipv4Mapped == IPv4Address(10, 0, 2, 1))
+        #expect(mapped == IPv6Address("::ffff:a00:201"))
+        let nat64 = try #require(IPv6Address("64:ff9b::192.0.2.1"))
+        #expect(nat64.description == "64:ff9b::c000:201")
+        #expect(nat64.ipv4Mapped == nil)
+        #expect(try #require(IPv6Address("fd00::2")).ipv4Mapped == nil)
+        for bad in ["::1.2.3", "::256.0.0.1", "::1.2.3.4:5", "1:2:3:4:5:6:7:1.2.3.4", "::010.0.2.1", "1.2.3.4", "::1.2.3.4%eth0"] {
+            #expect(IPv6Address(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func procHexParsing() {
         #expect(IPv6Address(procHex: "fe800000000000000000000000000002")?.description == "fe80::2")
         #expect(IPv6Address(procHex: "fd00000000000000e0983bfffeb616bb")?.description == "fd00::e098:3bff:feb6:16bb")

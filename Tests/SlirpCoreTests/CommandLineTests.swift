@@ -202,6 +202,36 @@ struct SlirpCommandLineTests {
         #expect(c.target == "1")
     }
 
+    @Test func valuesSlirp4netnsRefusesAtParseTime() {
+        for words in [["--mtu=0"], ["--mtu=65522"], ["-m", "70000"], ["-e", "-5"], ["-r-1"], ["--exit-fd=x"]] {
+            let c = SlirpCommandLine.decode(["slirp4netns"] + words + ["1"])
+            #expect(c.mtu == nil && c.exitFD == nil && c.readyFD == nil, "\(words)")
+            #expect(c.unrecognized.count == 1, "\(words)")
+        }
+        let edge = SlirpCommandLine.decode(["slirp4netns", "--mtu=65521", "-m1", "-e0", "-r", "010", "1"])
+        #expect(edge.mtu == 1 && edge.exitFD == 0 && edge.readyFD == 10 && edge.unrecognized.isEmpty)
+    }
+
+    /// The real slirp4netns is the oracle: with `--help` last, it parses every option before it
+    /// (exiting 1 on the first it refuses) and exits 0 at `--help` when all were fine.
+    @Test(arguments: [
+        ["-c6"], ["-ce3"], ["-e3", "-r", "4"], ["-m1500"], ["-6", "--mtu", "9000"], ["--api=/tmp/x.sock"], ["-a/tmp/x.sock"],
+        ["--cid", "10.1.0.0/16"], ["--conf"], ["--mac=aa:bb:cc:dd:ee:ff"], ["--disable-d"], ["--disable-h"],
+        ["--outbound-addr=1.2.3.4"], ["--outbound-addr6=fd00::1"], ["--netns-type=path"], ["--netns-type", "pid"],
+        ["--userns-path=/proc/self/ns/user"], ["--target-type=netns"], ["--enable-sandbox", "--enable-seccomp", "--disable-host-loopback"],
+        ["1", "tap0", "-c"], ["--exit-fd", "3", "--ready-fd=4"], ["-c", "-e", "3", "-r", "4", "--api-socket", "/x.net", "--netns-type=path"],
+        ["--enable"], ["--dis"], ["--outbound=1.2.3.4"], ["--conf=yes"], ["--enable-ipv6=true"], ["-x"], ["-cz"], ["--frobnicate"],
+        ["--mtu=abc"], ["--mtu=0"], ["-m65522"], ["-e", "x"], ["-r", "-1"], ["--mtu"], ["-e"], ["--e"], ["--mtu="],
+    ])
+    func agreesWithTheRealGetoptLong(words: [String]) throws {
+        let binary = try #require(Executables.find("slirp4netns"), "slirp4netns must be installed")
+        let output = try Executables.run(binary, words + ["--help"], timeout: 5).get()
+        let decoded = SlirpCommandLine.decode(["slirp4netns"] + words + ["--help"])
+        let refused = decoded.unrecognized.filter { $0 != "--help" }
+        #expect((output.status == 0) == refused.isEmpty,
+                "slirp4netns exited \(output.status) (\(output.stderr.split(separator: "\n").first ?? "")); slirpmon refused \(refused)")
+    }
+
     @Test func loneDashIsAPositional() {
         #expect(SlirpCommandLine.decode(["slirp4netns", "-"]).target == "-")
     }

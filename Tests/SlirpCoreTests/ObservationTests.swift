@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
 import Testing
 @testable import SlirpCore
 
@@ -40,7 +44,6 @@ struct ObservedAddressesTests {
     @Test func loopbackIsNotTheTap() {
         let o = Self.observed("lo")
         #expect(o.ipv4.isEmpty) // 127.0.0.1 is never reported
-        #expect(o.ipv6.isEmpty == false) // ::1 is a global-scope address of lo
     }
 
     @Test func emptyNamespace() {
@@ -186,6 +189,18 @@ struct AddressCheckTests {
         let guest = try row(rows, "guest")
         #expect(guest.status == .notObserved)
         #expect(guest.note?.contains("--configure") == true)
+
+        // The tap exists (it has its link-local IPv6 address) but nobody configured IPv4:
+        // the missing default route is not a mismatch either.
+        var bare = ObservedAddresses(interface: "tap0")
+        bare.interfacePresent = true
+        let gateway = try row(AddressCheck.compare(config, observed: bare), "gateway")
+        #expect(gateway.status == .notObserved)
+        #expect(gateway.note?.contains("--configure") == true)
+        // With --configure the same picture is a mismatch.
+        let configured = SlirpCommandLine.decode(["slirp4netns", "-c", "1234", "tap0"])
+        #expect(try row(AddressCheck.compare(configured, observed: bare), "gateway").status == .mismatch)
+        #expect(try row(AddressCheck.compare(configured, observed: bare), "guest").status == .mismatch)
     }
 }
 
@@ -198,6 +213,7 @@ struct UnixSocketAndTargetTests {
     0000000000000000: 00000003 00000000 00000000 0001 03  1453
     0000000000000000: 00000002 00000000 00010000 0001 01 2222 @/tmp/.X11-unix/X0
     0000000000000000: 00000002 00000000 00010000 0001 01 4444 /tmp/my dir/api.sock
+    0000000000000000: 00000002 00000000 00010000 0001 01    22 /run/user/0/libpod/tmp/short.net
     """
 
     @Test func unixSocketTable() {
@@ -207,6 +223,8 @@ struct UnixSocketAndTargetTests {
             .init(inode: 31338, isListening: false, path: "/run/libpod/abc.net"),
             .init(inode: 2222, isListening: true, path: "@/tmp/.X11-unix/X0"),
             .init(inode: 4444, isListening: true, path: "/tmp/my dir/api.sock"),
+            // The kernel pads the inode to five columns ("%5lu").
+            .init(inode: 22, isListening: true, path: "/run/user/0/libpod/tmp/short.net"),
         ])
         #expect(UnixSocketTable.parse("") == [])
         #expect(UnixSocketTable.parse("Num RefCount\nnot a row\n") == [])
@@ -218,6 +236,32 @@ struct UnixSocketAndTargetTests {
         let entries = UnixSocketTable.parse(text)
         #expect(entries.count <= rows)
         #expect(entries.allSatisfy { $0.inode > 0 && !$0.path.isEmpty })
+    }
+
+    @Test func aRealListeningSocketShowsUpAsListening() throws {
+        let path = "/tmp/slirpmon-unit-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd); unlink(path) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in path.utf8.enumerated() { raw[i] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(bound == 0)
+        let before = UnixSocketTable.parse(try Files.readText("/proc/net/unix")).filter { $0.path == path }
+        #expect(before.count == 1)
+        #expect(before.first?.isListening == false)
+        try #require(listen(fd, 4) == 0)
+        let after = UnixSocketTable.parse(try Files.readText("/proc/net/unix")).filter { $0.path == path }
+        #expect(after.count == 1)
+        #expect(after.first?.isListening == true)
+        // The inode is the one of the socket fd, as /proc/self/fd/N names it.
+        let link = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")
+        #expect(link == "socket:[\(after.first?.inode ?? 0)]")
     }
 
     static let idA = "abc1230000000000000000000000000000000000000000000000000000000001"
@@ -235,6 +279,10 @@ struct UnixSocketAndTargetTests {
     @Test func byPID() throws {
         #expect(try TargetResolver.resolve("4343", among: Self.fleet).pid == 4343)
         #expect(try TargetResolver.resolve(" 5000 ", among: Self.fleet).pid == 5000)
+        // A PID wins over a container ID that happens to start with the same digits.
+        let clash = [Self.process(4242, Self.idA), Self.process(77, "4242" + String(Self.idA.dropFirst(4)))]
+        #expect(try TargetResolver.resolve("4242", among: clash).pid == 4242)
+        #expect(try TargetResolver.resolve("424223", among: clash).pid == 77)
     }
 
     @Test func byUniqueContainerIDPrefix() throws {

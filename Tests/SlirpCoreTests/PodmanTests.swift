@@ -53,6 +53,13 @@ struct SlirpNetworkOptionsTests {
         #expect(parseError(["mtu=1500=2"]) == #"invalid mtu "1500=2""#)
     }
 
+    @Test func messagesQuoteLikeGosPercentQ() {
+        // fmt's %q: \a \b \f \v escapes, \xNN for other controls, \uNNNN for non-printable runes.
+        #expect(parseError(["frob=\u{7}\u{8}\u{C}\u{B}\u{1B}\u{7F}"]) == #"unknown option for slirp4netns: "frob=\a\b\f\v\x1b\x7f""#)
+        #expect(parseError(["frob=é😀\u{A0}\u{200B}\u{85}\u{E0001}"]) == #"unknown option for slirp4netns: "frob=é😀\u00a0\u200b\u0085\U000e0001""#)
+        #expect(parseError(["cidr=a\"b\\c\n\t\r"]) == #"invalid cidr "a\"b\\c\n\t\r""#)
+    }
+
     @Test func unknownOptions() {
         #expect(parseError(["frob=1"]) == #"unknown option for slirp4netns: "frob=1""#)
         #expect(parseError(["noequals"]) == #"unknown option for slirp4netns: "noequals""#)
@@ -88,6 +95,13 @@ struct SlirpNetworkOptionsTests {
         #expect(parseError(["outbound_addr6=10.0.0.1"]) == #"invalid outbound_addr6: "10.0.0.1""#)
         #expect(parseError(["outbound_addr6=nosuch0"]) == #"invalid outbound_addr6: "nosuch0""#)
         #expect(parseError(["outbound_addr6=fd00::5::1"]) == #"invalid outbound_addr6: "fd00::5::1""#)
+
+        // net.ParseIP semantics: an IPv4-mapped IPv6 address is an IPv4 address (To4() != nil),
+        // and an IPv6 address may end in a dotted quad.
+        #expect(try SlirpNetworkOptions.parse(["outbound_addr=::ffff:192.168.1.5"], interfaceExists: noInterfaces).outboundAddr == "::ffff:192.168.1.5")
+        #expect(parseError(["outbound_addr6=::ffff:192.168.1.5"]) == #"invalid outbound_addr6: "::ffff:192.168.1.5""#)
+        #expect(try SlirpNetworkOptions.parse(["outbound_addr6=64:ff9b::192.0.2.1"], interfaceExists: noInterfaces).outboundAddr6 == "64:ff9b::192.0.2.1")
+        #expect(parseError(["outbound_addr6=fe80::1%eth0"]) == #"invalid outbound_addr6: "fe80::1%eth0""#)
 
         // An interface name is accepted when the interface exists.
         let eth9: (String) -> Bool = { $0 == "eth9" }

@@ -84,9 +84,12 @@ public enum APIMessage {
         return result
     }
 
+    /// A JSON number with an exact integer value; not `true`/`false` (which bridge to 1/0),
+    /// not `1.5` or `1e30` (which `intValue` would truncate or wrap).
     private static func integer(_ value: Any?) -> Int? {
-        if let n = value as? Int { return n }
-        if let n = value as? NSNumber { return n.intValue }
-        return nil
+        guard let n = value as? NSNumber else { return nil }
+        let type = String(cString: n.objCType)
+        guard type != "c", type != "B" else { return nil }
+        return Int(exactly: n)
     }
 }

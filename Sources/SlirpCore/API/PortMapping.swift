@@ -51,7 +51,11 @@ public struct PortMapping: Sendable, Equatable {
             }
             (hostText, guestText) = (parts[1], parts[2])
         default:
-            throw fail("IPv6 host addresses are not supported by the slirp4netns API (IPv4 only)")
+            let host = parts.dropLast(2).joined(separator: ":")
+            if IPv6Address(host) != nil {
+                throw fail("IPv6 host addresses are not supported by the slirp4netns API (IPv4 only)")
+            }
+            throw fail("too many ':'-separated parts: expected [HOSTIP:]HOSTPORT:CONTAINERPORT")
         }
         guard !hostText.isEmpty else { throw fail("a host port is required: slirp4netns cannot pick one") }
         let hostPorts = try range(hostText, what: "host port", fail: fail)

@@ -59,8 +59,14 @@ public struct AddressCheck: Sendable, Equatable, Codable {
         case .failure(let error):
             rows.append(AddressCheck(role: "gateway", expected: nil, observed: observed?.ipv4Gateway, status: .notComputable, note: error.description))
         case .success(let gateway):
-            rows.append(compareSingle(role: "gateway", expected: gateway.description, observed: observed, value: observed?.ipv4Gateway,
-                                      missing: "no default route via the tap", unobserved: unobserved))
+            if let observed, !configuration.configure && observed.ipv4.isEmpty && observed.ipv4Gateway == nil {
+                // Same rule as the guest row: without --configure nobody has set up IPv4 yet.
+                rows.append(AddressCheck(role: "gateway", expected: gateway.description, observed: nil, status: .notObserved,
+                                         note: "started without --configure: the container configures the tap itself"))
+            } else {
+                rows.append(compareSingle(role: "gateway", expected: gateway.description, observed: observed, value: observed?.ipv4Gateway,
+                                          missing: "no default route via the tap", unobserved: unobserved))
+            }
         }
 
         // dns: a virtual address inside slirp4netns; seen only in a process's resolv.conf.

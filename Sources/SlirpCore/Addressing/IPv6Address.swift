@@ -19,9 +19,16 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
         bytes = out
     }
 
-    /// Parses textual IPv6 (`fd00::2`, `fe80::1`); no embedded IPv4 or zones.
+    /// Parses textual IPv6 (`fd00::2`, `fe80::1`) as Go's `net.ParseIP` does: an IPv4
+    /// address may end it (`::ffff:10.0.2.1`, `64:ff9b::192.0.2.1`); zones are refused.
     public init?(_ text: some StringProtocol) {
-        let string = String(text)
+        var string = String(text)
+        if string.contains(".") {
+            // The dotted quad must be the last group: rewrite it as two hex groups.
+            guard let colon = string.lastIndex(of: ":"),
+                  let v4 = IPv4Address(string[string.index(after: colon)...]) else { return nil }
+            string = String(string[...colon]) + String(v4.value >> 16, radix: 16) + ":" + String(v4.value & 0xFFFF, radix: 16)
+        }
         let halves = string.components(separatedByDoubleColon: ())
         func groups(_ part: Substring) -> [UInt16]? {
             if part.isEmpty { return [] }
@@ -70,6 +77,12 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
     public var interfaceIdentifier: ArraySlice<UInt8> { bytes[8..<16] }
 
     public var isLinkLocal: Bool { bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 }
+
+    /// The IPv4 address of an IPv4-mapped address (`::ffff:a.b.c.d`), as Go's `To4()` finds it.
+    public var ipv4Mapped: IPv4Address? {
+        guard bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return nil }
+        return IPv4Address(bytes[12], bytes[13], bytes[14], bytes[15])
+    }
 }
 
 private extension String {

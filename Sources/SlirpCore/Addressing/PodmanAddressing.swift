@@ -71,7 +71,8 @@ public enum PodmanAddressing {
     }
 }
 
-/// Go's `%q` for the plain strings this project quotes: backslash and quote escaped.
+/// Go's `%q` (`strconv.Quote`): quote and backslash escaped, controls and non-printable
+/// characters written as Go writes them (`\a`, `\x1b`, `\u00a0`, `\U000e0001`).
 func goQuoted(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
@@ -81,13 +82,42 @@ func goQuoted(_ text: String) -> String {
         case "\n": out += "\\n"
         case "\t": out += "\\t"
         case "\r": out += "\\r"
+        case "\u{07}": out += "\\a"
+        case "\u{08}": out += "\\b"
+        case "\u{0C}": out += "\\f"
+        case "\u{0B}": out += "\\v"
         default:
             if scalar.value < 0x20 || scalar.value == 0x7F {
-                out += "\\x" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
-            } else {
+                out += "\\x" + hex(scalar.value, digits: 2)
+            } else if scalar.value < 0x80 || isGoPrintable(scalar) {
                 out.unicodeScalars.append(scalar)
+            } else if scalar.value < 0x10000 {
+                out += "\\u" + hex(scalar.value, digits: 4)
+            } else {
+                out += "\\U" + hex(scalar.value, digits: 8)
             }
         }
     }
     return out + "\""
+}
+
+private func hex(_ value: UInt32, digits: Int) -> String {
+    let text = String(value, radix: 16)
+    return String(repeating: "0", count: max(0, digits - text.count)) + text
+}
+
+/// Go's `strconv.IsPrint` for non-ASCII: letters, marks, numbers, punctuation and symbols
+/// (not spaces other than ASCII space, controls, format characters, private use, unassigned).
+private func isGoPrintable(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.properties.generalCategory {
+    case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+         .nonspacingMark, .spacingMark, .enclosingMark,
+         .decimalNumber, .letterNumber, .otherNumber,
+         .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
+         .initialPunctuation, .finalPunctuation, .otherPunctuation,
+         .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
+        true
+    default:
+        false
+    }
 }

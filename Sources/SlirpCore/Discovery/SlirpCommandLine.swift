@@ -142,8 +142,10 @@ public enum SlirpCommandLine {
     }
 
     private static func apply(_ option: Option, value: String?, to config: inout SlirpConfiguration, word: String) {
-        func integer() -> Int? {
-            guard let value, let n = Int(value) else {
+        /// slirp4netns refuses at parse time: `exit-fd`/`ready-fd must be a non-negative integer`,
+        /// `MTU must be a positive integer (< 65522)`.
+        func integer(_ allowed: ClosedRange<Int>) -> Int? {
+            guard let value, let n = Int(value), allowed.contains(n) else {
                 config.unrecognized.append(word)
                 return nil
             }
@@ -151,9 +153,9 @@ public enum SlirpCommandLine {
         }
         switch option {
         case .configure: config.configure = true
-        case .exitFD: if let n = integer() { config.exitFD = n }
-        case .readyFD: if let n = integer() { config.readyFD = n }
-        case .mtu: if let n = integer() { config.mtu = n }
+        case .exitFD: if let n = integer(0...Int.max) { config.exitFD = n }
+        case .readyFD: if let n = integer(0...Int.max) { config.readyFD = n }
+        case .mtu: if let n = integer(1...65521) { config.mtu = n }
         case .enableIPv6: config.enableIPv6 = true
         case .apiSocket: config.apiSocket = value
         case .cidr: config.cidr = value

@@ -62,12 +62,14 @@ public struct SlirpNetworkOptions: Sendable, Equatable, Codable {
                 default: throw ParseError(message: "invalid value of enable_ipv6 for slirp4netns: \(goQuoted(value))")
                 }
             case "outbound_addr":
-                if IPv4Address(value) == nil && !interfaceExists(value) {
+                // net.ParseIP(value).To4() != nil: dotted quad or IPv4-mapped IPv6.
+                let isIPv4 = IPv4Address(value) != nil || IPv6Address(value)?.ipv4Mapped != nil
+                if !isIPv4 && !interfaceExists(value) {
                     throw ParseError(message: "invalid outbound_addr \(goQuoted(value))")
                 }
                 result.outboundAddr = value
             case "outbound_addr6":
-                let isIPv6 = IPv6Address(value) != nil && IPv4Address(value) == nil
+                let isIPv6 = IPv6Address(value).map { $0.ipv4Mapped == nil } ?? false
                 if !isIPv6 && !interfaceExists(value) {
                     throw ParseError(message: "invalid outbound_addr6: \(goQuoted(value))")
                 }

@@ -1,0 +1,288 @@
+import SlirpCore
+
+extension AppState {
+    var layout: Layout { Layout(size: size, rowCount: visibleRows.count) }
+
+    /// Applies a key; returns what the runtime must do. Pure: no I/O happens here.
+    public mutating func handle(_ key: Key) -> Reaction {
+        if key == .resize { return .none }
+        switch mode {
+        case .normal: return handleNormal(key)
+        case .help(let top): return handleHelp(key, top: top)
+        case .prompt(let prompt): return handlePrompt(key, prompt)
+        case .form(let form): return handleForm(key, form)
+        case .confirmRemove(let target, let forward): return handleConfirm(key, target, forward)
+        }
+    }
+
+    private mutating func handleNormal(_ key: Key) -> Reaction {
+        if key == .escape {
+            status = nil
+            return .none
+        }
+        guard let action = KeyBindings.action(for: key, readOnly: readOnly) else { return .none }
+        return perform(action)
+    }
+
+    /// Performs one action of the key table.
+    public mutating func perform(_ action: Action) -> Reaction {
+        switch action {
+        case .quit: return Reaction([.quit])
+        case .help: mode = .help(top: 0)
+        case .refresh: return Reaction([.refreshInventory])
+        case .search:
+            mode = .prompt(Prompt(kind: focus == .pane && pane == .log ? .logSearch : .search, text: ""))
+        case .searchNext:
+            if focus == .pane && pane == .log { nextLogMatch(after: true) } else { searchList(search, from: 1) }
+        case .filter: mode = .prompt(Prompt(kind: .filter, text: filter))
+        case .sortNext:
+            sortColumn = Column(rawValue: (sortColumn.rawValue + 1) % Column.allCases.count) ?? .pid
+            status = StatusMessage("sorted by \(sortColumn.title) \(sortAscending ? "ascending" : "descending")")
+            keepSelectionVisible()
+        case .sortReverse:
+            sortAscending.toggle()
+            status = StatusMessage("sorted by \(sortColumn.title) \(sortAscending ? "ascending" : "descending")")
+            keepSelectionVisible()
+        case .cyclePane: return show(Pane(rawValue: (pane.rawValue + 1) % Pane.allCases.count) ?? .details)
+        case .showDetails: return show(.details)
+        case .showLog: return show(.log)
+        case .showForwards: return show(.forwards)
+        case .toggleFocus: focus = focus == .list ? .pane : .list
+        case .up: return move(-1)
+        case .down: return move(1)
+        case .pageUp: return move(-max(1, (focus == .list ? layout.listHeight : layout.paneHeight) - 1))
+        case .pageDown: return move(max(1, (focus == .list ? layout.listHeight : layout.paneHeight) - 1))
+        case .home: return move(Int.min / 2)
+        case .end: return move(Int.max / 2)
+        case .follow:
+            guard pane == .log else { return .none }
+            log.follow.toggle()
+            if !log.follow { log.top = max(0, log.lines.count - layout.paneHeight) }
+            status = StatusMessage(log.follow ? "following the log" : "log follow off")
+        case .saveLog:
+            guard pane == .log, let row = selectedRow else { return .none }
+            if row.isGone || row.snapshot.isZombie {
+                status = StatusMessage("cannot save: the process has exited and its log closed with it", kind: .error)
+                return .none
+            }
+            status = StatusMessage("saving the log of pid \(row.snapshot.pid)...", kind: .waiting)
+            return Reaction([.saveLog(row.snapshot.identity)])
+        case .addForward:
+            guard !readOnly else { return .none }
+            if pane != .forwards { _ = show(.forwards) }
+            if let blocker = addBlocker {
+                status = StatusMessage("cannot add a forward: \(blocker)", kind: .error)
+                return .none
+            }
+            guard let row = selectedRow else { return .none }
+            mode = .form(ForwardForm(target: row.snapshot.identity))
+        case .removeForward:
+            guard !readOnly, pane == .forwards, let target = selectedTarget else { return .none }
+            guard let forward = selectedForward else {
+                status = StatusMessage("no forward selected", kind: .error)
+                return .none
+            }
+            mode = .confirmRemove(target, forward)
+        }
+        return .none
+    }
+
+    /// Switches the pane; listing forwards when the forwards pane opens.
+    mutating func show(_ newPane: Pane) -> Reaction {
+        if pane != newPane { paneTop = 0 }
+        pane = newPane
+        return reconcile()
+    }
+
+    // MARK: Movement
+
+    mutating func move(_ delta: Int) -> Reaction {
+        if focus == .list { return moveSelection(delta) }
+        switch pane {
+        case .details:
+            paneTop = max(0, paneTop + delta)
+        case .log:
+            let height = layout.paneHeight
+            let last = max(0, log.lines.count - height)
+            var top = log.follow ? last : log.top
+            top = min(max(0, top + delta), last)
+            log.top = top
+            log.follow = top >= last && delta > 0
+        case .forwards:
+            let count = selectedForwards?.forwards?.count ?? 0
+            forwardIndex = min(max(0, forwardIndex + delta), max(0, count - 1))
+        }
+        return .none
+    }
+
+    mutating func moveSelection(_ delta: Int) -> Reaction {
+        let rows = visibleRows
+        guard !rows.isEmpty else { return .none }
+        let current = selectedIndex ?? 0
+        let index = min(max(0, current + delta), rows.count - 1)
+        return select(rows[index].snapshot.identity)
+    }
+
+    /// Selects an instance; a new selection resets the pane's position and lists its forwards if shown.
+    mutating func select(_ identity: ProcessIdentity) -> Reaction {
+        if selected != identity {
+            selected = identity
+            paneTop = 0
+            forwardIndex = 0
+        }
+        keepSelectionVisible()
+        return reconcile()
+    }
+
+    mutating func keepSelectionVisible() {
+        let height = layout.listHeight
+        guard let index = selectedIndex, height > 0 else { listTop = 0; return }
+        if index < listTop { listTop = index }
+        if index >= listTop + height { listTop = index - height + 1 }
+        listTop = max(0, min(listTop, max(0, visibleRows.count - height)))
+    }
+
+    mutating func searchList(_ text: String, from offset: Int) {
+        let needle = text.lowercased()
+        let rows = visibleRows
+        guard !needle.isEmpty, !rows.isEmpty else { return }
+        let start = selectedIndex ?? 0
+        for step in 0..<rows.count {
+            let row = rows[(start + offset + step) % rows.count]
+            if searchText(row).contains(needle) {
+                _ = select(row.snapshot.identity)
+                return
+            }
+        }
+        status = StatusMessage("no instance matches \(quoted(text))", kind: .error)
+    }
+
+    mutating func nextLogMatch(after: Bool) {
+        let matches = logMatches
+        guard !matches.isEmpty else {
+            if !log.search.isEmpty { status = StatusMessage("no log line matches \(quoted(log.search))", kind: .error) }
+            return
+        }
+        let height = max(1, layout.paneHeight)
+        let current = log.follow ? max(0, log.lines.count - height) : log.top
+        let next = matches.first { after ? $0 > current : $0 >= current } ?? matches[0]
+        log.follow = false
+        log.top = min(next, max(0, log.lines.count - 1))
+        status = StatusMessage("match at line \(next + 1) of \(log.lines.count) (\(matches.count) matching lines; n: next)")
+    }
+
+    // MARK: Modes
+
+    private mutating func handleHelp(_ key: Key, top: Int) -> Reaction {
+        switch key {
+        case .down, .character("j"): mode = .help(top: top + 1)
+        case .up, .character("k"): mode = .help(top: max(0, top - 1))
+        case .pageDown, .character(" "): mode = .help(top: top + max(1, size.height - 4))
+        case .pageUp: mode = .help(top: max(0, top - max(1, size.height - 4)))
+        case .function(10): return Reaction([.quit])
+        default: mode = .normal
+        }
+        return .none
+    }
+
+    private mutating func handlePrompt(_ key: Key, _ prompt: Prompt) -> Reaction {
+        var prompt = prompt
+        switch key {
+        case .escape:
+            mode = .normal
+            if prompt.kind == .filter {
+                filter = ""
+                keepSelectionVisible()
+            }
+            return .none
+        case .enter:
+            mode = .normal
+            switch prompt.kind {
+            case .search:
+                search = prompt.text
+                if !search.isEmpty { searchList(search, from: 0) }
+            case .filter:
+                filter = prompt.text
+                return fixSelectionAfterFilter()
+            case .logSearch:
+                log.search = prompt.text
+                nextLogMatch(after: false)
+            }
+            return .none
+        case .backspace:
+            if !prompt.text.isEmpty { prompt.text.removeLast() }
+        case .character(let c):
+            guard !c.isControlLike, prompt.text.count < 200 else { return .none }
+            prompt.text.append(c)
+        default:
+            return .none
+        }
+        mode = .prompt(prompt)
+        // Live: the filter narrows as typed, the search jumps as typed.
+        switch prompt.kind {
+        case .filter:
+            filter = prompt.text
+            return fixSelectionAfterFilter()
+        case .search:
+            if !prompt.text.isEmpty { searchList(prompt.text, from: 0) }
+        case .logSearch:
+            log.search = prompt.text
+        }
+        return .none
+    }
+
+    mutating func fixSelectionAfterFilter() -> Reaction {
+        let rows = visibleRows
+        if selectedIndex == nil, let first = rows.first { return select(first.snapshot.identity) }
+        keepSelectionVisible()
+        return .none
+    }
+
+    private mutating func handleForm(_ key: Key, _ form: ForwardForm) -> Reaction {
+        var form = form
+        switch key {
+        case .escape:
+            mode = .normal
+            status = StatusMessage("add forward cancelled")
+            return .none
+        case .tab, .down: form.next()
+        case .backTab, .up: form.previous()
+        case .backspace: form.backspace()
+        case .character(let c): form.type(c)
+        case .enter:
+            guard let requests = form.requests, !requests.isEmpty else {
+                let field = ForwardForm.Field.allCases.first { form.error(for: $0) != nil }
+                if let field { form.focus = field }
+                status = StatusMessage("not sent: fix \(field?.label.lowercased() ?? "the form") first", kind: .error)
+                mode = .form(form)
+                return .none
+            }
+            guard let row = rows.first(where: { $0.snapshot.identity == form.target }), !row.isGone else {
+                mode = .normal
+                status = StatusMessage("not sent: the instance has exited", kind: .error)
+                return .none
+            }
+            mode = .normal
+            let target = EffectTarget(identity: form.target, apiSocket: row.snapshot.apiSocket)
+            busy = "adding \(requests.count == 1 ? "1 forward" : "\(requests.count) forwards") (\(form.mappingText)) to pid \(target.pid)"
+            status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
+            return Reaction([.addForwards(target, requests)])
+        default: break
+        }
+        mode = .form(form)
+        return .none
+    }
+
+    private mutating func handleConfirm(_ key: Key, _ target: EffectTarget, _ forward: HostForward) -> Reaction {
+        mode = .normal
+        switch key {
+        case .character("y"), .character("Y"):
+            busy = "removing forward \(forward.id) (\(forward.summary)) from pid \(target.pid)"
+            status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
+            return Reaction([.removeForward(target, forward)])
+        default:
+            status = StatusMessage("forward \(forward.id) kept")
+            return .none
+        }
+    }
+}

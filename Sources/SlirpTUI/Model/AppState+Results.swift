@@ -1,0 +1,142 @@
+import SlirpCore
+
+extension AppState {
+    /// What the current view needs that it does not have: forwards of the shown instance, its log.
+    public mutating func reconcile() -> Reaction {
+        var effects: [Effect] = []
+        if pane == .forwards, let row = selectedRow, !row.isGone, row.snapshot.forwardBlocker == nil,
+           let socket = row.snapshot.apiSocket {
+            let identity = row.snapshot.identity
+            let entry = forwards[identity] ?? ForwardsEntry()
+            if !entry.pending && (entry.forwards == nil && entry.error == nil || now - entry.fetchedAt >= Self.forwardsInterval) {
+                forwards[identity, default: ForwardsEntry()].pending = true
+                effects.append(.listForwards(EffectTarget(identity: identity, apiSocket: socket)))
+            }
+        }
+        if pane == .log, let selected, log.identity != selected {
+            log = LogState()
+            log.identity = selected
+            effects.append(.reloadLog(selected))
+        }
+        return Reaction(effects)
+    }
+
+    /// Applies an answer from background work; returns follow-up effects.
+    public mutating func apply(_ result: WorkResult) -> Reaction {
+        switch result {
+        case .inventory(let snapshots, let error, let clock):
+            refreshing = false
+            lastRefresh = clock
+            inventoryError = error
+            if error == nil || !snapshots.isEmpty { merge(snapshots) }
+            loaded = true
+        case .forwards(let identity, let list, let error):
+            guard rows.contains(where: { $0.snapshot.identity == identity }) else { break }
+            var entry = forwards[identity] ?? ForwardsEntry()
+            entry.pending = false
+            entry.fetchedAt = now
+            if let list {
+                entry.forwards = list.sorted { $0.id < $1.id }
+                entry.error = nil
+            } else {
+                entry.error = error
+            }
+            forwards[identity] = entry
+            if identity == selected {
+                forwardIndex = min(forwardIndex, max(0, (entry.forwards?.count ?? 1) - 1))
+            }
+        case .added(let target, let added, let failure):
+            busy = nil
+            let ids = added.map { String($0.id) }.joined(separator: ",")
+            if let failure {
+                let before = added.isEmpty ? "" : " (added before the failure: id \(ids))"
+                status = StatusMessage("add failed: \(failure)\(before)", kind: .error)
+            } else if added.count == 1, let first = added.first {
+                status = StatusMessage("added forward id \(first.id): \(first.summary) (pid \(target.pid))")
+            } else {
+                status = StatusMessage("added \(added.count) forwards to pid \(target.pid): ids \(ids)")
+            }
+            return invalidateForwards(target.identity)
+        case .removed(let target, let forward, let error):
+            busy = nil
+            if let error {
+                status = StatusMessage("removing forward \(forward.id) failed: \(error)", kind: .error)
+            } else {
+                status = StatusMessage("removed forward \(forward.id): \(forward.summary) (pid \(target.pid))")
+            }
+            return invalidateForwards(target.identity)
+        case .logSaved(let path, let error):
+            if let path {
+                status = StatusMessage("log saved to \(path)")
+            } else {
+                status = StatusMessage("saving the log failed: \(error ?? "unknown error")", kind: .error)
+            }
+        case .logLoaded(let identity, let lines, let truncated, let error):
+            guard identity == log.identity else { break }
+            let keepSearch = log.search
+            let keepFollow = log.follow
+            log = LogState()
+            log.identity = identity
+            log.search = keepSearch
+            log.follow = keepFollow
+            log.lines = lines
+            log.truncatedBefore = truncated
+            log.error = error
+            trimLog()
+        case .logAppended(let identity, let lines):
+            guard identity == log.identity, !lines.isEmpty else { break }
+            log.lines += lines
+            trimLog()
+        case .probed(let version, let features, let error):
+            host.slirpVersion = version ?? error ?? "unknown"
+            host.features = features
+        }
+        return .none
+    }
+
+    mutating func invalidateForwards(_ identity: ProcessIdentity) -> Reaction {
+        if var entry = forwards[identity] {
+            entry.fetchedAt = -1e9
+            entry.pending = false // an earlier listing answered (the API queue is serial) or will, harmlessly
+            forwards[identity] = entry
+        }
+        guard pane == .forwards, selected == identity else { return .none }
+        return reconcile()
+    }
+
+    private mutating func trimLog() {
+        let excess = log.lines.count - LogState.maximumLines
+        if excess > 0 {
+            log.lines.removeFirst(excess)
+            log.truncatedBefore = true
+            log.top = max(0, log.top - excess)
+        }
+    }
+
+    /// Merges a new scan: vanished instances stay greyed for a few refreshes; the selection
+    /// follows its identity and falls back to the row at the same place.
+    mutating func merge(_ snapshots: [InstanceSnapshot]) {
+        let oldIndex = selectedIndex
+        let present = Set(snapshots.map(\.identity))
+        var merged = snapshots.map { InstanceRow(snapshot: $0) }
+        for row in rows where !present.contains(row.snapshot.identity) {
+            let gone = (row.goneFor ?? 0) + 1
+            if gone <= Self.goneRefreshes { merged.append(InstanceRow(snapshot: row.snapshot, goneFor: gone)) }
+        }
+        rows = merged
+        let known = Set(rows.map(\.snapshot.identity))
+        forwards = forwards.filter { known.contains($0.key) }
+        let visible = visibleRows
+        if let selected, visible.contains(where: { $0.snapshot.identity == selected }) {
+            keepSelectionVisible()
+        } else if !visible.isEmpty {
+            let index = min(oldIndex ?? 0, visible.count - 1)
+            selected = visible[index].snapshot.identity
+            paneTop = 0
+            forwardIndex = 0
+            keepSelectionVisible()
+        } else {
+            selected = nil
+        }
+    }
+}

@@ -1,0 +1,275 @@
+import SlirpCore
+
+/// The panes under the instance list.
+public enum Pane: Int, CaseIterable, Sendable {
+    case details, log, forwards
+    public var title: String {
+        switch self {
+        case .details: "Details"
+        case .log: "Log"
+        case .forwards: "Forwards"
+        }
+    }
+}
+
+/// Which part of the screen the movement keys act on.
+public enum Focus: Sendable { case list, pane }
+
+/// The columns of the instance list, each sortable.
+public enum Column: Int, CaseIterable, Sendable {
+    case id, pid, state, uptime, cidr, guest, api, forwards, ipv6, mtu
+    public var title: String {
+        switch self {
+        case .id: "CONTAINER"
+        case .pid: "PID"
+        case .state: "S"
+        case .uptime: "UPTIME"
+        case .cidr: "CIDR"
+        case .guest: "GUEST IP"
+        case .api: "API"
+        case .forwards: "FWD"
+        case .ipv6: "V6"
+        case .mtu: "MTU"
+        }
+    }
+}
+
+/// A row of the list: the last snapshot, and for how many refreshes the process has been gone.
+public struct InstanceRow: Equatable, Sendable {
+    public var snapshot: InstanceSnapshot
+    /// nil while running; the number of refreshes since it vanished.
+    public var goneFor: Int?
+    public init(snapshot: InstanceSnapshot, goneFor: Int? = nil) {
+        self.snapshot = snapshot
+        self.goneFor = goneFor
+    }
+    public var isGone: Bool { goneFor != nil }
+}
+
+/// What the forwards of one instance are known to be.
+public struct ForwardsEntry: Equatable, Sendable {
+    public var forwards: [HostForward]?
+    public var error: String?
+    public var pending = false
+    /// Monotonic seconds of the last answer (or request).
+    public var fetchedAt: Double = -1e9
+    public init(forwards: [HostForward]? = nil, error: String? = nil, pending: Bool = false, fetchedAt: Double = -1e9) {
+        self.forwards = forwards
+        self.error = error
+        self.pending = pending
+        self.fetchedAt = fetchedAt
+    }
+}
+
+/// The log pane's content: lines of the selected instance's log.
+public struct LogState: Equatable, Sendable {
+    public var identity: ProcessIdentity?
+    public var lines: [String] = []
+    public var truncatedBefore = false
+    public var error: String?
+    public var follow = true
+    /// First visible line when not following.
+    public var top = 0
+    public var search = ""
+    public init() {}
+    public static let maximumLines = 20_000
+}
+
+/// A one-line message under the panes.
+public struct StatusMessage: Equatable, Sendable {
+    public enum Kind: Sendable { case info, error, waiting }
+    public var text: String
+    public var kind: Kind
+    public init(_ text: String, kind: Kind = .info) {
+        self.text = text
+        self.kind = kind
+    }
+}
+
+/// A text prompt in the status line.
+public struct Prompt: Equatable, Sendable {
+    public enum Kind: Sendable { case search, filter, logSearch }
+    public var kind: Kind
+    public var text: String
+    public var label: String {
+        switch kind {
+        case .search: "Search: "
+        case .filter: "Filter: "
+        case .logSearch: "Search log: "
+        }
+    }
+}
+
+/// What is on top of the main screen.
+public enum Mode: Equatable, Sendable {
+    case normal
+    case help(top: Int)
+    case prompt(Prompt)
+    case form(ForwardForm)
+    /// Asks before removing `forward` from the instance.
+    case confirmRemove(EffectTarget, HostForward)
+}
+
+/// Facts about the host and the program for the header.
+public struct HostInfo: Equatable, Sendable {
+    public var hostName: String
+    public var userName: String
+    /// nil while probing; the version or an error text after.
+    public var slirpVersion: String?
+    public var features: [String]
+    public init(hostName: String = "", userName: String = "", slirpVersion: String? = nil, features: [String] = []) {
+        self.hostName = hostName
+        self.userName = userName
+        self.slirpVersion = slirpVersion
+        self.features = features
+    }
+}
+
+/// Everything the screen shows; the screen is `render(state, size)`.
+public struct AppState: Equatable, Sendable {
+    public var rows: [InstanceRow] = []
+    /// True once the first scan has answered.
+    public var loaded = false
+    public var refreshing = false
+    public var inventoryError: String?
+    public var selected: ProcessIdentity?
+    public var listTop = 0
+    public var sortColumn: Column = .pid
+    public var sortAscending = true
+    public var filter = ""
+    public var search = ""
+    public var pane: Pane = .details
+    public var focus: Focus = .list
+    public var mode: Mode = .normal
+    public var status: StatusMessage?
+    public var paneTop = 0
+    public var forwardIndex = 0
+    public var forwards: [ProcessIdentity: ForwardsEntry] = [:]
+    public var log = LogState()
+    /// Work in flight (adds/removes), shown as "waiting".
+    public var busy: String?
+
+    public var readOnly: Bool
+    public var banner: String?
+    public var delay: Double
+    public var useColor: Bool
+    public var host: HostInfo
+    /// The wall-clock time of the last refresh, already formatted (`HH:MM:SS`).
+    public var lastRefresh: String?
+    /// Monotonic seconds, set by the runtime before each reconcile.
+    public var now: Double = 0
+    /// The terminal size last seen (for paging).
+    public var size = Size(width: 80, height: 24)
+
+    /// How many refreshes a vanished instance stays listed (greyed).
+    public static let goneRefreshes = 3
+    /// Forwards of the shown instance are re-listed this often (each listing is logged by slirp4netns).
+    public static let forwardsInterval = 5.0
+
+    public init(readOnly: Bool = false, banner: String? = nil, delay: Double = 1, useColor: Bool = true, host: HostInfo = HostInfo()) {
+        self.readOnly = readOnly
+        self.banner = banner
+        self.delay = delay
+        self.useColor = useColor
+        self.host = host
+    }
+
+    // MARK: Derived
+
+    /// Rows after the filter, in sort order.
+    public var visibleRows: [InstanceRow] {
+        let needle = filter.lowercased()
+        let kept = needle.isEmpty ? rows : rows.filter { searchText($0).contains(needle) }
+        return kept.sorted { a, b in
+            let order = compare(a, b, by: sortColumn)
+            if order != 0 { return sortAscending ? order < 0 : order > 0 }
+            return a.snapshot.pid < b.snapshot.pid
+        }
+    }
+
+    public var selectedRow: InstanceRow? {
+        guard let selected else { return nil }
+        return rows.first { $0.snapshot.identity == selected }
+    }
+
+    public var selectedIndex: Int? {
+        guard let selected else { return nil }
+        return visibleRows.firstIndex { $0.snapshot.identity == selected }
+    }
+
+    /// The instance the effects target.
+    public var selectedTarget: EffectTarget? {
+        selectedRow.map { EffectTarget(identity: $0.snapshot.identity, apiSocket: $0.snapshot.apiSocket) }
+    }
+
+    public var selectedForwards: ForwardsEntry? {
+        selected.flatMap { forwards[$0] }
+    }
+
+    /// The forward under the cursor in the forwards pane.
+    public var selectedForward: HostForward? {
+        guard let list = selectedForwards?.forwards, !list.isEmpty else { return nil }
+        return list[min(max(0, forwardIndex), list.count - 1)]
+    }
+
+    /// Why adding a forward to the selection is impossible now, or nil.
+    public var addBlocker: String? {
+        guard let row = selectedRow else { return "no instance selected" }
+        if row.isGone { return "the process has exited" }
+        return row.snapshot.forwardBlocker
+    }
+
+    /// The log lines matching the log search (indexes).
+    public var logMatches: [Int] {
+        let needle = log.search.lowercased()
+        guard !needle.isEmpty else { return [] }
+        return log.lines.indices.filter { log.lines[$0].lowercased().contains(needle) }
+    }
+
+    public var counts: (running: Int, failed: Int, withAPI: Int, gone: Int) {
+        var running = 0, failed = 0, api = 0, gone = 0
+        for row in rows {
+            if row.isGone { gone += 1; continue }
+            if row.snapshot.isZombie { failed += 1 } else { running += 1 }
+            if row.snapshot.apiSocket != nil && !row.snapshot.isZombie { api += 1 }
+        }
+        return (running, failed, api, gone)
+    }
+
+    func searchText(_ row: InstanceRow) -> String {
+        let s = row.snapshot
+        return [s.shortID, s.containerID ?? "", String(s.pid), s.state, s.cidr, s.guest ?? "", s.apiSocket ?? "",
+                s.netnsPath ?? "", s.user ?? "", s.logPath ?? ""].joined(separator: " ").lowercased()
+    }
+
+    func forwardCount(_ row: InstanceRow) -> Int? {
+        forwards[row.snapshot.identity]?.forwards?.count
+    }
+
+    private func compare(_ a: InstanceRow, _ b: InstanceRow, by column: Column) -> Int {
+        func cmp<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : (x > y ? 1 : 0) }
+        let x = a.snapshot, y = b.snapshot
+        switch column {
+        case .id: return cmp(x.containerID ?? "~", y.containerID ?? "~")
+        case .pid: return cmp(x.pid, y.pid)
+        case .state: return cmp(x.state, y.state)
+        case .uptime: return cmp(x.uptimeSeconds, y.uptimeSeconds)
+        case .cidr: return cmp(AddressSort.key(x.cidr), AddressSort.key(y.cidr))
+        case .guest: return cmp(AddressSort.key(x.guest ?? ""), AddressSort.key(y.guest ?? ""))
+        case .api: return cmp(x.apiColumn, y.apiColumn)
+        case .forwards: return cmp(forwardCount(a) ?? -1, forwardCount(b) ?? -1)
+        case .ipv6: return cmp(x.ipv6 ? 1 : 0, y.ipv6 ? 1 : 0)
+        case .mtu: return cmp(x.mtu, y.mtu)
+        }
+    }
+}
+
+/// Sorts dotted quads numerically (10.0.2.100 after 10.0.2.9).
+enum AddressSort {
+    static func key(_ text: String) -> String {
+        let head = text.split(separator: "/").first.map(String.init) ?? text
+        guard let address = IPv4Address(head) else { return "~" + text }
+        let hex = String(address.value, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex + text
+    }
+}

@@ -1,0 +1,144 @@
+import SlirpCore
+
+/// One option of the command line explained, as the details pane shows it.
+public struct OptionLine: Equatable, Sendable {
+    public var option: String
+    public var meaning: String
+    public init(option: String, meaning: String) {
+        self.option = option
+        self.meaning = meaning
+    }
+}
+
+/// What the monitor shows about one slirp4netns instance: built from a `SlirpInstance`
+/// (or by tests, from fixture values), with nothing that needs a live process.
+public struct InstanceSnapshot: Equatable, Sendable {
+    public var identity: ProcessIdentity
+    public var pid: Int32 { identity.pid }
+    public var containerID: String?
+    public var state: String
+    public var isZombie: Bool
+    public var user: String?
+    public var uptimeSeconds: Double
+    public var residentBytes: Int64
+    public var cidr: String
+    public var mtu: Int
+    public var ipv6: Bool
+    public var guest: String?
+    public var gateway: String?
+    public var dns: String?
+    public var addressError: String?
+    public var netnsPath: String?
+    public var tapName: String
+    public var apiSocket: String?
+    /// `held`, `missing`, `not-held`, `ambiguous`, `unverified`, or nil without a socket.
+    public var socketStatus: String?
+    public var socketDescription: String?
+    public var logPath: String?
+    public var logDeleted: Bool
+    public var logError: String?
+    public var options: [OptionLine]
+    public var addressChecks: [AddressCheck]
+    public var observeError: String?
+    public var forwardBlocker: String?
+    public var problems: [String: String]
+
+    public init(identity: ProcessIdentity, containerID: String? = nil, state: String = "S", isZombie: Bool = false,
+                user: String? = "root", uptimeSeconds: Double = 0, residentBytes: Int64 = 0,
+                cidr: String = "10.0.2.0/24", mtu: Int = 1500, ipv6: Bool = false,
+                guest: String? = "10.0.2.100", gateway: String? = "10.0.2.2", dns: String? = "10.0.2.3",
+                addressError: String? = nil, netnsPath: String? = nil, tapName: String = "tap0",
+                apiSocket: String? = nil, socketStatus: String? = nil, socketDescription: String? = nil,
+                logPath: String? = nil, logDeleted: Bool = false, logError: String? = nil,
+                options: [OptionLine] = [], addressChecks: [AddressCheck] = [], observeError: String? = nil,
+                forwardBlocker: String? = nil, problems: [String: String] = [:]) {
+        self.identity = identity
+        self.containerID = containerID
+        self.state = state
+        self.isZombie = isZombie
+        self.user = user
+        self.uptimeSeconds = uptimeSeconds
+        self.residentBytes = residentBytes
+        self.cidr = cidr
+        self.mtu = mtu
+        self.ipv6 = ipv6
+        self.guest = guest
+        self.gateway = gateway
+        self.dns = dns
+        self.addressError = addressError
+        self.netnsPath = netnsPath
+        self.tapName = tapName
+        self.apiSocket = apiSocket
+        self.socketStatus = socketStatus
+        self.socketDescription = socketDescription
+        self.logPath = logPath
+        self.logDeleted = logDeleted
+        self.logError = logError
+        self.options = options
+        self.addressChecks = addressChecks
+        self.observeError = observeError
+        self.forwardBlocker = forwardBlocker
+        self.problems = problems
+    }
+
+    /// The view of a live instance.
+    public init(_ instance: SlirpInstance) {
+        let p = instance.process
+        let c = instance.configuration
+        self.init(identity: p.identity)
+        containerID = p.containerID
+        state = String(p.state)
+        isZombie = p.isZombie
+        user = p.user ?? p.uid.map { String($0) }
+        uptimeSeconds = p.uptimeSeconds
+        residentBytes = p.residentBytes
+        cidr = c.effectiveCIDR
+        mtu = c.effectiveMTU
+        ipv6 = c.enableIPv6
+        guest = try? instance.expected.guest.get().description
+        gateway = try? instance.expected.gateway.get().description
+        dns = try? instance.expected.dns.get().description
+        if case .failure(let e) = instance.expected.guest { addressError = e.description }
+        netnsPath = c.netnsPath
+        tapName = c.effectiveTapName
+        apiSocket = instance.apiSocket
+        socketStatus = instance.socketOwnership.map(Self.statusWord)
+        socketDescription = instance.socketOwnership?.description
+        logPath = instance.log?.originalPath
+        logDeleted = instance.log?.deleted ?? false
+        logError = instance.logError
+        options = c.explained.map { OptionLine(option: $0.option, meaning: $0.meaning) }
+        addressChecks = instance.addressChecks
+        observeError = instance.observeError
+        forwardBlocker = instance.forwardBlocker
+        problems = p.problems
+    }
+
+    static func statusWord(_ ownership: SocketOwnership) -> String {
+        switch ownership {
+        case .held: "held"
+        case .missing: "missing"
+        case .notHeld: "not-held"
+        case .ambiguous: "ambiguous"
+        case .unknown: "unverified"
+        }
+    }
+
+    /// Container short ID, or `manual` for an instance not started by Podman.
+    public var shortID: String { containerID.map { String($0.prefix(12)) } ?? "manual" }
+
+    /// The API column: `-` without a socket, else the socket's status.
+    public var apiColumn: String {
+        guard apiSocket != nil else { return "no" }
+        switch socketStatus {
+        case "held": return "yes"
+        case "not-held": return "stale"
+        case "ambiguous": return "ambig"
+        case "unverified": return "unknown"
+        case nil: return "yes?"
+        case let word?: return word
+        }
+    }
+
+    public var mismatchCount: Int { addressChecks.filter { $0.status == .mismatch }.count }
+}

@@ -1,0 +1,41 @@
+import SlirpCore
+
+/// An instance a side effect is about: its identity and where its API socket is.
+public struct EffectTarget: Equatable, Sendable {
+    public var identity: ProcessIdentity
+    public var apiSocket: String?
+    public var pid: Int32 { identity.pid }
+}
+
+/// A side effect the state asks the runtime to perform; the state never performs one itself.
+public enum Effect: Equatable, Sendable {
+    /// Scan for instances now.
+    case refreshInventory
+    /// Ask the API socket for its forwards (lands in the instance's log as an audit line).
+    case listForwards(EffectTarget)
+    /// Send these validated requests, in order.
+    case addForwards(EffectTarget, [ForwardRequest])
+    case removeForward(EffectTarget, HostForward)
+    /// Copy the whole log of the instance to a file in the working directory.
+    case saveLog(ProcessIdentity)
+    /// Re-read the log from its tail.
+    case reloadLog(ProcessIdentity)
+    case quit
+}
+
+/// What a key (or a result) asks to be redone: effects to run, and whether to redraw.
+public struct Reaction: Equatable, Sendable {
+    public var effects: [Effect]
+    public init(_ effects: [Effect] = []) { self.effects = effects }
+    public static let none = Reaction()
+    public var quits: Bool { effects.contains(.quit) }
+    /// True if the reaction sends anything that changes an instance.
+    public var sendsChange: Bool {
+        effects.contains { effect in
+            switch effect {
+            case .addForwards, .removeForward: true
+            default: false
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import SlirpCore
+
+/// The add-forward form: each field with its value, and its error (or hint) under it.
+enum FormView {
+    static func draw(_ form: ForwardForm, state: AppState, layout: Layout, into screen: inout Screen) {
+        let name = state.rows.first { $0.snapshot.identity == form.target }.map { $0.snapshot.shortID } ?? "?"
+        let roomy = layout.statusRow >= 16
+        let fieldRows = roomy ? 2 : 1
+        let height = 2 + ForwardForm.Field.allCases.count * fieldRows + 3
+        let box = DialogBox(width: min(100, screen.width - 2), height: height, screen: screen, top: 0, bottom: layout.statusRow)
+        box.frame(title: "Add forward to pid \(form.target.pid) (\(name))", into: &screen)
+        let labelW = 15
+        let valueW = max(8, min(24, box.innerWidth - labelW - 2))
+        var row = 0
+        for field in ForwardForm.Field.allCases {
+            let focused = field == form.focus
+            let error = form.error(for: field)
+            let value = form.value(field) + (focused ? "_" : "")
+            var line: Line = [Span(field.label.padded(to: labelW), focused ? .header : .normal),
+                              Span(value.padded(to: valueW), focused ? .inputFocused : .input)]
+            if !roomy {
+                line.append(Span(error == nil ? " ✓" : " ✗", error == nil ? .ok : .inputError))
+                box.draw(line, row: row, into: &screen)
+                row += 1
+                continue
+            }
+            line.append(Span(" " + field.hint, .dim))
+            box.draw(line, row: row, into: &screen)
+            // The error under its field; moved left when it would not fit beside the labels.
+            let indent = error.map { labelW + 2 + TextWidth.of($0) > box.innerWidth ? 0 : labelW } ?? labelW
+            let under: Line = error.map { [Span(String(repeating: " ", count: indent)), Span("✗ " + $0, .inputError)] }
+                ?? [Span(String(repeating: " ", count: labelW)), Span("✓", .ok)]
+            box.draw(under, row: row + 1, into: &screen)
+            row += 2
+        }
+        if !roomy {
+            // One line for the focused field's error (or the first one).
+            let field = form.error(for: form.focus) == nil ? ForwardForm.Field.allCases.first { form.error(for: $0) != nil } : form.focus
+            if let field, let error = form.error(for: field) {
+                box.draw([Span("✗ \(field.label.lowercased()): \(error)", .inputError)], row: row, into: &screen)
+            }
+        }
+        row += 1
+        if let requests = form.requests {
+            let count = requests.count == 1 ? "1 add_hostfwd request" : "\(requests.count) add_hostfwd requests"
+            box.draw([Span("Mapping ", .dim), Span(form.mappingText, .ok), Span(" = \(count)", .dim)], row: row, into: &screen)
+        } else {
+            box.draw([Span("Mapping ", .dim), Span(form.mappingText), Span(" (invalid: nothing will be sent)", .inputError)], row: row, into: &screen)
+        }
+        box.draw([Span("Enter", .header), Span(" send  "), Span("Tab/↑↓", .header), Span(" field  "), Span("Esc", .header), Span(" cancel")],
+                 row: row + 1, into: &screen)
+    }
+}
+
+/// Asks before `remove_hostfwd`, naming the forward.
+enum ConfirmView {
+    static func draw(target: EffectTarget, forward: HostForward, state: AppState, layout: Layout, into screen: inout Screen) {
+        let box = DialogBox(width: 72, height: 6, screen: screen, top: 0, bottom: layout.statusRow)
+        box.frame(title: "Remove forward?", into: &screen)
+        box.draw([Span("Remove forward "), Span("\(forward.id)", .header), Span(" of pid \(target.pid)?")], row: 0, into: &screen)
+        box.draw([Span(forward.summary, .warning)], row: 1, into: &screen)
+        box.draw([Span("y", .header), Span(" remove    "), Span("any other key", .header), Span(" keep it")], row: 3, into: &screen)
+    }
+}
+
+extension Role {
+    static let inputError = Role.error
+}

@@ -1,0 +1,51 @@
+/// The live `list_hostfwd` table of the selected instance, or why there is none.
+enum ForwardsView {
+    static func draw(_ state: AppState, layout: Layout, into screen: inout Screen) {
+        let height = layout.paneHeight
+        guard height > 0 else { return }
+        let w = screen.width
+        var lines: [Line] = []
+        defer {
+            for (i, line) in lines.prefix(height).enumerated() { screen.draw(line, x: 0, y: layout.paneTop + i, width: w) }
+        }
+        guard let row = state.selectedRow else {
+            lines.append([Span(state.loaded ? "no instance selected" : "waiting for the first scan...", .dim)])
+            return
+        }
+        if let blocker = state.addBlocker {
+            let text = "Forwards cannot be listed or added: " + blocker
+            lines += Format.wrap(text, width: w).map { [Span($0, .warning)] }
+            return
+        }
+        let entry = state.forwards[row.snapshot.identity]
+        guard let forwards = entry?.forwards else {
+            if let error = entry?.error {
+                lines += Format.wrap("list_hostfwd failed: " + error, width: w).map { [Span($0, .error)] }
+            } else {
+                lines.append([Span("asking the API socket (list_hostfwd), waiting...", .dim)])
+            }
+            return
+        }
+        if let error = entry?.error {
+            lines.append([Span("last refresh failed: " + error, .error)])
+        }
+        if forwards.isEmpty {
+            lines.append([Span("No forwards added through the API socket.", .dim)])
+            if !state.readOnly { lines.append([Span("Press a (F7) to add one.", .dim)]) }
+            return
+        }
+        let hostW = 22
+        lines.append([Span("   ID PROTO " + "HOST".padded(to: hostW) + "    GUEST", .columnHeader)])
+        let visible = max(1, height - 2)
+        let index = min(max(0, state.forwardIndex), forwards.count - 1)
+        let top = max(0, index - visible + 1)
+        for i in top..<min(forwards.count, top + visible) {
+            let forward = forwards[i]
+            let text = String(forward.id).padded(to: 5, right: true) + " " + forward.proto.rawValue.padded(to: 5) + " "
+                + "\(forward.hostAddr):\(forward.hostPort)".padded(to: hostW) + " -> \(forward.guestAddr):\(forward.guestPort)"
+            let role: Role = i == index ? (state.focus == .pane ? .selection : .selectionUnfocused) : .normal
+            lines.append([Span(text.padded(to: w), role)])
+        }
+        lines.append([Span("list_hostfwd shows only forwards added through the API; each listing is logged by slirp4netns", .dim)])
+    }
+}

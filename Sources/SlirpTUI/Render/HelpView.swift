@@ -1,0 +1,38 @@
+/// Every key, generated from the key table (the same table that dispatches them).
+enum HelpView {
+    static func lines(readOnly: Bool) -> [Line] {
+        var lines: [Line] = [
+            [Span("slirpmon: keys", .header), Span("  (from the key table that dispatches them; any other key closes this help)", .dim)],
+            [],
+        ]
+        if readOnly {
+            lines.append([Span("read-only (--readonly): adding and removing forwards is disabled", .warning)])
+            lines.append([])
+        }
+        for binding in KeyBindings.available(readOnly: readOnly) {
+            let keys = binding.keys.map(\.description).joined(separator: " ")
+            lines.append([Span(keys.padded(to: 18), .header), Span(" " + binding.help)])
+        }
+        lines.append([])
+        for (keys, help) in KeyBindings.promptKeys {
+            lines.append([Span(keys.padded(to: 18), .header), Span(" " + help)])
+        }
+        lines.append([Span("Ctrl-C".padded(to: 18), .header), Span(" quit; SIGTERM and SIGHUP too, always restoring the terminal")])
+        lines.append([])
+        lines.append([Span("Columns: ", .dim), Span("CONTAINER short ID or manual, S process state (Z zombie), API socket yes/no/status, FWD forwards (? until listed), V6 IPv6, NETNS on wide screens", .dim)])
+        lines.append([Span("Colours: ", .dim), Span("MISMATCH", .addressMismatch), Span(" address differs from Podman's rules  "), Span("api_handler", .audit), Span(" API request in the log  "), Span("greyed", .gone), Span(" process gone")])
+        return lines
+    }
+
+    static func draw(_ state: AppState, top: Int, into screen: inout Screen) {
+        let all = lines(readOnly: state.readOnly)
+        let height = screen.height - 1
+        let first = min(max(0, top), max(0, all.count - height))
+        for i in 0..<height where first + i < all.count {
+            screen.draw(all[first + i], x: 1, y: i, width: screen.width - 1)
+        }
+        if first + height < all.count, height > 0 {
+            screen.draw([Span(" ↓ more (Down/PgDn) ", .warning)], x: max(0, screen.width - 22), y: height - 1, width: 21)
+        }
+    }
+}

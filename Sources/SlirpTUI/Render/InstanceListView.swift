@@ -1,0 +1,153 @@
+/// The instance list: one row per slirp4netns process, columns dropped by priority when narrow.
+enum InstanceListView {
+    struct ColumnSpec {
+        let column: Column
+        let width: Int
+        let rightAligned: Bool
+    }
+
+    /// Fixed columns in display order; NETNS takes the rest of a wide screen.
+    static let specs: [ColumnSpec] = [
+        ColumnSpec(column: .id, width: 12, rightAligned: false),
+        ColumnSpec(column: .pid, width: 7, rightAligned: true),
+        ColumnSpec(column: .state, width: 1, rightAligned: false),
+        ColumnSpec(column: .uptime, width: 6, rightAligned: true),
+        ColumnSpec(column: .cidr, width: 14, rightAligned: false),
+        ColumnSpec(column: .guest, width: 14, rightAligned: false),
+        ColumnSpec(column: .api, width: 7, rightAligned: false),
+        ColumnSpec(column: .forwards, width: 3, rightAligned: true),
+        ColumnSpec(column: .ipv6, width: 2, rightAligned: false),
+        ColumnSpec(column: .mtu, width: 5, rightAligned: true),
+    ]
+
+    /// Which columns to drop first when the screen is narrow.
+    static let dropOrder: [Column] = [.ipv6, .mtu, .forwards, .uptime, .cidr, .state, .api]
+
+    /// The columns that fit in `width`, in display order.
+    static func columns(fitting width: Int) -> [ColumnSpec] {
+        var chosen = specs
+        func total(_ list: [ColumnSpec]) -> Int { list.reduce(0) { $0 + $1.width } + max(0, list.count - 1) }
+        for column in dropOrder where total(chosen) > width {
+            chosen.removeAll { $0.column == column }
+        }
+        return chosen
+    }
+
+    static func draw(_ state: AppState, layout: Layout, into screen: inout Screen) {
+        let w = screen.width
+        let columns = columns(fitting: w)
+        let used = columns.reduce(0) { $0 + $1.width } + max(0, columns.count - 1)
+        let netnsWidth = w - used - 1 >= 10 ? w - used - 1 : 0
+
+        // Column header, the sorted column marked.
+        screen.fill(row: layout.columnHeaderRow, role: .columnHeader)
+        var x = 0
+        for spec in columns {
+            var title = spec.column.title
+            if spec.column == state.sortColumn { title = (state.sortAscending ? "▲" : "▼") + title }
+            let text = title.padded(to: spec.width, right: spec.rightAligned)
+            screen.put(text, x: x, y: layout.columnHeaderRow, role: spec.column == state.sortColumn ? .selection : .columnHeader, limit: spec.width)
+            x += spec.width + 1
+        }
+        if netnsWidth > 0 {
+            let title = "NETNS"
+            screen.put(title, x: x, y: layout.columnHeaderRow, role: .columnHeader, limit: netnsWidth)
+        }
+
+        let rows = state.visibleRows
+        if rows.isEmpty {
+            let message: String
+            if !state.loaded {
+                message = "scanning /proc for slirp4netns, waiting..."
+            } else if !state.filter.isEmpty {
+                message = "no instance matches the filter \(quoted(state.filter)) (F4, then Esc clears it)"
+            } else {
+                message = "no slirp4netns instance is running (start one with podman --network slirp4netns, or try `slirpmon demo`)"
+            }
+            for (i, line) in Format.wrap(message, width: w - 2).prefix(layout.listHeight).enumerated() {
+                screen.put(line, x: 1, y: layout.listTop + i, role: .dim)
+            }
+            return
+        }
+        let top = min(max(0, state.listTop), max(0, rows.count - layout.listHeight))
+        let selectedIndex = state.selectedIndex
+        for i in 0..<layout.listHeight {
+            let index = top + i
+            guard index < rows.count else { break }
+            let row = rows[index]
+            let y = layout.listTop + i
+            let isSelected = index == selectedIndex
+            let base: Role = isSelected ? (state.focus == .list ? .selection : .selectionUnfocused) : (row.isGone ? .gone : .normal)
+            screen.fill(row: y, role: base)
+            var x = 0
+            for spec in columns {
+                let (text, role) = cell(row, spec.column, state: state)
+                let finalRole = isSelected || row.isGone || role == nil ? base : (role ?? base)
+                screen.put(text.padded(to: spec.width, right: spec.rightAligned), x: x, y: y, role: finalRole, limit: spec.width)
+                if isSelected, let role, role == .addressMismatch || role == .error {
+                    // Keep the warning visible on the selected row too.
+                    screen.paint(x: x, y: y, count: min(spec.width, TextWidth.of(text)), role: role)
+                }
+                x += spec.width + 1
+            }
+            if netnsWidth > 0 {
+                screen.put((row.snapshot.netnsPath ?? "-").clipped(to: netnsWidth), x: x, y: y, role: isSelected || row.isGone ? base : .dim, limit: netnsWidth)
+            }
+        }
+    }
+
+    /// The text of one cell, and a role when the cell needs attention.
+    static func cell(_ row: InstanceRow, _ column: Column, state: AppState) -> (String, Role?) {
+        let s = row.snapshot
+        switch column {
+        case .id: return (s.shortID, s.containerID == nil ? .dim : nil)
+        case .pid: return (String(s.pid), nil)
+        case .state:
+            if row.isGone { return ("-", nil) }
+            return (s.state, s.isZombie ? .error : nil)
+        case .uptime: return (row.isGone ? "gone" : Format.duration(s.uptimeSeconds), nil)
+        case .cidr: return (s.cidr, s.addressError != nil ? .error : nil)
+        case .guest:
+            if let guest = s.guest { return (guest, s.mismatchCount > 0 ? .addressMismatch : nil) }
+            return ("?", .error)
+        case .api:
+            let word = s.apiColumn
+            return (word, word == "yes" || word == "no" ? (word == "no" ? .dim : nil) : .warning)
+        case .forwards:
+            if s.apiSocket == nil { return ("-", .dim) }
+            if let count = state.forwardCount(row) { return (String(count), nil) }
+            return ("?", .dim)
+        case .ipv6: return (s.ipv6 ? "on" : "-", s.ipv6 ? nil : .dim)
+        case .mtu: return (String(s.mtu), nil)
+        }
+    }
+}
+
+/// The row under the list: the pane tabs, and what the pane is about.
+enum PaneTitleView {
+    static func draw(_ state: AppState, layout: Layout, into screen: inout Screen) {
+        let y = layout.paneTitleRow
+        screen.fill(row: y, role: .paneTitle)
+        var x = 0
+        for pane in Pane.allCases {
+            let label = " \(pane.rawValue + 1) \(pane.title) "
+            let role: Role = pane == state.pane ? (state.focus == .pane ? .paneTitleFocused : .selectionUnfocused) : .paneTitle
+            x += screen.put(label, x: x, y: y, role: role)
+        }
+        guard let row = state.selectedRow else { return }
+        var info = " pid \(row.snapshot.pid) \(row.snapshot.shortID)"
+        switch state.pane {
+        case .details: break
+        case .log:
+            if let path = row.snapshot.logPath { info += "  " + path + (row.snapshot.logDeleted ? " (deleted)" : "") }
+            info += state.log.follow ? "  [follow]" : "  [paused]"
+            info += "  \(state.log.lines.count) lines"
+        case .forwards:
+            if let entry = state.forwards[row.snapshot.identity], let list = entry.forwards {
+                info += "  \(list.count) forward\(list.count == 1 ? "" : "s")" + (entry.pending ? " (refreshing...)" : "")
+            }
+        }
+        if row.isGone { info += "  (gone)" }
+        screen.put(info, x: x + 1, y: y, role: .paneTitle, limit: max(0, screen.width - x - 1))
+    }
+}

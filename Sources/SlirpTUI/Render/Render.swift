@@ -1,0 +1,45 @@
+/// The whole screen for `state` at `size`: a pure function, testable without a terminal.
+public func render(_ state: AppState, size: Size) -> Screen {
+    var screen = Screen(size: size)
+    let layout = Layout(size: size, rowCount: state.visibleRows.count)
+    if layout.isTooSmall {
+        TooSmallView.draw(into: &screen)
+        return screen
+    }
+    if case .help(let top) = state.mode {
+        HelpView.draw(state, top: top, into: &screen)
+        FunctionBarView.draw(state, into: &screen, row: layout.barRow)
+        return screen
+    }
+    HeaderView.draw(state, into: &screen)
+    InstanceListView.draw(state, layout: layout, into: &screen)
+    PaneTitleView.draw(state, layout: layout, into: &screen)
+    switch state.pane {
+    case .details: DetailsView.draw(state, layout: layout, into: &screen)
+    case .log: LogView.draw(state, layout: layout, into: &screen)
+    case .forwards: ForwardsView.draw(state, layout: layout, into: &screen)
+    }
+    switch state.mode {
+    case .form(let form): FormView.draw(form, state: state, layout: layout, into: &screen)
+    case .confirmRemove(let target, let forward): ConfirmView.draw(target: target, forward: forward, state: state, layout: layout, into: &screen)
+    default: break
+    }
+    StatusView.draw(state, row: layout.statusRow, into: &screen)
+    FunctionBarView.draw(state, into: &screen, row: layout.barRow)
+    return screen
+}
+
+/// Shown instead of the monitor when the terminal is below `Layout.minimum`.
+enum TooSmallView {
+    static func draw(into screen: inout Screen) {
+        let w = screen.width, h = screen.height
+        guard w > 0, h > 0 else { return }
+        let message = "terminal too small: \(w)x\(h), slirpmon needs \(Layout.minimum.width)x\(Layout.minimum.height) (q quits)"
+        let lines = Format.wrap(message, width: w)
+        let top = max(0, (h - lines.count) / 2)
+        for (i, line) in lines.enumerated() where top + i < h {
+            let x = max(0, (w - TextWidth.of(line)) / 2)
+            screen.put(line, x: x, y: top + i, role: .warning)
+        }
+    }
+}

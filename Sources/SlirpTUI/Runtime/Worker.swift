@@ -1,0 +1,141 @@
+import SlirpCore
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the slow work off the input thread — scans, API calls, the version probe — and
+/// keeps the answers until the loop collects them, so a hung socket never blocks a key.
+final class Worker: Sendable {
+    private let inbox = Mutex<[WorkResult]>([])
+    private let scans = DispatchQueue(label: "slirpmon.inventory")
+    private let api = DispatchQueue(label: "slirpmon.api")
+    private let apiTimeout: Double
+
+    init(apiTimeout: Double = 2) {
+        self.apiTimeout = apiTimeout
+    }
+
+    /// The answers since the last call, oldest first.
+    func drain() -> [WorkResult] {
+        inbox.withLock { results in
+            let taken = results
+            results.removeAll()
+            return taken
+        }
+    }
+
+    private func post(_ result: WorkResult) {
+        inbox.withLock { $0.append(result) }
+    }
+
+    /// A full scan without `list_hostfwd` (each listing would land in every instance's log).
+    func refresh() {
+        let timeout = apiTimeout
+        scans.async { [self] in
+            var options = Inventory.Options()
+            options.listForwards = false
+            options.readAddresses = true
+            options.apiTimeout = timeout
+            let inventory = Inventory(options: options)
+            do throws(SystemError) {
+                let instances = try inventory.collect()
+                post(.inventory(instances.map(InstanceSnapshot.init), error: nil, clock: Clock.wallTime()))
+            } catch {
+                post(.inventory([], error: error.description, clock: Clock.wallTime()))
+            }
+        }
+    }
+
+    func probe() {
+        scans.async { [self] in
+            switch SlirpBinary.probe() {
+            case .success(let binary): post(.probed(version: binary.version ?? "(version unknown)", features: binary.features.names, error: nil))
+            case .failure(let error): post(.probed(version: nil, features: [], error: error.description))
+            }
+        }
+    }
+
+    func listForwards(_ target: EffectTarget) {
+        guard let socket = target.apiSocket else { return }
+        let timeout = apiTimeout
+        api.async { [self] in
+            do throws(APIError) {
+                let list = try APIClient(socketPath: socket, expectedPID: target.pid, timeout: timeout).list()
+                post(.forwards(target.identity, list, error: nil))
+            } catch {
+                post(.forwards(target.identity, nil, error: error.description))
+            }
+        }
+    }
+
+    /// Sends the requests in order; stops at the first failure and explains it.
+    func add(_ target: EffectTarget, _ requests: [ForwardRequest]) {
+        guard let socket = target.apiSocket else {
+            post(.added(target, [], failure: "the instance has no API socket"))
+            return
+        }
+        let timeout = apiTimeout
+        api.async { [self] in
+            let client = APIClient(socketPath: socket, expectedPID: target.pid, timeout: timeout)
+            var added: [AddedForward] = []
+            for request in requests {
+                do throws(APIError) {
+                    let id = try client.add(request)
+                    added.append(AddedForward(summary: request.summary, id: id))
+                } catch {
+                    var message = "\(request.summary): \(error.description)"
+                    if let hint = error.hint { message += "; \(hint)" }
+                    if error.isBindFailure {
+                        message += ". " + PortConflict.explain(port: Int(request.hostPort.value), proto: request.proto,
+                                                               address: request.hostAddr, seenFrom: target.pid)
+                    }
+                    post(.added(target, added, failure: message))
+                    return
+                }
+            }
+            post(.added(target, added, failure: nil))
+        }
+    }
+
+    func remove(_ target: EffectTarget, _ forward: HostForward) {
+        guard let socket = target.apiSocket else { return }
+        let timeout = apiTimeout
+        api.async { [self] in
+            do throws(APIError) {
+                try APIClient(socketPath: socket, expectedPID: target.pid, timeout: timeout).remove(id: forward.id)
+                post(.removed(target, forward, error: nil))
+            } catch {
+                post(.removed(target, forward, error: error.description + (error.hint.map { "; " + $0 } ?? "")))
+            }
+        }
+    }
+}
+
+/// Clocks for the runtime (the state only ever sees their values).
+enum Clock {
+    /// Monotonic seconds.
+    static func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Local wall time as `HH:MM:SS`.
+    static func wallTime() -> String {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        return "\(Format.two(Int(parts.tm_hour))):\(Format.two(Int(parts.tm_min))):\(Format.two(Int(parts.tm_sec)))"
+    }
+
+    /// Local wall time as `YYYYMMDD-HHMMSS`, for file names.
+    static func stamp() -> String {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        return "\(parts.tm_year + 1900)\(Format.two(Int(parts.tm_mon + 1)))\(Format.two(Int(parts.tm_mday)))-"
+            + "\(Format.two(Int(parts.tm_hour)))\(Format.two(Int(parts.tm_min)))\(Format.two(Int(parts.tm_sec)))"
+    }
+}
