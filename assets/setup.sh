@@ -12,6 +12,7 @@ packages=(
   tmux             # the end-to-end tests drive the real monitor in tmux
   socat            # test listeners inside namespaces
   procps           # ps, for scripts and benchmarks
+  podman runc uidmap busybox-static  # real containers for the Podman tests (an image from busybox, no registry)
 )
 missing=()
 for p in "${packages[@]}"; do

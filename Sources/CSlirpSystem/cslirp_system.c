@@ -13,6 +13,7 @@
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 int cslirp_peer_credentials(int fd, pid_t *pid, uid_t *uid) {
@@ -87,4 +88,10 @@ int cslirp_unix_sockets_bound_to(unsigned long long dev, unsigned long long ino,
     }
     close(fd);
     return found;
+}
+
+int cslirp_is_netns_file(const char *path) {
+    struct statfs fs;
+    if (statfs(path, &fs) != 0) return -1;
+    return fs.f_type == 0x6e736673 ? 1 : 0; /* NSFS_MAGIC */
 }

@@ -19,7 +19,19 @@ extension Slirpmon {
             }
             var out: [String] = []
             out.append("slirp4netns pid \(r.pid) (parent \(r.ppid)), user \(r.user ?? "?"), state \(r.zombie ? "defunct (zombie)" : r.state), up \(Format.duration(r.uptimeSeconds)), RSS \(Format.bytes(r.rssBytes))")
-            out.append("container: \(r.containerID ?? "none (started by hand)")")
+            if let c = instance.container {
+                out.append("container: \(c.name) (\(c.shortID)), image \(c.image), state \(c.state), owner \(c.ownerName ?? String(c.ownerUID))")
+                if c.isInfra { out.append("pod:       \(c.podName ?? "?") — members: \(instance.podMembers.map(\.name).joined(separator: ", "))") }
+                out.append("network:   slirp4netns\(c.networkOptions.isEmpty ? " (Podman's defaults)" : ":" + c.networkOptions.joined(separator: ","))  (port handler \(c.portHandler))")
+                out.append("ports:     \(c.ports.isEmpty ? "none configured" : c.ports.map(\.flag).joined(separator: " "))")
+                if c.portHandler != "slirp4netns" {
+                    let carriers = instance.rootlessPorts.map { "\($0.isChild ? "rootlessport-child" : "rootlessport") pid \($0.pid)" }
+                    out.append("           carried by \(carriers.isEmpty ? "no rootlessport process found" : carriers.joined(separator: ", "))")
+                    out.append("           live forwards need the slirp4netns API socket: create the container with --network slirp4netns:port_handler=slirp4netns and at least one -p")
+                }
+            } else {
+                out.append("container: \(r.containerID.map { "\($0) (Podman did not report it)" } ?? "none (started by hand)")")
+            }
             out.append("netns:     \(r.netns ?? "?")  tap: \(r.tap)")
             out.append("")
             out.append("command line:")
@@ -41,7 +53,12 @@ extension Slirpmon {
                 out.append("API socket: \(socket) — \(instance.socketOwnership?.description ?? "?")")
                 if let forwards = r.forwards {
                     out.append("forwards (\(forwards.count)):")
-                    out.append(contentsOf: forwards.map { "  [\($0.id)] \($0.summary)" })
+                    let unpersisted = Set(instance.unpersistedForwards.map(\.id))
+                    out.append(contentsOf: forwards.map { "  [\($0.id)] \($0.summary)\(unpersisted.contains($0.id) ? "   (live only: not persisted)" : "")" })
+                    if let line = instance.persistCommand {
+                        out.append("to make the live forwards permanent (after `podman rm -f \(instance.container?.name ?? "")`):")
+                        out.append("  " + line)
+                    }
                 } else if let error = r.forwardsError {
                     out.append("forwards: not listed: \(error)")
                 }
@@ -61,15 +78,32 @@ extension Slirpmon {
 
 /// Resolving TARGET arguments.
 enum Targets {
-    /// The process TARGET names, or a one-line failure listing what runs.
+    /// The process TARGET names (a PID, a container or pod name, an ID or unique ID prefix),
+    /// or a one-line failure listing what runs. Podman is asked only for names.
     static func process(_ target: String) throws -> SlirpProcess {
         let processes: [SlirpProcess]
         do { processes = try ProcessScanner().scan() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }
-        do { return try TargetResolver.resolve(target, among: processes) } catch { throw CLIError.failed(error.description) }
+        do { return try TargetResolver.resolve(target, among: processes) } catch {
+            guard case .notFound = error, PodmanCLI.installed() != nil else { throw CLIError.failed(error.description) }
+        }
+        let podman = PodmanCatalog().snapshot(for: processes)
+        do { return try TargetResolver.resolve(target, among: processes, containers: podman.containers) } catch {
+            let note = podman.failures.isEmpty ? "" : " (\(podman.failures.joined(separator: "; ")))"
+            throw CLIError.failed(error.description + note)
+        }
     }
 
+    /// Everything about TARGET, joined with Podman's metadata when it is a container.
     static func instance(_ target: String, common: CommonOptions) throws -> SlirpInstance {
-        common.inventory().inspect(try process(target))
+        let process = try process(target)
+        var options = common.inventory().options
+        options.podman = process.containerID == nil ? nil : PodmanCatalog()
+        let inventory = Inventory(options: options)
+        guard options.podman != nil, let snapshot = try? inventory.snapshot(),
+              let joined = snapshot.instances.first(where: { $0.identity == process.identity }) else {
+            return inventory.inspect(process)
+        }
+        return joined
     }
 
     /// An API client for TARGET, refusing (before anything is sent) an instance that cannot take requests.

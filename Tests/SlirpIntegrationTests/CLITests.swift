@@ -182,12 +182,23 @@ struct CLITests {
 
     @Test("log prints the unlinked log; the demo starts three instances and removes everything")
     func logAndDemo() throws {
-        let demo = slirpmon(["demo", "--list"], timeout: 60)
-        #expect(demo.status == 0, "\(demo.stderr)")
-        #expect(demo.stdout.contains("10.99.128.100"))
-        #expect(demo.stdout.split(separator: "\n").filter { $0.contains("held") }.count >= 2)
-        let leftovers = (try? Files.directoryEntries("/run/netns"))?.filter { $0.hasPrefix(DemoFleet.prefixBase) } ?? []
+        // Run the demo as our own child so we know its PID, which names its namespaces.
+        let outPath = "/tmp/slirpmon-demo-test-\(getpid()).out"
+        let fd = open(outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        defer { unlink(outPath) }
+        guard case .success(let demoPID) = Executables.spawn(slirpmonBinary, ["demo", "--list"], descriptors: [1: fd]) else {
+            close(fd); Issue.record("cannot start the demo"); return
+        }
+        close(fd)
+        let status = Executables.waitFor(demoPID)
+        let listing = (try? Files.readText(outPath)) ?? ""
+        #expect(status == 0)
+        #expect(listing.contains("10.99.128.100"))
+        #expect(listing.split(separator: "\n").filter { $0.contains("held") }.count >= 2)
+        let leftovers = (try? Files.directoryEntries("/run/netns"))?.filter { $0.hasPrefix("\(DemoFleet.prefixBase)-\(demoPID)-") } ?? []
         #expect(leftovers.isEmpty, "demo left namespaces behind: \(leftovers)")
+        let survivors = try ProcessScanner().scan().filter { !$0.isZombie && $0.arguments.joined(separator: " ").contains("\(DemoFleet.prefixBase)-\(demoPID)-") }.map(\.pid)
+        #expect(survivors.isEmpty, "demo left slirp4netns running: \(survivors)")
 
         let lab = try TestLab("clig")
         let instance = try lab.start(.init(name: "g"))

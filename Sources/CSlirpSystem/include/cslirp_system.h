@@ -24,4 +24,7 @@ int cslirp_pipe_cloexec(int fds[2]);
 int cslirp_unix_sockets_bound_to(unsigned long long dev, unsigned long long ino,
                                  unsigned long long *socket_inodes, int *listening, int max);
 
+/* 1 when `path` is on nsfs (a namespace file), 0 when not, -1 on error. */
+int cslirp_is_netns_file(const char *path);
+
 #endif

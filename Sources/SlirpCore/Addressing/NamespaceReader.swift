@@ -61,6 +61,11 @@ public enum NamespaceReader {
         }
     }
 
+    /// True when `path` is a network namespace file (nsfs), not a plain file left behind.
+    public static func isNamespaceFile(_ path: String) -> Bool {
+        cslirp_is_netns_file(path) == 1
+    }
+
     /// A process whose network namespace is the one at `netnsPath` (compares nsfs inodes).
     public static func processInside(netnsPath: String, procRoot: String = "/proc") -> Int32? {
         guard let st = try? Files.status(netnsPath) else { return nil }

@@ -24,15 +24,24 @@ public struct ProcessScanner: Sendable {
 
     /// All slirp4netns processes visible now, by PID.
     public func scan() throws(SystemError) -> [SlirpProcess] {
+        try scanAll().slirp
+    }
+
+    /// slirp4netns processes and the rootlessport processes beside them, in one pass over `/proc`.
+    public func scanAll() throws(SystemError) -> (slirp: [SlirpProcess], rootlessPorts: [RootlessPortProcess]) {
         let clock = BootClock(procRoot: procRoot)
         var found: [SlirpProcess] = []
+        var ports: [RootlessPortProcess] = []
         for pid in try Files.processIDs(procRoot: procRoot) {
-            guard let text = try? Files.readText("\(procRoot)/\(pid)/stat"),
-                  let stat = ProcessStat(text), commandNames.contains(stat.command)
-            else { continue }
-            found.append(inspect(stat, clock: clock))
+            guard let text = try? Files.readText("\(procRoot)/\(pid)/stat"), let stat = ProcessStat(text) else { continue }
+            if commandNames.contains(stat.command) {
+                found.append(inspect(stat, clock: clock))
+            } else if stat.command == "rootlessport" || stat.command == "exe",
+                      let port = RootlessPortProcess.read(pid: pid, stat: stat, procRoot: procRoot) {
+                ports.append(port)
+            }
         }
-        return found.sorted { $0.pid < $1.pid }
+        return (found.sorted { $0.pid < $1.pid }, ports.sorted { $0.pid < $1.pid })
     }
 
     /// Reads one process, if it is a slirp4netns process (any command name when `anyCommand`).

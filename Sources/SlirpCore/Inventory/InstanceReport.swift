@@ -2,7 +2,7 @@
 ///
 /// Keys are snake_case; a key whose value is unknown is `null`, never absent, in
 /// the list shape. `show` adds the detail keys (nil in `list`).
-public struct InstanceReport: Codable, Sendable, Equatable {
+public struct InstanceReport: Encodable, Sendable, Equatable {
     public var pid: Int32
     public var ppid: Int32
     public var startTicks: UInt64
@@ -29,6 +29,12 @@ public struct InstanceReport: Codable, Sendable, Equatable {
     public var forwardCount: Int?
     public var forwardsError: String?
     public var problems: [String: String]
+    /// The Podman container (or pod infra container) it serves; nil for instances started by hand.
+    public var container: ContainerReport?
+    /// `slirp4netns` (API socket) or `rootlesskit`; nil when not a Podman container.
+    public var portHandler: String?
+    /// rootlessport / rootlessport-child processes carrying this container's ports.
+    public var rootlessportPIDs: [Int32]
     // Detail (show only)
     public var arguments: [String]?
     public var options: [ExplainedOption]?
@@ -38,6 +44,9 @@ public struct InstanceReport: Codable, Sendable, Equatable {
     public var forwards: [HostForward]?
     public var log: SlirpInstance.LogInfo?
     public var logError: String?
+    /// Live forwards Podman's configuration lacks (lost on restart), and the line that would keep them.
+    public var unpersistedForwardIDs: [Int]?
+    public var persistCommand: String?
 
     enum CodingKeys: String, CodingKey {
         case pid, ppid, state, zombie, uid, user, cidr, mtu, ipv6, guest, gateway, dns, netns, tap, problems
@@ -55,6 +64,11 @@ public struct InstanceReport: Codable, Sendable, Equatable {
         case forwardsError = "forwards_error"
         case observeError = "observe_error"
         case logError = "log_error"
+        case container, kind
+        case portHandler = "port_handler"
+        case rootlessportPIDs = "rootlessport_pids"
+        case unpersistedForwardIDs = "unpersisted_forward_ids"
+        case persistCommand = "persist_command"
     }
 
     public init(_ instance: SlirpInstance, detailed: Bool) {
@@ -86,6 +100,9 @@ public struct InstanceReport: Codable, Sendable, Equatable {
         forwardCount = instance.forwards?.count
         forwardsError = instance.forwardsError
         problems = p.problems
+        container = instance.container.map { ContainerReport($0, members: instance.podMembers) }
+        portHandler = instance.container?.portHandler
+        rootlessportPIDs = instance.rootlessPorts.map(\.pid)
         guard detailed else { return }
         arguments = p.arguments
         options = c.explained
@@ -95,11 +112,16 @@ public struct InstanceReport: Codable, Sendable, Equatable {
         forwards = instance.forwards
         log = instance.log
         logError = instance.logError
+        if instance.container != nil, instance.forwards != nil {
+            unpersistedForwardIDs = instance.unpersistedForwards.map(\.id)
+            persistCommand = instance.persistCommand
+        }
     }
 
     /// List keys are always written (null when unknown); detail keys only when present.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode("instance", forKey: .kind)
         try c.encode(pid, forKey: .pid)
         try c.encode(ppid, forKey: .ppid)
         try c.encode(startTicks, forKey: .startTicks)
@@ -126,6 +148,9 @@ public struct InstanceReport: Codable, Sendable, Equatable {
         try c.encode(forwardCount, forKey: .forwardCount)
         try c.encode(forwardsError, forKey: .forwardsError)
         try c.encode(problems, forKey: .problems)
+        try c.encode(container, forKey: .container)
+        try c.encode(portHandler, forKey: .portHandler)
+        try c.encode(rootlessportPIDs, forKey: .rootlessportPIDs)
         try c.encodeIfPresent(arguments, forKey: .arguments)
         try c.encodeIfPresent(options, forKey: .options)
         try c.encodeIfPresent(addresses, forKey: .addresses)
@@ -134,6 +159,8 @@ public struct InstanceReport: Codable, Sendable, Equatable {
         try c.encodeIfPresent(forwards, forKey: .forwards)
         try c.encodeIfPresent(log, forKey: .log)
         try c.encodeIfPresent(logError, forKey: .logError)
+        try c.encodeIfPresent(unpersistedForwardIDs, forKey: .unpersistedForwardIDs)
+        try c.encodeIfPresent(persistCommand, forKey: .persistCommand)
     }
 
     static func statusWord(_ ownership: SocketOwnership) -> String {
@@ -144,5 +171,74 @@ public struct InstanceReport: Codable, Sendable, Equatable {
         case .ambiguous: "ambiguous"
         case .unknown: "unverified"
         }
+    }
+}
+
+/// The JSON shape of a Podman container inside an instance or detached row.
+public struct ContainerReport: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var image: String
+    public var state: String
+    public var pod: String?
+    public var podName: String?
+    public var infra: Bool
+    /// Names of the pod's other containers, sharing this network.
+    public var members: [String]
+    public var ports: [PodmanPort]
+    public var networkOptions: [String]
+    public var portHandler: String
+    public var owner: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, image, state, pod, infra, members, ports, owner
+        case podName = "pod_name"
+        case networkOptions = "network_options"
+        case portHandler = "port_handler"
+    }
+
+    public init(_ c: PodmanContainer, members: [PodmanContainer]) {
+        id = c.id
+        name = c.name
+        image = c.image
+        state = c.state
+        pod = c.podID
+        podName = c.podName
+        infra = c.isInfra
+        self.members = members.map(\.name)
+        ports = c.ports
+        networkOptions = c.networkOptions
+        portHandler = c.portHandler
+        owner = c.ownerName ?? String(c.ownerUID)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var k = encoder.container(keyedBy: CodingKeys.self)
+        try k.encode(id, forKey: .id)
+        try k.encode(name, forKey: .name)
+        try k.encode(image, forKey: .image)
+        try k.encode(state, forKey: .state)
+        try k.encode(pod, forKey: .pod)
+        try k.encode(podName, forKey: .podName)
+        try k.encode(infra, forKey: .infra)
+        try k.encode(members, forKey: .members)
+        try k.encode(ports, forKey: .ports)
+        try k.encode(networkOptions, forKey: .networkOptions)
+        try k.encode(portHandler, forKey: .portHandler)
+        try k.encode(owner, forKey: .owner)
+    }
+}
+
+/// The JSON shape of a slirp4netns-mode container without a live slirp4netns.
+public struct DetachedReport: Encodable, Sendable {
+    public let kind = "container-without-slirp4netns"
+    public let container: ContainerReport
+    public let reason: String
+    public let failure: Bool
+
+    public init(_ detached: DetachedContainer) {
+        container = ContainerReport(detached.container, members: detached.members)
+        reason = detached.reason
+        failure = detached.isFailure
     }
 }

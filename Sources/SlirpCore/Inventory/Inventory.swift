@@ -14,6 +14,8 @@ public struct Inventory: Sendable {
         public var listForwards = true
         public var apiTimeout = 2.0
         public var procRoot = "/proc"
+        /// Where to ask Podman (cached); nil: no Podman metadata.
+        public var podman: PodmanCatalog?
         public init() {}
     }
 
@@ -29,6 +31,35 @@ public struct Inventory: Sendable {
     public func collect() throws(SystemError) -> [SlirpInstance] {
         let processes = try scanner.scan()
         return inspect(processes)
+    }
+
+    /// Instances joined with Podman's containers and rootlessport processes, plus the
+    /// slirp4netns-mode containers that have no live slirp4netns (failed startups).
+    public func snapshot() throws(SystemError) -> InventorySnapshot {
+        let (processes, ports) = try scanner.scanAll()
+        var instances = inspect(processes)
+        let podman = options.podman?.snapshot(for: processes) ?? .empty
+        let byID = Dictionary(podman.containers.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for i in instances.indices {
+            let process = instances[i].process
+            if let id = process.containerID, let container = byID[id] {
+                instances[i].container = container
+                if container.isInfra, let pod = container.podID {
+                    instances[i].podMembers = podman.containers.filter { $0.podID == pod && !$0.isInfra }
+                }
+            }
+            if let netns = instances[i].configuration.netnsPath {
+                let parents = ports.filter { !$0.isChild && $0.uid == process.uid && $0.netnsPaths.contains(netns) }
+                let children = ports.filter { p in p.isChild && parents.contains { $0.pid == p.parentPID || $0.netNamespace == p.netNamespace } }
+                instances[i].rootlessPorts = parents + children
+            }
+        }
+        let live = Set(instances.filter { !$0.process.isZombie }.compactMap(\.process.containerID))
+        let detached = podman.containers
+            .filter { $0.usesSlirp4netns && !live.contains($0.id) }
+            .map { c in DetachedContainer(container: c, members: podman.containers.filter { m in c.isInfra && m.podID == c.podID && !m.isInfra }) }
+        return InventorySnapshot(instances: instances, detachedContainers: detached, podmanFailures: podman.failures,
+                                 podmanInstalled: podman.installed, rootlessPorts: ports)
     }
 
     /// Inspects the given processes in parallel (API calls and namespace reads may each wait).
@@ -51,7 +82,7 @@ public struct Inventory: Sendable {
             if process.isZombie {
                 observeError = "the process is defunct"
             } else {
-                switch readNamespace(config) {
+                switch readNamespace(config, pid: process.pid) {
                 case .success(let o): observed = o
                 case .failure(let e): observeError = e.description
                 }
@@ -96,7 +127,7 @@ public struct Inventory: Sendable {
     }
 
     /// Reads the namespace: through the target PID, or by joining the namespace file as root.
-    func readNamespace(_ config: SlirpConfiguration) -> Result<ObservedAddresses, NamespaceReader.Failure> {
+    func readNamespace(_ config: SlirpConfiguration, pid: Int32) -> Result<ObservedAddresses, NamespaceReader.Failure> {
         let tap = config.effectiveTapName
         if let pid = config.targetPID {
             return Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(viaProcess: pid, interface: tap, procRoot: options.procRoot) }
@@ -104,10 +135,15 @@ public struct Inventory: Sendable {
         guard let path = config.netnsPath else {
             return .failure(.unreadable(SystemError("netns", "no target on the command line", code: ENOENT)))
         }
-        if geteuid() != 0, let inside = NamespaceReader.processInside(netnsPath: path, procRoot: options.procRoot) {
+        // A rootless Podman's netns file is a bind mount only in slirp4netns's own mount
+        // namespace: look at it through /proc/PID/root, where it is the real nsfs file.
+        let seen = "\(options.procRoot)/\(pid)/root\(path)"
+        let nsPath = NamespaceReader.isNamespaceFile(seen) ? seen : path
+        if geteuid() != 0 || !NamespaceReader.isNamespaceFile(nsPath),
+           let inside = NamespaceReader.processInside(netnsPath: nsPath, procRoot: options.procRoot) {
             return Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(viaProcess: inside, interface: tap, procRoot: options.procRoot) }
         }
-        return Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(netnsPath: path, interface: tap) }
+        return Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(netnsPath: nsPath, interface: tap) }
     }
 }
 

@@ -1,8 +1,11 @@
-/// Turns an operator's TARGET (a PID, a container ID or a unique ID prefix) into one instance.
+/// Turns an operator's TARGET (a PID, a container or pod name, a container ID or a unique
+/// ID prefix) into one slirp4netns process.
 public enum TargetResolver {
     public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         case notFound(target: String, known: [String])
         case ambiguous(target: String, candidates: [String])
+        /// The container exists but has no live slirp4netns.
+        case notRunning(target: String, state: String)
 
         public var description: String {
             switch self {
@@ -12,22 +15,40 @@ public enum TargetResolver {
                     : "no slirp4netns instance matches \(goQuoted(target)); running: \(known.joined(separator: ", "))"
             case .ambiguous(let target, let candidates):
                 "\(goQuoted(target)) matches several instances, give more of the ID: \(candidates.joined(separator: ", "))"
+            case .notRunning(let target, let state):
+                "container \(goQuoted(target)) has no running slirp4netns (state \(state)); `slirpmon doctor \(target)` explains why"
             }
         }
     }
 
-    /// Finds the process `target` names among `processes`.
-    public static func resolve(_ target: String, among processes: [SlirpProcess]) throws(Failure) -> SlirpProcess {
+    /// Finds the process `target` names among `processes`; `containers` (from Podman) add names and pods.
+    public static func resolve(_ target: String, among processes: [SlirpProcess], containers: [PodmanContainer] = []) throws(Failure) -> SlirpProcess {
         let trimmed = target.trimmingSpaces
         if let pid = Int32(trimmed), let match = processes.first(where: { $0.pid == pid }) { return match }
+
+        // A container or pod name: the slirp4netns of the container, of the pod's infra, or of the network it joins.
+        let named = containers.filter { $0.name == trimmed || ($0.isInfra && $0.podName == trimmed) }
+        if let container = named.first {
+            let networkOwner = container.sharedNetworkContainerID ?? container.id
+            if let match = processes.first(where: { $0.containerID == networkOwner && !$0.isZombie }) { return match }
+            throw .notRunning(target: trimmed, state: container.state)
+        }
+
         let lower = trimmed.lowercased()
         if !lower.isEmpty, lower.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) {
             let matches = processes.filter { $0.containerID?.hasPrefix(lower) ?? false }
             if matches.count == 1 { return matches[0] }
             if matches.count > 1 {
-                throw .ambiguous(target: target, candidates: matches.map { "\($0.containerID!.prefix(12)) (pid \($0.pid))" })
+                throw .ambiguous(target: target, candidates: matches.map { "\(($0.containerID ?? "").prefix(12)) (pid \($0.pid))" })
+            }
+            if let container = containers.first(where: { $0.id.hasPrefix(lower) }) {
+                throw .notRunning(target: container.name, state: container.state)
             }
         }
-        throw .notFound(target: target, known: processes.map { p in p.containerID.map { "\($0.prefix(12)) (pid \(p.pid))" } ?? "pid \(p.pid)" })
+        let names = Dictionary(containers.map { ($0.id, $0.isInfra ? "pod \($0.podName ?? $0.name)" : $0.name) }, uniquingKeysWith: { a, _ in a })
+        throw .notFound(target: target, known: processes.map { p in
+            guard let id = p.containerID else { return "pid \(p.pid)" }
+            return "\(names[id] ?? String(id.prefix(12))) (pid \(p.pid))"
+        })
     }
 }

@@ -1,0 +1,36 @@
+/// A `rootlessport` or `rootlessport-child` process: Podman's default port handler
+/// (`port_handler=rootlesskit`), which forwards the configured ports without an API socket.
+public struct RootlessPortProcess: Sendable, Equatable, Codable {
+    public let pid: Int32
+    public let parentPID: Int32
+    public let uid: UInt32?
+    /// True for `rootlessport-child` (inside the container's namespace).
+    public let isChild: Bool
+    /// Paths of network namespaces it holds open (the parent holds the container's netns file).
+    public let netnsPaths: [String]
+    /// `net:[inode]` of its own network namespace.
+    public let netNamespace: String?
+
+    /// Reads a process if it is rootlessport; nil otherwise.
+    static func read(pid: Int32, stat: ProcessStat, procRoot: String) -> RootlessPortProcess? {
+        let base = "\(procRoot)/\(pid)"
+        var isChild = false
+        if stat.command == "exe" {
+            // rootlessport-child re-executes /proc/self/exe: only its argv says what it is.
+            guard let argv = try? Files.readBytes("\(base)/cmdline"),
+                  String(decoding: argv.prefix(while: { $0 != 0 }), as: UTF8.self) == "rootlessport-child" else { return nil }
+            isChild = true
+        } else if stat.command != "rootlessport" {
+            return nil
+        }
+        var paths: [String] = []
+        if let fds = try? Files.directoryEntries("\(base)/fd") {
+            for fd in fds {
+                if let link = try? Files.readLink("\(base)/fd/\(fd)"), link.contains("/netns/") { paths.append(link) }
+            }
+        }
+        let uid = (try? Files.status(base)).map { $0.st_uid }
+        return RootlessPortProcess(pid: pid, parentPID: stat.parentPID, uid: uid, isChild: isChild, netnsPaths: paths,
+                                   netNamespace: try? Files.readLink("\(base)/ns/net"))
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// Asks Podman about its containers through its stable CLI (`podman ps -a --format json`,
+/// `podman container inspect`), as one user, with a deadline.
+public struct PodmanCLI: Sendable {
+    /// The user whose containers to ask for: nil for the current user.
+    public struct User: Sendable, Equatable, Hashable {
+        public let uid: UInt32
+        public let name: String
+        public init(uid: UInt32, name: String) {
+            self.uid = uid
+            self.name = name
+        }
+    }
+
+    public let binary: String
+    public let user: User?
+    public var timeout: Double
+
+    /// Why Podman could not be asked: one line for the operator.
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    public init(binary: String, user: User? = nil, timeout: Double = 10) {
+        self.binary = binary
+        self.user = user
+        self.timeout = timeout
+    }
+
+    /// The Podman binary in PATH, or nil when Podman is not installed.
+    public static func installed() -> String? { Executables.find("podman") }
+
+    /// Every container of this user (`-a`: also created and exited ones).
+    public func containers() -> Result<[PodmanContainer], Failure> {
+        let listed: [[String: Any]]
+        switch run(["ps", "-a", "--pod", "--format", "json"]) {
+        case .failure(let f): return .failure(f)
+        case .success(let json):
+            guard let rows = json as? [[String: Any]] else { return .success([]) }
+            listed = rows
+        }
+        let ids = listed.compactMap { $0["Id"] as? String }
+        guard !ids.isEmpty else { return .success([]) }
+        var inspected: [String: [String: Any]] = [:]
+        if case .success(let json) = run(["container", "inspect", "--format", "json"] + ids), let rows = json as? [[String: Any]] {
+            for row in rows { if let id = row["Id"] as? String { inspected[id] = row } }
+        }
+        let ownerUID = user?.uid ?? UInt32(getuid())
+        let ownerName = user?.name ?? UserNames.name(of: ownerUID)
+        return .success(listed.compactMap { row in
+            guard let id = row["Id"] as? String else { return nil }
+            let detail = inspected[id] ?? [:]
+            let config = detail["Config"] as? [String: Any] ?? [:]
+            let hostConfig = detail["HostConfig"] as? [String: Any] ?? [:]
+            let ports = (row["Ports"] as? [[String: Any]] ?? []).map { p in
+                PodmanPort(hostIP: p["host_ip"] as? String ?? "", hostPort: Self.int(p["host_port"]), containerPort: Self.int(p["container_port"]),
+                           range: Self.int(p["range"]), proto: p["protocol"] as? String ?? "tcp")
+            }
+            let pod = row["Pod"] as? String ?? ""
+            let podName = row["PodName"] as? String ?? ""
+            return PodmanContainer(
+                id: id, name: (row["Names"] as? [String])?.first ?? String(id.prefix(12)), image: row["Image"] as? String ?? "",
+                state: row["State"] as? String ?? "unknown", pid: Int32(Self.int(row["Pid"])),
+                podID: pod.isEmpty ? nil : pod, podName: podName.isEmpty ? nil : podName, isInfra: row["IsInfra"] as? Bool ?? false,
+                ports: ports, createCommand: config["CreateCommand"] as? [String] ?? [],
+                networkMode: hostConfig["NetworkMode"] as? String ?? "", ownerUID: ownerUID, ownerName: ownerName)
+        })
+    }
+
+    private static func int(_ value: Any?) -> Int {
+        if let n = value as? Int { return n }
+        if let n = value as? NSNumber { return n.intValue }
+        if let s = value as? String { return Int(s) ?? 0 }
+        return 0
+    }
+
+    /// Runs podman (as `user` through runuser when given) and parses its JSON output.
+    private func run(_ arguments: [String]) -> Result<Any, Failure> {
+        var program = binary
+        var args = arguments
+        var environment: [String]?
+        if let user {
+            guard let runuser = Executables.find("runuser") else {
+                return .failure(Failure(message: "cannot ask \(user.name)'s Podman: runuser is not installed"))
+            }
+            program = runuser
+            args = ["-u", user.name, "--", binary] + arguments
+            let home = homeDirectory(of: user.uid) ?? "/home/\(user.name)"
+            environment = ["PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=\(home)", "USER=\(user.name)", "LOGNAME=\(user.name)",
+                           "XDG_RUNTIME_DIR=/run/user/\(user.uid)"]
+        }
+        let who = user.map { "\($0.name)'s podman" } ?? "podman"
+        switch Executables.run(program, args, timeout: timeout, environment: environment) {
+        case .failure(let error):
+            if error.code == ETIMEDOUT { return .failure(Failure(message: "\(who) did not answer within \(Int(timeout)) s (storage locked?)")) }
+            return .failure(Failure(message: "cannot run \(who): \(error)"))
+        case .success(let output):
+            guard output.status == 0 else {
+                let line = output.stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(output.status)"
+                return .failure(Failure(message: "\(who) failed: \(line)"))
+            }
+            do {
+                return .success(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8), options: [.fragmentsAllowed]))
+            } catch {
+                return .failure(Failure(message: "\(who) printed something that is not JSON"))
+            }
+        }
+    }
+}
+
+/// The home directory of a uid, from the passwd database.
+func homeDirectory(of uid: UInt32) -> String? {
+    var pwd = passwd()
+    var result: UnsafeMutablePointer<passwd>?
+    var buffer = [CChar](repeating: 0, count: 4096)
+    guard getpwuid_r(uid, &pwd, &buffer, buffer.count, &result) == 0, result != nil, let dir = pwd.pw_dir else { return nil }
+    return String(cString: dir)
+}

@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// What Podman knows, cached: asked again only when the set of slirp4netns processes
+/// changes or the answer is older than `maxAge`, never on every screen refresh.
+public final class PodmanCatalog: @unchecked Sendable {
+    /// One answer from Podman (all users asked).
+    public struct Snapshot: Sendable {
+        public let containers: [PodmanContainer]
+        /// One line per user whose Podman could not be asked.
+        public let failures: [String]
+        /// False when Podman is not installed (then everything else still works).
+        public let installed: Bool
+        public static let empty = Snapshot(containers: [], failures: [], installed: false)
+    }
+
+    public let maxAge: Double
+    public let timeout: Double
+    private let binary: String?
+    private let lock = NSLockLite()
+    private var cached: Snapshot?
+    private var cachedKey: Set<ProcessIdentity> = []
+    private var cachedAt = Deadline(nanoseconds: 0)
+
+    public init(maxAge: Double = 5, timeout: Double = 10, binary: String? = PodmanCLI.installed()) {
+        self.maxAge = maxAge
+        self.timeout = timeout
+        self.binary = binary
+    }
+
+    /// The containers of every user whose slirp4netns runs here (as root) or of this user.
+    public func snapshot(for processes: [SlirpProcess], force: Bool = false) -> Snapshot {
+        guard let binary else { return .empty }
+        let key = Set(processes.map(\.identity))
+        let fresh: Snapshot? = lock.locked {
+            guard !force, let cached, cachedKey == key, Deadline.now.seconds(since: cachedAt) < maxAge else { return nil }
+            return cached
+        }
+        if let fresh { return fresh }
+        var containers: [PodmanContainer] = []
+        var failures: [String] = []
+        for user in Self.usersToAsk(processes: processes) {
+            switch PodmanCLI(binary: binary, user: user, timeout: timeout).containers() {
+            case .success(let list): containers += list
+            case .failure(let failure): failures.append(failure.message)
+            }
+        }
+        let snapshot = Snapshot(containers: containers, failures: failures, installed: true)
+        lock.locked {
+            cached = snapshot
+            cachedKey = key
+            cachedAt = .now
+        }
+        return snapshot
+    }
+
+    /// nil (this user) first; as root also every user running slirp4netns or rootlessport,
+    /// and every user with rootless Podman storage in their home.
+    static func usersToAsk(processes: [SlirpProcess]) -> [PodmanCLI.User?] {
+        guard geteuid() == 0 else { return [nil] }
+        var uids = Set(processes.compactMap(\.uid))
+        setpwent()
+        while let entry = getpwent() {
+            let uid = entry.pointee.pw_uid
+            guard uid >= 1000, uid < 65534, let dir = entry.pointee.pw_dir else { continue }
+            if Files.exists(String(cString: dir) + "/.local/share/containers/storage") { uids.insert(uid) }
+        }
+        endpwent()
+        uids.remove(0)
+        let users = uids.sorted().compactMap { uid in UserNames.name(of: uid).map { PodmanCLI.User(uid: uid, name: $0) } }
+        return [nil] + users
+    }
+}

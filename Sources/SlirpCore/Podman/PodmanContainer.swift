@@ -1,0 +1,115 @@
+/// A Podman container as `podman ps` and `podman inspect` describe it.
+public struct PodmanContainer: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+    public var image: String
+    /// Podman's state word: `running`, `created`, `exited`, `paused`, ...
+    public var state: String
+    /// The container's main process (0 when not running).
+    public var pid: Int32
+    public var podID: String?
+    public var podName: String?
+    public var isInfra: Bool
+    /// Ports configured with `-p` (for a pod member: the pod's).
+    public var ports: [PodmanPort]
+    /// The command that created it (`Config.CreateCommand`).
+    public var createCommand: [String]
+    /// `HostConfig.NetworkMode`: `slirp4netns`, `container:<ID>`, `bridge`, ...
+    public var networkMode: String
+    /// The uid whose Podman reported it, and that user's name.
+    public var ownerUID: UInt32
+    public var ownerName: String?
+
+    public init(id: String, name: String, image: String, state: String, pid: Int32, podID: String?, podName: String?,
+                isInfra: Bool, ports: [PodmanPort], createCommand: [String], networkMode: String, ownerUID: UInt32, ownerName: String?) {
+        self.id = id
+        self.name = name
+        self.image = image
+        self.state = state
+        self.pid = pid
+        self.podID = podID
+        self.podName = podName
+        self.isInfra = isInfra
+        self.ports = ports
+        self.createCommand = createCommand
+        self.networkMode = networkMode
+        self.ownerUID = ownerUID
+        self.ownerName = ownerName
+    }
+
+    public var shortID: String { String(id.prefix(12)) }
+    public var isRunning: Bool { state == "running" }
+    /// True when the container has its own slirp4netns (not a pod member sharing the infra's).
+    public var usesSlirp4netns: Bool { networkMode == "slirp4netns" }
+    /// The infra container whose network a pod member shares (`container:<ID>`).
+    public var sharedNetworkContainerID: String? {
+        networkMode.hasPrefix("container:") ? String(networkMode.dropFirst("container:".count)) : nil
+    }
+
+    /// The `slirp4netns:OPTIONS` given at creation (`--network`, `--net`, `--network=`), split.
+    public var networkOptions: [String] { Self.networkOptions(inCreateCommand: createCommand) }
+
+    /// `slirp4netns` (API socket) or `rootlesskit` (Podman's default), from the create-time options.
+    public var portHandler: String {
+        networkOptions.last { $0.hasPrefix("port_handler=") }.map { String($0.dropFirst("port_handler=".count)) } ?? "rootlesskit"
+    }
+
+    /// Extracts the slirp4netns options from a `podman run/create/pod create` command line.
+    public static func networkOptions(inCreateCommand command: [String]) -> [String] {
+        var value: String?
+        var i = 0
+        while i < command.count {
+            let word = command[i]
+            if word == "--network" || word == "--net" {
+                if i + 1 < command.count { value = command[i + 1] }
+                i += 2
+                continue
+            }
+            for prefix in ["--network=", "--net="] where word.hasPrefix(prefix) {
+                value = String(word.dropFirst(prefix.count))
+            }
+            i += 1
+        }
+        guard let value, value == "slirp4netns" || value.hasPrefix("slirp4netns:") else { return [] }
+        return SlirpNetworkOptions.split(String(value.dropFirst("slirp4netns".count).drop(while: { $0 == ":" })))
+    }
+}
+
+/// One `-p` mapping as Podman stores it.
+public struct PodmanPort: Sendable, Equatable, Codable, Hashable {
+    public var hostIP: String
+    public var hostPort: Int
+    public var containerPort: Int
+    public var range: Int
+    public var proto: String
+
+    public init(hostIP: String, hostPort: Int, containerPort: Int, range: Int, proto: String) {
+        self.hostIP = hostIP
+        self.hostPort = hostPort
+        self.containerPort = containerPort
+        self.range = max(1, range)
+        self.proto = proto
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case hostIP = "host_ip", hostPort = "host_port", containerPort = "container_port", range, proto = "protocol"
+    }
+
+    /// True when this mapping covers `forward` (same protocol, ports in range, same or wildcard host address).
+    public func covers(_ forward: HostForward) -> Bool {
+        guard proto.split(separator: ",").contains(Substring(forward.proto.rawValue)) else { return false }
+        let offset = forward.hostPort - hostPort
+        guard offset >= 0, offset < range, forward.guestPort == containerPort + offset else { return false }
+        let host = hostIP.isEmpty ? "0.0.0.0" : hostIP
+        return host == forward.hostAddr
+    }
+
+    /// `127.0.0.1:8080:80/tcp` (ranges as `8080-8081:80-81`).
+    public var flag: String {
+        let host = hostIP.isEmpty ? "" : "\(hostIP):"
+        if range > 1 {
+            return "\(host)\(hostPort)-\(hostPort + range - 1):\(containerPort)-\(containerPort + range - 1)/\(proto)"
+        }
+        return "\(host)\(hostPort):\(containerPort)/\(proto)"
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Glibc
+import SlirpCore
+
+/// Real Podman for tests: a containers.conf that works on this kernel, a busybox image
+/// built from busybox-static (no registry), and a rootless user.
+enum PodmanFixture {
+    static let directory = "/tmp/slirpmon-podman-fixture"
+    static let image = "localhost/slirpmon-bb"
+    static let rootlessUser = "slirpmon-rl"
+    static let containersConf = """
+        [containers]
+        default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+        [engine]
+        runtime = "runc"
+        cgroup_manager = "cgroupfs"
+        events_logger = "file"
+
+        """
+
+    static var available: Bool { isRoot && Executables.find("podman") != nil && Files.exists("/bin/busybox") }
+
+    /// Writes the conf, points this process (and so every podman and slirpmon it runs) at it, imports the image.
+    static func prepare() throws {
+        try withLock {
+            mkdir(directory, 0o755)
+            try Files.write(containersConf, to: "\(directory)/containers.conf")
+            setenv("CONTAINERS_CONF", "\(directory)/containers.conf", 1)
+            if podman(["image", "exists", image]).status != 0 {
+                try buildImageTar()
+                let out = podman(["import", "\(directory)/bb.tar", image])
+                guard out.status == 0 else { throw LabSetupError("podman import failed: \(out.stderr)") }
+            }
+        }
+    }
+
+    /// Runs podman as root, or as `user` (with that user's environment).
+    @discardableResult
+    static func podman(_ args: [String], user: (name: String, uid: UInt32)? = nil, timeout: Double = 60) -> Executables.Output {
+        guard let podman = Executables.find("podman") else { return Executables.Output(status: 127, stdout: "", stderr: "podman not installed") }
+        if let user {
+            return sh("runuser", ["-u", user.name, "--", "env", "HOME=/home/\(user.name)", "XDG_RUNTIME_DIR=/run/user/\(user.uid)",
+                                  "PATH=/usr/bin:/bin:/usr/sbin:/sbin", podman] + args, timeout: timeout)
+        }
+        return sh(podman, args, timeout: timeout)
+    }
+
+    /// A user with subuids, a runtime dir, the conf and the image: rootless Podman works for it.
+    /// slirp4netns as a user needs /dev/net/tun 0666 (Debian ships it 0600 on these machines).
+    static func prepareRootlessUser() throws -> (name: String, uid: UInt32) {
+        try prepare()
+        return try withLock {
+            if getpwnam(rootlessUser) == nil {
+                let out = sh("useradd", ["-m", "-s", "/bin/sh", rootlessUser])
+                guard out.status == 0 else { throw LabSetupError("useradd failed: \(out.stderr)") }
+            }
+            guard let entry = getpwnam(rootlessUser) else { throw LabSetupError("no user \(rootlessUser)") }
+            let uid = entry.pointee.pw_uid
+            let user = (name: rootlessUser, uid: uid)
+            for file in ["/etc/subuid", "/etc/subgid"] {
+                let text = (try? Files.readText(file)) ?? ""
+                if !text.contains("\(rootlessUser):") {
+                    let fd = open(file, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+                    let line = "\(rootlessUser):300000:65536\n"
+                    _ = line.withCString { write(fd, $0, strlen($0)) }
+                    close(fd)
+                }
+            }
+            mkdir("/run/user", 0o755)
+            mkdir("/run/user/\(uid)", 0o700)
+            chown("/run/user/\(uid)", uid, entry.pointee.pw_gid)
+            let config = "/home/\(rootlessUser)/.config/containers"
+            sh("runuser", ["-u", rootlessUser, "--", "mkdir", "-p", config])
+            try Files.write(containersConf, to: "\(config)/containers.conf")
+            chown("\(config)/containers.conf", uid, entry.pointee.pw_gid)
+            chmod("/dev/net/tun", 0o666)
+            if podman(["image", "exists", image], user: user).status != 0 {
+                try buildImageTar()
+                chmod("\(directory)/bb.tar", 0o644)
+                let out = podman(["import", "\(directory)/bb.tar", image], user: user)
+                guard out.status == 0 else { throw LabSetupError("rootless podman import failed: \(out.stderr)") }
+            }
+            return user
+        }
+    }
+
+    /// A root filesystem with busybox and its applets, as a tar.
+    private static func buildImageTar() throws {
+        let root = "\(directory)/rootfs"
+        sh("rm", ["-rf", root])
+        for dir in [root, "\(root)/bin", "\(root)/www", "\(root)/tmp"] { mkdir(dir, 0o755) }
+        guard sh("cp", ["/bin/busybox", "\(root)/bin/busybox"]).status == 0 else { throw LabSetupError("cannot copy /bin/busybox (apt-get install busybox-static)") }
+        for applet in ["sh", "httpd", "sleep", "cat", "ls", "echo", "nc", "wget"] { symlink("busybox", "\(root)/bin/\(applet)") }
+        try Files.write("slirpmon-fixture\n", to: "\(root)/www/index.html")
+        let out = sh("tar", ["-C", root, "-cf", "\(directory)/bb.tar", "."])
+        guard out.status == 0 else { throw LabSetupError("tar failed: \(out.stderr)") }
+    }
+
+    /// Serializes fixture set-up across parallel tests (and test processes).
+    private static func withLock<T>(_ body: () throws -> T) throws -> T {
+        let fd = open("/tmp/slirpmon-podman-fixture.lock", O_RDWR | O_CREAT, 0o644)
+        defer { close(fd) }
+        flock(fd, LOCK_EX)
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+
+    /// A unique container name for one test.
+    static func name(_ base: String) -> String { "smt-\(base)-\(getpid())-\(UInt32.random(in: 0..<100000))" }
+
+    /// Fetches a URL path from 127.0.0.1:port over plain HTTP/1.0; nil when nothing answers.
+    static func httpGet(port: Int, path: String = "/index.html") -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        address.sin_port = UInt16(port).bigEndian
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { return nil }
+        let request = "GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            data += buffer[0..<n]
+        }
+        return data.isEmpty ? nil : String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Glibc
+import SlirpCore
+import Testing
+
+@Suite("Podman containers and pods, rootful and rootless", .enabled(if: PodmanFixture.available, "needs root, podman and busybox-static"))
+struct PodmanTests {
+    func listRows() throws -> [[String: Any]] {
+        let out = slirpmon(["list", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]])
+    }
+
+    func row(named name: String, in rows: [[String: Any]]) -> [String: Any]? {
+        rows.first { ($0["container"] as? [String: Any])?["name"] as? String == name }
+    }
+
+    @Test("a rootful container with port_handler=slirp4netns: named, joined, and a live forward reaches its web server")
+    func rootfulContainerLiveForward() throws {
+        try PodmanFixture.prepare()
+        let name = PodmanFixture.name("web")
+        let configured = Int(try DemoFleet.freeTCPPort().value)
+        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--network", "slirp4netns:port_handler=slirp4netns,mtu=1500",
+                                        "-p", "127.0.0.1:\(configured):80", PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"])
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name]) }
+        #expect(run.status == 0, "\(run.stderr)")
+
+        let rows = try listRows()
+        let entry = try #require(row(named: name, in: rows))
+        let container = try #require(entry["container"] as? [String: Any])
+        #expect(container["image"] as? String == PodmanFixture.image + ":latest")
+        #expect(container["state"] as? String == "running")
+        #expect(container["network_options"] as? [String] == ["port_handler=slirp4netns", "mtu=1500"])
+        #expect(entry["port_handler"] as? String == "slirp4netns")
+        #expect(entry["mtu"] as? Int == 1500)
+        #expect(entry["forward_count"] as? Int == 1, "Podman added its -p through the API")
+        #expect(entry["api_socket_status"] as? String == "held")
+
+        // Podman cannot add a port to a running container; slirpmon can, by name.
+        let live = Int(try DemoFleet.freeTCPPort().value)
+        #expect(PodmanFixture.httpGet(port: live) == nil)
+        let add = slirpmon(["fwd", "add", name, "127.0.0.1:\(live):80"])
+        #expect(add.status == 0, "\(add.stderr)")
+        #expect(PodmanFixture.httpGet(port: live)?.contains("slirpmon-fixture") == true, "HTTP through the new forward")
+
+        let show = slirpmon(["show", name])
+        #expect(show.stdout.contains("container: \(name)"))
+        #expect(show.stdout.contains("(live only: not persisted)"))
+        #expect(show.stdout.contains("-p 127.0.0.1:\(live):80/tcp"), "a ready line to make it permanent")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(slirpmon(["show", name, "--json"]).stdout.utf8)) as? [String: Any])
+        #expect(json["unpersisted_forward_ids"] as? [Int] == [2])
+        #expect((json["persist_command"] as? String)?.contains("podman run -p 127.0.0.1:\(live):80/tcp") == true)
+    }
+
+    @Test("a rootful container with the default rootlesskit handler: rootlessport found, live forwards explained as impossible")
+    func rootlesskitHandler() throws {
+        try PodmanFixture.prepare()
+        let name = PodmanFixture.name("rlk")
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--network", "slirp4netns", "-p", "127.0.0.1:\(port):80",
+                                        PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"])
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name]) }
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(PodmanFixture.httpGet(port: port)?.contains("slirpmon-fixture") == true, "rootlessport carries the configured port")
+
+        let entry = try #require(row(named: name, in: try listRows()))
+        #expect(entry["port_handler"] as? String == "rootlesskit")
+        #expect(entry["api_socket"] is NSNull)
+        #expect((entry["rootlessport_pids"] as? [Int])?.isEmpty == false)
+        let show = slirpmon(["show", name])
+        #expect(show.stdout.contains("carried by rootlessport pid"))
+        let add = slirpmon(["fwd", "add", name, "127.0.0.1:\(port + 1):80"])
+        #expect(add.status == 1)
+        #expect(add.stderr.contains("port_handler=slirp4netns"))
+    }
+
+    @Test("a pod: its infra container's slirp4netns is listed as the pod, with its members; a member name is a target")
+    func podSharesInfraNetwork() throws {
+        try PodmanFixture.prepare()
+        let pod = PodmanFixture.name("pod")
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let create = PodmanFixture.podman(["pod", "create", "--name", pod, "--network", "slirp4netns:port_handler=slirp4netns",
+                                           "-p", "127.0.0.1:\(port):80"])
+        defer { PodmanFixture.podman(["pod", "rm", "-f", "-t", "0", pod]) }
+        #expect(create.status == 0, "\(create.stderr)")
+        let member = "\(pod)-web"
+        let run = PodmanFixture.podman(["run", "-d", "--pod", pod, "--name", member, PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"])
+        #expect(run.status == 0, "\(run.stderr)")
+
+        let rows = try listRows()
+        let infra = try #require(rows.first { ($0["container"] as? [String: Any])?["pod_name"] as? String == pod && ($0["container"] as? [String: Any])?["infra"] as? Bool == true })
+        #expect((infra["container"] as? [String: Any])?["members"] as? [String] == [member])
+        let text = slirpmon(["list"])
+        #expect(text.stdout.contains("pod:\(pod)"))
+        let show = slirpmon(["show", member])
+        #expect(show.status == 0, "\(show.stderr)")
+        #expect(show.stdout.contains("members: \(member)"))
+        #expect(PodmanFixture.httpGet(port: port)?.contains("slirpmon-fixture") == true)
+    }
+
+    @Test("a container whose slirp4netns failed to start (mtu=65530) is listed as failed, with its options")
+    func failedStartupListed() throws {
+        try PodmanFixture.prepare()
+        let name = PodmanFixture.name("bad")
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--network", "slirp4netns:mtu=65530", "-p", "127.0.0.1:\(port):80",
+                                        PodmanFixture.image, "sleep", "100"])
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name]) }
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("MTU must be a positive integer"))
+
+        let entry = try #require(try listRows().first {
+            $0["kind"] as? String == "container-without-slirp4netns" && ($0["container"] as? [String: Any])?["name"] as? String == name
+        })
+        #expect(entry["failure"] as? Bool == true)
+        #expect((entry["reason"] as? String)?.contains("never started") == true)
+        #expect((entry["container"] as? [String: Any])?["network_options"] as? [String] == ["mtu=65530"])
+        #expect((entry["container"] as? [String: Any])?["state"] as? String == "created")
+        let text = slirpmon(["list"])
+        #expect(text.stdout.contains("without a running slirp4netns"))
+        let target = slirpmon(["fwd", "list", name])
+        #expect(target.status == 1)
+        #expect(target.stderr.contains("has no running slirp4netns (state created)"))
+    }
+
+    @Test("a rootless user's containers are listed for root, under that user, with observed addresses")
+    func rootlessUserContainers() throws {
+        let user = try PodmanFixture.prepareRootlessUser()
+        let name = PodmanFixture.name("rl")
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--network", "slirp4netns:port_handler=slirp4netns",
+                                        "-p", "127.0.0.1:\(port):80", PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"], user: user)
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user) }
+        #expect(run.status == 0, "\(run.stderr)")
+
+        let entry = try #require(row(named: name, in: try listRows()))
+        #expect(entry["user"] as? String == user.name)
+        #expect((entry["container"] as? [String: Any])?["owner"] as? String == user.name)
+        #expect((entry["api_socket"] as? String)?.hasPrefix("/run/user/\(user.uid)/libpod/tmp/") == true)
+
+        // The rootless netns file is a mount only in slirp4netns's mount namespace: still read.
+        let show = try #require(try JSONSerialization.jsonObject(with: Data(slirpmon(["show", name, "--json"]).stdout.utf8)) as? [String: Any])
+        let guest = (show["addresses"] as? [[String: Any]])?.first { $0["role"] as? String == "guest" }
+        #expect(guest?["status"] as? String == "match", "\(show["observe_error"] ?? "")")
+
+        let live = Int(try DemoFleet.freeTCPPort().value)
+        let add = slirpmon(["fwd", "add", name, "127.0.0.1:\(live):80"])
+        #expect(add.status == 0, "\(add.stderr)")
+        #expect(PodmanFixture.httpGet(port: live)?.contains("slirpmon-fixture") == true)
+    }
+
+    @Test("without Podman everything else works; a failing Podman is one line, not an empty list")
+    func podmanAbsentOrFailing() throws {
+        let lab = try TestLab("nopod")
+        let instance = try lab.start(.init(name: "n"))
+        // PATH without podman: slirpmon still lists the instance.
+        let noPodman = Executables.run(slirpmonBinary, ["list"], timeout: 30, environment: ["PATH=/nonexistent"])
+        guard case .success(let out) = noPodman else { Issue.record("could not run slirpmon"); return }
+        #expect(out.status == 0)
+        #expect(out.stdout.contains(String(instance.pid)))
+        #expect(out.stderr.isEmpty)
+
+        // A Podman that fails (a broken containers.conf): one line on stderr, the list still printed.
+        let broken = "/tmp/\(lab.tag)/broken.conf"
+        try Files.write("[engine\nthis is not toml", to: broken)
+        let env = ["PATH=/usr/bin:/bin:/usr/sbin:/sbin", "CONTAINERS_CONF=\(broken)"]
+        guard case .success(let failing) = Executables.run(slirpmonBinary, ["list", "--no-forwards"], timeout: 30, environment: env) else {
+            Issue.record("could not run slirpmon"); return
+        }
+        #expect(failing.status == 0)
+        #expect(failing.stdout.contains(String(instance.pid)))
+        let lines = failing.stderr.split(separator: "\n")
+        #expect(lines.count >= 1 && lines.allSatisfy { $0.hasPrefix("slirpmon: ") && $0.contains("podman") }, "\(failing.stderr)")
+    }
+}
