@@ -209,3 +209,35 @@ struct CLITests {
         #expect(small.status == 2)
     }
 }
+
+@Suite("Another user's view of root's instances", .enabled(if: isRoot && PodmanFixture.available, "needs root and a second user"))
+struct OtherUserTests {
+    @Test("a user without rights on root's instances gets per-field permission errors, and nothing crashes")
+    func permissionErrorsPerField() throws {
+        let user = try PodmanFixture.prepareRootlessUser()
+        let lab = try TestLab("perm")
+        let instance = try lab.start(.init(name: "p"))
+        chmod(slirpmonBinary, 0o755)
+        var dir = (slirpmonBinary as NSString).deletingLastPathComponent
+        while dir != "/" && !dir.isEmpty { chmod(dir, (try? Files.status(dir).st_mode).map { $0 | 0o005 } ?? 0o755); dir = (dir as NSString).deletingLastPathComponent }
+        let asUser = { (args: [String]) in sh("runuser", ["-u", user.name, "--", slirpmonBinary] + args) }
+
+        let list = asUser(["list", "--json", "--no-podman"])
+        #expect(list.status == 0, "\(list.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        let row = try #require(rows.first { $0["pid"] as? Int == Int(instance.pid) })
+        let problems = try #require(row["problems"] as? [String: String])
+        #expect(problems["stdout"]?.contains("permission denied") == true, "\(problems)")
+        #expect(problems["fds"]?.contains("permission denied") == true)
+        #expect(row["guest"] as? String == "10.0.2.100", "what can be read is still shown")
+        #expect(row["api_socket_status"] as? String == "unverified")
+
+        let log = asUser(["log", String(instance.pid)])
+        #expect(log.status == 1)
+        #expect(log.stderr.contains("permission denied"))
+        #expect(log.stderr.split(separator: "\n").count == 1)
+        let show = asUser(["show", String(instance.pid)])
+        #expect(show.status == 0)
+        #expect(show.stdout.contains("permission denied"))
+    }
+}
