@@ -27,7 +27,7 @@ struct EndToEndTests {
 
     @Test func anInstanceAppearsWithItsGuestIPAndItsLogFollowsLive() throws {
         let lab = try makeLab("log")
-        defer { lab.tearDown() }
+        defer { lab.tearDown(); try? FileManager.default.removeItem(atPath: lab.directory) }
         let instance = try startInstance(lab, cidr: "10.77.31.0/24")
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
@@ -56,7 +56,7 @@ struct EndToEndTests {
 
     @Test func addingAForwardThroughTheFormReachesAListenerInsideTheNamespaceAndRemovingItClosesThePort() throws {
         let lab = try makeLab("fwd")
-        defer { lab.tearDown() }
+        defer { lab.tearDown(); try? FileManager.default.removeItem(atPath: lab.directory) }
         let instance = try startInstance(lab, cidr: "10.77.32.0/24")
         guard let netns = instance.netnsName, let ip = Executables.find("ip"), let socat = Executables.find("socat") else {
             throw HarnessError("no netns name / ip / socat")
@@ -117,7 +117,7 @@ struct EndToEndTests {
 
     @Test func badFormInputShowsAnErrorAndSendsNothing() throws {
         let lab = try makeLab("bad")
-        defer { lab.tearDown() }
+        defer { lab.tearDown(); try? FileManager.default.removeItem(atPath: lab.directory) }
         let instance = try startInstance(lab, cidr: "10.77.33.0/24")
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
