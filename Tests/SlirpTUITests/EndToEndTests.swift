@@ -50,6 +50,17 @@ struct EndToEndTests {
         let live = tmux.waitFor("list_hostfwd")
         #expect(live.found, "new log line did not appear:\n\(live.screen)")
 
+        // Saving keeps a copy of the log (which vanishes with the process) in the working directory.
+        tmux.send("s")
+        let saved = tmux.waitFor("log saved to \(tmux.directory)/slirp4netns-\(instance.pid)-")
+        #expect(saved.found, "no saved-log status:\n\(saved.screen)")
+        let copies = (try? FileManager.default.contentsOfDirectory(atPath: tmux.directory))?.filter { $0.hasPrefix("slirp4netns-\(instance.pid)-") } ?? []
+        #expect(copies.count == 1)
+        if let copy = copies.first {
+            let text = (try? String(contentsOfFile: "\(tmux.directory)/\(copy)", encoding: .utf8)) ?? ""
+            #expect(text.contains("tapfd") && text.contains("list_hostfwd"))
+        }
+
         tmux.send("q")
         #expect(tmux.waitFor("EXITED 0").found)
     }
