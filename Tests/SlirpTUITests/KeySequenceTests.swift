@@ -237,3 +237,20 @@ import Testing
         for binding in KeyBindings.all { #expect(text.contains(binding.help)) }
     }
 }
+
+@Suite struct ZombieTests {
+    @Test func aZombieKeepsTheConfigurationItHadWhileRunning() {
+        var state = Fixtures.state()
+        state.press(.function(4))
+        state.type("lab-web")
+        state.press(.enter)
+        #expect(state.visibleRows.count == 1)
+        var zombie = InstanceSnapshot(identity: Fixtures.web, state: "Z", isZombie: true, guest: nil, gateway: nil, dns: nil)
+        zombie.logError = "the process is defunct: its log closed with it"
+        _ = state.apply(.inventory([zombie, Fixtures.customSnapshot(), Fixtures.noapiSnapshot()], error: nil, clock: "x"))
+        #expect(state.visibleRows.count == 1)
+        #expect(state.selectedRow?.snapshot.isZombie == true)
+        #expect(state.selectedRow?.snapshot.netnsPath == "/run/netns/lab-web")
+        #expect(state.counts.failed == 2)
+    }
+}
