@@ -208,3 +208,21 @@ struct EndToEndTests {
         #expect(report.cooked, "tty modes not restored:\n\(report.screen)")
     }
 }
+
+extension EndToEndTests {
+    @Test func anIdleScreenWritesNothingBetweenRefreshes() throws {
+        let tmux = TmuxHarness(width: 100, height: 30)
+        defer { tmux.tearDown() }
+        try tmux.startMonitor("-d 60")
+        #expect(tmux.waitFor("F10Quit").found)
+        usleep(1_500_000) // let the first scan and the version probe land
+        let output = "\(tmux.directory)/output"
+        try tmux.tmux(["pipe-pane", "-o", "-t", tmux.session, "cat >> \(output)"])
+        usleep(3_000_000)
+        try tmux.tmux(["pipe-pane", "-t", tmux.session])
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+        #expect((bytes ?? 0) < 64, "an idle monitor wrote \(bytes ?? 0) bytes in 3 s")
+        tmux.send("q")
+        #expect(tmux.exitReport().exited)
+    }
+}
