@@ -254,3 +254,26 @@ import Testing
         #expect(state.counts.failed == 2)
     }
 }
+
+@Suite struct MouseTests {
+    @Test func clicksSelectRowsSwitchPanesAndPressFunctionKeys() {
+        var state = Fixtures.state()
+        let layout = Layout(size: state.size, rowCount: state.visibleRows.count)
+        state.press(.click(x: 5, y: layout.listTop + 1))
+        #expect(state.selected == Fixtures.custom)
+        state.press(.click(x: 13, y: layout.paneTitleRow)) // " 2 Log "
+        #expect(state.pane == .log)
+        state.press(.click(x: 2, y: layout.barRow)) // F1
+        #expect(state.mode == .help(top: 0))
+    }
+
+    @Test func theWheelScrollsTheAreaUnderThePointer() {
+        var state = Fixtures.state()
+        let layout = Layout(size: state.size, rowCount: state.visibleRows.count)
+        state.press(.wheelDown(x: 0, y: layout.listTop))
+        #expect(state.selected == Fixtures.noapi)
+        state.press(.wheelDown(x: 0, y: layout.paneTop + 2))
+        #expect(state.focus == .pane)
+        #expect(state.paneTop == 3)
+    }
+}
