@@ -35,4 +35,15 @@ static inline int slirpmon_max_x(WINDOW *win) { return getmaxx(win); }
 /* newterm on the process's stdout/stdin (Swift 6 cannot read the C stdio globals). */
 static inline SCREEN *slirpmon_newterm(void) { return newterm(NULL, stdout, stdin); }
 
+/* Mouse: button masks are macros. Clicks and the wheel only (no motion reports). */
+static inline mmask_t slirpmon_mouse_mask(void) {
+    return BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED;
+}
+static inline int slirpmon_mouse_kind(mmask_t state) {
+    if (state & BUTTON4_PRESSED) return 4;
+    if (state & BUTTON5_PRESSED) return 5;
+    if (state & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return 1;
+    return 0;
+}
+
 #endif

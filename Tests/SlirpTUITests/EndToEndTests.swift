@@ -27,7 +27,7 @@ struct EndToEndTests {
 
     @Test func anInstanceAppearsWithItsGuestIPAndItsLogFollowsLive() throws {
         let lab = try makeLab("log")
-        defer { lab.tearDown() }
+        defer { lab.tearDown(); try? FileManager.default.removeItem(atPath: lab.directory) }
         let instance = try startInstance(lab, cidr: "10.77.31.0/24")
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
@@ -50,13 +50,24 @@ struct EndToEndTests {
         let live = tmux.waitFor("list_hostfwd")
         #expect(live.found, "new log line did not appear:\n\(live.screen)")
 
+        // Saving keeps a copy of the log (which vanishes with the process) in the working directory.
+        tmux.send("s")
+        let saved = tmux.waitFor("log saved to \(tmux.directory)/slirp4netns-\(instance.pid)-")
+        #expect(saved.found, "no saved-log status:\n\(saved.screen)")
+        let copies = (try? FileManager.default.contentsOfDirectory(atPath: tmux.directory))?.filter { $0.hasPrefix("slirp4netns-\(instance.pid)-") } ?? []
+        #expect(copies.count == 1)
+        if let copy = copies.first {
+            let text = (try? String(contentsOfFile: "\(tmux.directory)/\(copy)", encoding: .utf8)) ?? ""
+            #expect(text.contains("tapfd") && text.contains("list_hostfwd"))
+        }
+
         tmux.send("q")
         #expect(tmux.waitFor("EXITED 0").found)
     }
 
     @Test func addingAForwardThroughTheFormReachesAListenerInsideTheNamespaceAndRemovingItClosesThePort() throws {
         let lab = try makeLab("fwd")
-        defer { lab.tearDown() }
+        defer { lab.tearDown(); try? FileManager.default.removeItem(atPath: lab.directory) }
         let instance = try startInstance(lab, cidr: "10.77.32.0/24")
         guard let netns = instance.netnsName, let ip = Executables.find("ip"), let socat = Executables.find("socat") else {
             throw HarnessError("no netns name / ip / socat")
@@ -117,7 +128,7 @@ struct EndToEndTests {
 
     @Test func badFormInputShowsAnErrorAndSendsNothing() throws {
         let lab = try makeLab("bad")
-        defer { lab.tearDown() }
+        defer { lab.tearDown(); try? FileManager.default.removeItem(atPath: lab.directory) }
         let instance = try startInstance(lab, cidr: "10.77.33.0/24")
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
@@ -195,5 +206,23 @@ struct EndToEndTests {
         let report = tmux.exitReport()
         #expect(report.exited, "no clean exit:\n\(report.screen)")
         #expect(report.cooked, "tty modes not restored:\n\(report.screen)")
+    }
+}
+
+extension EndToEndTests {
+    @Test func anIdleScreenWritesNothingBetweenRefreshes() throws {
+        let tmux = TmuxHarness(width: 100, height: 30)
+        defer { tmux.tearDown() }
+        try tmux.startMonitor("-d 60")
+        #expect(tmux.waitFor("F10Quit").found)
+        usleep(1_500_000) // let the first scan and the version probe land
+        let output = "\(tmux.directory)/output"
+        try tmux.tmux(["pipe-pane", "-o", "-t", tmux.session, "cat >> \(output)"])
+        usleep(3_000_000)
+        try tmux.tmux(["pipe-pane", "-t", tmux.session])
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+        #expect((bytes ?? 0) < 64, "an idle monitor wrote \(bytes ?? 0) bytes in 3 s")
+        tmux.send("q")
+        #expect(tmux.exitReport().exited)
     }
 }

@@ -237,3 +237,43 @@ import Testing
         for binding in KeyBindings.all { #expect(text.contains(binding.help)) }
     }
 }
+
+@Suite struct ZombieTests {
+    @Test func aZombieKeepsTheConfigurationItHadWhileRunning() {
+        var state = Fixtures.state()
+        state.press(.function(4))
+        state.type("lab-web")
+        state.press(.enter)
+        #expect(state.visibleRows.count == 1)
+        var zombie = InstanceSnapshot(identity: Fixtures.web, state: "Z", isZombie: true, guest: nil, gateway: nil, dns: nil)
+        zombie.logError = "the process is defunct: its log closed with it"
+        _ = state.apply(.inventory([zombie, Fixtures.customSnapshot(), Fixtures.noapiSnapshot()], error: nil, clock: "x"))
+        #expect(state.visibleRows.count == 1)
+        #expect(state.selectedRow?.snapshot.isZombie == true)
+        #expect(state.selectedRow?.snapshot.netnsPath == "/run/netns/lab-web")
+        #expect(state.counts.failed == 2)
+    }
+}
+
+@Suite struct MouseTests {
+    @Test func clicksSelectRowsSwitchPanesAndPressFunctionKeys() {
+        var state = Fixtures.state()
+        let layout = Layout(size: state.size, rowCount: state.visibleRows.count)
+        state.press(.click(x: 5, y: layout.listTop + 1))
+        #expect(state.selected == Fixtures.custom)
+        state.press(.click(x: 13, y: layout.paneTitleRow)) // " 2 Log "
+        #expect(state.pane == .log)
+        state.press(.click(x: 2, y: layout.barRow)) // F1
+        #expect(state.mode == .help(top: 0))
+    }
+
+    @Test func theWheelScrollsTheAreaUnderThePointer() {
+        var state = Fixtures.state()
+        let layout = Layout(size: state.size, rowCount: state.visibleRows.count)
+        state.press(.wheelDown(x: 0, y: layout.listTop))
+        #expect(state.selected == Fixtures.noapi)
+        state.press(.wheelDown(x: 0, y: layout.paneTop + 2))
+        #expect(state.focus == .pane)
+        #expect(state.paneTop == 3)
+    }
+}

@@ -82,6 +82,17 @@ import Testing
         #expect(!screen.text.contains("AddFwd"))
     }
 
+    @Test func readOnlyForwardsPaneOffersNoChanges() {
+        var state = Fixtures.state(readOnly: true)
+        state.press(.character("3"))
+        _ = state.apply(.forwards(Fixtures.web, [], error: nil))
+        let screen = render(state, size: Size(width: 80, height: 24))
+        assertSnapshot(screen, named: "forwards-readonly-80x24")
+        #expect(screen.text.contains("[read-only]"))
+        #expect(!screen.text.contains("F7"))
+        #expect(!screen.text.contains("Press a"))
+    }
+
     @Test(arguments: sizes) func emptyState(size: Size) {
         var state = AppState(host: HostInfo(hostName: "testhost", userName: "root", slirpVersion: "1.2.0"))
         state.size = size

@@ -54,7 +54,7 @@ final class TmuxHarness {
     func start(_ shellCommand: String) throws {
         let config = "\(directory)/tmux.conf"
         try "set -g default-terminal tmux-256color\nset -g status off\nset -g remain-on-exit on\n".write(toFile: config, atomically: true, encoding: .utf8)
-        try tmux(["-f", config, "new-session", "-d", "-s", session, "-x", String(width), "-y", String(height),
+        try tmux(["-f", config, "new-session", "-d", "-c", directory, "-s", session, "-x", String(width), "-y", String(height),
                   "env TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 sh -c '\(shellCommand)'"])
     }
 

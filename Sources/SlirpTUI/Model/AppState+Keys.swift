@@ -20,6 +20,16 @@ extension AppState {
             status = nil
             return .none
         }
+        switch key {
+        case .click(let x, let y): return click(x: x, y: y)
+        case .wheelUp(_, let y):
+            focus = y < layout.paneTitleRow ? .list : .pane
+            return move(-3)
+        case .wheelDown(_, let y):
+            focus = y < layout.paneTitleRow ? .list : .pane
+            return move(3)
+        default: break
+        }
         guard let action = KeyBindings.action(for: key, readOnly: readOnly) else { return .none }
         return perform(action)
     }
@@ -169,6 +179,48 @@ extension AppState {
         log.follow = false
         log.top = min(next, max(0, log.lines.count - 1))
         status = StatusMessage("match at line \(next + 1) of \(log.lines.count) (\(matches.count) matching lines; n: next)")
+    }
+
+    /// A click selects a list row, switches pane on the tab row, picks a forward, or presses a function key.
+    mutating func click(x: Int, y: Int) -> Reaction {
+        let layout = self.layout
+        if y >= layout.listTop && y < layout.listTop + layout.listHeight {
+            focus = .list
+            let index = max(0, listTop) + (y - layout.listTop)
+            let rows = visibleRows
+            guard index < rows.count else { return .none }
+            return select(rows[index].snapshot.identity)
+        }
+        if y == layout.paneTitleRow {
+            // Tabs are " N Title " side by side from column 0.
+            var start = 0
+            for pane in Pane.allCases {
+                let width = pane.title.count + 4
+                if x >= start && x < start + width { return show(pane) }
+                start += width
+            }
+            return .none
+        }
+        if y >= layout.paneTop && y < layout.statusRow {
+            focus = .pane
+            if pane == .forwards, let list = selectedForwards?.forwards, !list.isEmpty {
+                // Row 0 is the table header.
+                let visible = max(1, layout.paneHeight - 2)
+                let top = max(0, min(forwardIndex, list.count - 1) - visible + 1)
+                let index = top + (y - layout.paneTop - 1)
+                if index >= 0 && index < list.count { forwardIndex = index }
+            }
+            return .none
+        }
+        if y == layout.barRow {
+            var start = 0
+            for (n, label) in KeyBindings.bar(readOnly: readOnly) {
+                let width = "F\(n)".count + max(6, label.count)
+                if x >= start && x < start + width { return handle(.function(n)) }
+                start += width
+            }
+        }
+        return .none
     }
 
     // MARK: Modes

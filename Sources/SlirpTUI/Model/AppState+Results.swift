@@ -118,7 +118,10 @@ extension AppState {
     mutating func merge(_ snapshots: [InstanceSnapshot]) {
         let oldIndex = selectedIndex
         let present = Set(snapshots.map(\.identity))
-        var merged = snapshots.map { InstanceRow(snapshot: $0) }
+        let previous = Dictionary(rows.map { ($0.snapshot.identity, $0.snapshot) }, uniquingKeysWith: { a, _ in a })
+        var merged = snapshots.map { snapshot in
+            InstanceRow(snapshot: previous[snapshot.identity].map { snapshot.keepingConfiguration(of: $0) } ?? snapshot)
+        }
         for row in rows where !present.contains(row.snapshot.identity) {
             let gone = (row.goneFor ?? 0) + 1
             if gone <= Self.goneRefreshes { merged.append(InstanceRow(snapshot: row.snapshot, goneFor: gone)) }

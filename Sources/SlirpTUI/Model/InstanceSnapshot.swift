@@ -142,3 +142,26 @@ public struct InstanceSnapshot: Equatable, Sendable {
 
     public var mismatchCount: Int { addressChecks.filter { $0.status == .mismatch }.count }
 }
+
+extension InstanceSnapshot {
+    /// A zombie has no command line left: keep what was known of it while it ran,
+    /// so the operator still sees which network died (and the filter still finds it).
+    func keepingConfiguration(of earlier: InstanceSnapshot) -> InstanceSnapshot {
+        guard isZombie, options.isEmpty, !earlier.options.isEmpty else { return self }
+        var kept = self
+        kept.containerID = containerID ?? earlier.containerID
+        kept.cidr = earlier.cidr
+        kept.mtu = earlier.mtu
+        kept.ipv6 = earlier.ipv6
+        kept.guest = earlier.guest
+        kept.gateway = earlier.gateway
+        kept.dns = earlier.dns
+        kept.netnsPath = earlier.netnsPath
+        kept.tapName = earlier.tapName
+        kept.apiSocket = earlier.apiSocket
+        kept.logPath = earlier.logPath
+        kept.logDeleted = earlier.logDeleted
+        kept.options = earlier.options
+        return kept
+    }
+}

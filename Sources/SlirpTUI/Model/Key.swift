@@ -6,6 +6,10 @@ public enum Key: Hashable, Sendable, CustomStringConvertible {
     case up, down, left, right, pageUp, pageDown, home, end
     case enter, escape, backspace, delete, tab, backTab
     case resize
+    /// A left click at a cell (mouse support is optional: every action has a key).
+    case click(x: Int, y: Int)
+    case wheelUp(x: Int, y: Int)
+    case wheelDown(x: Int, y: Int)
 
     public var description: String {
         switch self {
@@ -28,6 +32,9 @@ public enum Key: Hashable, Sendable, CustomStringConvertible {
         case .tab: "Tab"
         case .backTab: "Shift-Tab"
         case .resize: "resize"
+        case .click: "click"
+        case .wheelUp: "wheel up"
+        case .wheelDown: "wheel down"
         }
     }
 }

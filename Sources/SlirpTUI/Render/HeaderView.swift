@@ -4,13 +4,13 @@ enum HeaderView {
         let w = screen.width
         var first: Line = [Span("slirpmon", .header)]
         if let banner = state.banner { first.append(Span(" [\(banner)]", .warning)) }
+        if state.readOnly { first.append(Span(" [read-only]", .warning)) }
         first.append(Span(" on \(state.host.hostName.isEmpty ? "?" : state.host.hostName) as \(state.host.userName.isEmpty ? "?" : state.host.userName)"))
         first.append(Span("  slirp4netns ", .dim))
         first.append(Span(state.host.slirpVersion ?? "(probing...)"))
         if !state.host.features.isEmpty {
             first.append(Span(" (" + state.host.features.joined(separator: " ") + ")", .dim))
         }
-        if state.readOnly { first.append(Span("  read-only", .warning)) }
         screen.draw(first, x: 0, y: 0, width: w)
 
         let c = state.counts

@@ -18,6 +18,7 @@ enum HelpView {
             lines.append([Span(keys.padded(to: 18), .header), Span(" " + help)])
         }
         lines.append([Span("Ctrl-C".padded(to: 18), .header), Span(" quit; SIGTERM and SIGHUP too, always restoring the terminal")])
+        lines.append([Span("Mouse".padded(to: 18), .header), Span(" click a row, a pane tab or a function key; the wheel scrolls")])
         lines.append([])
         lines.append([Span("Columns: ", .dim), Span("CONTAINER short ID or manual, S process state (Z zombie), API socket yes/no/status, FWD forwards (? until listed), V6 IPv6, NETNS on wide screens", .dim)])
         lines.append([Span("Colours: ", .dim), Span("MISMATCH", .addressMismatch), Span(" address differs from Podman's rules  "), Span("api_handler", .audit), Span(" API request in the log  "), Span("greyed", .gone), Span(" process gone")])

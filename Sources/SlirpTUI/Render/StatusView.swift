@@ -20,7 +20,9 @@ enum StatusView {
             screen.draw([Span(busy + ", waiting...", .warning)], x: 0, y: row, width: w)
             return
         }
-        screen.draw([Span("Tab", .header), Span(" focus  "), Span("1 2 3", .header), Span(" details/log/forwards  "),
+        var hints: Line = []
+        if !state.filter.isEmpty { hints += [Span("filter \(quoted(state.filter))", .warning), Span("  ")] }
+        screen.draw(hints + [Span("Tab", .header), Span(" focus  "), Span("1 2 3", .header), Span(" details/log/forwards  "),
                      Span("F1", .header), Span(" help", .normal)], x: 0, y: row, width: w)
     }
 }

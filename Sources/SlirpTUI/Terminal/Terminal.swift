@@ -39,6 +39,8 @@ final class Terminal {
         curs_set(0)
         set_escdelay(25)
         wtimeout(window, keyTimeoutMilliseconds)
+        mousemask(slirpmon_mouse_mask(), nil)
+        mouseinterval(0)
         setUpAttributes(useColor: useColor && has_colors())
         wclear(window)
     }
@@ -190,6 +192,17 @@ final class Terminal {
 
     private static func functionKey(_ code: Int32) -> Key? {
         if code == slirpmon_key_resize() { return .resize }
+        if code == KEY_MOUSE {
+            var event = MEVENT()
+            guard getmouse(&event) == OK else { return nil }
+            let x = Int(event.x), y = Int(event.y)
+            switch slirpmon_mouse_kind(event.bstate) {
+            case 1: return .click(x: x, y: y)
+            case 4: return .wheelUp(x: x, y: y)
+            case 5: return .wheelDown(x: x, y: y)
+            default: return nil
+            }
+        }
         for n in 1...12 where code == slirpmon_key_f(Int32(n)) { return .function(n) }
         switch code {
         case KEY_UP: return .up
