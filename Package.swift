@@ -30,7 +30,7 @@ let package = Package(
         ),
         .testTarget(name: "SlirpCoreTests", dependencies: ["SlirpCore"]),
         .testTarget(name: "SlirpIntegrationTests", dependencies: ["SlirpCore"]),
-        .testTarget(name: "SlirpTUITests", dependencies: ["SlirpTUI", "SlirpCore"]),
+        .testTarget(name: "SlirpTUITests", dependencies: ["SlirpTUI", "SlirpCore"], exclude: ["__Snapshots__"]),
     ],
     swiftLanguageModes: [.v6]
 )

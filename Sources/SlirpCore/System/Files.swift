@@ -8,23 +8,24 @@ import Musl
 /// (stat says 0) and files change between reads.
 public enum Files {
     /// Reads a whole file, however `stat` reports its size. The corresponding C functions are `open` and `read`.
+    ///
+    /// Small files (all of `/proc/PID/stat`, `cmdline`, `status`) take one `read` into a
+    /// stack-sized buffer and one array allocation.
     public static func readBytes(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
         let fd = retryingOnInterrupt { open(path, O_RDONLY | O_CLOEXEC) }
         if fd < 0 { throw SystemError("open", path) }
         defer { close(fd) }
         var result: [UInt8] = []
-        var chunk = 4096
-        while result.count < limit {
-            let start = result.count
-            result.append(contentsOf: repeatElement(0, count: chunk))
-            let n = result.withUnsafeMutableBytes { buf in
-                retryingOnInterrupt { read(fd, buf.baseAddress! + start, chunk) }
+        var failure: SystemError?
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16384) { buffer in
+            while result.count < limit {
+                let n = retryingOnInterrupt { read(fd, buffer.baseAddress!, buffer.count) }
+                if n < 0 { failure = SystemError("read", path); return }
+                if n == 0 { return }
+                result.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<n]))
             }
-            if n < 0 { throw SystemError("read", path) }
-            result.removeLast(chunk - n)
-            if n == 0 { break }
-            if chunk < 256 << 10 { chunk *= 2 }
         }
+        if let failure { throw failure }
         return result
     }
 
