@@ -29,8 +29,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SlirpCoreTests", dependencies: ["SlirpCore"]),
-        .testTarget(name: "SlirpIntegrationTests", dependencies: ["SlirpCore"]),
-        .testTarget(name: "SlirpTUITests", dependencies: ["SlirpTUI", "SlirpCore"], exclude: ["__Snapshots__"]),
+        .target(name: "SlirpTestSupport", dependencies: ["SlirpCore"], path: "Tests/SlirpTestSupport"),
+        .testTarget(name: "SlirpIntegrationTests", dependencies: ["SlirpCore", "SlirpTestSupport"]),
+        .testTarget(name: "SlirpTUITests", dependencies: ["SlirpTUI", "SlirpCore", "SlirpTestSupport"], exclude: ["__Snapshots__"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import SlirpCore
+import SlirpTestSupport
 import Testing
 
 @Suite("The API socket, for real", .enabled(if: isRoot, "needs root for ip netns"))

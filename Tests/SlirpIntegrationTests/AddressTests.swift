@@ -1,5 +1,6 @@
 import Glibc
 import SlirpCore
+import SlirpTestSupport
 import Testing
 
 @Suite("Computed addresses against what the namespace really has", .enabled(if: isRoot, "needs root for ip netns"))

@@ -1,5 +1,6 @@
 import Glibc
 import SlirpCore
+import SlirpTestSupport
 import Testing
 
 @Suite("Discovery of real slirp4netns processes", .enabled(if: isRoot, "needs root for ip netns"))

@@ -1,5 +1,6 @@
 import Glibc
 import SlirpCore
+import SlirpTestSupport
 import Testing
 
 @Suite("The unlinked log, read through /proc/PID/fd")

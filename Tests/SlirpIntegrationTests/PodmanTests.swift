@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import SlirpCore
+import SlirpTestSupport
 import Testing
 
 @Suite("Podman containers and pods, rootful and rootless", .enabled(if: PodmanFixture.available, "needs root, podman and busybox-static"))

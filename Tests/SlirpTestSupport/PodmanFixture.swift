@@ -4,11 +4,11 @@ import SlirpCore
 
 /// Real Podman for tests: a containers.conf that works on this kernel, a busybox image
 /// built from busybox-static (no registry), and a rootless user.
-enum PodmanFixture {
-    static let directory = "/tmp/slirpmon-podman-fixture"
-    static let image = "localhost/slirpmon-bb"
-    static let rootlessUser = "slirpmon-rl"
-    static let containersConf = """
+public enum PodmanFixture {
+    public static let directory = "/tmp/slirpmon-podman-fixture"
+    public static let image = "localhost/slirpmon-bb"
+    public static let rootlessUser = "slirpmon-rl"
+    public static let containersConf = """
         [containers]
         default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
         [engine]
@@ -18,10 +18,10 @@ enum PodmanFixture {
 
         """
 
-    static var available: Bool { isRoot && Executables.find("podman") != nil && Files.exists("/bin/busybox") }
+    public static var available: Bool { isRoot && Executables.find("podman") != nil && Files.exists("/bin/busybox") }
 
     /// Writes the conf, points this process (and so every podman and slirpmon it runs) at it, imports the image.
-    static func prepare() throws {
+    public static func prepare() throws {
         try withLock {
             mkdir(directory, 0o755)
             try Files.write(containersConf, to: "\(directory)/containers.conf")
@@ -36,7 +36,7 @@ enum PodmanFixture {
 
     /// Runs podman as root, or as `user` (with that user's environment).
     @discardableResult
-    static func podman(_ args: [String], user: (name: String, uid: UInt32)? = nil, timeout: Double = 60) -> Executables.Output {
+    public static func podman(_ args: [String], user: (name: String, uid: UInt32)? = nil, timeout: Double = 60) -> Executables.Output {
         guard let podman = Executables.find("podman") else { return Executables.Output(status: 127, stdout: "", stderr: "podman not installed") }
         if let user {
             return sh("runuser", ["-u", user.name, "--", "env", "HOME=/home/\(user.name)", "XDG_RUNTIME_DIR=/run/user/\(user.uid)",
@@ -47,7 +47,7 @@ enum PodmanFixture {
 
     /// A user with subuids, a runtime dir, the conf and the image: rootless Podman works for it.
     /// slirp4netns as a user needs /dev/net/tun 0666 (Debian ships it 0600 on these machines).
-    static func prepareRootlessUser() throws -> (name: String, uid: UInt32) {
+    public static func prepareRootlessUser() throws -> (name: String, uid: UInt32) {
         try prepare()
         return try withLock {
             if getpwnam(rootlessUser) == nil {
@@ -106,10 +106,10 @@ enum PodmanFixture {
     }
 
     /// A unique container name for one test.
-    static func name(_ base: String) -> String { "smt-\(base)-\(getpid())-\(UInt32.random(in: 0..<100000))" }
+    public static func name(_ base: String) -> String { "smt-\(base)-\(getpid())-\(UInt32.random(in: 0..<100000))" }
 
     /// Fetches a URL path from 127.0.0.1:port over plain HTTP/1.0; nil when nothing answers.
-    static func httpGet(port: Int, path: String = "/index.html") -> String? {
+    public static func httpGet(port: Int, path: String = "/index.html") -> String? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

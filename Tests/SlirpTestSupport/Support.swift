@@ -3,14 +3,14 @@ import Glibc
 import SlirpCore
 
 /// True when the tests may create network namespaces (they need root).
-let isRoot = geteuid() == 0
+public let isRoot = geteuid() == 0
 
 /// A lab with names unique to one test, torn down when the test ends.
-final class TestLab {
-    let lab: SlirpLab
-    let tag: String
+public final class TestLab {
+    public let lab: SlirpLab
+    public let tag: String
 
-    init(_ name: String) throws {
+    public init(_ name: String) throws {
         tag = "smt-\(name)-\(getpid())-\(UInt32.random(in: 0..<UInt32.max) % 100000)"
         lab = try SlirpLab(prefix: tag, directory: "/tmp/\(tag)")
     }
@@ -20,11 +20,11 @@ final class TestLab {
         rmdir("/tmp/\(tag)")
     }
 
-    func start(_ spec: SlirpLab.Spec) throws -> SlirpLab.Instance { try lab.start(spec) }
+    public func start(_ spec: SlirpLab.Spec) throws -> SlirpLab.Instance { try lab.start(spec) }
 }
 
 /// The slirpmon binary built next to the test runner.
-var slirpmonBinary: String {
+public var slirpmonBinary: String {
     let exe = (try? Files.readLink("/proc/self/exe")) ?? ""
     var dir = (exe as NSString).deletingLastPathComponent
     // The runner may sit inside a .xctest bundle directory.
@@ -33,7 +33,7 @@ var slirpmonBinary: String {
 }
 
 /// Runs the slirpmon binary and returns its exit status and output.
-func slirpmon(_ args: [String], timeout: Double = 60) -> Executables.Output {
+public func slirpmon(_ args: [String], timeout: Double = 60) -> Executables.Output {
     switch Executables.run(slirpmonBinary, args, timeout: timeout) {
     case .success(let output): return output
     case .failure(let error): return Executables.Output(status: -1, stdout: "", stderr: "could not run slirpmon: \(error)")
@@ -42,7 +42,7 @@ func slirpmon(_ args: [String], timeout: Double = 60) -> Executables.Output {
 
 /// Runs a program and returns its output (for `ip`, `socat`).
 @discardableResult
-func sh(_ program: String, _ args: [String], timeout: Double = 20) -> Executables.Output {
+public func sh(_ program: String, _ args: [String], timeout: Double = 20) -> Executables.Output {
     let path = Executables.find(program) ?? program
     switch Executables.run(path, args, timeout: timeout) {
     case .success(let output): return output
@@ -51,9 +51,9 @@ func sh(_ program: String, _ args: [String], timeout: Double = 20) -> Executable
 }
 
 /// A TCP server inside a namespace that answers every connection with `reply`, until stopped.
-final class NamespaceServer {
-    let pid: pid_t
-    init(netns: String, port: Int, reply: String) throws {
+public final class NamespaceServer {
+    public let pid: pid_t
+    public init(netns: String, port: Int, reply: String) throws {
         guard let ip = Executables.find("ip") else { throw LabSetupError("ip not installed") }
         guard Executables.find("socat") != nil else { throw LabSetupError("socat not installed (apt-get install socat)") }
         let result = Executables.spawn(ip, ["netns", "exec", netns, "socat", "TCP-LISTEN:\(port),reuseaddr,fork", "SYSTEM:echo \(reply)"])
@@ -74,13 +74,13 @@ final class NamespaceServer {
     }
 }
 
-struct LabSetupError: Error, CustomStringConvertible {
-    let description: String
-    init(_ text: String) { description = text }
+public struct LabSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ text: String) { description = text }
 }
 
 /// Connects to 127.0.0.1:port and reads until EOF; nil when the connection is refused or fails.
-func tcpRoundTrip(port: Int, timeout: Double = 3) -> String? {
+public func tcpRoundTrip(port: Int, timeout: Double = 3) -> String? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -105,13 +105,13 @@ func tcpRoundTrip(port: Int, timeout: Double = 3) -> String? {
 }
 
 /// The `api_handler: got request` lines of an instance's log so far.
-func apiRequests(pid: Int32) -> [String] {
+public func apiRequests(pid: Int32) -> [String] {
     guard let log = try? UnlinkedLog(pid: pid), let chunk = try? log.read(from: 0, maxBytes: 16 << 20) else { return [] }
     return chunk.lines.filter { $0.contains("api_handler: got request") }.map(String.init)
 }
 
 /// Waits until `condition` holds or `seconds` pass.
-func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
+public func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
     let deadline = Deadline.after(seconds: seconds)
     while !deadline.hasPassed {
         if condition() { return true }
