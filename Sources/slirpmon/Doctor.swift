@@ -105,7 +105,7 @@ struct DoctorText {
     func ending(_ report: DoctorReport) -> String {
         var out: [String] = []
         if let log = report.log, report.verdict != nil {
-            let lines = log.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+            let lines = DoctorText.collapsingHelp(log.split(separator: "\n").map(String.init))
             out.append("")
             out.append("trial log (Podman prints this once, then the file is gone):")
             out += lines.prefix(logLines).map { "  | \($0)" }
@@ -122,6 +122,24 @@ struct DoctorText {
             out.append("VERDICT: healthy: slirp4netns starts as Podman would start it" + (warnings.isEmpty ? "" : " (warnings in: \(warnings.joined(separator: ", ")))"))
         }
         return out.joined(separator: "\n")
+    }
+}
+
+extension DoctorText {
+    /// slirp4netns prints its whole --help after a usage error: keep the `Usage:` line, drop the option list.
+    static func collapsingHelp(_ lines: [String]) -> [String] {
+        var out: [String] = []
+        var inHelp = false
+        var dropped = 0
+        for line in lines where !line.isEmpty {
+            if line.hasPrefix("Usage: ") { inHelp = true; out.append(line); continue }
+            if inHelp && (line.hasPrefix("-") || line.hasPrefix("User-mode networking")) { dropped += 1; continue }
+            if inHelp && dropped > 0 { out.append("(\(dropped) lines of --help omitted)"); dropped = 0 }
+            inHelp = false
+            out.append(line)
+        }
+        if dropped > 0 { out.append("(\(dropped) lines of --help omitted)") }
+        return out
     }
 }
 
