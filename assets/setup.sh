@@ -12,6 +12,12 @@ packages=(
   tmux             # the end-to-end tests drive the real monitor in tmux
   socat            # test listeners inside namespaces
   procps           # ps, for scripts and benchmarks
+  util-linux       # unshare and runuser: the doctor's trial (private mount namespace, rootless namespaces) and its tests
+  passwd           # useradd: the doctor's tests run it as a non-root user
+  podman           # doctor CONTAINER reads `podman container inspect`; its test starts a real container
+  runc             # the OCI runtime podman uses on this kernel (crun fails on hybrid cgroups)
+  uidmap           # newuidmap/newgidmap for rootless podman users
+  busybox-static   # a container image without any registry (assets/podman-test-setup.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -35,7 +35,7 @@ public enum HostChecks {
 
     /// Runs every check; the step fails on the first problem that stops slirp4netns, and lists them all.
     public static func run(_ input: Input) -> DoctorStep {
-        var step = DoctorStep(name: "host", title: "Host checks")
+        var step = DoctorStep(name: "host", title: "host checks: tun, user namespaces, API socket path, tmp_dir, outbound addresses")
         checkTun(input, &step)
         checkUserNamespaces(input, &step)
         checkAPISocket(input, &step)
