@@ -126,6 +126,7 @@ struct DoctorTests {
         #expect(v.kind == "cidr-prefix-length")
         #expect(v.log.contains("prefix length needs to be 1-25"))
         #expect(v.fix.contains("cidr=10.0.2.0/24"))
+        #expect(doctorLeftovers().isEmpty, "\(doctorLeftovers())")
     }
 
     @Test("cidr=10.0.2.5/24: slirp4netns wants the network address, and the fix names it")
@@ -137,6 +138,7 @@ struct DoctorTests {
         #expect(v.kind == "cidr-not-network-address")
         #expect(v.log.contains("CIDR needs to be a network address like 10.0.2.0/24, not like 10.0.2.100/24"))
         #expect(v.fix == "use cidr=10.0.2.0/24")
+        #expect(doctorLeftovers().isEmpty, "\(doctorLeftovers())")
     }
 
     @Test("frob=1: Podman's own check refuses it before slirp4netns runs")
@@ -233,6 +235,7 @@ struct DoctorTests {
         #expect(v.step == "host")
         #expect(v.kind == "outbound-address-not-local")
         #expect(v.log.contains("outbound-addr"))
+        #expect(doctorLeftovers().isEmpty, "\(doctorLeftovers())")
     }
 
     @Test("a long tmp_dir: the API socket path is over 107 bytes; slirp4netns really refuses it")
@@ -250,6 +253,7 @@ struct DoctorTests {
         #expect(v.fix.contains("tmp_dir"))
         #expect(v.status("host") == "failed")
         #expect((try? Files.directoryEntries(tmp))?.isEmpty == true, "no log or socket left in tmp_dir")
+        #expect(doctorLeftovers().isEmpty, "\(doctorLeftovers())")
     }
 
     @Test("a slirp4netns that never reports ready: the doctor stops at its deadline and kills it")
@@ -377,6 +381,23 @@ struct PassiveCheckTests {
         #expect(findings.first?["severity"] as? String == "failure")
         let text = slirpmon(["show", String(instance.pid)])
         #expect(text.stdout.contains("FAIL api-socket: API socket"))
+    }
+}
+
+@Suite("Passive checks on a defunct slirp4netns")
+struct DefunctCheckTests {
+    @Test("a slirp4netns that exited and was not reaped is a failure finding")
+    func defunct() throws {
+        let real = try #require(Executables.find("slirp4netns"))
+        // A failed start, not reaped yet: the `[slirp4netns] <defunct>` Podman can leave behind.
+        let pid = try Executables.spawn(real, ["--mtu=65530", "1", "tap0"]).get()
+        defer { Executables.waitFor(pid) }
+        #expect(eventually(5) { (try? Files.readText("/proc/\(pid)/stat"))?.contains(") Z ") == true })
+        let process = try #require(try ProcessScanner().scan().first { $0.pid == pid })
+        let findings = PassiveChecks.run(on: Inventory().inspect(process))
+        #expect(findings.first?.check == "process")
+        #expect(findings.first?.severity == .failure)
+        #expect(findings.first?.message.contains("defunct") == true)
     }
 }
 

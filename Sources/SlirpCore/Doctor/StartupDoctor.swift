@@ -130,7 +130,8 @@ public enum StartupDoctor {
                 basic = args
                 var full = [binary.path] + args + ["-c", "-e", "3", "-r", "4"]
                 if apiSocket { full += ["--api-socket", SlirpCommandBuilder.apiSocketPath(tmpDir: tmpDir, containerID: podmanID)] }
-                full += ["--netns-type=path", "/run/netns/netns-<uuid>", "tap0"]
+                let netnsDir = request.isRoot ? "/run/netns" : "\(request.environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(request.uid)")/netns"
+                full += ["--netns-type=path", "\(netnsDir)/netns-<uuid>", "tap0"]
                 featuresStep.details.append("Podman would run: " + full.joined(separator: " "))
             } catch {
                 featuresStep.fail("Podman: \(error.message)", cause: FailureCause.featureMissing(error.message, binary: binary.path, version: binary.version))
@@ -156,16 +157,21 @@ public enum StartupDoctor {
             trialStep.status = .skipped
             trialStep.details.append(request.runTrial ? "skipped: an earlier step failed" : "skipped (--no-trial)")
         }
-        finish(trialStep)
-
         // 5. The host.
         // Without a container, a 64-character stand-in ID gives the path its real length.
         let socketPath = SlirpCommandBuilder.apiSocketPath(tmpDir: tmpDir, containerID: realID ?? String(repeating: "0", count: 64))
         let note = (options?.isSlirpHostForward ?? false) ? "the container has no -p mappings" : "port_handler=rootlesskit: no API socket"
-        var input = HostChecks.Input(isRoot: request.isRoot, uid: request.uid, tmpDir: tmpDir, apiSocketPath: apiSocket ? socketPath : nil,
+        let input = HostChecks.Input(isRoot: request.isRoot, uid: request.uid, tmpDir: tmpDir, apiSocketPath: apiSocket ? socketPath : nil,
                                      apiSocketNote: note, outboundAddr: options?.outboundAddr, outboundAddr6: options?.outboundAddr6)
-        input.procRoot = "/proc"
-        finish(HostChecks.run(input))
+        let hostStep = HostChecks.run(input)
+        // The host check knows the specifics (the tun's mode, the path's length) of a failure the trial's log names.
+        if let trialCause = trialStep.cause, let hostCause = hostStep.cause, trialStep.status == .failed,
+           hostStep.status == .failed, trialCause.kind == hostCause.kind {
+            trialStep.cause = FailureCause(hostCause.kind, cause: hostCause.cause, fix: hostCause.fix, evidence: trialCause.evidence)
+        }
+        finish(trialStep)
+        finish(hostStep)
+
 
         return DoctorReport(subject: subject, steps: steps, log: log, arguments: commandLine.map { Array($0.dropFirst()) }, binary: binary?.path)
     }
@@ -179,7 +185,8 @@ public enum StartupDoctor {
         switch outcome.ending {
         case .ready(let seconds):
             step.details.append("ready after \(Int((seconds * 1000).rounded())) ms")
-            for check in outcome.addressChecks where check.status != .notObserved || check.role != "dns" {
+            // DNS is virtual (inside slirp4netns) and the scratch namespace has no container resolv.conf to compare.
+            for check in outcome.addressChecks where check.role != "dns" && check.role != "dns6" {
                 let line = "\(check.role): expected \(check.expected ?? "-"), observed \(check.observed ?? "-") — \(check.status.rawValue)\(check.note.map { " (\($0))" } ?? "")"
                 if check.status == .mismatch { step.warn(line) } else { step.details.append(line) }
             }
