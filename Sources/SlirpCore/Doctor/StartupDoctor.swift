@@ -58,7 +58,7 @@ public enum StartupDoctor {
             binaryStep.details.append("containers.conf: " + (conf.files.isEmpty ? "none found (Podman's built-in defaults)" : conf.files.joined(separator: ", ")))
         } catch {
             confFailed = true
-            binaryStep.fail(error.description, cause: FailureCause(.containersConf, cause: "Podman cannot read its configuration: \(error.message)",
+            binaryStep.fail(error.description, cause: FailureCause(.containersConf, cause: "Podman cannot read its configuration: \(error.description)",
                                                                   fix: "fix the file (or CONTAINERS_CONF) and run the doctor again", evidence: error.description))
         }
         var binary: SlirpBinary?
