@@ -12,7 +12,12 @@ packages=(
   tmux             # the end-to-end tests drive the real monitor in tmux
   socat            # test listeners inside namespaces
   procps           # ps, for scripts and benchmarks
-  podman runc uidmap busybox-static  # real containers for the Podman tests (an image from busybox, no registry)
+  util-linux       # unshare and runuser: the doctor's trial (private mount namespace, rootless namespaces) and its tests
+  passwd           # useradd: the doctor's tests run it as a non-root user
+  podman           # container metadata (names, pods, failed startups); the tests start real containers
+  runc             # the OCI runtime podman uses on this kernel (crun fails on hybrid cgroups)
+  uidmap           # newuidmap/newgidmap for rootless podman users
+  busybox-static   # a container image without any registry (assets/podman-test-setup.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -13,8 +13,9 @@ extension Slirpmon {
         func run() throws {
             let instance = try Targets.instance(target, common: common)
             let r = InstanceReport(instance, detailed: true)
+            let findings = PassiveChecks.run(on: instance)
             if common.json {
-                try FileHandleOutput.json(r)
+                try FileHandleOutput.json(ShowJSON(report: r, findings: findings))
                 return
             }
             var out: [String] = []
@@ -71,8 +72,27 @@ extension Slirpmon {
                 out.append("log: \(error)")
             }
             for (field, problem) in r.problems.sorted(by: { $0.key < $1.key }) { out.append("note: \(field): \(problem)") }
+            out.append(findings.isEmpty ? "findings: none" : "findings:")
+            for finding in findings {
+                out.append("  \(finding.severity == .failure ? "FAIL" : "WARN") \(finding.check): \(finding.message)")
+                if let cause = finding.cause { out.append("       fix: \(cause.fix)") }
+            }
             FileHandleOutput.print(out.joined(separator: "\n"))
         }
+    }
+}
+
+/// `show --json`: the instance report with the passive checks' `findings` beside its keys.
+struct ShowJSON: Encodable {
+    let report: InstanceReport
+    let findings: [Finding]
+
+    enum CodingKeys: String, CodingKey { case findings }
+
+    func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(findings, forKey: .findings)
     }
 }
 

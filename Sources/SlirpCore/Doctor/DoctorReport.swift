@@ -1,0 +1,98 @@
+/// The startup doctor's findings: every step, and a verdict naming the failure.
+///
+/// JSON keys are snake_case and always present (`null` when unknown).
+public struct DoctorReport: Codable, Sendable, Equatable {
+    /// What was checked.
+    public struct Subject: Codable, Sendable, Equatable {
+        /// The container name or ID given, or nil for `--options`/defaults.
+        public var container: String?
+        public var containerID: String?
+        /// The container's (or the given) slirp4netns options, before containers.conf's.
+        public var options: [String]
+        /// containers.conf `network_cmd_options`, placed first.
+        public var engineOptions: [String]
+        public var portMappings: Int
+        /// `root` or `rootless`: how the trial ran.
+        public var mode: String
+        public var containersConf: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case container, options, mode
+            case containerID = "container_id"
+            case engineOptions = "engine_options"
+            case portMappings = "port_mappings"
+            case containersConf = "containers_conf"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(container, forKey: .container)
+            try c.encode(containerID, forKey: .containerID)
+            try c.encode(options, forKey: .options)
+            try c.encode(engineOptions, forKey: .engineOptions)
+            try c.encode(portMappings, forKey: .portMappings)
+            try c.encode(mode, forKey: .mode)
+            try c.encode(containersConf, forKey: .containersConf)
+        }
+    }
+
+    /// The failure that decides the outcome.
+    public struct Verdict: Codable, Sendable, Equatable {
+        /// The step that failed.
+        public var step: String
+        public var cause: FailureCause
+    }
+
+    public var subject: Subject
+    public var steps: [DoctorStep]
+    /// The first failure, or nil when every step passed (warnings allowed).
+    public var verdict: Verdict?
+    /// The trial's slirp4netns log (what Podman prints once and then loses).
+    public var log: String?
+    /// The argument list Podman would run (without the program).
+    public var arguments: [String]?
+    public var binary: String?
+
+    public var healthy: Bool { verdict == nil }
+
+    enum CodingKeys: String, CodingKey {
+        case subject, steps, verdict, log, arguments, binary, healthy
+    }
+
+    public init(subject: Subject, steps: [DoctorStep], log: String?, arguments: [String]?, binary: String?) {
+        self.subject = subject
+        self.steps = steps
+        self.log = log
+        self.arguments = arguments
+        self.binary = binary
+        // The first failed step decides; when its cause is unknown, a later step may know better.
+        let failed = steps.filter { $0.status == .failed }
+        let decisive = failed.first { $0.cause != nil && $0.cause?.kind != .unknown && $0.name == failed.first?.name }
+            ?? failed.first { $0.cause != nil && $0.cause?.kind != .unknown } ?? failed.first
+        verdict = decisive.map { step in
+            Verdict(step: step.name, cause: step.cause ?? FailureCause(.unknown, cause: step.details.last ?? "the step failed",
+                                                                      fix: "read the details and the log above"))
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        subject = try c.decode(Subject.self, forKey: .subject)
+        steps = try c.decode([DoctorStep].self, forKey: .steps)
+        verdict = try c.decodeIfPresent(Verdict.self, forKey: .verdict)
+        log = try c.decodeIfPresent(String.self, forKey: .log)
+        arguments = try c.decodeIfPresent([String].self, forKey: .arguments)
+        binary = try c.decodeIfPresent(String.self, forKey: .binary)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(subject, forKey: .subject)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(verdict, forKey: .verdict)
+        try c.encode(log, forKey: .log)
+        try c.encode(arguments, forKey: .arguments)
+        try c.encode(binary, forKey: .binary)
+        try c.encode(healthy, forKey: .healthy)
+    }
+}
