@@ -56,22 +56,7 @@ public struct PodmanContainer: Sendable, Equatable, Codable {
 
     /// Extracts the slirp4netns options from a `podman run/create/pod create` command line.
     public static func networkOptions(inCreateCommand command: [String]) -> [String] {
-        var value: String?
-        var i = 0
-        while i < command.count {
-            let word = command[i]
-            if word == "--network" || word == "--net" {
-                if i + 1 < command.count { value = command[i + 1] }
-                i += 2
-                continue
-            }
-            for prefix in ["--network=", "--net="] where word.hasPrefix(prefix) {
-                value = String(word.dropFirst(prefix.count))
-            }
-            i += 1
-        }
-        guard let value, value == "slirp4netns" || value.hasPrefix("slirp4netns:") else { return [] }
-        return SlirpNetworkOptions.split(String(value.dropFirst("slirp4netns".count).drop(while: { $0 == ":" })))
+        ContainerNetworkOptions.slirpOptions(createCommand: command) ?? []
     }
 }
 
