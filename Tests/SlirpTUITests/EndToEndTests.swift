@@ -138,7 +138,7 @@ struct EndToEndTests {
         filter(tmux, to: instance.pid)
         tmux.send("3")
         #expect(tmux.waitFor("No forwards added").found)
-        let before = slirpLog(instance.pid).components(separatedBy: "add_hostfwd").count
+        let before = apiRequests(pid: instance.pid).filter { $0.contains("add_hostfwd") }.count
 
         tmux.send("a")
         #expect(tmux.waitFor("Add forward to pid").found)
@@ -151,7 +151,7 @@ struct EndToEndTests {
         let refused = tmux.waitFor("not sent: fix host port")
         #expect(refused.found, "no refusal:\n\(refused.screen)")
         usleep(1_000_000)
-        let after = slirpLog(instance.pid).components(separatedBy: "add_hostfwd").count
+        let after = apiRequests(pid: instance.pid).filter { $0.contains("add_hostfwd") }.count
         #expect(after == before, "an add_hostfwd request reached slirp4netns")
         tmux.send("Escape")
         tmux.send("q")

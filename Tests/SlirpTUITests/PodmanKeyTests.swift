@@ -109,3 +109,16 @@ import Testing
         #expect(s.unpersisted(PodmanFixtures.webForwards).map(\.id) == [2])
     }
 }
+
+extension PodmanKeyTests {
+    @Test func anotherUsersContainerIsExaminedAsTheMonitorsUserAndTheReportSaysSo() {
+        var state = PodmanFixtures.state()
+        state.press(.down, .down)
+        #expect(state.selectedRow?.snapshot.name == "api")
+        #expect(state.handle(.character("D")).effects.count == 1)
+        #expect(state.doctor?.note?.contains("belongs to alice") == true)
+        #expect(state.doctor?.note?.contains("runuser -u alice -- slirpmon doctor api") == true)
+        let screen = render(state, size: Size(width: 120, height: 40))
+        #expect(screen.text.contains("belongs to alice"))
+    }
+}

@@ -131,8 +131,3 @@ struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
-
-/// The slirp4netns log as the process still holds it (fd 1), for audit checks.
-func slirpLog(_ pid: Int32) -> String {
-    (try? UnlinkedLog(pid: pid).read(from: 0, maxBytes: 8 << 20).text) ?? ""
-}

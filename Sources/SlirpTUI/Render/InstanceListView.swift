@@ -41,11 +41,13 @@ enum InstanceListView {
         let w = screen.width
         var columns = columns(fitting: w, showUser: state.showsUserColumn,
                               wideAPI: state.rows.contains { $0.snapshot.apiColumn == "rootlessport" })
-        // Long container names get room a wide screen has to spare (NETNS keeps at least 30).
-        let spare = w - (columns.reduce(0) { $0 + $1.width } + columns.count) - 30
-        let longest = state.rows.map { TextWidth.of($0.snapshot.name) }.max() ?? 0
-        if spare > 0, longest > 14, let first = columns.first, first.column == .id {
-            columns[0] = ColumnSpec(column: .id, width: first.width + min(spare, longest - first.width, 16), rightAligned: false)
+        // Long container and user names get room a wide screen has to spare (NETNS keeps at least 30).
+        for (column, most) in [(Column.id, 16), (Column.user, 6)] {
+            let spare = w - (columns.reduce(0) { $0 + $1.width } + columns.count) - 30
+            let longest = state.rows.map { TextWidth.of(column == .id ? $0.snapshot.name : $0.snapshot.user ?? "?") }.max() ?? 0
+            if spare > 0, let i = columns.firstIndex(where: { $0.column == column }), longest > columns[i].width {
+                columns[i] = ColumnSpec(column: column, width: columns[i].width + min(spare, longest - columns[i].width, most), rightAligned: false)
+            }
         }
         let used = columns.reduce(0) { $0 + $1.width } + max(0, columns.count - 1)
         let netnsWidth = w - used - 1 >= 10 ? w - used - 1 : 0
