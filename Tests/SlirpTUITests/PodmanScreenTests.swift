@@ -134,3 +134,23 @@ import Testing
         #expect(render(state, size: Size(width: 80, height: 24)).text.contains("3 running, 1 failed"))
     }
 }
+
+extension PodmanScreenTests {
+    @Test func nothingCrashesAtAnySmallSizeWithPodmanRowsTheFailureLineAndTheDoctor() {
+        var state = PodmanFixtures.state(podman: PodmanStatus(installed: true, failures: ["podman failed"]))
+        for keys in [[Key.character("1")], [.character("3")], [.end, .character("D")]] {
+            state.press(.escape)
+            for key in keys { state.press(key) }
+            _ = state.apply(.forwards(PodmanFixtures.web, PodmanFixtures.webForwards, error: nil))
+            _ = state.apply(.doctorFinished(containerID: PodmanFixtures.brokenID, PodmanFixtures.doctorReport()))
+            for width in 0...45 {
+                for height in 0...14 {
+                    state.size = Size(width: width, height: height)
+                    _ = render(state, size: state.size)
+                    _ = state.handle(.click(x: width / 2, y: height / 2))
+                    _ = state.handle(.pageDown)
+                }
+            }
+        }
+    }
+}
