@@ -14,13 +14,15 @@ trap 'tmux -L "$sock" kill-server 2>/dev/null || true' EXIT INT TERM
 tmux -L "$sock" -f /dev/null new-session -d -s shot -x 120 -y 40 \
     "env TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 $bin demo; sleep 5"
 tmux -L "$sock" set -g status off
-# Wait for the demo instances, then show only them (the host may run others).
+# Wait for the demo instances, then show only this demo's (the host may run others, other demos too).
 i=0
 until tmux -L "$sock" capture-pane -p -t shot | grep -q "slirpmon-demo-.*-noapi"; do
     i=$((i + 1)); [ $i -lt 100 ] || { echo "demo did not come up" >&2; exit 1; }
     sleep 0.2
 done
-tmux -L "$sock" send-keys -t shot F4 && tmux -L "$sock" send-keys -t shot -l "slirpmon-demo" && tmux -L "$sock" send-keys -t shot Enter
+shell=$(tmux -L "$sock" list-panes -t shot -F '#{pane_pid}')
+demo=$(cut -d' ' -f1 "/proc/$shell/task/$shell/children")
+tmux -L "$sock" send-keys -t shot F4 && tmux -L "$sock" send-keys -t shot -l "slirpmon-demo-$demo-" && tmux -L "$sock" send-keys -t shot Enter
 sleep 1.5
 tmux -L "$sock" capture-pane -e -p -t shot > "$here/slirpmon.ansi"
 tmux -L "$sock" send-keys -t shot q

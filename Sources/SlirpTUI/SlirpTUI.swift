@@ -26,6 +26,8 @@ public func runMonitor(_ configuration: MonitorConfiguration) -> Int32 {
     }
     var monitor = Monitor(configuration: configuration)
     monitor.run(terminal)
+    // A doctor trial still running leaves nothing behind: its scratch namespace and process go now.
+    monitor.worker.stopDoctor()
     terminal.end()
     return 0
 }
@@ -94,6 +96,7 @@ struct Monitor {
             case .removeForward(let target, let forward): worker.remove(target, forward)
             case .saveLog(let identity): perform(state.apply(follower.save(identity)), terminal)
             case .reloadLog(let identity): perform(state.apply(follower.open(identity)), terminal)
+            case .runDoctor(let container): worker.doctor(container)
             }
         }
     }

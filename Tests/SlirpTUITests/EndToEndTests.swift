@@ -1,5 +1,6 @@
 import Foundation
 import SlirpCore
+import SlirpTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,7 @@ import Glibc
 @Suite(.serialized, .enabled(if: TmuxHarness.canRun, "\(TmuxHarness.unavailableReason ?? "")"))
 struct EndToEndTests {
     /// Starts one instance on a cidr of its own, so its guest IP is unmistakable on this host.
-    func startInstance(_ lab: SlirpLab, cidr: String, apiSocket: Bool = true) throws -> SlirpLab.Instance {
+    func startInstance(_ lab: TestLab, cidr: String, apiSocket: Bool = true) throws -> SlirpLab.Instance {
         var spec = SlirpLab.Spec(name: "i", cidr: cidr, apiSocket: apiSocket)
         spec.mtu = 65520
         return try lab.start(spec)
@@ -26,8 +27,8 @@ struct EndToEndTests {
     }
 
     @Test func anInstanceAppearsWithItsGuestIPAndItsLogFollowsLive() throws {
-        let lab = try makeLab("log")
-        defer { lab.tearDown(); try? FileManager.default.removeItem(atPath: lab.directory) }
+        let lab = try TestLab("tui-log")
+        defer { withExtendedLifetime(lab) {} }
         let instance = try startInstance(lab, cidr: "10.77.31.0/24")
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
@@ -66,8 +67,8 @@ struct EndToEndTests {
     }
 
     @Test func addingAForwardThroughTheFormReachesAListenerInsideTheNamespaceAndRemovingItClosesThePort() throws {
-        let lab = try makeLab("fwd")
-        defer { lab.tearDown(); try? FileManager.default.removeItem(atPath: lab.directory) }
+        let lab = try TestLab("tui-fwd")
+        defer { withExtendedLifetime(lab) {} }
         let instance = try startInstance(lab, cidr: "10.77.32.0/24")
         guard let netns = instance.netnsName, let ip = Executables.find("ip"), let socat = Executables.find("socat") else {
             throw HarnessError("no netns name / ip / socat")
@@ -79,7 +80,7 @@ struct EndToEndTests {
             _ = Executables.waitFor(listener)
         }
         let port = try DemoFleet.freeTCPPort()
-        #expect(fetch(port: port) == nil, "port \(port) is already open before the forward")
+        #expect(tcpRoundTrip(port: Int(port.value)) == nil, "port \(port) is already open before the forward")
 
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
@@ -103,7 +104,7 @@ struct EndToEndTests {
 
         var reply: String?
         for _ in 0..<30 {
-            reply = fetch(port: port)
+            reply = tcpRoundTrip(port: Int(port.value))
             if reply?.contains("hello-from-guest") == true { break }
             usleep(200_000)
         }
@@ -118,7 +119,7 @@ struct EndToEndTests {
         #expect(removed.found, "no removal status:\n\(removed.screen)")
         var closed = false
         for _ in 0..<30 {
-            if fetch(port: port, timeout: 1) == nil { closed = true; break }
+            if tcpRoundTrip(port: Int(port.value), timeout: 1) == nil { closed = true; break }
             usleep(200_000)
         }
         #expect(closed, "port \(port) still open after removing the forward")
@@ -127,8 +128,8 @@ struct EndToEndTests {
     }
 
     @Test func badFormInputShowsAnErrorAndSendsNothing() throws {
-        let lab = try makeLab("bad")
-        defer { lab.tearDown(); try? FileManager.default.removeItem(atPath: lab.directory) }
+        let lab = try TestLab("tui-bad")
+        defer { withExtendedLifetime(lab) {} }
         let instance = try startInstance(lab, cidr: "10.77.33.0/24")
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
@@ -137,7 +138,7 @@ struct EndToEndTests {
         filter(tmux, to: instance.pid)
         tmux.send("3")
         #expect(tmux.waitFor("No forwards added").found)
-        let before = slirpLog(instance.pid).components(separatedBy: "add_hostfwd").count
+        let before = apiRequests(pid: instance.pid).filter { $0.contains("add_hostfwd") }.count
 
         tmux.send("a")
         #expect(tmux.waitFor("Add forward to pid").found)
@@ -150,7 +151,7 @@ struct EndToEndTests {
         let refused = tmux.waitFor("not sent: fix host port")
         #expect(refused.found, "no refusal:\n\(refused.screen)")
         usleep(1_000_000)
-        let after = slirpLog(instance.pid).components(separatedBy: "add_hostfwd").count
+        let after = apiRequests(pid: instance.pid).filter { $0.contains("add_hostfwd") }.count
         #expect(after == before, "an add_hostfwd request reached slirp4netns")
         tmux.send("Escape")
         tmux.send("q")
@@ -166,7 +167,7 @@ struct EndToEndTests {
         tmux.resize(width: 60, height: 20)
         let narrow = tmux.waitUntil { screen in
             let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
-            return lines.count <= 21 && screen.contains("F1Help") && screen.contains("CONTAINER")
+            return lines.count <= 21 && screen.contains("F1Help") && screen.contains("NAME")
         }
         #expect(narrow.found, "no clean redraw at 60x20:\n\(narrow.screen)")
 

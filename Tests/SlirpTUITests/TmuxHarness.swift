@@ -1,5 +1,6 @@
 import Foundation
 import SlirpCore
+import SlirpTestSupport
 import Synchronization
 import Testing
 #if canImport(Glibc)
@@ -31,14 +32,7 @@ final class TmuxHarness {
 
     /// The `slirpmon` built beside this test bundle (`.build*/debug/slirpmon`).
     static var binary: String? {
-        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("slirpmon").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
+        FileManager.default.isExecutableFile(atPath: slirpmonBinary) ? slirpmonBinary : nil
     }
 
     init(width: Int = 120, height: Int = 40) {
@@ -58,10 +52,12 @@ final class TmuxHarness {
                   "env TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 sh -c '\(shellCommand)'"])
     }
 
-    /// Runs the monitor; after it exits the pane prints its status and the tty modes.
-    func startMonitor(_ arguments: String = "-d 0.5") throws {
+    /// Runs the monitor (with `environment` added, e.g. `CONTAINERS_CONF`); after it exits
+    /// the pane prints its status and the tty modes.
+    func startMonitor(_ arguments: String = "-d 0.5", environment: [String: String] = [:]) throws {
         guard let binary = Self.binary else { throw HarnessError("no slirpmon binary") }
-        try start("trap : INT; echo $$ > \(directory)/pid; \(binary) \(arguments); echo EXITED $?; echo MODES $(stty -a | tr -s \" ;\" \"\\n\\n\" | grep -E \"^-?(echo|icanon)$\" | sort) END; sleep 120")
+        let env = environment.isEmpty ? "" : "env " + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + " "
+        try start("trap : INT; echo $$ > \(directory)/pid; \(env)\(binary) \(arguments); echo EXITED $?; echo MODES $(stty -a | tr -s \" ;\" \"\\n\\n\" | grep -E \"^-?(echo|icanon)$\" | sort) END; sleep 120")
     }
 
     /// After the monitor exited: its exit line and whether the tty is back in cooked mode (echo, icanon).
@@ -134,40 +130,4 @@ final class TmuxHarness {
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// A lab of real slirp4netns instances with names unique to one test.
-func makeLab(_ name: String) throws -> SlirpLab {
-    let unique = "stui-\(getpid())-\(TmuxHarness.counter.add(1, ordering: .relaxed).newValue)-\(name)"
-    return try SlirpLab(prefix: unique, directory: "/tmp/\(unique)")
-}
-
-/// The slirp4netns log as the process still holds it (fd 1), for audit checks.
-func slirpLog(_ pid: Int32) -> String {
-    (try? UnlinkedLog(pid: pid).read(from: 0, maxBytes: 8 << 20).text) ?? ""
-}
-
-/// Connects to 127.0.0.1:`port` and returns what the peer sends before closing, or nil if refused.
-func fetch(port: SlirpCore.Port, timeout: Double = 5) -> String? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = port.value.bigEndian
-    address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-    }
-    guard connected else { return nil }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = read(fd, &buffer, buffer.count)
-        if n <= 0 { break }
-        bytes += buffer[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }

@@ -1,7 +1,12 @@
 import SlirpCore
 
 extension AppState {
-    var layout: Layout { Layout(size: size, rowCount: visibleRows.count) }
+    var layout: Layout { layout(size: size) }
+
+    /// Where everything goes at `size` (a third header line when Podman reports failures).
+    func layout(size: Size) -> Layout {
+        Layout(size: size, rowCount: visibleRows.count, headerRows: podman.failureLine == nil ? 2 : 3)
+    }
 
     /// Applies a key; returns what the runtime must do. Pure: no I/O happens here.
     public mutating func handle(_ key: Key) -> Reaction {
@@ -12,6 +17,7 @@ extension AppState {
         case .prompt(let prompt): return handlePrompt(key, prompt)
         case .form(let form): return handleForm(key, form)
         case .confirmRemove(let target, let forward): return handleConfirm(key, target, forward)
+        case .doctor(let top): return handleDoctor(key, top: top)
         }
     }
 
@@ -30,7 +36,7 @@ extension AppState {
             return move(3)
         default: break
         }
-        guard let action = KeyBindings.action(for: key, readOnly: readOnly) else { return .none }
+        guard let action = KeyBindings.action(for: key, readOnly: readOnly, pane: pane) else { return .none }
         return perform(action)
     }
 
@@ -71,7 +77,7 @@ extension AppState {
             status = StatusMessage(log.follow ? "following the log" : "log follow off")
         case .saveLog:
             guard pane == .log, let row = selectedRow else { return .none }
-            if row.isGone || row.snapshot.isZombie {
+            if row.isGone || row.snapshot.isZombie || row.snapshot.isDetached {
                 status = StatusMessage("cannot save: the process has exited and its log closed with it", kind: .error)
                 return .none
             }
@@ -93,8 +99,39 @@ extension AppState {
                 return .none
             }
             mode = .confirmRemove(target, forward)
+        case .doctor:
+            return startDoctor()
         }
         return .none
+    }
+
+    /// Opens the doctor's report for the selected container, starting a run unless one is
+    /// already running for it (a second run waits for the first: one trial at a time).
+    mutating func startDoctor() -> Reaction {
+        guard let row = selectedRow else { return .none }
+        guard let container = row.snapshot.container else {
+            status = StatusMessage("the doctor examines Podman containers; for this instance run `slirpmon doctor --options OPTS`", kind: .error)
+            return .none
+        }
+        if let running = doctor, running.isRunning {
+            if running.containerID == container.id {
+                mode = .doctor(top: 0)
+            } else {
+                status = StatusMessage("the doctor is still examining \(running.name): wait for it (D shows it)", kind: .error)
+            }
+            return .none
+        }
+        let ports = container.ports.reduce(0) { $0 + $1.range }
+        let request = ContainerNetworkOptions(id: container.id, name: container.name, networkMode: container.networkMode,
+                                              options: container.networkOptions, portMappings: ports, state: container.state)
+        var note: String?
+        if let owner = container.ownerName, owner != host.userName, container.ownerUID != 0 {
+            note = "\(container.name) belongs to \(owner): the trial runs as \(host.userName), a rootless start may differ (runuser -u \(owner) -- slirpmon doctor \(container.name))"
+        }
+        doctor = DoctorRun(containerID: container.id, name: row.snapshot.name, note: note)
+        mode = .doctor(top: 0)
+        status = StatusMessage("doctor: replaying \(container.name)'s slirp4netns start-up in a scratch namespace, waiting...", kind: .waiting)
+        return Reaction([.runDoctor(request)])
     }
 
     /// Switches the pane; listing forwards when the forwards pane opens.
@@ -205,7 +242,7 @@ extension AppState {
             focus = .pane
             if pane == .forwards, let list = selectedForwards?.forwards, !list.isEmpty {
                 // Row 0 is the table header.
-                let visible = max(1, layout.paneHeight - 2)
+                let visible = forwardRowsVisible(paneHeight: layout.paneHeight)
                 let top = max(0, min(forwardIndex, list.count - 1) - visible + 1)
                 let index = top + (y - layout.paneTop - 1)
                 if index >= 0 && index < list.count { forwardIndex = index }
@@ -214,7 +251,7 @@ extension AppState {
         }
         if y == layout.barRow {
             var start = 0
-            for (n, label) in KeyBindings.bar(readOnly: readOnly) {
+            for (n, label) in KeyBindings.bar(readOnly: readOnly, pane: pane) {
                 let width = "F\(n)".count + max(6, label.count)
                 if x >= start && x < start + width { return handle(.function(n)) }
                 start += width
@@ -233,6 +270,26 @@ extension AppState {
         case .pageUp: mode = .help(top: max(0, top - max(1, size.height - 4)))
         case .function(10): return Reaction([.quit])
         default: mode = .normal
+        }
+        return .none
+    }
+
+    private mutating func handleDoctor(_ key: Key, top: Int) -> Reaction {
+        let page = max(1, size.height - 8)
+        switch key {
+        case .down, .character("j"): mode = .doctor(top: top + 1)
+        case .up, .character("k"): mode = .doctor(top: max(0, top - 1))
+        case .pageDown, .character(" "): mode = .doctor(top: top + page)
+        case .pageUp: mode = .doctor(top: max(0, top - page))
+        case .home, .character("g"): mode = .doctor(top: 0)
+        case .end, .character("G"): mode = .doctor(top: Int.max / 2)
+        case .wheelDown: mode = .doctor(top: top + 3)
+        case .wheelUp: mode = .doctor(top: max(0, top - 3))
+        case .function(10): return Reaction([.quit])
+        case .escape, .enter, .character("q"), .click:
+            mode = .normal
+            if doctor?.isRunning == true { status = StatusMessage("the doctor keeps running; D shows it again", kind: .waiting) }
+        default: break
         }
         return .none
     }

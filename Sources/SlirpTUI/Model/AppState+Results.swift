@@ -13,7 +13,7 @@ extension AppState {
                 effects.append(.listForwards(EffectTarget(identity: identity, apiSocket: socket)))
             }
         }
-        if pane == .log, let selected, log.identity != selected {
+        if pane == .log, let selected, log.identity != selected, selectedRow?.snapshot.isDetached != true {
             log = LogState()
             log.identity = selected
             effects.append(.reloadLog(selected))
@@ -24,8 +24,9 @@ extension AppState {
     /// Applies an answer from background work; returns follow-up effects.
     public mutating func apply(_ result: WorkResult) -> Reaction {
         switch result {
-        case .inventory(let snapshots, let error, let clock):
+        case .inventory(let snapshots, let podman, let error, let clock):
             refreshing = false
+            self.podman = podman
             lastRefresh = clock
             inventoryError = error
             if error == nil || !snapshots.isEmpty { merge(snapshots) }
@@ -90,6 +91,19 @@ extension AppState {
         case .probed(let version, let features, let error):
             host.slirpVersion = version ?? error ?? "unknown"
             host.features = features
+        case .doctorStep(let id, let step):
+            guard doctor?.containerID == id, doctor?.isRunning == true else { break }
+            doctor?.steps.append(step)
+        case .doctorFinished(let id, let report):
+            guard var run = doctor, run.containerID == id else { break }
+            run.steps = report.steps
+            run.report = report
+            doctor = run
+            if let verdict = report.verdict {
+                status = StatusMessage("doctor, \(run.name): the \(verdict.step) step fails: \(verdict.cause.kind.rawValue) — \(verdict.cause.cause)", kind: .error)
+            } else {
+                status = StatusMessage("doctor, \(run.name): healthy: slirp4netns starts as Podman would start it")
+            }
         }
         return .none
     }

@@ -17,11 +17,12 @@ public enum Focus: Sendable { case list, pane }
 
 /// The columns of the instance list, each sortable.
 public enum Column: Int, CaseIterable, Sendable {
-    case id, pid, state, uptime, cidr, guest, api, forwards, ipv6, mtu
+    case id, pid, state, uptime, cidr, guest, api, forwards, ipv6, mtu, user
     public var title: String {
         switch self {
-        case .id: "CONTAINER"
+        case .id: "NAME"
         case .pid: "PID"
+        case .user: "USER"
         case .state: "S"
         case .uptime: "UPTIME"
         case .cidr: "CIDR"
@@ -108,6 +109,24 @@ public enum Mode: Equatable, Sendable {
     case form(ForwardForm)
     /// Asks before removing `forward` from the instance.
     case confirmRemove(EffectTarget, HostForward)
+    /// The startup doctor's report (`AppState.doctor`), scrolled to line `top`.
+    case doctor(top: Int)
+}
+
+/// One run of the startup doctor for a container: the steps so far, then the report.
+public struct DoctorRun: Equatable, Sendable {
+    public var containerID: String
+    public var name: String
+    /// Said above the steps, e.g. that a rootless container is examined as root.
+    public var note: String?
+    public var steps: [DoctorStep] = []
+    public var report: DoctorReport?
+    public init(containerID: String, name: String, note: String? = nil) {
+        self.containerID = containerID
+        self.name = name
+        self.note = note
+    }
+    public var isRunning: Bool { report == nil }
 }
 
 /// Facts about the host and the program for the header.
@@ -148,6 +167,10 @@ public struct AppState: Equatable, Sendable {
     public var log = LogState()
     /// Work in flight (adds/removes), shown as "waiting".
     public var busy: String?
+    /// What Podman answered (its failures go into the header as one line).
+    public var podman = PodmanStatus.absent
+    /// The last (or running) doctor run.
+    public var doctor: DoctorRun?
 
     public var readOnly: Bool
     public var banner: String?
@@ -183,7 +206,8 @@ public struct AppState: Equatable, Sendable {
         return kept.sorted { a, b in
             let order = compare(a, b, by: sortColumn)
             if order != 0 { return sortAscending ? order < 0 : order > 0 }
-            return a.snapshot.pid < b.snapshot.pid
+            if a.snapshot.pid != b.snapshot.pid { return a.snapshot.pid < b.snapshot.pid }
+            return a.snapshot.name < b.snapshot.name
         }
     }
 
@@ -226,20 +250,34 @@ public struct AppState: Equatable, Sendable {
         return log.lines.indices.filter { log.lines[$0].lowercased().contains(needle) }
     }
 
-    public var counts: (running: Int, failed: Int, withAPI: Int, gone: Int) {
-        var running = 0, failed = 0, api = 0, gone = 0
+    /// Running instances; failed ones (zombies, containers whose slirp4netns failed or is
+    /// missing); instances with an API socket; rows gone; stopped containers.
+    public var counts: (running: Int, failed: Int, withAPI: Int, gone: Int, stopped: Int) {
+        var running = 0, failed = 0, api = 0, gone = 0, stopped = 0
         for row in rows {
             if row.isGone { gone += 1; continue }
+            if let detached = row.snapshot.detached {
+                if detached.isFailure { failed += 1 } else { stopped += 1 }
+                continue
+            }
             if row.snapshot.isZombie { failed += 1 } else { running += 1 }
             if row.snapshot.apiSocket != nil && !row.snapshot.isZombie { api += 1 }
         }
-        return (running, failed, api, gone)
+        return (running, failed, api, gone, stopped)
+    }
+
+    /// Show the USER column: more than one user's rows, or another user's.
+    public var showsUserColumn: Bool {
+        let users = Set(rows.map { $0.snapshot.user ?? "?" })
+        return users.count > 1 || (users.first.map { $0 != host.userName } ?? false)
     }
 
     func searchText(_ row: InstanceRow) -> String {
         let s = row.snapshot
-        return [s.shortID, s.containerID ?? "", String(s.pid), s.state, s.cidr, s.guest ?? "", s.apiSocket ?? "",
-                s.netnsPath ?? "", s.user ?? "", s.logPath ?? ""].joined(separator: " ").lowercased()
+        var words = [s.name, s.shortID, s.containerID ?? "", s.isDetached ? "" : String(s.pid), s.state, s.cidr, s.guest ?? "", s.apiSocket ?? "",
+                     s.netnsPath ?? "", s.user ?? "", s.logPath ?? ""]
+        if let c = s.container { words += [c.image, c.state, c.podName ?? ""] + s.podMembers.map(\.name) }
+        return words.joined(separator: " ").lowercased()
     }
 
     func forwardCount(_ row: InstanceRow) -> Int? {
@@ -250,8 +288,9 @@ public struct AppState: Equatable, Sendable {
         func cmp<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : (x > y ? 1 : 0) }
         let x = a.snapshot, y = b.snapshot
         switch column {
-        case .id: return cmp(x.containerID ?? "~", y.containerID ?? "~")
-        case .pid: return cmp(x.pid, y.pid)
+        case .id: return cmp(x.containerID == nil ? "~" : x.name, y.containerID == nil ? "~" : y.name)
+        case .pid: return cmp(x.isDetached ? Int32.max : x.pid, y.isDetached ? Int32.max : y.pid)
+        case .user: return cmp(x.user ?? "~", y.user ?? "~")
         case .state: return cmp(x.state, y.state)
         case .uptime: return cmp(x.uptimeSeconds, y.uptimeSeconds)
         case .cidr: return cmp(AddressSort.key(x.cidr), AddressSort.key(y.cidr))

@@ -42,6 +42,17 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var observeError: String?
     public var forwardBlocker: String?
     public var problems: [String: String]
+    /// The Podman container this instance serves (a pod's infra container), or the
+    /// container of a row without a live slirp4netns (`detached`).
+    public var container: PodmanContainer?
+    /// For a pod: the member containers sharing its network.
+    public var podMembers: [PodmanContainer] = []
+    /// `rootlessport` / `rootlessport-child` processes carrying the container's ports.
+    public var rootlessPorts: [RootlessPortProcess] = []
+    /// What the passive checks found (process, API socket, log), most serious first.
+    public var findings: [Finding] = []
+    /// Set for a container in slirp4netns mode whose slirp4netns is not running: the row has no process.
+    public var detached: DetachedRow?
 
     public init(identity: ProcessIdentity, containerID: String? = nil, state: String = "S", isZombie: Bool = false,
                 user: String? = "root", uptimeSeconds: Double = 0, residentBytes: Int64 = 0,
@@ -112,6 +123,27 @@ public struct InstanceSnapshot: Equatable, Sendable {
         observeError = instance.observeError
         forwardBlocker = instance.forwardBlocker
         problems = p.problems
+        container = instance.container
+        podMembers = instance.podMembers
+        rootlessPorts = instance.rootlessPorts
+    }
+
+    /// The row of a container whose slirp4netns is not running (a failed start, or stopped).
+    ///
+    /// It has no process: its identity is `DetachedRow.identity(containerID:)` (pid 0, which
+    /// never names a process), so selection, sorting and the gone-for-a-while logic treat it
+    /// like any other row.
+    public init(_ detached: DetachedContainer) {
+        let c = detached.container
+        let options = try? SlirpNetworkOptions.parse(c.networkOptions)
+        self.init(identity: DetachedRow.identity(containerID: c.id), containerID: c.id, state: "-", user: c.ownerName ?? String(c.ownerUID),
+                  cidr: options?.cidr ?? "10.0.2.0/24", mtu: options?.mtu ?? 65520, ipv6: options?.enableIPv6 ?? false,
+                  guest: nil, gateway: nil, dns: nil,
+                  logError: "no slirp4netns process, so no log: Podman printed it once when the start failed (the doctor reproduces it)",
+                  forwardBlocker: "no slirp4netns is running for this container: \(detached.reason)")
+        container = c
+        podMembers = detached.members
+        self.detached = DetachedRow(reason: detached.reason, isFailure: detached.isFailure)
     }
 
     static func statusWord(_ ownership: SocketOwnership) -> String {
@@ -127,9 +159,19 @@ public struct InstanceSnapshot: Equatable, Sendable {
     /// Container short ID, or `manual` for an instance not started by Podman.
     public var shortID: String { containerID.map { String($0.prefix(12)) } ?? "manual" }
 
+    /// The name an operator knows it by: the container's name, `pod:NAME`, the short ID, or `manual`.
+    public var name: String {
+        guard let container else { return shortID }
+        return container.isInfra ? (container.podName.map { "pod:\($0)" } ?? container.name) : container.name
+    }
+
+    /// True when the row is a container without a live slirp4netns.
+    public var isDetached: Bool { detached != nil }
+
     /// The API column: `-` without a socket, else the socket's status.
     public var apiColumn: String {
-        guard apiSocket != nil else { return "no" }
+        if isDetached { return "-" }
+        guard apiSocket != nil else { return rootlessPorts.isEmpty ? "no" : "rootlessport" }
         switch socketStatus {
         case "held": return "yes"
         case "not-held": return "stale"
@@ -162,6 +204,29 @@ extension InstanceSnapshot {
         kept.logPath = earlier.logPath
         kept.logDeleted = earlier.logDeleted
         kept.options = earlier.options
+        kept.container = container ?? earlier.container
+        kept.podMembers = podMembers.isEmpty ? earlier.podMembers : podMembers
         return kept
+    }
+}
+
+/// Why a container's row has no process.
+public struct DetachedRow: Equatable, Sendable {
+    /// In words (`DetachedContainer.reason`).
+    public var reason: String
+    /// True for a failed start or a running container without its slirp4netns; false when stopped.
+    public var isFailure: Bool
+    public init(reason: String, isFailure: Bool) {
+        self.reason = reason
+        self.isFailure = isFailure
+    }
+
+    /// The row key of a container without a process: pid 0 (never a real process) and
+    /// the first 16 hex digits of the container ID.
+    public static func identity(containerID: String) -> ProcessIdentity {
+        if let value = UInt64(containerID.prefix(16), radix: 16) { return ProcessIdentity(pid: 0, startTicks: value) }
+        // Not hex (never from Podman): FNV-1a, stable across runs.
+        let hash = containerID.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+        return ProcessIdentity(pid: 0, startTicks: hash)
     }
 }

@@ -43,6 +43,8 @@ public enum KeyBindings {
         KeyBinding(.addForward, [.function(7), .character("a")], "forwards: add a forward (form)", bar: "AddFwd", changesState: true, scope: .forwards),
         KeyBinding(.removeForward, [.function(8), .character("d"), .delete], "forwards: remove the selected forward (asks first)", bar: "DelFwd", changesState: true, scope: .forwards),
         KeyBinding(.saveLog, [.function(9), .character("s")], "log: save a copy to ./slirp4netns-PID-TIME.log", bar: "Save", scope: .log),
+        // Not `changesState`: the doctor starts slirp4netns only in a scratch namespace it removes, so it stays in --readonly.
+        KeyBinding(.doctor, [.function(9), .character("D")], "doctor: replay the selected container's slirp4netns start-up in a scratch namespace and name the cause (changes nothing of the container; also with --readonly)", bar: "Doctor"),
         KeyBinding(.up, [.up, .character("k")], "move up (in the focused list)"),
         KeyBinding(.down, [.down, .character("j")], "move down"),
         KeyBinding(.pageUp, [.pageUp], "page up"),
@@ -58,24 +60,34 @@ public enum KeyBindings {
         all.filter { !(readOnly && $0.changesState) }
     }
 
-    /// The action bound to `key`, if any.
-    public static func action(for key: Key, readOnly: Bool) -> Action? {
-        available(readOnly: readOnly).first { $0.keys.contains(key) }?.action
+    /// The binding `key` triggers in `pane`: one of that pane's own bindings first, then a
+    /// global one, then any (a pane's keys also work elsewhere: they switch to the pane).
+    public static func binding(for key: Key, readOnly: Bool, pane: Pane? = nil) -> KeyBinding? {
+        let candidates = available(readOnly: readOnly).filter { $0.keys.contains(key) }
+        return candidates.first { pane.map(BindingScope.init) == $0.scope }
+            ?? candidates.first { $0.scope == .global } ?? candidates.first
     }
 
-    /// Function-bar entries (key number, label), in key order.
-    public static func bar(readOnly: Bool) -> [(Int, String)] {
-        available(readOnly: readOnly).compactMap { b in
-            guard let label = b.barLabel, let n = b.functionKey else { return nil }
+    /// The action bound to `key` in `pane`, if any.
+    public static func action(for key: Key, readOnly: Bool, pane: Pane? = nil) -> Action? {
+        binding(for: key, readOnly: readOnly, pane: pane)?.action
+    }
+
+    /// Function-bar entries (key number, label), in key order: what each key does now, in `pane`.
+    public static func bar(readOnly: Bool, pane: Pane? = nil) -> [(Int, String)] {
+        let numbers = Set(available(readOnly: readOnly).compactMap { $0.barLabel == nil ? nil : $0.functionKey })
+        return numbers.sorted().compactMap { n in
+            guard let label = binding(for: .function(n), readOnly: readOnly, pane: pane)?.barLabel else { return nil }
             return (n, label)
-        }.sorted { $0.0 < $1.0 }
+        }
     }
 
     /// Keys and texts of the dialogs, for the help screen (they are not remappable actions).
     public static let promptKeys: [(String, String)] = [
         ("Enter", "prompts: accept; form: send when every field is valid"),
-        ("Esc", "prompts, form, dialogs: cancel"),
+        ("Esc", "prompts, form, dialogs: cancel; doctor report: close (it keeps running)"),
         ("Tab/Up/Down", "form: next/previous field"),
         ("y / n", "confirmation: yes / no"),
+        ("Up/Down/PgUp/PgDn", "doctor report: scroll"),
     ]
 }

@@ -3,7 +3,8 @@ public struct Layout: Equatable, Sendable {
     public static let minimum = Size(width: 40, height: 10)
 
     public let size: Size
-    public let headerRows = 2
+    /// Two lines, three when Podman failures are reported.
+    public let headerRows: Int
     public var columnHeaderRow: Int { headerRows }
     public var listTop: Int { headerRows + 1 }
     public let listHeight: Int
@@ -16,9 +17,10 @@ public struct Layout: Equatable, Sendable {
     public var isTooSmall: Bool { size.width < Self.minimum.width || size.height < Self.minimum.height }
 
     /// `rowCount` visible instances get up to 2/5 of the free rows, at least 3.
-    public init(size: Size, rowCount: Int) {
+    public init(size: Size, rowCount: Int, headerRows: Int = 2) {
         self.size = size
-        let free = max(0, size.height - 2 - 1 - 1 - 2) // header, column header, pane title, status+bar
+        self.headerRows = headerRows
+        let free = max(0, size.height - headerRows - 1 - 1 - 2) // header, column header, pane title, status+bar
         let maximum = max(3, free * 2 / 5)
         listHeight = min(max(3, rowCount), maximum, max(0, free - 1))
     }

@@ -20,6 +20,8 @@ public enum Effect: Equatable, Sendable {
     case saveLog(ProcessIdentity)
     /// Re-read the log from its tail.
     case reloadLog(ProcessIdentity)
+    /// Run the startup doctor for this container (off the input thread; it changes nothing of the container).
+    case runDoctor(ContainerNetworkOptions)
     case quit
 }
 

@@ -2,8 +2,9 @@ import SlirpCore
 
 /// What background work reports back to the state.
 public enum WorkResult: Equatable, Sendable {
-    /// A full scan: the instances, or why the scan failed; `clock` is the wall time, formatted.
-    case inventory([InstanceSnapshot], error: String?, clock: String)
+    /// A full scan: the instances (and containers without a slirp4netns), what Podman said,
+    /// or why the scan failed; `clock` is the wall time, formatted.
+    case inventory([InstanceSnapshot], podman: PodmanStatus = .absent, error: String?, clock: String)
     case forwards(ProcessIdentity, [HostForward]?, error: String?)
     /// Forwards added (request summary, id) and the failure that stopped the rest, explained.
     case added(EffectTarget, [AddedForward], failure: String?)
@@ -14,6 +15,28 @@ public enum WorkResult: Equatable, Sendable {
     /// Complete new lines of the followed log.
     case logAppended(ProcessIdentity, lines: [String])
     case probed(version: String?, features: [String], error: String?)
+    /// One step of the startup doctor running for a container.
+    case doctorStep(containerID: String, DoctorStep)
+    /// The doctor's whole report.
+    case doctorFinished(containerID: String, DoctorReport)
+}
+
+/// Whether Podman could be asked, for the header.
+public struct PodmanStatus: Equatable, Sendable {
+    public var installed: Bool
+    /// One line per Podman (user) that could not be asked.
+    public var failures: [String]
+    public init(installed: Bool, failures: [String] = []) {
+        self.installed = installed
+        self.failures = failures
+    }
+    public static let absent = PodmanStatus(installed: false)
+
+    /// All failures as one line, or nil when Podman answered (or is not installed).
+    public var failureLine: String? {
+        guard installed, let first = failures.first else { return nil }
+        return "Podman: " + first + (failures.count > 1 ? " (+\(failures.count - 1) more: `slirpmon list` prints each)" : "")
+    }
 }
 
 /// One forward the API accepted.

@@ -7,14 +7,17 @@ enum DetailsView {
             return [[Span(state.loaded ? "no instance selected" : "waiting for the first scan...", .dim)]]
         }
         let s = row.snapshot
+        if let detached = s.detached { return detachedLines(s, detached, readOnly: state.readOnly, width: width) }
         var lines: [Line] = []
         var head: Line = [Span("PID ", .dim), Span("\(s.pid)", .header), Span(" state ", .dim),
                           Span(s.state + (s.isZombie ? " (zombie: exited, not reaped)" : ""), s.isZombie ? .error : .normal)]
         if row.isGone { head.append(Span("  gone: the process has exited", .error)) }
         head += [Span("  user ", .dim), Span(s.user ?? "?"), Span("  up ", .dim), Span(Format.duration(s.uptimeSeconds)),
                  Span("  RSS ", .dim), Span(Format.bytes(s.residentBytes)),
-                 Span("  container ", .dim), Span(s.containerID.map { String($0.prefix(12)) } ?? "manual (not Podman)")]
+                 Span("  container ", .dim), Span(s.container == nil ? s.containerID.map { String($0.prefix(12)) + " (Podman did not report it)" } ?? "manual (not Podman)" : s.name)]
         lines.append(head)
+        lines += PodmanLines.container(s, width: width)
+        lines += findingLines(s.findings, width: width)
         lines.append([Span("netns   ", .dim), Span(s.netnsPath ?? "?"), Span("  tap ", .dim), Span(s.tapName)])
         if let socket = s.apiSocket {
             let held = s.socketStatus == "held"
@@ -57,6 +60,48 @@ enum DetailsView {
             lines.append([Span(option.option.padded(to: optionW) + " ", .header), Span(option.meaning)])
         }
         if s.options.isEmpty { lines.append([Span("(no arguments readable: \(s.isZombie ? "the process is defunct" : "permission denied?"))", .dim)]) }
+        return lines
+    }
+
+    /// The passive checks' findings, each with its role; a quiet line when there are none.
+    static func findingLines(_ findings: [Finding], width: Int) -> [Line] {
+        guard !findings.isEmpty else {
+            return [[Span("checks  ", .dim), Span("process, API socket, log: nothing wrong found", .ok)]]
+        }
+        var lines: [Line] = []
+        for finding in findings {
+            let role: Role = finding.severity == .failure ? .error : .warning
+            let label = finding.severity == .failure ? "FAILURE " : "WARNING "
+            let text = Format.wrap("\(finding.check): \(finding.message)", width: max(10, width - 8))
+            for (i, piece) in text.enumerated() {
+                lines.append([Span(i == 0 ? label : "        ", i == 0 ? role : .dim), Span(piece, role)])
+            }
+            if let cause = finding.cause {
+                for (i, piece) in Format.wrap("fix: " + cause.fix, width: max(10, width - 8)).enumerated() {
+                    lines.append([Span("        "), Span(piece, i == 0 ? .normal : .normal)])
+                }
+            }
+        }
+        return lines
+    }
+
+    /// A container in slirp4netns mode whose slirp4netns is not running.
+    static func detachedLines(_ s: InstanceSnapshot, _ detached: DetachedRow, readOnly: Bool, width: Int) -> [Line] {
+        var lines: [Line] = []
+        let role: Role = detached.isFailure ? .warning : .gone
+        let headline = detached.isFailure ? (s.container?.state == "created" ? "FAILED STARTUP: no slirp4netns is running" : "NO NETWORK: no slirp4netns is running")
+            : "STOPPED: no slirp4netns (it exits with the container)"
+        lines.append([Span(s.name + "  ", .header), Span(headline, role)])
+        for (i, piece) in Format.wrap(detached.reason, width: max(10, width - 8)).enumerated() {
+            lines.append([Span(i == 0 ? "why     " : "        ", .dim), Span(piece, role)])
+        }
+        lines += PodmanLines.container(s, width: width)
+        if detached.isFailure {
+            lines.append([])
+            let hint = "Press D (F9) to run the startup doctor: it replays Podman's slirp4netns start-up for these options in a scratch namespace, step by step, and names the cause and the fix. It changes nothing of the container."
+            lines += Format.wrap(hint, width: width).map { [Span($0, .header)] }
+            if readOnly { lines.append([Span("(available with --readonly too)", .dim)]) }
+        }
         return lines
     }
 

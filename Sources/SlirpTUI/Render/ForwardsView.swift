@@ -35,16 +35,30 @@ enum ForwardsView {
             return
         }
         let hostW = 22
-        lines.append([Span("   ID PROTO " + "HOST".padded(to: hostW) + "    GUEST", .columnHeader)])
-        let visible = max(1, height - 2)
+        let extra = row.snapshot.unpersisted(forwards)
+        let titles = "   ID PROTO " + "HOST".padded(to: hostW) + "    GUEST"
+        lines.append([Span(row.snapshot.container == nil ? titles : titles.padded(to: 11 + hostW + 19) + "PODMAN", .columnHeader)])
+        let visible = state.forwardRowsVisible(paneHeight: height)
         let index = min(max(0, state.forwardIndex), forwards.count - 1)
         let top = max(0, index - visible + 1)
         for i in top..<min(forwards.count, top + visible) {
             let forward = forwards[i]
             let text = String(forward.id).padded(to: 5, right: true) + " " + forward.proto.rawValue.padded(to: 5) + " "
                 + "\(forward.hostAddr):\(forward.hostPort)".padded(to: hostW) + " -> \(forward.guestAddr):\(forward.guestPort)"
-            let role: Role = i == index ? (state.focus == .pane ? .selection : .selectionUnfocused) : .normal
-            lines.append([Span(text.padded(to: w), role)])
+            let selected = i == index
+            let role: Role = selected ? (state.focus == .pane ? .selection : .selectionUnfocused) : .normal
+            if row.snapshot.container == nil {
+                lines.append([Span(text.padded(to: w), role)])
+            } else {
+                // Beside Podman's configured ports: a live-only forward is lost on restart.
+                let live = extra.contains(forward)
+                let mark = (live ? "not persisted" : "-p configured")
+                let padded = text.padded(to: max(0, 11 + hostW + 18)) + " "
+                lines.append([Span(padded, role), Span(mark.padded(to: max(0, w - TextWidth.of(padded))), selected ? role : (live ? .warning : .dim))])
+            }
+        }
+        for (i, note) in state.forwardsNotes(width: w).enumerated() {
+            lines.append([Span(note, i == 0 ? .dim : (note.hasPrefix("  ") ? .header : .warning))])
         }
         lines.append([Span("list_hostfwd shows only forwards added through the API; each listing is logged by slirp4netns", .dim)])
     }

@@ -16,8 +16,9 @@ enum HeaderView {
         let c = state.counts
         var second: Line = [Span("Instances: ", .dim), Span("\(c.running) running", .header)]
         second.append(Span(", "))
-        second.append(Span("\(c.failed) failed/zombie", c.failed > 0 ? .error : .normal))
+        second.append(Span("\(c.failed) failed", c.failed > 0 ? .error : .normal))
         second.append(Span(", \(c.withAPI) with API"))
+        if c.stopped > 0 { second.append(Span(", \(c.stopped) stopped", .gone)) }
         if c.gone > 0 { second.append(Span(", \(c.gone) gone", .gone)) }
         second.append(Span("  every \(Format.seconds(state.delay))", .dim))
         if state.refreshing && !state.loaded {
@@ -28,5 +29,10 @@ enum HeaderView {
         if !state.filter.isEmpty { second.append(Span("  filter: \(quoted(state.filter))", .warning)) }
         if let error = state.inventoryError { second.append(Span("  scan failed: \(error)", .error)) }
         screen.draw(second, x: 0, y: 1, width: w)
+
+        // Podman's failures as one line (nothing when Podman is not installed or answered).
+        if let failure = state.podman.failureLine {
+            screen.draw([Span(failure, .warning)], x: 0, y: 2, width: w)
+        }
     }
 }

@@ -8,24 +8,28 @@ enum InstanceListView {
 
     /// Fixed columns in display order; NETNS takes the rest of a wide screen.
     static let specs: [ColumnSpec] = [
-        ColumnSpec(column: .id, width: 12, rightAligned: false),
+        ColumnSpec(column: .id, width: 14, rightAligned: false),
         ColumnSpec(column: .pid, width: 7, rightAligned: true),
+        ColumnSpec(column: .user, width: 8, rightAligned: false),
         ColumnSpec(column: .state, width: 1, rightAligned: false),
         ColumnSpec(column: .uptime, width: 6, rightAligned: true),
         ColumnSpec(column: .cidr, width: 14, rightAligned: false),
         ColumnSpec(column: .guest, width: 14, rightAligned: false),
-        ColumnSpec(column: .api, width: 7, rightAligned: false),
+        ColumnSpec(column: .api, width: 12, rightAligned: false),
         ColumnSpec(column: .forwards, width: 3, rightAligned: true),
         ColumnSpec(column: .ipv6, width: 2, rightAligned: false),
         ColumnSpec(column: .mtu, width: 5, rightAligned: true),
     ]
 
     /// Which columns to drop first when the screen is narrow.
-    static let dropOrder: [Column] = [.ipv6, .mtu, .forwards, .uptime, .cidr, .state, .api]
+    static let dropOrder: [Column] = [.ipv6, .mtu, .uptime, .forwards, .cidr, .user, .state, .api]
 
-    /// The columns that fit in `width`, in display order.
-    static func columns(fitting width: Int) -> [ColumnSpec] {
-        var chosen = specs
+    /// The columns that fit in `width`, in display order (USER only when it tells rows apart;
+    /// API wide enough for `rootlessport` only when a row says it).
+    static func columns(fitting width: Int, showUser: Bool = true, wideAPI: Bool = true) -> [ColumnSpec] {
+        var chosen = (showUser ? specs : specs.filter { $0.column != .user }).map { spec in
+            spec.column == .api && !wideAPI ? ColumnSpec(column: .api, width: 7, rightAligned: false) : spec
+        }
         func total(_ list: [ColumnSpec]) -> Int { list.reduce(0) { $0 + $1.width } + max(0, list.count - 1) }
         for column in dropOrder where total(chosen) > width {
             chosen.removeAll { $0.column == column }
@@ -35,7 +39,16 @@ enum InstanceListView {
 
     static func draw(_ state: AppState, layout: Layout, into screen: inout Screen) {
         let w = screen.width
-        let columns = columns(fitting: w)
+        var columns = columns(fitting: w, showUser: state.showsUserColumn,
+                              wideAPI: state.rows.contains { $0.snapshot.apiColumn == "rootlessport" })
+        // Long container and user names get room a wide screen has to spare (NETNS keeps at least 30).
+        for (column, most) in [(Column.id, 16), (Column.user, 6)] {
+            let spare = w - (columns.reduce(0) { $0 + $1.width } + columns.count) - 30
+            let longest = state.rows.map { TextWidth.of(column == .id ? $0.snapshot.name : $0.snapshot.user ?? "?") }.max() ?? 0
+            if spare > 0, let i = columns.firstIndex(where: { $0.column == column }), longest > columns[i].width {
+                columns[i] = ColumnSpec(column: column, width: columns[i].width + min(spare, longest - columns[i].width, most), rightAligned: false)
+            }
+        }
         let used = columns.reduce(0) { $0 + $1.width } + max(0, columns.count - 1)
         let netnsWidth = w - used - 1 >= 10 ? w - used - 1 : 0
 
@@ -77,21 +90,25 @@ enum InstanceListView {
             let row = rows[index]
             let y = layout.listTop + i
             let isSelected = index == selectedIndex
-            let base: Role = isSelected ? (state.focus == .list ? .selection : .selectionUnfocused) : (row.isGone ? .gone : .normal)
+            // A container without its slirp4netns: a failure in the warning role, a stopped one greyed.
+            let rest: Role = row.isGone ? .gone : row.snapshot.detached.map { $0.isFailure ? .warning : .gone } ?? .normal
+            let base: Role = isSelected ? (state.focus == .list ? .selection : .selectionUnfocused) : rest
             screen.fill(row: y, role: base)
             var x = 0
             for spec in columns {
                 let (text, role) = cell(row, spec.column, state: state)
-                let finalRole = isSelected || row.isGone || role == nil ? base : (role ?? base)
+                let finalRole = isSelected || row.isGone || row.snapshot.isDetached || role == nil ? base : (role ?? base)
                 screen.put(text.padded(to: spec.width, right: spec.rightAligned), x: x, y: y, role: finalRole, limit: spec.width)
-                if isSelected, let role, role == .addressMismatch || role == .error {
+                if isSelected, let role, role == .addressMismatch || role == .error || (row.snapshot.isDetached && role == .warning) {
                     // Keep the warning visible on the selected row too.
                     screen.paint(x: x, y: y, count: min(spec.width, TextWidth.of(text)), role: role)
                 }
                 x += spec.width + 1
             }
             if netnsWidth > 0 {
-                screen.put((row.snapshot.netnsPath ?? "-").clipped(to: netnsWidth), x: x, y: y, role: isSelected || row.isGone ? base : .dim, limit: netnsWidth)
+                // A container without a slirp4netns has no namespace: the column says why instead.
+                let text = row.snapshot.detached?.reason ?? row.snapshot.netnsPath ?? "-"
+                screen.put(text.clipped(to: netnsWidth), x: x, y: y, role: isSelected || row.isGone || row.snapshot.isDetached ? base : .dim, limit: netnsWidth)
             }
         }
     }
@@ -99,9 +116,21 @@ enum InstanceListView {
     /// The text of one cell, and a role when the cell needs attention.
     static func cell(_ row: InstanceRow, _ column: Column, state: AppState) -> (String, Role?) {
         let s = row.snapshot
+        if let detached = s.detached {
+            switch column {
+            case .id: return (s.name, detached.isFailure ? .warning : nil)
+            case .user: return (s.user ?? "?", nil)
+            case .uptime: return (detached.isFailure ? (s.container?.state == "created" ? "FAILED" : "NO NET") : "exited", detached.isFailure ? .warning : nil)
+            case .cidr: return (s.cidr, nil)
+            case .mtu: return (String(s.mtu), nil)
+            case .ipv6: return (s.ipv6 ? "on" : "-", nil)
+            default: return ("-", nil)
+            }
+        }
         switch column {
-        case .id: return (s.shortID, s.containerID == nil ? .dim : nil)
+        case .id: return (s.name, s.containerID == nil ? .dim : nil)
         case .pid: return (String(s.pid), nil)
+        case .user: return (s.user ?? "?", nil)
         case .state:
             if row.isGone { return ("-", nil) }
             return (s.state, s.isZombie ? .error : nil)
@@ -112,7 +141,7 @@ enum InstanceListView {
             return ("?", .error)
         case .api:
             let word = s.apiColumn
-            return (word, word == "yes" || word == "no" ? (word == "no" ? .dim : nil) : .warning)
+            return (word, word == "yes" || word == "no" || word == "rootlessport" ? (word == "yes" ? nil : .dim) : .warning)
         case .forwards:
             if s.apiSocket == nil { return ("-", .dim) }
             if let count = state.forwardCount(row) { return (String(count), nil) }
@@ -135,7 +164,7 @@ enum PaneTitleView {
             x += screen.put(label, x: x, y: y, role: role)
         }
         guard let row = state.selectedRow else { return }
-        var info = " pid \(row.snapshot.pid) \(row.snapshot.shortID)"
+        var info = row.snapshot.isDetached ? " \(row.snapshot.name) (no slirp4netns)" : " pid \(row.snapshot.pid) \(row.snapshot.name)"
         switch state.pane {
         case .details: break
         case .log:

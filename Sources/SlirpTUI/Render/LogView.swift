@@ -8,6 +8,13 @@ enum LogView {
             screen.put(state.loaded ? "no instance selected" : "waiting for the first scan...", x: 0, y: layout.paneTop, role: .dim)
             return
         }
+        if row.snapshot.isDetached {
+            let text = (row.snapshot.logError ?? "no log") + ". Press D (F9) to run the doctor."
+            for (i, line) in Format.wrap(text, width: w).prefix(height).enumerated() {
+                screen.put(line, x: 0, y: layout.paneTop + i, role: .warning)
+            }
+            return
+        }
         let log = state.log
         if let error = log.error ?? (log.lines.isEmpty ? row.snapshot.logError : nil) {
             for (i, line) in Format.wrap(error, width: w).prefix(height).enumerated() {

@@ -1,7 +1,7 @@
 /// The whole screen for `state` at `size`: a pure function, testable without a terminal.
 public func render(_ state: AppState, size: Size) -> Screen {
     var screen = Screen(size: size)
-    let layout = Layout(size: size, rowCount: state.visibleRows.count)
+    let layout = state.layout(size: size)
     if layout.isTooSmall {
         TooSmallView.draw(into: &screen)
         return screen
@@ -20,6 +20,7 @@ public func render(_ state: AppState, size: Size) -> Screen {
     case .forwards: ForwardsView.draw(state, layout: layout, into: &screen)
     }
     switch state.mode {
+    case .doctor(let top): DoctorView.draw(state, top: top, layout: layout, into: &screen)
     case .form(let form): FormView.draw(form, state: state, layout: layout, into: &screen)
     case .confirmRemove(let target, let forward): ConfirmView.draw(target: target, forward: forward, state: state, layout: layout, into: &screen)
     default: break

@@ -11,10 +11,19 @@ final class Worker: Sendable {
     private let inbox = Mutex<[WorkResult]>([])
     private let scans = DispatchQueue(label: "slirpmon.inventory")
     private let api = DispatchQueue(label: "slirpmon.api")
+    private let doctors = DispatchQueue(label: "slirpmon.doctor")
     private let apiTimeout: Double
+    /// One catalog for the monitor's lifetime: it caches, and asks Podman again only when
+    /// the set of slirp4netns processes changes or every 5 s.
+    private let podman: PodmanCatalog
+    /// Passive-check findings per instance, kept while nothing they depend on changed.
+    private let findingsCache = Mutex<[ProcessIdentity: (key: FindingsKey, findings: [Finding])]>([:])
+    /// What the running doctor's trial created, removed on quit.
+    private let trialCleanup = Mutex<TrialCleanup?>(nil)
 
-    init(apiTimeout: Double = 2) {
+    init(apiTimeout: Double = 2, podman: PodmanCatalog = PodmanCatalog()) {
         self.apiTimeout = apiTimeout
+        self.podman = podman
     }
 
     /// The answers since the last call, oldest first.
@@ -38,14 +47,62 @@ final class Worker: Sendable {
             options.listForwards = false
             options.readAddresses = true
             options.apiTimeout = timeout
+            options.podman = podman
             let inventory = Inventory(options: options)
             do throws(SystemError) {
-                let instances = try inventory.collect()
-                post(.inventory(instances.map(InstanceSnapshot.init), error: nil, clock: Clock.wallTime()))
+                let snapshot = try inventory.snapshot()
+                let instances = snapshot.instances.map { instance in
+                    var view = InstanceSnapshot(instance)
+                    view.findings = findings(instance)
+                    return view
+                }
+                let live = Set(snapshot.instances.map(\.identity))
+                findingsCache.withLock { cache in cache = cache.filter { live.contains($0.key) } }
+                post(.inventory(instances + snapshot.detachedContainers.map(InstanceSnapshot.init),
+                                podman: PodmanStatus(installed: snapshot.podmanInstalled, failures: snapshot.podmanFailures),
+                                error: nil, clock: Clock.wallTime()))
             } catch {
                 post(.inventory([], error: error.description, clock: Clock.wallTime()))
             }
         }
+    }
+
+    /// What a passive check's answer depends on: a new log line, a socket change or the process dying.
+    struct FindingsKey: Equatable {
+        var logSize: Int64
+        var socket: String
+        var zombie: Bool
+    }
+
+    /// The passive checks, re-run only when the log grew, the socket changed or the process died
+    /// (they read the log's tail: not every second for every instance).
+    private func findings(_ instance: SlirpInstance) -> [Finding] {
+        let key = FindingsKey(logSize: instance.log?.sizeBytes ?? -1, socket: instance.socketOwnership.map { "\($0)" } ?? "-",
+                              zombie: instance.process.isZombie)
+        if let cached = findingsCache.withLock({ $0[instance.identity] }), cached.key == key { return cached.findings }
+        let found = PassiveChecks.run(on: instance)
+        findingsCache.withLock { $0[instance.identity] = (key, found) }
+        return found
+    }
+
+    /// Runs the startup doctor for `container` on its own queue, posting each step as it ends.
+    func doctor(_ container: ContainerNetworkOptions) {
+        doctors.async { [self] in
+            let cleanup = TrialCleanup()
+            trialCleanup.withLock { $0 = cleanup }
+            let request = StartupDoctor.Request(options: container.options, container: container)
+            let report = StartupDoctor.run(request, cleanup: cleanup) { step in
+                post(.doctorStep(containerID: container.id, step))
+            }
+            trialCleanup.withLock { $0 = nil }
+            post(.doctorFinished(containerID: container.id, report))
+        }
+    }
+
+    /// Removes what a running doctor trial created (the monitor is ending).
+    func stopDoctor() {
+        let cleanup = trialCleanup.withLock { $0 }
+        cleanup?.run()
     }
 
     func probe() {

@@ -1,0 +1,56 @@
+import SlirpCore
+
+extension InstanceSnapshot {
+    /// Live forwards that Podman's configuration (`-p`) does not have: lost when the container restarts.
+    /// Empty for an instance Podman did not start.
+    public func unpersisted(_ forwards: [HostForward]) -> [HostForward] {
+        guard let container else { return [] }
+        return forwards.filter { forward in !container.ports.contains { $0.covers(forward) } }
+    }
+
+    /// A `podman run` (or `pod create`) line with the live-only forwards as `-p` flags,
+    /// as `SlirpInstance.persistCommand` builds it; nil when nothing needs persisting.
+    public func persistCommand(for forwards: [HostForward]) -> String? {
+        let extra = unpersisted(forwards)
+        guard let container, !extra.isEmpty, !container.createCommand.isEmpty else { return nil }
+        var words = container.createCommand
+        let flags = extra.flatMap { ["-p", "\($0.hostAddr == "0.0.0.0" ? "" : $0.hostAddr + ":")\($0.hostPort):\($0.guestPort)/\($0.proto.rawValue)"] }
+        let at = (words.firstIndex { $0 == "run" || $0 == "create" }).map { $0 + 1 } ?? words.count
+        words.insert(contentsOf: flags, at: at)
+        return words.map(Self.shellQuoted).joined(separator: " ")
+    }
+
+    /// A word quoted for a POSIX shell when it needs it.
+    static func shellQuoted(_ word: String) -> String {
+        let safe = word.unicodeScalars.allSatisfy { s in
+            switch s {
+            case "a"..."z", "A"..."Z", "0"..."9", "-", "_", ".", "/", ":", ",", "=", "@", "%", "+": true
+            default: false
+            }
+        }
+        return safe && !word.isEmpty ? word : "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }
+}
+
+extension AppState {
+    /// Lines under the forwards table of the selected container's instance: Podman's `-p`
+    /// ports, and the command that makes live-only forwards permanent (wrapped to `width`).
+    public func forwardsNotes(width: Int) -> [String] {
+        guard let row = selectedRow, let container = row.snapshot.container, let list = selectedForwards?.forwards else { return [] }
+        var notes = ["Podman's ports: " + (container.ports.isEmpty ? "none (-p)" : container.ports.map { "-p " + $0.flag }.joined(separator: " "))]
+        let extra = row.snapshot.unpersisted(list)
+        guard !extra.isEmpty else { return notes }
+        let what = extra.count == 1 ? "1 forward is" : "\(extra.count) forwards are"
+        notes += Format.wrap("\(what) live only (not persisted: lost when the container restarts); to make permanent, after `podman rm -f \(container.name)`:",
+                             width: max(10, width))
+        if let command = row.snapshot.persistCommand(for: list) {
+            notes += Array(Format.wrap(command, width: max(10, width - 2)).prefix(4)).map { "  " + $0 }
+        }
+        return notes
+    }
+
+    /// Forward rows that fit in the pane beside the table header, the notes and the footer.
+    func forwardRowsVisible(paneHeight: Int) -> Int {
+        max(1, paneHeight - 2 - forwardsNotes(width: size.width).count)
+    }
+}

@@ -1,0 +1,87 @@
+import SlirpCore
+
+/// The startup doctor's report for a container, in a scrollable box: each step passed or
+/// failed with its details, the trial's log, then the verdict (cause and fix).
+enum DoctorView {
+    /// Trial log lines shown (slirp4netns's `--help` after a usage error is collapsed).
+    static let logLines = 8
+
+    static func lines(_ run: DoctorRun, width: Int) -> [Line] {
+        var lines: [Line] = []
+        func wrapped(_ text: String, indent: Int, _ role: Role) {
+            for piece in Format.wrap(text, width: max(8, width - indent)) {
+                lines.append([Span(String(repeating: " ", count: indent) + piece, role)])
+            }
+        }
+        if let note = run.note { wrapped(note, indent: 0, .warning) }
+        for step in run.steps {
+            let (tag, role) = tag(step.status)
+            lines.append([Span(tag + "  ", role), Span(step.name.padded(to: 9) + " ", .header), Span(step.title)])
+            for detail in step.details { wrapped(detail, indent: 6, step.status == .failed && detail == step.details.last ? .error : .normal) }
+        }
+        guard let report = run.report else {
+            lines.append([Span("running the next step (a trial start waits up to 10 s for ready), waiting...", .warning)])
+            return lines
+        }
+        if let log = report.log, report.verdict != nil {
+            let all = collapsingHelp(log.split(separator: "\n").map(String.init))
+            lines.append([])
+            lines.append([Span("trial log (Podman prints this once, then the file is gone):", .dim)])
+            for line in all.prefix(logLines) { wrapped("| " + line, indent: 2, .audit) }
+            if all.count > logLines { lines.append([Span("  | ... \(all.count - logLines) more lines (`slirpmon doctor --json` has the whole log)", .dim)]) }
+            if all.isEmpty { lines.append([Span("  (empty)", .dim)]) }
+        }
+        lines.append([])
+        if let verdict = report.verdict {
+            lines.append([Span("VERDICT: ", .error), Span("the \(verdict.step) step fails: ", .error), Span(verdict.cause.kind.rawValue, .header)])
+            wrapped("cause: " + verdict.cause.cause, indent: 2, .normal)
+            wrapped("fix:   " + verdict.cause.fix, indent: 2, .ok)
+        } else {
+            let warnings = report.steps.filter { $0.status == .warning }.map(\.name)
+            lines.append([Span("VERDICT: ", .ok), Span("healthy: slirp4netns starts as Podman would start it"
+                                                       + (warnings.isEmpty ? "" : " (warnings in: \(warnings.joined(separator: ", ")))"))])
+        }
+        return lines
+    }
+
+    static func tag(_ status: DoctorStep.Status) -> (String, Role) {
+        switch status {
+        case .passed: ("PASS", .ok)
+        case .failed: ("FAIL", .error)
+        case .skipped: ("SKIP", .dim)
+        case .warning: ("WARN", .warning)
+        }
+    }
+
+    /// slirp4netns prints its whole --help after a usage error: keep `Usage:`, drop the option list.
+    static func collapsingHelp(_ lines: [String]) -> [String] {
+        var out: [String] = []
+        var inHelp = false
+        var dropped = 0
+        for line in lines where !line.isEmpty {
+            if line.hasPrefix("Usage: ") { inHelp = true; out.append(line); continue }
+            if inHelp && (line.hasPrefix("-") || line.hasPrefix("User-mode networking")) { dropped += 1; continue }
+            if inHelp && dropped > 0 { out.append("(\(dropped) lines of --help omitted)"); dropped = 0 }
+            inHelp = false
+            out.append(line)
+        }
+        if dropped > 0 { out.append("(\(dropped) lines of --help omitted)") }
+        return out
+    }
+
+    static func draw(_ state: AppState, top: Int, layout: Layout, into screen: inout Screen) {
+        guard let run = state.doctor else { return }
+        let box = DialogBox(width: min(110, screen.width), height: layout.statusRow - 1, screen: screen, top: 1, bottom: layout.statusRow)
+        let title = "Doctor: \(run.name)" + (run.isRunning ? " (running...)" : run.report?.healthy == true ? " (healthy)" : " (fails)")
+        box.frame(title: title, into: &screen)
+        let all = lines(run, width: box.innerWidth)
+        let height = max(0, box.innerHeight - 1)
+        let first = min(max(0, top), max(0, all.count - height))
+        for i in 0..<height where first + i < all.count {
+            box.draw(all[first + i], row: i, into: &screen)
+        }
+        let position = all.count > height ? "  lines \(first + 1)-\(min(all.count, first + height)) of \(all.count)" : ""
+        box.draw([Span("↑↓ PgUp PgDn", .header), Span(" scroll  "), Span("Esc", .header), Span(" close" + position, .normal)],
+                 row: box.innerHeight - 1, into: &screen)
+    }
+}
