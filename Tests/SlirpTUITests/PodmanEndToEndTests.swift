@@ -38,9 +38,10 @@ struct PodmanEndToEndTests {
         let tmux = TmuxHarness(width: 140, height: 40)
         defer { tmux.tearDown() }
         try tmux.startMonitor("-d 0.5", environment: environment)
+        // Filter first: on a busy host the container's row may be below the screen.
+        filter(tmux, to: name)
         let listed = tmux.waitFor(name, timeout: 30)
         #expect(listed.found, "the container's name is not in the list:\n\(listed.screen)")
-        filter(tmux, to: name)
         let details = tmux.waitFor("podman  \(name)")
         #expect(details.found, "no Podman details:\n\(details.screen)")
         #expect(details.screen.contains("-p 127.0.0.1:\(configured):80/tcp"))
@@ -84,10 +85,10 @@ struct PodmanEndToEndTests {
         let tmux = TmuxHarness(width: 140, height: 40)
         defer { tmux.tearDown() }
         try tmux.startMonitor("-d 0.5", environment: environment)
+        filter(tmux, to: name)
         let listed = tmux.waitFor(name, timeout: 30)
         #expect(listed.found, "the failed container is not listed:\n\(listed.screen)")
-        #expect(listed.screen.contains("FAILED"))
-        filter(tmux, to: name)
+        #expect(tmux.waitFor("FAILED").found)
         let details = tmux.waitFor("FAILED STARTUP")
         #expect(details.found, "no failed-startup details:\n\(details.screen)")
         #expect(details.screen.contains("mtu=65530"))

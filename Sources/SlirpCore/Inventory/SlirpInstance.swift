@@ -56,41 +56,15 @@ public struct SlirpInstance: Sendable {
     /// Live forwards that Podman's configuration does not have: gone when the container restarts.
     public var unpersistedForwards: [HostForward] {
         guard let container, let forwards else { return [] }
-        return forwards.filter { forward in !container.ports.contains { $0.covers(forward) } }
+        return container.unpersisted(forwards)
     }
 
     /// A `podman run` (or `pod create`) line that would make the unpersisted forwards permanent.
     public var persistCommand: String? {
-        let extra = unpersistedForwards
-        guard let container, !extra.isEmpty, !container.createCommand.isEmpty else { return nil }
-        var words = container.createCommand
-        let flags = extra.flatMap { ["-p", "\($0.hostAddr == "0.0.0.0" ? "" : $0.hostAddr + ":")\($0.hostPort):\($0.guestPort)/\($0.proto.rawValue)"] }
-        let at = (words.firstIndex { $0 == "run" || $0 == "create" }).map { $0 + 1 } ?? words.count
-        words.insert(contentsOf: flags, at: at)
-        return words.map(shellQuoted).joined(separator: " ")
+        guard let container, let forwards else { return nil }
+        return container.persistCommand(for: forwards)
     }
 
     /// Address mismatches worth an operator's attention.
     public var mismatches: [AddressCheck] { addressChecks.filter { $0.status == .mismatch } }
-}
-
-/// Quotes a word for a POSIX shell when it needs it.
-func shellQuoted(_ word: String) -> String {
-    let safe = word.unicodeScalars.allSatisfy { CharacterSetLite.shellSafe($0) }
-    return safe && !word.isEmpty ? word : "'" + word.replacingAll("'", with: "'\\''") + "'"
-}
-
-enum CharacterSetLite {
-    static func shellSafe(_ s: Unicode.Scalar) -> Bool {
-        switch s {
-        case "a"..."z", "A"..."Z", "0"..."9", "-", "_", ".", "/", ":", ",", "=", "@", "%", "+": return true
-        default: return false
-        }
-    }
-}
-
-extension String {
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
-    }
 }

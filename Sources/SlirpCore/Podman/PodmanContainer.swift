@@ -54,6 +54,23 @@ public struct PodmanContainer: Sendable, Equatable, Codable {
         networkOptions.last { $0.hasPrefix("port_handler=") }.map { String($0.dropFirst("port_handler=".count)) } ?? "rootlesskit"
     }
 
+    /// The forwards among `forwards` that no configured `-p` covers: lost when the container restarts.
+    public func unpersisted(_ forwards: [HostForward]) -> [HostForward] {
+        forwards.filter { forward in !ports.contains { $0.covers(forward) } }
+    }
+
+    /// The create command (`podman run` or `pod create`) with the unpersisted forwards added as
+    /// `-p` flags, quoted for a shell; nil when nothing needs persisting.
+    public func persistCommand(for forwards: [HostForward]) -> String? {
+        let extra = unpersisted(forwards)
+        guard !extra.isEmpty, !createCommand.isEmpty else { return nil }
+        var words = createCommand
+        let flags = extra.flatMap { ["-p", "\($0.hostAddr == "0.0.0.0" ? "" : $0.hostAddr + ":")\($0.hostPort):\($0.guestPort)/\($0.proto.rawValue)"] }
+        let at = (words.firstIndex { $0 == "run" || $0 == "create" }).map { $0 + 1 } ?? words.count
+        words.insert(contentsOf: flags, at: at)
+        return words.map(shellQuoted).joined(separator: " ")
+    }
+
     /// Extracts the slirp4netns options from a `podman run/create/pod create` command line.
     public static func networkOptions(inCreateCommand command: [String]) -> [String] {
         ContainerNetworkOptions.slirpOptions(createCommand: command) ?? []
@@ -97,4 +114,15 @@ public struct PodmanPort: Sendable, Equatable, Codable, Hashable {
         }
         return "\(host)\(hostPort):\(containerPort)/\(proto)"
     }
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+func shellQuoted(_ word: String) -> String {
+    let safe = word.unicodeScalars.allSatisfy { s in
+        switch s {
+        case "a"..."z", "A"..."Z", "0"..."9", "-", "_", ".", "/", ":", ",", "=", "@", "%", "+": true
+        default: false
+        }
+    }
+    return safe && !word.isEmpty ? word : "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
 }

@@ -4,31 +4,12 @@ extension InstanceSnapshot {
     /// Live forwards that Podman's configuration (`-p`) does not have: lost when the container restarts.
     /// Empty for an instance Podman did not start.
     public func unpersisted(_ forwards: [HostForward]) -> [HostForward] {
-        guard let container else { return [] }
-        return forwards.filter { forward in !container.ports.contains { $0.covers(forward) } }
+        container?.unpersisted(forwards) ?? []
     }
 
-    /// A `podman run` (or `pod create`) line with the live-only forwards as `-p` flags,
-    /// as `SlirpInstance.persistCommand` builds it; nil when nothing needs persisting.
+    /// A `podman run` (or `pod create`) line with the live-only forwards as `-p` flags; nil when nothing needs persisting.
     public func persistCommand(for forwards: [HostForward]) -> String? {
-        let extra = unpersisted(forwards)
-        guard let container, !extra.isEmpty, !container.createCommand.isEmpty else { return nil }
-        var words = container.createCommand
-        let flags = extra.flatMap { ["-p", "\($0.hostAddr == "0.0.0.0" ? "" : $0.hostAddr + ":")\($0.hostPort):\($0.guestPort)/\($0.proto.rawValue)"] }
-        let at = (words.firstIndex { $0 == "run" || $0 == "create" }).map { $0 + 1 } ?? words.count
-        words.insert(contentsOf: flags, at: at)
-        return words.map(Self.shellQuoted).joined(separator: " ")
-    }
-
-    /// A word quoted for a POSIX shell when it needs it.
-    static func shellQuoted(_ word: String) -> String {
-        let safe = word.unicodeScalars.allSatisfy { s in
-            switch s {
-            case "a"..."z", "A"..."Z", "0"..."9", "-", "_", ".", "/", ":", ",", "=", "@", "%", "+": true
-            default: false
-            }
-        }
-        return safe && !word.isEmpty ? word : "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+        container?.persistCommand(for: forwards)
     }
 }
 
