@@ -64,6 +64,8 @@ extension Slirpmon {
             let report = StartupDoctor.run(request, cleanup: cleanup) { step in
                 if !json { FileHandleOutput.print(text.step(step)) }
             }
+            // A signal's cleanup ends the trial early: let the signal thread report and exit 130.
+            InterruptGuard.parkIfInterrupted()
             if json {
                 try FileHandleOutput.json(report)
             } else {
@@ -127,24 +129,25 @@ struct DoctorText {
 
 extension DoctorText {
     /// slirp4netns prints its whole --help after a usage error: keep the `Usage:` line, drop the option list.
-    static func collapsingHelp(_ lines: [String]) -> [String] {
-        var out: [String] = []
-        var inHelp = false
-        var dropped = 0
-        for line in lines where !line.isEmpty {
-            if line.hasPrefix("Usage: ") { inHelp = true; out.append(line); continue }
-            if inHelp && (line.hasPrefix("-") || line.hasPrefix("User-mode networking")) { dropped += 1; continue }
-            if inHelp && dropped > 0 { out.append("(\(dropped) lines of --help omitted)"); dropped = 0 }
-            inHelp = false
-            out.append(line)
-        }
-        if dropped > 0 { out.append("(\(dropped) lines of --help omitted)") }
-        return out
-    }
+    static func collapsingHelp(_ lines: [String]) -> [String] { DoctorReport.collapsingHelp(lines) }
 }
 
 /// Ctrl-C, SIGTERM and SIGHUP during the doctor: remove what the trial created, then exit 130.
 enum InterruptGuard {
+    private final class Flag: @unchecked Sendable {
+        let lock = NSLock()
+        var raised = false
+    }
+    private static let flag = Flag()
+
+    /// Blocks the calling thread for good once a signal was received (the signal thread exits the process).
+    static func parkIfInterrupted() {
+        flag.lock.lock()
+        let raised = flag.raised
+        flag.lock.unlock()
+        while raised { pause() }
+    }
+
     static func install(_ cleanup: TrialCleanup) {
         var signals = sigset_t()
         sigemptyset(&signals)
@@ -156,6 +159,9 @@ enum InterruptGuard {
             for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, s) }
             var received: Int32 = 0
             sigwait(&set, &received)
+            flag.lock.lock()
+            flag.raised = true
+            flag.lock.unlock()
             let undone = cleanup.run()
             FileHandleOutput.error("slirpmon: interrupted; removed " + (undone.isEmpty ? "nothing (no trial was running)" : undone.joined(separator: ", ")))
             Glibc.exit(130)

@@ -43,3 +43,14 @@ public struct ExpectedAddresses: Sendable, Equatable {
         self.init(cidr: configuration.cidr, ipv6: configuration.enableIPv6)
     }
 }
+
+extension ExpectedAddresses {
+    /// The guest, gateway and DNS addresses as text (nil when not computable), and why not.
+    public var guestText: String? { try? guest.get().description }
+    public var gatewayText: String? { try? gateway.get().description }
+    public var dnsText: String? { try? dns.get().description }
+    public var errorText: String? {
+        if case .failure(let error) = guest { return error.description }
+        return nil
+    }
+}

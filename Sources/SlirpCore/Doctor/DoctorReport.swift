@@ -96,3 +96,21 @@ public struct DoctorReport: Codable, Sendable, Equatable {
         try c.encode(healthy, forKey: .healthy)
     }
 }
+
+extension DoctorReport {
+    /// slirp4netns prints its whole --help after a usage error: keep the `Usage:` line, drop the option list.
+    public static func collapsingHelp(_ lines: [String]) -> [String] {
+        var out: [String] = []
+        var inHelp = false
+        var dropped = 0
+        for line in lines where !line.isEmpty {
+            if line.hasPrefix("Usage: ") { inHelp = true; out.append(line); continue }
+            if inHelp && (line.hasPrefix("-") || line.hasPrefix("User-mode networking")) { dropped += 1; continue }
+            if inHelp && dropped > 0 { out.append("(\(dropped) lines of --help omitted)"); dropped = 0 }
+            inHelp = false
+            out.append(line)
+        }
+        if dropped > 0 { out.append("(\(dropped) lines of --help omitted)") }
+        return out
+    }
+}

@@ -106,10 +106,10 @@ public struct InstanceSnapshot: Equatable, Sendable {
         cidr = c.effectiveCIDR
         mtu = c.effectiveMTU
         ipv6 = c.enableIPv6
-        guest = try? instance.expected.guest.get().description
-        gateway = try? instance.expected.gateway.get().description
-        dns = try? instance.expected.dns.get().description
-        if case .failure(let e) = instance.expected.guest { addressError = e.description }
+        guest = instance.expected.guestText
+        gateway = instance.expected.gatewayText
+        dns = instance.expected.dnsText
+        addressError = instance.expected.errorText
         netnsPath = c.netnsPath
         tapName = c.effectiveTapName
         apiSocket = instance.apiSocket

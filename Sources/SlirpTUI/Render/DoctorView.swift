@@ -53,21 +53,8 @@ enum DoctorView {
         }
     }
 
-    /// slirp4netns prints its whole --help after a usage error: keep `Usage:`, drop the option list.
-    static func collapsingHelp(_ lines: [String]) -> [String] {
-        var out: [String] = []
-        var inHelp = false
-        var dropped = 0
-        for line in lines where !line.isEmpty {
-            if line.hasPrefix("Usage: ") { inHelp = true; out.append(line); continue }
-            if inHelp && (line.hasPrefix("-") || line.hasPrefix("User-mode networking")) { dropped += 1; continue }
-            if inHelp && dropped > 0 { out.append("(\(dropped) lines of --help omitted)"); dropped = 0 }
-            inHelp = false
-            out.append(line)
-        }
-        if dropped > 0 { out.append("(\(dropped) lines of --help omitted)") }
-        return out
-    }
+    /// slirp4netns prints its whole --help after a usage error: keep the `Usage:` line, drop the option list.
+    static func collapsingHelp(_ lines: [String]) -> [String] { DoctorReport.collapsingHelp(lines) }
 
     static func draw(_ state: AppState, top: Int, layout: Layout, into screen: inout Screen) {
         guard let run = state.doctor else { return }
