@@ -42,6 +42,7 @@ extension Slirpmon {
         }
 
         func run() throws {
+            if let container, geteuid() == 0 { try Self.becomeOwner(of: container) }
             let cleanup = TrialCleanup()
             InterruptGuard.install(cleanup)
 
@@ -73,6 +74,30 @@ extension Slirpmon {
             }
             if !report.healthy { throw ExitCode(1) }
         }
+    }
+}
+
+extension Slirpmon.Doctor {
+    /// As root, a rootless user's container is examined as that user, as its Podman would
+    /// start slirp4netns: slirpmon runs itself again through `runuser` with the user's
+    /// environment (this process is replaced; the exit status is the user's doctor's).
+    static func becomeOwner(of container: String) throws {
+        let processes = (try? ProcessScanner().scan()) ?? []
+        let containers = PodmanCatalog().snapshot(for: processes).containers
+        guard let match = containers.first(where: { $0.name == container || $0.id.hasPrefix(container.lowercased()) }),
+              match.ownerUID != 0, let user = match.ownerName else { return }
+        guard let runuser = Executables.find("runuser") else {
+            throw CLIError.failed("container \(container) belongs to \(user); runuser (util-linux) is needed to examine it as that user")
+        }
+        let me = (try? Files.readLink("/proc/self/exe")) ?? CommandLine.arguments[0]
+        let home = getpwnam(user).flatMap { $0.pointee.pw_dir.map { String(cString: $0) } } ?? "/home/\(user)"
+        let argv = [runuser, "-u", user, "--", "env", "HOME=\(home)", "USER=\(user)", "LOGNAME=\(user)",
+                    "XDG_RUNTIME_DIR=/run/user/\(match.ownerUID)", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+                    me] + Array(CommandLine.arguments.dropFirst())
+        FileHandleOutput.error("slirpmon: container \(match.name) belongs to \(user): examining it as \(user), as its Podman would")
+        let cArgs = argv.map { strdup($0) } + [nil]
+        execv(runuser, cArgs)
+        throw CLIError.failed("cannot run \(runuser): \(String(cString: strerror(errno)))")
     }
 }
 

@@ -150,6 +150,26 @@ struct PodmanTests {
         #expect(PodmanFixture.httpGet(port: live)?.contains("slirpmon-fixture") == true)
     }
 
+    @Test("as root, the doctor examines a rootless user's failed container as that user")
+    func doctorRunsAsTheOwner() throws {
+        let user = try PodmanFixture.prepareRootlessUser()
+        let name = PodmanFixture.name("rldoc")
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--network", "slirp4netns:mtu=65530", "-p", "127.0.0.1:\(port):80",
+                                        PodmanFixture.image, "sleep", "100"], user: user)
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user) }
+        #expect(run.status != 0)
+        var dir = (slirpmonBinary as NSString).deletingLastPathComponent
+        while dir != "/" && !dir.isEmpty { chmod(dir, (try? Files.status(dir).st_mode).map { $0 | 0o005 } ?? 0o755); dir = (dir as NSString).deletingLastPathComponent }
+        let out = slirpmon(["doctor", name, "--json"], timeout: 90)
+        #expect(out.status == 1, "\(out.stderr)")
+        #expect(out.stderr.contains("examining it as \(user.name)"))
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any], "\(out.stdout)")
+        let text = String(describing: report)
+        #expect(text.contains("mtu-too-large"), "\(text.prefix(600))")
+        #expect(text.contains("rootless"))
+    }
+
     @Test("without Podman everything else works; a failing Podman is one line, not an empty list")
     func podmanAbsentOrFailing() throws {
         let lab = try TestLab("nopod")
