@@ -1,0 +1,27 @@
+import Foundation
+import SlirpCore
+import Testing
+
+/// Replies are printed on the operator's terminal: a peer must not be able to drive it.
+@Suite("Replies from a hostile peer")
+struct HostileReplyTests {
+    @Test("a reply that is not JSON is quoted without its control characters")
+    func garbageExcerptIsPrintable() {
+        let garbage = Array("\u{0}\u{FF}<html>\u{1B}[2J\u{1B}]0;pwned\u{07} {{{\n".utf8)
+        #expect(throws: APIMessage.DecodeError.notJSON(excerpt: #"\x00ÿ<html>\x1B[2J\x1B]0;pwned\x07 {{{\x0A"#)) {
+            try APIMessage.decode(garbage)
+        }
+    }
+
+    @Test("slirp4netns's error text and a forward's addresses cannot carry escape sequences")
+    func decodedStringsArePrintable() throws {
+        let error = try APIMessage.decode(Array(#"{"error":{"desc":"bad\u001b[31m\nrequest\u009b"}}"#.utf8))
+        #expect(error == .error(#"bad\x1B[31m\x0Arequest\x9B"#))
+        let list = try APIMessage.decode(Array(#"{"entries":[{"id":1,"proto":"tcp","host_addr":"127.0.0.1\u001b[2J","host_port":1,"guest_addr":"\r10.0.2.100","guest_port":2}]}"#.utf8))
+        guard case .entries(let entries) = list, let first = entries.first else { Issue.record("not a list: \(list)"); return }
+        #expect(first.hostAddr == #"127.0.0.1\x1B[2J"#)
+        #expect(first.guestAddr == #"\x0D10.0.2.100"#)
+        // Ordinary text is untouched.
+        #expect(try APIMessage.decode(Array(#"{"error":{"desc":"bad request: unknown execute"}}"#.utf8)) == .error("bad request: unknown execute"))
+    }
+}
