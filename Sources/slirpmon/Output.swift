@@ -88,3 +88,11 @@ enum Format {
 
     static func shortID(_ id: String?) -> String { id.map { String($0.prefix(12)) } ?? "manual" }
 }
+
+extension String {
+    /// The operator's argument quoted for an error, at most 40 characters of it: a 10 KB argument
+    /// is not echoed whole.
+    var abbreviatedQuote: String {
+        (count <= 40 ? self : String(prefix(40)) + "...").debugDescription
+    }
+}
