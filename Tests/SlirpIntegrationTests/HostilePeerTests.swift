@@ -6,7 +6,7 @@ import Testing
 
 /// API peers that hang, dribble, lie, flood, hang up or reset: slirpmon says what went wrong
 /// within its deadline, prints nothing the terminal would obey, and keeps no descriptor or thread.
-@Suite("Hostile API peers", .enabled(if: isRoot, "needs root (the CLI checks socket ownership through sock_diag)"))
+@Suite("Hostile API peers", .serialized, .enabled(if: isRoot, "needs root (the CLI checks socket ownership through sock_diag)"))
 struct HostilePeerTests {
     /// What the error must say for each misbehaviour (lower-cased words).
     static let expected: [StandInSlirp.Mode: String] = [
@@ -83,7 +83,7 @@ struct HostilePeerTests {
         #expect(rename(path, path + ".orig") == 0)
         defer { unlink(path); rename(path + ".orig", path) }
         // The impostor is a real slirp4netns-named process, but not the one whose command line names the path.
-        let impostor = try StandInSlirp(mode: .ok, tag: "imp-\(getpid())")
+        let impostor = try StandInSlirp(mode: .ok, tag: "imp-\(getpid())", commandName: "impostor-api")
         unlink(path)
         #expect(link(impostor.socketPath, path) == 0 || symlink(impostor.socketPath, path) == 0)
         for args in [["fwd", "list", String(instance.pid)], ["fwd", "add", String(instance.pid), "127.0.0.1:39998:80"], ["fwd", "rm", String(instance.pid), "1"]] {
@@ -93,6 +93,25 @@ struct HostilePeerTests {
         }
         #expect(impostor.requestsReceived == 0, "not one request reached the impostor")
         #expect(apiRequests(pid: instance.pid).isEmpty)
+    }
+
+    @Test("a slirp4netns with many hung connections on its API socket still holds it (the listener is found among them)")
+    func manyOpenConnectionsStillHeld() throws {
+        let peer = try StandInSlirp(mode: .silent, tag: "many-\(getpid())")
+        var clients: [UnixStreamSocket] = []
+        for _ in 0..<300 {
+            let socket = try UnixStreamSocket.connect(to: peer.socketPath, deadline: .after(seconds: 2))
+            try socket.writeAll(APIMessage.listRequest(), deadline: .after(seconds: 2))
+            clients.append(socket)
+        }
+        #expect(eventually(5) { peer.requestsReceived >= 300 })
+        let process = try #require(ProcessScanner().process(pid: peer.pid))
+        #expect(SocketOwnership.check(path: peer.socketPath, process: process) == .held)
+        let list = slirpmon(["list", "--json", "--no-forwards", "--no-podman"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        let row = try #require(rows.first { $0["pid"] as? Int == Int(peer.pid) })
+        #expect(row["api_socket_status"] as? String == "held")
+        #expect(clients.count == 300)
     }
 
     @Test("slirp4netns killed, its namespace deleted or its PID gone: the CLI says so and exits 1")

@@ -32,8 +32,14 @@ public final class StandInSlirp {
     public let socketPath: String
     public let logPath: String
 
-    public init(mode: Mode, tag: String) throws {
-        let binary = try Self.binary.get()
+    /// `commandName` other than `slirp4netns` makes a peer no scan lists (an impostor on a replaced path).
+    public init(mode: Mode, tag: String, commandName: String = "slirp4netns") throws {
+        var binary = try Self.binary.get()
+        if commandName != "slirp4netns" {
+            let renamed = ((binary as NSString).deletingLastPathComponent as NSString).appendingPathComponent(commandName)
+            if !Files.exists(renamed) { link(binary, renamed) }
+            binary = renamed
+        }
         self.mode = mode
         let directory = (binary as NSString).deletingLastPathComponent
         socketPath = "\(directory)/\(tag)-\(mode.rawValue).sock"
