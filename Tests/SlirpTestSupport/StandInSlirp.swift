@@ -72,7 +72,7 @@ public final class StandInSlirp {
         unlink(logPath)
     }
 
-    /// How many requests reached the stand-in so far.
+    /// How many requests (connections that sent at least one byte) reached the stand-in so far.
     public var requestsReceived: Int {
         ((try? Files.readText(logPath)) ?? "").components(separatedBy: "api_handler: got request").count - 1
     }
@@ -151,7 +151,7 @@ static void *serve(void *arg) {
         return NULL;
     }
     ssize_t n = read_request(c, buf, sizeof buf);
-    log_request(buf, n);
+    if (n > 0) log_request(buf, n); /* a client that connects and sends nothing made no request */
     if (strcmp(mode, "silent") == 0) {
         for (;;) pause();
     } else if (strcmp(mode, "slow") == 0) {
