@@ -25,3 +25,15 @@ struct HostileReplyTests {
         #expect(try APIMessage.decode(Array(#"{"error":{"desc":"bad request: unknown execute"}}"#.utf8)) == .error("bad request: unknown execute"))
     }
 }
+
+@Suite("Errors about operator input stay one readable line")
+struct ReadableErrorTests {
+    @Test("a 10 KB target is quoted abbreviated, and 'running:' names ten instances and how many more")
+    func longTargetAndManyInstances() {
+        let known = (1...100).map { "pid \($0)" }
+        let text = TargetResolver.Failure.notFound(target: String(repeating: "9", count: 10_000), known: known).description
+        #expect(text.utf8.count < 300, "\(text.utf8.count) bytes")
+        #expect(text.contains("pid 1, pid 2") && text.contains("pid 10 and 90 more (slirpmon list)"))
+        #expect(!text.contains("pid 11,"))
+    }
+}
