@@ -37,3 +37,21 @@ struct ReadableErrorTests {
         #expect(!text.contains("pid 11,"))
     }
 }
+
+@Suite("Fuzz regressions")
+struct FuzzRegressionTests {
+    /// Found by `assets/fuzz.sh port-mapping`: a long protocol or host address was quoted whole.
+    @Test("a port mapping's error quotes a long protocol or host address abbreviated")
+    func longProtocolOrHostAddress() {
+        let inputs = ["/tcp,u" + String(repeating: "z", count: 300) + "^", String(repeating: "h", count: 500) + ":8080:80",
+                      "8080:80/" + String(repeating: "x", count: 5000)]
+        for input in inputs {
+            do {
+                _ = try PortMapping.parse(input)
+                Issue.record("\(input.prefix(20)) parsed")
+            } catch {
+                #expect(error.message.utf8.count < 250, "\(error.message.utf8.count) bytes: \(error.message.prefix(120))")
+            }
+        }
+    }
+}
