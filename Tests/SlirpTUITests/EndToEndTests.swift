@@ -33,9 +33,11 @@ struct EndToEndTests {
         defer { tmux.tearDown() }
         try tmux.startMonitor()
 
+        // Filter first: with many instances on the host (other tests), the row may be below the fold.
+        #expect(tmux.waitFor("F10Quit").found)
+        filter(tmux, to: instance.pid)
         let appeared = tmux.waitFor("10.77.31.100")
         #expect(appeared.found, "guest IP not shown:\n\(appeared.screen)")
-        filter(tmux, to: instance.pid)
         let details = tmux.waitFor("--cidr=10.77.31.0/24")
         #expect(details.found, "details do not decode the command line:\n\(details.screen)")
         #expect(details.screen.contains("(deleted)"))
@@ -84,8 +86,9 @@ struct EndToEndTests {
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
         try tmux.startMonitor()
-        #expect(tmux.waitFor("10.77.32.100").found)
+        #expect(tmux.waitFor("F10Quit").found)
         filter(tmux, to: instance.pid)
+        #expect(tmux.waitFor("10.77.32.100").found)
         tmux.send("3")
         let empty = tmux.waitFor("No forwards added")
         #expect(empty.found, "forwards pane:\n\(empty.screen)")
@@ -133,8 +136,9 @@ struct EndToEndTests {
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
         try tmux.startMonitor()
-        #expect(tmux.waitFor("10.77.33.100").found)
+        #expect(tmux.waitFor("F10Quit").found)
         filter(tmux, to: instance.pid)
+        #expect(tmux.waitFor("10.77.33.100").found)
         tmux.send("3")
         #expect(tmux.waitFor("No forwards added").found)
         let before = slirpLog(instance.pid).components(separatedBy: "add_hostfwd").count

@@ -75,12 +75,15 @@ struct HostileMonitorTests {
             }
             usleep(5_200_000) // past the forwards interval: the next cycle asks every peer again
         }
+        tmux.send("1")
+        sleep(3) // idle: worker threads the dispatch pool started for blocked requests may retire
         let after = counts(monitor)
         let exchanges = peers.map(\.requestsReceived).reduce(0, +)
         print("monitor vs bad peers: \(exchanges) bad exchanges; fds \(before.fds) -> \(after.fds), threads \(before.threads) -> \(after.threads); keys answered in \(responsive.joined(separator: ", ")) s while a request hung")
         #expect(exchanges >= 12)
         #expect(after.fds <= before.fds + 1, "descriptors \(before.fds) -> \(after.fds)")
-        #expect(after.threads <= before.threads + 2, "threads \(before.threads) -> \(after.threads)")
+        // Dispatch may keep a few pool threads after blocked requests; a leak would be one per exchange.
+        #expect(after.threads <= before.threads + 4, "threads \(before.threads) -> \(after.threads)")
         tmux.send("q")
         #expect(tmux.waitFor("EXITED 0").found)
     }
@@ -101,7 +104,7 @@ struct HostileMonitorTests {
         let tmux = TmuxHarness(width: 160, height: 45)
         defer { tmux.tearDown() }
         try tmux.startMonitor("-d 0.5")
-        #expect(tmux.waitFor("10.77.45.100").found)
+        #expect(tmux.waitFor("F10Quit").found)
         let port = try DemoFleet.freeTCPPort()
 
         // Killed while the add-forward form is open: the submit is refused, nothing crashes.
@@ -189,8 +192,9 @@ struct HostileMonitorTests {
         let tmux = TmuxHarness(width: 160, height: 45)
         defer { tmux.tearDown() }
         try tmux.startMonitor("-d 0.5")
-        #expect(tmux.waitFor("10.77.46.100").found)
+        #expect(tmux.waitFor("F10Quit").found)
         filter(tmux, to: instance.pid)
+        #expect(tmux.waitFor("10.77.46.100").found)
         tmux.send("3")
         #expect(tmux.waitFor("No forwards added").found)
         let port = try DemoFleet.freeTCPPort()
@@ -237,9 +241,10 @@ struct HostileMonitorTests {
         defer { tmux.tearDown() }
         chmod(tmux.directory, 0o777)
         try tmux.start("runuser -u \(user.name) -- \(binary) -d 0.5; echo EXITED $?; sleep 120")
+        #expect(tmux.waitFor("F10Quit").found)
+        filter(tmux, to: instance.pid)
         let row = tmux.waitFor("10.77.47.100")
         #expect(row.found, "root's instance not listed for \(user.name):\n\(row.screen)")
-        filter(tmux, to: instance.pid)
         let details = tmux.waitFor("permission denied")
         #expect(details.found, "no per-field permission error:\n\(details.screen)")
         tmux.send("2")

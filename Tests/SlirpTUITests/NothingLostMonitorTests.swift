@@ -28,10 +28,11 @@ struct NothingLostMonitorTests {
         let tmux = TmuxHarness(width: 160, height: 45)
         defer { tmux.tearDown() }
         try tmux.startMonitor("-d 0.5")
-        #expect(tmux.waitFor("10.77.48.100").found)
+        #expect(tmux.waitFor("F10Quit").found)
         tmux.send("F4")
         tmux.type(String(instance.pid))
         tmux.send("Enter")
+        #expect(tmux.waitFor("10.77.48.100").found)
         tmux.send("3")
         #expect(tmux.waitFor("No forwards added").found)
         tmux.send("Tab") // focus the forwards pane
