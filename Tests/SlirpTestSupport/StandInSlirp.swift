@@ -80,6 +80,12 @@ public final class StandInSlirp {
     /// The compiled program, `/tmp/slirpmon-standin-PID/slirp4netns`, built on first use.
     static let binary: Result<String, LabSetupError> = {
         let directory = "/tmp/slirpmon-standin-\(getpid())"
+        // Directories of earlier test runs whose process is gone (the binary, its source, logs).
+        for name in (try? Files.directoryEntries("/tmp")) ?? [] where name.hasPrefix("slirpmon-standin-") {
+            if let pid = Int32(name.dropFirst("slirpmon-standin-".count)), kill(pid, 0) != 0, errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: "/tmp/\(name)")
+            }
+        }
         mkdir(directory, 0o755)
         let source = "\(directory)/standin.c"
         let output = "\(directory)/slirp4netns"
