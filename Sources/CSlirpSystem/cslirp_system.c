@@ -78,9 +78,12 @@ int cslirp_unix_sockets_bound_to(unsigned long long dev, unsigned long long ino,
             for (; RTA_OK(attr, len); attr = RTA_NEXT(attr, len)) {
                 if (attr->rta_type != UNIX_DIAG_VFS) continue;
                 struct unix_diag_vfs *vfs = RTA_DATA(attr);
-                if (vfs->udiag_vfs_ino == ino && vfs->udiag_vfs_dev == kdev && found < max) {
+                /* Only listening sockets: a connection accepted from the socket carries the same
+                   file, and a dozen hung connections must not push the listener past `max`. */
+                if (vfs->udiag_vfs_ino == ino && vfs->udiag_vfs_dev == kdev && m->udiag_state == 10 /* TCP_LISTEN */
+                    && found < max) {
                     socket_inodes[found] = m->udiag_ino;
-                    listening[found] = m->udiag_state == 10; /* TCP_LISTEN */
+                    listening[found] = 1;
                     found++;
                 }
             }

@@ -68,7 +68,10 @@ struct Monitor {
                 state.keepSelectionVisible()
             }
             terminal.present(render(state, size: size))
-            guard let key = terminal.readKey() else { continue }
+            guard let key = terminal.readKey() else {
+                if terminal.isGone { break }
+                continue
+            }
             switch key {
             case .control("c"):
                 quit = true

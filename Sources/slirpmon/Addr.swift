@@ -34,7 +34,7 @@ extension Slirpmon {
 
         func run() throws {
             if let cidr, IPv4Network(cidr) == nil {
-                throw CLIError.usage("invalid cidr \(cidr.debugDescription): give an IPv4 network such as 10.0.2.0/24")
+                throw CLIError.usage("invalid cidr \(cidr.abbreviatedQuote): give an IPv4 network such as 10.0.2.0/24")
             }
             let expected = ExpectedAddresses(cidr: cidr, ipv6: ipv6)
             var errors: [String] = []

@@ -55,7 +55,7 @@ extension Slirpmon.Fwd {
             var guest: IPv4Address?
             if let guestAddr {
                 guard let address = IPv4Address(guestAddr) else {
-                    throw CLIError.usage("--guest-addr \(guestAddr.debugDescription) is not an IPv4 address (the slirp4netns API takes IPv4 only)")
+                    throw CLIError.usage("--guest-addr \(guestAddr.abbreviatedQuote) is not an IPv4 address (the slirp4netns API takes IPv4 only)")
                 }
                 guest = address
             }
@@ -112,7 +112,7 @@ extension Slirpmon.Fwd {
             if !all {
                 for text in ids {
                     guard let id = Int(text), id >= 0, id <= Int(Int32.max) else {
-                        throw CLIError.usage("\(text.debugDescription) is not a forward id (a number from `slirpmon fwd list`) or `all`")
+                        throw CLIError.usage("\(text.abbreviatedQuote) is not a forward id (a number from `slirpmon fwd list`) or `all`")
                     }
                     numbers.append(id)
                 }

@@ -1,19 +1,22 @@
 import Foundation
 import SlirpCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writing results: text tables, JSON, and errors.
 enum FileHandleOutput {
     static func error(_ line: String) {
-        FileHandle.standardError.write(Data((line.hasSuffix("\n") ? line : line + "\n").utf8))
+        _ = write(2, Data((line.hasSuffix("\n") ? line : line + "\n").utf8))
     }
 
     /// Writes to stderr without a newline (progress lines that redraw with \r).
     static func errorInline(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        _ = write(2, Data(text.utf8))
     }
 
     static func print(_ text: String) {
-        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        standardOutput(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 
     /// Pretty, key-sorted JSON: stable for scripts and diffs.
@@ -21,7 +24,31 @@ enum FileHandleOutput {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        standardOutput(data + Data("\n".utf8))
+    }
+
+    /// Writes to stdout; when it cannot be written (closed, a full disk), says so on stderr and exits 1.
+    /// (FileHandle.write traps on a closed descriptor: `slirpmon list >&-` crashed with SIGILL.)
+    private static func standardOutput(_ data: Data) {
+        let code = write(1, data)
+        guard code != 0 else { return }
+        error("slirpmon: cannot write to standard output: \(String(cString: strerror(code)))")
+        Glibc.exit(1)
+    }
+
+    /// Writes all of `data` to `fd`; 0, or the errno of the failed write. The corresponding C function is `write`.
+    private static func write(_ fd: Int32, _ data: Data) -> Int32 {
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Int32 in
+            guard let base = raw.baseAddress else { return 0 }
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, base + offset, raw.count - offset)
+                if n > 0 { offset += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                return n < 0 ? errno : EIO
+            }
+            return 0
+        }
     }
 }
 
@@ -60,4 +87,12 @@ enum Format {
     }
 
     static func shortID(_ id: String?) -> String { id.map { String($0.prefix(12)) } ?? "manual" }
+}
+
+extension String {
+    /// The operator's argument quoted for an error, at most 40 characters of it: a 10 KB argument
+    /// is not echoed whole.
+    var abbreviatedQuote: String {
+        (count <= 40 ? self : String(prefix(40)) + "...").debugDescription
+    }
 }

@@ -138,7 +138,8 @@ struct CLITests {
         let unknown = slirpmon(["fwd", "add", "999999999", "8080:80"])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no slirp4netns instance matches"))
-        #expect(unknown.stderr.contains("pid \(noAPI.pid)"), "lists what runs")
+        // Lists what runs, newest first, at most ten (other tests may run a hundred instances meanwhile).
+        #expect(unknown.stderr.contains("pid \(noAPI.pid)") || unknown.stderr.contains("more (slirpmon list)"), "lists what runs")
         let out = slirpmon(["fwd", "add", String(noAPI.pid), "8080:80"])
         #expect(out.status == 1)
         #expect(out.stderr.contains("no API socket"))
@@ -149,8 +150,9 @@ struct CLITests {
     func portInUseExplained() throws {
         let lab = try TestLab("clip")
         let instance = try lab.start(.init(name: "p"))
-        // Hold a port on 127.0.0.1 from this test process.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Hold a port on 127.0.0.1 from this test process (CLOEXEC: a process another test spawns
+        // meanwhile must not inherit it, or it would be named as the holder).
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -34,6 +34,8 @@ struct EndToEndTests {
         defer { tmux.tearDown() }
         try tmux.startMonitor()
 
+        // Filter first: with many instances on the host (other tests), the row may be below the fold.
+        #expect(tmux.waitFor("F10Quit").found)
         filter(tmux, to: instance.pid)
         let appeared = tmux.waitFor("10.77.31.100")
         #expect(appeared.found, "guest IP not shown:\n\(appeared.screen)")
@@ -85,6 +87,7 @@ struct EndToEndTests {
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
         try tmux.startMonitor()
+        #expect(tmux.waitFor("F10Quit").found)
         filter(tmux, to: instance.pid)
         #expect(tmux.waitFor("10.77.32.100").found)
         tmux.send("3")
@@ -134,6 +137,7 @@ struct EndToEndTests {
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
         try tmux.startMonitor()
+        #expect(tmux.waitFor("F10Quit").found)
         filter(tmux, to: instance.pid)
         #expect(tmux.waitFor("10.77.33.100").found)
         tmux.send("3")

@@ -48,7 +48,7 @@ public enum APIMessage {
     public static func decode(_ bytes: [UInt8]) throws(DecodeError) -> Reply {
         let trimmed = bytes.drop(while: { $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 })
         guard !trimmed.isEmpty else { throw .empty }
-        let excerpt = String(decoding: bytes.prefix(200), as: UTF8.self)
+        let excerpt = printable(String(decoding: bytes.prefix(200), as: UTF8.self))
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
@@ -57,8 +57,8 @@ public enum APIMessage {
         }
         guard let top = object as? [String: Any] else { throw .unexpectedShape(excerpt: excerpt) }
         if let error = top["error"] {
-            if let dict = error as? [String: Any], let desc = dict["desc"] as? String { return .error(desc) }
-            return .error(String(describing: error))
+            if let dict = error as? [String: Any], let desc = dict["desc"] as? String { return .error(printable(desc)) }
+            return .error(printable(String(describing: error)))
         }
         if let entries = top["entries"] { return .entries(try forwards(entries, excerpt: excerpt)) }
         if let ret = top["return"] as? [String: Any] {
@@ -78,10 +78,30 @@ public enum APIMessage {
                   let proto = (e["proto"] as? String).flatMap(ForwardProtocol.init(rawValue:)),
                   let hostPort = integer(e["host_port"]), let guestPort = integer(e["guest_port"])
             else { throw .unexpectedShape(excerpt: excerpt) }
-            result.append(HostForward(id: id, proto: proto, hostAddr: e["host_addr"] as? String ?? "",
-                                      hostPort: hostPort, guestAddr: e["guest_addr"] as? String ?? "", guestPort: guestPort))
+            result.append(HostForward(id: id, proto: proto, hostAddr: printable(e["host_addr"] as? String ?? ""),
+                                      hostPort: hostPort, guestAddr: printable(e["guest_addr"] as? String ?? ""), guestPort: guestPort))
         }
         return result
+    }
+
+    /// `text` from the peer with control characters (C0, DEL, C1) written as `\xNN`: a reply is
+    /// printed on the operator's terminal, and must not move its cursor, retitle it or clear it.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                let digits = String(scalar.value, radix: 16, uppercase: true)
+                out += "\\x" + (digits.count < 2 ? "0" + digits : digits)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     /// A JSON number with an exact integer value; not `true`/`false` (which bridge to 1/0),

@@ -26,7 +26,7 @@ public struct PortMapping: Sendable, Equatable {
             var parsed: [ForwardProtocol] = []
             for name in names {
                 guard let proto = ForwardProtocol(rawValue: name.lowercased()) else {
-                    throw fail("protocol \(goQuoted(String(name))) is not tcp or udp (slirp4netns forwards only those)")
+                    throw fail("protocol \(goQuoted(abbreviated(String(name)))) is not tcp or udp (slirp4netns forwards only those)")
                 }
                 if !parsed.contains(proto) { parsed.append(proto) }
             }
@@ -45,7 +45,7 @@ public struct PortMapping: Sendable, Equatable {
         case 3:
             if !parts[0].isEmpty {
                 guard let address = IPv4Address(parts[0]) else {
-                    throw fail("host address \(goQuoted(String(parts[0]))) is not an IPv4 address (the slirp4netns API takes IPv4 only, no hostnames)")
+                    throw fail("host address \(goQuoted(abbreviated(String(parts[0])))) is not an IPv4 address (the slirp4netns API takes IPv4 only, no hostnames)")
                 }
                 hostAddr = address
             }

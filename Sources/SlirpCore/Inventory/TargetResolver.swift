@@ -11,13 +11,18 @@ public enum TargetResolver {
             switch self {
             case .notFound(let target, let known):
                 known.isEmpty
-                    ? "no slirp4netns instance matches \(goQuoted(target)): none is running (try `slirpmon demo`)"
-                    : "no slirp4netns instance matches \(goQuoted(target)); running: \(known.joined(separator: ", "))"
+                    ? "no slirp4netns instance matches \(goQuoted(abbreviated(target))): none is running (try `slirpmon demo`)"
+                    : "no slirp4netns instance matches \(goQuoted(abbreviated(target))); running: \(Self.some(known))"
             case .ambiguous(let target, let candidates):
-                "\(goQuoted(target)) matches several instances, give more of the ID: \(candidates.joined(separator: ", "))"
+                "\(goQuoted(abbreviated(target))) matches several instances, give more of the ID: \(Self.some(candidates))"
             case .notRunning(let target, let state):
-                "container \(goQuoted(target)) has no running slirp4netns (state \(state)); `slirpmon doctor \(target)` explains why"
+                "container \(goQuoted(abbreviated(target))) has no running slirp4netns (state \(state)); `slirpmon doctor \(target)` explains why"
             }
+        }
+
+        /// The first ten of `names` (newest first) and how many more: an error stays one readable line with 100 instances.
+        static func some(_ names: [String]) -> String {
+            names.count <= 10 ? names.joined(separator: ", ") : names.prefix(10).joined(separator: ", ") + " and \(names.count - 10) more (slirpmon list)"
         }
     }
 
@@ -46,7 +51,9 @@ public enum TargetResolver {
             }
         }
         let names = Dictionary(containers.map { ($0.id, $0.isInfra ? "pod \($0.podName ?? $0.name)" : $0.name) }, uniquingKeysWith: { a, _ in a })
-        throw .notFound(target: target, known: processes.map { p in
+        // Newest first: the error names at most ten, and the one just started is the likeliest meant.
+        let newestFirst = processes.sorted { ($0.identity.startTicks, -Int64($0.pid)) > ($1.identity.startTicks, -Int64($1.pid)) }
+        throw .notFound(target: target, known: newestFirst.map { p in
             guard let id = p.containerID else { return "pid \(p.pid)" }
             return "\(names[id] ?? String(id.prefix(12))) (pid \(p.pid))"
         })

@@ -170,6 +170,13 @@ final class Terminal {
 
     // MARK: Input
 
+    /// True when the terminal has gone away (its other end closed). Without a controlling
+    /// terminal no SIGHUP comes, and every read fails at once: the loop must stop, not spin.
+    var isGone: Bool {
+        var pfd = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+        return poll(&pfd, 1, 0) > 0 && pfd.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+    }
+
     /// The next key, or nil when none arrived within the key timeout.
     func readKey() -> Key? {
         guard let window else { return nil }

@@ -1,0 +1,167 @@
+import Foundation
+import Glibc
+import SlirpCore
+import SlirpTestSupport
+import Testing
+
+/// API peers that hang, dribble, lie, flood, hang up or reset: slirpmon says what went wrong
+/// within its deadline, prints nothing the terminal would obey, and keeps no descriptor or thread.
+@Suite("Hostile API peers", .serialized, .enabled(if: isRoot, "needs root (the CLI checks socket ownership through sock_diag)"))
+struct HostilePeerTests {
+    /// What the error must say for each misbehaviour (lower-cased words).
+    static let expected: [StandInSlirp.Mode: String] = [
+        .silent: "did not answer within",
+        .slow: "did not answer within",
+        .garbage: "not json",
+        .huge: "not json",
+        .close: "closed the connection without a reply",
+        .reset: "reset",
+    ]
+
+    @Test("the API client fails each bad peer with a clear error within its deadline", arguments: Array(expected.keys))
+    func clientFailsClearly(mode: StandInSlirp.Mode) throws {
+        let peer = try StandInSlirp(mode: mode, tag: "cl-\(getpid())")
+        let start = Deadline.now
+        do {
+            let list = try APIClient(socketPath: peer.socketPath, expectedPID: peer.pid, timeout: 1).list()
+            Issue.record("\(mode): expected a failure, got \(list.count) forwards")
+        } catch {
+            let elapsed = Deadline.now.seconds(since: start)
+            #expect(elapsed < 1.5, "\(mode): took \(elapsed) s with a 1 s deadline")
+            #expect(error.description.lowercased().contains(Self.expected[mode] ?? "?"), "\(mode): \(error.description)")
+            #expect(error.description.contains(peer.socketPath), "\(mode): names the socket: \(error.description)")
+            #expect(!error.description.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "\(mode): control characters from the peer: \(error.description.debugDescription)")
+            #expect(error.description.utf8.count < 600, "\(mode): \(error.description.utf8.count) bytes")
+        }
+        #expect(peer.requestsReceived >= 1)
+    }
+
+    @Test("300 bad exchanges leave no descriptor and no thread behind")
+    func nothingLeaksInProcess() throws {
+        let peers = try StandInSlirp.Mode.allCases.map { try StandInSlirp(mode: $0, tag: "leak-\(getpid())") }
+        func counts() -> (fds: Int, threads: Int) {
+            ((try? Files.directoryEntries("/proc/self/fd").count) ?? -1, (try? Files.directoryEntries("/proc/self/task").count) ?? -1)
+        }
+        // Warm up (lazy runtime allocations), then measure.
+        for peer in peers { _ = try? APIClient(socketPath: peer.socketPath, expectedPID: peer.pid, timeout: 0.2).list() }
+        let before = counts()
+        var failures = 0
+        for _ in 0..<43 {
+            for peer in peers {
+                do { _ = try APIClient(socketPath: peer.socketPath, expectedPID: peer.pid, timeout: 0.2).list() } catch { failures += 1 }
+            }
+        }
+        let after = counts()
+        #expect(failures == 43 * 6, "every peer but the control one fails: \(failures)")
+        // Other tests run in this process meanwhile: a leak here would be 301 descriptors.
+        #expect(after.fds - before.fds < 20, "descriptors: \(before.fds) -> \(after.fds)")
+        #expect(after.threads - before.threads < 8, "threads: \(before.threads) -> \(after.threads)")
+    }
+
+    @Test("slirpmon fwd list and fwd add fail each bad peer with one clear line before the deadline", arguments: Array(expected.keys))
+    func cliFailsClearly(mode: StandInSlirp.Mode) throws {
+        let peer = try StandInSlirp(mode: mode, tag: "cli-\(getpid())")
+        for args in [["fwd", "list", String(peer.pid), "--timeout", "1"],
+                     ["fwd", "add", String(peer.pid), "127.0.0.1:39999:80", "--timeout", "1"]] {
+            let start = Deadline.now
+            let out = slirpmon(args, timeout: 20)
+            let elapsed = Deadline.now.seconds(since: start)
+            #expect(out.status == 1, "\(mode) \(args): status \(out.status): \(out.stderr)")
+            #expect(out.stderr.lowercased().contains(Self.expected[mode] ?? "?"), "\(mode) \(args): \(out.stderr)")
+            #expect(out.stderr.split(separator: "\n").count == 1, "\(mode): one line: \(out.stderr)")
+            #expect(!out.stderr.utf8.contains(0x1B) && !out.stderr.utf8.contains(0) && !out.stdout.utf8.contains(0x1B),
+                    "\(mode): the peer's escape sequences reach the terminal: \(out.stderr.debugDescription)")
+            #expect(elapsed < 6, "\(mode) \(args): \(elapsed) s with --timeout 1")
+        }
+    }
+
+    @Test("a socket path slirp4netns does not hold is refused by the CLI, which says why and sends nothing")
+    func replacedSocketRefusedByCLI() throws {
+        let lab = try TestLab("hrepl")
+        let instance = try lab.start(.init(name: "r"))
+        let path = try #require(instance.apiSocket)
+        #expect(rename(path, path + ".orig") == 0)
+        defer { unlink(path); rename(path + ".orig", path) }
+        // The impostor is a real slirp4netns-named process, but not the one whose command line names the path.
+        let impostor = try StandInSlirp(mode: .ok, tag: "imp-\(getpid())", commandName: "impostor-api")
+        unlink(path)
+        #expect(link(impostor.socketPath, path) == 0 || symlink(impostor.socketPath, path) == 0)
+        for args in [["fwd", "list", String(instance.pid)], ["fwd", "add", String(instance.pid), "127.0.0.1:39998:80"], ["fwd", "rm", String(instance.pid), "1"]] {
+            let out = slirpmon(args)
+            #expect(out.status == 1, "\(args): \(out.status) \(out.stderr)")
+            #expect(out.stderr.contains("not held") || out.stderr.contains("not the listening socket") || out.stderr.contains("held by"), "\(args): says why: \(out.stderr)")
+        }
+        #expect(impostor.requestsReceived == 0, "not one request reached the impostor")
+        #expect(apiRequests(pid: instance.pid).isEmpty)
+    }
+
+    @Test("a slirp4netns with many hung connections on its API socket still holds it (the listener is found among them)")
+    func manyOpenConnectionsStillHeld() throws {
+        let peer = try StandInSlirp(mode: .silent, tag: "many-\(getpid())")
+        var clients: [UnixStreamSocket] = []
+        for _ in 0..<300 {
+            let socket = try UnixStreamSocket.connect(to: peer.socketPath, deadline: .after(seconds: 2))
+            try socket.writeAll(APIMessage.listRequest(), deadline: .after(seconds: 2))
+            clients.append(socket)
+        }
+        #expect(eventually(5) { peer.requestsReceived >= 300 })
+        let process = try #require(ProcessScanner().process(pid: peer.pid))
+        #expect(SocketOwnership.check(path: peer.socketPath, process: process) == .held)
+        let list = slirpmon(["list", "--json", "--no-forwards", "--no-podman"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        let row = try #require(rows.first { $0["pid"] as? Int == Int(peer.pid) })
+        #expect(row["api_socket_status"] as? String == "held")
+        #expect(clients.count == 300)
+    }
+
+    @Test("slirp4netns killed, its namespace deleted or its PID gone: the CLI says so and exits 1")
+    func vanishedInstances() throws {
+        let lab = try TestLab("hgone")
+        let a = try lab.start(.init(name: "a"))
+        let b = try lab.start(.init(name: "b"))
+        // A request in flight when the process dies: stop it, start the request, kill it.
+        kill(a.pid, SIGSTOP)
+        let pending = Thread.detachNewThreadResult { slirpmon(["fwd", "list", String(a.pid), "--timeout", "5"]) }
+        usleep(500_000)
+        lab.lab.signal(a, SIGKILL)
+        let out = pending.wait()
+        #expect(out.status == 1, "\(out.stderr)")
+        #expect(!out.stderr.isEmpty && out.stderr.split(separator: "\n").count == 1, "\(out.stderr)")
+        _ = eventually { ProcessScanner().process(pid: a.pid)?.isZombie != false }
+        let after = slirpmon(["fwd", "list", String(a.pid)])
+        #expect(after.status == 1, "\(after.stderr)")
+        // The namespace deleted under a running instance: listing and showing still work.
+        let netns = try #require(b.netnsName)
+        sh("ip", ["netns", "delete", netns])
+        let list = slirpmon(["list", "--json"])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("\"pid\" : \(b.pid)") || list.stdout.contains("\"pid\":\(b.pid)"))
+        let show = slirpmon(["show", String(b.pid)])
+        #expect(show.status == 0, "\(show.stderr)")
+        let fwd = slirpmon(["fwd", "list", String(b.pid)])
+        #expect(fwd.status == 0, "the API socket still works without the namespace file: \(fwd.stderr)")
+    }
+}
+
+extension Thread {
+    /// Runs `body` on a new thread; `wait()` returns its value.
+    static func detachNewThreadResult<T: Sendable>(_ body: @escaping @Sendable () -> T) -> PendingResult<T> {
+        let pending = PendingResult<T>()
+        Thread.detachNewThread { pending.set(body()) }
+        return pending
+    }
+}
+
+final class PendingResult<T: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var value: T?
+    func set(_ v: T) { condition.lock(); value = v; condition.signal(); condition.unlock() }
+    func wait() -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let value { return value }
+            condition.wait()
+        }
+    }
+}
