@@ -119,3 +119,9 @@ public func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+/// A bare lab with a unique prefix, for tests that stop it themselves (`tearDown()`) and remove `directory`.
+public func makeLab(_ name: String) throws -> SlirpLab {
+    let unique = "stui-\(getpid())-\(UInt32.random(in: 0..<UInt32.max) % 1_000_000)-\(name)"
+    return try SlirpLab(prefix: unique, directory: "/tmp/\(unique)")
+}
