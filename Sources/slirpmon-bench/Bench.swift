@@ -47,15 +47,17 @@ final class Bench {
         log("load average \(Measure.loadAverage()); slirpmon \(slirpmon); runs \(options.runs)")
         try writeScripts()
         let steps = Set(options.sizes + [options.tuiN]).sorted()
-        for size in steps {
+        for (k, size) in steps.enumerated() {
             try grow(to: size)
+            // Forwards are added with the fewest and with the most instances running.
+            if k == 0 { try measureForwards() }
             if options.sizes.contains(size) {
                 try measureList(n: size)
                 try measureRefresh(n: size)
             }
             if size == options.tuiN { try measureMonitor(n: size) }
         }
-        try measureForwards()
+        if steps.count > 1 { try measureForwards() }
         try measureLog()
         evaluateTargets()
         let table = Show.table(figures)
@@ -196,7 +198,7 @@ final class Bench {
             raw.append(try fresh { _, s in try Measure.wall(selfPath, ["raw-add", s, String(first), String(count)]) })
             shell.append(try fresh { _, s in try Measure.wall(tools.bash, [addScript, s, String(first), String(count)], timeout: 600) })
         }
-        figures.append(Figure(key: "fwd_add", title: "fwd add \(count) forwards (wall)", n: count, unit: "s", slirpmon: Stats(samples: slirp),
+        figures.append(Figure(key: "fwd_add", title: "fwd add \(count) forwards (wall), beside N", n: started, unit: "s", slirpmon: Stats(samples: slirp),
                               baselines: [.init(name: "raw-socket loop (floor)", stats: Stats(samples: raw)),
                                           .init(name: "socat loop (bash)", stats: Stats(samples: shell))]))
     }
@@ -277,7 +279,10 @@ final class Bench {
             }
             return (Measure.monotonic() - start) / Double(k)
         }
-        for (key, maxBytes, title) in [("log_open_64k", 64 << 10, "log open + 64 KiB tail (slirpmon log)"),
+        // The same tail from both logs shows what the file's size costs (the target); the
+        // larger tails show what reading more of the 1 GiB log costs (the 1 KiB log has no more).
+        for (key, maxBytes, title) in [("log_open", 1 << 10, "log open + 1 KiB tail"),
+                                       ("log_open_64k", 64 << 10, "log open + 64 KiB tail (slirpmon log)"),
                                        ("log_open_512k", 512 << 10, "log open + 512 KiB tail (monitor pane)")] {
             var b: [Double] = [], s: [Double] = []
             _ = try sample(big, maxBytes); _ = try sample(small, maxBytes)
@@ -335,7 +340,7 @@ final class Bench {
             figures[i].target = "< 10 ms CPU"
             figures[i].met = figures[i].slirpmon.median < 0.010
         }
-        if let i = figure("fwd_add"), figures[i].baselines.count == 2 {
+        for i in figures.indices where figures[i].key == "fwd_add" && figures[i].baselines.count == 2 {
             figures[i].target = "≤1.3x raw, ≥20x faster than socat"
             figures[i].met = figures[i].ratio(figures[i].baselines[0]) <= 1.3 && figures[i].ratio(figures[i].baselines[1]) <= 1.0 / 20
         }
@@ -351,11 +356,9 @@ final class Bench {
             figures[i].target = "≈0: < 1% of a full screen"
             figures[i].met = figures[i].slirpmon.median < 0.01 * 160 * 50
         }
-        for key in ["log_open_64k", "log_open_512k"] {
-            if let i = figure(key), let s = figures[i].baselines.first {
-                figures[i].target = "≤1.5x the 1 KiB log"
-                figures[i].met = figures[i].ratio(s) <= 1.5
-            }
+        if let i = figure("log_open"), let s = figures[i].baselines.first {
+            figures[i].target = "≤1.5x the 1 KiB log"
+            figures[i].met = figures[i].ratio(s) <= 1.5
         }
     }
 
