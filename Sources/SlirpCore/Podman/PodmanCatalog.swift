@@ -75,6 +75,8 @@ public final class PodmanCatalog: @unchecked Sendable {
     /// (see `PodmanStorage`), so the process start is skipped.
     static func mayHaveContainers(_ user: PodmanCLI.User?) -> Bool {
         let uid = user?.uid ?? UInt32(geteuid())
+        // A configuration Podman would refuse is reported by asking it (one line, not silence).
+        if user == nil, (try? ContainersConf.load(environment: ContainersConf.processEnvironment, isRoot: uid == 0)) == nil { return true }
         if uid == 0 { return PodmanStorage.mayHaveContainers(home: nil) }
         guard let home = homeDirectory(of: uid) else { return true }
         return PodmanStorage.mayHaveContainers(home: home)
