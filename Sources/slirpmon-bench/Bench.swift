@@ -210,9 +210,12 @@ final class Bench {
         log("monitor and htop open for \(Int(seconds)) s at N=\(n)")
         let server = prefix
         let tmux = tools.tmux
-        Cleanup.shared.add("tmux") { _ = Executables.run(tmux, ["-L", server, "kill-server"], timeout: 5) }
+        // tmux leaves its socket file behind after kill-server: remove it too.
+        let socket = "\(ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp")/tmux-\(getuid())/\(server)"
+        Cleanup.shared.add("tmux") { _ = Executables.run(tmux, ["-L", server, "kill-server"], timeout: 5); unlink(socket) }
         defer {
             _ = Executables.run(tmux, ["-L", server, "kill-server"], timeout: 5)
+            unlink(socket)
             Cleanup.shared.remove("tmux")
         }
         let (width, height) = (160, 50)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import SlirpCore
 
 /// Median, minimum and maximum of repeated samples.
@@ -13,8 +14,11 @@ struct Stats {
     }
     var min: Double { samples.min() ?? .nan }
     var max: Double { samples.max() ?? .nan }
-    var json: [String: Any] { ["median": median, "min": min, "max": max, "samples": samples] }
+    var json: [String: Any] { ["median": jsonNumber(median), "min": jsonNumber(min), "max": jsonNumber(max), "samples": samples.map(jsonNumber)] }
 }
+
+/// A number for JSON: null when not finite (a ratio to a zero baseline, no samples).
+func jsonNumber(_ v: Double) -> Any { v.isFinite ? v : NSNull() }
 
 /// Clocks and process costs.
 enum Measure {

@@ -24,7 +24,7 @@ struct Figure {
     var json: [String: Any] {
         var o: [String: Any] = ["key": key, "title": title, "unit": unit, "slirpmon": slirpmon.json]
         o["n"] = n ?? NSNull()
-        o["baselines"] = baselines.map { ["name": $0.name, "stats": $0.stats.json, "ratio": ratio($0)] as [String: Any] }
+        o["baselines"] = baselines.map { ["name": $0.name, "stats": $0.stats.json, "ratio": jsonNumber(ratio($0))] as [String: Any] }
         o["target"] = target ?? NSNull()
         o["met"] = met ?? NSNull()
         o["note"] = note ?? NSNull()
