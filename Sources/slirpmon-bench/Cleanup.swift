@@ -19,8 +19,14 @@ final class Cleanup: @unchecked Sendable {
         actions.removeAll { $0.0 == name }
     }
 
-    /// Runs the actions, newest first, once.
+    /// Held for a whole clean-up: a second caller (the main thread failing because the
+    /// signal thread is removing things under it) waits until everything is removed.
+    private let running = NSLock()
+
+    /// Runs the actions, newest first, once; returns when every action has run.
     func runAll() {
+        running.lock()
+        defer { running.unlock() }
         lock.lock()
         let todo = actions
         actions = []
