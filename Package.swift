@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "slirpmon", targets: ["slirpmon"]),
+        .executable(name: "slirpmon-bench", targets: ["slirpmon-bench"]),
         .library(name: "SlirpCore", targets: ["SlirpCore"]),
     ],
     dependencies: [
@@ -28,6 +29,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "slirpmon-bench", dependencies: ["SlirpCore"]),
         .testTarget(name: "SlirpCoreTests", dependencies: ["SlirpCore"]),
         .target(name: "SlirpTestSupport", dependencies: ["SlirpCore"], path: "Tests/SlirpTestSupport"),
         .testTarget(name: "SlirpIntegrationTests", dependencies: ["SlirpCore", "SlirpTestSupport"]),

@@ -29,7 +29,7 @@ extension Slirpmon {
 
         func run() throws {
             var options = common.inventory(listForwards: !noForwards, readAddresses: false).options
-            options.podman = noPodman ? nil : PodmanCatalog()
+            options.podman = noPodman ? nil : PodmanCatalog(persistent: true)
             let snapshot: InventorySnapshot
             do { snapshot = try Inventory(options: options).snapshot() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }
             for failure in snapshot.podmanFailures { FileHandleOutput.error("slirpmon: \(failure)") }

@@ -101,6 +101,11 @@ enum Targets {
     /// The process TARGET names (a PID, a container or pod name, an ID or unique ID prefix),
     /// or a one-line failure listing what runs. Podman is asked only for names.
     static func process(_ target: String) throws -> SlirpProcess {
+        // A PID names one process: read only it, not every instance on the host (`fwd add PID`
+        // on a host with 500 instances spent most of its time scanning them).
+        if let pid = Int32(target), pid > 0, let process = ProcessScanner().process(pid: pid) {
+            return process
+        }
         let processes: [SlirpProcess]
         do { processes = try ProcessScanner().scan() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }
         do { return try TargetResolver.resolve(target, among: processes) } catch {

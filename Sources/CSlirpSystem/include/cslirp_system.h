@@ -25,6 +25,14 @@ int cslirp_pipe_cloexec(int fds[2]);
 int cslirp_unix_sockets_bound_to(unsigned long long dev, unsigned long long ino,
                                  unsigned long long *socket_inodes, int *listening, int max);
 
+/* Every listening unix socket bound to a file, in one NETLINK_SOCK_DIAG dump: writes up to
+   `max` (file device as the kernel reports it, file inode, socket inode) triples and returns
+   how many listening bound sockets there are (more than `max`: call again with more room),
+   or -1. `cslirp_kernel_dev` converts a stat dev_t to the kernel's form. */
+int cslirp_unix_listeners(unsigned long long *file_devs, unsigned long long *file_inodes,
+                          unsigned long long *socket_inodes, int max);
+unsigned long long cslirp_kernel_dev(unsigned long long dev);
+
 /* 1 when `path` is on nsfs (a namespace file), 0 when not, -1 on error. */
 int cslirp_is_netns_file(const char *path);
 

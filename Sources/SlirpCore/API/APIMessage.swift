@@ -1,5 +1,3 @@
-import Foundation
-
 /// The JSON of the slirp4netns API: requests out, replies in.
 ///
 /// Requests are built only from validated values, so every byte sent is known
@@ -49,37 +47,33 @@ public enum APIMessage {
         let trimmed = bytes.drop(while: { $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 })
         guard !trimmed.isEmpty else { throw .empty }
         let excerpt = printable(String(decoding: bytes.prefix(200), as: UTF8.self))
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
-        } catch {
-            throw .notJSON(excerpt: excerpt)
-        }
-        guard let top = object as? [String: Any] else { throw .unexpectedShape(excerpt: excerpt) }
+        let top: JSONValue
+        do { top = try JSONValue.parse(bytes) } catch { throw .notJSON(excerpt: excerpt) }
+        guard case .object = top else { throw .unexpectedShape(excerpt: excerpt) }
         if let error = top["error"] {
-            if let dict = error as? [String: Any], let desc = dict["desc"] as? String { return .error(printable(desc)) }
-            return .error(printable(String(describing: error)))
+            if let desc = error["desc"]?.string { return .error(printable(desc)) }
+            return .error(printable(error.compactDescription))
         }
         if let entries = top["entries"] { return .entries(try forwards(entries, excerpt: excerpt)) }
-        if let ret = top["return"] as? [String: Any] {
+        if let ret = top["return"], case .object(let members) = ret {
             if let entries = ret["entries"] { return .entries(try forwards(entries, excerpt: excerpt)) }
-            if let id = integer(ret["id"]) { return .added(id: id) }
-            if ret.isEmpty { return .done }
+            if let id = ret["id"]?.integer { return .added(id: id) }
+            if members.isEmpty { return .done }
         }
         throw .unexpectedShape(excerpt: excerpt)
     }
 
-    private static func forwards(_ value: Any, excerpt: String) throws(DecodeError) -> [HostForward] {
-        guard let list = value as? [Any] else { throw .unexpectedShape(excerpt: excerpt) }
+    private static func forwards(_ value: JSONValue, excerpt: String) throws(DecodeError) -> [HostForward] {
+        guard case .array(let list) = value else { throw .unexpectedShape(excerpt: excerpt) }
         var result: [HostForward] = []
         result.reserveCapacity(list.count)
-        for item in list {
-            guard let e = item as? [String: Any], let id = integer(e["id"]),
-                  let proto = (e["proto"] as? String).flatMap(ForwardProtocol.init(rawValue:)),
-                  let hostPort = integer(e["host_port"]), let guestPort = integer(e["guest_port"])
+        for e in list {
+            guard case .object = e, let id = e["id"]?.integer,
+                  let proto = e["proto"]?.string.flatMap(ForwardProtocol.init(rawValue:)),
+                  let hostPort = e["host_port"]?.integer, let guestPort = e["guest_port"]?.integer
             else { throw .unexpectedShape(excerpt: excerpt) }
-            result.append(HostForward(id: id, proto: proto, hostAddr: printable(e["host_addr"] as? String ?? ""),
-                                      hostPort: hostPort, guestAddr: printable(e["guest_addr"] as? String ?? ""), guestPort: guestPort))
+            result.append(HostForward(id: id, proto: proto, hostAddr: printable(e["host_addr"]?.string ?? ""),
+                                      hostPort: hostPort, guestAddr: printable(e["guest_addr"]?.string ?? ""), guestPort: guestPort))
         }
         return result
     }
@@ -102,14 +96,5 @@ public enum APIMessage {
 
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-    }
-
-    /// A JSON number with an exact integer value; not `true`/`false` (which bridge to 1/0),
-    /// not `1.5` or `1e30` (which `intValue` would truncate or wrap).
-    private static func integer(_ value: Any?) -> Int? {
-        guard let n = value as? NSNumber else { return nil }
-        let type = String(cString: n.objCType)
-        guard type != "c", type != "B" else { return nil }
-        return Int(exactly: n)
     }
 }

@@ -38,11 +38,19 @@ public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
     /// file at `path` (device and inode), so a renamed or replaced path is told
     /// apart from the original. Where sock_diag is unavailable, falls back to the
     /// bound names in `/proc/PID/net/unix`, which cannot see a rename (`.ambiguous`).
-    public static func check(path: String, process: SlirpProcess, procRoot: String = "/proc") -> SocketOwnership {
+    ///
+    /// `listeners`, when given, is one dump of every listening socket taken for a whole
+    /// refresh (`ListeningSockets.now()`), instead of one dump per check: a dump lists
+    /// every unix socket of the host, so one per instance made a refresh quadratic.
+    public static func check(path: String, process: SlirpProcess, procRoot: String = "/proc",
+                             listeners: ListeningSockets? = nil) -> SocketOwnership {
         guard let st = try? Files.status(path) else { return .missing }
         guard st.st_mode & 0o170000 == 0o140000 else { return .notHeld }
         guard let held = process.socketInodes else {
             return .unknown(process.problems["fds"] ?? "its file descriptors are not readable")
+        }
+        if let listeners {
+            return listeners.sockets(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)).contains(where: held.contains) ? .held : .notHeld
         }
         if let bound = boundSockets(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) {
             return bound.contains { $0.listening && held.contains($0.inode) } ? .held : .notHeld
@@ -67,6 +75,39 @@ public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
         let n = cslirp_unix_sockets_bound_to(device, inode, &inodes, &listening, 16)
         guard n >= 0 else { return nil }
         return (0..<Int(n)).map { (inodes[$0], listening[$0] != 0) }
+    }
+}
+
+/// Every listening unix socket bound to a file, from one sock_diag dump.
+public struct ListeningSockets: Sendable {
+    private struct File: Hashable {
+        let device: UInt64
+        let inode: UInt64
+    }
+    private let byFile: [File: [UInt64]]
+
+    /// The listening sockets now; nil when sock_diag is unavailable (then each check falls back).
+    public static func now() -> ListeningSockets? {
+        var capacity = 1024
+        while true {
+            var devices = [UInt64](repeating: 0, count: capacity)
+            var inodes = [UInt64](repeating: 0, count: capacity)
+            var sockets = [UInt64](repeating: 0, count: capacity)
+            let n = Int(cslirp_unix_listeners(&devices, &inodes, &sockets, Int32(capacity)))
+            if n < 0 { return nil }
+            if n > capacity {
+                capacity = n + 256
+                continue
+            }
+            var byFile: [File: [UInt64]] = [:]
+            for k in 0..<n { byFile[File(device: devices[k], inode: inodes[k]), default: []].append(sockets[k]) }
+            return ListeningSockets(byFile: byFile)
+        }
+    }
+
+    /// The socket inodes listening on the file with this `stat` device and inode.
+    public func sockets(device: UInt64, inode: UInt64) -> [UInt64] {
+        byFile[File(device: cslirp_kernel_dev(device), inode: inode)] ?? []
     }
 }
 

@@ -61,6 +61,31 @@ public enum NamespaceReader {
         }
     }
 
+    /// Reads many namespaces on one throwaway thread that joins each in turn: a refresh
+    /// of 100 instances otherwise starts 100 threads (most of its CPU time).
+    public static func read(netnsPaths jobs: [(path: String, interface: String)]) -> [Result<ObservedAddresses, Failure>] {
+        guard !jobs.isEmpty else { return [] }
+        let box = BatchBox()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            box.results = jobs.map { job in
+                Files.exists(job.path) ? Self.enterAndRead(path: job.path, interface: job.interface) : .failure(.namespaceGone(path: job.path))
+            }
+            done.signal()
+        }
+        thread.stackSize = 256 << 10
+        thread.start()
+        done.wait()
+        guard box.results.count == jobs.count else {
+            return jobs.map { .failure(.unreadable(SystemError("setns", $0.path, code: EIO))) }
+        }
+        return box.results
+    }
+
+    private final class BatchBox: @unchecked Sendable {
+        var results: [Result<ObservedAddresses, Failure>] = []
+    }
+
     /// True when `path` is a network namespace file (nsfs), not a plain file left behind.
     public static func isNamespaceFile(_ path: String) -> Bool {
         cslirp_is_netns_file(path) == 1
@@ -82,6 +107,7 @@ public enum NamespaceReader {
     }
 
     /// Runs on its own thread; the thread ends right after, so it never needs to return to the host namespace.
+    /// (A batch thread joins the next namespace from the previous one: only the path is looked up, in the mount namespace.)
     private static func enterAndRead(path: String, interface: String) -> Result<ObservedAddresses, Failure> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {

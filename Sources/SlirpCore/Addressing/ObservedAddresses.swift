@@ -26,8 +26,8 @@ public struct ObservedAddresses: Sendable, Equatable, Codable {
 
         // IPv4 routes on the interface: (network, mask) and the default gateway.
         var networks: [(IPv4Address, UInt32)] = []
-        for line in route.split(separator: "\n").dropFirst() {
-            let f = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+        for line in route.byteLines.dropFirst() {
+            let f = line.byteFields
             guard f.count >= 8, f[0] == interface,
                   let destination = IPv4Address(procHex: f[1]), let gateway = IPv4Address(procHex: f[2]),
                   let mask = IPv4Address(procHex: f[7]) else { continue }
@@ -41,7 +41,7 @@ public struct ObservedAddresses: Sendable, Equatable, Codable {
         // Local addresses from the fib trie that fall in one of the interface's networks.
         var seen = Set<IPv4Address>()
         var last: IPv4Address?
-        for line in fibTrie.split(separator: "\n") {
+        for line in fibTrie.byteLines {
             let text = line.trimmingSpaces
             if text.hasPrefix("|-- ") {
                 last = IPv4Address(text.dropFirst(4))
@@ -53,16 +53,16 @@ public struct ObservedAddresses: Sendable, Equatable, Codable {
             }
         }
         // IPv6 addresses: "<32 hex> <ifindex> <prefixlen hex> <scope> <flags> <name>".
-        for line in ifInet6.split(separator: "\n") {
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+        for line in ifInet6.byteLines {
+            let f = line.byteFields
             guard f.count >= 6, f[5] == interface, let address = IPv6Address(procHex: f[0]),
                   let prefix = Int(f[2], radix: 16) else { continue }
             result.interfacePresent = true
             if !address.isLinkLocal { result.ipv6.append("\(address)/\(prefix)") }
         }
         // IPv6 default route: destination ::/0 with a next hop, on the interface.
-        for line in ipv6Route.split(separator: "\n") {
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+        for line in ipv6Route.byteLines {
+            let f = line.byteFields
             guard f.count >= 10, f[9] == interface, f[1] == "00",
                   f[0] == "00000000000000000000000000000000",
                   let nextHop = IPv6Address(procHex: f[4]),
@@ -76,7 +76,7 @@ public struct ObservedAddresses: Sendable, Equatable, Codable {
     public static func localAddresses(fibTrie: String) -> Set<IPv4Address> {
         var result = Set<IPv4Address>()
         var last: IPv4Address?
-        for line in fibTrie.split(separator: "\n") {
+        for line in fibTrie.byteLines {
             let text = line.trimmingSpaces
             if text.hasPrefix("|-- ") {
                 last = IPv4Address(text.dropFirst(4))

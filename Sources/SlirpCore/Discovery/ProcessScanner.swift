@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Dispatch
 
 /// Finds slirp4netns processes in `/proc`, zombies included.
 ///
@@ -30,18 +31,29 @@ public struct ProcessScanner: Sendable {
     /// slirp4netns processes and the rootlessport processes beside them, in one pass over `/proc`.
     public func scanAll() throws(SystemError) -> (slirp: [SlirpProcess], rootlessPorts: [RootlessPortProcess]) {
         let clock = BootClock(procRoot: procRoot)
-        var found: [SlirpProcess] = []
+        var matches: [ProcessStat] = []
         var ports: [RootlessPortProcess] = []
         for pid in try Files.processIDs(procRoot: procRoot) {
             guard let text = try? Files.readText("\(procRoot)/\(pid)/stat"), let stat = ProcessStat(text) else { continue }
             if commandNames.contains(stat.command) {
-                found.append(inspect(stat, clock: clock))
+                matches.append(stat)
             } else if stat.command == "rootlessport" || stat.command == "exe",
                       let port = RootlessPortProcess.read(pid: pid, stat: stat, procRoot: procRoot) {
                 ports.append(port)
             }
         }
-        return (found.sorted { $0.pid < $1.pid }, ports.sorted { $0.pid < $1.pid })
+        // Each instance costs a dozen /proc reads (cmdline, status, every fd): spread over the cores.
+        var userNames = UserNameCache()
+        for uid in Set(matches.compactMap { try? Files.status("\(procRoot)/\($0.pid)").st_uid }) { _ = userNames.name(of: uid) }
+        let names = userNames
+        let slots = ResultSlots<SlirpProcess>(count: matches.count)
+        let chunks = max(1, min(matches.count, 8))
+        let all = matches
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            var local = names
+            for i in stride(from: c, to: all.count, by: chunks) { slots.set(i, inspect(all[i], clock: clock, names: &local)) }
+        }
+        return (slots.values.sorted { $0.pid < $1.pid }, ports.sorted { $0.pid < $1.pid })
     }
 
     /// Reads one process, if it is a slirp4netns process (any command name when `anyCommand`).
@@ -49,7 +61,8 @@ public struct ProcessScanner: Sendable {
         guard let text = try? Files.readText("\(procRoot)/\(pid)/stat"),
               let stat = ProcessStat(text), anyCommand || commandNames.contains(stat.command)
         else { return nil }
-        return inspect(stat, clock: BootClock(procRoot: procRoot))
+        var names = UserNameCache()
+        return inspect(stat, clock: BootClock(procRoot: procRoot), names: &names)
     }
 
     /// True while the process named by `identity` still runs (the PID was not reused).
@@ -59,7 +72,7 @@ public struct ProcessScanner: Sendable {
         return stat.startTicks == identity.startTicks && !stat.isZombie
     }
 
-    private func inspect(_ stat: ProcessStat, clock: BootClock) -> SlirpProcess {
+    private func inspect(_ stat: ProcessStat, clock: BootClock, names: inout UserNameCache) -> SlirpProcess {
         let base = "\(procRoot)/\(stat.pid)"
         var problems: [String: String] = [:]
         func note(_ field: String, _ error: SystemError) {
@@ -70,8 +83,8 @@ public struct ProcessScanner: Sendable {
         do {
             uid = try Files.status(base).st_uid
             if let text = try? Files.readText("\(base)/status"),
-               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Uid:") }),
-               let real = line.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first,
+               let line = text.byteLines.first(where: { $0.hasPrefix("Uid:") }),
+               let real = line.byteFields.dropFirst().first,
                let value = UInt32(real) {
                 uid = value
             }
@@ -89,18 +102,24 @@ public struct ProcessScanner: Sendable {
         var stderrTarget: String?
         var socketInodes: Set<UInt64>?
         if !stat.isZombie {
-            do { stdoutTarget = try Files.readLink("\(base)/fd/1") } catch { note("stdout", error) }
-            do { stderrTarget = try Files.readLink("\(base)/fd/2") } catch { note("stderr", error) }
+            // One readlink per fd: stdout and stderr are taken from the same pass.
             do {
                 var inodes = Set<UInt64>()
                 for name in try Files.directoryEntries("\(base)/fd") {
-                    guard let link = try? Files.readLink("\(base)/fd/\(name)"),
-                          link.hasPrefix("socket:["), link.hasSuffix("]"),
+                    guard let link = try? Files.readLink("\(base)/fd/\(name)") else { continue }
+                    if name == "1" { stdoutTarget = link } else if name == "2" { stderrTarget = link }
+                    guard link.hasPrefix("socket:["), link.hasSuffix("]"),
                           let inode = UInt64(link.dropFirst(8).dropLast()) else { continue }
                     inodes.insert(inode)
                 }
                 socketInodes = inodes
             } catch { note("fds", error) }
+            if stdoutTarget == nil {
+                do { stdoutTarget = try Files.readLink("\(base)/fd/1") } catch { note("stdout", error) }
+            }
+            if stderrTarget == nil {
+                do { stderrTarget = try Files.readLink("\(base)/fd/2") } catch { note("stderr", error) }
+            }
         }
 
         let configuration = SlirpCommandLine.decode(arguments)
@@ -114,7 +133,7 @@ public struct ProcessScanner: Sendable {
             parentPID: stat.parentPID,
             state: stat.state,
             uid: uid,
-            user: uid.flatMap(UserNames.name(of:)),
+            user: uid.flatMap { names.name(of: $0) },
             startTime: clock.bootTime + started,
             uptimeSeconds: max(0, clock.uptime - started),
             residentBytes: stat.residentPages * Self.pageSize,
@@ -147,7 +166,7 @@ struct BootClock {
     init(procRoot: String) {
         var boot = 0.0
         if let text = try? Files.readText("\(procRoot)/stat"),
-           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+           let line = text.byteLines.first(where: { $0.hasPrefix("btime ") }),
            let value = Double(line.dropFirst(6).trimmingSpaces) {
             boot = value
         }
@@ -158,6 +177,17 @@ struct BootClock {
         }
         bootTime = boot
         uptime = up
+    }
+}
+
+/// User names looked up once per scan (every instance of one user asks the same question).
+struct UserNameCache {
+    private var names: [UInt32: String?] = [:]
+    mutating func name(of uid: UInt32) -> String? {
+        if let known = names[uid] { return known }
+        let name = UserNames.name(of: uid)
+        names[uid] = .some(name)
+        return name
     }
 }
 

@@ -29,7 +29,23 @@ public struct ProcessStat: Equatable, Sendable {
         let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
         // fields[0] is field 3 (state) of proc(5).
         guard fields.count >= 22, let stateByte = fields[0].first else { return nil }
-        func number(_ field: Int) -> Int64? { Int64(String(decoding: fields[field - 3], as: UTF8.self)) }
+        func number(_ field: Int) -> Int64? {
+            // Decimal digits with an optional sign, read from the bytes (no String per field).
+            let digits = fields[field - 3]
+            var value: Int64 = 0
+            var negative = false
+            var seen = false
+            for (k, b) in digits.enumerated() {
+                if k == 0 && (b == UInt8(ascii: "-") || b == UInt8(ascii: "+")) { negative = b == UInt8(ascii: "-"); continue }
+                guard b >= 48 && b <= 57 else { return nil }
+                let (times, o1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times.addingReportingOverflow(Int64(b - 48))
+                if o1 || o2 { return nil }
+                value = sum
+                seen = true
+            }
+            return seen ? (negative ? -value : value) : nil
+        }
         guard let ppid = number(4), let utime = number(14), let stime = number(15),
               let start = number(22), let rss = number(24)
         else { return nil }
@@ -45,10 +61,13 @@ public struct ProcessStat: Equatable, Sendable {
 }
 
 extension StringProtocol {
+    /// Without leading and trailing spaces, tabs and newlines (compared as bytes: no grapheme breaking).
     var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\n" || s.first == "\t" { s = s.dropFirst() }
-        while s.last == " " || s.last == "\n" || s.last == "\t" { s = s.dropLast() }
-        return String(s)
+        let u = Substring(self).utf8
+        func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 10 || b == 9 }
+        var start = u.startIndex, end = u.endIndex
+        while start < end, isSpace(u[start]) { start = u.index(after: start) }
+        while end > start, isSpace(u[u.index(before: end)]) { end = u.index(before: end) }
+        return String(Substring(u[start..<end]))
     }
 }

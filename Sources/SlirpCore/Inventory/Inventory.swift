@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Dispatch
+import Foundation
 
 /// Collects `SlirpInstance`s: discovery, addresses, API socket, forwards and log, per instance.
 public struct Inventory: Sendable {
@@ -65,14 +66,39 @@ public struct Inventory: Sendable {
     /// Inspects the given processes in parallel (API calls and namespace reads may each wait).
     public func inspect(_ processes: [SlirpProcess]) -> [SlirpInstance] {
         let results = ResultSlots<SlirpInstance>(count: processes.count)
+        let listeners = processes.contains { $0.configuration.apiSocket != nil } ? ListeningSockets.now() : nil
+        // Namespaces that must be joined are read in batches, one thread per core (a thread each costs more than the reading).
+        var joined: [Int32: Result<ObservedAddresses, NamespaceReader.Failure>] = [:]
+        if options.readAddresses {
+            var jobs: [(pid: Int32, path: String, interface: String)] = []
+            for process in processes where !process.isZombie {
+                if case .join(let path) = namespaceSource(process.configuration, pid: process.pid) {
+                    jobs.append((process.pid, path, process.configuration.effectiveTapName))
+                }
+            }
+            let work = jobs
+            let batches = max(1, min(work.count, ProcessInfo.processInfo.activeProcessorCount))
+            let slots = ResultSlots<[Result<ObservedAddresses, NamespaceReader.Failure>]>(count: batches)
+            DispatchQueue.concurrentPerform(iterations: batches) { b in
+                let mine = stride(from: b, to: work.count, by: batches).map { (path: work[$0].path, interface: work[$0].interface) }
+                slots.set(b, NamespaceReader.read(netnsPaths: mine))
+            }
+            for (b, batch) in slots.values.enumerated() {
+                for (k, result) in batch.enumerated() { joined[jobs[b + k * batches].pid] = result }
+            }
+        }
+        let prefetched = joined
         DispatchQueue.concurrentPerform(iterations: processes.count) { i in
-            results.set(i, inspect(processes[i]))
+            results.set(i, inspect(processes[i], listeners: listeners, observed: prefetched[processes[i].pid]))
         }
         return results.values
     }
 
     /// Everything about one process.
-    public func inspect(_ process: SlirpProcess) -> SlirpInstance {
+    /// `listeners`: the host's listening sockets, dumped once for a whole refresh (nil: dumped for this check).
+    /// `observed`: the namespace already read (in a batch).
+    public func inspect(_ process: SlirpProcess, listeners: ListeningSockets? = nil,
+                        observed prefetched: Result<ObservedAddresses, NamespaceReader.Failure>? = nil) -> SlirpInstance {
         let config = process.configuration
         let expected = ExpectedAddresses(config)
 
@@ -82,7 +108,7 @@ public struct Inventory: Sendable {
             if process.isZombie {
                 observeError = "the process is defunct"
             } else {
-                switch readNamespace(config, pid: process.pid) {
+                switch prefetched ?? readNamespace(config, pid: process.pid) {
                 case .success(let o): observed = o
                 case .failure(let e): observeError = e.description
                 }
@@ -95,7 +121,7 @@ public struct Inventory: Sendable {
            let cwd = try? Files.readLink("\(options.procRoot)/\(process.pid)/cwd") {
             apiSocket = cwd + "/" + path
         }
-        let ownership = apiSocket.map { SocketOwnership.check(path: $0, process: process, procRoot: options.procRoot) }
+        let ownership = apiSocket.map { SocketOwnership.check(path: $0, process: process, procRoot: options.procRoot, listeners: listeners) }
 
         var forwards: [HostForward]?
         var forwardsError: String?
@@ -111,7 +137,9 @@ public struct Inventory: Sendable {
 
         var log: SlirpInstance.LogInfo?
         var logError: String?
-        if !process.isZombie {
+        if !process.isZombie, let quick = quickLogInfo(process) {
+            log = quick
+        } else if !process.isZombie {
             do {
                 let reader = try UnlinkedLog(pid: process.pid, procRoot: options.procRoot)
                 log = SlirpInstance.LogInfo(fd: reader.fd, originalPath: reader.originalPath, deleted: reader.isDeleted,
@@ -126,12 +154,29 @@ public struct Inventory: Sendable {
                              forwards: forwards, forwardsError: forwardsError, log: log, logError: logError)
     }
 
-    /// Reads the namespace: through the target PID, or by joining the namespace file as root.
-    func readNamespace(_ config: SlirpConfiguration, pid: Int32) -> Result<ObservedAddresses, NamespaceReader.Failure> {
-        let tap = config.effectiveTapName
-        if let pid = config.targetPID {
-            return Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(viaProcess: pid, interface: tap, procRoot: options.procRoot) }
+    /// The log's facts from what discovery already read (the fd targets) and one `stat`,
+    /// without opening it; nil when that is not enough (then `UnlinkedLog` says why).
+    /// Like `UnlinkedLog`: fd 1 when it is a regular file, else fd 2.
+    func quickLogInfo(_ process: SlirpProcess) -> SlirpInstance.LogInfo? {
+        for (fd, target) in [(Int32(1), process.stdoutTarget), (Int32(2), process.stderrTarget)] {
+            guard let target, let st = try? Files.status("\(options.procRoot)/\(process.pid)/fd/\(fd)"),
+                  st.st_mode & S_IFMT == S_IFREG else { continue }
+            let (path, deleted) = LogPath.stripDeleted(target)
+            return SlirpInstance.LogInfo(fd: fd, originalPath: path, deleted: deleted, sizeBytes: Int64(st.st_size))
         }
+        return nil
+    }
+
+    /// Where a namespace's addresses are read from.
+    enum NamespaceSource {
+        case process(Int32)
+        case join(String)
+        case failure(NamespaceReader.Failure)
+    }
+
+    /// Through the target PID, through a process inside, or by joining the namespace file as root.
+    func namespaceSource(_ config: SlirpConfiguration, pid: Int32) -> NamespaceSource {
+        if let pid = config.targetPID { return .process(pid) }
         guard let path = config.netnsPath else {
             return .failure(.unreadable(SystemError("netns", "no target on the command line", code: ENOENT)))
         }
@@ -141,9 +186,22 @@ public struct Inventory: Sendable {
         let nsPath = NamespaceReader.isNamespaceFile(seen) ? seen : path
         if geteuid() != 0 || !NamespaceReader.isNamespaceFile(nsPath),
            let inside = NamespaceReader.processInside(netnsPath: nsPath, procRoot: options.procRoot) {
-            return Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(viaProcess: inside, interface: tap, procRoot: options.procRoot) }
+            return .process(inside)
         }
-        return Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(netnsPath: nsPath, interface: tap) }
+        return .join(nsPath)
+    }
+
+    /// Reads the namespace: through the target PID, or by joining the namespace file as root.
+    func readNamespace(_ config: SlirpConfiguration, pid: Int32) -> Result<ObservedAddresses, NamespaceReader.Failure> {
+        let tap = config.effectiveTapName
+        switch namespaceSource(config, pid: pid) {
+        case .process(let inside):
+            return Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(viaProcess: inside, interface: tap, procRoot: options.procRoot) }
+        case .join(let nsPath):
+            return Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(netnsPath: nsPath, interface: tap) }
+        case .failure(let failure):
+            return .failure(failure)
+        }
     }
 }
 

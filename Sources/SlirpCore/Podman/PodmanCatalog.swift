@@ -5,7 +5,8 @@ import Musl
 #endif
 
 /// What Podman knows, cached: asked again only when the set of slirp4netns processes
-/// changes or the answer is older than `maxAge`, never on every screen refresh.
+/// changes or the answer is older than `maxAge`, never on every screen refresh; not
+/// asked at all for a user whose container storage is empty.
 public final class PodmanCatalog: @unchecked Sendable {
     /// One answer from Podman (all users asked).
     public struct Snapshot: Sendable {
@@ -25,10 +26,15 @@ public final class PodmanCatalog: @unchecked Sendable {
     private var cachedKey: Set<ProcessIdentity> = []
     private var cachedAt = Deadline(nanoseconds: 0)
 
-    public init(maxAge: Double = 5, timeout: Double = 10, binary: String? = PodmanCLI.installed()) {
+    private let disk: PodmanDiskCache?
+
+    /// `persistent`: also keep the answer on disk for `maxAge` seconds (see `PodmanDiskCache`),
+    /// for short-lived commands such as `slirpmon list`.
+    public init(maxAge: Double = 5, timeout: Double = 10, binary: String? = PodmanCLI.installed(), persistent: Bool = false) {
         self.maxAge = maxAge
         self.timeout = timeout
         self.binary = binary
+        disk = persistent ? PodmanDiskCache.forCurrentUser(maxAge: maxAge) : nil
     }
 
     /// The containers of every user whose slirp4netns runs here (as root) or of this user.
@@ -40,21 +46,40 @@ public final class PodmanCatalog: @unchecked Sendable {
             return cached
         }
         if let fresh { return fresh }
-        var containers: [PodmanContainer] = []
-        var failures: [String] = []
-        for user in Self.usersToAsk(processes: processes) {
-            switch PodmanCLI(binary: binary, user: user, timeout: timeout).containers() {
-            case .success(let list): containers += list
-            case .failure(let failure): failures.append(failure.message)
+        let users = Self.usersToAsk(processes: processes).filter(Self.mayHaveContainers)
+        let diskKey = disk.map { _ in PodmanDiskCache.key(binary: binary, processes: processes, users: users) }
+        var snapshot: Snapshot
+        if !force, let disk, let diskKey, let stored = disk.load(key: diskKey) {
+            snapshot = Snapshot(containers: stored, failures: [], installed: true)
+        } else {
+            var containers: [PodmanContainer] = []
+            var failures: [String] = []
+            for user in users {
+                switch PodmanCLI(binary: binary, user: user, timeout: timeout).containers() {
+                case .success(let list): containers += list
+                case .failure(let failure): failures.append(failure.message)
+                }
             }
+            snapshot = Snapshot(containers: containers, failures: failures, installed: true)
+            if failures.isEmpty, !users.isEmpty, let disk, let diskKey { disk.store(key: diskKey, containers: containers) }
         }
-        let snapshot = Snapshot(containers: containers, failures: failures, installed: true)
         lock.locked {
             cached = snapshot
             cachedKey = key
             cachedAt = .now
         }
         return snapshot
+    }
+
+    /// False when the user's container storage is empty: `podman ps -a` would answer `[]`
+    /// (see `PodmanStorage`), so the process start is skipped.
+    static func mayHaveContainers(_ user: PodmanCLI.User?) -> Bool {
+        let uid = user?.uid ?? UInt32(geteuid())
+        // A configuration Podman would refuse is reported by asking it (one line, not silence).
+        if user == nil, (try? ContainersConf.load(environment: ContainersConf.processEnvironment, isRoot: uid == 0)) == nil { return true }
+        if uid == 0 { return PodmanStorage.mayHaveContainers(home: nil) }
+        guard let home = homeDirectory(of: uid) else { return true }
+        return PodmanStorage.mayHaveContainers(home: home)
     }
 
     /// nil (this user) first; as root also every user running slirp4netns or rootlessport,

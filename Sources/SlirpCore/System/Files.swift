@@ -37,10 +37,14 @@ public enum Files {
 
     /// The target of a symbolic link, e.g. `/proc/PID/fd/1`. The corresponding C function is `readlink`.
     public static func readLink(_ path: String) throws(SystemError) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count - 1) }
-        if n < 0 { throw SystemError("readlink", path) }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // An uninitialised buffer and one String: this runs for every fd of every instance on every refresh.
+        let target: String? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(PATH_MAX) + 1) { buffer in
+            guard let base = buffer.baseAddress else { return nil }
+            let n = base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { readlink(path, $0, buffer.count - 1) }
+            return n < 0 ? nil : String(decoding: UnsafeBufferPointer(start: base, count: n), as: UTF8.self)
+        }
+        guard let target else { throw SystemError("readlink", path) }
+        return target
     }
 
     /// `stat` of a path (following links). The corresponding C function is `stat`.

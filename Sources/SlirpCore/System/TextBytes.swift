@@ -1,0 +1,16 @@
+/// Line and field splitting on UTF-8 bytes, for the ASCII texts of `/proc`.
+///
+/// `String.split` on `Character`s runs grapheme breaking on every byte: on a refresh of
+/// 100 instances it was most of the CPU time (callgrind: ~2 M instructions per namespace
+/// read). Splitting the UTF-8 view on ASCII bytes gives the same pieces for these texts.
+extension StringProtocol {
+    /// The lines, without empty ones (like `split(separator: "\n")`).
+    var byteLines: [Substring] {
+        Substring(self).utf8.split(separator: 10).map { Substring($0) }
+    }
+
+    /// The fields separated by runs of spaces and tabs.
+    var byteFields: [Substring] {
+        Substring(self).utf8.split(whereSeparator: { $0 == 32 || $0 == 9 }).map { Substring($0) }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import SlirpCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A profiling aid: N lab instances, then K in-process refreshes, then clean-up.
+enum ProfileRefresh {
+    static func run(instances n: Int, refreshes k: Int) -> Int32 {
+        let prefix = "slirpmon-bench-\(getpid())"
+        let lab: SlirpLab
+        do { lab = try SlirpLab(prefix: prefix, directory: "/tmp/\(prefix)") } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            return 1
+        }
+        defer { lab.tearDown(); rmdir("/tmp/\(prefix)") }
+        for i in 0..<n {
+            let forwards = (0..<5).compactMap { j -> ForwardRequest? in
+                guard let host = Port(20000 + i * 5 + j), let guest = Port(80 + j) else { return nil }
+                return ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: host, guestPort: guest)
+            }
+            do { try lab.start(SlirpLab.Spec(name: "p\(i)", forwards: forwards)) } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                return 1
+            }
+        }
+        if k < 0 {
+            // hold: keep the instances until SIGINT/SIGTERM (for profiling the CLI against them)
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGINT)
+            sigaddset(&set, SIGTERM)
+            pthread_sigmask(SIG_BLOCK, &set, nil)
+            FileHandle.standardError.write(Data("holding \(n) instances; SIGTERM ends\n".utf8))
+            var received: Int32 = 0
+            sigwait(&set, &received)
+            return 0
+        }
+        var options = Inventory.Options()
+        options.readAddresses = true
+        options.listForwards = true
+        let inventory = Inventory(options: options)
+        for _ in 0..<k {
+            let c0 = Measure.processCPU(), w0 = Measure.monotonic()
+            let count = profileRefresh(inventory, ours: Set(lab.running.map(\.pid)))
+            FileHandle.standardError.write(Data(String(format: "refresh: %d instances, %.2f ms CPU, %.2f ms wall\n", count,
+                                                       (Measure.processCPU() - c0) * 1e3, (Measure.monotonic() - w0) * 1e3).utf8))
+        }
+        // Phases, to see where a refresh goes.
+        let ours = Set(lab.running.map(\.pid))
+        func times() -> (Double, Double) {
+            var u = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &u)
+            return (Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6, Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6)
+        }
+        func phase(_ name: String, _ body: () -> Void) {
+            let c0 = Measure.processCPU(), w0 = Measure.monotonic(), t0 = times()
+            for _ in 0..<10 { body() }
+            let t1 = times()
+            FileHandle.standardError.write(Data(String(format: "%@: %.2f ms CPU (user %.2f, sys %.2f), %.2f ms wall\n", name,
+                                                       (Measure.processCPU() - c0) * 100, (t1.0 - t0.0) * 100, (t1.1 - t0.1) * 100,
+                                                       (Measure.monotonic() - w0) * 100).utf8))
+        }
+        let processes = ((try? inventory.scanner.scan()) ?? []).filter { ours.contains($0.pid) }
+        phase("scan /proc") { _ = try? inventory.scanner.scan() }
+        for (name, addresses, forwards) in [("inspect: nothing", false, false), ("inspect: addresses", true, false), ("inspect: forwards", false, true)] {
+            var o = Inventory.Options()
+            o.readAddresses = addresses
+            o.listForwards = forwards
+            let inv = Inventory(options: o)
+            phase(name) { _ = inv.inspect(processes) }
+        }
+        phase("listening sockets") { _ = ListeningSockets.now() }
+        return 0
+    }
+
+    @inline(never)
+    static func profileRefresh(_ inventory: Inventory, ours: Set<Int32>) -> Int {
+        let processes = ((try? inventory.scanner.scan()) ?? []).filter { ours.contains($0.pid) }
+        let instances = inventory.inspect(processes)
+        for instance in instances where instance.log != nil {
+            if let log = try? UnlinkedLog(pid: instance.pid) { _ = try? log.tail(maxBytes: 4096) }
+        }
+        return instances.count
+    }
+}
