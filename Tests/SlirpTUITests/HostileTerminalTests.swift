@@ -58,7 +58,7 @@ struct HostileTerminalTests {
         #expect(loop.status == 0, "\(loop.stderr)")
         #expect(isAlive(pid), "the monitor died during the resizes")
         tmux.resize(width: 100, height: 30)
-        let sane = tmux.waitUntil { $0.contains("F10Quit") && $0.contains("CONTAINER") && !$0.contains("too small") }
+        let sane = tmux.waitUntil { $0.contains("F10Quit") && $0.contains("NAME") && !$0.contains("too small") }
         #expect(sane.found, "no clean screen at 100x30 after 1000 resizes:\n\(sane.screen)")
         #expect(sane.screen.split(separator: "\n", omittingEmptySubsequences: false).allSatisfy { $0.count <= 100 })
 

@@ -126,6 +126,8 @@ public final class UnixStreamSocket {
                 if n > 0 {
                     result.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
                     if result.count > limit { failure = .tooLarge(limit: limit); return }
+                    // A peer that streams without pause never makes us wait: check the deadline here too.
+                    if deadline.hasPassed { failure = .timedOut(phase: "reply"); return }
                     continue
                 }
                 if n == 0 { return }
