@@ -92,8 +92,8 @@ extension Slirpmon.Fwd {
             }
             if added.count <= 20 {
                 for (request, id) in added { FileHandleOutput.print("added [\(id)] \(request.summary)") }
-            } else {
-                FileHandleOutput.print("added \(added.count) forwards, ids \(added.first!.1)-\(added.last!.1)")
+            } else if let first = added.first, let last = added.last {
+                FileHandleOutput.print("added \(added.count) forwards, ids \(first.1)-\(last.1)")
             }
         }
     }

@@ -41,6 +41,11 @@ public struct Port: Sendable, Hashable, Comparable, CustomStringConvertible {
         guard (1...65535).contains(value) else { return nil }
         self.value = UInt16(value)
     }
+    private init(constant: UInt16) { value = constant }
+    public static let http = Port(constant: 80)
+    public static let httpAlternate = Port(constant: 8080)
+    public static let dns = Port(constant: 53)
+
     public var description: String { String(value) }
     public static func < (a: Port, b: Port) -> Bool { a.value < b.value }
 }

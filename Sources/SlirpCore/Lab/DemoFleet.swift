@@ -17,13 +17,13 @@ public enum DemoFleet {
         do {
             let web = try freeTCPPort(), admin = try freeTCPPort(), dns = try freeTCPPort()
             var plain = SlirpLab.Spec(name: "web", forwards: [
-                ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: web, guestPort: Port(80)!),
-                ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: admin, guestPort: Port(8080)!),
+                ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: web, guestPort: Port.http),
+                ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: admin, guestPort: Port.httpAlternate),
             ])
             plain.mtu = 65520
             try lab.start(plain)
             var custom = SlirpLab.Spec(name: "custom", cidr: "10.99.128.0/17", ipv6: true, forwards: [
-                ForwardRequest(proto: .udp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: dns, guestPort: Port(53)!),
+                ForwardRequest(proto: .udp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: dns, guestPort: Port.dns),
             ])
             custom.mtu = 1500
             try lab.start(custom)

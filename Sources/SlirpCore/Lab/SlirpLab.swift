@@ -104,11 +104,13 @@ public final class SlirpLab: @unchecked Sendable {
             netnsPath = "/run/netns/\(netnsName)"
         } else {
             guard let unshare = Executables.find("unshare") else { throw .missingTool("unshare") }
+            let holderPID: Int32
             switch Executables.spawn(unshare, ["--user", "--map-root-user", "--net", "sleep", "infinity"]) {
-            case .success(let pid): holder = pid
+            case .success(let pid): holderPID = pid
             case .failure(let e): throw .setup("cannot start unshare: \(e)")
             }
-            netnsPath = "/proc/\(holder!)/ns/net"
+            holder = holderPID
+            netnsPath = "/proc/\(holderPID)/ns/net"
             // Wait until the holder is in its own namespace.
             let deadline = Deadline.after(seconds: 5)
             while (try? Files.readLink(netnsPath)) == (try? Files.readLink("/proc/self/ns/net")) && !deadline.hasPassed { usleep(5_000) }
