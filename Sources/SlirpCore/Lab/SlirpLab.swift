@@ -224,6 +224,7 @@ public final class SlirpLab: @unchecked Sendable {
     /// Stops every instance.
     public func tearDown() {
         for instance in running { stop(instance) }
+        rmdir(directory) // only when empty: sockets and logs are gone with their instances
     }
 
     @discardableResult
