@@ -43,56 +43,6 @@ int cslirp_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }
 
-int cslirp_unix_sockets_bound_to(unsigned long long dev, unsigned long long ino,
-                                 unsigned long long *socket_inodes, int *listening, int max) {
-    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-    if (fd < 0) return -1;
-    struct {
-        struct nlmsghdr nlh;
-        struct unix_diag_req req;
-    } msg;
-    memset(&msg, 0, sizeof(msg));
-    msg.nlh.nlmsg_len = sizeof(msg);
-    msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    msg.req.sdiag_family = AF_UNIX;
-    msg.req.udiag_states = -1;
-    msg.req.udiag_show = UDIAG_SHOW_VFS;
-    if (send(fd, &msg, sizeof(msg), 0) < 0) { int e = errno; close(fd); errno = e; return -1; }
-
-    /* The kernel reports the superblock's dev_t, MKDEV(major, minor) = major << 20 | minor. */
-    unsigned long long kdev = ((unsigned long long)major(dev) << 20) | minor(dev);
-    int found = 0;
-    long buf[8192];
-    for (;;) {
-        ssize_t n = recv(fd, buf, sizeof(buf), 0);
-        if (n < 0) { if (errno == EINTR) continue; int e = errno; close(fd); errno = e; return -1; }
-        if (n == 0) break;
-        struct nlmsghdr *h = (struct nlmsghdr *)buf;
-        for (; NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n)) {
-            if (h->nlmsg_type == NLMSG_DONE) { close(fd); return found; }
-            if (h->nlmsg_type == NLMSG_ERROR) { close(fd); errno = EPROTO; return -1; }
-            struct unix_diag_msg *m = NLMSG_DATA(h);
-            int len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
-            struct rtattr *attr = (struct rtattr *)(m + 1);
-            for (; RTA_OK(attr, len); attr = RTA_NEXT(attr, len)) {
-                if (attr->rta_type != UNIX_DIAG_VFS) continue;
-                struct unix_diag_vfs *vfs = RTA_DATA(attr);
-                /* Only listening sockets: a connection accepted from the socket carries the same
-                   file, and a dozen hung connections must not push the listener past `max`. */
-                if (vfs->udiag_vfs_ino == ino && vfs->udiag_vfs_dev == kdev && m->udiag_state == 10 /* TCP_LISTEN */
-                    && found < max) {
-                    socket_inodes[found] = m->udiag_ino;
-                    listening[found] = 1;
-                    found++;
-                }
-            }
-        }
-    }
-    close(fd);
-    return found;
-}
-
 unsigned long long cslirp_kernel_dev(unsigned long long dev) {
     return ((unsigned long long)major(dev) << 20) | minor(dev);
 }

@@ -18,13 +18,6 @@ int cslirp_interface_mtu(int socket_fd, const char *name, int *mtu);
 /* pipe2(fds, O_CLOEXEC). */
 int cslirp_pipe_cloexec(int fds[2]);
 
-/* Listening unix sockets bound to the file with this device and inode (from stat), found
-   with NETLINK_SOCK_DIAG (UDIAG_SHOW_VFS) in the caller's network namespace. Writes up to
-   `max` socket inodes (and 1 in `listening` for each; connections accepted from the socket,
-   which carry the same file, are skipped); returns how many were found, or -1. */
-int cslirp_unix_sockets_bound_to(unsigned long long dev, unsigned long long ino,
-                                 unsigned long long *socket_inodes, int *listening, int max);
-
 /* Every listening unix socket bound to a file, in one NETLINK_SOCK_DIAG dump: writes up to
    `max` (file device as the kernel reports it, file inode, socket inode) triples and returns
    how many listening bound sockets there are (more than `max`: call again with more room),

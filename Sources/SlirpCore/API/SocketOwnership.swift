@@ -39,9 +39,9 @@ public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
     /// apart from the original. Where sock_diag is unavailable, falls back to the
     /// bound names in `/proc/PID/net/unix`, which cannot see a rename (`.ambiguous`).
     ///
-    /// `listeners`, when given, is one dump of every listening socket taken for a whole
-    /// refresh (`ListeningSockets.now()`), instead of one dump per check: a dump lists
-    /// every unix socket of the host, so one per instance made a refresh quadratic.
+    /// `listeners` is one dump of every listening socket (`ListeningSockets.now()`); a
+    /// refresh takes one for all its checks (a dump lists every unix socket of the host,
+    /// so one per instance made a refresh quadratic); without it, the check takes its own.
     public static func check(path: String, process: SlirpProcess, procRoot: String = "/proc",
                              listeners: ListeningSockets? = nil) -> SocketOwnership {
         guard let st = try? Files.status(path) else { return .missing }
@@ -49,11 +49,8 @@ public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
         guard let held = process.socketInodes else {
             return .unknown(process.problems["fds"] ?? "its file descriptors are not readable")
         }
-        if let listeners {
-            return listeners.sockets(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)).contains(where: held.contains) ? .held : .notHeld
-        }
-        if let bound = boundSockets(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) {
-            return bound.contains { $0.listening && held.contains($0.inode) } ? .held : .notHeld
+        if let listening = listeners ?? ListeningSockets.now() {
+            return listening.sockets(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)).contains(where: held.contains) ? .held : .notHeld
         }
         guard let table = try? Files.readText("\(procRoot)/\(process.pid)/net/unix") else {
             return .unknown("cannot read /proc/\(process.pid)/net/unix")
@@ -66,15 +63,6 @@ public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
         }
         if ours { return others > 0 ? .ambiguous : .held }
         return .notHeld
-    }
-
-    /// The sockets bound to the file (device, inode), from sock_diag; nil when it is unavailable.
-    static func boundSockets(device: UInt64, inode: UInt64) -> [(inode: UInt64, listening: Bool)]? {
-        var inodes = [UInt64](repeating: 0, count: 16)
-        var listening = [Int32](repeating: 0, count: 16)
-        let n = cslirp_unix_sockets_bound_to(device, inode, &inodes, &listening, 16)
-        guard n >= 0 else { return nil }
-        return (0..<Int(n)).map { (inodes[$0], listening[$0] != 0) }
     }
 }
 
