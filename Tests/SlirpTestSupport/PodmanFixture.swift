@@ -110,28 +110,6 @@ public enum PodmanFixture {
 
     /// Fetches a URL path from 127.0.0.1:port over plain HTTP/1.0; nil when nothing answers.
     public static func httpGet(port: Int, path: String = "/index.html") -> String? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        address.sin_port = UInt16(port).bigEndian
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { return nil }
-        let request = "GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n"
-        _ = request.withCString { send(fd, $0, strlen($0), 0) }
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { break }
-            data += buffer[0..<n]
-        }
-        return data.isEmpty ? nil : String(decoding: data, as: UTF8.self)
+        tcpExchange(port: port, send: "GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n", timeout: 5)
     }
 }

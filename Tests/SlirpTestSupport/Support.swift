@@ -81,6 +81,12 @@ public struct LabSetupError: Error, CustomStringConvertible {
 
 /// Connects to 127.0.0.1:port and reads until EOF; nil when the connection is refused or fails.
 public func tcpRoundTrip(port: Int, timeout: Double = 3) -> String? {
+    tcpExchange(port: port, send: nil, timeout: timeout)
+}
+
+/// Connects to 127.0.0.1:port, sends `request` (if any), and reads until EOF; nil when the
+/// connection is refused or nothing comes back.
+public func tcpExchange(port: Int, send request: String?, timeout: Double = 3) -> String? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -94,6 +100,7 @@ public func tcpRoundTrip(port: Int, timeout: Double = 3) -> String? {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     guard rc == 0 else { return nil }
+    if let request { _ = request.withCString { send(fd, $0, strlen($0), 0) } }
     var data: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)
     while true {
