@@ -49,29 +49,47 @@ struct Monitor {
 
     mutating func run(_ terminal: Terminal) {
         worker.probe()
+        // The screen is drawn again only after something changed the state: an answer, a log
+        // update, a key or a resize (the state holds no clock the screen shows). An idle monitor
+        // wakes for keys ten times a second but renders once per refresh.
+        var changed = true
         while !quit {
             if Signals.pending != 0 { break }
             state.now = Clock.monotonic()
-            for result in worker.drain() { perform(state.apply(result), terminal) }
+            for result in worker.drain() {
+                perform(state.apply(result), terminal)
+                changed = true
+            }
             if !state.refreshing && state.now >= nextRefresh {
                 state.refreshing = true
                 nextRefresh = state.now + delay
-                worker.refresh()
+                worker.refresh(selected: state.selected)
+                changed = true
             }
             if state.pane == .log, follower.identity == state.log.identity, let update = follower.poll() {
                 perform(state.apply(update), terminal)
+                changed = true
             }
-            perform(state.reconcile(), terminal)
+            let reconciled = state.reconcile()
+            if !reconciled.effects.isEmpty {
+                perform(reconciled, terminal)
+                changed = true
+            }
             let size = terminal.size
             if size != state.size {
                 state.size = size
                 state.keepSelectionVisible()
+                changed = true
             }
-            terminal.present(render(state, size: size))
+            if changed || terminal.needsRedraw {
+                terminal.present(render(state, size: size))
+                changed = false
+            }
             guard let key = terminal.readKey() else {
                 if terminal.isGone { break }
                 continue
             }
+            changed = true
             switch key {
             case .control("c"):
                 quit = true

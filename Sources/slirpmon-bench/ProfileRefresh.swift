@@ -39,13 +39,18 @@ enum ProfileRefresh {
         var options = Inventory.Options()
         options.readAddresses = true
         options.listForwards = true
-        let inventory = Inventory(options: options)
+        let cold = Inventory(options: options)
+        options.cache = InventoryCache()
+        let warm = Inventory(options: options)
+        for (name, inventory) in [("cold", cold), ("warm", warm)] {
         for _ in 0..<k {
             let c0 = Measure.processCPU(), w0 = Measure.monotonic()
             let count = profileRefresh(inventory, ours: Set(lab.running.map(\.pid)))
-            FileHandle.standardError.write(Data(String(format: "refresh: %d instances, %.2f ms CPU, %.2f ms wall\n", count,
+            FileHandle.standardError.write(Data(String(format: "refresh (%@): %d instances, %.2f ms CPU, %.2f ms wall\n", name, count,
                                                        (Measure.processCPU() - c0) * 1e3, (Measure.monotonic() - w0) * 1e3).utf8))
         }
+        }
+        let inventory = cold
         // Phases, to see where a refresh goes.
         let ours = Set(lab.running.map(\.pid))
         func times() -> (Double, Double) {
@@ -63,6 +68,11 @@ enum ProfileRefresh {
         }
         let processes = ((try? inventory.scanner.scan()) ?? []).filter { ours.contains($0.pid) }
         phase("scan /proc") { _ = try? inventory.scanner.scan() }
+        phase("scan /proc (warm)") { _ = try? warm.scanner.scan() }
+        phase("inspect: addresses (warm)") { _ = warm.inspect(processes) }
+        phase("log tails") {
+            for p in processes { if let log = try? UnlinkedLog(pid: p.pid) { _ = try? log.tail(maxBytes: 4096) } }
+        }
         for (name, addresses, forwards) in [("inspect: nothing", false, false), ("inspect: addresses", true, false), ("inspect: forwards", false, true)] {
             var o = Inventory.Options()
             o.readAddresses = addresses

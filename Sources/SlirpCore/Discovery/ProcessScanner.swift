@@ -13,10 +13,13 @@ public struct ProcessScanner: Sendable {
     public let procRoot: String
     /// The command names that count as slirp4netns (`comm`, at most 15 bytes).
     public let commandNames: Set<String>
+    /// Keeps what cannot change while a process runs, for the next scan (nil: read everything).
+    public let cache: InventoryCache?
 
-    public init(procRoot: String = "/proc", commandNames: Set<String> = ["slirp4netns"]) {
+    public init(procRoot: String = "/proc", commandNames: Set<String> = ["slirp4netns"], cache: InventoryCache? = nil) {
         self.procRoot = procRoot
         self.commandNames = commandNames
+        self.cache = cache
     }
 
     /// Clock ticks per second, for the tick counts of `/proc/PID/stat`.
@@ -42,18 +45,30 @@ public struct ProcessScanner: Sendable {
                 ports.append(port)
             }
         }
-        // Each instance costs a dozen /proc reads (cmdline, status, every fd): spread over the cores.
+        // A process seen before needs only its stat line (read above); the cache has the rest.
+        var found: [SlirpProcess] = []
+        var unknown: [ProcessStat] = []
+        for stat in matches {
+            if !stat.isZombie, let facts = cache?.facts(stat.identity) {
+                found.append(process(stat, facts: facts, clock: clock, problems: [:]))
+            } else {
+                unknown.append(stat)
+            }
+        }
+        // Each new instance costs a dozen /proc reads (cmdline, status, every fd): spread over the cores.
         var userNames = UserNameCache()
-        for uid in Set(matches.compactMap { try? Files.status("\(procRoot)/\($0.pid)").st_uid }) { _ = userNames.name(of: uid) }
+        for uid in Set(unknown.compactMap { try? Files.status("\(procRoot)/\($0.pid)").st_uid }) { _ = userNames.name(of: uid) }
         let names = userNames
-        let slots = ResultSlots<SlirpProcess>(count: matches.count)
-        let chunks = max(1, min(matches.count, 8))
-        let all = matches
+        let slots = ResultSlots<SlirpProcess>(count: unknown.count)
+        let chunks = max(1, min(unknown.count, 8))
+        let all = unknown
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             var local = names
             for i in stride(from: c, to: all.count, by: chunks) { slots.set(i, inspect(all[i], clock: clock, names: &local)) }
         }
-        return (slots.values.sorted { $0.pid < $1.pid }, ports.sorted { $0.pid < $1.pid })
+        found += slots.values
+        cache?.retain(only: Set(found.filter { !$0.isZombie }.map(\.identity)))
+        return (found.sorted { $0.pid < $1.pid }, ports.sorted { $0.pid < $1.pid })
     }
 
     /// Reads one process, if it is a slirp4netns process (any command name when `anyCommand`).
@@ -126,24 +141,33 @@ public struct ProcessScanner: Sendable {
         let containerID = configuration.apiSocket.flatMap(ContainerID.fromAPISocket)
             ?? stdoutTarget.flatMap(ContainerID.fromLogPath)
             ?? stderrTarget.flatMap(ContainerID.fromLogPath)
+        let facts = InventoryCache.ProcessFacts(
+            uid: uid, user: uid.flatMap { names.name(of: $0) }, arguments: arguments, configuration: configuration,
+            containerID: containerID, stdoutTarget: stdoutTarget, stderrTarget: stderrTarget, socketInodes: socketInodes)
+        // Only a complete reading of a live process is kept (a problem may be passing: read again next time).
+        if let cache, problems.isEmpty, !stat.isZombie { cache.keep(facts, for: stat.identity) }
+        return process(stat, facts: facts, clock: clock, problems: problems)
+    }
 
+    private func process(_ stat: ProcessStat, facts: InventoryCache.ProcessFacts, clock: BootClock,
+                         problems: [String: String]) -> SlirpProcess {
         let started = Double(stat.startTicks) / Self.ticksPerSecond
         return SlirpProcess(
-            identity: ProcessIdentity(pid: stat.pid, startTicks: stat.startTicks),
+            identity: stat.identity,
             parentPID: stat.parentPID,
             state: stat.state,
-            uid: uid,
-            user: uid.flatMap { names.name(of: $0) },
+            uid: facts.uid,
+            user: facts.user,
             startTime: clock.bootTime + started,
             uptimeSeconds: max(0, clock.uptime - started),
             residentBytes: stat.residentPages * Self.pageSize,
             cpuSeconds: Double(stat.userTicks + stat.systemTicks) / Self.ticksPerSecond,
-            arguments: arguments,
-            configuration: configuration,
-            containerID: containerID,
-            stdoutTarget: stdoutTarget,
-            stderrTarget: stderrTarget,
-            socketInodes: socketInodes,
+            arguments: facts.arguments,
+            configuration: facts.configuration,
+            containerID: facts.containerID,
+            stdoutTarget: facts.stdoutTarget,
+            stderrTarget: facts.stderrTarget,
+            socketInodes: facts.socketInodes,
             problems: problems
         )
     }
@@ -164,12 +188,7 @@ struct BootClock {
     let uptime: Double
 
     init(procRoot: String) {
-        var boot = 0.0
-        if let text = try? Files.readText("\(procRoot)/stat"),
-           let line = text.byteLines.first(where: { $0.hasPrefix("btime ") }),
-           let value = Double(line.dropFirst(6).trimmingSpaces) {
-            boot = value
-        }
+        let boot = procRoot == "/proc" ? Self.hostBootTime : Self.bootTime(procRoot: procRoot)
         var up = 0.0
         if let text = try? Files.readText("\(procRoot)/uptime"),
            let first = text.split(separator: " ").first, let value = Double(first) {
@@ -177,6 +196,16 @@ struct BootClock {
         }
         bootTime = boot
         uptime = up
+    }
+
+    /// The host's boot time never changes: `/proc/stat` (long: a count per interrupt) is read once.
+    static let hostBootTime = bootTime(procRoot: "/proc")
+
+    static func bootTime(procRoot: String) -> Double {
+        guard let text = try? Files.readText("\(procRoot)/stat"),
+              let line = text.byteLines.first(where: { $0.hasPrefix("btime ") }),
+              let value = Double(line.dropFirst(6).trimmingSpaces) else { return 0 }
+        return value
     }
 }
 

@@ -14,6 +14,9 @@ public struct ProcessStat: Equatable, Sendable {
     /// Resident pages.
     public let residentPages: Int64
 
+    /// The process this line is about: its PID and start time.
+    public var identity: ProcessIdentity { ProcessIdentity(pid: pid, startTicks: startTicks) }
+
     /// Parses the text of `/proc/PID/stat`; `nil` when it is not of that shape.
     ///
     /// The command may itself contain spaces and parentheses, so the fields are

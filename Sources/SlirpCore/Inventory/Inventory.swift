@@ -17,6 +17,10 @@ public struct Inventory: Sendable {
         public var procRoot = "/proc"
         /// Where to ask Podman (cached); nil: no Podman metadata.
         public var podman: PodmanCatalog?
+        /// What one refresh keeps for the next (the monitor's); nil: everything is read anew.
+        public var cache: InventoryCache?
+        /// Instances whose namespace is read anew even when the cache has it (the one on screen).
+        public var readAlways: Set<ProcessIdentity> = []
         public init() {}
     }
 
@@ -25,7 +29,7 @@ public struct Inventory: Sendable {
 
     public init(options: Options = Options()) {
         self.options = options
-        scanner = ProcessScanner(procRoot: options.procRoot)
+        scanner = ProcessScanner(procRoot: options.procRoot, cache: options.cache)
     }
 
     /// Every slirp4netns instance visible now, inspected in parallel.
@@ -69,9 +73,21 @@ public struct Inventory: Sendable {
         let listeners = processes.contains { $0.configuration.apiSocket != nil } ? ListeningSockets.now() : nil
         // Namespaces that must be joined are read in batches, one thread per core (a thread each costs more than the reading).
         var joined: [Int32: Result<ObservedAddresses, NamespaceReader.Failure>] = [:]
+        // With a cache: which namespace file each was read from, and which were kept from before.
+        var keys: [Int32: InventoryCache.NamespaceKey] = [:]
+        var kept = Set<Int32>()
+        let now = Double(Deadline.now.nanoseconds) / 1e9
         if options.readAddresses {
             var jobs: [(pid: Int32, path: String, interface: String)] = []
             for process in processes where !process.isZombie {
+                if let cache = options.cache, let key = namespaceKey(process) {
+                    keys[process.pid] = key
+                    if !options.readAlways.contains(process.identity), let observed = cache.addresses(process.identity, key: key, now: now) {
+                        joined[process.pid] = .success(observed)
+                        kept.insert(process.pid)
+                        continue
+                    }
+                }
                 if case .join(let path) = namespaceSource(process.configuration, pid: process.pid) {
                     jobs.append((process.pid, path, process.configuration.effectiveTapName))
                 }
@@ -88,10 +104,44 @@ public struct Inventory: Sendable {
             }
         }
         let prefetched = joined
-        DispatchQueue.concurrentPerform(iterations: processes.count) { i in
-            results.set(i, inspect(processes[i], listeners: listeners, observed: prefetched[processes[i].pid]))
+        // In parallel when an instance may wait (an API request, a namespace read through /proc);
+        // otherwise each is a few microseconds and waking threads would cost more than the work.
+        let waits = options.listForwards || (options.readAddresses && processes.contains { !$0.isZombie && prefetched[$0.pid] == nil })
+        if waits {
+            DispatchQueue.concurrentPerform(iterations: processes.count) { i in
+                results.set(i, inspect(processes[i], listeners: listeners, observed: prefetched[processes[i].pid]))
+            }
+        } else {
+            for (i, process) in processes.enumerated() { results.set(i, inspect(process, listeners: listeners, observed: prefetched[process.pid])) }
         }
-        return results.values
+        let instances = results.values
+        if let cache = options.cache {
+            for instance in instances where !kept.contains(instance.pid) {
+                if let observed = instance.observed, let key = keys[instance.pid] {
+                    cache.keep(observed, key: key, for: instance.identity, now: now)
+                } else {
+                    cache.forgetAddresses(instance.identity)
+                }
+            }
+        }
+        return instances
+    }
+
+    /// The namespace file an instance's addresses come from (device and inode), to tell when it changed.
+    func namespaceKey(_ process: SlirpProcess) -> InventoryCache.NamespaceKey? {
+        let config = process.configuration
+        var paths: [String] = []
+        if let target = config.targetPID {
+            paths = ["\(options.procRoot)/\(target)/ns/net"]
+        } else if let netns = config.netnsPath {
+            // The path as the host sees it (for a rootless Podman, the placeholder file its namespace is
+            // mounted on in slirp4netns's mount namespace: removed with the namespace); else through slirp4netns.
+            paths = [netns, "\(options.procRoot)/\(process.pid)/root\(netns)"]
+        }
+        for path in paths {
+            if let st = try? Files.status(path) { return InventoryCache.NamespaceKey(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) }
+        }
+        return nil
     }
 
     /// Everything about one process.

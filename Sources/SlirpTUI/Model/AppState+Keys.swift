@@ -5,7 +5,7 @@ extension AppState {
 
     /// Where everything goes at `size` (a third header line when Podman reports failures).
     func layout(size: Size) -> Layout {
-        Layout(size: size, rowCount: visibleRows.count, headerRows: podman.failureLine == nil ? 2 : 3)
+        Layout(size: size, rowCount: visibleCount, headerRows: podman.failureLine == nil ? 2 : 3)
     }
 
     /// Applies a key; returns what the runtime must do. Pure: no I/O happens here.
@@ -186,7 +186,7 @@ extension AppState {
         guard let index = selectedIndex, height > 0 else { listTop = 0; return }
         if index < listTop { listTop = index }
         if index >= listTop + height { listTop = index - height + 1 }
-        listTop = max(0, min(listTop, max(0, visibleRows.count - height)))
+        listTop = max(0, min(listTop, max(0, visibleCount - height)))
     }
 
     mutating func searchList(_ text: String, from offset: Int) {

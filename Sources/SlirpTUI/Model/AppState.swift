@@ -200,15 +200,27 @@ public struct AppState: Equatable, Sendable {
     // MARK: Derived
 
     /// Rows after the filter, in sort order.
+    /// How many rows the filter keeps (counted without sorting).
+    public var visibleCount: Int {
+        let needle = filter.lowercased()
+        return needle.isEmpty ? rows.count : rows.reduce(0) { $0 + (searchText($1).contains(needle) ? 1 : 0) }
+    }
+
     public var visibleRows: [InstanceRow] {
         let needle = filter.lowercased()
-        let kept = needle.isEmpty ? rows : rows.filter { searchText($0).contains(needle) }
-        return kept.sorted { a, b in
-            let order = compare(a, b, by: sortColumn)
-            if order != 0 { return sortAscending ? order < 0 : order > 0 }
-            if a.snapshot.pid != b.snapshot.pid { return a.snapshot.pid < b.snapshot.pid }
-            return a.snapshot.name < b.snapshot.name
+        var order = needle.isEmpty ? Array(rows.indices) : rows.indices.filter { searchText(rows[$0]).contains(needle) }
+        // Positions are sorted, not rows: a row is large, and a sort moves what it sorts.
+        rows.withUnsafeBufferPointer { all in
+            order.sort { precedes(all[$0], all[$1]) }
         }
+        return order.map { rows[$0] }
+    }
+
+    private func precedes(_ a: InstanceRow, _ b: InstanceRow) -> Bool {
+        let order = compare(a, b, by: sortColumn)
+        if order != 0 { return sortAscending ? order < 0 : order > 0 }
+        if a.snapshot.pid != b.snapshot.pid { return a.snapshot.pid < b.snapshot.pid }
+        return a.snapshot.name < b.snapshot.name
     }
 
     public var selectedRow: InstanceRow? {

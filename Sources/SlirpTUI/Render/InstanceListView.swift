@@ -83,7 +83,7 @@ enum InstanceListView {
             return
         }
         let top = min(max(0, state.listTop), max(0, rows.count - layout.listHeight))
-        let selectedIndex = state.selectedIndex
+        let selectedIndex = state.selected.flatMap { selected in rows.firstIndex { $0.snapshot.identity == selected } }
         for i in 0..<layout.listHeight {
             let index = top + i
             guard index < rows.count else { break }
@@ -134,7 +134,7 @@ enum InstanceListView {
         case .state:
             if row.isGone { return ("-", nil) }
             return (s.state, s.isZombie ? .error : nil)
-        case .uptime: return (row.isGone ? "gone" : Format.duration(s.uptimeSeconds), nil)
+        case .uptime: return (row.isGone ? "gone" : Format.coarseDuration(s.uptimeSeconds), nil)
         case .cidr: return (s.cidr, s.addressError != nil ? .error : nil)
         case .guest:
             if let guest = s.guest { return (guest, s.mismatchCount > 0 ? .addressMismatch : nil) }

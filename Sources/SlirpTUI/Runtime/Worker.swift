@@ -16,6 +16,8 @@ final class Worker: Sendable {
     /// One catalog for the monitor's lifetime: it caches, and asks Podman again only when
     /// the set of slirp4netns processes changes or every 5 s.
     private let podman: PodmanCatalog
+    /// What each refresh keeps for the next: the facts of processes already read, namespaces' addresses for a few seconds.
+    private let inventoryCache = InventoryCache(addressMaxAge: 10)
     /// Passive-check findings per instance, kept while nothing they depend on changed.
     private let findingsCache = Mutex<[ProcessIdentity: (key: FindingsKey, findings: [Finding])]>([:])
     /// What the running doctor's trial created, removed on quit.
@@ -40,7 +42,9 @@ final class Worker: Sendable {
     }
 
     /// A full scan without `list_hostfwd` (each listing would land in every instance's log).
-    func refresh() {
+    /// The selected instance's namespace is read every time; the others' every 10 s (or at once
+    /// when their namespace file changes): a hundred namespaces a second cost more than htop.
+    func refresh(selected: ProcessIdentity?) {
         let timeout = apiTimeout
         scans.async { [self] in
             var options = Inventory.Options()
@@ -48,6 +52,8 @@ final class Worker: Sendable {
             options.readAddresses = true
             options.apiTimeout = timeout
             options.podman = podman
+            options.cache = inventoryCache
+            options.readAlways = selected.map { [$0] } ?? []
             let inventory = Inventory(options: options)
             do throws(SystemError) {
                 let snapshot = try inventory.snapshot()

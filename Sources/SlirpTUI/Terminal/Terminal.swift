@@ -68,6 +68,9 @@ final class Terminal {
         if let window { clearok(window, true) }
     }
 
+    /// True when the whole screen must be drawn again (never drawn, invalidated, or resized).
+    var needsRedraw: Bool { previous == nil }
+
     // MARK: Colours and attributes by role
 
     private func setUpAttributes(useColor: Bool) {

@@ -1,0 +1,84 @@
+import Synchronization
+
+/// What one refresh may keep for the next, for a caller that refreshes again and again (the monitor).
+///
+/// - The facts of a process that cannot change while that very process runs (its identity is PID plus
+///   start time, so a reused PID never inherits them): command line, owner, fd 1/2 targets, socket inodes.
+///   Its state, memory, CPU and uptime are read anew from `/proc/PID/stat` each time.
+/// - The addresses a namespace has, for `addressMaxAge` seconds, and only while the namespace file
+///   is the same (a deleted or replaced namespace is read again at once). Failures are never kept.
+///
+/// The one-shot commands use no cache: what they print is read at that moment.
+public final class InventoryCache: Sendable {
+    /// How long a namespace's addresses are kept before they are read again.
+    public let addressMaxAge: Double
+    private let processes = Mutex<[ProcessIdentity: ProcessFacts]>([:])
+    private let namespaces = Mutex<[ProcessIdentity: NamespaceEntry]>([:])
+
+    public init(addressMaxAge: Double = 5) {
+        self.addressMaxAge = addressMaxAge
+    }
+
+    /// The parts of a `SlirpProcess` that do not change while it runs.
+    struct ProcessFacts {
+        let uid: UInt32?
+        let user: String?
+        let arguments: [String]
+        let configuration: SlirpConfiguration
+        let containerID: String?
+        let stdoutTarget: String?
+        let stderrTarget: String?
+        let socketInodes: Set<UInt64>?
+    }
+
+    /// Which namespace file (device and inode) the addresses were read from.
+    struct NamespaceKey: Equatable {
+        let device: UInt64
+        let inode: UInt64
+    }
+
+    struct NamespaceEntry {
+        let key: NamespaceKey
+        let observed: ObservedAddresses
+        let readAt: Double
+    }
+
+    func facts(_ identity: ProcessIdentity) -> ProcessFacts? {
+        processes.withLock { $0[identity] }
+    }
+
+    func keep(_ facts: ProcessFacts, for identity: ProcessIdentity) {
+        processes.withLock { $0[identity] = facts }
+    }
+
+    func addresses(_ identity: ProcessIdentity, key: NamespaceKey, now: Double) -> ObservedAddresses? {
+        namespaces.withLock { entries in
+            guard let entry = entries[identity], entry.key == key, now - entry.readAt < addressMaxAge else { return nil }
+            return entry.observed
+        }
+    }
+
+    func keep(_ observed: ObservedAddresses, key: NamespaceKey, for identity: ProcessIdentity, now: Double) {
+        namespaces.withLock { $0[identity] = NamespaceEntry(key: key, observed: observed, readAt: now) }
+    }
+
+    func forgetAddresses(_ identity: ProcessIdentity) {
+        _ = namespaces.withLock { $0.removeValue(forKey: identity) }
+    }
+
+    /// Drops what belongs to processes no longer seen.
+    func retain(only live: Set<ProcessIdentity>) {
+        processes.withLock { $0 = $0.filter { live.contains($0.key) } }
+        namespaces.withLock { $0 = $0.filter { live.contains($0.key) } }
+    }
+
+    /// True while the facts of this process are kept.
+    public func isKept(_ identity: ProcessIdentity) -> Bool {
+        processes.withLock { $0[identity] != nil }
+    }
+
+    /// How many processes and namespaces are kept (for tests).
+    public var counts: (processes: Int, namespaces: Int) {
+        (processes.withLock { $0.count }, namespaces.withLock { $0.count })
+    }
+}

@@ -1,0 +1,89 @@
+import Glibc
+import SlirpCore
+import SlirpTestSupport
+import Testing
+
+/// The monitor's refresh keeps what cannot change while a process runs, and a namespace's
+/// addresses for a while: what it shows must still be what is there.
+@Suite("What a refresh keeps for the next", .enabled(if: isRoot, "needs root for ip netns"))
+struct InventoryCacheTests {
+    func inventory(_ cache: InventoryCache?, readAlways: Set<ProcessIdentity> = []) -> Inventory {
+        var options = Inventory.Options()
+        options.listForwards = false
+        options.cache = cache
+        options.readAlways = readAlways
+        return Inventory(options: options)
+    }
+
+    func instance(_ pid: Int32, _ inventory: Inventory) throws -> SlirpInstance {
+        try #require(try inventory.collect().first { $0.pid == pid }, "pid \(pid) not found")
+    }
+
+    @Test("a cached scan says what a fresh scan says, and still sees state changes (stopped, killed)")
+    func cachedScanEqualsFreshScan() throws {
+        let lab = try TestLab("cscan")
+        let a = try lab.start(.init(name: "a"))
+        let b = try lab.start(.init(name: "b", cidr: "10.66.1.0/24"))
+        let cache = InventoryCache()
+        let warm = ProcessScanner(cache: cache)
+        _ = try warm.scan()
+        #expect(cache.counts.processes >= 2)
+        kill(a.pid, SIGSTOP)
+        defer { kill(a.pid, SIGCONT) }
+        let cached = try warm.scan().filter { [a.pid, b.pid].contains($0.pid) }
+        let fresh = try ProcessScanner().scan().filter { [a.pid, b.pid].contains($0.pid) }
+        #expect(cached.count == 2)
+        for (c, f) in zip(cached, fresh) {
+            #expect(c.identity == f.identity)
+            #expect(c.arguments == f.arguments)
+            #expect(c.configuration == f.configuration)
+            #expect(c.stdoutTarget == f.stdoutTarget && c.stderrTarget == f.stderrTarget)
+            #expect(c.socketInodes == f.socketInodes)
+            #expect(c.user == f.user && c.uid == f.uid)
+            #expect(c.state == f.state, "state is read anew: \(c.state) vs \(f.state)")
+        }
+        #expect(cached.first { $0.pid == a.pid }?.state == "T", "the stopped instance shows as stopped")
+        kill(a.pid, SIGCONT)
+        let killed = try #require(cached.first { $0.pid == b.pid }).identity
+        #expect(cache.isKept(killed))
+        lab.lab.signal(b, SIGKILL)
+        #expect(eventually { ((try? warm.scan()) ?? []).allSatisfy { $0.pid != b.pid || $0.isZombie } })
+        #expect(!cache.isKept(killed), "the killed instance's facts are dropped")
+    }
+
+    @Test("an address changed in the namespace shows once the kept one is older than its age; the selected instance at once")
+    func keptAddressesExpire() throws {
+        let lab = try TestLab("cage")
+        let inst = try lab.start(.init(name: "m", apiSocket: false))
+        let ns = try #require(inst.netnsName)
+        let cache = InventoryCache(addressMaxAge: 1.5)
+        let warm = inventory(cache)
+        let first = try instance(inst.pid, warm)
+        #expect(first.observed?.ipv4 == ["10.0.2.100/24"])
+        let identity = first.identity
+        #expect(sh("ip", ["netns", "exec", ns, "ip", "addr", "add", "10.0.2.77/24", "dev", "tap0"]).status == 0)
+        // Within the age: the kept answer (the namespace file did not change).
+        let kept = try instance(inst.pid, warm)
+        #expect(kept.observed?.ipv4 == ["10.0.2.100/24"], "kept: \(kept.observed?.ipv4 ?? [])")
+        // The instance on screen is read every time.
+        let selected = try instance(inst.pid, inventory(cache, readAlways: [identity]))
+        #expect(selected.observed?.ipv4.contains("10.0.2.77/24") == true, "selected: \(selected.observed?.ipv4 ?? [])")
+        // Past the age, every instance shows the change.
+        usleep(1_600_000)
+        let later = try instance(inst.pid, warm)
+        #expect(later.observed?.ipv4.contains("10.0.2.77/24") == true, "after the age: \(later.observed?.ipv4 ?? [])")
+    }
+
+    @Test("a deleted namespace is noticed at once, not after the age")
+    func deletedNamespaceIsReadAgainAtOnce() throws {
+        let lab = try TestLab("cdel")
+        let inst = try lab.start(.init(name: "d", apiSocket: false))
+        let ns = try #require(inst.netnsName)
+        let warm = inventory(InventoryCache(addressMaxAge: 3600))
+        #expect(try instance(inst.pid, warm).observed != nil)
+        #expect(sh("ip", ["netns", "delete", ns]).status == 0)
+        let after = try instance(inst.pid, warm)
+        #expect(after.observed == nil)
+        #expect(after.observeError?.contains("no longer exists") == true, "\(after.observeError ?? "no error")")
+    }
+}
