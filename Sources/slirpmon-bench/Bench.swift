@@ -146,15 +146,25 @@ final class Bench {
     // MARK: 2. one in-process refresh
 
     func measureRefresh(n: Int) throws {
-        log("in-process refresh at N=\(n)")
+        // Warm: one Inventory refreshed again and again with its cache, as the monitor runs it
+        // (namespaces kept 10 s, so the runs include their share of re-reads). Cold: read anew.
+        try measureRefresh(n: n, cache: InventoryCache(addressMaxAge: 10), key: "refresh", title: "in-process refresh, warm as in the monitor")
+        try measureRefresh(n: n, cache: nil, key: "refresh_cold", title: "in-process refresh, cold as in one command")
+    }
+
+    func measureRefresh(n: Int, cache: InventoryCache?, key: String, title: String) throws {
+        log("\(title) at N=\(n)")
         var options = Inventory.Options()
         options.readAddresses = true
         options.listForwards = true
+        options.cache = cache
         let inventory = Inventory(options: options)
         var cpu: [Double] = [], wall: [Double] = []
         var count = 0
         let ours = Set(lab.running.map(\.pid))
         for i in 0...self.options.runs {
+            // Warm runs are a second apart, as the monitor's at -d 1: the namespaces' re-reads fall among them.
+            if cache != nil && i > 0 { usleep(1_000_000) }
             let c0 = Measure.processCPU(), w0 = Measure.monotonic()
             // Discovery scans all of /proc; only our instances are inspected (other
             // engineers' stand-ins on a shared host may hang for the API timeout).
@@ -169,8 +179,8 @@ final class Bench {
             _ = tailBytes
         }
         let note = "Inventory.collect (discovery, socket check, namespace addresses, list_hostfwd) + a 4 KiB log tail each, of our \(count) instances"
-        figures.append(Figure(key: "refresh_cpu", title: "in-process refresh (CPU)", n: n, unit: "s", slirpmon: Stats(samples: cpu), note: note))
-        figures.append(Figure(key: "refresh_wall", title: "in-process refresh (wall)", n: n, unit: "s", slirpmon: Stats(samples: wall), note: note))
+        figures.append(Figure(key: "\(key)_cpu", title: "\(title) (CPU)", n: n, unit: "s", slirpmon: Stats(samples: cpu), note: note))
+        figures.append(Figure(key: "\(key)_wall", title: "\(title) (wall)", n: n, unit: "s", slirpmon: Stats(samples: wall), note: note))
     }
 
     // MARK: 3. adding forwards
@@ -340,8 +350,9 @@ final class Bench {
             figures[b].met = growth <= 5
         }
         if let i = figure("refresh_cpu", n: n) {
-            figures[i].target = "< 10 ms CPU"
-            figures[i].met = figures[i].slirpmon.median < 0.010
+            // The mean, not the median: one refresh in ten re-reads every namespace, and that counts.
+            figures[i].target = String(format: "< 10 ms CPU on average (mean %.1f ms)", figures[i].slirpmon.mean * 1000)
+            figures[i].met = figures[i].slirpmon.mean < 0.010
         }
         for i in figures.indices where figures[i].key == "fwd_add" && figures[i].baselines.count == 2 {
             figures[i].target = "≤1.3x raw, ≥20x faster than socat"

@@ -14,7 +14,10 @@ struct Stats {
     }
     var min: Double { samples.min() ?? .nan }
     var max: Double { samples.max() ?? .nan }
-    var json: [String: Any] { ["median": jsonNumber(median), "min": jsonNumber(min), "max": jsonNumber(max), "samples": samples.map(jsonNumber)] }
+    var mean: Double { samples.isEmpty ? .nan : samples.reduce(0, +) / Double(samples.count) }
+    var json: [String: Any] {
+        ["median": jsonNumber(median), "mean": jsonNumber(mean), "min": jsonNumber(min), "max": jsonNumber(max), "samples": samples.map(jsonNumber)]
+    }
 }
 
 /// A number for JSON: null when not finite (a ratio to a zero baseline, no samples).
@@ -55,10 +58,16 @@ enum Measure {
         return Stats(samples: samples)
     }
 
-    /// utime+stime of a process in seconds, from /proc/PID/stat.
+    /// CPU seconds of a process and of the children it waited for (utime, stime, cutime, cstime
+    /// of /proc/PID/stat): what the monitor spends on `podman ps` counts too.
     static func cpuSeconds(pid: Int32) -> Double? {
-        guard let text = try? Files.readText("/proc/\(pid)/stat"), let stat = ProcessStat(text) else { return nil }
-        return Double(stat.userTicks + stat.systemTicks) / ProcessScanner.ticksPerSecond
+        guard let text = try? Files.readText("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
+        // After ")": field 3 (state) is at 0, so utime (14) .. cstime (17) are at 11...14.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 14 else { return nil }
+        let ticks = fields[11...14].compactMap { Double($0) }
+        guard ticks.count == 4 else { return nil }
+        return ticks.reduce(0, +) / ProcessScanner.ticksPerSecond
     }
 
     /// Peak resident set (VmHWM) in bytes.

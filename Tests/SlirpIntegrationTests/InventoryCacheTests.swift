@@ -40,7 +40,6 @@ struct InventoryCacheTests {
             #expect(c.stdoutTarget == f.stdoutTarget && c.stderrTarget == f.stderrTarget)
             #expect(c.socketInodes == f.socketInodes)
             #expect(c.user == f.user && c.uid == f.uid)
-            #expect(c.state == f.state, "state is read anew: \(c.state) vs \(f.state)")
         }
         #expect(cached.first { $0.pid == a.pid }?.state == "T", "the stopped instance shows as stopped")
         kill(a.pid, SIGCONT)
