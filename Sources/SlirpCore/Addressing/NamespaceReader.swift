@@ -64,26 +64,47 @@ public enum NamespaceReader {
     /// Reads many namespaces on one throwaway thread that joins each in turn: a refresh
     /// of 100 instances otherwise starts 100 threads (most of its CPU time).
     public static func read(netnsPaths jobs: [(path: String, interface: String)]) -> [Result<ObservedAddresses, Failure>] {
-        guard !jobs.isEmpty else { return [] }
-        let box = BatchBox()
-        let done = DispatchSemaphore(value: 0)
+        start(netnsPaths: jobs).results()
+    }
+
+    /// Starts reading many namespaces, as `read(netnsPaths:)`, and returns at once: the caller
+    /// does other work (API requests) while the thread joins the namespaces.
+    public static func start(netnsPaths jobs: [(path: String, interface: String)]) -> PendingReads {
+        let pending = PendingReads(jobs: jobs.map(\.path))
+        guard !jobs.isEmpty else {
+            pending.finish([])
+            return pending
+        }
         let thread = Thread {
-            box.results = jobs.map { job in
+            pending.finish(jobs.map { job in
                 Files.exists(job.path) ? Self.enterAndRead(path: job.path, interface: job.interface) : .failure(.namespaceGone(path: job.path))
-            }
-            done.signal()
+            })
         }
         thread.stackSize = 256 << 10
         thread.start()
-        done.wait()
-        guard box.results.count == jobs.count else {
-            return jobs.map { .failure(.unreadable(SystemError("setns", $0.path, code: EIO))) }
-        }
-        return box.results
+        return pending
     }
 
-    private final class BatchBox: @unchecked Sendable {
-        var results: [Result<ObservedAddresses, Failure>] = []
+    /// Namespace reads under way on their own thread.
+    public final class PendingReads: @unchecked Sendable {
+        private let paths: [String]
+        private let done = DispatchSemaphore(value: 0)
+        private var answers: [Result<ObservedAddresses, Failure>] = []
+
+        init(jobs paths: [String]) { self.paths = paths }
+
+        func finish(_ results: [Result<ObservedAddresses, Failure>]) {
+            answers = results
+            done.signal()
+        }
+
+        /// Waits for the reads; one result per job, in order.
+        public func results() -> [Result<ObservedAddresses, Failure>] {
+            done.wait()
+            done.signal() // a second call returns at once
+            guard answers.count == paths.count else { return paths.map { .failure(.unreadable(SystemError("setns", $0, code: EIO))) } }
+            return answers
+        }
     }
 
     /// True when `path` is a network namespace file (nsfs), not a plain file left behind.

@@ -25,6 +25,8 @@ public struct Inventory: Sendable {
     }
 
     public let options: Options
+    /// Threads contacting instances at once: mostly waiting on API sockets, so more than the cores.
+    static let contactThreads = max(4, ProcessInfo.processInfo.activeProcessorCount * 4)
     public let scanner: ProcessScanner
 
     public init(options: Options = Options()) {
@@ -68,23 +70,23 @@ public struct Inventory: Sendable {
     }
 
     /// Inspects the given processes in parallel (API calls and namespace reads may each wait).
+    ///
+    /// Namespaces that must be joined are read on their own threads (one per core, each joining
+    /// its share in turn: a thread per namespace costs more than the reading) while the API
+    /// requests, the log and socket checks run; then each instance is put together.
     public func inspect(_ processes: [SlirpProcess]) -> [SlirpInstance] {
-        let results = ResultSlots<SlirpInstance>(count: processes.count)
         let listeners = processes.contains { $0.configuration.apiSocket != nil } ? ListeningSockets.now() : nil
-        // Namespaces that must be joined are read in batches, one thread per core (a thread each costs more than the reading).
-        var joined: [Int32: Result<ObservedAddresses, NamespaceReader.Failure>] = [:]
-        // With a cache: which namespace file each was read from, and which were kept from before.
+        // With a cache: which namespace file each was read from, and what was kept from before.
         var keys: [Int32: InventoryCache.NamespaceKey] = [:]
-        var kept = Set<Int32>()
+        var kept: [Int32: ObservedAddresses] = [:]
+        var jobs: [(pid: Int32, path: String, interface: String)] = []
         let now = Double(Deadline.now.nanoseconds) / 1e9
         if options.readAddresses {
-            var jobs: [(pid: Int32, path: String, interface: String)] = []
             for process in processes where !process.isZombie {
                 if let cache = options.cache, let key = namespaceKey(process) {
                     keys[process.pid] = key
                     if !options.readAlways.contains(process.identity), let observed = cache.addresses(process.identity, key: key, now: now) {
-                        joined[process.pid] = .success(observed)
-                        kept.insert(process.pid)
+                        kept[process.pid] = observed
                         continue
                     }
                 }
@@ -92,33 +94,35 @@ public struct Inventory: Sendable {
                     jobs.append((process.pid, path, process.configuration.effectiveTapName))
                 }
             }
-            let work = jobs
-            let batches = max(1, min(work.count, ProcessInfo.processInfo.activeProcessorCount))
-            let slots = ResultSlots<[Result<ObservedAddresses, NamespaceReader.Failure>]>(count: batches)
-            DispatchQueue.concurrentPerform(iterations: batches) { b in
-                let mine = stride(from: b, to: work.count, by: batches).map { (path: work[$0].path, interface: work[$0].interface) }
-                slots.set(b, NamespaceReader.read(netnsPaths: mine))
-            }
-            for (b, batch) in slots.values.enumerated() {
-                for (k, result) in batch.enumerated() { joined[jobs[b + k * batches].pid] = result }
-            }
         }
-        let prefetched = joined
+        let batches = max(1, min(jobs.count, ProcessInfo.processInfo.activeProcessorCount))
+        let pending = (0..<batches).map { b in
+            NamespaceReader.start(netnsPaths: stride(from: b, to: jobs.count, by: batches).map { (path: jobs[$0].path, interface: jobs[$0].interface) })
+        }
+        // Read here (not joined, not kept): through a process inside, in the parallel part below.
+        let joinedPIDs = Set(jobs.map(\.pid))
+        let readHere = Set(processes.filter { options.readAddresses && !$0.isZombie && kept[$0.pid] == nil && !joinedPIDs.contains($0.pid) }.map(\.pid))
+        let contacts = ResultSlots<Contact>(count: processes.count)
         // In parallel when an instance may wait (an API request, a namespace read through /proc);
         // otherwise each is a few microseconds and waking threads would cost more than the work.
-        let waits = options.listForwards || (options.readAddresses && processes.contains { !$0.isZombie && prefetched[$0.pid] == nil })
-        if waits {
-            DispatchQueue.concurrentPerform(iterations: processes.count) { i in
-                results.set(i, inspect(processes[i], listeners: listeners, observed: prefetched[processes[i].pid]))
+        if options.listForwards || !readHere.isEmpty {
+            Parallel.forEach(processes.count, width: Self.contactThreads) { i in
+                contacts.set(i, contact(processes[i], listeners: listeners, readNamespace: readHere.contains(processes[i].pid)))
             }
         } else {
-            for (i, process) in processes.enumerated() { results.set(i, inspect(process, listeners: listeners, observed: prefetched[process.pid])) }
+            for (i, process) in processes.enumerated() { contacts.set(i, contact(process, listeners: listeners, readNamespace: false)) }
         }
-        let instances = results.values
+        var observed = kept.mapValues { Result<ObservedAddresses, NamespaceReader.Failure>.success($0) }
+        for (b, reads) in pending.enumerated() {
+            for (k, result) in reads.results().enumerated() { observed[jobs[b + k * batches].pid] = result }
+        }
+        let instances = zip(processes, contacts.values).map { process, contact in
+            assemble(process, contact, observed: contact.observed ?? observed[process.pid])
+        }
         if let cache = options.cache {
-            for instance in instances where !kept.contains(instance.pid) {
-                if let observed = instance.observed, let key = keys[instance.pid] {
-                    cache.keep(observed, key: key, for: instance.identity, now: now)
+            for instance in instances where kept[instance.pid] == nil {
+                if let addresses = instance.observed, let key = keys[instance.pid] {
+                    cache.keep(addresses, key: key, for: instance.identity, now: now)
                 } else {
                     cache.forgetAddresses(instance.identity)
                 }
@@ -149,59 +153,80 @@ public struct Inventory: Sendable {
     /// `observed`: the namespace already read (in a batch).
     public func inspect(_ process: SlirpProcess, listeners: ListeningSockets? = nil,
                         observed prefetched: Result<ObservedAddresses, NamespaceReader.Failure>? = nil) -> SlirpInstance {
-        let config = process.configuration
-        let expected = ExpectedAddresses(config)
+        let contact = contact(process, listeners: listeners, readNamespace: prefetched == nil)
+        return assemble(process, contact, observed: prefetched ?? contact.observed)
+    }
 
-        var observed: ObservedAddresses?
-        var observeError: String?
-        if options.readAddresses {
-            if process.isZombie {
-                observeError = "the process is defunct"
-            } else {
-                switch prefetched ?? readNamespace(config, pid: process.pid) {
-                case .success(let o): observed = o
-                case .failure(let e): observeError = e.description
-                }
-            }
+    /// What is learnt by contacting one process: its API socket and forwards, its log, and its
+    /// namespace when that is read through a process (not joined).
+    struct Contact {
+        var observed: Result<ObservedAddresses, NamespaceReader.Failure>?
+        var apiSocket: String?
+        var ownership: SocketOwnership?
+        var forwards: [HostForward]?
+        var forwardsError: String?
+        var log: SlirpInstance.LogInfo?
+        var logError: String?
+    }
+
+    func contact(_ process: SlirpProcess, listeners: ListeningSockets?, readNamespace read: Bool) -> Contact {
+        let config = process.configuration
+        var contact = Contact()
+        if read && options.readAddresses && !process.isZombie {
+            contact.observed = readNamespace(config, pid: process.pid)
         }
-        let checks = AddressCheck.compare(config, observed: observed, reason: observeError ?? (options.readAddresses ? nil : "not read"))
 
         var apiSocket = config.apiSocket
         if let path = apiSocket, !path.hasPrefix("/"),
            let cwd = try? Files.readLink("\(options.procRoot)/\(process.pid)/cwd") {
             apiSocket = cwd + "/" + path
         }
+        contact.apiSocket = apiSocket
         let ownership = apiSocket.map { SocketOwnership.check(path: $0, process: process, procRoot: options.procRoot, listeners: listeners) }
+        contact.ownership = ownership
 
-        var forwards: [HostForward]?
-        var forwardsError: String?
         if options.listForwards, let path = apiSocket, !process.isZombie {
             if let ownership, !ownership.isUsable, !ownership.isUnverified {
-                forwardsError = "not asked: API socket \(ownership)"
-            }
-            if forwardsError == nil {
-                do { forwards = try APIClient(socketPath: path, expectedPID: process.pid, timeout: options.apiTimeout).list() }
-                catch { forwardsError = error.description }
+                contact.forwardsError = "not asked: API socket \(ownership)"
+            } else {
+                do { contact.forwards = try APIClient(socketPath: path, expectedPID: process.pid, timeout: options.apiTimeout).list() }
+                catch { contact.forwardsError = error.description }
             }
         }
 
-        var log: SlirpInstance.LogInfo?
-        var logError: String?
         if !process.isZombie, let quick = quickLogInfo(process) {
-            log = quick
+            contact.log = quick
         } else if !process.isZombie {
             do {
                 let reader = try UnlinkedLog(pid: process.pid, procRoot: options.procRoot)
-                log = SlirpInstance.LogInfo(fd: reader.fd, originalPath: reader.originalPath, deleted: reader.isDeleted,
-                                            sizeBytes: (try? reader.size()) ?? 0)
-            } catch { logError = error.description }
+                contact.log = SlirpInstance.LogInfo(fd: reader.fd, originalPath: reader.originalPath, deleted: reader.isDeleted,
+                                                    sizeBytes: (try? reader.size()) ?? 0)
+            } catch { contact.logError = error.description }
         } else {
-            logError = "the process is defunct: its log closed with it"
+            contact.logError = "the process is defunct: its log closed with it"
         }
+        return contact
+    }
 
-        return SlirpInstance(process: process, expected: expected, observed: observed, observeError: observeError,
-                             addressChecks: checks, apiSocket: apiSocket, socketOwnership: ownership,
-                             forwards: forwards, forwardsError: forwardsError, log: log, logError: logError)
+    /// The instance from the process, what contacting it gave, and its namespace's addresses.
+    func assemble(_ process: SlirpProcess, _ contact: Contact, observed read: Result<ObservedAddresses, NamespaceReader.Failure>?) -> SlirpInstance {
+        let config = process.configuration
+        var observed: ObservedAddresses?
+        var observeError: String?
+        if options.readAddresses {
+            if process.isZombie {
+                observeError = "the process is defunct"
+            } else {
+                switch read ?? readNamespace(config, pid: process.pid) {
+                case .success(let o): observed = o
+                case .failure(let e): observeError = e.description
+                }
+            }
+        }
+        let checks = AddressCheck.compare(config, observed: observed, reason: observeError ?? (options.readAddresses ? nil : "not read"))
+        return SlirpInstance(process: process, expected: ExpectedAddresses(config), observed: observed, observeError: observeError,
+                             addressChecks: checks, apiSocket: contact.apiSocket, socketOwnership: contact.ownership,
+                             forwards: contact.forwards, forwardsError: contact.forwardsError, log: contact.log, logError: contact.logError)
     }
 
     /// The log's facts from what discovery already read (the fd targets) and one `stat`,
