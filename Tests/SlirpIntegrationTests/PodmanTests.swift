@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import SlirpCore
+@testable import SlirpCore
 import SlirpTestSupport
 import Testing
 
@@ -168,6 +168,44 @@ struct PodmanTests {
         let text = String(describing: report)
         #expect(text.contains("mtu-too-large"), "\(text.prefix(600))")
         #expect(text.contains("rootless"))
+    }
+
+    @Test("the monitor's catalog asks Podman again when Podman's state changes, not on every refresh")
+    func catalogAsksAgainOnlyWhenPodmanStateChanges() throws {
+        try PodmanFixture.prepare()
+        let real = try #require(Executables.find("podman"))
+        // The real podman behind a wrapper that counts the calls.
+        let directory = "/tmp/\(PodmanFixture.name("catalog"))"
+        mkdir(directory, 0o755)
+        defer {
+            for name in (try? Files.directoryEntries(directory)) ?? [] { unlink("\(directory)/\(name)") }
+            rmdir(directory)
+        }
+        let wrapper = "\(directory)/podman", calls = "\(directory)/calls"
+        try Files.write("#!/bin/sh\necho \"$1\" >> \(calls)\nexec \(real) \"$@\"\n", to: wrapper)
+        chmod(wrapper, 0o755)
+        func asked() -> Int { ((try? Files.readText(calls)) ?? "").split(separator: "\n").filter { $0 == "ps" }.count }
+
+        let first = PodmanFixture.name("cat1"), second = PodmanFixture.name("cat2")
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", first, second]) }
+        #expect(PodmanFixture.podman(["create", "--name", first, "--network", "slirp4netns", PodmanFixture.image, "true"]).status == 0)
+        let catalog = PodmanCatalog(maxAge: 3600, binary: wrapper)
+        let processes = try ProcessScanner().scan()
+        let users = PodmanCatalog.usersToAsk(processes: processes)
+        func stateKey() -> String { PodmanDiskCache.key(binary: wrapper, processes: processes, users: users) }
+
+        #expect(catalog.snapshot(for: processes).containers.contains { $0.name == first })
+        let afterFirst = asked()
+        #expect(afterFirst >= 1, "the first refresh asks Podman")
+        let keyBefore = stateKey()
+        _ = catalog.snapshot(for: processes)
+        if stateKey() == keyBefore { // (another test may have changed Podman's state meanwhile)
+            #expect(asked() == afterFirst, "nothing changed: Podman is not asked again")
+        }
+        #expect(PodmanFixture.podman(["create", "--name", second, "--network", "slirp4netns", PodmanFixture.image, "true"]).status == 0)
+        let after = catalog.snapshot(for: processes)
+        #expect(asked() > afterFirst, "a new container changed Podman's state: asked again")
+        #expect(after.containers.contains { $0.name == second }, "and the new container is there at once")
     }
 
     @Test("without Podman everything else works; a failing Podman is one line, not an empty list")

@@ -4,9 +4,10 @@ import Glibc
 import Musl
 #endif
 
-/// What Podman knows, cached: asked again only when the set of slirp4netns processes
-/// changes or the answer is older than `maxAge`, never on every screen refresh; not
-/// asked at all for a user whose container storage is empty.
+/// What Podman knows, cached: asked again only when what the answer depends on changed
+/// (the slirp4netns processes, Podman's state files: see `PodmanDiskCache.key`) or the
+/// answer is older than `maxAge` (an answer with a failure: 5 s at most), never on every
+/// screen refresh; not asked at all for a user whose container storage is empty.
 public final class PodmanCatalog: @unchecked Sendable {
     /// One answer from Podman (all users asked).
     public struct Snapshot: Sendable {
@@ -23,33 +24,35 @@ public final class PodmanCatalog: @unchecked Sendable {
     private let binary: String?
     private let lock = NSLockLite()
     private var cached: Snapshot?
-    private var cachedKey: Set<ProcessIdentity> = []
+    private var cachedKey = ""
     private var cachedAt = Deadline(nanoseconds: 0)
 
     private let disk: PodmanDiskCache?
 
-    /// `persistent`: also keep the answer on disk for `maxAge` seconds (see `PodmanDiskCache`),
+    /// `persistent`: also keep the answer on disk for at most 5 s (see `PodmanDiskCache`),
     /// for short-lived commands such as `slirpmon list`.
     public init(maxAge: Double = 5, timeout: Double = 10, binary: String? = PodmanCLI.installed(), persistent: Bool = false) {
         self.maxAge = maxAge
         self.timeout = timeout
         self.binary = binary
-        disk = persistent ? PodmanDiskCache.forCurrentUser(maxAge: maxAge) : nil
+        disk = persistent ? PodmanDiskCache.forCurrentUser(maxAge: min(maxAge, 5)) : nil
     }
 
     /// The containers of every user whose slirp4netns runs here (as root) or of this user.
     public func snapshot(for processes: [SlirpProcess], force: Bool = false) -> Snapshot {
         guard let binary else { return .empty }
-        let key = Set(processes.map(\.identity))
+        // A few stats (Podman's database and containers.json of each user): cheap enough for every refresh.
+        let candidates = Self.usersToAsk(processes: processes)
+        let key = PodmanDiskCache.key(binary: binary, processes: processes, users: candidates)
         let fresh: Snapshot? = lock.locked {
-            guard !force, let cached, cachedKey == key, Deadline.now.seconds(since: cachedAt) < maxAge else { return nil }
-            return cached
+            guard !force, let cached, cachedKey == key else { return nil }
+            let age = Deadline.now.seconds(since: cachedAt)
+            return age < (cached.failures.isEmpty ? maxAge : min(maxAge, 5)) ? cached : nil
         }
         if let fresh { return fresh }
-        let users = Self.usersToAsk(processes: processes).filter(Self.mayHaveContainers)
-        let diskKey = disk.map { _ in PodmanDiskCache.key(binary: binary, processes: processes, users: users) }
+        let users = candidates.filter(Self.mayHaveContainers)
         var snapshot: Snapshot
-        if !force, let disk, let diskKey, let stored = disk.load(key: diskKey) {
+        if !force, let disk, let stored = disk.load(key: key) {
             snapshot = Snapshot(containers: stored, failures: [], installed: true)
         } else {
             var containers: [PodmanContainer] = []
@@ -61,7 +64,7 @@ public final class PodmanCatalog: @unchecked Sendable {
                 }
             }
             snapshot = Snapshot(containers: containers, failures: failures, installed: true)
-            if failures.isEmpty, !users.isEmpty, let disk, let diskKey { disk.store(key: diskKey, containers: containers) }
+            if failures.isEmpty, !users.isEmpty, let disk { disk.store(key: key, containers: containers) }
         }
         lock.locked {
             cached = snapshot

@@ -36,11 +36,12 @@ enum Format {
         return "\(s / 86400)d" + two(s % 86400 / 3600) + "h"
     }
 
-    /// For the instance list: `59s`, `12m`, `3h07m`, `12d04h`. Past the first minute a row does not
-    /// change every second, so an idle screen writes almost nothing (the details keep the seconds).
+    /// For the instance list: `<1m`, `12m`, `3h07m`, `12d04h`. A row does not change every second,
+    /// so an idle screen writes almost nothing (the details pane keeps the seconds).
     static func coarseDuration(_ seconds: Double) -> String {
         let s = max(0, Int(seconds))
-        if s >= 60 && s < 3600 { return "\(s / 60)m" }
+        if s < 60 { return "<1m" }
+        if s < 3600 { return "\(s / 60)m" }
         return duration(seconds)
     }
 

@@ -14,7 +14,7 @@ final class Worker: Sendable {
     private let doctors = DispatchQueue(label: "slirpmon.doctor")
     private let apiTimeout: Double
     /// One catalog for the monitor's lifetime: it caches, and asks Podman again only when
-    /// the set of slirp4netns processes changes or every 5 s.
+    /// the slirp4netns processes or Podman's state files change, or after a minute.
     private let podman: PodmanCatalog
     /// What each refresh keeps for the next: the facts of processes already read, namespaces' addresses for a few seconds.
     private let inventoryCache = InventoryCache(addressMaxAge: 10)
@@ -23,7 +23,7 @@ final class Worker: Sendable {
     /// What the running doctor's trial created, removed on quit.
     private let trialCleanup = Mutex<TrialCleanup?>(nil)
 
-    init(apiTimeout: Double = 2, podman: PodmanCatalog = PodmanCatalog()) {
+    init(apiTimeout: Double = 2, podman: PodmanCatalog = PodmanCatalog(maxAge: 60)) {
         self.apiTimeout = apiTimeout
         self.podman = podman
     }
