@@ -73,6 +73,29 @@ struct InventoryCacheTests {
         #expect(later.observed?.ipv4.contains("10.0.2.77/24") == true, "after the age: \(later.observed?.ipv4 ?? [])")
     }
 
+    @Test("without forwards, an instance's API socket state is kept for the contact age; the selected one is checked every time")
+    func keptContactsExpireAndTheSelectedIsAlwaysChecked() throws {
+        let lab = try TestLab("ccon")
+        let inst = try lab.start(.init(name: "s"))
+        let path = try #require(inst.apiSocket)
+        let cache = InventoryCache(addressMaxAge: 3600, contactMaxAge: 1.5)
+        let warm = inventory(cache)
+        let first = try instance(inst.pid, warm)
+        #expect(first.socketOwnership == .held)
+        // The path now names another process's socket.
+        let impostor = try StandInSlirp(mode: .ok, tag: "ccon-\(getpid())", commandName: "impostor-api")
+        #expect(rename(path, path + ".orig") == 0)
+        #expect(link(impostor.socketPath, path) == 0)
+        defer { unlink(path); rename(path + ".orig", path) }
+        #expect(try instance(inst.pid, warm).socketOwnership == .held, "kept within the contact age")
+        let selected = try instance(inst.pid, inventory(cache, readAlways: [first.identity]))
+        #expect(selected.socketOwnership == .notHeld, "the instance on screen is checked every time: \(String(describing: selected.socketOwnership))")
+        usleep(1_600_000)
+        let later = try instance(inst.pid, warm)
+        #expect(later.socketOwnership == .notHeld, "after the age: \(String(describing: later.socketOwnership))")
+        #expect(later.forwardBlocker != nil, "and adding forwards is refused")
+    }
+
     @Test("a deleted namespace is noticed at once, not after the age")
     func deletedNamespaceIsReadAgainAtOnce() throws {
         let lab = try TestLab("cdel")

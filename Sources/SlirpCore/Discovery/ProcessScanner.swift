@@ -36,8 +36,11 @@ public struct ProcessScanner: Sendable {
         let clock = BootClock(procRoot: procRoot)
         var matches: [ProcessStat] = []
         var ports: [RootlessPortProcess] = []
+        // Most processes are not wanted: their command name is looked at, not their whole line.
+        let wanted = Set(commandNames.map { Array($0.utf8) } + [Array("rootlessport".utf8), Array("exe".utf8)])
         for pid in try Files.processIDs(procRoot: procRoot) {
-            guard let text = try? Files.readText("\(procRoot)/\(pid)/stat"), let stat = ProcessStat(text) else { continue }
+            guard let bytes = try? Files.readBytes("\(procRoot)/\(pid)/stat"), let command = ProcessStat.command(in: bytes),
+                  wanted.contains(Array(command)), let stat = ProcessStat(bytes: bytes) else { continue }
             if commandNames.contains(stat.command) {
                 matches.append(stat)
             } else if stat.command == "rootlessport" || stat.command == "exe",

@@ -75,14 +75,26 @@ public struct Inventory: Sendable {
     /// its share in turn: a thread per namespace costs more than the reading) while the API
     /// requests, the log and socket checks run; then each instance is put together.
     public func inspect(_ processes: [SlirpProcess]) -> [SlirpInstance] {
-        let listeners = processes.contains { $0.configuration.apiSocket != nil } ? ListeningSockets.now() : nil
+        let now = Double(Deadline.now.nanoseconds) / 1e9
+        // With a cache and no forwards to list (the monitor): what a contact learnt a few seconds
+        // ago is kept (the socket's state, the log's size), and the namespace file not looked at.
+        var keptContacts: [Int32: Contact] = [:]
+        if let cache = options.cache, !options.listForwards {
+            for process in processes where !process.isZombie && !options.readAlways.contains(process.identity) {
+                if let contact = cache.contact(process.identity, now: now) { keptContacts[process.pid] = contact }
+            }
+        }
+        let listeners = processes.contains { $0.configuration.apiSocket != nil && keptContacts[$0.pid] == nil } ? ListeningSockets.now() : nil
         // With a cache: which namespace file each was read from, and what was kept from before.
         var keys: [Int32: InventoryCache.NamespaceKey] = [:]
         var kept: [Int32: ObservedAddresses] = [:]
         var jobs: [(pid: Int32, path: String, interface: String)] = []
-        let now = Double(Deadline.now.nanoseconds) / 1e9
         if options.readAddresses {
             for process in processes where !process.isZombie {
+                if let cache = options.cache, keptContacts[process.pid] != nil, let observed = cache.addresses(process.identity, key: nil, now: now) {
+                    kept[process.pid] = observed
+                    continue
+                }
                 if let cache = options.cache, let key = namespaceKey(process) {
                     keys[process.pid] = key
                     if !options.readAlways.contains(process.identity), let observed = cache.addresses(process.identity, key: key, now: now) {
@@ -105,12 +117,21 @@ public struct Inventory: Sendable {
         let contacts = ResultSlots<Contact>(count: processes.count)
         // In parallel when an instance may wait (an API request, a namespace read through /proc);
         // otherwise each is a few microseconds and waking threads would cost more than the work.
-        if options.listForwards || !readHere.isEmpty {
-            Parallel.forEach(processes.count, width: Self.contactThreads) { i in
-                contacts.set(i, contact(processes[i], listeners: listeners, readNamespace: readHere.contains(processes[i].pid)))
+        let known = keptContacts
+        @Sendable func contactOrKept(_ process: SlirpProcess) -> Contact {
+            if let kept = known[process.pid] { return kept }
+            let fresh = contact(process, listeners: listeners, readNamespace: readHere.contains(process.pid))
+            if let cache = options.cache, !options.listForwards, !process.isZombie {
+                var keep = fresh
+                keep.observed = nil // the namespace is kept on its own terms
+                cache.keep(keep, for: process.identity, now: now)
             }
+            return fresh
+        }
+        if options.listForwards || !readHere.isEmpty {
+            Parallel.forEach(processes.count, width: Self.contactThreads) { i in contacts.set(i, contactOrKept(processes[i])) }
         } else {
-            for (i, process) in processes.enumerated() { contacts.set(i, contact(process, listeners: listeners, readNamespace: false)) }
+            for (i, process) in processes.enumerated() { contacts.set(i, contactOrKept(process)) }
         }
         var observed = kept.mapValues { Result<ObservedAddresses, NamespaceReader.Failure>.success($0) }
         for (b, reads) in pending.enumerated() {
@@ -159,7 +180,7 @@ public struct Inventory: Sendable {
 
     /// What is learnt by contacting one process: its API socket and forwards, its log, and its
     /// namespace when that is read through a process (not joined).
-    struct Contact {
+    struct Contact: Sendable {
         var observed: Result<ObservedAddresses, NamespaceReader.Failure>?
         var apiSocket: String?
         var ownership: SocketOwnership?

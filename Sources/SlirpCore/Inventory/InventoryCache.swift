@@ -7,16 +7,28 @@ import Synchronization
 ///   Its state, memory, CPU and uptime are read anew from `/proc/PID/stat` each time.
 /// - The addresses a namespace has, for `addressMaxAge` seconds, and only while the namespace file
 ///   is the same (a deleted or replaced namespace is read again at once). Failures are never kept.
+/// - When no forwards are listed: what contacting an instance learnt (its API socket's state, its
+///   log's size) for `contactMaxAge` seconds; meanwhile its namespace file is not looked at either.
+///   An instance in `Options.readAlways` (the one on screen) is contacted every time.
 ///
 /// The one-shot commands use no cache: what they print is read at that moment.
 public final class InventoryCache: Sendable {
     /// How long a namespace's addresses are kept before they are read again.
     public let addressMaxAge: Double
+    /// How long what a contact learnt is kept (see above).
+    public let contactMaxAge: Double
+    private let contacts = Mutex<[ProcessIdentity: (contact: Inventory.Contact, readAt: Double)]>([:])
     private let processes = Mutex<[ProcessIdentity: ProcessFacts]>([:])
     private let namespaces = Mutex<[ProcessIdentity: NamespaceEntry]>([:])
 
-    public init(addressMaxAge: Double = 5) {
+    /// The monitor's: the selected instance is read every refresh, the others' namespaces every
+    /// 30 s, and their API socket, log size and namespace file every 5 s.
+    public static let monitorAddressMaxAge = 30.0
+    public static let monitorContactMaxAge = 5.0
+
+    public init(addressMaxAge: Double = 5, contactMaxAge: Double = 0) {
         self.addressMaxAge = addressMaxAge
+        self.contactMaxAge = contactMaxAge
     }
 
     /// The parts of a `SlirpProcess` that do not change while it runs.
@@ -51,15 +63,28 @@ public final class InventoryCache: Sendable {
         processes.withLock { $0[identity] = facts }
     }
 
-    func addresses(_ identity: ProcessIdentity, key: NamespaceKey, now: Double) -> ObservedAddresses? {
+    /// The kept addresses, if young enough and read from the namespace file `key` (nil: not compared).
+    func addresses(_ identity: ProcessIdentity, key: NamespaceKey?, now: Double) -> ObservedAddresses? {
         namespaces.withLock { entries in
-            guard let entry = entries[identity], entry.key == key, now - entry.readAt < addressMaxAge else { return nil }
+            guard let entry = entries[identity], key == nil || entry.key == key, now - entry.readAt < addressMaxAge else { return nil }
             return entry.observed
         }
     }
 
     func keep(_ observed: ObservedAddresses, key: NamespaceKey, for identity: ProcessIdentity, now: Double) {
         namespaces.withLock { $0[identity] = NamespaceEntry(key: key, observed: observed, readAt: now) }
+    }
+
+    func contact(_ identity: ProcessIdentity, now: Double) -> Inventory.Contact? {
+        contacts.withLock { entries in
+            guard let entry = entries[identity], now - entry.readAt < contactMaxAge else { return nil }
+            return entry.contact
+        }
+    }
+
+    func keep(_ contact: Inventory.Contact, for identity: ProcessIdentity, now: Double) {
+        guard contactMaxAge > 0 else { return }
+        contacts.withLock { $0[identity] = (contact, now) }
     }
 
     func forgetAddresses(_ identity: ProcessIdentity) {
@@ -70,6 +95,7 @@ public final class InventoryCache: Sendable {
     func retain(only live: Set<ProcessIdentity>) {
         processes.withLock { $0 = $0.filter { live.contains($0.key) } }
         namespaces.withLock { $0 = $0.filter { live.contains($0.key) } }
+        contacts.withLock { $0 = $0.filter { live.contains($0.key) } }
     }
 
     /// True while the facts of this process are kept.

@@ -146,16 +146,19 @@ public struct HostInfo: Equatable, Sendable {
 
 /// Everything the screen shows; the screen is `render(state, size)`.
 public struct AppState: Equatable, Sendable {
-    public var rows: [InstanceRow] = []
+    public var rows: [InstanceRow] = [] { didSet { orderVisibleRows() } }
+    /// Positions in `rows` of the rows the filter keeps, in sort order: kept up to date when the
+    /// rows, the sort or the filter change, not recomputed by every reader (a frame reads it often).
+    public private(set) var visibleOrder: [Int] = []
     /// True once the first scan has answered.
     public var loaded = false
     public var refreshing = false
     public var inventoryError: String?
     public var selected: ProcessIdentity?
     public var listTop = 0
-    public var sortColumn: Column = .pid
-    public var sortAscending = true
-    public var filter = ""
+    public var sortColumn: Column = .pid { didSet { orderVisibleRows() } }
+    public var sortAscending = true { didSet { orderVisibleRows() } }
+    public var filter = "" { didSet { orderVisibleRows() } }
     public var search = ""
     public var pane: Pane = .details
     public var focus: Focus = .list
@@ -163,7 +166,9 @@ public struct AppState: Equatable, Sendable {
     public var status: StatusMessage?
     public var paneTop = 0
     public var forwardIndex = 0
-    public var forwards: [ProcessIdentity: ForwardsEntry] = [:]
+    public var forwards: [ProcessIdentity: ForwardsEntry] = [:] {
+        didSet { if sortColumn == .forwards { orderVisibleRows() } } // the FWD column sorts by these counts
+    }
     public var log = LogState()
     /// Work in flight (adds/removes), shown as "waiting".
     public var busy: String?
@@ -199,21 +204,20 @@ public struct AppState: Equatable, Sendable {
 
     // MARK: Derived
 
-    /// Rows after the filter, in sort order.
-    /// How many rows the filter keeps (counted without sorting).
-    public var visibleCount: Int {
-        let needle = filter.lowercased()
-        return needle.isEmpty ? rows.count : rows.reduce(0) { $0 + (searchText($1).contains(needle) ? 1 : 0) }
-    }
+    /// How many rows the filter keeps.
+    public var visibleCount: Int { visibleOrder.count }
 
-    public var visibleRows: [InstanceRow] {
+    /// Rows after the filter, in sort order.
+    public var visibleRows: [InstanceRow] { visibleOrder.map { rows[$0] } }
+
+    private mutating func orderVisibleRows() {
         let needle = filter.lowercased()
         var order = needle.isEmpty ? Array(rows.indices) : rows.indices.filter { searchText(rows[$0]).contains(needle) }
         // Positions are sorted, not rows: a row is large, and a sort moves what it sorts.
         rows.withUnsafeBufferPointer { all in
             order.sort { precedes(all[$0], all[$1]) }
         }
-        return order.map { rows[$0] }
+        visibleOrder = order
     }
 
     private func precedes(_ a: InstanceRow, _ b: InstanceRow) -> Bool {
@@ -230,7 +234,7 @@ public struct AppState: Equatable, Sendable {
 
     public var selectedIndex: Int? {
         guard let selected else { return nil }
-        return visibleRows.firstIndex { $0.snapshot.identity == selected }
+        return visibleOrder.firstIndex { rows[$0].snapshot.identity == selected }
     }
 
     /// The instance the effects target.

@@ -67,8 +67,8 @@ enum InstanceListView {
             screen.put(title, x: x, y: layout.columnHeaderRow, role: .columnHeader, limit: netnsWidth)
         }
 
-        let rows = state.visibleRows
-        if rows.isEmpty {
+        let order = state.visibleOrder
+        if order.isEmpty {
             let message: String
             if !state.loaded {
                 message = "scanning /proc for slirp4netns, waiting..."
@@ -82,12 +82,12 @@ enum InstanceListView {
             }
             return
         }
-        let top = min(max(0, state.listTop), max(0, rows.count - layout.listHeight))
-        let selectedIndex = state.selected.flatMap { selected in rows.firstIndex { $0.snapshot.identity == selected } }
+        let top = min(max(0, state.listTop), max(0, order.count - layout.listHeight))
+        let selectedIndex = state.selectedIndex
         for i in 0..<layout.listHeight {
             let index = top + i
-            guard index < rows.count else { break }
-            let row = rows[index]
+            guard index < order.count else { break }
+            let row = state.rows[order[index]]
             let y = layout.listTop + i
             let isSelected = index == selectedIndex
             // A container without its slirp4netns: a failure in the warning role, a stopped one greyed.

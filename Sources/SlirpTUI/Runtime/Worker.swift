@@ -17,7 +17,8 @@ final class Worker: Sendable {
     /// the slirp4netns processes or Podman's state files change, or after a minute.
     private let podman: PodmanCatalog
     /// What each refresh keeps for the next: the facts of processes already read, namespaces' addresses for a few seconds.
-    private let inventoryCache = InventoryCache(addressMaxAge: 10)
+    private let inventoryCache = InventoryCache(addressMaxAge: InventoryCache.monitorAddressMaxAge,
+                                                contactMaxAge: InventoryCache.monitorContactMaxAge)
     /// Passive-check findings per instance, kept while nothing they depend on changed.
     private let findingsCache = Mutex<[ProcessIdentity: (key: FindingsKey, findings: [Finding])]>([:])
     /// What the running doctor's trial created, removed on quit.
@@ -42,8 +43,9 @@ final class Worker: Sendable {
     }
 
     /// A full scan without `list_hostfwd` (each listing would land in every instance's log).
-    /// The selected instance's namespace is read every time; the others' every 10 s (or at once
-    /// when their namespace file changes): a hundred namespaces a second cost more than htop.
+    /// The selected instance is read whole every time; the others' namespaces every 30 s (at once
+    /// when their namespace file changes, looked at every 5 s, with their API socket and log size):
+    /// a hundred of each a second cost more than htop.
     func refresh(selected: ProcessIdentity?) {
         let timeout = apiTimeout
         scans.async { [self] in
