@@ -6,7 +6,7 @@ import Glibc
 
 /// A profiling aid: N lab instances, then K in-process refreshes, then clean-up.
 enum ProfileRefresh {
-    static func run(instances n: Int, refreshes k: Int) -> Int32 {
+    static func run(instances n: Int, refreshes k: Int, spacing: Double = 0) -> Int32 {
         let prefix = "slirpmon-bench-\(getpid())"
         let lab: SlirpLab
         do { lab = try SlirpLab(prefix: prefix, directory: "/tmp/\(prefix)") } catch {
@@ -44,6 +44,7 @@ enum ProfileRefresh {
         let warm = Inventory(options: options)
         for (name, inventory) in [("cold", cold), ("warm", warm)] {
         for _ in 0..<k {
+            if spacing > 0 { usleep(UInt32(spacing * 1e6)) }
             let c0 = Measure.processCPU(), w0 = Measure.monotonic()
             let count = profileRefresh(inventory, ours: Set(lab.running.map(\.pid)))
             FileHandle.standardError.write(Data(String(format: "refresh (%@): %d instances, %.2f ms CPU, %.2f ms wall\n", name, count,

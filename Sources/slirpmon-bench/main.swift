@@ -17,12 +17,14 @@ if arguments.first == "raw-add" {
 }
 
 if arguments.first == "profile-refresh" {
-    // For `valgrind --tool=callgrind --toggle-collect=*profileRefresh*`: N instances, K refreshes.
-    guard arguments.count == 3, let n = Int(arguments[1]), let k = Int(arguments[2]) else {
-        FileHandle.standardError.write(Data("usage: slirpmon-bench profile-refresh N K\n".utf8))
+    // For `valgrind --tool=callgrind --toggle-collect=*profileRefresh*`: N instances, K refreshes
+    // (SECONDS apart, as the monitor's: 0 by default).
+    guard arguments.count == 3 || arguments.count == 4, let n = Int(arguments[1]), let k = Int(arguments[2]),
+          let spacing = arguments.count == 4 ? Double(arguments[3]) : 0 else {
+        FileHandle.standardError.write(Data("usage: slirpmon-bench profile-refresh N K [SECONDS]\n".utf8))
         exit(2)
     }
-    exit(ProfileRefresh.run(instances: n, refreshes: k))
+    exit(ProfileRefresh.run(instances: n, refreshes: k, spacing: spacing))
 }
 
 let options: BenchOptions

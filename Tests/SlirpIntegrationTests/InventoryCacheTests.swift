@@ -30,6 +30,7 @@ struct InventoryCacheTests {
         #expect(cache.counts.processes >= 2)
         kill(a.pid, SIGSTOP)
         defer { kill(a.pid, SIGCONT) }
+        #expect(eventually { ProcessScanner().process(pid: a.pid)?.state == "T" }, "SIGSTOP takes effect")
         let cached = try warm.scan().filter { [a.pid, b.pid].contains($0.pid) }
         let fresh = try ProcessScanner().scan().filter { [a.pid, b.pid].contains($0.pid) }
         #expect(cached.count == 2)

@@ -26,7 +26,9 @@ public struct Inventory: Sendable {
 
     public let options: Options
     /// Threads contacting instances at once: mostly waiting on API sockets, so more than the cores.
-    static let contactThreads = max(4, ProcessInfo.processInfo.activeProcessorCount * 4)
+    static let contactThreads = max(4, cores * 4)
+    /// Read once: Foundation reads the cgroup's CPU quota files on every call.
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
     public let scanner: ProcessScanner
 
     public init(options: Options = Options()) {
@@ -76,73 +78,23 @@ public struct Inventory: Sendable {
     /// requests, the log and socket checks run; then each instance is put together.
     public func inspect(_ processes: [SlirpProcess]) -> [SlirpInstance] {
         let now = Double(Deadline.now.nanoseconds) / 1e9
-        // With a cache and no forwards to list (the monitor): what a contact learnt a few seconds
-        // ago is kept (the socket's state, the log's size), and the namespace file not looked at.
-        var keptContacts: [Int32: Contact] = [:]
-        if let cache = options.cache, !options.listForwards {
-            for process in processes where !process.isZombie && !options.readAlways.contains(process.identity) {
-                if let contact = cache.contact(process.identity, now: now) { keptContacts[process.pid] = contact }
-            }
-        }
-        let listeners = processes.contains { $0.configuration.apiSocket != nil && keptContacts[$0.pid] == nil } ? ListeningSockets.now() : nil
-        // With a cache: which namespace file each was read from, and what was kept from before.
-        var keys: [Int32: InventoryCache.NamespaceKey] = [:]
-        var kept: [Int32: ObservedAddresses] = [:]
-        var jobs: [(pid: Int32, path: String, interface: String)] = []
-        if options.readAddresses {
-            for process in processes where !process.isZombie {
-                if let cache = options.cache, keptContacts[process.pid] != nil, let observed = cache.addresses(process.identity, key: nil, now: now) {
-                    kept[process.pid] = observed
-                    continue
-                }
-                if let cache = options.cache, let key = namespaceKey(process) {
-                    keys[process.pid] = key
-                    if !options.readAlways.contains(process.identity), let observed = cache.addresses(process.identity, key: key, now: now) {
-                        kept[process.pid] = observed
-                        continue
-                    }
-                }
-                if case .join(let path) = namespaceSource(process.configuration, pid: process.pid) {
-                    jobs.append((process.pid, path, process.configuration.effectiveTapName))
-                }
-            }
-        }
-        let batches = max(1, min(jobs.count, ProcessInfo.processInfo.activeProcessorCount))
+        let keptContacts = keptContacts(processes, now: now)
+        let plan = planNamespaces(processes, keptContacts: keptContacts, now: now)
+        let batches = max(1, min(plan.jobs.count, Self.cores))
         let pending = (0..<batches).map { b in
-            NamespaceReader.start(netnsPaths: stride(from: b, to: jobs.count, by: batches).map { (path: jobs[$0].path, interface: jobs[$0].interface) })
+            NamespaceReader.start(netnsPaths: stride(from: b, to: plan.jobs.count, by: batches).map { (path: plan.jobs[$0].path, interface: plan.jobs[$0].interface) })
         }
-        // Read here (not joined, not kept): through a process inside, in the parallel part below.
-        let joinedPIDs = Set(jobs.map(\.pid))
-        let readHere = Set(processes.filter { options.readAddresses && !$0.isZombie && kept[$0.pid] == nil && !joinedPIDs.contains($0.pid) }.map(\.pid))
-        let contacts = ResultSlots<Contact>(count: processes.count)
-        // In parallel when an instance may wait (an API request, a namespace read through /proc);
-        // otherwise each is a few microseconds and waking threads would cost more than the work.
-        let known = keptContacts
-        @Sendable func contactOrKept(_ process: SlirpProcess) -> Contact {
-            if let kept = known[process.pid] { return kept }
-            let fresh = contact(process, listeners: listeners, readNamespace: readHere.contains(process.pid))
-            if let cache = options.cache, !options.listForwards, !process.isZombie {
-                var keep = fresh
-                keep.observed = nil // the namespace is kept on its own terms
-                cache.keep(keep, for: process.identity, now: now)
-            }
-            return fresh
-        }
-        if options.listForwards || !readHere.isEmpty {
-            Parallel.forEach(processes.count, width: Self.contactThreads) { i in contacts.set(i, contactOrKept(processes[i])) }
-        } else {
-            for (i, process) in processes.enumerated() { contacts.set(i, contactOrKept(process)) }
-        }
-        var observed = kept.mapValues { Result<ObservedAddresses, NamespaceReader.Failure>.success($0) }
+        let contacts = contact(processes, kept: keptContacts, readNamespace: plan.readHere, now: now)
+        var observed = plan.kept.mapValues { Result<ObservedAddresses, NamespaceReader.Failure>.success($0) }
         for (b, reads) in pending.enumerated() {
-            for (k, result) in reads.results().enumerated() { observed[jobs[b + k * batches].pid] = result }
+            for (k, result) in reads.results().enumerated() { observed[plan.jobs[b + k * batches].pid] = result }
         }
-        let instances = zip(processes, contacts.values).map { process, contact in
+        let instances = zip(processes, contacts).map { process, contact in
             assemble(process, contact, observed: contact.observed ?? observed[process.pid])
         }
         if let cache = options.cache {
-            for instance in instances where kept[instance.pid] == nil {
-                if let addresses = instance.observed, let key = keys[instance.pid] {
+            for instance in instances where plan.kept[instance.pid] == nil {
+                if let addresses = instance.observed, let key = plan.keys[instance.pid] {
                     cache.keep(addresses, key: key, for: instance.identity, now: now)
                 } else {
                     cache.forgetAddresses(instance.identity)
@@ -150,6 +102,79 @@ public struct Inventory: Sendable {
             }
         }
         return instances
+    }
+
+    /// With a cache and no forwards to list (the monitor): what contacting each instance learnt a
+    /// few seconds ago (its socket's state, its log's size), except for those read always.
+    private func keptContacts(_ processes: [SlirpProcess], now: Double) -> [Int32: Contact] {
+        guard let cache = options.cache, !options.listForwards else { return [:] }
+        var kept: [Int32: Contact] = [:]
+        for process in processes where !process.isZombie && !options.readAlways.contains(process.identity) {
+            if let contact = cache.contact(process.identity, now: now) { kept[process.pid] = contact }
+        }
+        return kept
+    }
+
+    /// Where each instance's addresses come from this time.
+    private struct NamespacePlan {
+        /// Kept from before: the cache's answer still holds.
+        var kept: [Int32: ObservedAddresses] = [:]
+        /// Namespaces to join (as root), in batches on their own threads.
+        var jobs: [(pid: Int32, path: String, interface: String)] = []
+        /// Read through a process inside, while contacting the instance.
+        var readHere = Set<Int32>()
+        /// The namespace file of each instance looked at (to keep the new answer under).
+        var keys: [Int32: InventoryCache.NamespaceKey] = [:]
+    }
+
+    private func planNamespaces(_ processes: [SlirpProcess], keptContacts: [Int32: Contact], now: Double) -> NamespacePlan {
+        var plan = NamespacePlan()
+        guard options.readAddresses else { return plan }
+        for process in processes where !process.isZombie {
+            if let cache = options.cache {
+                // Contact kept: its namespace file is not looked at either.
+                if keptContacts[process.pid] != nil, let observed = cache.addresses(process.identity, key: nil, now: now) {
+                    plan.kept[process.pid] = observed
+                    continue
+                }
+                if let key = namespaceKey(process) {
+                    plan.keys[process.pid] = key
+                    if !options.readAlways.contains(process.identity), let observed = cache.addresses(process.identity, key: key, now: now) {
+                        plan.kept[process.pid] = observed
+                        continue
+                    }
+                }
+            }
+            if case .join(let path) = namespaceSource(process.configuration, pid: process.pid) {
+                plan.jobs.append((process.pid, path, process.configuration.effectiveTapName))
+            } else {
+                plan.readHere.insert(process.pid)
+            }
+        }
+        return plan
+    }
+
+    /// Contacts every instance not kept: in parallel when one may wait (an API request, a namespace
+    /// read through /proc); otherwise each is a few microseconds and waking threads would cost more.
+    private func contact(_ processes: [SlirpProcess], kept: [Int32: Contact], readNamespace: Set<Int32>, now: Double) -> [Contact] {
+        let listeners = processes.contains { $0.configuration.apiSocket != nil && kept[$0.pid] == nil } ? ListeningSockets.now() : nil
+        let slots = ResultSlots<Contact>(count: processes.count)
+        @Sendable func contactOrKept(_ process: SlirpProcess) -> Contact {
+            if let kept = kept[process.pid] { return kept }
+            let fresh = contact(process, listeners: listeners, readNamespace: readNamespace.contains(process.pid))
+            if let cache = options.cache, !options.listForwards, !process.isZombie {
+                var keep = fresh
+                keep.observed = nil // the namespace is kept on its own terms
+                cache.keep(keep, for: process.identity, now: now)
+            }
+            return fresh
+        }
+        if options.listForwards || !readNamespace.isEmpty {
+            Parallel.forEach(processes.count, width: Self.contactThreads) { i in slots.set(i, contactOrKept(processes[i])) }
+        } else {
+            for (i, process) in processes.enumerated() { slots.set(i, contactOrKept(process)) }
+        }
+        return slots.values
     }
 
     /// The namespace file an instance's addresses come from (device and inode), to tell when it changed.

@@ -54,18 +54,14 @@ public final class UnlinkedLog {
                 continue
             }
             targets.append(target)
+            // Only a regular file is opened (a pipe or a terminal would lose output to us), checked
+            // before and, on the descriptor, after. The magic link must be followed: O_NOFOLLOW
+            // always fails on it (ELOOP), so it is not tried.
             guard let st = try? Files.status(link), st.st_mode & S_IFMT == S_IFREG else { continue }
-            let handle = open(link, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-            if handle < 0 {
-                // O_NOFOLLOW refuses the magic link on some kernels; the mode check above already ran.
-                let retry = open(link, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-                if retry < 0 { lastError = SystemError("open", link); continue }
-                guard UnlinkedLog.isRegular(retry) else { close(retry); continue }
-                self.handle = retry
-            } else {
-                guard UnlinkedLog.isRegular(handle) else { close(handle); continue }
-                self.handle = handle
-            }
+            let handle = open(link, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+            if handle < 0 { lastError = SystemError("open", link); continue }
+            guard UnlinkedLog.isRegular(handle) else { close(handle); continue }
+            self.handle = handle
             self.pid = pid
             self.fd = fd
             (originalPath, isDeleted) = LogPath.stripDeleted(target)
