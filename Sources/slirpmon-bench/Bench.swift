@@ -170,7 +170,8 @@ final class Bench {
             let c0 = Measure.processCPU(), w0 = Measure.monotonic()
             // Discovery scans all of /proc; only our instances are inspected (other
             // engineers' stand-ins on a shared host may hang for the API timeout).
-            let instances = inventory.inspect(try inventory.scanner.scan().filter { ours.contains($0.pid) })
+            let listeners = ListeningSockets.now() // as Inventory.collect: one dump for the scan and the checks
+            let instances = inventory.inspect(try inventory.scanner.scan(listeners: listeners).filter { ours.contains($0.pid) }, listeners: listeners)
             var tailBytes = 0
             for instance in instances where instance.log != nil {
                 if let log = try? UnlinkedLog(pid: instance.pid), let chunk = try? log.tail(maxBytes: 4096) { tailBytes += chunk.text.utf8.count }

@@ -68,7 +68,8 @@ enum ProfileRefresh {
                                                        (Measure.monotonic() - w0) * 100).utf8))
         }
         let processes = ((try? inventory.scanner.scan()) ?? []).filter { ours.contains($0.pid) }
-        phase("scan /proc") { _ = try? inventory.scanner.scan() }
+        phase("scan /proc") { _ = try? inventory.scanner.scan(listeners: ListeningSockets.now()) }
+        phase("scan /proc, every fd read") { _ = try? inventory.scanner.scan() }
         phase("scan /proc (warm)") { _ = try? warm.scanner.scan() }
         phase("inspect: addresses (warm)") { _ = warm.inspect(processes) }
         phase("log tails") {
@@ -87,8 +88,9 @@ enum ProfileRefresh {
 
     @inline(never)
     static func profileRefresh(_ inventory: Inventory, ours: Set<Int32>) -> Int {
-        let processes = ((try? inventory.scanner.scan()) ?? []).filter { ours.contains($0.pid) }
-        let instances = inventory.inspect(processes)
+        let listeners = ListeningSockets.now()
+        let processes = ((try? inventory.scanner.scan(listeners: listeners)) ?? []).filter { ours.contains($0.pid) }
+        let instances = inventory.inspect(processes, listeners: listeners)
         for instance in instances where instance.log != nil {
             if let log = try? UnlinkedLog(pid: instance.pid) { _ = try? log.tail(maxBytes: 4096) }
         }

@@ -34,6 +34,32 @@ struct DiscoveryTests {
         #expect(found.problems.isEmpty)
     }
 
+    @Test("with the host's listeners known, a scan reads the fds only up to the API socket's, and ownership is the same")
+    func fdsAreReadUpToTheAPISocket() throws {
+        let lab = try TestLab("fdup")
+        let forwards = try (0..<3).map { _ in
+            ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: try DemoFleet.freeTCPPort(), guestPort: Port(80)!)
+        }
+        let instance = try lab.start(.init(name: "f", forwards: forwards))
+        let bare = try lab.start(.init(name: "n", apiSocket: false))
+        let listeners = try #require(ListeningSockets.now())
+        let all = try #require(try ProcessScanner().scan().first { $0.pid == instance.pid })
+        let some = try #require(try ProcessScanner().scan(listeners: listeners).first { $0.pid == instance.pid })
+        let path = try #require(instance.apiSocket)
+        let st = try Files.status(path)
+        let api = Set(listeners.sockets(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
+        #expect(api.count == 1)
+        #expect(api.isSubset(of: some.socketInodes ?? []), "the API socket's listener is among those read")
+        #expect((some.socketInodes?.count ?? 0) < (all.socketInodes?.count ?? 0), "the forwards' sockets, opened after it, are not read")
+        #expect(some.stdoutTarget == all.stdoutTarget && some.stderrTarget == all.stderrTarget)
+        #expect(SocketOwnership.check(path: path, process: some, listeners: listeners) == .held)
+        #expect(SocketOwnership.check(path: path, process: all, listeners: listeners) == .held)
+        // Without an API socket only fds 1 and 2 are read.
+        let plain = try #require(try ProcessScanner().scan(listeners: listeners).first { $0.pid == bare.pid })
+        #expect(plain.socketInodes == [], "no socket read: \(plain.socketInodes.map { "\($0)" } ?? "nil")")
+        #expect(plain.stdoutTarget != nil)
+    }
+
     @Test("a killed, unreaped slirp4netns is still listed, marked as a zombie")
     func zombieIsListed() throws {
         let lab = try TestLab("zomb")

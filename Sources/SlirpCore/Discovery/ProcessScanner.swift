@@ -27,12 +27,16 @@ public struct ProcessScanner: Sendable {
     static let pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
 
     /// All slirp4netns processes visible now, by PID.
-    public func scan() throws(SystemError) -> [SlirpProcess] {
-        try scanAll().slirp
+    public func scan(listeners: ListeningSockets? = nil) throws(SystemError) -> [SlirpProcess] {
+        try scanAll(listeners: listeners).slirp
     }
 
     /// slirp4netns processes and the rootlessport processes beside them, in one pass over `/proc`.
-    public func scanAll() throws(SystemError) -> (slirp: [SlirpProcess], rootlessPorts: [RootlessPortProcess]) {
+    ///
+    /// `listeners`: the host's listening sockets, when known. A process's fds are then read in
+    /// order only until the socket listening on its API socket path (slirp4netns opens it before
+    /// any forward's socket), not all of them; without an API socket, only fds 1 and 2.
+    public func scanAll(listeners: ListeningSockets? = nil) throws(SystemError) -> (slirp: [SlirpProcess], rootlessPorts: [RootlessPortProcess]) {
         let clock = BootClock(procRoot: procRoot)
         var matches: [ProcessStat] = []
         var ports: [RootlessPortProcess] = []
@@ -67,7 +71,7 @@ public struct ProcessScanner: Sendable {
         let all = unknown
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             var local = names
-            for i in stride(from: c, to: all.count, by: chunks) { slots.set(i, inspect(all[i], clock: clock, names: &local)) }
+            for i in stride(from: c, to: all.count, by: chunks) { slots.set(i, inspect(all[i], clock: clock, names: &local, listeners: listeners)) }
         }
         found += slots.values
         cache?.retain(only: Set(found.filter { !$0.isZombie }.map(\.identity)))
@@ -90,7 +94,7 @@ public struct ProcessScanner: Sendable {
         return stat.startTicks == identity.startTicks && !stat.isZombie
     }
 
-    private func inspect(_ stat: ProcessStat, clock: BootClock, names: inout UserNameCache) -> SlirpProcess {
+    private func inspect(_ stat: ProcessStat, clock: BootClock, names: inout UserNameCache, listeners: ListeningSockets? = nil) -> SlirpProcess {
         let base = "\(procRoot)/\(stat.pid)"
         var problems: [String: String] = [:]
         func note(_ field: String, _ error: SystemError) {
@@ -116,16 +120,30 @@ public struct ProcessScanner: Sendable {
             if arguments.isEmpty && stat.isZombie { problems["arguments"] = "a zombie keeps no command line" }
         } catch { note("arguments", error) }
 
+        let configuration = SlirpCommandLine.decode(arguments)
+        // What the fds are read for: fds 1 and 2 (the log), and the socket listening on the API
+        // socket path (its owner). With the host's listeners known, reading stops once both are seen.
+        var wanted: Set<UInt64>?
+        if let listeners {
+            wanted = []
+            if let path = configuration.apiSocket {
+                let st = path.hasPrefix("/") ? try? Files.status(path) : nil
+                let bound = st.map { Set(listeners.sockets(device: UInt64($0.st_dev), inode: UInt64($0.st_ino))) } ?? []
+                wanted = bound.isEmpty ? nil : bound // not (yet) listening or a relative path: read them all
+            }
+        }
+
         var stdoutTarget: String?
         var stderrTarget: String?
         var socketInodes: Set<UInt64>?
         if !stat.isZombie {
-            // One readlink per fd: stdout and stderr are taken from the same pass.
+            // One readlink per fd, in numeric order: stdout and stderr are taken from the same pass.
             do {
                 var inodes = Set<UInt64>()
-                for name in try Files.directoryEntries("\(base)/fd") {
-                    guard let link = try? Files.readLink("\(base)/fd/\(name)") else { continue }
-                    if name == "1" { stdoutTarget = link } else if name == "2" { stderrTarget = link }
+                for fd in try Files.directoryEntries("\(base)/fd").compactMap({ Int($0) }).sorted() {
+                    if let wanted, fd > 2, inodes.contains(where: wanted.contains) || wanted.isEmpty { break }
+                    guard let link = try? Files.readLink("\(base)/fd/\(fd)") else { continue }
+                    if fd == 1 { stdoutTarget = link } else if fd == 2 { stderrTarget = link }
                     guard link.hasPrefix("socket:["), link.hasSuffix("]"),
                           let inode = UInt64(link.dropFirst(8).dropLast()) else { continue }
                     inodes.insert(inode)
@@ -140,7 +158,6 @@ public struct ProcessScanner: Sendable {
             }
         }
 
-        let configuration = SlirpCommandLine.decode(arguments)
         let containerID = configuration.apiSocket.flatMap(ContainerID.fromAPISocket)
             ?? stdoutTarget.flatMap(ContainerID.fromLogPath)
             ?? stderrTarget.flatMap(ContainerID.fromLogPath)

@@ -32,7 +32,9 @@ public struct SlirpProcess: Sendable {
     /// Where fd 1 and fd 2 point, e.g. `/run/libpod/slirp4netns-ID.log (deleted)`.
     public let stdoutTarget: String?
     public let stderrTarget: String?
-    /// Inodes of the sockets among its fds (`socket:[N]`); `nil` when they could not be read.
+    /// Inodes of the sockets among its fds (`socket:[N]`), all of them, or, when the scan knew the
+    /// host's listeners, those up to the one listening on its API socket (none without one);
+    /// `nil` when they could not be read.
     public let socketInodes: Set<UInt64>?
     /// Field name -> why it could not be read (permission denied, process vanished, ...).
     public let problems: [String: String]

@@ -38,15 +38,18 @@ public struct Inventory: Sendable {
 
     /// Every slirp4netns instance visible now, inspected in parallel.
     public func collect() throws(SystemError) -> [SlirpInstance] {
-        let processes = try scanner.scan()
-        return inspect(processes)
+        // One dump of the host's listening sockets serves the scan (it reads each process's fds
+        // only up to its API socket's) and the socket checks.
+        let listeners = ListeningSockets.now()
+        return inspect(try scanner.scan(listeners: listeners), listeners: listeners)
     }
 
     /// Instances joined with Podman's containers and rootlessport processes, plus the
     /// slirp4netns-mode containers that have no live slirp4netns (failed startups).
     public func snapshot() throws(SystemError) -> InventorySnapshot {
-        let (processes, ports) = try scanner.scanAll()
-        var instances = inspect(processes)
+        let listeners = ListeningSockets.now()
+        let (processes, ports) = try scanner.scanAll(listeners: listeners)
+        var instances = inspect(processes, listeners: listeners)
         let podman = options.podman?.snapshot(for: processes) ?? .empty
         let byID = Dictionary(podman.containers.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for i in instances.indices {
@@ -76,7 +79,8 @@ public struct Inventory: Sendable {
     /// Namespaces that must be joined are read on their own threads (one per core, each joining
     /// its share in turn: a thread per namespace costs more than the reading) while the API
     /// requests, the log and socket checks run; then each instance is put together.
-    public func inspect(_ processes: [SlirpProcess]) -> [SlirpInstance] {
+    /// `listeners`: the host's listening sockets, if already dumped for this refresh.
+    public func inspect(_ processes: [SlirpProcess], listeners: ListeningSockets? = nil) -> [SlirpInstance] {
         let now = Double(Deadline.now.nanoseconds) / 1e9
         let keptContacts = keptContacts(processes, now: now)
         let plan = planNamespaces(processes, keptContacts: keptContacts, now: now)
@@ -84,7 +88,7 @@ public struct Inventory: Sendable {
         let pending = (0..<batches).map { b in
             NamespaceReader.start(netnsPaths: stride(from: b, to: plan.jobs.count, by: batches).map { (path: plan.jobs[$0].path, interface: plan.jobs[$0].interface) })
         }
-        let contacts = contact(processes, kept: keptContacts, readNamespace: plan.readHere, now: now)
+        let contacts = contact(processes, kept: keptContacts, listeners: listeners, readNamespace: plan.readHere, now: now)
         var observed = plan.kept.mapValues { Result<ObservedAddresses, NamespaceReader.Failure>.success($0) }
         for (b, reads) in pending.enumerated() {
             for (k, result) in reads.results().enumerated() { observed[plan.jobs[b + k * batches].pid] = result }
@@ -156,8 +160,9 @@ public struct Inventory: Sendable {
 
     /// Contacts every instance not kept: in parallel when one may wait (an API request, a namespace
     /// read through /proc); otherwise each is a few microseconds and waking threads would cost more.
-    private func contact(_ processes: [SlirpProcess], kept: [Int32: Contact], readNamespace: Set<Int32>, now: Double) -> [Contact] {
-        let listeners = processes.contains { $0.configuration.apiSocket != nil && kept[$0.pid] == nil } ? ListeningSockets.now() : nil
+    private func contact(_ processes: [SlirpProcess], kept: [Int32: Contact], listeners known: ListeningSockets?,
+                         readNamespace: Set<Int32>, now: Double) -> [Contact] {
+        let listeners = known ?? (processes.contains { $0.configuration.apiSocket != nil && kept[$0.pid] == nil } ? ListeningSockets.now() : nil)
         let slots = ResultSlots<Contact>(count: processes.count)
         @Sendable func contactOrKept(_ process: SlirpProcess) -> Contact {
             if let kept = kept[process.pid] { return kept }

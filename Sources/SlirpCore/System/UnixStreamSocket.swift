@@ -121,6 +121,8 @@ public final class UnixStreamSocket {
         // An uninitialised buffer: zeroing 64 KiB per request was a tenth of a refresh's instructions.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64 << 10) { chunk in
             guard let base = chunk.baseAddress else { return }
+            // A reply is never there the moment the request is sent: wait first (one read less).
+            do throws(Failure) { try wait(for: Int16(POLLIN), deadline: deadline, phase: "reply") } catch { failure = error; return }
             while true {
                 let n = recv(fd, base, chunk.count, 0)
                 if n > 0 {
