@@ -40,7 +40,7 @@ enum ProfileRefresh {
         options.readAddresses = true
         options.listForwards = true
         let cold = Inventory(options: options)
-        options.cache = InventoryCache()
+        options.cache = InventoryCache(addressMaxAge: InventoryCache.monitorAddressMaxAge) // as the monitor keeps namespaces
         let warm = Inventory(options: options)
         for (name, inventory) in [("cold", cold), ("warm", warm)] {
         for _ in 0..<k {
