@@ -16,7 +16,8 @@ final class Worker: Sendable {
     /// One catalog for the monitor's lifetime: it caches, and asks Podman again only when
     /// the slirp4netns processes or Podman's state files change, or after a minute.
     private let podman: PodmanCatalog
-    /// What each refresh keeps for the next: the facts of processes already read, namespaces' addresses for a few seconds.
+    /// What each refresh keeps for the next: the facts of processes already read, and for the
+    /// instances not on screen their socket state and log size (5 s) and namespace addresses (30 s).
     private let inventoryCache = InventoryCache(addressMaxAge: InventoryCache.monitorAddressMaxAge,
                                                 contactMaxAge: InventoryCache.monitorContactMaxAge)
     /// Passive-check findings per instance, kept while nothing they depend on changed.
