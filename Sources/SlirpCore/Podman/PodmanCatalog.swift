@@ -43,7 +43,7 @@ public final class PodmanCatalog: @unchecked Sendable {
         guard let binary else { return .empty }
         // A few stats (Podman's database and containers.json of each user): cheap enough for every refresh.
         let candidates = Self.usersToAsk(processes: processes)
-        let key = PodmanDiskCache.key(binary: binary, processes: processes, users: candidates)
+        let (key, settled) = PodmanDiskCache.state(binary: binary, processes: processes, users: candidates)
         let fresh: Snapshot? = lock.locked {
             guard !force, let cached, cachedKey == key else { return nil }
             let age = Deadline.now.seconds(since: cachedAt)
@@ -64,11 +64,11 @@ public final class PodmanCatalog: @unchecked Sendable {
                 }
             }
             snapshot = Snapshot(containers: containers, failures: failures, installed: true)
-            if failures.isEmpty, !users.isEmpty, let disk { disk.store(key: key, containers: containers) }
+            if failures.isEmpty, !users.isEmpty, settled, let disk { disk.store(key: key, containers: containers) }
         }
         lock.locked {
             cached = snapshot
-            cachedKey = key
+            cachedKey = settled ? key : "" // Podman's state was just written: ask again next time
             cachedAt = .now
         }
         return snapshot

@@ -36,6 +36,14 @@ struct PodmanDiskCache {
 
     /// What the answer depends on, as one string.
     static func key(binary: String, processes: [SlirpProcess], users: [PodmanCLI.User?]) -> String {
+        state(binary: binary, processes: processes, users: users).key
+    }
+
+    /// The key, and whether it may be trusted to change with the next write: a file's time comes
+    /// from a coarse clock, so a state file written in the last moments may be written again with
+    /// the same time (and size and inode). An answer under an unsettled key is used, never kept.
+    static func state(binary: String, processes: [SlirpProcess], users: [PodmanCLI.User?]) -> (key: String, settled: Bool) {
+        var newest = 0.0
         var parts = [binary]
         let environment = ProcessInfo.processInfo.environment
         for name in ["CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "XDG_DATA_HOME", "XDG_CONFIG_HOME"] {
@@ -54,10 +62,11 @@ struct PodmanDiskCache {
                 for file in files {
                     guard let st = try? Files.status(file) else { continue }
                     parts.append("\(file):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)")
+                    newest = max(newest, Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
                 }
             }
         }
-        return parts.joined(separator: "\n")
+        return (parts.joined(separator: "\n"), Date().timeIntervalSince1970 - newest > 0.25)
     }
 
     /// The stored containers for `key`, if fresh.
