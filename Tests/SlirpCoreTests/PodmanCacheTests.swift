@@ -25,6 +25,35 @@ struct PodmanCacheTests {
         #expect(stale.load(key: "k") == nil)
     }
 
+    @Test("a state file written a moment ago leaves the key unsettled (not kept); a later write changes the key")
+    func unsettledKey() throws {
+        defer { _ = try? FileManager.default.removeItem(atPath: directory) }
+        let root = "\(directory)/graph"
+        mkdir(directory, 0o700)
+        try Files.write("[storage]\ngraphroot = \"\(root)\"\n", to: "\(directory)/storage.conf")
+        mkdir(root, 0o700)
+        mkdir("\(root)/libpod", 0o700)
+        let environment = ["CONTAINERS_STORAGE_CONF": "\(directory)/storage.conf"]
+        func state() -> (key: String, settled: Bool) {
+            PodmanDiskCache.state(binary: "/usr/bin/podman", processes: [], users: [nil], environment: environment)
+        }
+        try Files.write("one", to: "\(root)/libpod/db.sql")
+        let fresh = state()
+        #expect(!fresh.settled, "just written: an answer under this key must not be kept")
+        #expect(fresh.key.contains("\(root)/libpod/db.sql"))
+        usleep(300_000)
+        let later = state()
+        #expect(later.key == fresh.key)
+        // The host's own storage is part of root's key too: settled only if no other Podman wrote it just now.
+        let hostWrites = ["/var/lib/containers/storage/libpod/bolt_state.db", "/var/lib/containers/storage/libpod/db.sql"]
+            .compactMap { try? Files.status($0) }.map { Double($0.st_mtim.tv_sec) + Double($0.st_mtim.tv_nsec) / 1e9 }
+        if hostWrites.allSatisfy({ Date().timeIntervalSince1970 - $0 > 1 }) {
+            #expect(later.settled, "a quarter second later the key is settled")
+        }
+        try Files.write("two, longer", to: "\(root)/libpod/db.sql")
+        #expect(state().key != later.key, "the next write changes the key")
+    }
+
     @Test("a cache file others can write is ignored")
     func privateOnly() throws {
         defer { _ = try? FileManager.default.removeItem(atPath: directory) }

@@ -42,10 +42,10 @@ struct PodmanDiskCache {
     /// The key, and whether it may be trusted to change with the next write: a file's time comes
     /// from a coarse clock, so a state file written in the last moments may be written again with
     /// the same time (and size and inode). An answer under an unsettled key is used, never kept.
-    static func state(binary: String, processes: [SlirpProcess], users: [PodmanCLI.User?]) -> (key: String, settled: Bool) {
+    static func state(binary: String, processes: [SlirpProcess], users: [PodmanCLI.User?],
+                      environment: [String: String] = ProcessInfo.processInfo.environment) -> (key: String, settled: Bool) {
         var newest = 0.0
         var parts = [binary]
-        let environment = ProcessInfo.processInfo.environment
         for name in ["CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "XDG_DATA_HOME", "XDG_CONFIG_HOME"] {
             parts.append("\(name)=\(environment[name] ?? "-")")
         }
