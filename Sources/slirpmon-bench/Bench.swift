@@ -168,18 +168,9 @@ final class Bench {
             // Warm runs are a second apart, as the monitor's at -d 1: the namespaces' re-reads fall among them.
             if cache != nil && i > 0 { usleep(1_000_000) }
             let c0 = Measure.processCPU(), w0 = Measure.monotonic()
-            // Discovery scans all of /proc; only our instances are inspected (other
-            // engineers' stand-ins on a shared host may hang for the API timeout).
-            let listeners = ListeningSockets.now() // as Inventory.collect: one dump for the scan and the checks
-            let instances = inventory.inspect(try inventory.scanner.scan(listeners: listeners).filter { ours.contains($0.pid) }, listeners: listeners)
-            var tailBytes = 0
-            for instance in instances where instance.log != nil {
-                if let log = try? UnlinkedLog(pid: instance.pid), let chunk = try? log.tail(maxBytes: 4096) { tailBytes += chunk.text.utf8.count }
-            }
+            count = try ProfileRefresh.profileRefresh(inventory, ours: ours)
             let c1 = Measure.processCPU(), w1 = Measure.monotonic()
-            count = instances.count
             if i > 0 { cpu.append(c1 - c0); wall.append(w1 - w0) } // the first is a warm-up
-            _ = tailBytes
         }
         let note = "Inventory.collect (discovery, socket check, namespace addresses, list_hostfwd) + a 4 KiB log tail each, of our \(count) instances"
         figures.append(Figure(key: "\(key)_cpu", title: "\(title) (CPU)", n: n, unit: "s", slirpmon: Stats(samples: cpu), note: note))

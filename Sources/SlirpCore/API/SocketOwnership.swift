@@ -97,6 +97,12 @@ public struct ListeningSockets: Sendable {
     public func sockets(device: UInt64, inode: UInt64) -> [UInt64] {
         byFile[File(device: cslirp_kernel_dev(device), inode: inode)] ?? []
     }
+
+    /// The socket inodes listening on the socket file at `path` (none when it is not there).
+    public func sockets(boundTo path: String) -> [UInt64] {
+        guard let st = try? Files.status(path) else { return [] }
+        return sockets(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
 }
 
 /// Rows of `/proc/net/unix`.

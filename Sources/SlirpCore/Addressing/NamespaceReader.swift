@@ -61,14 +61,9 @@ public enum NamespaceReader {
         }
     }
 
-    /// Reads many namespaces on one throwaway thread that joins each in turn: a refresh
-    /// of 100 instances otherwise starts 100 threads (most of its CPU time).
-    public static func read(netnsPaths jobs: [(path: String, interface: String)]) -> [Result<ObservedAddresses, Failure>] {
-        start(netnsPaths: jobs).results()
-    }
-
-    /// Starts reading many namespaces, as `read(netnsPaths:)`, and returns at once: the caller
-    /// does other work (API requests) while the thread joins the namespaces.
+    /// Starts reading many namespaces on one throwaway thread that joins each in turn (a refresh
+    /// of 100 instances otherwise starts 100 threads: most of its CPU time), and returns at once:
+    /// the caller does other work (API requests) meanwhile and collects `results()`.
     public static func start(netnsPaths jobs: [(path: String, interface: String)]) -> PendingReads {
         let pending = PendingReads(jobs: jobs.map(\.path))
         guard !jobs.isEmpty else {

@@ -127,8 +127,7 @@ public struct ProcessScanner: Sendable {
         if let listeners {
             wanted = []
             if let path = configuration.apiSocket {
-                let st = path.hasPrefix("/") ? try? Files.status(path) : nil
-                let bound = st.map { Set(listeners.sockets(device: UInt64($0.st_dev), inode: UInt64($0.st_ino))) } ?? []
+                let bound = path.hasPrefix("/") ? Set(listeners.sockets(boundTo: path)) : []
                 wanted = bound.isEmpty ? nil : bound // not (yet) listening or a relative path: read them all
             }
         }
