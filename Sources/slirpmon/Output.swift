@@ -21,10 +21,7 @@ enum FileHandleOutput {
 
     /// Pretty, key-sorted JSON: stable for scripts and diffs.
     static func json<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        standardOutput(data + Data("\n".utf8))
+        standardOutput(Data(try JSONText.encode(value) + [0x0A]))
     }
 
     /// Writes to stdout; when it cannot be written (closed, a full disk), says so on stderr and exits 1.

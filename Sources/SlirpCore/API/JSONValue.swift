@@ -95,6 +95,7 @@ public indirect enum JSONValue: Sendable, Equatable {
             case UInt8(ascii: "{"):
                 i += 1
                 var members: [String: JSONValue] = [:]
+                members.reserveCapacity(8) // a forward has 6 members: no regrowth on the way
                 skipSpace()
                 if peek == UInt8(ascii: "}") { i += 1; return .object(members) }
                 while true {

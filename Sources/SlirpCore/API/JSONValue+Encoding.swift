@@ -1,0 +1,378 @@
+/// `Encodable` values as JSON text, without Foundation's `JSONEncoder`.
+///
+/// `slirpmon list --json` at 100 instances spent about a fifth of its CPU in `JSONEncoder`
+/// (perf: boxing every value, a dynamic cast per value for its special cases). This encoder
+/// collects the values through the `Encoder` protocol into a light tree and writes it in one
+/// pass, in the form the CLI has always printed: pretty, keys sorted, two-space indents,
+/// `"key" : value`, slashes not escaped.
+public enum JSONText {
+    /// `value` as JSON text (UTF-8), as its `encode(to:)` describes it: pretty with sorted keys,
+    /// or compact on one line.
+    ///
+    /// Throws `EncodingError.invalidValue` for a non-finite number (JSON has none), and what
+    /// `encode(to:)` throws.
+    public static func encode<T: Encodable>(_ value: T, pretty: Bool = true) throws -> [UInt8] {
+        let root = Node(parent: nil, key: nil)
+        try value.encode(to: TreeEncoder(node: root))
+        var writer = Writer(pretty: pretty)
+        writer.write(root, depth: 0)
+        return writer.out
+    }
+}
+
+extension JSONValue {
+    /// The JSON value of `value`, as its `encode(to:)` describes it (the tree `JSONText` writes).
+    public init<T: Encodable>(encoding value: T) throws {
+        let root = Node(parent: nil, key: nil)
+        try value.encode(to: TreeEncoder(node: root))
+        self = root.value
+    }
+
+    /// The value as JSON text: pretty-printed (two-space indents) with keys sorted, or on one line.
+    public func text(pretty: Bool = true) -> String {
+        var writer = Writer(pretty: pretty)
+        writer.write(self, depth: 0)
+        return String(decoding: writer.out, as: UTF8.self)
+    }
+}
+
+/// Appends JSON text to a byte buffer.
+private struct Writer {
+    let pretty: Bool
+    var out: [UInt8] = []
+    private var orders: [(keys: [String], order: [Int])] = []
+
+    init(pretty: Bool) {
+        self.pretty = pretty
+        out.reserveCapacity(16 << 10)
+    }
+
+    mutating func write(_ node: Node, depth: Int) {
+        switch node.kind {
+        case .unset: append("{}") // a type that encodes nothing, as JSONEncoder writes it
+        case .scalar(let value): write(value, depth: depth)
+        case .unsigned(let n): digits(n, negative: false)
+        case .array:
+            guard !node.items.isEmpty else { append("[]"); return }
+            out.append(UInt8(ascii: "["))
+            for (i, item) in node.items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(depth + 1)
+                write(item, depth: depth + 1)
+            }
+            newline(depth)
+            out.append(UInt8(ascii: "]"))
+        case .object:
+            let members = node.members
+            guard !members.isEmpty else { append("{}"); return }
+            out.append(UInt8(ascii: "{"))
+            for (n, i) in memberOrder(members.map(\.key)).enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                newline(depth + 1)
+                string(members[i].key)
+                append(pretty ? " : " : ":")
+                write(members[i].node, depth: depth + 1)
+            }
+            newline(depth)
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    mutating func write(_ value: JSONValue, depth: Int) {
+        switch value {
+        case .null: append("null")
+        case .bool(let b): append(b ? "true" : "false")
+        case .integer(let n): digits(UInt64(n.magnitude), negative: n < 0)
+        case .number(let d):
+            if d == d.rounded(), abs(d) < 9.007_199_254_740_992e15 { digits(UInt64(abs(d)), negative: d < 0) } else { append(String(d)) }
+        case .string(let s): string(s)
+        case .array(let items):
+            guard !items.isEmpty else { append("[]"); return }
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(depth + 1)
+                write(item, depth: depth + 1)
+            }
+            newline(depth)
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            guard !members.isEmpty else { append("{}"); return }
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(depth + 1)
+                string(member.key)
+                append(pretty ? " : " : ":")
+                write(member.value, depth: depth + 1)
+            }
+            newline(depth)
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// The order to write an object's members in: by key, and of a key encoded twice only the
+    /// last (as in JSONEncoder). Objects of one type have the same keys in the same order, so
+    /// the order is worked out once per key sequence (a list of 100 rows sorts once, not 100 times).
+    private mutating func memberOrder(_ keys: [String]) -> [Int] {
+        if let known = orders.first(where: { $0.keys == keys }) { return known.order }
+        let sorted = keys.indices.sorted { a, b in keys[a] == keys[b] ? a < b : keys[a] < keys[b] }
+        let order = sorted.indices.filter { n in n + 1 == sorted.count || keys[sorted[n + 1]] != keys[sorted[n]] }.map { sorted[$0] }
+        if orders.count < 16 { orders.append((keys, order)) }
+        return order
+    }
+
+    private mutating func newline(_ depth: Int) {
+        guard pretty else { return }
+        out.append(0x0A)
+        for _ in 0..<(2 * depth) { out.append(UInt8(ascii: " ")) }
+    }
+
+    private mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { out.append(contentsOf: $0) }
+    }
+
+    private mutating func digits(_ magnitude: UInt64, negative: Bool) {
+        if negative { out.append(UInt8(ascii: "-")) }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var magnitude = magnitude
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            out.append(contentsOf: buffer[(20 - count)...])
+        }
+    }
+
+    /// A JSON string: quotes, backslashes and control characters escaped; everything else as UTF-8.
+    private mutating func string(_ s: String) {
+        var s = s
+        out.append(UInt8(ascii: "\""))
+        s.withUTF8 { bytes in
+            var run = 0 // start of the bytes not yet copied
+            for (i, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
+                run = i + 1
+                switch byte {
+                case UInt8(ascii: "\""): append("\\\"")
+                case UInt8(ascii: "\\"): append("\\\\")
+                case 0x0A: append("\\n")
+                case 0x0D: append("\\r")
+                case 0x09: append("\\t")
+                case 0x08: append("\\b")
+                case 0x0C: append("\\f")
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    append("\\u00")
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0xF)])
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+// MARK: - The Encoder
+
+/// One value being encoded: a scalar, or an object or array whose members are filled in later
+/// (containers hand out references to their children). It knows its key and parent for `codingPath`.
+private final class Node {
+    enum Kind { case unset, scalar(JSONValue), unsigned(UInt64), object, array }
+    var kind = Kind.unset
+    var members: [(key: String, node: Node)] = []
+    var items: [Node] = []
+    unowned let parent: Node?
+    let key: (any CodingKey)?
+
+    init(parent: Node?, key: (any CodingKey)?) {
+        self.parent = parent
+        self.key = key
+    }
+
+    convenience init(parent: Node, key: any CodingKey, _ value: JSONValue) {
+        self.init(parent: parent, key: key)
+        kind = .scalar(value)
+    }
+
+    var codingPath: [any CodingKey] {
+        var path: [any CodingKey] = []
+        var node: Node? = self
+        while let n = node, let key = n.key { path.append(key); node = n.parent }
+        return path.reversed()
+    }
+
+    var value: JSONValue {
+        switch kind {
+        case .unset: return .object([:])
+        case .scalar(let v): return v
+        case .unsigned(let n): return .number(Double(n))
+        case .object: return .object(Dictionary(members.map { ($0.key, $0.node.value) }, uniquingKeysWith: { _, last in last }))
+        case .array: return .array(items.map(\.value))
+        }
+    }
+
+    func makeObject() { if case .object = kind { return }; kind = .object; members = [] }
+    func makeArray() { if case .array = kind { return }; kind = .array; items = [] }
+
+    /// This node, holding `v` (a finite number) or throwing at its coding path.
+    func number<T: BinaryFloatingPoint>(_ v: T) throws -> Node {
+        let d = Double(v)
+        guard d.isFinite else {
+            throw EncodingError.invalidValue(v, .init(codingPath: codingPath, debugDescription: "JSON has no \(d) (not a finite number)"))
+        }
+        kind = .scalar(.number(d))
+        return self
+    }
+
+    /// This node, holding an integer (exact, also a UInt64 above Int.max).
+    func integer<T: BinaryInteger>(_ v: T) -> Node {
+        if let n = Int(exactly: v) { kind = .scalar(.integer(n)) } else { kind = .unsigned(UInt64(v)) }
+        return self
+    }
+
+    /// This node, holding `value` as its `encode(to:)` describes it.
+    func encoding<T: Encodable>(_ value: T) throws -> Node {
+        try value.encode(to: TreeEncoder(node: self))
+        return self
+    }
+}
+
+private struct TreeEncoder: Encoder {
+    let node: Node
+    var codingPath: [any CodingKey] { node.codingPath }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        node.makeObject()
+        return KeyedEncodingContainer(KeyedContainer<Key>(node: node))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        node.makeArray()
+        return UnkeyedContainer(node: node)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer { SingleContainer(node: node) }
+}
+
+private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let node: Node
+    var codingPath: [any CodingKey] { node.codingPath }
+
+    private func child(_ key: Key) -> Node {
+        let child = Node(parent: node, key: key)
+        node.members.append((key.stringValue, child))
+        return child
+    }
+
+    mutating func encodeNil(forKey key: Key) throws { child(key).kind = .scalar(.null) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { child(key).kind = .scalar(.bool(value)) }
+    mutating func encode(_ value: String, forKey key: Key) throws { child(key).kind = .scalar(.string(value)) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { _ = try child(key).number(value) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { _ = try child(key).number(value) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { _ = child(key).integer(value) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { _ = child(key).integer(value) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { _ = child(key).integer(value) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { _ = child(key).integer(value) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { _ = child(key).integer(value) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { _ = child(key).integer(value) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { _ = child(key).integer(value) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { _ = child(key).integer(value) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { _ = child(key).integer(value) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { _ = child(key).integer(value) }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { _ = try child(key).encoding(value) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+        TreeEncoder(node: child(key)).container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        TreeEncoder(node: child(key)).unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        let child = Node(parent: node, key: IndexKey(stringValue: "super"))
+        node.members.append(("super", child))
+        return TreeEncoder(node: child)
+    }
+
+    mutating func superEncoder(forKey key: Key) -> any Encoder { TreeEncoder(node: child(key)) }
+}
+
+/// The key of an array element, or of `super`, in a coding path.
+private struct IndexKey: CodingKey {
+    let intValue: Int?
+    private let name: String?
+    var stringValue: String { name ?? "Index \(intValue ?? 0)" } // made only when a path is shown
+    init(_ index: Int) { intValue = index; name = nil }
+    init(stringValue: String) { intValue = nil; name = stringValue }
+    init?(intValue: Int) { self.init(intValue) }
+}
+
+private struct UnkeyedContainer: UnkeyedEncodingContainer {
+    let node: Node
+    var codingPath: [any CodingKey] { node.codingPath }
+    var count: Int { node.items.count }
+
+    private func next() -> Node {
+        let child = Node(parent: node, key: IndexKey(node.items.count))
+        node.items.append(child)
+        return child
+    }
+
+    mutating func encodeNil() throws { next().kind = .scalar(.null) }
+    mutating func encode(_ value: Bool) throws { next().kind = .scalar(.bool(value)) }
+    mutating func encode(_ value: String) throws { next().kind = .scalar(.string(value)) }
+    mutating func encode(_ value: Double) throws { _ = try next().number(value) }
+    mutating func encode(_ value: Float) throws { _ = try next().number(value) }
+    mutating func encode(_ value: Int) throws { _ = next().integer(value) }
+    mutating func encode(_ value: Int8) throws { _ = next().integer(value) }
+    mutating func encode(_ value: Int16) throws { _ = next().integer(value) }
+    mutating func encode(_ value: Int32) throws { _ = next().integer(value) }
+    mutating func encode(_ value: Int64) throws { _ = next().integer(value) }
+    mutating func encode(_ value: UInt) throws { _ = next().integer(value) }
+    mutating func encode(_ value: UInt8) throws { _ = next().integer(value) }
+    mutating func encode(_ value: UInt16) throws { _ = next().integer(value) }
+    mutating func encode(_ value: UInt32) throws { _ = next().integer(value) }
+    mutating func encode(_ value: UInt64) throws { _ = next().integer(value) }
+    mutating func encode<T: Encodable>(_ value: T) throws { _ = try next().encoding(value) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        TreeEncoder(node: next()).container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { TreeEncoder(node: next()).unkeyedContainer() }
+
+    mutating func superEncoder() -> any Encoder { TreeEncoder(node: next()) }
+}
+
+/// A single value lands in the encoder's own node.
+private struct SingleContainer: SingleValueEncodingContainer {
+    let node: Node
+    var codingPath: [any CodingKey] { node.codingPath }
+
+    mutating func encodeNil() throws { node.kind = .scalar(.null) }
+    mutating func encode(_ value: Bool) throws { node.kind = .scalar(.bool(value)) }
+    mutating func encode(_ value: String) throws { node.kind = .scalar(.string(value)) }
+    mutating func encode(_ value: Double) throws { _ = try node.number(value) }
+    mutating func encode(_ value: Float) throws { _ = try node.number(value) }
+    mutating func encode(_ value: Int) throws { _ = node.integer(value) }
+    mutating func encode(_ value: Int8) throws { _ = node.integer(value) }
+    mutating func encode(_ value: Int16) throws { _ = node.integer(value) }
+    mutating func encode(_ value: Int32) throws { _ = node.integer(value) }
+    mutating func encode(_ value: Int64) throws { _ = node.integer(value) }
+    mutating func encode(_ value: UInt) throws { _ = node.integer(value) }
+    mutating func encode(_ value: UInt8) throws { _ = node.integer(value) }
+    mutating func encode(_ value: UInt16) throws { _ = node.integer(value) }
+    mutating func encode(_ value: UInt32) throws { _ = node.integer(value) }
+    mutating func encode(_ value: UInt64) throws { _ = node.integer(value) }
+    mutating func encode<T: Encodable>(_ value: T) throws { _ = try node.encoding(value) }
+}
