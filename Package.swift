@@ -33,6 +33,7 @@ let package = Package(
         .testTarget(name: "SlirpCoreTests", dependencies: ["SlirpCore"]),
         .target(name: "SlirpTestSupport", dependencies: ["SlirpCore"], path: "Tests/SlirpTestSupport"),
         .testTarget(name: "SlirpIntegrationTests", dependencies: ["SlirpCore", "SlirpTestSupport"]),
+        .testTarget(name: "SlirpmonCLITests", dependencies: ["slirpmon"]),
         .testTarget(name: "SlirpTUITests", dependencies: ["SlirpTUI", "SlirpCore", "SlirpTestSupport"], exclude: ["__Snapshots__"]),
     ],
     swiftLanguageModes: [.v6]

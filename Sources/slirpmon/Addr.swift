@@ -5,6 +5,7 @@ extension Slirpmon {
     /// `slirpmon addr`: the addresses Podman computes for a slirp4netns network.
     struct Addr: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "addr",
             abstract: "Print the guest, gateway and DNS addresses Podman computes (guest +100, gateway +2, DNS +3).")
 
         @Option(help: "The slirp4netns network (default 10.0.2.0/24).") var cidr: String?

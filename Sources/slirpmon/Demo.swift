@@ -9,6 +9,7 @@ extension Slirpmon {
     /// `slirpmon demo`: real slirp4netns instances in namespaces of its own, and the monitor on them.
     struct Demo: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "demo",
             abstract: "Start three real slirp4netns instances in new network namespaces and open the monitor on them.",
             discussion: """
             One plain instance with an API socket and two forwards, one with --cidr=10.99.128.0/17 and IPv6, \

@@ -9,6 +9,7 @@ extension Slirpmon {
     /// `slirpmon doctor`: reproduce Podman's slirp4netns start-up and explain a failure.
     struct Doctor: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "doctor",
             abstract: "Start slirp4netns the way Podman does, step by step, and explain why it fails.",
             discussion: """
             Steps: the binary (containers.conf network_cmd_path or PATH), the options (network_cmd_options \

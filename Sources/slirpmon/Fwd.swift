@@ -8,6 +8,7 @@ extension Slirpmon {
     /// `slirpmon fwd list|add|rm`: port forwards through the API socket.
     struct Fwd: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "fwd",
             abstract: "List, add and remove port forwards of a running instance through its API socket.",
             subcommands: [ListForwards.self, AddForwards.self, RemoveForwards.self]
         )

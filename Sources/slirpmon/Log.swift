@@ -8,6 +8,7 @@ extension Slirpmon {
     /// `slirpmon log TARGET`: the unlinked log, read through /proc/PID/fd.
     struct Log: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "log",
             abstract: "Print the instance's log (unlinked by Podman, read through /proc/PID/fd/1).")
 
         @Argument(help: "PID, container ID or unique ID prefix.") var target: String

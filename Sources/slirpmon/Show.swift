@@ -5,6 +5,7 @@ extension Slirpmon {
     /// `slirpmon show TARGET`: everything known about one instance.
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show one instance: decoded options, computed vs observed addresses, API socket, forwards, log.")
 
         @Argument(help: "PID, container ID or unique ID prefix.") var target: String

@@ -30,6 +30,10 @@ struct Slirpmon: ParsableCommand {
     /// Runs the command; errors become one line on stderr and exit 1 (failed operation) or 2 (usage).
     static func main() {
         do {
+            if let list = ListRequest(quick: CommandLine.arguments.dropFirst()) {
+                try list.run()
+                return
+            }
             var command = try parseAsRoot()
             try command.run()
         } catch let error as CLIError {
@@ -78,10 +82,13 @@ struct CommonOptions: ParsableArguments {
     var json = false
 
     @Option(name: .long, help: "Seconds to wait for an API socket to connect and answer.")
-    var timeout: Double = 2
+    var timeout: Double = CommonOptions.defaultTimeout
+
+    static let defaultTimeout = 2.0
+    static func isValidTimeout(_ seconds: Double) -> Bool { seconds > 0 && seconds <= 600 }
 
     func validate() throws {
-        guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds, got \(timeout)") }
+        guard Self.isValidTimeout(timeout) else { throw ValidationError("--timeout must be between 0 and 600 seconds, got \(timeout)") }
     }
 
     func inventory(listForwards: Bool = true, readAddresses: Bool = true) -> Inventory {

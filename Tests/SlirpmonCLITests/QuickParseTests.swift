@@ -1,0 +1,53 @@
+import ArgumentParser
+import Testing
+@testable import slirpmon
+
+/// `slirpmon list` is parsed without ArgumentParser when its arguments are plainly valid
+/// (`ListRequest(quick:)`): it must mean exactly what ArgumentParser makes of them, and leave
+/// everything else to ArgumentParser.
+@Suite("list's quick parse")
+struct QuickParseTests {
+    static let plain: [[String]] = [
+        ["list"], ["list", "--json"], ["list", "--no-podman", "--json"], ["list", "--no-forwards"],
+        ["list", "--timeout", "0.5"], ["list", "--timeout=7", "--no-forwards"], ["list", "--timeout", "1e1"],
+        ["list", "--json", "--no-forwards", "--no-podman", "--timeout", "600"],
+    ]
+
+    @Test(arguments: plain)
+    func meansWhatArgumentParserMakesOfIt(arguments: [String]) throws {
+        let quick = try #require(ListRequest(quick: arguments[...]))
+        let parsed = try #require(try Slirpmon.parseAsRoot(arguments) as? Slirpmon.List)
+        #expect(quick == ListRequest(parsed))
+    }
+
+    static let others: [[String]] = [
+        [], ["show", "1"], ["--no-color", "list"], ["list", "--help"], ["list", "-h"], ["list", "help"],
+        ["list", "--json", "--json"], ["list", "--jsn"], ["list", "--json=yes"], ["list", "extra"],
+        ["list", "--timeout"], ["list", "--timeout", "0"], ["list", "--timeout", "601"], ["list", "--timeout", "-1"],
+        ["list", "--timeout", "nan"], ["list", "--timeout", "inf"], ["list", "--timeout", "2s"], ["list", "--timeout", "1", "--timeout", "2"],
+        ["list", "--no-podman=1"], ["list", "--"],
+    ]
+
+    @Test(arguments: others)
+    func leavesEverythingElseToArgumentParser(arguments: [String]) {
+        #expect(ListRequest(quick: arguments[...]) == nil)
+    }
+
+    @Test func invalidValuesStillGetArgumentParsersError() {
+        #expect(throws: (any Error).self) { try Slirpmon.parseAsRoot(["list", "--timeout", "0"]) }
+        #expect(throws: (any Error).self) { try Slirpmon.parseAsRoot(["list", "--jsn"]) }
+    }
+
+    /// A flag added to `list` must be added to the quick parse too (or scripts using it fall
+    /// back to the slow parse): the options in `list --help` are exactly the ones it knows.
+    @Test func knowsEveryOptionOfListsHelp() throws {
+        let help = Slirpmon.helpMessage(for: Slirpmon.List.self, columns: 200)
+        let options = Set(help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "<" })
+            .filter { $0.hasPrefix("--") }.map(String.init))
+        #expect(options == ["--json", "--timeout", "--no-forwards", "--no-podman", "--help"], "\(help)")
+        for option in options.subtracting(["--help"]) {
+            let arguments = option == "--timeout" ? ["list", option, "3"] : ["list", option]
+            #expect(ListRequest(quick: arguments[...]) != nil, "\(option) is not parsed quickly")
+        }
+    }
+}
