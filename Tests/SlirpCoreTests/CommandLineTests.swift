@@ -275,6 +275,12 @@ struct ContainerIDTests {
         #expect(ContainerID.fromLogPath(path) == nil)
     }
 
+    @Test func namesAreFoundAfterNonASCIIDirectories() {
+        #expect(ContainerID.fromLogPath("/tmp/é✓/slirp4netns-\(containerID).log (deleted)") == containerID)
+        #expect(ContainerID.fromAPISocket("/run/user/1000/naïve/\(containerID).net") == containerID)
+        #expect(ContainerID.fromAPISocket("/run/é/\(containerID.dropLast())é.net") == nil)
+    }
+
     @Test func deletedMarker() {
         #expect(LogPath.stripDeleted("/a/b.log (deleted)") == ("/a/b.log", true))
         #expect(LogPath.stripDeleted("/a/b.log") == ("/a/b.log", false))
@@ -333,5 +339,21 @@ struct ProcessStatTests {
                       "12 (slirp4netns) S 1 4242 4242 0 -1 0 0 0 0 0 one 2 0 0 20 0 1 0 5 6 7 8"])
     func malformedLinesAreRejected(text: String) {
         #expect(ProcessStat(text) == nil)
+    }
+}
+
+@Suite("/proc text lines")
+struct TextLinesTests {
+    static let status = "Name:\tslirp4netns\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t1000\t1000\t1000\t1000\nGid:\t0\n"
+
+    @Test func firstLineStartingWithAPrefix() {
+        #expect(Self.status.firstLine(startingWith: "Uid:") == "Uid:\t1000\t1000\t1000\t1000")
+        #expect(Self.status.firstLine(startingWith: "Name:") == "Name:\tslirp4netns")
+        #expect(Self.status.firstLine(startingWith: "Gid:") == "Gid:\t0", "the last line, after its newline")
+        #expect("a\nUid:1".firstLine(startingWith: "Uid:") == "Uid:1", "the last line, without a newline")
+        #expect(Self.status.firstLine(startingWith: "id:") == nil, "only at a line's start")
+        #expect(Self.status.firstLine(startingWith: "Groups:") == nil)
+        #expect("".firstLine(startingWith: "Uid:") == nil)
+        #expect(Self.status.firstLine(startingWith: "Uid:") == Self.status.byteLines.first { $0.hasPrefix("Uid:") })
     }
 }

@@ -43,7 +43,7 @@ public struct ProcessScanner: Sendable {
         // Most processes are not wanted: their command name is looked at, not their whole line.
         let wanted = Set(commandNames.map { Array($0.utf8) } + [Array("rootlessport".utf8), Array("exe".utf8)])
         for pid in try Files.processIDs(procRoot: procRoot) {
-            guard let bytes = try? Files.readBytes("\(procRoot)/\(pid)/stat"), let command = ProcessStat.command(in: bytes),
+            guard let bytes = try? Files.readProcessFile("\(procRoot)/\(pid)/stat"), let command = ProcessStat.command(in: bytes),
                   wanted.contains(Array(command)), let stat = ProcessStat(bytes: bytes) else { continue }
             if commandNames.contains(stat.command) {
                 matches.append(stat)
@@ -63,17 +63,15 @@ public struct ProcessScanner: Sendable {
             }
         }
         // Each new instance costs a dozen /proc reads (cmdline, status, every fd): spread over the cores.
-        var userNames = UserNameCache()
-        for uid in Set(unknown.compactMap { try? Files.status("\(procRoot)/\($0.pid)").st_uid }) { _ = userNames.name(of: uid) }
-        let names = userNames
-        let slots = ResultSlots<SlirpProcess>(count: unknown.count)
+        let slots = ResultSlots<Reading>(count: unknown.count)
         let chunks = max(1, min(unknown.count, 8))
         let all = unknown
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            var local = names
-            for i in stride(from: c, to: all.count, by: chunks) { slots.set(i, inspect(all[i], clock: clock, names: &local, listeners: listeners)) }
+            for i in stride(from: c, to: all.count, by: chunks) { slots.set(i, read(all[i], listeners: listeners)) }
         }
-        found += slots.values
+        // User names after: one look-up per user, not per instance or thread.
+        var names = UserNameCache()
+        found += zip(unknown, slots.values).map { stat, reading in finish(stat, reading, clock: clock, names: &names) }
         cache?.retain(only: Set(found.filter { !$0.isZombie }.map(\.identity)))
         return (found.sorted { $0.pid < $1.pid }, ports.sorted { $0.pid < $1.pid })
     }
@@ -84,7 +82,7 @@ public struct ProcessScanner: Sendable {
               let stat = ProcessStat(text), anyCommand || commandNames.contains(stat.command)
         else { return nil }
         var names = UserNameCache()
-        return inspect(stat, clock: BootClock(procRoot: procRoot), names: &names)
+        return finish(stat, read(stat), clock: BootClock(procRoot: procRoot), names: &names)
     }
 
     /// True while the process named by `identity` still runs (the PID was not reused).
@@ -94,27 +92,42 @@ public struct ProcessScanner: Sendable {
         return stat.startTicks == identity.startTicks && !stat.isZombie
     }
 
-    private func inspect(_ stat: ProcessStat, clock: BootClock, names: inout UserNameCache, listeners: ListeningSockets? = nil) -> SlirpProcess {
+    /// What is read of a new process, before its user's name is looked up.
+    private struct Reading: Sendable {
+        var facts: InventoryCache.ProcessFacts
+        var problems: [String: String]
+    }
+
+    /// The process from its reading, with its user's name; its facts are kept when read whole.
+    private func finish(_ stat: ProcessStat, _ reading: Reading, clock: BootClock, names: inout UserNameCache) -> SlirpProcess {
+        var facts = reading.facts
+        facts.user = facts.uid.flatMap { names.name(of: $0) }
+        // Only a complete reading of a live process is kept (a problem may be passing: read again next time).
+        if let cache, reading.problems.isEmpty, !stat.isZombie { cache.keep(facts, for: stat.identity) }
+        return process(stat, facts: facts, clock: clock, problems: reading.problems)
+    }
+
+    private func read(_ stat: ProcessStat, listeners: ListeningSockets? = nil) -> Reading {
         let base = "\(procRoot)/\(stat.pid)"
         var problems: [String: String] = [:]
         func note(_ field: String, _ error: SystemError) {
             problems[field] = ProcessScanner.explain(error, pid: stat.pid)
         }
 
+        // The real uid from status; the owner of /proc/PID when status cannot be read.
         var uid: UInt32?
-        do {
-            uid = try Files.status(base).st_uid
-            if let text = try? Files.readText("\(base)/status"),
-               let line = text.byteLines.first(where: { $0.hasPrefix("Uid:") }),
-               let real = line.byteFields.dropFirst().first,
-               let value = UInt32(real) {
-                uid = value
-            }
-        } catch { note("uid", error) }
+        if let text = try? String(decoding: Files.readProcessFile("\(base)/status"), as: UTF8.self),
+           let line = text.firstLine(startingWith: "Uid:"),
+           let real = line.byteFields.dropFirst().first,
+           let value = UInt32(real) {
+            uid = value
+        } else {
+            do { uid = try Files.status(base).st_uid } catch { note("uid", error) }
+        }
 
         var arguments: [String] = []
         do {
-            let bytes = try Files.readBytes("\(base)/cmdline")
+            let bytes = try Files.readProcessFile("\(base)/cmdline")
             arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
             if arguments.last == "" { arguments.removeLast() }
             if arguments.isEmpty && stat.isZombie { problems["arguments"] = "a zombie keeps no command line" }
@@ -135,7 +148,9 @@ public struct ProcessScanner: Sendable {
         var stdoutTarget: String?
         var stderrTarget: String?
         var socketInodes: Set<UInt64>?
-        if !stat.isZombie {
+        if !stat.isZombie, let wanted, let probed = probeDescriptors(base, until: wanted) {
+            (stdoutTarget, stderrTarget, socketInodes) = probed
+        } else if !stat.isZombie {
             // One readlink per fd, in numeric order: stdout and stderr are taken from the same pass.
             do {
                 var inodes = Set<UInt64>()
@@ -143,12 +158,12 @@ public struct ProcessScanner: Sendable {
                     if let wanted, fd > 2, inodes.contains(where: wanted.contains) || wanted.isEmpty { break }
                     guard let link = try? Files.readLink("\(base)/fd/\(fd)") else { continue }
                     if fd == 1 { stdoutTarget = link } else if fd == 2 { stderrTarget = link }
-                    guard link.hasPrefix("socket:["), link.hasSuffix("]"),
-                          let inode = UInt64(link.dropFirst(8).dropLast()) else { continue }
-                    inodes.insert(inode)
+                    if let inode = Self.socketInode(link) { inodes.insert(inode) }
                 }
                 socketInodes = inodes
             } catch { note("fds", error) }
+        }
+        if !stat.isZombie {
             if stdoutTarget == nil {
                 do { stdoutTarget = try Files.readLink("\(base)/fd/1") } catch { note("stdout", error) }
             }
@@ -161,11 +176,40 @@ public struct ProcessScanner: Sendable {
             ?? stdoutTarget.flatMap(ContainerID.fromLogPath)
             ?? stderrTarget.flatMap(ContainerID.fromLogPath)
         let facts = InventoryCache.ProcessFacts(
-            uid: uid, user: uid.flatMap { names.name(of: $0) }, arguments: arguments, configuration: configuration,
+            uid: uid, user: nil, arguments: arguments, configuration: configuration,
             containerID: containerID, stdoutTarget: stdoutTarget, stderrTarget: stderrTarget, socketInodes: socketInodes)
-        // Only a complete reading of a live process is kept (a problem may be passing: read again next time).
-        if let cache, problems.isEmpty, !stat.isZombie { cache.keep(facts, for: stat.identity) }
-        return process(stat, facts: facts, clock: clock, problems: problems)
+        return Reading(facts: facts, problems: problems)
+    }
+
+    /// fds 1, 2, 3... read by number until the socket listening on the API socket path is among
+    /// them (only 1 and 2 when no API socket is wanted), without listing the fd directory: its
+    /// listing made a dentry per fd (a fifth of `list`'s kernel time at 100 instances, perf).
+    /// nil when the listener is not among the first 32 numbers, or fds may not be read: the
+    /// listing then reads them all (or says why it cannot).
+    private func probeDescriptors(_ base: String, until wanted: Set<UInt64>) -> (stdout: String?, stderr: String?, sockets: Set<UInt64>)? {
+        var stdout: String?
+        var stderr: String?
+        var sockets = Set<UInt64>()
+        for fd in 1...32 {
+            if wanted.isEmpty && fd > 2 { return (stdout, stderr, sockets) }
+            let link: String
+            do { link = try Files.readLink("\(base)/fd/\(fd)") } catch {
+                if error.isPermissionDenied { return nil } // the listing reports it
+                continue // a number not open
+            }
+            if fd == 1 { stdout = link } else if fd == 2 { stderr = link }
+            guard let inode = Self.socketInode(link) else { continue }
+            sockets.insert(inode)
+            if wanted.contains(inode) { return (stdout, stderr, sockets) }
+        }
+        return nil
+    }
+
+    /// The inode of an fd link `socket:[12345]`.
+    static func socketInode(_ link: String) -> UInt64? {
+        let utf8 = Substring(link).utf8
+        guard utf8.starts(with: "socket:[".utf8), utf8.last == UInt8(ascii: "]") else { return nil }
+        return UInt64(Substring(utf8.dropFirst(8).dropLast()))
     }
 
     private func process(_ stat: ProcessStat, facts: InventoryCache.ProcessFacts, clock: BootClock,
@@ -222,7 +266,7 @@ struct BootClock {
 
     static func bootTime(procRoot: String) -> Double {
         guard let text = try? Files.readText("\(procRoot)/stat"),
-              let line = text.byteLines.first(where: { $0.hasPrefix("btime ") }),
+              let line = text.firstLine(startingWith: "btime "),
               let value = Double(line.dropFirst(6).trimmingSpaces) else { return 0 }
         return value
     }

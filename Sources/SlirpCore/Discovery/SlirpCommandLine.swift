@@ -99,7 +99,7 @@ public enum SlirpCommandLine {
                     continue
                 }
                 apply(option, value: value, to: &config, word: word)
-            } else if word.hasPrefix("-") && word.count > 1 {
+            } else if word.hasPrefix("-") && word.utf8.count > 1 {
                 var rest = word.dropFirst()
                 while let letter = rest.first {
                     rest = rest.dropFirst()
@@ -134,8 +134,10 @@ public enum SlirpCommandLine {
         return config
     }
 
+    private static let optionsByLongName = Dictionary(uniqueKeysWithValues: Option.allCases.map { ($0.longName, $0) })
+
     private static func longOption(named name: Substring) -> Option? {
-        if let exact = Option.allCases.first(where: { $0.longName == name }) { return exact }
+        if let exact = optionsByLongName[String(name)] { return exact }
         guard !name.isEmpty else { return nil }
         let candidates = Option.allCases.filter { $0.longName.hasPrefix(name) }
         return candidates.count == 1 ? candidates[0] : nil

@@ -32,9 +32,9 @@ public final class InventoryCache: Sendable {
     }
 
     /// The parts of a `SlirpProcess` that do not change while it runs.
-    struct ProcessFacts {
+    struct ProcessFacts: Sendable {
         let uid: UInt32?
-        let user: String?
+        var user: String?
         let arguments: [String]
         let configuration: SlirpConfiguration
         let containerID: String?

@@ -13,4 +13,19 @@ extension StringProtocol {
     var byteFields: [Substring] {
         Substring(self).utf8.split(whereSeparator: { $0 == 32 || $0 == 9 }).map { Substring($0) }
     }
+
+    /// The first line that starts with `prefix`, found without splitting the whole text (a
+    /// `/proc/PID/status` has about 55 lines and one is wanted: `byteLines` there cost ~90 k
+    /// instructions per process, callgrind).
+    func firstLine(startingWith prefix: String) -> Substring? {
+        let utf8 = Substring(self).utf8
+        let wanted = Array(prefix.utf8)
+        var start = utf8.startIndex
+        while start < utf8.endIndex {
+            let end = utf8[start...].firstIndex(of: 10) ?? utf8.endIndex
+            if utf8[start..<end].starts(with: wanted) { return Substring(utf8[start..<end]) }
+            start = end == utf8.endIndex ? end : utf8.index(after: end)
+        }
+        return nil
+    }
 }
