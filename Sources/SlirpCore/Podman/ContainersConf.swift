@@ -126,8 +126,8 @@ public struct ContainersConf: Sendable, Equatable {
     public static var processEnvironment: [String: String] {
         var result: [String: String] = [:]
         for entry in Executables.currentEnvironment() {
-            guard let eq = entry.firstIndex(of: "=") else { continue }
-            result[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
+            guard let eq = entry.utf8.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            result[String(entry[..<eq])] = String(entry[entry.utf8.index(after: eq)...])
         }
         return result
     }

@@ -50,11 +50,11 @@ public final class PodmanCatalog: @unchecked Sendable {
             return age < (cached.failures.isEmpty ? maxAge : min(maxAge, 5)) ? cached : nil
         }
         if let fresh { return fresh }
-        let users = candidates.filter(Self.mayHaveContainers)
         var snapshot: Snapshot
         if !force, let disk, let stored = disk.load(key: key) {
             snapshot = Snapshot(containers: stored, failures: [], installed: true)
         } else {
+            let users = candidates.filter(Self.mayHaveContainers)
             var containers: [PodmanContainer] = []
             var failures: [String] = []
             for user in users {

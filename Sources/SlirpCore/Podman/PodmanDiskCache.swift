@@ -43,7 +43,7 @@ struct PodmanDiskCache {
     /// from a coarse clock, so a state file written in the last moments may be written again with
     /// the same time (and size and inode). An answer under an unsettled key is used, never kept.
     static func state(binary: String, processes: [SlirpProcess], users: [PodmanCLI.User?],
-                      environment: [String: String] = ProcessInfo.processInfo.environment) -> (key: String, settled: Bool) {
+                      environment: [String: String] = ContainersConf.processEnvironment) -> (key: String, settled: Bool) {
         var newest = 0.0
         var parts = [binary]
         for name in ["CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "XDG_DATA_HOME", "XDG_CONFIG_HOME"] {
