@@ -85,6 +85,7 @@ struct ListRequest: Equatable {
         options.apiTimeout = timeout
         options.listForwards = forwards
         options.readAddresses = false
+        options.readLogs = false
         options.podman = podman ? PodmanCatalog(persistent: true) : nil
         let snapshot: InventorySnapshot
         do { snapshot = try Inventory(options: options).snapshot() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }

@@ -62,6 +62,51 @@ struct HostilePeerTests {
         #expect(after.threads - before.threads < 8, "threads: \(before.threads) -> \(after.threads)")
     }
 
+    @Test("one batch to every kind of peer: each bad one fails alone with its own clear error, the good ones answer, within the deadline")
+    func batchFailsEachBadPeerAlone() throws {
+        let peers = try StandInSlirp.Mode.allCases.map { try StandInSlirp(mode: $0, tag: "batch-\(getpid())") }
+        let control = try #require(peers.first { $0.mode == .ok })
+        func counts() -> Int { (try? Files.directoryEntries("/proc/self/fd").count) ?? -1 }
+        let fdsBefore = counts()
+        // More requests than are in flight at once (the window), a peer posing as another PID,
+        // a socket that is not there, a path too long for a socket address.
+        let clients = peers.map { APIClient(socketPath: $0.socketPath, expectedPID: $0.pid, timeout: 1) }
+            + Array(repeating: APIClient(socketPath: control.socketPath, expectedPID: control.pid, timeout: 1), count: 40)
+            + [APIClient(socketPath: control.socketPath, expectedPID: 1, timeout: 1),
+               APIClient(socketPath: "/nonexistent-\(getpid())/api.sock", timeout: 1),
+               APIClient(socketPath: "/" + String(repeating: "a", count: 200), timeout: 1)]
+        let start = Deadline.now
+        let results = APIBatch.list(clients)
+        let elapsed = Deadline.now.seconds(since: start)
+        #expect(elapsed < 5, "\(elapsed) s for a batch with a 1 s deadline (10 MB from .huge may cost a second of decoding)")
+        #expect(results.count == clients.count)
+        for (peer, result) in zip(peers, results) {
+            switch result {
+            case .success(let forwards):
+                #expect(peer.mode == .ok && forwards.isEmpty, "\(peer.mode): \(forwards)")
+            case .failure(let error):
+                let text = error.description.lowercased()
+                #expect(peer.mode != .ok, "the control peer failed: \(error)")
+                #expect(text.contains(Self.expected[peer.mode] ?? "?") || (peer.mode == .huge && text.contains("did not answer within")),
+                        "\(peer.mode): \(error.description)")
+                #expect(error.description.contains(peer.socketPath), "\(peer.mode): names its socket: \(error.description)")
+            }
+        }
+        let extra = Array(results.suffix(43))
+        #expect(extra.prefix(40).allSatisfy { (try? $0.get()) == [] }, "all 40 beyond the window answered")
+        func failed(_ result: Result<[HostForward], APIError>, _ expected: (APIError) -> Bool) -> Bool {
+            if case .failure(let error) = result { return expected(error) }
+            return false
+        }
+        #expect(failed(extra[40]) { if case .wrongPeer = $0 { true } else { false } }, "the PID is checked before sending: \(extra[40])")
+        _ = eventually(2) { control.requestsReceived >= 41 } // its log line may follow its answer
+        usleep(200_000)
+        #expect(control.requestsReceived == 41, "the control peer received its 41 requests and not the wrong-PID one: \(control.requestsReceived)")
+        #expect(failed(extra[41]) { if case .connect = $0 { true } else { false } }, "\(extra[41])")
+        #expect(failed(extra[42]) { if case .pathTooLong = $0 { true } else { false } }, "\(extra[42])")
+        #expect(counts() - fdsBefore < 10, "descriptors: \(fdsBefore) -> \(counts())")
+    }
+
     @Test("slirpmon fwd list and fwd add fail each bad peer with one clear line before the deadline", arguments: Array(expected.keys))
     func cliFailsClearly(mode: StandInSlirp.Mode) throws {
         let peer = try StandInSlirp(mode: mode, tag: "cli-\(getpid())")

@@ -21,7 +21,12 @@ public struct APIClient: Sendable {
 
     /// The forwards added through the API (`list_hostfwd`).
     public func list() throws(APIError) -> [HostForward] {
-        switch try exchange(APIMessage.listRequest()) {
+        try forwards(in: exchange(APIMessage.listRequest()))
+    }
+
+    /// The forwards a `list_hostfwd` reply names.
+    func forwards(in reply: APIMessage.Reply) throws(APIError) -> [HostForward] {
+        switch reply {
         case .entries(let entries): return entries
         case .error(let desc): throw .slirp(desc: desc)
         default: throw .badReply(path: socketPath, .unexpectedShape(excerpt: "not a list"))
@@ -49,7 +54,10 @@ public struct APIClient: Sendable {
 
     /// Sends one request and decodes the reply.
     public func exchange(_ request: [UInt8]) throws(APIError) -> APIMessage.Reply {
-        let bytes = try exchangeRaw(request)
+        try decode(try exchangeRaw(request))
+    }
+
+    func decode(_ bytes: [UInt8]) throws(APIError) -> APIMessage.Reply {
         do { return try APIMessage.decode(bytes) } catch { throw .badReply(path: socketPath, error) }
     }
 
@@ -76,7 +84,7 @@ public struct APIClient: Sendable {
         }
     }
 
-    private func map(_ failure: UnixStreamSocket.Failure) -> APIError {
+    func map(_ failure: UnixStreamSocket.Failure) -> APIError {
         switch failure {
         case .pathTooLong(let bytes): .pathTooLong(path: socketPath, bytes: bytes)
         case .timedOut(let phase): .timedOut(path: socketPath, phase: phase, seconds: timeout)

@@ -14,6 +14,8 @@ public struct Inventory: Sendable {
         /// Ask each API socket for its forwards (each request lands in the instance's log).
         public var listForwards = true
         public var apiTimeout = 2.0
+        /// Find each instance's log and its size (`list` shows neither: one `stat` each saved).
+        public var readLogs = true
         public var procRoot = "/proc"
         /// Where to ask Podman (cached); nil: no Podman metadata.
         public var podman: PodmanCatalog?
@@ -49,8 +51,11 @@ public struct Inventory: Sendable {
     public func snapshot() throws(SystemError) -> InventorySnapshot {
         let listeners = ListeningSockets.now()
         let (processes, ports) = try scanner.scanAll(listeners: listeners)
+        // Podman's answer (a few stats when it is kept; 100-230 ms when Podman is asked) is worked
+        // out while the instances are contacted.
+        let podmanAnswer = options.podman.map { catalog in Pending { catalog.snapshot(for: processes) } }
         var instances = inspect(processes, listeners: listeners)
-        let podman = options.podman?.snapshot(for: processes) ?? .empty
+        let podman = podmanAnswer?.wait() ?? .empty
         let byID = Dictionary(podman.containers.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for i in instances.indices {
             let process = instances[i].process
@@ -174,12 +179,36 @@ public struct Inventory: Sendable {
             }
             return fresh
         }
-        if options.listForwards || !readNamespace.isEmpty {
+        if !readNamespace.isEmpty {
             Parallel.forEach(processes.count, width: Self.contactThreads) { i in slots.set(i, contactOrKept(processes[i])) }
         } else {
             for (i, process) in processes.enumerated() { slots.set(i, contactOrKept(process)) }
         }
-        return slots.values
+        var contacts = slots.values
+        if options.listForwards { askForwards(processes, &contacts) }
+        return contacts
+    }
+
+    /// Every instance's forwards, asked all at once (`APIBatch`: one thread, one `poll`), except
+    /// where its socket is known not to be its own (then nothing is sent).
+    func askForwards(_ processes: [SlirpProcess], _ contacts: inout [Contact]) {
+        var asked: [Int] = []
+        var clients: [APIClient] = []
+        for (i, process) in processes.enumerated() {
+            guard let path = contacts[i].apiSocket, !process.isZombie else { continue }
+            if let ownership = contacts[i].ownership, !ownership.isUsable, !ownership.isUnverified {
+                contacts[i].forwardsError = "not asked: API socket \(ownership)"
+                continue
+            }
+            asked.append(i)
+            clients.append(APIClient(socketPath: path, expectedPID: process.pid, timeout: options.apiTimeout))
+        }
+        for (i, result) in zip(asked, APIBatch.list(clients)) {
+            switch result {
+            case .success(let forwards): contacts[i].forwards = forwards
+            case .failure(let error): contacts[i].forwardsError = error.description
+            }
+        }
     }
 
     /// The namespace file an instance's addresses come from (device and inode), to tell when it changed.
@@ -204,8 +233,9 @@ public struct Inventory: Sendable {
     /// `observed`: the namespace already read (in a batch).
     public func inspect(_ process: SlirpProcess, listeners: ListeningSockets? = nil,
                         observed prefetched: Result<ObservedAddresses, NamespaceReader.Failure>? = nil) -> SlirpInstance {
-        let contact = contact(process, listeners: listeners, readNamespace: prefetched == nil)
-        return assemble(process, contact, observed: prefetched ?? contact.observed)
+        var contacts = [contact(process, listeners: listeners, readNamespace: prefetched == nil)]
+        if options.listForwards { askForwards([process], &contacts) }
+        return assemble(process, contacts[0], observed: prefetched ?? contacts[0].observed)
     }
 
     /// What is learnt by contacting one process: its API socket and forwards, its log, and its
@@ -236,16 +266,9 @@ public struct Inventory: Sendable {
         let ownership = apiSocket.map { SocketOwnership.check(path: $0, process: process, procRoot: options.procRoot, listeners: listeners) }
         contact.ownership = ownership
 
-        if options.listForwards, let path = apiSocket, !process.isZombie {
-            if let ownership, !ownership.isUsable, !ownership.isUnverified {
-                contact.forwardsError = "not asked: API socket \(ownership)"
-            } else {
-                do { contact.forwards = try APIClient(socketPath: path, expectedPID: process.pid, timeout: options.apiTimeout).list() }
-                catch { contact.forwardsError = error.description }
-            }
-        }
-
-        if !process.isZombie, let quick = quickLogInfo(process) {
+        if !options.readLogs {
+            // not wanted (`list`)
+        } else if !process.isZombie, let quick = quickLogInfo(process) {
             contact.log = quick
         } else if !process.isZombie {
             do {

@@ -37,3 +37,27 @@ enum Parallel {
         }
     }
 }
+
+/// Work started on a thread of its own now, its result taken later (`wait()`): for work that
+/// waits on something else (Podman answering) while the caller goes on with its own.
+final class Pending<T: Sendable>: @unchecked Sendable {
+    private let work: @Sendable () -> T
+    private let done = DispatchSemaphore(value: 0)
+    private var result: T? // written by the thread before `done` is signalled, read after
+
+    init(_ work: @escaping @Sendable () -> T) {
+        self.work = work
+        let thread = Thread { [self] in
+            result = self.work()
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// The result, once the thread has finished.
+    func wait() -> T {
+        done.wait()
+        done.signal() // a second wait() returns at once too
+        return result ?? work() // always set by then
+    }
+}

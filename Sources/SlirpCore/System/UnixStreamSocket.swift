@@ -42,44 +42,70 @@ public final class UnixStreamSocket {
 
     /// Connects to the socket at `path` before `deadline`. The corresponding C function is `connect`.
     public static func connect(to path: String, deadline: Deadline) throws(Failure) -> UnixStreamSocket {
+        let sock = try open(path)
+        while true {
+            switch try sock.connectStep() {
+            case .connected:
+                return sock
+            case .backlogFull:
+                // The listener's backlog is full: try again until the deadline.
+                if deadline.hasPassed { throw .timedOut(phase: "connect") }
+                usleep(2_000)
+            case .inProgress:
+                try sock.wait(for: Int16(POLLOUT), deadline: deadline, phase: "connect")
+                try sock.finishConnect()
+                return sock
+            }
+        }
+    }
+
+    /// A new non-blocking socket for `path`, not connected yet. The corresponding C function is `socket`.
+    static func open(_ path: String) throws(Failure) -> UnixStreamSocket {
+        guard path.utf8.count <= maximumUnixSocketPathLength else { throw .pathTooLong(bytes: path.utf8.count) }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if fd < 0 { throw .system(SystemError("socket", path)) }
+        return UnixStreamSocket(path: path, fd: fd)
+    }
+
+    /// Where one `connect` attempt left the socket.
+    enum ConnectStep { case connected, backlogFull, inProgress }
+
+    /// One `connect` attempt, without waiting. The corresponding C function is `connect`.
+    func connectStep() throws(Failure) -> ConnectStep {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count <= maximumUnixSocketPathLength else { throw .pathTooLong(bytes: bytes.count) }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        if fd < 0 { throw .system(SystemError("socket", path)) }
-        let sock = UnixStreamSocket(path: path, fd: fd)
         while true {
             let rc = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
                 }
             }
-            if rc == 0 { return sock }
+            if rc == 0 { return .connected }
             let code = errno
             switch code {
-            case EINTR:
-                continue
-            case EAGAIN:
-                // The listener's backlog is full: try again until the deadline.
-                if deadline.hasPassed { throw .timedOut(phase: "connect") }
-                usleep(2_000)
-            case EINPROGRESS:
-                try sock.wait(for: Int16(POLLOUT), deadline: deadline, phase: "connect")
-                var soError: Int32 = 0
-                var len = socklen_t(MemoryLayout<Int32>.size)
-                getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &len)
-                if soError != 0 { throw .system(SystemError("connect", path, code: soError)) }
-                return sock
-            default:
-                throw .system(SystemError("connect", path, code: code))
+            case EINTR: continue
+            case EAGAIN: return .backlogFull
+            case EINPROGRESS: return .inProgress
+            default: throw .system(SystemError("connect", path, code: code))
             }
         }
     }
+
+    /// The outcome of a connection that was in progress, once the socket is writable.
+    func finishConnect() throws(Failure) {
+        var soError: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &len)
+        if soError != 0 { throw .system(SystemError("connect", path, code: soError)) }
+    }
+
+    /// The descriptor, for a `poll` over many sockets (`APIBatch`).
+    var descriptor: Int32 { fd }
 
     /// Who listens at the other end. The corresponding C function is `getsockopt(SO_PEERCRED)`.
     public func peerCredentials() throws(Failure) -> PeerCredentials {
@@ -94,19 +120,28 @@ public final class UnixStreamSocket {
     /// Writes all of `bytes`, in one `write` call when the socket buffer has room.
     public func writeAll(_ bytes: [UInt8], deadline: Deadline) throws(Failure) {
         var offset = 0
+        while true {
+            offset = try send(bytes, from: offset)
+            if offset == bytes.count { return }
+            try wait(for: Int16(POLLOUT), deadline: deadline, phase: "write")
+        }
+    }
+
+    /// Sends what the socket takes now of `bytes[offset...]`; the offset reached. The
+    /// corresponding C function is `send`.
+    func send(_ bytes: [UInt8], from offset: Int) throws(Failure) -> Int {
+        var offset = offset
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { buf in
-                send(fd, buf.baseAddress! + offset, buf.count - offset, Int32(MSG_NOSIGNAL))
+                Glibc.send(fd, buf.baseAddress! + offset, buf.count - offset, Int32(MSG_NOSIGNAL))
             }
             if n >= 0 { offset += n; continue }
             let code = errno
             if code == EINTR { continue }
-            if code == EAGAIN {
-                try wait(for: Int16(POLLOUT), deadline: deadline, phase: "write")
-                continue
-            }
+            if code == EAGAIN { return offset }
             throw .system(SystemError("write", path, code: code))
         }
+        return offset
     }
 
     /// Signals the end of the request. The corresponding C function is `shutdown(SHUT_WR)`.
@@ -145,6 +180,27 @@ public final class UnixStreamSocket {
         }
         if let failure { throw failure }
         return result
+    }
+
+    /// Appends what has arrived to `reply` without waiting (at most `limit` bytes in all); true
+    /// once the peer has closed. `scratch` is a buffer to read into.
+    func receive(into reply: inout [UInt8], limit: Int, deadline: Deadline, scratch: UnsafeMutableBufferPointer<UInt8>) throws(Failure) -> Bool {
+        guard let base = scratch.baseAddress else { return true }
+        while true {
+            let n = recv(fd, base, scratch.count, 0)
+            if n > 0 {
+                reply.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
+                if reply.count > limit { throw .tooLarge(limit: limit) }
+                // A peer that streams without pause must not hold the others past the deadline.
+                if deadline.hasPassed { throw .timedOut(phase: "reply") }
+                continue
+            }
+            if n == 0 { return true }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN { return false }
+            throw .system(SystemError("read", path, code: code))
+        }
     }
 
     private func wait(for events: Int16, deadline: Deadline, phase: String) throws(Failure) {
