@@ -325,3 +325,54 @@ struct PortMappingTests {
         #expect(try #require(refusal("")).contains("empty"))
     }
 }
+
+/// The everyday list reply is read by a quick reader (no JSON tree); it must agree with the
+/// whole-tree decoder on what it accepts, and leave everything else to it.
+@Suite("API replies: the quick list reader")
+struct QuickListReplyTests {
+    static let five = "{\"entries\":[" + (1...5).map { i in
+        "{\"id\":\(i),\"proto\":\"\(i == 3 ? "udp" : "tcp")\",\"host_addr\":\"127.0.0.1\",\"host_port\":\(20000 + i),\"guest_addr\":\"10.0.2.100\",\"guest_port\":\(80 + i)}"
+    }.joined(separator: ",") + "]}"
+
+    static let accepted = [
+        five,
+        "{\"entries\":[]}",
+        " {\n \"entries\" : [ { \"guest_port\" : 80 , \"proto\" : \"tcp\", \"id\" : 7, \"host_addr\" : \"\", \"guest_addr\" : \"10.0.2.100\", \"host_port\" : 0 } ] }\n",
+        "{\"entries\":[{\"id\":-0,\"proto\":\"tcp\",\"host_addr\":\"a\\u0001b\",\"host_port\":1,\"guest_addr\":\"é\",\"guest_port\":2}]}".replacingOccurrences(of: "\\u0001", with: "x"),
+    ]
+
+    @Test(arguments: accepted)
+    func agreesWithTheWholeTree(reply: String) throws {
+        let bytes = Array(reply.utf8)
+        let quick = try #require(APIMessage.quickEntries(bytes))
+        #expect(try APIMessage.decodeWhole(bytes) == .entries(quick))
+        #expect(try APIMessage.decode(bytes) == .entries(quick))
+    }
+
+    @Test func readsTheFiveForwardsOfARealReply() throws {
+        let entries = try #require(APIMessage.quickEntries(Array(Self.five.utf8)))
+        #expect(entries.count == 5)
+        #expect(entries[2] == HostForward(id: 3, proto: .udp, hostAddr: "127.0.0.1", hostPort: 20003, guestAddr: "10.0.2.100", guestPort: 83))
+    }
+
+    static let declined = [
+        "{\"return\":{\"entries\":[]}}", // the man page's wrapping
+        "{\"entries\":[{\"id\":1,\"proto\":\"tcp\",\"host_addr\":\"a\\\"b\",\"host_port\":1,\"guest_addr\":\"x\",\"guest_port\":2}]}", // an escape
+        "{\"entries\":[{\"id\":1,\"proto\":\"tcp\",\"host_addr\":\"\u{1B}[2J\",\"host_port\":1,\"guest_addr\":\"x\",\"guest_port\":2}]}", // a raw control byte
+        "{\"entries\":[{\"id\":1,\"id\":2,\"proto\":\"tcp\",\"host_addr\":\"a\",\"host_port\":1,\"guest_addr\":\"x\",\"guest_port\":2}]}", // twice
+        "{\"entries\":[{\"id\":1,\"proto\":\"tcp\",\"host_addr\":\"a\",\"host_port\":1,\"guest_addr\":\"x\",\"guest_port\":2,\"new\":1}]}", // unknown
+        "{\"entries\":[{\"id\":1.0,\"proto\":\"tcp\",\"host_addr\":\"a\",\"host_port\":1,\"guest_addr\":\"x\",\"guest_port\":2}]}", // a fraction
+        "{\"entries\":[{\"id\":01,\"proto\":\"tcp\",\"host_addr\":\"a\",\"host_port\":1,\"guest_addr\":\"x\",\"guest_port\":2}]}", // a leading zero
+        "{\"entries\":[{\"id\":1,\"proto\":\"tcp\",\"host_port\":1,\"guest_addr\":\"x\",\"guest_port\":2}]}", // host_addr missing
+        "{\"entries\":[{\"id\":1,\"proto\":\"sctp\",\"host_addr\":\"a\",\"host_port\":1,\"guest_addr\":\"x\",\"guest_port\":2}]}",
+        "{\"entries\":[{\"id\":1234567890123456789,\"proto\":\"tcp\",\"host_addr\":\"a\",\"host_port\":1,\"guest_addr\":\"x\",\"guest_port\":2}]}",
+        "{\"entries\":[]}x", "{\"entries\":[],}", "{\"entries\":[{}]}", "{\"entries\":{}}", "{\"error\":{\"desc\":\"x\"}}", "", "[]",
+    ]
+
+    @Test(arguments: declined)
+    func leavesOtherRepliesToTheWholeTree(reply: String) {
+        #expect(APIMessage.quickEntries(Array(reply.utf8)) == nil)
+        let bytes = Array(reply.utf8)
+        #expect((try? APIMessage.decode(bytes)) == (try? APIMessage.decodeWhole(bytes)))
+    }
+}
