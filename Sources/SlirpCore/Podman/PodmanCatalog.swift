@@ -64,7 +64,8 @@ public final class PodmanCatalog: @unchecked Sendable {
                 }
             }
             snapshot = Snapshot(containers: containers, failures: failures, installed: true)
-            if failures.isEmpty, !users.isEmpty, settled, let disk { disk.store(key: key, containers: containers) }
+            // Also "nobody has containers": finding that out reads containers.conf and every user's storage.
+            if failures.isEmpty, settled, let disk { disk.store(key: key, containers: containers) }
         }
         lock.locked {
             cached = snapshot

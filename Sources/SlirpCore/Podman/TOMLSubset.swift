@@ -31,7 +31,10 @@ public enum TOMLSubset {
 
     /// Parses `text` into dotted keys (`engine.network_cmd_path`) and their values.
     public static func parse(_ text: String) throws(SyntaxError) -> [String: Value] {
-        var parser = Parser(Array(text.unicodeScalars))
+        var scalars: [Unicode.Scalar] = [] // one decoding pass (Array(_:) counts them first: twice the work)
+        scalars.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars { scalars.append(scalar) }
+        var parser = Parser(scalars)
         return try parser.document()
     }
 
