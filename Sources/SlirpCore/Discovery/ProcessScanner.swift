@@ -67,7 +67,8 @@ public struct ProcessScanner: Sendable {
         let chunks = max(1, min(unknown.count, 8))
         let all = unknown
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            for i in stride(from: c, to: all.count, by: chunks) { slots.set(i, read(all[i], listeners: listeners)) }
+            var apiFD: Int32? // where the last instance's API socket was: instances started alike have it at the same fd
+            for i in stride(from: c, to: all.count, by: chunks) { slots.set(i, read(all[i], listeners: listeners, apiFD: &apiFD)) }
         }
         // User names after: one look-up per user, not per instance or thread.
         var names = UserNameCache()
@@ -82,7 +83,8 @@ public struct ProcessScanner: Sendable {
               let stat = ProcessStat(text), anyCommand || commandNames.contains(stat.command)
         else { return nil }
         var names = UserNameCache()
-        return finish(stat, read(stat), clock: BootClock(procRoot: procRoot), names: &names)
+        var apiFD: Int32?
+        return finish(stat, read(stat, apiFD: &apiFD), clock: BootClock(procRoot: procRoot), names: &names)
     }
 
     /// True while the process named by `identity` still runs (the PID was not reused).
@@ -107,7 +109,8 @@ public struct ProcessScanner: Sendable {
         return process(stat, facts: facts, clock: clock, problems: reading.problems)
     }
 
-    private func read(_ stat: ProcessStat, listeners: ListeningSockets? = nil) -> Reading {
+    /// `apiFD`: the fd of the API socket in the last instance read (tried first), updated.
+    private func read(_ stat: ProcessStat, listeners: ListeningSockets? = nil, apiFD: inout Int32?) -> Reading {
         let base = "\(procRoot)/\(stat.pid)"
         var problems: [String: String] = [:]
         func note(_ field: String, _ error: SystemError) {
@@ -148,7 +151,7 @@ public struct ProcessScanner: Sendable {
         var stdoutTarget: String?
         var stderrTarget: String?
         var socketInodes: Set<UInt64>?
-        if !stat.isZombie, let wanted, let probed = probeDescriptors(base, until: wanted) {
+        if !stat.isZombie, let wanted, let probed = probeDescriptors(base, until: wanted, tryingFirst: &apiFD) {
             (stdoutTarget, stderrTarget, socketInodes) = probed
         } else if !stat.isZombie {
             // One readlink per fd, in numeric order: stdout and stderr are taken from the same pass.
@@ -186,11 +189,15 @@ public struct ProcessScanner: Sendable {
     /// listing made a dentry per fd (a fifth of `list`'s kernel time at 100 instances, perf).
     /// nil when the listener is not among the first 32 numbers, or fds may not be read: the
     /// listing then reads them all (or says why it cannot).
-    private func probeDescriptors(_ base: String, until wanted: Set<UInt64>) -> (stdout: String?, stderr: String?, sockets: Set<UInt64>)? {
+    /// `hint`: the fd to try right after 1 and 2 (where the last instance had its API socket);
+    /// set to where this one's was found.
+    private func probeDescriptors(_ base: String, until wanted: Set<UInt64>, tryingFirst hint: inout Int32?)
+        -> (stdout: String?, stderr: String?, sockets: Set<UInt64>)? {
         var stdout: String?
         var stderr: String?
         var sockets = Set<UInt64>()
-        for fd in 1...32 {
+        let guess = hint.map { [Int32]($0 > 2 && $0 <= 32 ? [$0] : []) } ?? []
+        for fd in [1, 2] + guess + (3...32).filter({ !guess.contains($0) }) {
             if wanted.isEmpty && fd > 2 { return (stdout, stderr, sockets) }
             let link: String
             do { link = try Files.readLink("\(base)/fd/\(fd)") } catch {
@@ -200,7 +207,10 @@ public struct ProcessScanner: Sendable {
             if fd == 1 { stdout = link } else if fd == 2 { stderr = link }
             guard let inode = Self.socketInode(link) else { continue }
             sockets.insert(inode)
-            if wanted.contains(inode) { return (stdout, stderr, sockets) }
+            if wanted.contains(inode) {
+                hint = fd
+                return (stdout, stderr, sockets)
+            }
         }
         return nil
     }
