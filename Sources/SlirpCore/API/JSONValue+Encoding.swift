@@ -47,11 +47,18 @@ private struct Writer {
         out.reserveCapacity(16 << 10)
     }
 
+    mutating func write(_ member: Member, depth: Int) {
+        switch member {
+        case .value(let value): write(value, depth: depth)
+        case .unsigned(let n): digits(n, negative: false)
+        case .node(let node): write(node, depth: depth)
+        }
+    }
+
     mutating func write(_ node: Node, depth: Int) {
         switch node.kind {
         case .unset: append("{}") // a type that encodes nothing, as JSONEncoder writes it
-        case .scalar(let value): write(value, depth: depth)
-        case .unsigned(let n): digits(n, negative: false)
+        case .scalar(let member): write(member, depth: depth)
         case .array:
             guard !node.items.isEmpty else { append("[]"); return }
             out.append(UInt8(ascii: "["))
@@ -71,7 +78,7 @@ private struct Writer {
                 newline(depth + 1)
                 string(members[i].key)
                 append(pretty ? " : " : ":")
-                write(members[i].node, depth: depth + 1)
+                write(members[i].value, depth: depth + 1)
             }
             newline(depth)
             out.append(UInt8(ascii: "}"))
@@ -182,24 +189,35 @@ private struct Writer {
 
 // MARK: - The Encoder
 
-/// One value being encoded: a scalar, or an object or array whose members are filled in later
-/// (containers hand out references to their children). It knows its key and parent for `codingPath`.
+/// An encoded value as its container keeps it: a scalar in place, a container in its own node.
+private enum Member {
+    case value(JSONValue)
+    case unsigned(UInt64) // above Int.max: exact in the text
+    case node(Node)
+
+    var value: JSONValue {
+        switch self {
+        case .value(let v): return v
+        case .unsigned(let n): return .number(Double(n))
+        case .node(let node): return node.value
+        }
+    }
+}
+
+/// A value being encoded through an encoder of its own (a nested `Encodable`): a scalar, or an
+/// object or array whose members are filled in later (containers hand out references to it).
+/// It knows its key and parent for `codingPath`.
 private final class Node {
-    enum Kind { case unset, scalar(JSONValue), unsigned(UInt64), object, array }
+    enum Kind { case unset, scalar(Member), object, array }
     var kind = Kind.unset
-    var members: [(key: String, node: Node)] = []
-    var items: [Node] = []
+    var members: [(key: String, value: Member)] = []
+    var items: [Member] = []
     unowned let parent: Node?
     let key: (any CodingKey)?
 
     init(parent: Node?, key: (any CodingKey)?) {
         self.parent = parent
         self.key = key
-    }
-
-    convenience init(parent: Node, key: any CodingKey, _ value: JSONValue) {
-        self.init(parent: parent, key: key)
-        kind = .scalar(value)
     }
 
     var codingPath: [any CodingKey] {
@@ -212,36 +230,42 @@ private final class Node {
     var value: JSONValue {
         switch kind {
         case .unset: return .object([:])
-        case .scalar(let v): return v
-        case .unsigned(let n): return .number(Double(n))
-        case .object: return .object(Dictionary(members.map { ($0.key, $0.node.value) }, uniquingKeysWith: { _, last in last }))
+        case .scalar(let member): return member.value
+        case .object: return .object(Dictionary(members.map { ($0.key, $0.value.value) }, uniquingKeysWith: { _, last in last }))
         case .array: return .array(items.map(\.value))
         }
+    }
+
+    /// What a container keeps of this node once its value is encoded: a scalar without the node.
+    var member: Member {
+        if case .scalar(let member) = kind { return member }
+        return .node(self)
     }
 
     func makeObject() { if case .object = kind { return }; kind = .object; members = [] }
     func makeArray() { if case .array = kind { return }; kind = .array; items = [] }
 
-    /// This node, holding `v` (a finite number) or throwing at its coding path.
-    func number<T: BinaryFloatingPoint>(_ v: T) throws -> Node {
+    /// `value` encoded below this node under `key` (its own encoder, its own containers).
+    func encoding<T: Encodable>(_ value: T, key: any CodingKey) throws -> Member {
+        let child = Node(parent: self, key: key)
+        try value.encode(to: TreeEncoder(node: child))
+        return child.member
+    }
+
+    /// A finite number, or an error at this node's path (plus `key`).
+    func number<T: BinaryFloatingPoint>(_ v: T, key: (any CodingKey)?) throws -> Member {
         let d = Double(v)
         guard d.isFinite else {
-            throw EncodingError.invalidValue(v, .init(codingPath: codingPath, debugDescription: "JSON has no \(d) (not a finite number)"))
+            throw EncodingError.invalidValue(v, .init(codingPath: codingPath + (key.map { [$0] } ?? []),
+                                                      debugDescription: "JSON has no \(d) (not a finite number)"))
         }
-        kind = .scalar(.number(d))
-        return self
+        return .value(.number(d))
     }
 
-    /// This node, holding an integer (exact, also a UInt64 above Int.max).
-    func integer<T: BinaryInteger>(_ v: T) -> Node {
-        if let n = Int(exactly: v) { kind = .scalar(.integer(n)) } else { kind = .unsigned(UInt64(v)) }
-        return self
-    }
-
-    /// This node, holding `value` as its `encode(to:)` describes it.
-    func encoding<T: Encodable>(_ value: T) throws -> Node {
-        try value.encode(to: TreeEncoder(node: self))
-        return self
+    /// An integer, exact (also a UInt64 above Int.max).
+    static func integer<T: BinaryInteger>(_ v: T) -> Member {
+        if let n = Int(exactly: v) { return .value(.integer(n)) }
+        return .unsigned(UInt64(v))
     }
 }
 
@@ -267,28 +291,31 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: Node
     var codingPath: [any CodingKey] { node.codingPath }
 
+    private func put(_ key: Key, _ member: Member) { node.members.append((key.stringValue, member)) }
+
+    /// A new node for a nested container under `key`.
     private func child(_ key: Key) -> Node {
         let child = Node(parent: node, key: key)
-        node.members.append((key.stringValue, child))
+        put(key, .node(child))
         return child
     }
 
-    mutating func encodeNil(forKey key: Key) throws { child(key).kind = .scalar(.null) }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { child(key).kind = .scalar(.bool(value)) }
-    mutating func encode(_ value: String, forKey key: Key) throws { child(key).kind = .scalar(.string(value)) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { _ = try child(key).number(value) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { _ = try child(key).number(value) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { _ = child(key).integer(value) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { _ = child(key).integer(value) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { _ = child(key).integer(value) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { _ = child(key).integer(value) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { _ = child(key).integer(value) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { _ = child(key).integer(value) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { _ = child(key).integer(value) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { _ = child(key).integer(value) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { _ = child(key).integer(value) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { _ = child(key).integer(value) }
-    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { _ = try child(key).encoding(value) }
+    mutating func encodeNil(forKey key: Key) throws { put(key, .value(.null)) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { put(key, .value(.bool(value))) }
+    mutating func encode(_ value: String, forKey key: Key) throws { put(key, .value(.string(value))) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { put(key, try node.number(value, key: key)) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { put(key, try node.number(value, key: key)) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { put(key, Node.integer(value)) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { put(key, Node.integer(value)) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { put(key, Node.integer(value)) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { put(key, Node.integer(value)) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { put(key, Node.integer(value)) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { put(key, Node.integer(value)) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { put(key, Node.integer(value)) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { put(key, Node.integer(value)) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { put(key, Node.integer(value)) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { put(key, Node.integer(value)) }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { put(key, try node.encoding(value, key: key)) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         TreeEncoder(node: child(key)).container(keyedBy: keyType)
@@ -300,7 +327,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     mutating func superEncoder() -> any Encoder {
         let child = Node(parent: node, key: IndexKey(stringValue: "super"))
-        node.members.append(("super", child))
+        node.members.append(("super", .node(child)))
         return TreeEncoder(node: child)
     }
 
@@ -322,36 +349,39 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     var codingPath: [any CodingKey] { node.codingPath }
     var count: Int { node.items.count }
 
-    private func next() -> Node {
-        let child = Node(parent: node, key: IndexKey(node.items.count))
-        node.items.append(child)
+    private func add(_ member: Member) { node.items.append(member) }
+    private var nextKey: IndexKey { IndexKey(node.items.count) }
+
+    private func child() -> Node {
+        let child = Node(parent: node, key: nextKey)
+        add(.node(child))
         return child
     }
 
-    mutating func encodeNil() throws { next().kind = .scalar(.null) }
-    mutating func encode(_ value: Bool) throws { next().kind = .scalar(.bool(value)) }
-    mutating func encode(_ value: String) throws { next().kind = .scalar(.string(value)) }
-    mutating func encode(_ value: Double) throws { _ = try next().number(value) }
-    mutating func encode(_ value: Float) throws { _ = try next().number(value) }
-    mutating func encode(_ value: Int) throws { _ = next().integer(value) }
-    mutating func encode(_ value: Int8) throws { _ = next().integer(value) }
-    mutating func encode(_ value: Int16) throws { _ = next().integer(value) }
-    mutating func encode(_ value: Int32) throws { _ = next().integer(value) }
-    mutating func encode(_ value: Int64) throws { _ = next().integer(value) }
-    mutating func encode(_ value: UInt) throws { _ = next().integer(value) }
-    mutating func encode(_ value: UInt8) throws { _ = next().integer(value) }
-    mutating func encode(_ value: UInt16) throws { _ = next().integer(value) }
-    mutating func encode(_ value: UInt32) throws { _ = next().integer(value) }
-    mutating func encode(_ value: UInt64) throws { _ = next().integer(value) }
-    mutating func encode<T: Encodable>(_ value: T) throws { _ = try next().encoding(value) }
+    mutating func encodeNil() throws { add(.value(.null)) }
+    mutating func encode(_ value: Bool) throws { add(.value(.bool(value))) }
+    mutating func encode(_ value: String) throws { add(.value(.string(value))) }
+    mutating func encode(_ value: Double) throws { add(try node.number(value, key: nextKey)) }
+    mutating func encode(_ value: Float) throws { add(try node.number(value, key: nextKey)) }
+    mutating func encode(_ value: Int) throws { add(Node.integer(value)) }
+    mutating func encode(_ value: Int8) throws { add(Node.integer(value)) }
+    mutating func encode(_ value: Int16) throws { add(Node.integer(value)) }
+    mutating func encode(_ value: Int32) throws { add(Node.integer(value)) }
+    mutating func encode(_ value: Int64) throws { add(Node.integer(value)) }
+    mutating func encode(_ value: UInt) throws { add(Node.integer(value)) }
+    mutating func encode(_ value: UInt8) throws { add(Node.integer(value)) }
+    mutating func encode(_ value: UInt16) throws { add(Node.integer(value)) }
+    mutating func encode(_ value: UInt32) throws { add(Node.integer(value)) }
+    mutating func encode(_ value: UInt64) throws { add(Node.integer(value)) }
+    mutating func encode<T: Encodable>(_ value: T) throws { add(try node.encoding(value, key: nextKey)) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        TreeEncoder(node: next()).container(keyedBy: keyType)
+        TreeEncoder(node: child()).container(keyedBy: keyType)
     }
 
-    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { TreeEncoder(node: next()).unkeyedContainer() }
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { TreeEncoder(node: child()).unkeyedContainer() }
 
-    mutating func superEncoder() -> any Encoder { TreeEncoder(node: next()) }
+    mutating func superEncoder() -> any Encoder { TreeEncoder(node: child()) }
 }
 
 /// A single value lands in the encoder's own node.
@@ -359,20 +389,23 @@ private struct SingleContainer: SingleValueEncodingContainer {
     let node: Node
     var codingPath: [any CodingKey] { node.codingPath }
 
-    mutating func encodeNil() throws { node.kind = .scalar(.null) }
-    mutating func encode(_ value: Bool) throws { node.kind = .scalar(.bool(value)) }
-    mutating func encode(_ value: String) throws { node.kind = .scalar(.string(value)) }
-    mutating func encode(_ value: Double) throws { _ = try node.number(value) }
-    mutating func encode(_ value: Float) throws { _ = try node.number(value) }
-    mutating func encode(_ value: Int) throws { _ = node.integer(value) }
-    mutating func encode(_ value: Int8) throws { _ = node.integer(value) }
-    mutating func encode(_ value: Int16) throws { _ = node.integer(value) }
-    mutating func encode(_ value: Int32) throws { _ = node.integer(value) }
-    mutating func encode(_ value: Int64) throws { _ = node.integer(value) }
-    mutating func encode(_ value: UInt) throws { _ = node.integer(value) }
-    mutating func encode(_ value: UInt8) throws { _ = node.integer(value) }
-    mutating func encode(_ value: UInt16) throws { _ = node.integer(value) }
-    mutating func encode(_ value: UInt32) throws { _ = node.integer(value) }
-    mutating func encode(_ value: UInt64) throws { _ = node.integer(value) }
-    mutating func encode<T: Encodable>(_ value: T) throws { _ = try node.encoding(value) }
+    private func set(_ member: Member) { node.kind = .scalar(member) }
+
+    mutating func encodeNil() throws { set(.value(.null)) }
+    mutating func encode(_ value: Bool) throws { set(.value(.bool(value))) }
+    mutating func encode(_ value: String) throws { set(.value(.string(value))) }
+    mutating func encode(_ value: Double) throws { set(try node.number(value, key: nil)) }
+    mutating func encode(_ value: Float) throws { set(try node.number(value, key: nil)) }
+    mutating func encode(_ value: Int) throws { set(Node.integer(value)) }
+    mutating func encode(_ value: Int8) throws { set(Node.integer(value)) }
+    mutating func encode(_ value: Int16) throws { set(Node.integer(value)) }
+    mutating func encode(_ value: Int32) throws { set(Node.integer(value)) }
+    mutating func encode(_ value: Int64) throws { set(Node.integer(value)) }
+    mutating func encode(_ value: UInt) throws { set(Node.integer(value)) }
+    mutating func encode(_ value: UInt8) throws { set(Node.integer(value)) }
+    mutating func encode(_ value: UInt16) throws { set(Node.integer(value)) }
+    mutating func encode(_ value: UInt32) throws { set(Node.integer(value)) }
+    mutating func encode(_ value: UInt64) throws { set(Node.integer(value)) }
+    /// A nested value encodes straight into this node (its own containers land here).
+    mutating func encode<T: Encodable>(_ value: T) throws { try value.encode(to: TreeEncoder(node: node)) }
 }

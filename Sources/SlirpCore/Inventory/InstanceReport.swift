@@ -127,29 +127,29 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         try c.encode(startTicks, forKey: .startTicks)
         try c.encode(state, forKey: .state)
         try c.encode(zombie, forKey: .zombie)
-        try c.encode(uid, forKey: .uid)
-        try c.encode(user, forKey: .user)
+        try c.encodeOrNull(uid, forKey: .uid)
+        try c.encodeOrNull(user, forKey: .user)
         try c.encode(startTime, forKey: .startTime)
         try c.encode(uptimeSeconds, forKey: .uptimeSeconds)
         try c.encode(rssBytes, forKey: .rssBytes)
-        try c.encode(containerID, forKey: .containerID)
+        try c.encodeOrNull(containerID, forKey: .containerID)
         try c.encode(cidr, forKey: .cidr)
         try c.encode(mtu, forKey: .mtu)
         try c.encode(ipv6, forKey: .ipv6)
-        try c.encode(guest, forKey: .guest)
-        try c.encode(gateway, forKey: .gateway)
-        try c.encode(dns, forKey: .dns)
-        try c.encode(addressError, forKey: .addressError)
+        try c.encodeOrNull(guest, forKey: .guest)
+        try c.encodeOrNull(gateway, forKey: .gateway)
+        try c.encodeOrNull(dns, forKey: .dns)
+        try c.encodeOrNull(addressError, forKey: .addressError)
         try c.encode(addressMismatches, forKey: .addressMismatches)
-        try c.encode(netns, forKey: .netns)
+        try c.encodeOrNull(netns, forKey: .netns)
         try c.encode(tap, forKey: .tap)
-        try c.encode(apiSocket, forKey: .apiSocket)
-        try c.encode(apiSocketStatus, forKey: .apiSocketStatus)
-        try c.encode(forwardCount, forKey: .forwardCount)
-        try c.encode(forwardsError, forKey: .forwardsError)
+        try c.encodeOrNull(apiSocket, forKey: .apiSocket)
+        try c.encodeOrNull(apiSocketStatus, forKey: .apiSocketStatus)
+        try c.encodeOrNull(forwardCount, forKey: .forwardCount)
+        try c.encodeOrNull(forwardsError, forKey: .forwardsError)
         try c.encode(problems, forKey: .problems)
         try c.encode(container, forKey: .container)
-        try c.encode(portHandler, forKey: .portHandler)
+        try c.encodeOrNull(portHandler, forKey: .portHandler)
         try c.encode(rootlessportPIDs, forKey: .rootlessportPIDs)
         try c.encodeIfPresent(arguments, forKey: .arguments)
         try c.encodeIfPresent(options, forKey: .options)
@@ -240,5 +240,22 @@ public struct DetachedReport: Encodable, Sendable {
         container = ContainerReport(detached.container, members: detached.members)
         reason = detached.reason
         failure = detached.isFailure
+    }
+}
+
+extension KeyedEncodingContainer {
+    /// `value`, or null when nil (never omitted), through the concrete overloads: the generic
+    /// `Optional` path makes a nested encoder per field (callgrind: ~1.7 k instructions each,
+    /// 13 per row of `list --json`).
+    mutating func encodeOrNull(_ value: String?, forKey key: Key) throws {
+        if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
+    }
+
+    mutating func encodeOrNull(_ value: Int?, forKey key: Key) throws {
+        if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
+    }
+
+    mutating func encodeOrNull(_ value: UInt32?, forKey key: Key) throws {
+        if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
     }
 }
