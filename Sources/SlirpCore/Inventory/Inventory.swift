@@ -27,7 +27,8 @@ public struct Inventory: Sendable {
     }
 
     public let options: Options
-    /// Threads contacting instances at once: mostly waiting on API sockets, so more than the cores.
+    /// Threads contacting instances at once when namespaces are read through processes inside
+    /// them (`/proc/PID/net`, which may wait), so more than the cores.
     static let contactThreads = max(4, cores * 4)
     /// Read once: Foundation reads the cgroup's CPU quota files on every call.
     static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -163,8 +164,9 @@ public struct Inventory: Sendable {
         return plan
     }
 
-    /// Contacts every instance not kept: in parallel when one may wait (an API request, a namespace
-    /// read through /proc); otherwise each is a few microseconds and waking threads would cost more.
+    /// Contacts every instance not kept: in parallel when one may wait (a namespace read through
+    /// /proc); otherwise each is a few microseconds and waking threads would cost more. Then, when
+    /// forwards are listed, asks every API socket at once (`askForwards`).
     private func contact(_ processes: [SlirpProcess], kept: [Int32: Contact], listeners known: ListeningSockets?,
                          readNamespace: Set<Int32>, now: Double) -> [Contact] {
         let listeners = known ?? (processes.contains { $0.configuration.apiSocket != nil && kept[$0.pid] == nil } ? ListeningSockets.now() : nil)
