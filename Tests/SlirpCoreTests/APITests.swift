@@ -366,6 +366,8 @@ struct QuickListReplyTests {
         "{\"entries\":[{\"id\":1,\"proto\":\"tcp\",\"host_port\":1,\"guest_addr\":\"x\",\"guest_port\":2}]}", // host_addr missing
         "{\"entries\":[{\"id\":1,\"proto\":\"sctp\",\"host_addr\":\"a\",\"host_port\":1,\"guest_addr\":\"x\",\"guest_port\":2}]}",
         "{\"entries\":[{\"id\":1234567890123456789,\"proto\":\"tcp\",\"host_addr\":\"a\",\"host_port\":1,\"guest_addr\":\"x\",\"guest_port\":2}]}",
+        // 45 digits (the fuzzer's find: the quick reader trapped on the overflow)
+        "{\"entries\":[{\"id\":444444444444444444444444444444444444444444441,\"proto\":\"tcp\",\"host_addr\":\"a\",\"host_port\":1,\"guest_addr\":\"x\",\"guest_port\":2}]}",
         "{\"entries\":[]}x", "{\"entries\":[],}", "{\"entries\":[{}]}", "{\"entries\":{}}", "{\"error\":{\"desc\":\"x\"}}", "", "[]",
     ]
 

@@ -107,6 +107,37 @@ struct HostilePeerTests {
         #expect(counts() - fdsBefore < 10, "descriptors: \(fdsBefore) -> \(counts())")
     }
 
+    @Test("a batch to a socket whose listen backlog is full retries the connection until the deadline, without spinning")
+    func batchWaitsOutAFullBacklog() throws {
+        let path = "/tmp/slirpmon-backlog-\(getpid()).sock"
+        unlink(path)
+        defer { unlink(path) }
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        try #require(bound == 0 && listen(listener, 0) == 0)
+        // Never accepted: fill the backlog until a non-blocking connect says EAGAIN.
+        var queued: [UnixStreamSocket] = []
+        defer { queued.removeAll() }
+        while queued.count < 64, let s = try? UnixStreamSocket.connect(to: path, deadline: .after(seconds: 0.05)) { queued.append(s) }
+        func cpu() -> Double {
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) // this thread: the batch runs on it
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        }
+        let start = Deadline.now, cpu0 = cpu()
+        let result = APIBatch.list([APIClient(socketPath: path, timeout: 0.5)])
+        let elapsed = Deadline.now.seconds(since: start), used = cpu() - cpu0
+        guard case .failure(let error) = result[0] else { Issue.record("answered: \(result)"); return }
+        #expect(error.description.contains("did not answer within") || error.description.contains("connect"), "\(error)")
+        #expect(elapsed >= 0.45 && elapsed < 1.5, "\(elapsed) s with a 0.5 s deadline")
+        // A spin would be about the whole 0.5 s on this thread.
+        #expect(used < 0.2, "\(used) s of CPU while waiting 0.5 s for a backlog")
+    }
+
     @Test("slirpmon fwd list and fwd add fail each bad peer with one clear line before the deadline", arguments: Array(expected.keys))
     func cliFailsClearly(mode: StandInSlirp.Mode) throws {
         let peer = try StandInSlirp(mode: mode, tag: "cli-\(getpid())")

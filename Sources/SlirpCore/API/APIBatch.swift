@@ -70,7 +70,9 @@ public enum APIBatch {
     /// The indices of `open` whose sockets can make progress, after waiting at most until
     /// `deadline` (2 ms while a connection waits for a full backlog).
     private static func wait(for open: [Exchange], deadline: Deadline) -> Set<Int> {
-        var fds = open.map { pollfd(fd: $0.socket.descriptor, events: $0.state.events, revents: 0) }
+        // A socket waiting for a full backlog is not polled (an unconnected socket would report
+        // itself writable at once, and the loop would spin): it is retried after the 2 ms.
+        var fds = open.map { pollfd(fd: $0.state == .backlogFull ? -1 : $0.socket.descriptor, events: $0.state.events, revents: 0) }
         var timeout = deadline.remainingMilliseconds
         if open.contains(where: { $0.state == .backlogFull }) { timeout = min(timeout, 2) }
         let rc = poll(&fds, nfds_t(fds.count), Int32(clamping: timeout))

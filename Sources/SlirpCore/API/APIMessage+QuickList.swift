@@ -101,7 +101,7 @@ private struct QuickReader {
         let start = i
         var value = 0
         while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
-            value = value * 10 + Int(bytes[i] - 0x30)
+            value = value &* 10 &+ Int(bytes[i] - 0x30) // wraps past 18 digits: refused below
             i += 1
         }
         let digits = i - start
