@@ -30,6 +30,7 @@ struct Slirpmon: ParsableCommand {
     /// Runs the command; errors become one line on stderr and exit 1 (failed operation) or 2 (usage).
     static func main() {
         do {
+            // `list` as scripts run it, without ArgumentParser's reflection (see ListRequest(quick:)).
             if let list = ListRequest(quick: CommandLine.arguments.dropFirst()) {
                 try list.run()
                 return

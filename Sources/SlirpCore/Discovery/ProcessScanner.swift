@@ -62,7 +62,7 @@ public struct ProcessScanner: Sendable {
                 unknown.append(stat)
             }
         }
-        // Each new instance costs a dozen /proc reads (cmdline, status, every fd): spread over the cores.
+        // Each new instance costs several /proc reads (status, cmdline, its first fds): spread over the cores.
         let slots = ResultSlots<Reading>(count: unknown.count)
         let chunks = max(1, min(unknown.count, 8))
         let all = unknown
@@ -196,7 +196,7 @@ public struct ProcessScanner: Sendable {
         var stdout: String?
         var stderr: String?
         var sockets = Set<UInt64>()
-        let guess = hint.map { [Int32]($0 > 2 && $0 <= 32 ? [$0] : []) } ?? []
+        let guess: [Int32] = hint.flatMap { (3...32).contains($0) ? [$0] : nil } ?? []
         for fd in [1, 2] + guess + (3...32).filter({ !guess.contains($0) }) {
             if wanted.isEmpty && fd > 2 { return (stdout, stderr, sockets) }
             let link: String
