@@ -7,9 +7,10 @@ import Musl
 /// One request sent to many API sockets at once, their replies awaited in one `poll` on one
 /// thread.
 ///
-/// `slirpmon list` asks every instance for its forwards. A thread per request (eight at a
-/// time) spent more on starting threads and waking them than on the requests; here every
-/// request is sent first, then the replies are read as they come. Each socket gets every check
+/// `slirpmon list` asks every instance for its forwards. Instead of eight threads each blocked
+/// on one request at a time (eight thread starts per refresh, a wake-up per reply), every
+/// request is sent first and the replies are read as they come; the wall time is the
+/// slirp4netns side's either way. Each socket gets every check
 /// `APIClient` makes: the path's length, `SO_PEERCRED` against the expected PID before anything
 /// is written, one request and `shutdown(SHUT_WR)`, the reply read to EOF up to its size limit.
 /// All share one deadline: a peer that never answers costs that deadline once, for all, and a
