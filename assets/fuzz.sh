@@ -83,11 +83,11 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} "$BIN" -max_total_time="$SECONDS_PE
     "$OUT/corpus/$TARGET" $( [[ -d "$SEEDS" ]] && echo "$SEEDS" ) >"$LOG" 2>&1
 status=$?
 set -e
-runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$LOG" | grep -oE '[0-9]+$' | tail -1)
+runs=$(grep -aoE 'stat::number_of_executed_units: *[0-9]+' "$LOG" | grep -oE '[0-9]+$' | tail -1)
 corpus=$(find "$OUT/corpus/$TARGET" -type f | wc -l)
 if [[ $status -ne 0 ]]; then
     echo "fuzz $TARGET: FAILED (status $status) after ${runs:-?} executions; log $LOG" >&2
-    grep -E 'ERROR|property failed|Fatal error|SUMMARY|Test unit written|Base64' "$LOG" | head -20 >&2
+    grep -aE 'ERROR|property failed|Fatal error|SUMMARY|Test unit written|Base64' "$LOG" | head -20 >&2
     exit 1
 fi
 echo "fuzz $TARGET: ${runs:-?} executions in ${SECONDS_PER_TARGET} s, corpus $corpus inputs, no crash"
