@@ -108,7 +108,7 @@ struct JSONTextTests {
         #expect(value["big"] == .number(Double(UInt64.max)))
         #expect(value["missing"] == .null)
         #expect(value["empty"] == .object([:]))
-        #expect(try JSONValue.parse(Array(value.text().utf8)).text() == value.text(), "its text reads back to the same text")
-        #expect(value.text(pretty: false).hasPrefix(#"{"big":1.8446744073709552e+19,"empty":{},"flag":true,"inner":{"name":"#))
+        #expect(try JSONValue.parse(Array(value.text().utf8)).text() == (try value.text()), "its text reads back to the same text")
+        #expect(try value.text(pretty: false).hasPrefix(#"{"big":1.8446744073709552e+19,"empty":{},"flag":true,"inner":{"name":"#))
     }
 }

@@ -28,11 +28,38 @@ extension JSONValue {
         self = root.value
     }
 
-    /// The value as JSON text: pretty-printed (two-space indents) with keys sorted, or on one line.
-    public func text(pretty: Bool = true) -> String {
-        var writer = Writer(pretty: pretty)
-        writer.write(self, depth: 0)
-        return String(decoding: writer.out, as: UTF8.self)
+    /// The value as JSON text (as `JSONText` writes it): pretty-printed with keys sorted, or on
+    /// one line. Throws for a non-finite number.
+    public func text(pretty: Bool = true) throws -> String {
+        String(decoding: try JSONText.encode(self, pretty: pretty), as: UTF8.self)
+    }
+}
+
+extension JSONValue: Encodable {
+    public func encode(to encoder: Encoder) throws {
+        switch self {
+        case .object(let members):
+            var c = encoder.container(keyedBy: IndexKey.self)
+            for (key, value) in members { try c.encode(value, forKey: IndexKey(stringValue: key)) }
+        case .array(let items):
+            var c = encoder.unkeyedContainer()
+            for item in items { try c.encode(item) }
+        case .string(let s):
+            var c = encoder.singleValueContainer()
+            try c.encode(s)
+        case .integer(let n):
+            var c = encoder.singleValueContainer()
+            try c.encode(n)
+        case .number(let d):
+            var c = encoder.singleValueContainer()
+            try c.encode(d)
+        case .bool(let b):
+            var c = encoder.singleValueContainer()
+            try c.encode(b)
+        case .null:
+            var c = encoder.singleValueContainer()
+            try c.encodeNil()
+        }
     }
 }
 
@@ -49,8 +76,13 @@ private struct Writer {
 
     mutating func write(_ member: Member, depth: Int) {
         switch member {
-        case .value(let value): write(value, depth: depth)
+        case .null: append("null")
+        case .bool(let b): append(b ? "true" : "false")
+        case .integer(let n): digits(UInt64(n.magnitude), negative: n < 0)
         case .unsigned(let n): digits(n, negative: false)
+        case .number(let d):
+            if d == d.rounded(), abs(d) < 9.007_199_254_740_992e15 { digits(UInt64(abs(d)), negative: d < 0) } else { append(String(d)) }
+        case .string(let s): string(s)
         case .node(let node): write(node, depth: depth)
         }
     }
@@ -79,39 +111,6 @@ private struct Writer {
                 string(members[i].key)
                 append(pretty ? " : " : ":")
                 write(members[i].value, depth: depth + 1)
-            }
-            newline(depth)
-            out.append(UInt8(ascii: "}"))
-        }
-    }
-
-    mutating func write(_ value: JSONValue, depth: Int) {
-        switch value {
-        case .null: append("null")
-        case .bool(let b): append(b ? "true" : "false")
-        case .integer(let n): digits(UInt64(n.magnitude), negative: n < 0)
-        case .number(let d):
-            if d == d.rounded(), abs(d) < 9.007_199_254_740_992e15 { digits(UInt64(abs(d)), negative: d < 0) } else { append(String(d)) }
-        case .string(let s): string(s)
-        case .array(let items):
-            guard !items.isEmpty else { append("[]"); return }
-            out.append(UInt8(ascii: "["))
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(depth + 1)
-                write(item, depth: depth + 1)
-            }
-            newline(depth)
-            out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            guard !members.isEmpty else { append("{}"); return }
-            out.append(UInt8(ascii: "{"))
-            for (i, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(depth + 1)
-                string(member.key)
-                append(pretty ? " : " : ":")
-                write(member.value, depth: depth + 1)
             }
             newline(depth)
             out.append(UInt8(ascii: "}"))
@@ -191,14 +190,22 @@ private struct Writer {
 
 /// An encoded value as its container keeps it: a scalar in place, a container in its own node.
 private enum Member {
-    case value(JSONValue)
+    case null
+    case bool(Bool)
+    case integer(Int)
     case unsigned(UInt64) // above Int.max: exact in the text
+    case number(Double)
+    case string(String)
     case node(Node)
 
     var value: JSONValue {
         switch self {
-        case .value(let v): return v
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .integer(let n): return .integer(n)
         case .unsigned(let n): return .number(Double(n))
+        case .number(let d): return .number(d)
+        case .string(let s): return .string(s)
         case .node(let node): return node.value
         }
     }
@@ -259,12 +266,12 @@ private final class Node {
             throw EncodingError.invalidValue(v, .init(codingPath: codingPath + (key.map { [$0] } ?? []),
                                                       debugDescription: "JSON has no \(d) (not a finite number)"))
         }
-        return .value(.number(d))
+        return .number(d)
     }
 
     /// An integer, exact (also a UInt64 above Int.max).
     static func integer<T: BinaryInteger>(_ v: T) -> Member {
-        if let n = Int(exactly: v) { return .value(.integer(n)) }
+        if let n = Int(exactly: v) { return .integer(n) }
         return .unsigned(UInt64(v))
     }
 }
@@ -300,9 +307,9 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         return child
     }
 
-    mutating func encodeNil(forKey key: Key) throws { put(key, .value(.null)) }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { put(key, .value(.bool(value))) }
-    mutating func encode(_ value: String, forKey key: Key) throws { put(key, .value(.string(value))) }
+    mutating func encodeNil(forKey key: Key) throws { put(key, .null) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { put(key, .bool(value)) }
+    mutating func encode(_ value: String, forKey key: Key) throws { put(key, .string(value)) }
     mutating func encode(_ value: Double, forKey key: Key) throws { put(key, try node.number(value, key: key)) }
     mutating func encode(_ value: Float, forKey key: Key) throws { put(key, try node.number(value, key: key)) }
     mutating func encode(_ value: Int, forKey key: Key) throws { put(key, Node.integer(value)) }
@@ -334,7 +341,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func superEncoder(forKey key: Key) -> any Encoder { TreeEncoder(node: child(key)) }
 }
 
-/// The key of an array element, or of `super`, in a coding path.
+/// A key made at run time: an array element's index, or a name (`super`, a `JSONValue` member).
 private struct IndexKey: CodingKey {
     let intValue: Int?
     private let name: String?
@@ -358,9 +365,9 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
         return child
     }
 
-    mutating func encodeNil() throws { add(.value(.null)) }
-    mutating func encode(_ value: Bool) throws { add(.value(.bool(value))) }
-    mutating func encode(_ value: String) throws { add(.value(.string(value))) }
+    mutating func encodeNil() throws { add(.null) }
+    mutating func encode(_ value: Bool) throws { add(.bool(value)) }
+    mutating func encode(_ value: String) throws { add(.string(value)) }
     mutating func encode(_ value: Double) throws { add(try node.number(value, key: nextKey)) }
     mutating func encode(_ value: Float) throws { add(try node.number(value, key: nextKey)) }
     mutating func encode(_ value: Int) throws { add(Node.integer(value)) }
@@ -391,9 +398,9 @@ private struct SingleContainer: SingleValueEncodingContainer {
 
     private func set(_ member: Member) { node.kind = .scalar(member) }
 
-    mutating func encodeNil() throws { set(.value(.null)) }
-    mutating func encode(_ value: Bool) throws { set(.value(.bool(value))) }
-    mutating func encode(_ value: String) throws { set(.value(.string(value))) }
+    mutating func encodeNil() throws { set(.null) }
+    mutating func encode(_ value: Bool) throws { set(.bool(value)) }
+    mutating func encode(_ value: String) throws { set(.string(value)) }
     mutating func encode(_ value: Double) throws { set(try node.number(value, key: nil)) }
     mutating func encode(_ value: Float) throws { set(try node.number(value, key: nil)) }
     mutating func encode(_ value: Int) throws { set(Node.integer(value)) }

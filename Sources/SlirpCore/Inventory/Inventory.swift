@@ -268,18 +268,18 @@ public struct Inventory: Sendable {
         let ownership = apiSocket.map { SocketOwnership.check(path: $0, process: process, procRoot: options.procRoot, listeners: listeners) }
         contact.ownership = ownership
 
-        if !options.readLogs {
-            // not wanted (`list`)
-        } else if !process.isZombie, let quick = quickLogInfo(process) {
-            contact.log = quick
-        } else if !process.isZombie {
-            do {
-                let reader = try UnlinkedLog(pid: process.pid, procRoot: options.procRoot)
-                contact.log = SlirpInstance.LogInfo(fd: reader.fd, originalPath: reader.originalPath, deleted: reader.isDeleted,
-                                                    sizeBytes: (try? reader.size()) ?? 0)
-            } catch { contact.logError = error.description }
-        } else {
-            contact.logError = "the process is defunct: its log closed with it"
+        if options.readLogs { // `list` shows no log
+            if !process.isZombie, let quick = quickLogInfo(process) {
+                contact.log = quick
+            } else if !process.isZombie {
+                do {
+                    let reader = try UnlinkedLog(pid: process.pid, procRoot: options.procRoot)
+                    contact.log = SlirpInstance.LogInfo(fd: reader.fd, originalPath: reader.originalPath, deleted: reader.isDeleted,
+                                                        sizeBytes: (try? reader.size()) ?? 0)
+                } catch { contact.logError = error.description }
+            } else {
+                contact.logError = "the process is defunct: its log closed with it"
+            }
         }
         return contact
     }

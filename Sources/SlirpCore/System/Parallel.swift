@@ -38,23 +38,23 @@ enum Parallel {
     }
 }
 
-/// Work started on a thread of its own now, its result taken later (`wait()`): for work that
-/// waits on something else (Podman answering) while the caller goes on with its own.
+/// Work started now on the dispatch pool, its result taken later (`wait()`): for work that
+/// waits on something else (Podman answering) while the caller goes on with its own. The pool
+/// reuses its threads: the monitor starts one of these every refresh.
 final class Pending<T: Sendable>: @unchecked Sendable {
     private let work: @Sendable () -> T
     private let done = DispatchSemaphore(value: 0)
-    private var result: T? // written by the thread before `done` is signalled, read after
+    private var result: T? // written by the pool thread before `done` is signalled, read after
 
     init(_ work: @escaping @Sendable () -> T) {
         self.work = work
-        let thread = Thread { [self] in
+        DispatchQueue.global().async { [self] in
             result = self.work()
             done.signal()
         }
-        thread.start()
     }
 
-    /// The result, once the thread has finished.
+    /// The result, once the work has finished.
     func wait() -> T {
         done.wait()
         done.signal() // a second wait() returns at once too
