@@ -23,6 +23,26 @@ struct PodmanCacheTests {
         #expect(cache.load(key: "other processes") == nil)
         let stale = PodmanDiskCache(path: "\(directory)/podman.json", maxAge: 0)
         #expect(stale.load(key: "k") == nil)
+        // "Nobody has containers" is kept too, and read without decoding any JSON.
+        cache.store(key: "multi\nline key with ünïcode", containers: [])
+        #expect(cache.load(key: "multi\nline key with ünïcode") == [])
+        #expect(cache.load(key: "multi\nline key with ünïcod") == nil, "a key that is a prefix of the stored one")
+    }
+
+    @Test("a file of the former format (one JSON object) or a damaged one is not used")
+    func otherFormats() throws {
+        defer { _ = try? FileManager.default.removeItem(atPath: directory) }
+        let cache = PodmanDiskCache(path: "\(directory)/podman.json", maxAge: 5)
+        cache.store(key: "k", containers: [container("c")])
+        let good = try Files.readBytes("\(directory)/podman.json")
+        func load(_ bytes: [UInt8]) -> [PodmanContainer]? {
+            PrivateFile.write(bytes, to: "\(directory)/podman.json")
+            return cache.load(key: "k")
+        }
+        #expect(load(good)?.map(\.name) == ["c"])
+        let former = #"{"containers":[],"key":"k","writtenAt":\#(Date().timeIntervalSince1970)}"#
+        #expect(load(Array(former.utf8)) == nil)
+        for end in 0..<good.count { #expect(load(Array(good[..<end])) == nil, "cut at \(end)") }
     }
 
     @Test("a state file written a moment ago leaves the key unsettled (not kept); a later write changes the key")
@@ -77,3 +97,47 @@ struct PodmanCacheTests {
         #expect(PodmanStorage.mayHaveContainers(home: home, environment: env) == true, "a created (maybe failed) container")
     }
 }
+
+@Suite("/etc/passwd read as text")
+struct PasswdFileTests {
+    @Test("well-formed entries only: comments, blank and short lines skipped; a gecos with spaces kept whole")
+    func entries() throws {
+        let path = "/tmp/slirpmon-passwd-\(getpid())"
+        defer { unlink(path) }
+        try Files.write("""
+        root:x:0:0:root:/root:/bin/bash
+        # a comment:x:1:1::/:/bin/sh
+
+        alice:x:1001:1001:Alice A,,,:/home/alice:/bin/bash
+        short:x:1002
+        bob:x:notanumber:1:::
+        :x:1003:1003::/home/nobody:/bin/sh
+        carol:x:1004:1004::/home/carol:
+        """, to: path)
+        #expect(PasswdFile.entries(path) == [
+            .init(name: "root", uid: 0, home: "/root"),
+            .init(name: "alice", uid: 1001, home: "/home/alice"),
+            .init(name: "carol", uid: 1004, home: "/home/carol"),
+        ])
+        #expect(PasswdFile.entries("/nonexistent-\(getpid())").isEmpty)
+    }
+
+    @Test("as root, the users asked besides the running ones are those of the passwd file with rootless storage, named by it")
+    func usersWithStorage() throws {
+        guard geteuid() == 0 else { return } // a user is asked only about themself
+        let directory = "/tmp/slirpmon-users-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
+        defer { _ = try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: "\(directory)/zed/.local/share/containers/storage", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(directory)/sys/.local/share/containers/storage", withIntermediateDirectories: true)
+        try Files.write("""
+        zed:x:54321:54321::\(directory)/zed:/bin/sh
+        nostore:x:54322:54322::\(directory)/none:/bin/sh
+        sys:x:999:999::\(directory)/sys:/usr/sbin/nologin
+        """, to: "\(directory)/passwd")
+        let users = PodmanCatalog.usersToAsk(processes: [], passwd: "\(directory)/passwd")
+        #expect(users.first! == nil, "the current user first")
+        #expect(users.compactMap { $0 }.map(\.uid) == [54321], "\(users)")
+        #expect(users.compactMap { $0 }.first?.name == "zed")
+    }
+}
+

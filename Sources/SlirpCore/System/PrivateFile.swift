@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Small files slirpmon keeps for itself between runs (Podman's answer, process facts), in a
+/// directory only its user can write: `/run/slirpmon` for root, `$XDG_RUNTIME_DIR/slirpmon` for
+/// a user (none when that is unset). A file is trusted only when it is its user's own and
+/// private; anything else is ignored, never trusted.
+enum PrivateFile {
+    /// The directory of the current user's files, or nil when there is no private runtime directory.
+    static func directoryForCurrentUser() -> String? {
+        if geteuid() == 0 { return "/run/slirpmon" }
+        guard let runtime = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !runtime.isEmpty else { return nil }
+        return "\(runtime)/slirpmon"
+    }
+
+    /// The file's bytes, if it is a regular file of the current user, private (no group or other
+    /// access) and under `limit` bytes; nil otherwise (missing, someone else's, too large).
+    static func read(_ path: String, limit: Int = 64 << 20) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o077 == 0,
+              st.st_size < limit else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil } // an error, or the file shrank under us
+            offset += n
+        }
+        return bytes
+    }
+
+    /// Replaces the file with `bytes` (mode 0600, written aside then renamed), when its directory
+    /// is the current user's and private (created so when missing). Best effort: false when it
+    /// could not be written, which only means nothing is kept.
+    @discardableResult
+    static func write(_ bytes: [UInt8], to path: String) -> Bool {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return false }
+        let directory = String(path[..<slash])
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST { return false }
+        var st = stat()
+        guard lstat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == geteuid(), st.st_mode & 0o077 == 0 else { return false }
+        let temporary = "\(path).\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return false }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            offset += n
+        }
+        close(fd)
+        guard offset == bytes.count, rename(temporary, path) == 0 else { unlink(temporary); return false }
+        return true
+    }
+}
