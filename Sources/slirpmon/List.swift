@@ -87,8 +87,12 @@ struct ListRequest: Equatable {
         options.readAddresses = false
         options.readLogs = false
         options.podman = podman ? PodmanCatalog(persistent: true) : nil
+        // What cannot change while an instance runs is read once, by the first run that sees it.
+        let facts = InventoryCache.persistentFacts()
+        options.cache = facts
         let snapshot: InventorySnapshot
         do { snapshot = try Inventory(options: options).snapshot() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }
+        facts.persist()
         for failure in snapshot.podmanFailures { FileHandleOutput.error("slirpmon: \(failure)") }
         if json {
             let rows = snapshot.instances.map { Slirpmon.List.Row.instance(InstanceReport($0, detailed: false)) }

@@ -42,6 +42,14 @@ struct CLITests {
         let text = slirpmon(["list"])
         #expect(text.stdout.contains("10.99.128.100"))
         #expect(text.stdout.contains(String(a.pid)))
+        // A later run takes what cannot change from the facts the first kept (/run/slirpmon): same answer.
+        let again = try #require(try json(slirpmon(["list", "--json"])) as? [[String: Any]])
+        for (row, pid) in [(rowA, a.pid), (rowB, b.pid)] {
+            let second = try #require(again.first { $0["pid"] as? Int == Int(pid) })
+            for key in ["api_socket", "api_socket_status", "cidr", "guest", "container_id", "uid", "user", "forward_count", "netns", "tap", "mtu", "ipv6", "problems"] {
+                #expect(String(describing: row[key]) == String(describing: second[key]), "\(key) of \(pid)")
+            }
+        }
     }
 
     @Test("show --json gives observed addresses, forwards and the unlinked log")

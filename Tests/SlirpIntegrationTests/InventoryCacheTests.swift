@@ -1,5 +1,5 @@
 import Glibc
-import SlirpCore
+@testable import SlirpCore
 import SlirpTestSupport
 import Testing
 
@@ -108,5 +108,42 @@ struct InventoryCacheTests {
         let after = try instance(inst.pid, warm)
         #expect(after.observed == nil)
         #expect(after.observeError?.contains("no longer exists") == true, "\(after.observeError ?? "no error")")
+    }
+
+    @Test("`list`'s facts kept on disk: the next run reads only stat lines and answers the same; facts of another process with the PID are not used")
+    func factsKeptOnDisk() throws {
+        let lab = try TestLab("cdisk")
+        let port = try DemoFleet.freeTCPPort()
+        let a = try lab.start(.init(name: "a", forwards: [ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: port, guestPort: Port(80)!)]))
+        let directory = "/tmp/\(lab.tag)-facts"
+        defer { _ = try? Files.directoryEntries(directory).forEach { unlink("\(directory)/\($0)") }; rmdir(directory) }
+        let file = ProcessFactsDiskCache(path: "\(directory)/facts", scope: try #require(ProcessFactsDiskCache.currentScope()))
+        func listed(_ cache: InventoryCache) throws -> SlirpInstance {
+            var options = Inventory.Options()
+            options.readAddresses = false
+            options.readLogs = false
+            options.cache = cache
+            return try #require(try Inventory(options: options).snapshot().instances.first { $0.pid == a.pid })
+        }
+        let first = InventoryCache(file: file)
+        let fresh = try listed(first)
+        first.persist()
+        let identity = fresh.identity
+        // The next run knows the instance before it scans, and says the same of it.
+        let second = InventoryCache(file: file)
+        #expect(second.isKept(identity), "the facts were read from the file")
+        let cached = try listed(second)
+        #expect(cached.process.arguments == fresh.process.arguments && cached.configuration == fresh.configuration)
+        #expect(cached.process.socketInodes == fresh.process.socketInodes && cached.process.stdoutTarget == fresh.process.stdoutTarget)
+        #expect(cached.process.uid == fresh.process.uid && cached.process.user == fresh.process.user && cached.process.user != nil)
+        #expect(cached.socketOwnership == .held && cached.forwards?.count == 1, "checked and asked as before: \(String(describing: cached.socketOwnership)) \(cached.forwardsError ?? "")")
+        // Facts for the same PID with another start time (a reused PID) are never used.
+        let bogus = InventoryCache.ProcessFacts(uid: 4242, user: "bogus", arguments: ["slirp4netns", "--api-socket", "/nonexistent.sock", "1", "tap9"],
+                                           configuration: SlirpCommandLine.decode(["slirp4netns", "--api-socket", "/nonexistent.sock", "1", "tap9"]),
+                                           containerID: nil, stdoutTarget: nil, stderrTarget: nil, socketInodes: [])
+        file.store([ProcessIdentity(pid: a.pid, startTicks: identity.startTicks + 1): bogus])
+        let third = try listed(InventoryCache(file: file))
+        #expect(third.process.arguments == fresh.process.arguments && third.process.uid == fresh.process.uid, "read anew: \(third.process.arguments)")
+        #expect(third.configuration.apiSocket == a.apiSocket)
     }
 }

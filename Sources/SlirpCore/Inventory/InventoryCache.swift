@@ -11,7 +11,9 @@ import Synchronization
 ///   log's size) for `contactMaxAge` seconds; meanwhile its namespace file is not looked at either.
 ///   An instance in `Options.readAlways` (the one on screen) is contacted every time.
 ///
-/// The one-shot commands use no cache: what they print is read at that moment.
+/// The one-shot commands use no cache (what they print is read at that moment), except `list`:
+/// scripts run it again and again, and it keeps the process facts on disk between runs
+/// (`persistentFacts()`).
 public final class InventoryCache: Sendable {
     /// How long a namespace's addresses are kept before they are read again.
     public let addressMaxAge: Double
@@ -26,9 +28,38 @@ public final class InventoryCache: Sendable {
     public static let monitorAddressMaxAge = 30.0
     public static let monitorContactMaxAge = 5.0
 
+    /// Where the process facts are kept between runs, and the processes they were kept for.
+    private let disk: (file: ProcessFactsDiskCache, loaded: Set<ProcessIdentity>)?
+
     public init(addressMaxAge: Double = 5, contactMaxAge: Double = 0) {
         self.addressMaxAge = addressMaxAge
         self.contactMaxAge = contactMaxAge
+        disk = nil
+    }
+
+    init(file: ProcessFactsDiskCache?) {
+        addressMaxAge = 5
+        contactMaxAge = 0
+        guard let file else { disk = nil; return }
+        var names = UserNameCache()
+        let facts = file.load(names: &names)
+        disk = (file, Set(facts.keys))
+        processes.withLock { $0 = facts }
+    }
+
+    /// A cache for a one-shot command run again and again (`slirpmon list`): the process facts kept
+    /// by earlier runs (`ProcessFactsDiskCache`: same processes, same boot) are used, and
+    /// `persist()` keeps them for the next run. Without a private runtime directory, it keeps
+    /// nothing beyond this run.
+    public static func persistentFacts() -> InventoryCache {
+        InventoryCache(file: ProcessFactsDiskCache.forCurrentUser())
+    }
+
+    /// Writes the process facts for the next run, when the processes known changed since they were read.
+    public func persist() {
+        guard let disk else { return }
+        let facts = processes.withLock { $0 }
+        if Set(facts.keys) != disk.loaded { disk.file.store(facts) }
     }
 
     /// The parts of a `SlirpProcess` that do not change while it runs.
