@@ -146,6 +146,10 @@ struct IPv4AddressTests {
         #expect(IPv4Address(procHex: "0202000A")?.description == "10.0.2.2")
         #expect(IPv4Address(procHex: "00FFFFFF")?.description == "255.255.255.0")
         #expect(IPv4Address(procHex: "0080FFFF")?.description == "255.255.128.0")
+        // Every width of octet, written digit by digit.
+        for text in ["0.9.10.99", "100.199.200.255", "1.0.0.1", "255.255.255.255", "0.0.0.0"] {
+            #expect(IPv4Address(text)?.description == text)
+        }
         #expect(IPv4Address(procHex: "00000000")?.isUnspecified == true)
         #expect(IPv4Address(procHex: "202000A") == nil)
         #expect(IPv4Address(procHex: "0202000A0") == nil)

@@ -161,6 +161,10 @@ private struct Writer {
         var s = s
         out.append(UInt8(ascii: "\""))
         s.withUTF8 { bytes in
+            // Most strings need no escape: one look at each byte, one copy.
+            var clean = true
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { clean = false; break }
+            if clean { out.append(contentsOf: bytes); return }
             var run = 0 // start of the bytes not yet copied
             for (i, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))

