@@ -146,4 +146,38 @@ struct InventoryCacheTests {
         #expect(third.process.arguments == fresh.process.arguments && third.process.uid == fresh.process.uid, "read anew: \(third.process.arguments)")
         #expect(third.configuration.apiSocket == a.apiSocket)
     }
+
+    @Test("instances known from kept facts are asked while /proc is scanned, each only through a socket it holds now")
+    func knownInstancesAskedDuringTheScan() throws {
+        let lab = try TestLab("cearly")
+        let port = try DemoFleet.freeTCPPort()
+        let a = try lab.start(.init(name: "a", forwards: [ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: port, guestPort: Port(80)!)]))
+        let b = try lab.start(.init(name: "b"))
+        let cache = InventoryCache()
+        let scanned = try ProcessScanner(cache: cache).scan()
+        let ia = try #require(scanned.first { $0.pid == a.pid }).identity
+        let ib = try #require(scanned.first { $0.pid == b.pid }).identity
+        // b's kept facts name a's socket (as if the path had been replaced): b holds no socket there.
+        let factsB = try #require(cache.facts(ib))
+        let claimed = factsB.arguments.map { $0 == b.apiSocket ? a.apiSocket! : $0 }
+        cache.keep(InventoryCache.ProcessFacts(uid: factsB.uid, user: factsB.user, arguments: claimed, configuration: SlirpCommandLine.decode(claimed),
+                                               containerID: nil, stdoutTarget: factsB.stdoutTarget, stderrTarget: factsB.stderrTarget,
+                                               socketInodes: factsB.socketInodes), for: ib)
+        var options = Inventory.Options()
+        options.cache = cache
+        options.readAddresses = false
+        let before = apiRequests(pid: a.pid).count
+        let known = try #require(Inventory(options: options).askKnownForwards(listeners: ListeningSockets.now())).wait()
+        #expect(known[ia]?.path == a.apiSocket)
+        #expect((try? known[ia]?.result.get())?.count == 1, "a's forwards: \(String(describing: known[ia]?.result))")
+        #expect(known[ib] == nil, "b does not hold a's socket: it is not asked through it")
+        #expect(eventually(2) { apiRequests(pid: a.pid).count == before + 1 }, "a received one request: \(apiRequests(pid: a.pid).count - before)")
+        // Without listing forwards, or without kept facts, nothing is asked ahead.
+        options.listForwards = false
+        #expect(Inventory(options: options).askKnownForwards(listeners: nil) == nil)
+        options.listForwards = true
+        options.cache = nil
+        #expect(Inventory(options: options).askKnownForwards(listeners: nil) == nil)
+    }
 }
+

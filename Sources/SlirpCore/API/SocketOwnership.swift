@@ -44,18 +44,26 @@ public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
     /// so one per instance made a refresh quadratic); without it, the check takes its own.
     public static func check(path: String, process: SlirpProcess, procRoot: String = "/proc",
                              listeners: ListeningSockets? = nil) -> SocketOwnership {
+        check(path: path, pid: process.pid, socketInodes: process.socketInodes, fdsProblem: process.problems["fds"],
+              procRoot: procRoot, listeners: listeners)
+    }
+
+    /// The same check from the process's PID and socket inodes (nil: its fds could not be read,
+    /// `fdsProblem` says why).
+    static func check(path: String, pid: Int32, socketInodes: Set<UInt64>?, fdsProblem: String? = nil, procRoot: String = "/proc",
+                      listeners: ListeningSockets? = nil) -> SocketOwnership {
         guard let st = try? Files.status(path) else { return .missing }
         guard st.st_mode & 0o170000 == 0o140000 else { return .notHeld }
-        guard let held = process.socketInodes else {
-            return .unknown(process.problems["fds"] ?? "its file descriptors are not readable")
+        guard let held = socketInodes else {
+            return .unknown(fdsProblem ?? "its file descriptors are not readable")
         }
         if let listening = listeners ?? ListeningSockets.now() {
             return listening.sockets(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)).contains(where: held.contains) ? .held : .notHeld
         }
-        guard let table = try? Files.readText("\(procRoot)/\(process.pid)/net/unix") else {
-            return .unknown("cannot read /proc/\(process.pid)/net/unix")
+        guard let table = try? Files.readText("\(procRoot)/\(pid)/net/unix") else {
+            return .unknown("cannot read /proc/\(pid)/net/unix")
         }
-        let absolute = path.hasPrefix("/") ? path : ((try? Files.readLink("\(procRoot)/\(process.pid)/cwd")) ?? "") + "/" + path
+        let absolute = path.hasPrefix("/") ? path : ((try? Files.readLink("\(procRoot)/\(pid)/cwd")) ?? "") + "/" + path
         var ours = false
         var others = 0
         for entry in UnixSocketTable.parse(table) where entry.isListening && (entry.path == path || entry.path == absolute) {

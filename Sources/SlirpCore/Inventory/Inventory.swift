@@ -45,18 +45,20 @@ public struct Inventory: Sendable {
         // One dump of the host's listening sockets serves the scan (it reads each process's fds
         // only up to its API socket's) and the socket checks.
         let listeners = ListeningSockets.now()
-        return inspect(try scanner.scan(listeners: listeners), listeners: listeners)
+        let known = askKnownForwards(listeners: listeners)
+        return inspect(try scanner.scan(listeners: listeners), listeners: listeners, known: known)
     }
 
     /// Instances joined with Podman's containers and rootlessport processes, plus the
     /// slirp4netns-mode containers that have no live slirp4netns (failed startups).
     public func snapshot() throws(SystemError) -> InventorySnapshot {
         let listeners = ListeningSockets.now()
+        let known = askKnownForwards(listeners: listeners)
         let (processes, ports) = try scanner.scanAll(listeners: listeners)
         // Podman's answer (a few stats when it is kept; 100-230 ms when Podman is asked) is worked
         // out while the instances are contacted.
         let podmanAnswer = options.podman.map { catalog in Pending { catalog.snapshot(for: processes) } }
-        var instances = inspect(processes, listeners: listeners)
+        var instances = inspect(processes, listeners: listeners, known: known)
         let podman = podmanAnswer?.wait() ?? .empty
         let byID = Dictionary(podman.containers.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for i in instances.indices {
@@ -88,6 +90,11 @@ public struct Inventory: Sendable {
     /// requests, the log and socket checks run; then each instance is put together.
     /// `listeners`: the host's listening sockets, if already dumped for this refresh.
     public func inspect(_ processes: [SlirpProcess], listeners: ListeningSockets? = nil) -> [SlirpInstance] {
+        inspect(processes, listeners: listeners, known: nil)
+    }
+
+    /// `known`: the forwards of the instances known before the scan, asked meanwhile (`askKnownForwards`).
+    func inspect(_ processes: [SlirpProcess], listeners: ListeningSockets?, known: Pending<KnownForwards>?) -> [SlirpInstance] {
         let now = Double(Deadline.now.nanoseconds) / 1e9
         let keptContacts = keptContacts(processes, now: now)
         let plan = planNamespaces(processes, keptContacts: keptContacts, now: now)
@@ -95,7 +102,7 @@ public struct Inventory: Sendable {
         let pending = (0..<batches).map { b in
             NamespaceReader.start(netnsPaths: stride(from: b, to: plan.jobs.count, by: batches).map { (path: plan.jobs[$0].path, interface: plan.jobs[$0].interface) })
         }
-        let contacts = contact(processes, kept: keptContacts, listeners: listeners, readNamespace: plan.readHere, now: now)
+        let contacts = contact(processes, kept: keptContacts, listeners: listeners, known: known, readNamespace: plan.readHere, now: now)
         var observed = plan.kept.mapValues { Result<ObservedAddresses, NamespaceReader.Failure>.success($0) }
         for (b, reads) in pending.enumerated() {
             for (k, result) in reads.results().enumerated() { observed[plan.jobs[b + k * batches].pid] = result }
@@ -168,9 +175,9 @@ public struct Inventory: Sendable {
     /// Contacts every instance not kept: in parallel when one may wait (a namespace read through
     /// /proc); otherwise each is a few microseconds and waking threads would cost more. Then, when
     /// forwards are listed, asks every API socket at once (`askForwards`).
-    private func contact(_ processes: [SlirpProcess], kept: [Int32: Contact], listeners known: ListeningSockets?,
-                         readNamespace: Set<Int32>, now: Double) -> [Contact] {
-        let listeners = known ?? (processes.contains { $0.configuration.apiSocket != nil && kept[$0.pid] == nil } ? ListeningSockets.now() : nil)
+    private func contact(_ processes: [SlirpProcess], kept: [Int32: Contact], listeners dumped: ListeningSockets?,
+                         known: Pending<KnownForwards>?, readNamespace: Set<Int32>, now: Double) -> [Contact] {
+        let listeners = dumped ?? (processes.contains { $0.configuration.apiSocket != nil && kept[$0.pid] == nil } ? ListeningSockets.now() : nil)
         let slots = ResultSlots<Contact>(count: processes.count)
         @Sendable func contactOrKept(_ process: SlirpProcess) -> Contact {
             if let kept = kept[process.pid] { return kept }
@@ -188,13 +195,14 @@ public struct Inventory: Sendable {
             for (i, process) in processes.enumerated() { slots.set(i, contactOrKept(process)) }
         }
         var contacts = slots.values
-        if options.listForwards { askForwards(processes, &contacts) }
+        if options.listForwards { askForwards(processes, &contacts, known: known?.wait() ?? [:]) }
         return contacts
     }
 
     /// Every instance's forwards, asked all at once (`APIBatch`: one thread, one `poll`), except
-    /// where its socket is known not to be its own (then nothing is sent).
-    func askForwards(_ processes: [SlirpProcess], _ contacts: inout [Contact]) {
+    /// where its socket is known not to be its own (then nothing is sent). `known`: the answers of
+    /// the instances asked before the scan, used for the very same process and socket path.
+    func askForwards(_ processes: [SlirpProcess], _ contacts: inout [Contact], known: KnownForwards = [:]) {
         var asked: [Int] = []
         var clients: [APIClient] = []
         for (i, process) in processes.enumerated() {
@@ -203,14 +211,49 @@ public struct Inventory: Sendable {
                 contacts[i].forwardsError = "not asked: API socket \(ownership)"
                 continue
             }
+            if let answer = known[process.identity], answer.path == path {
+                record(answer.result, in: &contacts[i])
+                continue
+            }
             asked.append(i)
             clients.append(APIClient(socketPath: path, expectedPID: process.pid, timeout: options.apiTimeout))
         }
-        for (i, result) in zip(asked, APIBatch.list(clients)) {
-            switch result {
-            case .success(let forwards): contacts[i].forwards = forwards
-            case .failure(let error): contacts[i].forwardsError = error.description
+        for (i, result) in zip(asked, APIBatch.list(clients)) { record(result, in: &contacts[i]) }
+    }
+
+    private func record(_ result: Result<[HostForward], APIError>, in contact: inout Contact) {
+        switch result {
+        case .success(let forwards): contact.forwards = forwards
+        case .failure(let error): contact.forwardsError = error.description
+        }
+    }
+
+    /// An instance's `list_hostfwd` answer, by process, with the socket path asked.
+    typealias KnownForwards = [ProcessIdentity: (path: String, result: Result<[HostForward], APIError>)]
+
+    /// With the facts of instances kept from before (`InventoryCache`, e.g. `list`'s on disk):
+    /// asks each of them for its forwards on a pool thread while `/proc` is scanned, so the
+    /// slirp4netns answer meanwhile. Each is asked with the checks `askForwards` makes: its
+    /// absolute socket path held by it now (this `listeners` dump, its kept socket inodes) and,
+    /// on connecting, `SO_PEERCRED` against its PID. An answer is used only for the same process
+    /// (PID and start time) at the same path once the scan has found it; nil: nothing is known.
+    func askKnownForwards(listeners: ListeningSockets?) -> Pending<KnownForwards>? {
+        guard options.listForwards, let known = options.cache?.allFacts, !known.isEmpty else { return nil }
+        let procRoot = options.procRoot, timeout = options.apiTimeout
+        return Pending {
+            var identities: [(ProcessIdentity, String)] = []
+            var clients: [APIClient] = []
+            for (identity, facts) in known {
+                guard let path = facts.configuration.apiSocket, path.hasPrefix("/") else { continue }
+                let ownership = SocketOwnership.check(path: path, pid: identity.pid, socketInodes: facts.socketInodes,
+                                                      procRoot: procRoot, listeners: listeners)
+                guard ownership.isUsable || ownership.isUnverified else { continue }
+                identities.append((identity, path))
+                clients.append(APIClient(socketPath: path, expectedPID: identity.pid, timeout: timeout))
             }
+            var answers: KnownForwards = [:]
+            for ((identity, path), result) in zip(identities, APIBatch.list(clients)) { answers[identity] = (path, result) }
+            return answers
         }
     }
 

@@ -58,7 +58,7 @@ public final class InventoryCache: Sendable {
     /// Writes the process facts for the next run, when the processes known changed since they were read.
     public func persist() {
         guard let disk else { return }
-        let facts = processes.withLock { $0 }
+        let facts = allFacts
         if Set(facts.keys) != disk.loaded { disk.file.store(facts) }
     }
 
@@ -89,6 +89,9 @@ public final class InventoryCache: Sendable {
     func facts(_ identity: ProcessIdentity) -> ProcessFacts? {
         processes.withLock { $0[identity] }
     }
+
+    /// Every process's kept facts.
+    var allFacts: [ProcessIdentity: ProcessFacts] { processes.withLock { $0 } }
 
     func keep(_ facts: ProcessFacts, for identity: ProcessIdentity) {
         processes.withLock { $0[identity] = facts }
