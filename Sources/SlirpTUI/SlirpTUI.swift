@@ -129,8 +129,7 @@ struct Monitor {
 
     static func userName() -> String {
         let uid = geteuid()
-        if let entry = getpwuid(uid), let name = entry.pointee.pw_name { return String(cString: name) }
-        return "uid \(uid)"
+        return UserNames.name(of: uid) ?? "uid \(uid)"
     }
 }
 

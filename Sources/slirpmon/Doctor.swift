@@ -91,7 +91,7 @@ extension Slirpmon.Doctor {
             throw CLIError.failed("container \(container) belongs to \(user); runuser (util-linux) is needed to examine it as that user")
         }
         let me = (try? Files.readLink("/proc/self/exe")) ?? CommandLine.arguments[0]
-        let home = getpwnam(user).flatMap { $0.pointee.pw_dir.map { String(cString: $0) } } ?? "/home/\(user)"
+        let home = UserNames.home(named: user) ?? "/home/\(user)"
         let argv = [runuser, "-u", user, "--", "env", "HOME=\(home)", "USER=\(user)", "LOGNAME=\(user)",
                     "XDG_RUNTIME_DIR=/run/user/\(match.ownerUID)", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
                     me] + Array(CommandLine.arguments.dropFirst())

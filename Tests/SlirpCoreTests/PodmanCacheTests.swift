@@ -139,5 +139,18 @@ struct PasswdFileTests {
         #expect(users.compactMap { $0 }.map(\.uid) == [54321], "\(users)")
         #expect(users.compactMap { $0 }.first?.name == "zed")
     }
+
+    @Test("users by uid and name: the passwd file first; what it lacks is asked of getent (NSS in a child), not of NSS in-process")
+    func lookups() {
+        #expect(UserNames.name(of: 0) == "root")
+        #expect(UserNames.home(of: 0) == "/root")
+        #expect(UserNames.home(named: "root") == "/root")
+        // Unknown to every source: nil, twice (the second answer is the kept one).
+        #expect(UserNames.name(of: 3_999_999) == nil)
+        #expect(UserNames.name(of: 3_999_999) == nil)
+        #expect(UserNames.home(named: "no-such-user-\(getpid())") == nil)
+        // getent prints passwd lines.
+        #expect(PasswdFile.parse(Array("dir:*:70001:70001:A Directory User:/home/dir:/bin/bash\n".utf8)) == [.init(name: "dir", uid: 70001, home: "/home/dir")])
+    }
 }
 

@@ -292,16 +292,3 @@ struct UserNameCache {
         return name
     }
 }
-
-/// uid -> user name through the system's passwd database.
-public enum UserNames {
-    public static func name(of uid: UInt32) -> String? {
-        var pwd = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        guard getpwuid_r(uid, &pwd, &buffer, buffer.count, &result) == 0, result != nil, let name = pwd.pw_name else {
-            return nil
-        }
-        return String(cString: name)
-    }
-}

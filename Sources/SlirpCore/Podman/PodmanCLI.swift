@@ -87,7 +87,7 @@ public struct PodmanCLI: Sendable {
             }
             program = runuser
             args = ["-u", user.name, "--", binary] + arguments
-            let home = homeDirectory(of: user.uid) ?? "/home/\(user.name)"
+            let home = UserNames.home(of: user.uid) ?? "/home/\(user.name)"
             environment = ["PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=\(home)", "USER=\(user.name)", "LOGNAME=\(user.name)",
                            "XDG_RUNTIME_DIR=/run/user/\(user.uid)"]
         }
@@ -108,13 +108,4 @@ public struct PodmanCLI: Sendable {
             }
         }
     }
-}
-
-/// The home directory of a uid, from the passwd database.
-func homeDirectory(of uid: UInt32) -> String? {
-    var pwd = passwd()
-    var result: UnsafeMutablePointer<passwd>?
-    var buffer = [CChar](repeating: 0, count: 4096)
-    guard getpwuid_r(uid, &pwd, &buffer, buffer.count, &result) == 0, result != nil, let dir = pwd.pw_dir else { return nil }
-    return String(cString: dir)
 }

@@ -82,7 +82,7 @@ public final class PodmanCatalog: @unchecked Sendable {
         // A configuration Podman would refuse is reported by asking it (one line, not silence).
         if user == nil, (try? ContainersConf.load(environment: ContainersConf.processEnvironment, isRoot: uid == 0)) == nil { return true }
         if uid == 0 { return PodmanStorage.mayHaveContainers(home: nil) }
-        guard let home = homeDirectory(of: uid) else { return true }
+        guard let home = UserNames.home(of: uid) else { return true }
         return PodmanStorage.mayHaveContainers(home: home)
     }
 

@@ -44,7 +44,7 @@ struct PodmanDiskCache {
         parts.append(processes.map { "\($0.identity.pid)@\($0.identity.startTicks)" }.sorted().joined(separator: ","))
         for user in users {
             let uid = user?.uid ?? UInt32(geteuid())
-            let home = uid == 0 ? nil : homeDirectory(of: uid)
+            let home = uid == 0 ? nil : UserNames.home(of: uid)
             parts.append("uid \(uid)")
             for root in PodmanStorage.graphRoots(home: home, environment: environment) ?? [] {
                 var files = ["\(root)/libpod/bolt_state.db", "\(root)/libpod/db.sql", "\(root)/libpod/db.sql-wal"]

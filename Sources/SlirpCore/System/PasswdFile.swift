@@ -1,6 +1,8 @@
+import Synchronization
+
 /// The entries of a passwd file (`name:password:uid:gid:gecos:home:shell`), read as text.
 enum PasswdFile {
-    struct Entry: Equatable {
+    struct Entry: Equatable, Sendable {
         let name: String
         let uid: UInt32
         let home: String
@@ -10,11 +12,75 @@ enum PasswdFile {
     /// blank and malformed lines are skipped.
     static func entries(_ path: String = "/etc/passwd") -> [Entry] {
         guard let bytes = try? Files.readBytes(path) else { return [] }
-        return bytes.split(separator: UInt8(ascii: "\n")).compactMap { line in
+        return parse(bytes)
+    }
+
+    /// The entries of passwd-format text (a file, or what `getent passwd` prints).
+    static func parse(_ bytes: [UInt8]) -> [Entry] {
+        bytes.split(separator: UInt8(ascii: "\n")).compactMap { line in
             let fields = line.split(separator: UInt8(ascii: ":"), maxSplits: 6, omittingEmptySubsequences: false)
             guard fields.count == 7, line.first != UInt8(ascii: "#"), !fields[0].isEmpty,
                   let uid = UInt32(String(decoding: fields[2], as: UTF8.self)) else { return nil }
             return Entry(name: String(decoding: fields[0], as: UTF8.self), uid: uid, home: String(decoding: fields[5], as: UTF8.self))
         }
+    }
+}
+
+/// Users by uid or name: `/etc/passwd` first, then, for what it does not list (directory users:
+/// LDAP, SSSD, systemd's), `getent passwd`, which asks the system's NSS in a child process.
+///
+/// NSS is never loaded into slirpmon itself: its modules are shared libraries `dlopen`ed by
+/// libc, which a statically linked slirpmon cannot do safely (systemd's module crashed it on a
+/// worker thread). The file is read again when it changes; `getent`'s answers (a user or none)
+/// are kept for a minute.
+public enum UserNames {
+    /// The user name of `uid`, or nil when no source knows it.
+    public static func name(of uid: UInt32) -> String? { user(uid: uid)?.name }
+
+    /// The home directory of `uid`.
+    public static func home(of uid: UInt32) -> String? { user(uid: uid)?.home }
+
+    /// The home directory of the user called `name`.
+    public static func home(named name: String) -> String? { user(key: name, from: { $0.name == name })?.home }
+
+    static func user(uid: UInt32) -> PasswdFile.Entry? { user(key: String(uid), from: { $0.uid == uid }) }
+
+    static let passwdPath = "/etc/passwd"
+    static let getentAge = 60.0
+
+    private struct FileState: Equatable {
+        let inode: UInt64
+        let size: Int64
+        let modified: Int
+        let modifiedNanoseconds: Int
+    }
+    private static let file = Mutex<(state: FileState?, entries: [PasswdFile.Entry])>((nil, []))
+    private static let asked = Mutex<[String: (entry: PasswdFile.Entry?, at: Double)]>([:])
+
+    /// The entry `matches` picks in `/etc/passwd`, else what `getent passwd key` answers.
+    private static func user(key: String, from matches: (PasswdFile.Entry) -> Bool) -> PasswdFile.Entry? {
+        if let entry = fileEntries().first(where: matches) { return entry }
+        let now = Double(Deadline.now.nanoseconds) / 1e9
+        if let kept = asked.withLock({ $0[key] }), now - kept.at < getentAge { return kept.entry }
+        let entry = getent(key).first(where: matches)
+        asked.withLock { $0[key] = (entry, now) }
+        return entry
+    }
+
+    /// `/etc/passwd`'s entries, parsed again only when the file changed.
+    private static func fileEntries() -> [PasswdFile.Entry] {
+        let st = try? Files.status(passwdPath)
+        let state = st.map { FileState(inode: UInt64($0.st_ino), size: Int64($0.st_size), modified: $0.st_mtim.tv_sec, modifiedNanoseconds: $0.st_mtim.tv_nsec) }
+        if let cached = file.withLock({ $0.state == state && state != nil ? $0.entries : nil }) { return cached }
+        let entries = PasswdFile.entries(passwdPath)
+        file.withLock { $0 = (state, entries) }
+        return entries
+    }
+
+    /// What `getent passwd key` prints (nothing when getent is missing or knows no such user).
+    private static func getent(_ key: String) -> [PasswdFile.Entry] {
+        guard let getent = Executables.find("getent"),
+              case .success(let output) = Executables.run(getent, ["passwd", key], timeout: 2), output.status == 0 else { return [] }
+        return PasswdFile.parse(Array(output.stdout.utf8))
     }
 }
