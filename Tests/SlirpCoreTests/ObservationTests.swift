@@ -291,6 +291,29 @@ struct UnixSocketAndTargetTests {
         #expect(try TargetResolver.resolve(Self.idA, among: Self.fleet).pid == 4242)
     }
 
+    static func container(_ name: String, id: String, pod: String? = nil, infra: Bool = false, network: String = "slirp4netns") -> PodmanContainer {
+        PodmanContainer(id: id, name: name, image: "bb", state: "running", pid: 1, podID: pod, podName: pod.map { "p-\($0)" }, isInfra: infra,
+                        ports: [], createCommand: [], networkMode: network, ownerUID: 0, ownerName: "root")
+    }
+
+    @Test("a container, a pod or a pod member by name: the slirp4netns its network comes from")
+    func byNameThroughPods() throws {
+        let infra = Self.container("p-1-infra", id: Self.idA, pod: "1", infra: true)
+        let joined = Self.container("web", id: "f1" + String(repeating: "0", count: 62), pod: "1", network: "container:\(Self.idA)")
+        // A member inspected without `container:<infra>` still reaches the pod's slirp4netns.
+        let member = Self.container("db", id: "f2" + String(repeating: "0", count: 62), pod: "1", network: "bridge")
+        let alone = Self.container("solo", id: Self.idB)
+        let stopped = Self.container("gone", id: "f3" + String(repeating: "0", count: 62))
+        let containers = [infra, joined, member, alone, stopped]
+        #expect(try TargetResolver.resolve("p-1", among: Self.fleet, containers: containers).pid == 4242)
+        #expect(try TargetResolver.resolve("web", among: Self.fleet, containers: containers).pid == 4242)
+        #expect(try TargetResolver.resolve("db", among: Self.fleet, containers: containers).pid == 4242)
+        #expect(try TargetResolver.resolve("solo", among: Self.fleet, containers: containers).pid == 4343)
+        #expect(throws: TargetResolver.Failure.notRunning(target: "gone", state: "running")) {
+            try TargetResolver.resolve("gone", among: Self.fleet, containers: containers)
+        }
+    }
+
     @Test func ambiguousPrefixListsCandidates() {
         #expect(throws: TargetResolver.Failure.ambiguous(target: "ab", candidates: ["abc123000000 (pid 4242)", "abd456000000 (pid 4343)"])) {
             try TargetResolver.resolve("ab", among: Self.fleet)

@@ -118,7 +118,7 @@ struct PodmanTests {
         #expect((entry["container"] as? [String: Any])?["network_options"] as? [String] == ["mtu=65530"])
         #expect((entry["container"] as? [String: Any])?["state"] as? String == "created")
         let text = slirpmon(["list"])
-        #expect(text.stdout.contains("without a running slirp4netns"))
+        #expect(text.stdout.contains("without a running slirp4netns"), "stderr: \(text.stderr)")
         let target = slirpmon(["fwd", "list", name])
         #expect(target.status == 1)
         #expect(target.stderr.contains("has no running slirp4netns (state created)"))

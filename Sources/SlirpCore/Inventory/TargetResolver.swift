@@ -31,11 +31,16 @@ public enum TargetResolver {
         let trimmed = target.trimmingSpaces
         if let pid = Int32(trimmed), let match = processes.first(where: { $0.pid == pid }) { return match }
 
-        // A container or pod name: the slirp4netns of the container, of the pod's infra, or of the network it joins.
+        // A container or pod name: the slirp4netns of the container, of the network it joins, or of
+        // its pod's infra container. A pod member is not always inspected as `container:<infra ID>`
+        // (a member just started under load came back otherwise, and `show member` failed while
+        // `list` showed the pod with it), so the pod's infra is tried as well.
         let named = containers.filter { $0.name == trimmed || ($0.isInfra && $0.podName == trimmed) }
         if let container = named.first {
-            let networkOwner = container.sharedNetworkContainerID ?? container.id
-            if let match = processes.first(where: { $0.containerID == networkOwner && !$0.isZombie }) { return match }
+            let infra = container.isInfra ? nil : container.podID.flatMap { pod in containers.first { $0.isInfra && $0.podID == pod }?.id }
+            for owner in [container.sharedNetworkContainerID, infra, container.id].compactMap({ $0 }) {
+                if let match = processes.first(where: { $0.containerID == owner && !$0.isZombie }) { return match }
+            }
             throw .notRunning(target: trimmed, state: container.state)
         }
 
