@@ -41,9 +41,9 @@ public enum UserNames {
     public static func home(of uid: UInt32) -> String? { user(uid: uid)?.home }
 
     /// The home directory of the user called `name`.
-    public static func home(named name: String) -> String? { user(key: name, from: { $0.name == name })?.home }
+    public static func home(named name: String) -> String? { user(key: "name \(name)", asking: name, from: { $0.name == name })?.home }
 
-    static func user(uid: UInt32) -> PasswdFile.Entry? { user(key: String(uid), from: { $0.uid == uid }) }
+    static func user(uid: UInt32) -> PasswdFile.Entry? { user(key: "uid \(uid)", asking: String(uid), from: { $0.uid == uid }) }
 
     static let passwdPath = "/etc/passwd"
     static let getentAge = 60.0
@@ -57,12 +57,13 @@ public enum UserNames {
     private static let file = Mutex<(state: FileState?, entries: [PasswdFile.Entry])>((nil, []))
     private static let asked = Mutex<[String: (entry: PasswdFile.Entry?, at: Double)]>([:])
 
-    /// The entry `matches` picks in `/etc/passwd`, else what `getent passwd key` answers.
-    private static func user(key: String, from matches: (PasswdFile.Entry) -> Bool) -> PasswdFile.Entry? {
+    /// The entry `matches` picks in `/etc/passwd`, else what `getent passwd query` answers
+    /// (kept under `key`).
+    private static func user(key: String, asking query: String, from matches: (PasswdFile.Entry) -> Bool) -> PasswdFile.Entry? {
         if let entry = fileEntries().first(where: matches) { return entry }
         let now = Double(Deadline.now.nanoseconds) / 1e9
         if let kept = asked.withLock({ $0[key] }), now - kept.at < getentAge { return kept.entry }
-        let entry = getent(key).first(where: matches)
+        let entry = getent(query).first(where: matches)
         asked.withLock { $0[key] = (entry, now) }
         return entry
     }
@@ -77,10 +78,10 @@ public enum UserNames {
         return entries
     }
 
-    /// What `getent passwd key` prints (nothing when getent is missing or knows no such user).
-    private static func getent(_ key: String) -> [PasswdFile.Entry] {
+    /// What `getent passwd query` prints (nothing when getent is missing or knows no such user).
+    private static func getent(_ query: String) -> [PasswdFile.Entry] {
         guard let getent = Executables.find("getent"),
-              case .success(let output) = Executables.run(getent, ["passwd", key], timeout: 2), output.status == 0 else { return [] }
+              case .success(let output) = Executables.run(getent, ["passwd", "--", query], timeout: 2), output.status == 0 else { return [] }
         return PasswdFile.parse(Array(output.stdout.utf8))
     }
 }
