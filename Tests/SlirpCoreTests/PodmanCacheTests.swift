@@ -136,7 +136,7 @@ struct PasswdFileTests {
         nostore:x:54322:54322::\(directory)/none:/bin/sh
         sys:x:999:999::\(directory)/sys:/usr/sbin/nologin
         """, to: "\(directory)/passwd")
-        let users = PodmanCatalog.usersToAsk(processes: [], passwd: "\(directory)/passwd")
+        let users = PodmanCatalog.usersToAsk(processes: [], entries: PasswdFile.entries("\(directory)/passwd"))
         #expect(users.first! == nil, "the current user first")
         #expect(users.compactMap { $0 }.map(\.uid) == [54321], "\(users)")
         #expect(users.compactMap { $0 }.first?.name == "zed")

@@ -31,20 +31,19 @@ public final class InventoryCache: Sendable {
     /// Where the process facts are kept between runs, and the processes they were kept for.
     private let disk: (file: ProcessFactsDiskCache, loaded: Set<ProcessIdentity>)?
 
-    public init(addressMaxAge: Double = 5, contactMaxAge: Double = 0) {
+    /// `file`: where the process facts are read from and kept (`persistentFacts()`).
+    init(addressMaxAge: Double = 5, contactMaxAge: Double = 0, file: ProcessFactsDiskCache?) {
         self.addressMaxAge = addressMaxAge
         self.contactMaxAge = contactMaxAge
-        disk = nil
-    }
-
-    init(file: ProcessFactsDiskCache?) {
-        addressMaxAge = 5
-        contactMaxAge = 0
         guard let file else { disk = nil; return }
         var names = UserNameCache()
         let facts = file.load(names: &names)
         disk = (file, Set(facts.keys))
         processes.withLock { $0 = facts }
+    }
+
+    public convenience init(addressMaxAge: Double = 5, contactMaxAge: Double = 0) {
+        self.init(addressMaxAge: addressMaxAge, contactMaxAge: contactMaxAge, file: nil)
     }
 
     /// A cache for a one-shot command run again and again (`slirpmon list`): the process facts kept

@@ -92,11 +92,11 @@ public final class PodmanCatalog: @unchecked Sendable {
     /// `/etc/passwd` is read, not enumerated through NSS (`getpwent`): directory services do not
     /// enumerate by default anyway, and systemd's NSS module, loaded to enumerate, cost every
     /// `slirpmon list` as root 0.5 ms. A user known only to a directory is asked while their
-    /// slirp4netns or rootlessport runs (their uid is among `processes`).
-    static func usersToAsk(processes: [SlirpProcess], passwd: String = "/etc/passwd") -> [PodmanCLI.User?] {
+    /// slirp4netns or rootlessport runs (their uid is among `processes`). `entries`: the passwd
+    /// file's, as `UserNames` keeps them (read again only when the file changes).
+    static func usersToAsk(processes: [SlirpProcess], entries: [PasswdFile.Entry] = UserNames.fileEntries()) -> [PodmanCLI.User?] {
         guard geteuid() == 0 else { return [nil] }
         var uids = Set(processes.compactMap(\.uid))
-        let entries = PasswdFile.entries(passwd)
         for entry in entries where entry.uid >= 1000 && entry.uid < 65534 {
             if Files.exists(entry.home + "/.local/share/containers/storage") { uids.insert(entry.uid) }
         }

@@ -69,7 +69,7 @@ public enum UserNames {
     }
 
     /// `/etc/passwd`'s entries, parsed again only when the file changed.
-    private static func fileEntries() -> [PasswdFile.Entry] {
+    static func fileEntries() -> [PasswdFile.Entry] {
         let st = try? Files.status(passwdPath)
         let state = st.map { FileState(inode: UInt64($0.st_ino), size: Int64($0.st_size), modified: $0.st_mtim.tv_sec, modifiedNanoseconds: $0.st_mtim.tv_nsec) }
         if let cached = file.withLock({ $0.state == state && state != nil ? $0.entries : nil }) { return cached }
