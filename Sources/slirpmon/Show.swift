@@ -100,8 +100,9 @@ struct ShowJSON: Encodable {
 /// Resolving TARGET arguments.
 enum Targets {
     /// The process TARGET names (a PID, a container or pod name, an ID or unique ID prefix),
-    /// or a one-line failure listing what runs. Podman is asked only for names.
-    static func process(_ target: String) throws -> SlirpProcess {
+    /// or a one-line failure listing what runs. Podman is asked only for names, through
+    /// `catalog` (which keeps the answer for the caller's next question).
+    static func process(_ target: String, catalog: PodmanCatalog = PodmanCatalog()) throws -> SlirpProcess {
         // A PID names one process: read only it, not every instance on the host (`fwd add PID`
         // on a host with 500 instances spent most of its time scanning them).
         if let pid = Int32(target), pid > 0, let process = ProcessScanner().process(pid: pid) {
@@ -112,7 +113,7 @@ enum Targets {
         do { return try TargetResolver.resolve(target, among: processes) } catch {
             guard case .notFound = error, PodmanCLI.installed() != nil else { throw CLIError.failed(error.description) }
         }
-        let podman = PodmanCatalog().snapshot(for: processes)
+        let podman = catalog.snapshot(for: processes)
         do { return try TargetResolver.resolve(target, among: processes, containers: podman.containers) } catch {
             let note = podman.failures.isEmpty ? "" : " (\(podman.failures.joined(separator: "; ")))"
             throw CLIError.failed(error.description + note)
@@ -121,9 +122,12 @@ enum Targets {
 
     /// Everything about TARGET, joined with Podman's metadata when it is a container.
     static func instance(_ target: String, common: CommonOptions) throws -> SlirpInstance {
-        let process = try process(target)
+        // One catalog: a container named as TARGET is joined with the answer that found it
+        // (Podman was asked twice, and a second answer lost under load dropped the container).
+        let catalog = PodmanCatalog()
+        let process = try process(target, catalog: catalog)
         var options = common.inventory().options
-        options.podman = process.containerID == nil ? nil : PodmanCatalog()
+        options.podman = process.containerID == nil ? nil : catalog
         let inventory = Inventory(options: options)
         guard options.podman != nil, let snapshot = try? inventory.snapshot(),
               let joined = snapshot.instances.first(where: { $0.identity == process.identity }) else {
