@@ -16,6 +16,11 @@ extension Slirpmon {
         @Flag(name: .customLong("no-podman"), help: "Do not ask Podman for container names and failed containers.")
         var noPodman = false
 
+        @Flag(name: .customLong("no-cache"), help: ArgumentHelp(
+            "Read everything anew: ask every API socket and Podman, and keep nothing for the next run.",
+            discussion: "By default `list` keeps, for its next run, what cannot change while an instance runs, Podman's answer for up to 5 s, and each instance's forward list while its log proves that no API request came since (slirp4netns writes every request it takes to its log)."))
+        var noCache = false
+
         /// One row of `list --json`: a running instance, or a container without one.
         enum Row: Encodable {
             case instance(InstanceReport)
@@ -38,12 +43,14 @@ struct ListRequest: Equatable {
     var timeout = CommonOptions.defaultTimeout
     var forwards = true
     var podman = true
+    var cache = true
 
     init(_ list: Slirpmon.List) {
         json = list.common.json
         timeout = list.common.timeout
         forwards = !list.noForwards
         podman = !list.noPodman
+        cache = !list.noCache
     }
 
     /// `list` as scripts run it, read without ArgumentParser, or nil: ArgumentParser then parses
@@ -65,6 +72,7 @@ struct ListRequest: Equatable {
             case "--json" where attached == nil: json = true
             case "--no-forwards" where attached == nil: forwards = false
             case "--no-podman" where attached == nil: podman = false
+            case "--no-cache" where attached == nil: cache = false
             case "--timeout":
                 guard let text = attached ?? words.popFirst(), let value = Double(text),
                       CommonOptions.isValidTimeout(value) else { return nil }
@@ -86,13 +94,18 @@ struct ListRequest: Equatable {
         options.listForwards = forwards
         options.readAddresses = false
         options.readLogs = false
-        options.podman = podman ? PodmanCatalog(persistent: true) : nil
-        // What cannot change while an instance runs is read once, by the first run that sees it.
-        let facts = InventoryCache.persistentFacts()
-        options.cache = facts
+        options.podman = podman ? PodmanCatalog(persistent: cache) : nil
+        // What cannot change while an instance runs is read once, by the first run that sees it; a
+        // forward list is asked again only when the instance's log shows a request since.
+        let kept = cache ? InventoryCache.persistentFacts() : nil
+        options.cache = kept
         let snapshot: InventorySnapshot
         do { snapshot = try Inventory(options: options).snapshot() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }
-        facts.persist()
+        // What is kept for the next run is written while the output is made.
+        if let kept { try kept.persist { try show(snapshot) } } else { try show(snapshot) }
+    }
+
+    private func show(_ snapshot: InventorySnapshot) throws {
         for failure in snapshot.podmanFailures { FileHandleOutput.error("slirpmon: \(failure)") }
         if json {
             let rows = snapshot.instances.map { Slirpmon.List.Row.instance(InstanceReport($0, detailed: false)) }

@@ -6,7 +6,7 @@ import Testing
 @Suite("Process facts kept on disk between runs of `slirpmon list`")
 struct ProcessFactsDiskCacheTests {
     let directory = "/tmp/slirpmon-facts-test-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
-    let scope = Array("slirpmon-process-facts 1 boot 1700000000.0 pid:[4026531836]\n".utf8)
+    let scope = Array("slirpmon-process-facts 2 boot 1700000000.0 pid:[4026531836]\n".utf8)
 
     func facts(_ arguments: [String], uid: UInt32? = 1000, container: String? = nil, stdout: String? = "/tmp/log (deleted)",
                stderr: String? = nil, inodes: Set<UInt64>? = [7, 123456789012]) -> InventoryCache.ProcessFacts {
@@ -25,7 +25,24 @@ struct ProcessFactsDiskCacheTests {
         ]
     }
 
+    /// Forward lists for two of the sample's processes: one empty, one with odd but valid values.
+    var sampleForwards: [ProcessIdentity: InventoryCache.KeptForwards] {
+        let mark = RequestAudit.Mark(device: 64768, inode: 123456789, size: 66, changedSeconds: 1_795_952_912, changedNanoseconds: 150_052_079)
+        return [
+            ProcessIdentity(pid: 41, startTicks: 5): InventoryCache.KeptForwards(path: "/run/a b.sock", mark: mark, forwards: [
+                HostForward(id: 1, proto: .tcp, hostAddr: "0.0.0.0", hostPort: 8080, guestAddr: "10.0.2.100", guestPort: 80),
+                HostForward(id: 2_000_000, proto: .udp, hostAddr: "127.0.0.1", hostPort: 65535, guestAddr: "10.99.128.100", guestPort: 1),
+            ]),
+            ProcessIdentity(pid: 7, startTicks: 0): InventoryCache.KeptForwards(path: "/x", mark: RequestAudit.Mark(
+                device: 0, inode: 0, size: 0, changedSeconds: 0, changedNanoseconds: 0), forwards: []),
+        ]
+    }
+
     func decoded(_ bytes: [UInt8]) -> [ProcessIdentity: InventoryCache.ProcessFacts]? {
+        decodedWhole(bytes)?.facts
+    }
+
+    func decodedWhole(_ bytes: [UInt8]) -> ProcessFactsDiskCache.Kept? {
         var names = UserNameCache()
         return ProcessFactsDiskCache.decode(bytes, scope: scope, names: &names)
     }
@@ -36,10 +53,12 @@ struct ProcessFactsDiskCacheTests {
             && a.stdoutTarget == b.stdoutTarget && a.stderrTarget == b.stderrTarget && a.socketInodes == b.socketInodes
     }
 
-    @Test("what is written is read back exactly: words, absent and empty values, inode sets")
+    @Test("what is written is read back exactly: words, absent and empty values, inode sets, forward lists")
     func roundTrip() throws {
-        let bytes = ProcessFactsDiskCache.encode(sample, scope: scope)
-        let back = try #require(decoded(bytes))
+        let bytes = ProcessFactsDiskCache.encode(sample, forwards: sampleForwards, scope: scope)
+        let whole = try #require(decodedWhole(bytes))
+        #expect(whole.forwards == sampleForwards)
+        let back = whole.facts
         #expect(Set(back.keys) == Set(sample.keys))
         for (identity, f) in sample { #expect(same(back[identity], f), "\(identity)") }
         // The configuration is decoded again from the words, as a fresh read would.
@@ -51,7 +70,7 @@ struct ProcessFactsDiskCacheTests {
     func otherScope() {
         let bytes = ProcessFactsDiskCache.encode(sample, scope: scope)
         var names = UserNameCache()
-        let otherBoot = Array("slirpmon-process-facts 1 boot 1700000001.0 pid:[4026531836]\n".utf8)
+        let otherBoot = Array("slirpmon-process-facts 2 boot 1700000001.0 pid:[4026531836]\n".utf8)
         #expect(ProcessFactsDiskCache.decode(bytes, scope: otherBoot, names: &names) == nil)
         #expect(decoded(Array("{\"containers\":[]}".utf8)) == nil)
         #expect(decoded([]) == nil)
@@ -59,10 +78,19 @@ struct ProcessFactsDiskCacheTests {
 
     @Test("a file cut anywhere or with a bad field gives nothing wrong: nil, or whole records only")
     func damaged() throws {
-        let bytes = ProcessFactsDiskCache.encode(sample, scope: scope)
+        let bytes = ProcessFactsDiskCache.encode(sample, forwards: sampleForwards, scope: scope)
         for end in scope.count..<bytes.count {
-            guard let partial = decoded(Array(bytes[..<end])) else { continue }
-            for (identity, f) in partial { #expect(same(f, sample[identity]), "cut at \(end): \(identity) differs") }
+            guard let partial = decodedWhole(Array(bytes[..<end])) else { continue }
+            for (identity, f) in partial.facts { #expect(same(f, sample[identity]), "cut at \(end): \(identity) differs") }
+            for (identity, kept) in partial.forwards { #expect(kept == sampleForwards[identity], "cut at \(end): \(identity)'s forwards differ") }
+        }
+        // A forward with an unknown protocol or a port that is no number.
+        let good = ProcessFactsDiskCache.encode([ProcessIdentity(pid: 41, startTicks: 5): sample[ProcessIdentity(pid: 41, startTicks: 5)]!],
+                                                forwards: sampleForwards, scope: scope)
+        #expect(decodedWhole(good)?.forwards.count == 1)
+        for (from, to) in [("\u{0}udp\u{0}", "\u{0}sctp\u{0}"), ("\u{0}65535\u{0}", "\u{0}6553x\u{0}")] {
+            let text = String(decoding: good, as: UTF8.self).replacingOccurrences(of: from, with: to)
+            #expect(decodedWhole(Array(text.utf8)) == nil, "\(from) as \(to)")
         }
         // A count beyond the file, a number that overflows, an optional without its marker.
         for bad in ["1\u{0}2\u{0}=0\u{0}99999999999\u{0}", "1\u{0}99999999999999999999999\u{0}", "1\u{0}2\u{0}0\u{0}0\u{0}"] {
@@ -78,14 +106,14 @@ struct ProcessFactsDiskCacheTests {
         var st = stat()
         #expect(stat("\(directory)/facts", &st) == 0 && st.st_mode & 0o777 == 0o600)
         var names = UserNameCache()
-        #expect(cache.load(names: &names).count == 3)
+        #expect(cache.load(names: &names).facts.count == 3)
         chmod("\(directory)/facts", 0o640)
-        #expect(cache.load(names: &names).isEmpty, "group-readable: ignored")
+        #expect(cache.load(names: &names).facts.isEmpty, "group-readable: ignored")
         chmod("\(directory)/facts", 0o600)
         symlink("\(directory)/facts", "\(directory)/link")
-        #expect(ProcessFactsDiskCache(path: "\(directory)/link", scope: scope).load(names: &names).isEmpty, "a link: not followed")
+        #expect(ProcessFactsDiskCache(path: "\(directory)/link", scope: scope).load(names: &names).facts.isEmpty, "a link: not followed")
         chown("\(directory)/facts", 65534, 65534)
-        #expect(cache.load(names: &names).isEmpty, "someone else's file: ignored")
+        #expect(cache.load(names: &names).facts.isEmpty, "someone else's file: ignored")
         // A directory others may write to is not written into.
         let open = "\(directory)/open"
         mkdir(open, 0o777)
@@ -94,20 +122,28 @@ struct ProcessFactsDiskCacheTests {
         #expect(!Files.exists("\(open)/facts"))
     }
 
-    @Test("persist() writes only when the processes known changed since they were read")
+    @Test("persist() writes only when the processes known or their forward lists changed since they were read")
     func persistsChangesOnly() throws {
         defer { _ = try? FileManager.default.removeItem(atPath: directory) }
         let file = ProcessFactsDiskCache(path: "\(directory)/facts", scope: scope)
-        file.store(sample)
+        file.store(sample, forwards: sampleForwards)
         let written = try Files.status("\(directory)/facts").st_mtim
         usleep(20_000)
         let cache = InventoryCache(file: file)
         #expect(cache.counts.processes == 3)
+        let a = ProcessIdentity(pid: 41, startTicks: 5)
+        #expect(cache.forwards(a) == sampleForwards[a])
+        cache.keepForwards(sampleForwards[a], for: a) // the same again
         cache.persist()
         #expect(try Files.status("\(directory)/facts").st_mtim.tv_nsec == written.tv_nsec, "unchanged: not rewritten")
-        cache.retain(only: [ProcessIdentity(pid: 41, startTicks: 5)])
+        cache.keepForwards(nil, for: ProcessIdentity(pid: 7, startTicks: 0))
         cache.persist()
         var names = UserNameCache()
-        #expect(Set(file.load(names: &names).keys) == [ProcessIdentity(pid: 41, startTicks: 5)], "the gone processes are dropped from the file")
+        #expect(file.load(names: &names).forwards == [a: sampleForwards[a]!], "a forgotten list is gone from the file")
+        cache.retain(only: [a])
+        cache.persist()
+        let left = file.load(names: &names)
+        #expect(Set(left.facts.keys) == [a], "the gone processes are dropped from the file")
+        #expect(left.forwards == [a: sampleForwards[a]!])
     }
 }

@@ -50,6 +50,28 @@ struct CLITests {
                 #expect(String(describing: row[key]) == String(describing: second[key]), "\(key) of \(pid)")
             }
         }
+        // A forward another client adds, then removes, is seen by the next run each time (its log
+        // shows the request, so the kept list is not used); `--no-cache` asks every time.
+        func forwardCount() throws -> Int? {
+            let rows = try #require(try json(slirpmon(["list", "--json", "--no-podman"])) as? [[String: Any]])
+            return try #require(rows.first { $0["pid"] as? Int == Int(a.pid) })["forward_count"] as? Int
+        }
+        let client = APIClient(socketPath: try #require(a.apiSocket), expectedPID: a.pid)
+        var id: Int?
+        for _ in 0..<5 where id == nil { // a port picked free may be taken by a test beside this one
+            id = try? client.add(ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: try DemoFleet.freeTCPPort(), guestPort: Port(80)!))
+        }
+        let added = try #require(id)
+        #expect(try forwardCount() == 2)
+        #expect(try forwardCount() == 2)
+        try client.remove(id: added)
+        #expect(try forwardCount() == 1)
+        for _ in 0..<2 {
+            let before = apiRequests(pid: a.pid).count
+            let fresh = try #require(try json(slirpmon(["list", "--json", "--no-cache", "--no-podman"])) as? [[String: Any]])
+            #expect(fresh.first { $0["pid"] as? Int == Int(a.pid) }?["forward_count"] as? Int == 1)
+            #expect(apiRequests(pid: a.pid).count > before, "--no-cache asked")
+        }
     }
 
     @Test("show --json gives observed addresses, forwards and the unlinked log")

@@ -178,5 +178,48 @@ struct InventoryCacheTests {
         options.cache = nil
         #expect(Inventory(options: options).askKnownForwards(listeners: nil) == nil)
     }
-}
+    @Test("a forward list is used again while the instance's log shows no request since; a change by another client, or a stopped instance, means asking")
+    func forwardListsProvenByTheLog() throws {
+        let lab = try TestLab("cproof")
+        let a = try lab.start(.init(name: "a"))
+        let cache = InventoryCache()
+        var options = Inventory.Options()
+        options.readAddresses = false
+        options.readLogs = false
+        options.cache = cache
+        options.apiTimeout = 1
+        func listed() throws -> SlirpInstance {
+            try #require(try Inventory(options: options).snapshot().instances.first { $0.pid == a.pid })
+        }
+        let first = try listed()
+        #expect(first.forwards == [], "asked: \(first.forwardsError ?? "")")
+        #expect(cache.forwards(first.identity)?.mark == RequestAudit.mark(pid: a.pid), "kept with the log's mark after the answer")
+        // The next run asks nothing while the log stays so. (A `list` of a test running beside
+        // this one may ask the instance meanwhile: the log moved, so it is asked again; retried.)
+        #expect(eventually(10) {
+            let before = apiRequests(pid: a.pid).count
+            return (try? listed().forwards) == [] && apiRequests(pid: a.pid).count == before
+        }, "a run that sent no request")
 
+        // Another client adds a forward, then removes it: each next run asks and sees it.
+        let client = APIClient(socketPath: try #require(a.apiSocket), expectedPID: a.pid)
+        var id: Int?
+        for _ in 0..<5 where id == nil { // a port picked free may be taken by a test beside this one
+            id = try? client.add(ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: try DemoFleet.freeTCPPort(), guestPort: Port(80)!))
+        }
+        let added = try #require(id)
+        #expect(try listed().forwards?.map(\.id) == [added], "the added forward is listed")
+        #expect(try listed().forwards?.map(\.id) == [added], "and still, from the kept list")
+        try client.remove(id: added)
+        #expect(try listed().forwards == [], "the removed forward is gone")
+
+        // A stopped instance is asked (and does not answer) instead of shown as if it did.
+        kill(a.pid, SIGSTOP)
+        defer { kill(a.pid, SIGCONT) }
+        #expect(eventually { ProcessScanner().process(pid: a.pid)?.state == "T" }, "SIGSTOP takes effect")
+        let stopped = try listed()
+        #expect(stopped.forwards == nil && stopped.forwardsError != nil, "\(String(describing: stopped.forwards))")
+        kill(a.pid, SIGCONT)
+        #expect(eventually { (try? listed().forwards) == [] }, "answers again once continued")
+    }
+}

@@ -10,7 +10,7 @@ struct QuickParseTests {
     static let plain: [[String]] = [
         ["list"], ["list", "--json"], ["list", "--no-podman", "--json"], ["list", "--no-forwards"],
         ["list", "--timeout", "0.5"], ["list", "--timeout=7", "--no-forwards"], ["list", "--timeout", "1e1"],
-        ["list", "--json", "--no-forwards", "--no-podman", "--timeout", "600"],
+        ["list", "--json", "--no-forwards", "--no-podman", "--timeout", "600"], ["list", "--no-cache", "--json"],
     ]
 
     @Test(arguments: plain)
@@ -25,7 +25,7 @@ struct QuickParseTests {
         ["list", "--json", "--json"], ["list", "--jsn"], ["list", "--json=yes"], ["list", "extra"],
         ["list", "--timeout"], ["list", "--timeout", "0"], ["list", "--timeout", "601"], ["list", "--timeout", "-1"],
         ["list", "--timeout", "nan"], ["list", "--timeout", "inf"], ["list", "--timeout", "2s"], ["list", "--timeout", "1", "--timeout", "2"],
-        ["list", "--no-podman=1"], ["list", "--"],
+        ["list", "--no-podman=1"], ["list", "--"], ["list", "--no-cache", "--no-cache"], ["list", "--no-cache=yes"],
     ]
 
     @Test(arguments: others)
@@ -44,7 +44,7 @@ struct QuickParseTests {
         let help = Slirpmon.helpMessage(for: Slirpmon.List.self, columns: 200)
         let options = Set(help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "<" })
             .filter { $0.hasPrefix("--") }.map(String.init))
-        #expect(options == ["--json", "--timeout", "--no-forwards", "--no-podman", "--help"], "\(help)")
+        #expect(options == ["--json", "--timeout", "--no-forwards", "--no-podman", "--no-cache", "--help"], "\(help)")
         for option in options.subtracting(["--help"]) {
             let arguments = option == "--timeout" ? ["list", option, "3"] : ["list", option]
             #expect(ListRequest(quick: arguments[...]) != nil, "\(option) is not parsed quickly")

@@ -11,7 +11,8 @@ public struct Inventory: Sendable {
     public struct Options: Sendable {
         /// Read the namespaces' real addresses.
         public var readAddresses = true
-        /// Ask each API socket for its forwards (each request lands in the instance's log).
+        /// Ask each API socket for its forwards (each request lands in the instance's log; with a
+        /// cache, an instance whose log shows no request since its kept answer is not asked).
         public var listForwards = true
         public var apiTimeout = 2.0
         /// Find each instance's log and its size (`list` shows neither: one `stat` each saved).
@@ -201,24 +202,32 @@ public struct Inventory: Sendable {
 
     /// Every instance's forwards, asked all at once (`APIBatch`: one thread, one `poll`), except
     /// where its socket is known not to be its own (then nothing is sent). `known`: the answers of
-    /// the instances asked before the scan, used for the very same process and socket path.
+    /// the instances asked before the scan, used for the very same process and socket path. With a
+    /// cache, an instance whose log shows no request since its kept answer is not asked
+    /// (`RequestAudit`), unless it is stopped (asking then says so).
     func askForwards(_ processes: [SlirpProcess], _ contacts: inout [Contact], known: KnownForwards = [:]) {
         var asked: [Int] = []
-        var clients: [APIClient] = []
+        var targets: [ForwardsTarget] = []
         for (i, process) in processes.enumerated() {
             guard let path = contacts[i].apiSocket, !process.isZombie else { continue }
             if let ownership = contacts[i].ownership, !ownership.isUsable, !ownership.isUnverified {
                 contacts[i].forwardsError = "not asked: API socket \(ownership)"
                 continue
             }
-            if let answer = known[process.identity], answer.path == path {
+            let stopped = process.state == "T" || process.state == "t"
+            if let answer = known[process.identity], answer.path == path, !(answer.fromLog && stopped) {
                 record(answer.result, in: &contacts[i])
                 continue
             }
+            let target = ForwardsTarget(identity: process.identity, path: path, mark: options.cache == nil ? nil : RequestAudit.mark(pid: process.pid, procRoot: options.procRoot))
+            if !stopped, let forwards = unchanged(target) {
+                contacts[i].forwards = forwards
+                continue
+            }
             asked.append(i)
-            clients.append(APIClient(socketPath: path, expectedPID: process.pid, timeout: options.apiTimeout))
+            targets.append(target)
         }
-        for (i, result) in zip(asked, APIBatch.list(clients)) { record(result, in: &contacts[i]) }
+        for (i, result) in zip(asked, ask(targets)) { record(result, in: &contacts[i]) }
     }
 
     private func record(_ result: Result<[HostForward], APIError>, in contact: inout Contact) {
@@ -228,31 +237,67 @@ public struct Inventory: Sendable {
         }
     }
 
-    /// An instance's `list_hostfwd` answer, by process, with the socket path asked.
-    typealias KnownForwards = [ProcessIdentity: (path: String, result: Result<[HostForward], APIError>)]
+    /// An instance's `list_hostfwd` answer, by process, with the socket path asked; `fromLog`: not
+    /// asked, its kept answer still holds by its log.
+    typealias KnownForwards = [ProcessIdentity: (path: String, result: Result<[HostForward], APIError>, fromLog: Bool)]
+
+    /// An instance to get the forwards of: its socket, and its log's mark before asking (with a cache).
+    struct ForwardsTarget {
+        let identity: ProcessIdentity
+        let path: String
+        let mark: RequestAudit.Mark?
+    }
+
+    /// The forward list kept for the target, when its log is exactly as it was right after that answer.
+    private func unchanged(_ target: ForwardsTarget) -> [HostForward]? {
+        guard let mark = target.mark, let kept = options.cache?.forwards(target.identity),
+              kept.path == target.path, kept.mark == mark else { return nil }
+        return kept.forwards
+    }
+
+    /// Asks the targets at once (`APIBatch`); with a cache, keeps each answer with its log's mark
+    /// from before it was asked, to be proven later (`InventoryCache.keepUnproven`: by the next
+    /// lookup, or when persisted, in `list` while its output is written).
+    private func ask(_ targets: [ForwardsTarget]) -> [Result<[HostForward], APIError>] {
+        let results = APIBatch.list(targets.map { APIClient(socketPath: $0.path, expectedPID: $0.identity.pid, timeout: options.apiTimeout) })
+        guard let cache = options.cache else { return results }
+        for (target, result) in zip(targets, results) {
+            if case .success(let forwards) = result, let before = target.mark {
+                cache.keepUnproven(InventoryCache.KeptForwards(path: target.path, mark: before, forwards: forwards),
+                                   procRoot: options.procRoot, for: target.identity)
+            } else {
+                cache.keepForwards(nil, for: target.identity)
+            }
+        }
+        return results
+    }
 
     /// With the facts of instances kept from before (`InventoryCache`, e.g. `list`'s on disk):
-    /// asks each of them for its forwards on a pool thread while `/proc` is scanned, so the
-    /// slirp4netns answer meanwhile. Each is asked with the checks `askForwards` makes: its
-    /// absolute socket path held by it now (this `listeners` dump, its kept socket inodes) and,
-    /// on connecting, `SO_PEERCRED` against its PID. An answer is used only for the same process
-    /// (PID and start time) at the same path once the scan has found it; nil: nothing is known.
+    /// gets the forwards of each of them on a pool thread while `/proc` is scanned. Those whose
+    /// log shows no request since their kept answer are not asked; the others are asked, so the
+    /// slirp4netns answer meanwhile, with the checks `askForwards` makes: the absolute socket path
+    /// held by it now (this `listeners` dump, its kept socket inodes) and, on connecting,
+    /// `SO_PEERCRED` against its PID. An answer is used only for the same process (PID and start
+    /// time) at the same path once the scan has found it; nil: nothing is known.
     func askKnownForwards(listeners: ListeningSockets?) -> Pending<KnownForwards>? {
         guard options.listForwards, let known = options.cache?.allFacts, !known.isEmpty else { return nil }
-        let procRoot = options.procRoot, timeout = options.apiTimeout
+        let procRoot = options.procRoot
         return Pending {
-            var identities: [(ProcessIdentity, String)] = []
-            var clients: [APIClient] = []
+            var answers: KnownForwards = [:]
+            var targets: [ForwardsTarget] = []
             for (identity, facts) in known {
                 guard let path = facts.configuration.apiSocket, path.hasPrefix("/") else { continue }
+                let target = ForwardsTarget(identity: identity, path: path, mark: RequestAudit.mark(pid: identity.pid, procRoot: procRoot))
+                if let forwards = unchanged(target) {
+                    answers[identity] = (path, .success(forwards), true)
+                    continue
+                }
                 let ownership = SocketOwnership.check(path: path, pid: identity.pid, socketInodes: facts.socketInodes,
                                                       procRoot: procRoot, listeners: listeners)
                 guard ownership.isUsable || ownership.isUnverified else { continue }
-                identities.append((identity, path))
-                clients.append(APIClient(socketPath: path, expectedPID: identity.pid, timeout: timeout))
+                targets.append(target)
             }
-            var answers: KnownForwards = [:]
-            for ((identity, path), result) in zip(identities, APIBatch.list(clients)) { answers[identity] = (path, result) }
+            for (target, result) in zip(targets, ask(targets)) { answers[target.identity] = (target.path, result, false) }
             return answers
         }
     }

@@ -7,13 +7,16 @@ import Synchronization
 ///   Its state, memory, CPU and uptime are read anew from `/proc/PID/stat` each time.
 /// - The addresses a namespace has, for `addressMaxAge` seconds, and only while the namespace file
 ///   is the same (a deleted or replaced namespace is read again at once). Failures are never kept.
+/// - Each instance's last `list_hostfwd` answer, with its log's mark right after it, when the log
+///   showed that answer's request and no other (`RequestAudit`): while the log is still exactly
+///   so, no request came since and the answer holds, so it is used instead of asking again.
 /// - When no forwards are listed: what contacting an instance learnt (its API socket's state, its
 ///   log's size) for `contactMaxAge` seconds; meanwhile its namespace file is not looked at either.
 ///   An instance in `Options.readAlways` (the one on screen) is contacted every time.
 ///
 /// The one-shot commands use no cache (what they print is read at that moment), except `list`:
-/// scripts run it again and again, and it keeps the process facts on disk between runs
-/// (`persistentFacts()`).
+/// scripts run it again and again, and it keeps the process facts and forward lists on disk
+/// between runs (`persistentFacts()`).
 public final class InventoryCache: Sendable {
     /// How long a namespace's addresses are kept before they are read again.
     public let addressMaxAge: Double
@@ -22,6 +25,8 @@ public final class InventoryCache: Sendable {
     private let contacts = Mutex<[ProcessIdentity: (contact: Inventory.Contact, readAt: Double)]>([:])
     private let processes = Mutex<[ProcessIdentity: ProcessFacts]>([:])
     private let namespaces = Mutex<[ProcessIdentity: NamespaceEntry]>([:])
+    /// The forward lists kept, and whether they changed since they were read from disk.
+    private let forwardLists = Mutex<ForwardLists>(ForwardLists())
 
     /// The monitor's: the selected instance is read every refresh, the others' namespaces every
     /// 30 s, and their API socket, log size and namespace file every 5 s.
@@ -37,28 +42,41 @@ public final class InventoryCache: Sendable {
         self.contactMaxAge = contactMaxAge
         guard let file else { disk = nil; return }
         var names = UserNameCache()
-        let facts = file.load(names: &names)
-        disk = (file, Set(facts.keys))
-        processes.withLock { $0 = facts }
+        let kept = file.load(names: &names)
+        disk = (file, Set(kept.facts.keys))
+        processes.withLock { $0 = kept.facts }
+        forwardLists.withLock { $0.proven = kept.forwards }
     }
 
     public convenience init(addressMaxAge: Double = 5, contactMaxAge: Double = 0) {
         self.init(addressMaxAge: addressMaxAge, contactMaxAge: contactMaxAge, file: nil)
     }
 
-    /// A cache for a one-shot command run again and again (`slirpmon list`): the process facts kept
-    /// by earlier runs (`ProcessFactsDiskCache`: same processes, same boot) are used, and
-    /// `persist()` keeps them for the next run. Without a private runtime directory, it keeps
+    /// A cache for a one-shot command run again and again (`slirpmon list`): the process facts and
+    /// forward lists kept by earlier runs (`ProcessFactsDiskCache`: same processes, same boot) are
+    /// used, and `persist()` keeps them for the next run. Without a private runtime directory, it keeps
     /// nothing beyond this run.
     public static func persistentFacts() -> InventoryCache {
         InventoryCache(file: ProcessFactsDiskCache.forCurrentUser())
     }
 
-    /// Writes the process facts for the next run, when the processes known changed since they were read.
+    /// Writes the process facts and forward lists for the next run, when the processes known or
+    /// the lists changed since they were read.
     public func persist() {
         guard let disk else { return }
         let facts = allFacts
-        if Set(facts.keys) != disk.loaded { disk.file.store(facts) }
+        let (lists, changed) = forwardLists.withLock { lists in
+            lists.settle()
+            return (lists.proven.filter { facts[$0.key] != nil }, lists.changed)
+        }
+        if changed || Set(facts.keys) != disk.loaded { disk.file.store(facts, forwards: lists) }
+    }
+
+    /// Runs `body` (the output) while `persist()` runs on another thread; returns once both are done.
+    public func persist<R>(during body: () throws -> R) rethrows -> R {
+        let writing = Pending { self.persist() }
+        defer { writing.wait() }
+        return try body()
     }
 
     /// The parts of a `SlirpProcess` that do not change while it runs.
@@ -71,6 +89,13 @@ public final class InventoryCache: Sendable {
         let stdoutTarget: String?
         let stderrTarget: String?
         let socketInodes: Set<UInt64>?
+    }
+
+    /// An instance's `list_hostfwd` answer through the socket at `path`, and its log's mark just after.
+    struct KeptForwards: Sendable, Equatable {
+        let path: String
+        let mark: RequestAudit.Mark
+        let forwards: [HostForward]
     }
 
     /// Which namespace file (device and inode) the addresses were read from.
@@ -120,6 +145,71 @@ public final class InventoryCache: Sendable {
         contacts.withLock { $0[identity] = (contact, now) }
     }
 
+    /// The forward list kept for the process, proven by its log (an answer not yet proven is
+    /// proven, or forgotten, first).
+    func forwards(_ identity: ProcessIdentity) -> KeptForwards? {
+        forwardLists.withLock { $0.proven(identity) }
+    }
+
+    /// Keeps `kept`, already proven, for the process (nil: forgets what was kept).
+    func keepForwards(_ kept: KeptForwards?, for identity: ProcessIdentity) {
+        forwardLists.withLock { $0.set(kept.map(ForwardLists.Entry.proven), for: identity) }
+    }
+
+    /// Keeps an answer to prove later by the process's log: `answer.mark` is the log's mark taken
+    /// before it was asked. Proven when it is looked up, or when persisted (`RequestAudit`).
+    func keepUnproven(_ answer: KeptForwards, procRoot: String, for identity: ProcessIdentity) {
+        forwardLists.withLock { $0.set(.unproven(answer, procRoot: procRoot), for: identity) }
+    }
+
+    /// The forward lists: proven ones, and answers still to prove (each proven or forgotten at its
+    /// first lookup, or all at once before they are written).
+    struct ForwardLists {
+        enum Entry: Equatable {
+            case proven(KeptForwards)
+            /// `mark`: the log's before the request.
+            case unproven(KeptForwards, procRoot: String)
+        }
+        private(set) var entries: [ProcessIdentity: Entry] = [:]
+        /// Changed since read from disk.
+        private(set) var changed = false
+
+        var proven: [ProcessIdentity: KeptForwards] {
+            get { entries.compactMapValues { if case .proven(let kept) = $0 { kept } else { nil } } }
+            set { entries = newValue.mapValues(Entry.proven) }
+        }
+
+        mutating func set(_ entry: Entry?, for identity: ProcessIdentity) {
+            guard entries[identity] != entry else { return }
+            entries[identity] = entry
+            changed = true
+        }
+
+        /// The proven list of `identity`, proving it first when it is an answer still to prove:
+        /// kept with the log's mark now when the log gained only that answer's request since
+        /// `mark` (no other request was taken since it), forgotten otherwise.
+        mutating func proven(_ identity: ProcessIdentity) -> KeptForwards? {
+            switch entries[identity] {
+            case .proven(let kept): return kept
+            case .unproven(let answer, let procRoot):
+                let now = RequestAudit.markAfterOnly(APIMessage.listRequest(), pid: identity.pid, procRoot: procRoot, before: answer.mark)
+                let kept = now.map { KeptForwards(path: answer.path, mark: $0, forwards: answer.forwards) }
+                set(kept.map(Entry.proven), for: identity)
+                return kept
+            case nil: return nil
+            }
+        }
+
+        /// Proves every answer still to prove.
+        mutating func settle() {
+            for (identity, entry) in entries { if case .unproven = entry { _ = proven(identity) } }
+        }
+
+        mutating func retain(only live: Set<ProcessIdentity>) {
+            entries = entries.filter { live.contains($0.key) }
+        }
+    }
+
     func forgetAddresses(_ identity: ProcessIdentity) {
         _ = namespaces.withLock { $0.removeValue(forKey: identity) }
     }
@@ -129,6 +219,7 @@ public final class InventoryCache: Sendable {
         processes.withLock { $0 = $0.filter { live.contains($0.key) } }
         namespaces.withLock { $0 = $0.filter { live.contains($0.key) } }
         contacts.withLock { $0 = $0.filter { live.contains($0.key) } }
+        forwardLists.withLock { $0.retain(only: live) }
     }
 
     /// True while the facts of this process are kept.

@@ -15,12 +15,16 @@ import Musl
 /// the file's first line). The file is private to its user (`PrivateFile`); one that does not
 /// parse whole is ignored. Its format: a header line, then per process NUL-terminated fields
 /// (command-line words and link targets never contain NUL).
+///
+/// With each process's facts goes its last forward list, when one is kept
+/// (`InventoryCache.KeptForwards`: the socket path asked, the log's mark after the answer, the
+/// forwards), so the next run can tell from the log alone whether to ask again.
 struct ProcessFactsDiskCache {
     let path: String
     /// This boot and PID namespace, as the file's header.
     let scope: [UInt8]
 
-    static let magic = "slirpmon-process-facts 1"
+    static let magic = "slirpmon-process-facts 2"
 
     /// The current user's file, for the host's `/proc`; nil without a private runtime directory.
     static func forCurrentUser() -> ProcessFactsDiskCache? {
@@ -34,44 +38,107 @@ struct ProcessFactsDiskCache {
         return Array("\(magic) boot \(BootClock.hostBootTime) \(namespace)\n".utf8)
     }
 
-    /// The facts kept for this scope (empty when there are none, or the file is not to be trusted).
+    /// What the file keeps: facts by process, and forward lists for some of them.
+    struct Kept {
+        var facts: [ProcessIdentity: InventoryCache.ProcessFacts] = [:]
+        var forwards: [ProcessIdentity: InventoryCache.KeptForwards] = [:]
+    }
+
+    /// What is kept for this scope (nothing when there is none, or the file is not to be trusted).
     /// `names`: looks up each owner's user name (once per uid).
-    func load(names: inout UserNameCache) -> [ProcessIdentity: InventoryCache.ProcessFacts] {
-        guard let bytes = PrivateFile.read(path) else { return [:] }
-        return Self.decode(bytes, scope: scope, names: &names) ?? [:]
+    func load(names: inout UserNameCache) -> Kept {
+        guard let bytes = PrivateFile.read(path) else { return Kept() }
+        return Self.decode(bytes, scope: scope, names: &names) ?? Kept()
     }
 
-    /// Keeps `facts` (best effort).
-    func store(_ facts: [ProcessIdentity: InventoryCache.ProcessFacts]) {
-        PrivateFile.write(Self.encode(facts, scope: scope), to: path)
+    /// Keeps `facts`, and the forward lists of those processes (best effort).
+    func store(_ facts: [ProcessIdentity: InventoryCache.ProcessFacts], forwards: [ProcessIdentity: InventoryCache.KeptForwards] = [:]) {
+        PrivateFile.write(Self.encode(facts, forwards: forwards, scope: scope), to: path)
     }
 
-    static func encode(_ facts: [ProcessIdentity: InventoryCache.ProcessFacts], scope: [UInt8]) -> [UInt8] {
-        var out = scope
-        func field(_ text: String) { out += text.utf8; out.append(0) }
-        func optional(_ text: String?) { field(text.map { "=" + $0 } ?? "") }
-        for (identity, f) in facts.sorted(by: { $0.key.pid < $1.key.pid }) {
-            field(String(identity.pid))
-            field(String(identity.startTicks))
-            optional(f.uid.map(String.init))
-            field(String(f.arguments.count))
-            f.arguments.forEach(field)
-            optional(f.containerID)
-            optional(f.stdoutTarget)
-            optional(f.stderrTarget)
-            optional(f.socketInodes.map { String($0.count) })
-            f.socketInodes?.sorted().forEach { field(String($0)) }
+    static func encode(_ facts: [ProcessIdentity: InventoryCache.ProcessFacts], forwards: [ProcessIdentity: InventoryCache.KeptForwards] = [:],
+                       scope: [UInt8]) -> [UInt8] {
+        var out = FieldWriter(scope, capacity: scope.count + facts.count * 512)
+        for identity in facts.keys.sorted(by: { $0.pid < $1.pid }) {
+            guard let f = facts[identity] else { continue }
+            out.number(UInt64(identity.pid))
+            out.number(identity.startTicks)
+            out.optional(f.uid.map(String.init))
+            out.number(UInt64(f.arguments.count))
+            f.arguments.forEach { out.text($0) }
+            out.optional(f.containerID)
+            out.optional(f.stdoutTarget)
+            out.optional(f.stderrTarget)
+            out.optional(f.socketInodes.map { String($0.count) })
+            f.socketInodes?.sorted().forEach { out.number($0) }
+            let kept = forwards[identity].flatMap { $0.isStorable ? $0 : nil }
+            out.optional(kept?.path)
+            if let kept {
+                let m = kept.mark
+                out.number(m.device)
+                out.number(m.inode)
+                out.number(UInt64(m.size))
+                out.number(UInt64(m.changedSeconds))
+                out.number(UInt64(m.changedNanoseconds))
+                out.number(UInt64(kept.forwards.count))
+                for f in kept.forwards {
+                    out.number(UInt64(f.id))
+                    out.text(f.proto.rawValue)
+                    out.text(f.hostAddr)
+                    out.number(UInt64(f.hostPort))
+                    out.text(f.guestAddr)
+                    out.number(UInt64(f.guestPort))
+                }
+            }
         }
-        return out
+        return out.bytes
     }
 
-    /// The facts in `bytes`, or nil unless the header is `scope` and every record is whole.
+    /// NUL-terminated fields, written one after another.
+    private struct FieldWriter {
+        var bytes: [UInt8]
+
+        init(_ start: [UInt8], capacity: Int) {
+            bytes = start
+            bytes.reserveCapacity(capacity)
+        }
+
+        mutating func text(_ text: String) {
+            bytes += text.utf8
+            bytes.append(0)
+        }
+
+        /// "" for nil, "=text" for text.
+        mutating func optional(_ text: String?) {
+            if let text {
+                bytes.append(UInt8(ascii: "="))
+                bytes += text.utf8
+            }
+            bytes.append(0)
+        }
+
+        /// A decimal number, its digits from the highest (a list of 100 instances has thousands:
+        /// no `String` is made for them).
+        mutating func number(_ value: UInt64) {
+            var unit: UInt64 = 1
+            while value / unit >= 10 { unit *= 10 }
+            var rest = value
+            while unit > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(rest / unit))
+                rest %= unit
+                unit /= 10
+            }
+            bytes.append(0)
+        }
+    }
+
+    /// What `bytes` keep, or nil unless the header is `scope` and every record is whole.
     /// `names`: looks up each owner's user name (once per uid).
-    static func decode(_ bytes: [UInt8], scope: [UInt8], names: inout UserNameCache) -> [ProcessIdentity: InventoryCache.ProcessFacts]? {
+    static func decode(_ bytes: [UInt8], scope: [UInt8], names: inout UserNameCache) -> Kept? {
         guard bytes.starts(with: scope) else { return nil }
-        return bytes.withUnsafeBufferPointer { buffer -> [ProcessIdentity: InventoryCache.ProcessFacts]? in
+        return bytes.withUnsafeBufferPointer { buffer -> Kept? in
             var fields = FieldReader(buffer, from: scope.count)
-            var facts: [ProcessIdentity: InventoryCache.ProcessFacts] = [:]
+            var kept = Kept()
             while !fields.atEnd {
                 guard let pid = fields.number(Int32.self), let start = fields.number(UInt64.self), let uid = fields.optional(),
                       let count = fields.number(Int.self), count <= buffer.count else { return nil } // a field is a byte at least
@@ -97,12 +164,18 @@ struct ProcessFactsDiskCache {
                     guard let value = UInt32(uid) else { return nil }
                     owner = value
                 }
-                facts[ProcessIdentity(pid: pid, startTicks: start)] = InventoryCache.ProcessFacts(
+                guard let forwardsPath = fields.optional() else { return nil }
+                let identity = ProcessIdentity(pid: pid, startTicks: start)
+                if let forwardsPath {
+                    guard let forwards = fields.keptForwards(path: forwardsPath, limit: buffer.count) else { return nil }
+                    kept.forwards[identity] = forwards
+                }
+                kept.facts[identity] = InventoryCache.ProcessFacts(
                     uid: owner, user: owner.flatMap { names.name(of: $0) }, arguments: arguments,
                     configuration: SlirpCommandLine.decode(arguments), containerID: containerID,
                     stdoutTarget: stdout, stderrTarget: stderr, socketInodes: inodes)
             }
-            return facts
+            return kept
         }
     }
 
@@ -141,6 +214,29 @@ struct ProcessFactsDiskCache {
             return value
         }
 
+        /// A forward list's mark and forwards (after its path), or nil when they do not parse.
+        mutating func keptForwards(path: String, limit: Int) -> InventoryCache.KeptForwards? {
+            guard let device = number(UInt64.self), let inode = number(UInt64.self), let size = number(Int64.self),
+                  let seconds = number(Int64.self), let nanoseconds = number(Int64.self),
+                  let count = number(Int.self), count <= limit else { return nil }
+            var forwards: [HostForward] = []
+            forwards.reserveCapacity(count)
+            for _ in 0..<count {
+                guard let id = number(Int.self), let proto = next().flatMap(Self.forwardProtocol),
+                      let hostAddr = next(), let hostPort = number(Int.self), let guestAddr = next(), let guestPort = number(Int.self)
+                else { return nil }
+                forwards.append(HostForward(id: id, proto: proto, hostAddr: String(decoding: hostAddr, as: UTF8.self), hostPort: hostPort,
+                                            guestAddr: String(decoding: guestAddr, as: UTF8.self), guestPort: guestPort))
+            }
+            let mark = RequestAudit.Mark(device: device, inode: inode, size: size, changedSeconds: seconds, changedNanoseconds: nanoseconds)
+            return InventoryCache.KeptForwards(path: path, mark: mark, forwards: forwards)
+        }
+
+        static func forwardProtocol(_ field: UnsafeBufferPointer<UInt8>) -> ForwardProtocol? {
+            if field.elementsEqual("tcp".utf8) { return .tcp }
+            return field.elementsEqual("udp".utf8) ? .udp : nil
+        }
+
         /// An optional text: "" is nil, "=text" is text; nil (the outer one) when neither.
         mutating func optional() -> String?? {
             guard let field = next() else { return nil }
@@ -148,5 +244,15 @@ struct ProcessFactsDiskCache {
             guard field[0] == UInt8(ascii: "=") else { return nil }
             return .some(String(decoding: UnsafeBufferPointer(rebasing: field[1...]), as: UTF8.self))
         }
+    }
+}
+
+extension InventoryCache.KeptForwards {
+    /// True when every number in it is one the file holds (none negative: a change time before
+    /// 1970, or a forward's from an odd reply, are simply not kept; `UInt64(_:)` would trap).
+    var isStorable: Bool {
+        let m = mark
+        return m.size >= 0 && m.changedSeconds >= 0 && m.changedNanoseconds >= 0
+            && forwards.allSatisfy { $0.id >= 0 && $0.hostPort >= 0 && $0.guestPort >= 0 }
     }
 }

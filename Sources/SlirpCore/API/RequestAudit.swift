@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// What an instance's log says about the API requests it took.
+///
+/// slirp4netns writes every API request it reads to its stderr (`api_handler: got request: ...`)
+/// before acting on it, and its forwards change only through such requests (`add_hostfwd`,
+/// `remove_hostfwd`). When stderr is a regular file (Podman's unlinked log), that file is an
+/// audit trail: while it is exactly as it was right after a `list_hostfwd` answer that was the
+/// only request in its window, no request came since, and that answer still holds. `list` uses
+/// this to skip asking instances whose forwards cannot have changed (`Inventory`'s cache).
+///
+/// Anything the proof does not cover means asking again: stderr not a regular file (a pipe,
+/// `/dev/null`), the log grown or touched by anything at all, another request's echo in the
+/// window, an echo in another format (another slirp4netns version), a log that cannot be read.
+public enum RequestAudit {
+    /// The log (fd 2) as it stands: which file, how long, when it last changed.
+    public struct Mark: Equatable, Sendable {
+        public let device: UInt64
+        public let inode: UInt64
+        public let size: Int64
+        /// Its status change time (`st_ctim`): moved by every write and truncation, and by nothing a user can set.
+        public let changedSeconds: Int64
+        public let changedNanoseconds: Int64
+
+        public init(device: UInt64, inode: UInt64, size: Int64, changedSeconds: Int64, changedNanoseconds: Int64) {
+            self.device = device
+            self.inode = inode
+            self.size = size
+            self.changedSeconds = changedSeconds
+            self.changedNanoseconds = changedNanoseconds
+        }
+
+        init(_ st: stat) {
+            self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
+                      changedSeconds: Int64(st.st_ctim.tv_sec), changedNanoseconds: Int64(st.st_ctim.tv_nsec))
+        }
+    }
+
+    /// The process's stderr now, or nil when it is not a regular file or cannot be looked at.
+    public static func mark(pid: Int32, procRoot: String = "/proc") -> Mark? {
+        var st = stat()
+        guard stat("\(procRoot)/\(pid)/fd/2", &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Mark(st)
+    }
+
+    /// The line slirp4netns writes for each request, up to the request's bytes.
+    static let echoPrefix = Array("api_handler: got request: ".utf8)
+
+    /// The most a window between two marks is read (one request's echo is under 100 bytes).
+    static let windowLimit = 64 << 10
+
+    /// The log's mark now, when it grew since `before` by output that holds the echo of `request`
+    /// (ours) and no other request: no request was taken in between but ours. Nil otherwise.
+    public static func markAfterOnly(_ request: [UInt8], pid: Int32, procRoot: String = "/proc", before: Mark) -> Mark? {
+        let fd = open("\(procRoot)/\(pid)/fd/2", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        let after = Mark(st)
+        guard before.device == after.device, before.inode == after.inode, after.size > before.size,
+              after.size - before.size <= windowLimit else { return nil }
+        var window = [UInt8](repeating: 0, count: Int(after.size - before.size))
+        let n = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(before.size)) }
+        guard n == window.count, isOnlyEcho(of: request, in: window) else { return nil }
+        return after
+    }
+
+    /// True when `window` holds exactly one request echo, and it is `request`'s (slirp4netns echoes
+    /// the bytes it read, then a newline).
+    static func isOnlyEcho(of request: [UInt8], in window: [UInt8]) -> Bool {
+        let starts = occurrences(of: echoPrefix, in: window)
+        guard starts.count == 1 else { return false }
+        let body = starts[0] + echoPrefix.count
+        let expected = request + [UInt8(ascii: "\n")]
+        return window.count >= body + expected.count && window[body..<body + expected.count].elementsEqual(expected)
+    }
+
+    /// Where `needle` starts in `haystack` (overlaps included).
+    static func occurrences(of needle: [UInt8], in haystack: [UInt8]) -> [Int] {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return [] }
+        var found: [Int] = []
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if haystack[start..<start + needle.count].elementsEqual(needle) { found.append(start) }
+        }
+        return found
+    }
+}
