@@ -8,8 +8,9 @@ import Synchronization
 /// - The addresses a namespace has, for `addressMaxAge` seconds, and only while the namespace file
 ///   is the same (a deleted or replaced namespace is read again at once). Failures are never kept.
 /// - Each instance's last `list_hostfwd` answer, with its log's mark right after it, when the log
-///   showed that answer's request and no other (`RequestAudit`): while the log is still exactly
-///   so, no request came since and the answer holds, so it is used instead of asking again.
+///   showed that answer's request and no other (`RequestAudit`; proven at the first lookup, or
+///   before it is written to disk): while the log is still exactly so, no request came since and
+///   the answer holds, so it is used instead of asking again.
 /// - When no forwards are listed: what contacting an instance learnt (its API socket's state, its
 ///   log's size) for `contactMaxAge` seconds; meanwhile its namespace file is not looked at either.
 ///   An instance in `Options.readAlways` (the one on screen) is contacted every time.
@@ -91,7 +92,8 @@ public final class InventoryCache: Sendable {
         let socketInodes: Set<UInt64>?
     }
 
-    /// An instance's `list_hostfwd` answer through the socket at `path`, and its log's mark just after.
+    /// An instance's `list_hostfwd` answer through the socket at `path`, and its log's mark just
+    /// after it (in an answer still to prove, `ForwardLists.Entry.unproven`: just before the request).
     struct KeptForwards: Sendable, Equatable {
         let path: String
         let mark: RequestAudit.Mark
