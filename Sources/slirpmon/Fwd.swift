@@ -86,6 +86,9 @@ extension Slirpmon.Fwd {
                 }
             }
             if showProgress { FileHandleOutput.error("") }
+            if let note = ForwardCaveat.loopbackUDPReplies(added.map(\.0), configuration: instance.configuration) {
+                FileHandleOutput.error("slirpmon: \(note)")
+            }
             if common.json {
                 return try FileHandleOutput.json(added.map { AddedForward(id: $0.1, proto: $0.0.proto.rawValue, hostAddr: $0.0.hostAddr.description,
                                                                           hostPort: Int($0.0.hostPort.value), guestAddr: $0.0.guestAddr?.description,

@@ -94,6 +94,56 @@ struct CLITests {
         #expect(text.stdout.contains("10.0.2.100/24"))
     }
 
+    /// Adds a UDP forward from a free host port on `hostAddr` to the guest's 5353 (a few tries:
+    /// a port picked free may be taken by a test beside this one); its port and what fwd add said.
+    func addUDPForward(_ instance: SlirpLab.Instance, hostAddr: String) throws -> (port: Int, stderr: String) {
+        for _ in 0..<5 {
+            let port = try DemoFleet.freeUDPPort()
+            let added = slirpmon(["fwd", "add", String(instance.pid), "\(hostAddr):\(port.value):5353/udp"])
+            if added.status == 0 { return (Int(port.value), added.stderr) }
+        }
+        throw LabSetupError("no UDP forward could be added")
+    }
+
+    @Test("a UDP forward added with fwd add carries a datagram into the namespace and the answer back")
+    func udpForwardCarriesDatagrams() throws {
+        let lab = try TestLab("cliu")
+        var spec = SlirpLab.Spec(name: "u")
+        spec.disableHostLoopback = false
+        let instance = try lab.start(spec)
+        let server = try NamespaceServer(netns: try #require(instance.netnsName), port: 5353, reply: "udp-pong", udp: true)
+        _ = server
+        let (port, said) = try addUDPForward(instance, hostAddr: "127.0.0.1")
+        #expect(!said.contains("note:"), "nothing to warn of without --disable-host-loopback: \(said)")
+        let listed = try #require(try json(slirpmon(["fwd", "list", String(instance.pid), "--json"])) as? [[String: Any]])
+        #expect(listed.contains { $0["proto"] as? String == "udp" && $0["host_port"] as? Int == port && $0["guest_port"] as? Int == 5353 })
+        var reply: String?
+        for _ in 0..<5 where reply == nil { reply = udpExchange(port: port, send: "udp-ping", timeout: 1) }
+        #expect(reply?.contains("udp-pong") == true, "answered through the forward: \(reply ?? "nothing")")
+        // Removed, it carries nothing.
+        #expect(slirpmon(["fwd", "rm", String(instance.pid), "all"]).status == 0)
+        #expect(udpExchange(port: port, send: "udp-ping", timeout: 1) == nil, "no answer once removed")
+    }
+
+    @Test("with --disable-host-loopback, fwd add says a UDP forward's replies to loopback clients are dropped, and it is so; other host addresses get them")
+    func udpForwardLoopbackCaveat() throws {
+        let lab = try TestLab("cliv")
+        let instance = try lab.start(.init(name: "v")) // with --disable-host-loopback, as Podman runs it
+        let server = try NamespaceServer(netns: try #require(instance.netnsName), port: 5353, reply: "udp-pong", udp: true)
+        _ = server
+        let (port, said) = try addUDPForward(instance, hostAddr: "0.0.0.0")
+        #expect(said.contains("note:") && said.contains("--disable-host-loopback") && said.contains("127.0.0.1"), "\(said)")
+        if let address = hostNonLoopbackIPv4() {
+            var reply: String?
+            for _ in 0..<5 where reply == nil { reply = udpExchange(host: address, port: port, send: "udp-ping", timeout: 1) }
+            #expect(reply?.contains("udp-pong") == true, "a client on \(address) gets its reply: \(reply ?? "nothing")")
+        }
+        #expect(udpExchange(port: port, send: "udp-ping", timeout: 1) == nil, "a loopback client gets none, as the note says")
+        // A TCP forward on the loopback draws no note.
+        let tcp = slirpmon(["fwd", "add", String(instance.pid), "127.0.0.1:\(try DemoFleet.freeTCPPort().value):80"])
+        #expect(tcp.status != 0 || !tcp.stderr.contains("note:"), "\(tcp.stderr)")
+    }
+
     @Test("fwd add, list and rm work end to end; a range adds one forward per port")
     func forwardCommands() throws {
         let lab = try TestLab("clif")

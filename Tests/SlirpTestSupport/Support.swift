@@ -53,17 +53,20 @@ public func sh(_ program: String, _ args: [String], timeout: Double = 20) -> Exe
 /// A TCP server inside a namespace that answers every connection with `reply`, until stopped.
 public final class NamespaceServer {
     public let pid: pid_t
-    public init(netns: String, port: Int, reply: String) throws {
+    /// `udp`: answers each datagram with `reply` (to its sender) instead of each TCP connection.
+    public init(netns: String, port: Int, reply: String, udp: Bool = false) throws {
         guard let ip = Executables.find("ip") else { throw LabSetupError("ip not installed") }
         guard Executables.find("socat") != nil else { throw LabSetupError("socat not installed (apt-get install socat)") }
-        let result = Executables.spawn(ip, ["netns", "exec", netns, "socat", "TCP-LISTEN:\(port),reuseaddr,fork", "SYSTEM:echo \(reply)"])
+        let listen = udp ? "UDP-RECVFROM:\(port),reuseaddr,fork" : "TCP-LISTEN:\(port),reuseaddr,fork"
+        let result = Executables.spawn(ip, ["netns", "exec", netns, "socat", listen, "SYSTEM:echo \(reply)"])
         guard case .success(let pid) = result else { throw LabSetupError("cannot start socat in \(netns)") }
         self.pid = pid
-        // Wait until it listens inside the namespace.
+        // Wait until it listens (TCP: state 0A) or is bound (UDP: state 07) inside the namespace.
+        let (table, state) = udp ? ("/proc/net/udp", "07") : ("/proc/net/tcp", "0A")
         let deadline = Deadline.after(seconds: 5)
         while !deadline.hasPassed {
-            let out = sh("ip", ["netns", "exec", netns, "cat", "/proc/net/tcp"]).stdout
-            if out.contains(String(format: ":%04X 00000000:0000 0A", port)) { break }
+            let out = sh("ip", ["netns", "exec", netns, "cat", table]).stdout
+            if out.contains(String(format: ":%04X 00000000:0000 ", port) + state) { break }
             usleep(20_000)
         }
     }
@@ -109,6 +112,42 @@ public func tcpExchange(port: Int, send request: String?, timeout: Double = 3) -
         data += buffer[0..<n]
     }
     return data.isEmpty ? nil : String(decoding: data, as: UTF8.self)
+}
+
+/// An IPv4 address of this host that is not loopback (the first interface that has one), or nil.
+public func hostNonLoopbackIPv4() -> String? {
+    var list: UnsafeMutablePointer<ifaddrs>?
+    guard getifaddrs(&list) == 0, let first = list else { return nil }
+    defer { freeifaddrs(list) }
+    for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
+        guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) else { continue }
+        let ipv4 = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }
+        if ipv4 >> 24 != 127 { return IPv4Address(ipv4).description }
+    }
+    return nil
+}
+
+/// Sends one datagram to host:port (IPv4) and waits for one back; nil when none comes in time.
+public func udpExchange(host: String = "127.0.0.1", port: Int, send request: String, timeout: Double = 3) -> String? {
+    guard let target = IPv4Address(host) else { return nil }
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = target.value.bigEndian
+    address.sin_port = UInt16(port).bigEndian
+    let sent = request.withCString { text in
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, text, strlen(text), 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+    }
+    guard sent > 0 else { return nil }
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let n = recv(fd, &buffer, buffer.count, 0)
+    return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
 }
 
 /// The `api_handler: got request` lines of an instance's log so far.

@@ -47,7 +47,16 @@ public enum DemoFleet {
 
     /// A TCP port on 127.0.0.1 that nothing listens on now (the kernel picks it).
     public static func freeTCPPort() throws(SlirpLab.LabError) -> Port {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try freePort(type: Int32(SOCK_STREAM.rawValue))
+    }
+
+    /// A UDP port on 127.0.0.1 that nothing is bound to right now.
+    public static func freeUDPPort() throws(SlirpLab.LabError) -> Port {
+        try freePort(type: Int32(SOCK_DGRAM.rawValue))
+    }
+
+    private static func freePort(type: Int32) throws(SlirpLab.LabError) -> Port {
+        let fd = socket(AF_INET, type, 0)
         guard fd >= 0 else { throw .setup("socket: \(SystemError("socket").reason)") }
         defer { close(fd) }
         var address = sockaddr_in()
