@@ -143,6 +143,29 @@ import Testing
         #expect(follow.effects.contains { if case .listForwards = $0 { true } else { false } })
     }
 
+    @Test func aUDPForwardOnTheLoopbackOfAnInstanceWithoutHostLoopbackSaysItsRepliesAreDropped() throws {
+        var state = Fixtures.state()
+        let web = try #require(state.rows.firstIndex { $0.snapshot.identity == Fixtures.web })
+        let target = EffectTarget(identity: Fixtures.web, apiSocket: "/tmp/lab/lab-web.sock")
+        func add(_ proto: String) throws -> StatusMessage? {
+            state.press(.character("a"))
+            guard case .form(var form) = state.mode else { Issue.record("no form"); return nil }
+            form.values[.proto] = proto
+            form.values[.hostPort] = "18053"
+            form.values[.guestPort] = "53"
+            state.mode = .form(form)
+            state.press(.enter)
+            state.apply(.added(target, [AddedForward(summary: "\(proto) 127.0.0.1:18053 -> :53", id: 7)], failure: nil))
+            return state.status
+        }
+        state.rows[web].snapshot.disableHostLoopback = true
+        let udp = try #require(try add("udp"))
+        #expect(udp.text.contains("id 7") && udp.text.contains("--disable-host-loopback"), "\(udp.text)")
+        #expect(try add("tcp")?.text.contains("--disable-host-loopback") == false, "TCP: no note")
+        state.rows[web].snapshot.disableHostLoopback = false
+        #expect(try add("udp")?.text.contains("--disable-host-loopback") == false, "host loopback allowed: no note")
+    }
+
     @Test func escCancelsTheForm() {
         var state = Fixtures.state()
         state.press(.character("a"))

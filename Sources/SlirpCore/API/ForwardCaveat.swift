@@ -8,7 +8,12 @@ public enum ForwardCaveat {
     /// the datagram arrives, the reply never does (Podman issue 4586). TCP is not affected (its
     /// replies belong to the forwarded connection), nor are clients on the host's other addresses.
     public static func loopbackUDPReplies(_ requests: [ForwardRequest], configuration: SlirpConfiguration) -> String? {
-        guard configuration.disableHostLoopback else { return nil }
+        loopbackUDPReplies(requests, disableHostLoopback: configuration.disableHostLoopback)
+    }
+
+    /// The same, for an instance known to run with `--disable-host-loopback` or not.
+    public static func loopbackUDPReplies(_ requests: [ForwardRequest], disableHostLoopback: Bool) -> String? {
+        guard disableHostLoopback else { return nil }
         let reachable = requests.filter { $0.proto == .udp && ($0.hostAddr.isLoopback || $0.hostAddr.value == 0) }
         guard let first = reachable.first else { return nil }
         let which = reachable.count == 1 ? first.summary : "\(reachable.count) UDP forwards (\(first.summary), ...)"

@@ -53,10 +53,11 @@ extension AppState {
                 let before = added.isEmpty ? "" : " (added before the failure: id \(ids))"
                 status = StatusMessage("add failed: \(failure)\(before)", kind: .error)
             } else if added.count == 1, let first = added.first {
-                status = StatusMessage("added forward id \(first.id): \(first.summary) (pid \(target.pid))")
+                status = StatusMessage("added forward id \(first.id): \(first.summary) (pid \(target.pid))\(addNote.map { "; " + $0 } ?? "")")
             } else {
-                status = StatusMessage("added \(added.count) forwards to pid \(target.pid): ids \(ids)")
+                status = StatusMessage("added \(added.count) forwards to pid \(target.pid): ids \(ids)\(addNote.map { "; " + $0 } ?? "")")
             }
+            addNote = nil
             return invalidateForwards(target.identity)
         case .removed(let target, let forward, let error):
             busy = nil

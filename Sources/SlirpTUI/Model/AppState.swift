@@ -172,6 +172,8 @@ public struct AppState: Equatable, Sendable {
     public var log = LogState()
     /// Work in flight (adds/removes), shown as "waiting".
     public var busy: String?
+    /// What to say with the answer of the add in flight (`ForwardCaveat`), if anything.
+    public var addNote: String?
     /// What Podman answered (its failures go into the header as one line).
     public var podman = PodmanStatus.absent
     /// The last (or running) doctor run.

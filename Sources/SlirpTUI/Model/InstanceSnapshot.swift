@@ -24,6 +24,8 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var cidr: String
     public var mtu: Int
     public var ipv6: Bool
+    /// Run with `--disable-host-loopback` (UDP replies to loopback clients are dropped: `ForwardCaveat`).
+    public var disableHostLoopback = false
     public var guest: String?
     public var gateway: String?
     public var dns: String?
@@ -106,6 +108,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
         cidr = c.effectiveCIDR
         mtu = c.effectiveMTU
         ipv6 = c.enableIPv6
+        disableHostLoopback = c.disableHostLoopback
         guest = instance.expected.guestText
         gateway = instance.expected.gatewayText
         dns = instance.expected.dnsText
