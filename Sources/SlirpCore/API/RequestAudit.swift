@@ -16,6 +16,11 @@ import Musl
 /// Anything the proof does not cover means asking again: stderr not a regular file (a pipe,
 /// `/dev/null`), the log grown or touched by anything at all, another request's echo in the
 /// window, an echo in another format (another slirp4netns version), a log that cannot be read.
+///
+/// The proof rests on the echo being written: slirp4netns does not stop when it cannot write
+/// its log. So a log on a filesystem with little room left proves nothing (`hasRoom`); what
+/// it cannot see is a request taken while the filesystem was full, which was freed again
+/// before the next look.
 public enum RequestAudit {
     /// The log (fd 2) as it stands: which file, how long, when it last changed.
     public struct Mark: Equatable, Sendable {
@@ -45,6 +50,18 @@ public enum RequestAudit {
         var st = stat()
         guard stat("\(procRoot)/\(pid)/fd/2", &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
         return Mark(st)
+    }
+
+    /// The room a log's filesystem must have for its echoes to be trusted: far more than an echo
+    /// needs, so a filesystem filling up is not trusted either.
+    static let roomNeeded: UInt64 = 1 << 20
+
+    /// True when the filesystem of the process's stderr has room for its echoes (`roomNeeded`
+    /// available to it); false when it is fuller or cannot be looked at.
+    public static func hasRoom(pid: Int32, procRoot: String = "/proc") -> Bool {
+        var fs = statvfs()
+        guard statvfs("\(procRoot)/\(pid)/fd/2", &fs) == 0 else { return false }
+        return UInt64(fs.f_bavail) * UInt64(fs.f_frsize) >= roomNeeded
     }
 
     /// The line slirp4netns writes for each request, up to the request's bytes.

@@ -249,9 +249,11 @@ public struct Inventory: Sendable {
     }
 
     /// The forward list kept for the target, when its log is exactly as it was right after that answer.
+    /// (Its log's filesystem must have room: an echo that could not be written proves nothing.)
     private func unchanged(_ target: ForwardsTarget) -> [HostForward]? {
-        guard let mark = target.mark, let kept = options.cache?.forwards(target.identity),
-              kept.path == target.path, kept.mark == mark else { return nil }
+        guard let mark = target.mark, let cache = options.cache, let kept = cache.forwards(target.identity),
+              kept.path == target.path, kept.mark == mark,
+              cache.logHasRoom(mark, pid: target.identity.pid, procRoot: options.procRoot) else { return nil }
         return kept.forwards
     }
 

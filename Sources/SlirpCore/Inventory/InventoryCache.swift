@@ -28,6 +28,8 @@ public final class InventoryCache: Sendable {
     private let namespaces = Mutex<[ProcessIdentity: NamespaceEntry]>([:])
     /// The forward lists kept, and whether they changed since they were read from disk.
     private let forwardLists = Mutex<ForwardLists>(ForwardLists())
+    /// Whether each log filesystem (by device) had room for echoes, and when that was looked at.
+    private let logRoom = Mutex<[UInt64: (hasRoom: Bool, at: Double)]>([:])
 
     /// The monitor's: the selected instance is read every refresh, the others' namespaces every
     /// 30 s, and their API socket, log size and namespace file every 5 s.
@@ -67,7 +69,7 @@ public final class InventoryCache: Sendable {
         guard let disk else { return }
         let facts = allFacts
         let (lists, changed) = forwardLists.withLock { lists in
-            lists.settle()
+            lists.settle(room: logHasRoom)
             return (lists.proven.filter { facts[$0.key] != nil }, lists.changed)
         }
         if changed || Set(facts.keys) != disk.loaded { disk.file.store(facts, forwards: lists) }
@@ -150,7 +152,17 @@ public final class InventoryCache: Sendable {
     /// The forward list kept for the process, proven by its log (an answer not yet proven is
     /// proven, or forgotten, first).
     func forwards(_ identity: ProcessIdentity) -> KeptForwards? {
-        forwardLists.withLock { $0.proven(identity) }
+        forwardLists.withLock { $0.proven(identity, room: logHasRoom) }
+    }
+
+    /// True when the filesystem of the log `mark` names has room for echoes
+    /// (`RequestAudit.hasRoom`), looked at through `pid` once a second per filesystem.
+    func logHasRoom(_ mark: RequestAudit.Mark, pid: Int32, procRoot: String) -> Bool {
+        let now = Double(Deadline.now.nanoseconds) / 1e9
+        if let known = logRoom.withLock({ $0[mark.device] }), now - known.at < 1 { return known.hasRoom }
+        let hasRoom = RequestAudit.hasRoom(pid: pid, procRoot: procRoot)
+        logRoom.withLock { $0[mark.device] = (hasRoom, now) }
+        return hasRoom
     }
 
     /// Keeps `kept`, already proven, for the process (nil: forgets what was kept).
@@ -190,11 +202,13 @@ public final class InventoryCache: Sendable {
         /// The proven list of `identity`, proving it first when it is an answer still to prove:
         /// kept with the log's mark now when the log gained only that answer's request since
         /// `mark` (no other request was taken since it), forgotten otherwise.
-        mutating func proven(_ identity: ProcessIdentity) -> KeptForwards? {
+        /// `room`: whether the log's filesystem has room for echoes (`InventoryCache.logHasRoom`).
+        mutating func proven(_ identity: ProcessIdentity, room: (RequestAudit.Mark, Int32, String) -> Bool) -> KeptForwards? {
             switch entries[identity] {
             case .proven(let kept): return kept
             case .unproven(let answer, let procRoot):
-                let now = RequestAudit.markAfterOnly(APIMessage.listRequest(), pid: identity.pid, procRoot: procRoot, before: answer.mark)
+                let now = room(answer.mark, identity.pid, procRoot)
+                    ? RequestAudit.markAfterOnly(APIMessage.listRequest(), pid: identity.pid, procRoot: procRoot, before: answer.mark) : nil
                 let kept = now.map { KeptForwards(path: answer.path, mark: $0, forwards: answer.forwards) }
                 set(kept.map(Entry.proven), for: identity)
                 return kept
@@ -203,8 +217,8 @@ public final class InventoryCache: Sendable {
         }
 
         /// Proves every answer still to prove.
-        mutating func settle() {
-            for (identity, entry) in entries { if case .unproven = entry { _ = proven(identity) } }
+        mutating func settle(room: (RequestAudit.Mark, Int32, String) -> Bool) {
+            for (identity, entry) in entries { if case .unproven = entry { _ = proven(identity, room: room) } }
         }
 
         mutating func retain(only live: Set<ProcessIdentity>) {
