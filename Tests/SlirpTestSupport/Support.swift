@@ -114,17 +114,22 @@ public func tcpExchange(port: Int, send request: String?, timeout: Double = 3) -
     return data.isEmpty ? nil : String(decoding: data, as: UTF8.self)
 }
 
-/// An IPv4 address of this host that is not loopback (the first interface that has one), or nil.
+/// This host's own IPv4 address on its default route (what it would send from), or nil
+/// without one. Nothing is sent: a UDP socket is only connected.
 public func hostNonLoopbackIPv4() -> String? {
-    var list: UnsafeMutablePointer<ifaddrs>?
-    guard getifaddrs(&list) == 0, let first = list else { return nil }
-    defer { freeifaddrs(list) }
-    for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
-        guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) else { continue }
-        let ipv4 = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }
-        if ipv4 >> 24 != 127 { return IPv4Address(ipv4).description }
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = UInt32(0x0808_0808).bigEndian // 8.8.8.8: any address off this host
+    address.sin_port = UInt16(53).bigEndian
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
     }
-    return nil
+    let source = IPv4Address(UInt32(bigEndian: address.sin_addr.s_addr))
+    return ok && !source.isLoopback && source.value != 0 ? source.description : nil
 }
 
 /// Sends one datagram to host:port (IPv4) and waits for one back; nil when none comes in time.
