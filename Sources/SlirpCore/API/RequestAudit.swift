@@ -30,19 +30,6 @@ public enum RequestAudit {
         /// Its status change time (`st_ctim`): moved by every write and truncation, and by nothing a user can set.
         public let changedSeconds: Int64
         public let changedNanoseconds: Int64
-
-        public init(device: UInt64, inode: UInt64, size: Int64, changedSeconds: Int64, changedNanoseconds: Int64) {
-            self.device = device
-            self.inode = inode
-            self.size = size
-            self.changedSeconds = changedSeconds
-            self.changedNanoseconds = changedNanoseconds
-        }
-
-        init(_ st: stat) {
-            self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
-                      changedSeconds: Int64(st.st_ctim.tv_sec), changedNanoseconds: Int64(st.st_ctim.tv_nsec))
-        }
     }
 
     /// The process's stderr now, or nil when it is not a regular file or cannot be looked at.
@@ -105,5 +92,12 @@ public enum RequestAudit {
             if haystack[start..<start + needle.count].elementsEqual(needle) { found.append(start) }
         }
         return found
+    }
+}
+
+extension RequestAudit.Mark {
+    init(_ st: stat) {
+        self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
+                  changedSeconds: Int64(st.st_ctim.tv_sec), changedNanoseconds: Int64(st.st_ctim.tv_nsec))
     }
 }
