@@ -82,6 +82,15 @@ public struct LabSetupError: Error, CustomStringConvertible {
     public init(_ text: String) { description = text }
 }
 
+/// An IPv4 socket address.
+public func socketAddress(_ address: IPv4Address, port: Int) -> sockaddr_in {
+    var socketAddress = sockaddr_in()
+    socketAddress.sin_family = sa_family_t(AF_INET)
+    socketAddress.sin_addr.s_addr = address.value.bigEndian
+    socketAddress.sin_port = UInt16(port).bigEndian
+    return socketAddress
+}
+
 /// Connects to 127.0.0.1:port and reads until EOF; nil when the connection is refused or fails.
 public func tcpRoundTrip(port: Int, timeout: Double = 3) -> String? {
     tcpExchange(port: port, send: nil, timeout: timeout)
@@ -95,10 +104,7 @@ public func tcpExchange(port: Int, send request: String?, timeout: Double = 3) -
     defer { close(fd) }
     var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-    address.sin_port = UInt16(port).bigEndian
+    var address = socketAddress(IPv4Address(127, 0, 0, 1), port: port)
     let rc = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
@@ -120,16 +126,13 @@ public func hostNonLoopbackIPv4() -> String? {
     let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = UInt32(0x0808_0808).bigEndian // 8.8.8.8: any address off this host
-    address.sin_port = UInt16(53).bigEndian
+    var address = socketAddress(IPv4Address(8, 8, 8, 8), port: 53) // any address off this host
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let ok = withUnsafeMutablePointer(to: &address) { p in
         p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
     }
     let source = IPv4Address(UInt32(bigEndian: address.sin_addr.s_addr))
-    return ok && !source.isLoopback && source.value != 0 ? source.description : nil
+    return ok && !source.isLoopback && !source.isUnspecified ? source.description : nil
 }
 
 /// Sends one datagram to host:port (IPv4) and waits for one back; nil when none comes in time.
@@ -140,10 +143,7 @@ public func udpExchange(host: String = "127.0.0.1", port: Int, send request: Str
     defer { close(fd) }
     var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = target.value.bigEndian
-    address.sin_port = UInt16(port).bigEndian
+    var address = socketAddress(target, port: port)
     let sent = request.withCString { text in
         withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, text, strlen(text), 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }

@@ -14,7 +14,7 @@ public enum ForwardCaveat {
     /// The same, for an instance known to run with `--disable-host-loopback` or not.
     public static func loopbackUDPReplies(_ requests: [ForwardRequest], disableHostLoopback: Bool) -> String? {
         guard disableHostLoopback else { return nil }
-        let reachable = requests.filter { $0.proto == .udp && ($0.hostAddr.isLoopback || $0.hostAddr.value == 0) }
+        let reachable = requests.filter { $0.proto == .udp && ($0.hostAddr.isLoopback || $0.hostAddr.isUnspecified) }
         guard let first = reachable.first else { return nil }
         let which = reachable.count == 1 ? first.summary : "\(reachable.count) UDP forwards (\(first.summary), ...)"
         return "note: \(which): this slirp4netns runs with --disable-host-loopback, so the container's UDP replies "

@@ -17,6 +17,8 @@ public struct SlirpProcess: Sendable {
     /// The `/proc/PID/stat` state letter.
     public let state: Character
     public var isZombie: Bool { state == "Z" || state == "X" }
+    /// Stopped by a signal or a tracer: it takes no API request until continued.
+    public var isStopped: Bool { state == "T" || state == "t" }
     public let uid: UInt32?
     public let user: String?
     /// Wall-clock start, seconds since the epoch.

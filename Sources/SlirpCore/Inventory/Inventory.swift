@@ -214,7 +214,7 @@ public struct Inventory: Sendable {
                 contacts[i].forwardsError = "not asked: API socket \(ownership)"
                 continue
             }
-            let stopped = process.state == "T" || process.state == "t"
+            let stopped = process.isStopped
             if let answer = known[process.identity], answer.path == path, !(answer.fromLog && stopped) {
                 record(answer.result, in: &contacts[i])
                 continue
