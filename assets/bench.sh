@@ -11,6 +11,6 @@ for tool in socat:socat htop:htop tmux:tmux ip:iproute2 slirp4netns:slirp4netns;
   command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
 if ((${#missing[@]})); then apt-get install -y "${missing[@]}"; fi
-# Release build as shipped: one static executable (Package.swift), the Swift runtime linked in.
-swift build -c release --static-swift-stdlib
-exec "$(swift build -c release --static-swift-stdlib --show-bin-path)/slirpmon-bench" "$@"
+# The release build as installed (assets/build-release.sh); slirpmon-bench finds slirpmon beside it.
+bin=$(bash assets/build-release.sh)
+exec "$bin/slirpmon-bench" "$@"

@@ -17,6 +17,7 @@ struct Slirpmon: ParsableCommand {
         form below; add --json for machine-readable output.
         TARGET is a PID, a Podman container ID or a unique ID prefix.
         """,
+        version: SlirpmonVersion.current,
         subcommands: [List.self, Show.self, Log.self, Fwd.self, Addr.self, Doctor.self, Demo.self]
     )
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The release build a Swift user types (`swift run -c release slirpmon --version`), then an
+# install into a temporary prefix with assets/install.sh, used as an operator would: --version,
+# `list --json` finding a live slirp4netns started here, the man page rendered by man, and each
+# shell's completion script in its place. Root (ip netns).
+# Prints "install-check: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+prefix=$(mktemp -d /tmp/slirpmon-install.XXXXXX)
+netns="slirpmon-install-$$"
+slirp_pid=""
+cleanup() {
+  [ -n "$slirp_pid" ] && kill "$slirp_pid" 2>/dev/null && wait "$slirp_pid" 2>/dev/null
+  ip netns delete "$netns" 2>/dev/null
+  rm -rf "$prefix"
+}
+trap cleanup EXIT
+passed=0 failed=0
+check() { # NAME COMMAND...: passes when COMMAND succeeds
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "PASS  $name"; else failed=$((failed + 1)); echo "FAIL  $name"; fi
+}
+
+version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/slirpmon/Version.swift)
+check "swift run -c release slirpmon --version (the default release build links)" \
+  test "$(swift run -c release slirpmon --version 2>/dev/null | tail -n 1)" = "$version"
+if ! bash assets/install.sh "$prefix"; then
+  echo "install-check: $passed passed, $((failed + 1)) failed"
+  exit 1
+fi
+check "--version prints the version kept in Version.swift ($version)" test "$("$prefix/bin/slirpmon" --version)" = "$version"
+check "the binary is stripped (no symbol table)" sh -c "! readelf -S '$prefix/bin/slirpmon' | grep -q '[.]symtab'"
+check "the binary is static (nothing for the loader to load)" sh -c "! ldd '$prefix/bin/slirpmon' 2>/dev/null | grep -q '=>'"
+
+ip netns add "$netns"
+slirp4netns --configure --api-socket "/tmp/$netns.sock" --netns-type=path "/run/netns/$netns" tap0 >/dev/null 2>&1 &
+slirp_pid=$!
+for _ in $(seq 50); do [ -S "/tmp/$netns.sock" ] && break; sleep 0.1; done
+listed=$("$prefix/bin/slirpmon" list --json)
+check "list --json shows the live slirp4netns $slirp_pid with its API socket" \
+  python3 -c 'import json,sys; rows=json.loads(sys.argv[1]); sys.exit(0 if any(r.get("pid")==int(sys.argv[2]) and r.get("api_socket")==sys.argv[3] for r in rows) else 1)' \
+  "$listed" "$slirp_pid" "/tmp/$netns.sock"
+
+page=$(MANWIDTH=80 man -l "$prefix/share/man/man1/slirpmon.1" 2>&1)
+check "man -l renders slirpmon.1 with its subcommands" sh -c 'for w in SLIRPMON list show log fwd doctor demo; do printf "%s" "$1" | grep -q "$w" || exit 1; done' _ "$page"
+check "bash completion in share/bash-completion/completions" grep -q "complete" "$prefix/share/bash-completion/completions/slirpmon"
+check "zsh completion in share/zsh/site-functions" grep -q "#compdef slirpmon" "$prefix/share/zsh/site-functions/_slirpmon"
+check "fish completion in share/fish/vendor_completions.d" grep -q "complete -c 'slirpmon'" "$prefix/share/fish/vendor_completions.d/slirpmon.fish"
+rm -f "/tmp/$netns.sock"
+echo "install-check: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
