@@ -18,7 +18,7 @@ struct Slirpmon: ParsableCommand {
         TARGET is a PID, a Podman container ID or a unique ID prefix.
         """,
         version: SlirpmonVersion.current,
-        subcommands: [List.self, Show.self, Log.self, Fwd.self, Addr.self, Doctor.self, Demo.self]
+        subcommands: [List.self, Show.self, Log.self, Fwd.self, Addr.self, Doctor.self, Demo.self, DemoServerCommand.self]
     )
 
     @OptionGroup var monitor: MonitorOptions
