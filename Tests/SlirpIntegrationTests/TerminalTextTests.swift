@@ -157,7 +157,7 @@ struct TerminalTextTests {
                                                      "--netns-type=path", netns, tap])
     }
 
-    @Test("a container Podman accepted with an escape sequence in outbound_addr is listed with it escaped")
+    @Test("a container Podman accepted with an escape sequence in outbound_addr is listed and examined by the doctor with it escaped")
     func podmanOutboundAddress() throws {
         guard PodmanFixture.available else {
             Issue.record("podman and busybox-static are needed (apt-get install podman busybox-static)")
@@ -181,6 +181,14 @@ struct TerminalTextTests {
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout)) as? [[String: Any]])
         let row = try #require(rows.first { ($0["container"] as? [String: Any])?["name"] as? String == name })
         #expect((row["container"] as? [String: Any])?["network_options"] as? [String] == [options], "--json keeps the exact option")
+
+        // The doctor examines the container's options: its header and steps quote them.
+        let doctor = try runSlirpmon(["doctor", name, "--no-trial"])
+        expectSafe(doctor, "doctor")
+        #expect(String(decoding: doctor.stdout, as: UTF8.self).contains("--network slirp4netns:outbound_addr=10.0.2.15\(hostileShown)"))
+        let doctorJSON = try runSlirpmon(["doctor", name, "--no-trial", "--json"])
+        expectSafe(doctorJSON, "doctor --json")
+        #expect(try JSONSerialization.jsonObject(with: Data(doctorJSON.stdout)) is [String: Any])
     }
 }
 
@@ -195,7 +203,7 @@ struct ByteOutput {
 
 /// Runs the slirpmon binary with stdout to a file, or to a pseudo-terminal (whose other end
 /// collects what reached the "terminal"), and stderr to a file.
-func runSlirpmon(_ args: [String], stdoutIsTerminal: Bool = false, timeout: Double = 60) throws -> ByteOutput {
+func runSlirpmon(_ args: [String], stdoutIsTerminal: Bool = false, environment: [String: String] = [:], timeout: Double = 60) throws -> ByteOutput {
     let base = "/tmp/smt-ttout-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
     let err = open(base + ".err", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     var out: Int32 = -1
@@ -219,7 +227,8 @@ func runSlirpmon(_ args: [String], stdoutIsTerminal: Bool = false, timeout: Doub
     unlink(base + ".err"); unlink(base + ".out")
     defer { close(err); close(out); if master >= 0 { close(master) } }
     guard err >= 0, out >= 0 else { throw LabSetupError("cannot create the output files at \(base)") }
-    guard case .success(let pid) = Executables.spawn(slirpmonBinary, args, descriptors: [1: out, 2: err]) else {
+    let env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }.map { "\($0.key)=\($0.value)" }
+    guard case .success(let pid) = Executables.spawn(slirpmonBinary, args, descriptors: [1: out, 2: err], environment: env) else {
         throw LabSetupError("cannot run \(slirpmonBinary)")
     }
     var terminal: [UInt8] = []
