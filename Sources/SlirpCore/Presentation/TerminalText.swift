@@ -58,9 +58,13 @@ public enum TerminalText {
         if v < 0x20 { return !(layout == .block && (v == 0x0A || v == 0x09)) }
         if v < 0x7F { return false }
         if v <= 0x9F { return true } // DEL and C1
-        if v < 0xAD { return false }
+        // Ranges without a format character or separator (Unicode 14, checked against its
+        // data): most text is decided without a look-up of its general category.
+        if v < 0x600 { return v == 0xAD }
+        if v >= 0x2070 && v < 0xFEFF { return v == 0x3164 }
+        if v >= 0x1D17B && v < 0xE0000 { return false } // emoji and the rest of planes 1-13
         switch v {
-        case 0x115F, 0x1160, 0x3164, 0xFFA0: return true // Hangul fillers: letters that draw nothing
+        case 0x115F, 0x1160, 0xFFA0: return true // Hangul fillers (and U+3164 above): letters that draw nothing
         default: break
         }
         switch scalar.properties.generalCategory {
