@@ -82,7 +82,7 @@ extension Slirpmon.Fwd {
                     throw CLIError.failed(message)
                 }
                 if showProgress && (n % 25 == 0 || n == requests.count - 1) {
-                    FileHandleOutput.errorInline("\radded \(n + 1)/\(requests.count)")
+                    FileHandleOutput.progress("added \(n + 1)/\(requests.count)")
                 }
             }
             if showProgress { FileHandleOutput.error("") }

@@ -4,57 +4,124 @@ import SlirpCore
 import Glibc
 #endif
 
-/// Writing results: text tables, JSON, and errors.
+/// The CLI's one way to its standard output and standard error: results, tables, JSON, errors.
+///
+/// Nearly every text slirpmon prints as root comes from outside it (a user's process, its
+/// paths and log, Podman), so every text written here passes `TerminalText` first: a control
+/// character, DEL, C1, a bidi or other format character reaches the terminal as a visible
+/// escape (`\x1B`, `\u{202E}`), never as itself. Nothing in this module writes any other way:
+/// Swift's `print` is unavailable here (below), and `OutputBoundaryTests` fails on any other
+/// write to descriptors 1 or 2 in Sources/slirpmon. The one exception is `ExactOutput`, the
+/// log's bytes as they are, which exists only when standard output is not a terminal.
 enum FileHandleOutput {
+    /// One line to stderr (an error or a notice is one line: a newline in a user's path is
+    /// shown as `\x0A`, so it cannot start a line that reads as slirpmon's own).
     static func error(_ line: String) {
-        _ = write(2, Data((line.hasSuffix("\n") ? line : line + "\n").utf8))
+        let text = line.hasSuffix("\n") ? String(line.dropLast()) : line
+        _ = write(2, TerminalText.escaping(text, as: .line) + "\n")
     }
 
-    /// Writes to stderr without a newline (progress lines that redraw with \r).
-    static func errorInline(_ text: String) {
-        _ = write(2, Data(text.utf8))
+    /// Lines to stderr, newlines and tabs kept (ArgumentParser's usage and help text).
+    static func errorBlock(_ text: String) {
+        _ = write(2, TerminalText.escaping(text.hasSuffix("\n") ? text : text + "\n", as: .block))
     }
 
+    /// A progress line on stderr that the next one overwrites (`\r` first: written here, not
+    /// taken from the text).
+    static func progress(_ text: String) {
+        _ = write(2, "\r" + TerminalText.escaping(text, as: .line))
+    }
+
+    /// Lines to stdout; newlines and tabs are kept, every other control and hidden character escaped.
     static func print(_ text: String) {
-        standardOutput(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        standardOutput(TerminalText.escaping(text.hasSuffix("\n") ? text : text + "\n", as: .block))
     }
 
-    /// Pretty, key-sorted JSON: stable for scripts and diffs.
+    /// Bytes of a log to stdout, as text safe for a terminal: a byte that is not UTF-8 shows as
+    /// `\xNN` (a lone 0x9B is a CSI to a terminal not in UTF-8 mode), controls as above.
+    /// A reader that went away (EPIPE: `slirpmon log | head`) ends the run with status 0.
+    static func logText<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        guard !bytes.isEmpty else { return }
+        var text = TerminalText.escaping(bytes: bytes, as: .block)
+        text.withUTF8 { standardOutput(UnsafeRawBufferPointer($0), endingQuietlyOnEPIPE: true) }
+    }
+
+    /// Pretty, key-sorted JSON: stable for scripts and diffs. `JSONText` escapes every control,
+    /// C1 and hidden character as `\uXXXX` (valid JSON that reads back to the same string).
     static func json<T: Encodable>(_ value: T) throws {
-        standardOutput(Data(try JSONText.encode(value) + [0x0A]))
+        standardOutput(try JSONText.encode(value) + [0x0A])
+    }
+
+    /// Standard output when it is not a terminal: the only writer of bytes exactly as they are
+    /// (`slirpmon log --raw`). A terminal would obey the escape sequences in them, so on a
+    /// terminal there is none to have.
+    struct ExactOutput {
+        private init() {}
+
+        /// The exact writer, or nil when stdout is a terminal.
+        static func whenNotATerminal() -> ExactOutput? { isatty(1) != 0 ? nil : ExactOutput() }
+
+        func write<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+            guard !bytes.isEmpty else { return }
+            Array(bytes).withUnsafeBytes { FileHandleOutput.standardOutput($0, endingQuietlyOnEPIPE: true) }
+        }
     }
 
     /// Writes to stdout; when it cannot be written (closed, a full disk), says so on stderr and exits 1.
     /// (FileHandle.write traps on a closed descriptor: `slirpmon list >&-` crashed with SIGILL.)
-    private static func standardOutput(_ data: Data) {
-        let code = write(1, data)
+    private static func standardOutput(_ text: String) {
+        var text = text
+        text.withUTF8 { standardOutput(UnsafeRawBufferPointer($0)) }
+    }
+
+    private static func standardOutput(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { standardOutput($0) }
+    }
+
+    private static func standardOutput(_ raw: UnsafeRawBufferPointer, endingQuietlyOnEPIPE: Bool = false) {
+        let code = write(1, raw)
         guard code != 0 else { return }
+        if code == EPIPE && endingQuietlyOnEPIPE { Glibc.exit(0) }
         error("slirpmon: cannot write to standard output: \(String(cString: strerror(code)))")
         Glibc.exit(1)
     }
 
-    /// Writes all of `data` to `fd`; 0, or the errno of the failed write. The corresponding C function is `write`.
-    private static func write(_ fd: Int32, _ data: Data) -> Int32 {
-        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Int32 in
-            guard let base = raw.baseAddress else { return 0 }
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, base + offset, raw.count - offset)
-                if n > 0 { offset += n; continue }
-                if n < 0 && errno == EINTR { continue }
-                return n < 0 ? errno : EIO
-            }
-            return 0
+    private static func write(_ fd: Int32, _ text: String) -> Int32 {
+        var text = text
+        return text.withUTF8 { write(fd, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Writes all of `raw` to `fd`; 0, or the errno of the failed write. The corresponding C function is `write`.
+    private static func write(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> Int32 {
+        guard let base = raw.baseAddress else { return 0 }
+        var offset = 0
+        while offset < raw.count {
+            let n = Glibc.write(fd, base + offset, raw.count - offset)
+            if n > 0 { offset += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            return n < 0 ? errno : EIO
         }
+        return 0
     }
 }
+
+/// Swift's `print` writes around `FileHandleOutput` (and so around `TerminalText`): not in this module.
+@available(*, unavailable, message: "write through FileHandleOutput: it makes text from outside safe for a terminal")
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {}
+
+/// Swift's `debugPrint` writes around `FileHandleOutput`: not in this module.
+@available(*, unavailable, message: "write through FileHandleOutput: it makes text from outside safe for a terminal")
+func debugPrint(_ items: Any..., separator: String = " ", terminator: String = "\n") {}
 
 /// Plain-text tables with columns sized to their content.
 struct TextTable {
     var header: [String]
     var rows: [[String]] = []
 
+    /// The table as lines. Each cell is one line (`terminalSafe`): a newline or tab in a user's
+    /// path cannot break the columns or start a row of its own.
     var rendered: String {
+        let rows = rows.map { $0.map(\.terminalSafe) }
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {

@@ -19,64 +19,68 @@ extension Slirpmon {
                 try FileHandleOutput.json(ShowJSON(report: r, findings: findings))
                 return
             }
+            // Each line is one line whatever a field holds (`terminalSafe`: a newline in a user's
+            // path cannot start a line of its own); tables escape their cells.
             var out: [String] = []
-            out.append("slirp4netns pid \(r.pid) (parent \(r.ppid)), user \(r.user ?? "?"), state \(r.zombie ? "defunct (zombie)" : r.state), up \(Format.duration(r.uptimeSeconds)), RSS \(Format.bytes(r.rssBytes))")
+            func line(_ text: String) { out.append(text.terminalSafe) }
+            func line(contentsOf lines: [String]) { out.append(contentsOf: lines.map(\.terminalSafe)) }
+            line("slirp4netns pid \(r.pid) (parent \(r.ppid)), user \(r.user ?? "?"), state \(r.zombie ? "defunct (zombie)" : r.state), up \(Format.duration(r.uptimeSeconds)), RSS \(Format.bytes(r.rssBytes))")
             if let c = instance.container {
-                out.append("container: \(c.name) (\(c.shortID)), image \(c.image), state \(c.state), owner \(c.ownerName ?? String(c.ownerUID))")
-                if c.isInfra { out.append("pod:       \(c.podName ?? "?") — members: \(instance.podMembers.map(\.name).joined(separator: ", "))") }
-                out.append("network:   slirp4netns\(c.networkOptions.isEmpty ? " (Podman's defaults)" : ":" + c.networkOptions.joined(separator: ","))  (port handler \(c.portHandler))")
-                out.append("ports:     \(c.ports.isEmpty ? "none configured" : c.ports.map(\.flag).joined(separator: " "))")
+                line("container: \(c.name) (\(c.shortID)), image \(c.image), state \(c.state), owner \(c.ownerName ?? String(c.ownerUID))")
+                if c.isInfra { line("pod:       \(c.podName ?? "?") — members: \(instance.podMembers.map(\.name).joined(separator: ", "))") }
+                line("network:   slirp4netns\(c.networkOptions.isEmpty ? " (Podman's defaults)" : ":" + c.networkOptions.joined(separator: ","))  (port handler \(c.portHandler))")
+                line("ports:     \(c.ports.isEmpty ? "none configured" : c.ports.map(\.flag).joined(separator: " "))")
                 if c.portHandler != "slirp4netns" {
                     let carriers = instance.rootlessPorts.map { "\($0.isChild ? "rootlessport-child" : "rootlessport") pid \($0.pid)" }
-                    out.append("           carried by \(carriers.isEmpty ? "no rootlessport process found" : carriers.joined(separator: ", "))")
-                    out.append("           live forwards need the slirp4netns API socket: create the container with --network slirp4netns:port_handler=slirp4netns and at least one -p")
+                    line("           carried by \(carriers.isEmpty ? "no rootlessport process found" : carriers.joined(separator: ", "))")
+                    line("           live forwards need the slirp4netns API socket: create the container with --network slirp4netns:port_handler=slirp4netns and at least one -p")
                 }
             } else {
-                out.append("container: \(r.containerID.map { "\($0) (Podman did not report it)" } ?? "none (started by hand)")")
+                line("container: \(r.containerID.map { "\($0) (Podman did not report it)" } ?? "none (started by hand)")")
             }
-            out.append("netns:     \(r.netns ?? "?")  tap: \(r.tap)")
-            out.append("")
-            out.append("command line:")
-            out.append("  " + (r.arguments ?? []).joined(separator: " "))
+            line("netns:     \(r.netns ?? "?")  tap: \(r.tap)")
+            line("")
+            line("command line:")
+            line("  " + (r.arguments ?? []).joined(separator: " "))
             var options = TextTable(header: ["  OPTION", "MEANING"])
             options.rows = (r.options ?? []).map { ["  " + $0.option, $0.meaning] }
             out.append(options.rendered)
-            out.append("")
-            out.append("addresses (computed by Podman's rules vs observed in the namespace):")
+            line("")
+            line("addresses (computed by Podman's rules vs observed in the namespace):")
             var table = TextTable(header: ["  ROLE", "EXPECTED", "OBSERVED", "STATUS", "NOTE"])
             for check in r.addresses ?? [] {
                 table.rows.append(["  " + check.role, check.expected ?? "-", check.observed ?? "-",
                                    check.status == .mismatch ? "MISMATCH" : check.status.rawValue, check.note ?? ""])
             }
             out.append(table.rendered)
-            if let error = r.observeError { out.append("  (namespace not read: \(error))") }
-            out.append("")
+            if let error = r.observeError { line("  (namespace not read: \(error))") }
+            line("")
             if let socket = r.apiSocket {
-                out.append("API socket: \(socket) — \(instance.socketOwnership?.description ?? "?")")
+                line("API socket: \(socket) — \(instance.socketOwnership?.description ?? "?")")
                 if let forwards = r.forwards {
-                    out.append("forwards (\(forwards.count)):")
+                    line("forwards (\(forwards.count)):")
                     let unpersisted = Set(instance.unpersistedForwards.map(\.id))
-                    out.append(contentsOf: forwards.map { "  [\($0.id)] \($0.summary)\(unpersisted.contains($0.id) ? "   (live only: not persisted)" : "")" })
-                    if let line = instance.persistCommand {
-                        out.append("to make the live forwards permanent (after `podman rm -f \(instance.container?.name ?? "")`):")
-                        out.append("  " + line)
+                    line(contentsOf: forwards.map { "  [\($0.id)] \($0.summary)\(unpersisted.contains($0.id) ? "   (live only: not persisted)" : "")" })
+                    if let command = instance.persistCommand {
+                        line("to make the live forwards permanent (after `podman rm -f \(instance.container?.name ?? "")`):")
+                        line("  " + command)
                     }
                 } else if let error = r.forwardsError {
-                    out.append("forwards: not listed: \(error)")
+                    line("forwards: not listed: \(error)")
                 }
             } else {
-                out.append("API socket: none — \(instance.forwardBlocker ?? "")")
+                line("API socket: none — \(instance.forwardBlocker ?? "")")
             }
             if let log = r.log {
-                out.append("log: \(log.originalPath)\(log.deleted ? " (deleted)" : "") via /proc/\(r.pid)/fd/\(log.fd), \(Format.bytes(log.sizeBytes))")
+                line("log: \(log.originalPath)\(log.deleted ? " (deleted)" : "") via /proc/\(r.pid)/fd/\(log.fd), \(Format.bytes(log.sizeBytes))")
             } else if let error = r.logError {
-                out.append("log: \(error)")
+                line("log: \(error)")
             }
-            for (field, problem) in r.problems.sorted(by: { $0.key < $1.key }) { out.append("note: \(field): \(problem)") }
-            out.append(findings.isEmpty ? "findings: none" : "findings:")
+            for (field, problem) in r.problems.sorted(by: { $0.key < $1.key }) { line("note: \(field): \(problem)") }
+            line(findings.isEmpty ? "findings: none" : "findings:")
             for finding in findings {
-                out.append("  \(finding.severity == .failure ? "FAIL" : "WARN") \(finding.check): \(finding.message)")
-                if let cause = finding.cause { out.append("       fix: \(cause.fix)") }
+                line("  \(finding.severity == .failure ? "FAIL" : "WARN") \(finding.check): \(finding.message)")
+                if let cause = finding.cause { line("       fix: \(cause.fix)") }
             }
             FileHandleOutput.print(out.joined(separator: "\n"))
         }

@@ -48,7 +48,14 @@ struct Slirpmon: ParsableCommand {
                 FileHandleOutput.error("slirpmon: \(message.replacingOccurrences(of: "Error: ", with: "")) (see `slirpmon help`)")
                 Glibc.exit(2)
             }
-            exit(withError: error)
+            // ArgumentParser's own message (help, a validation error), through the one output path.
+            let message = fullMessage(for: error)
+            if code.isSuccess {
+                if !message.isEmpty { FileHandleOutput.print(message) }
+            } else if !message.isEmpty {
+                FileHandleOutput.errorBlock(message)
+            }
+            Glibc.exit(code.rawValue)
         }
     }
 }

@@ -85,30 +85,7 @@ public enum APIMessage {
         return result
     }
 
-    /// `text` from the peer with control characters (C0, DEL, C1) written as `\xNN`: a reply is
-    /// printed on the operator's terminal, and must not move its cursor, retitle it or clear it.
-    static func printable(_ text: String) -> String {
-        guard mayHoldControls(text) else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if isControl(scalar) {
-                let digits = String(scalar.value, radix: 16, uppercase: true)
-                out += "\\x" + (digits.count < 2 ? "0" + digits : digits)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
-
-    /// False when no byte can start a control character: C0 and DEL are single bytes, C1 is
-    /// 0xC2 0x80-0x9F in UTF-8 (every reply's addresses pass here: a scalar walk was 7 k
-    /// instructions each).
-    private static func mayHoldControls(_ text: String) -> Bool {
-        text.utf8.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }
-    }
-
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-    }
+    /// `text` from the peer as one line safe for a terminal (`TerminalText`): a reply is printed
+    /// on the operator's terminal, and must not move its cursor, retitle it or clear it.
+    static func printable(_ text: String) -> String { TerminalText.escaping(text, as: .line) }
 }

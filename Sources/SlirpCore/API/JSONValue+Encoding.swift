@@ -156,37 +156,82 @@ private struct Writer {
         }
     }
 
-    /// A JSON string: quotes, backslashes and control characters escaped; everything else as UTF-8.
+    /// A JSON string: quotes, backslashes and control characters escaped, and every character
+    /// `TerminalText` would not show as it is (DEL, C1 such as the CSI U+009B, bidi overrides and
+    /// other format characters) as `\uXXXX`: `--json` lands on terminals too (`jq` without `-r`
+    /// prints strings as they are given), and the escape reads back to the same string.
+    /// Everything else as UTF-8.
     private mutating func string(_ s: String) {
         var s = s
         out.append(UInt8(ascii: "\""))
         s.withUTF8 { bytes in
-            // Most strings need no escape: one look at each byte, one copy.
+            // Most strings are printable ASCII without quotes or backslashes: one look at each
+            // byte, one copy.
             var clean = true
-            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { clean = false; break }
+            for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { clean = false; break }
             if clean { out.append(contentsOf: bytes); return }
-            var run = 0 // start of the bytes not yet copied
-            for (i, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
-                run = i + 1
-                switch byte {
-                case UInt8(ascii: "\""): append("\\\"")
-                case UInt8(ascii: "\\"): append("\\\\")
-                case 0x0A: append("\\n")
-                case 0x0D: append("\\r")
-                case 0x09: append("\\t")
-                case 0x08: append("\\b")
-                case 0x0C: append("\\f")
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    append("\\u00")
-                    out.append(hex[Int(byte >> 4)])
-                    out.append(hex[Int(byte & 0xF)])
-                }
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
+            escaping(bytes)
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// The string's bytes with what needs it escaped (apart from `string`, so that its common
+    /// path stays as small and as fast as the writer was before it escaped more).
+    @inline(never)
+    private mutating func escaping(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var run = 0 // start of the bytes not yet copied
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte >= 0x80 {
+                // A multi-byte character (the text is valid UTF-8): copied with its run unless hidden.
+                let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+                // Lead bytes of U+00C0-U+05FF (C3-D7) and U+4000-U+EFFF (E4-EE: CJK, Hangul)
+                // start no hidden character: skipped undecoded (accents, Cyrillic, CJK).
+                if (0xC3...0xD7).contains(byte) || (0xE4...0xEE).contains(byte) { i += length; continue }
+                var value = UInt32(byte & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07))
+                for k in 1..<length where i + k < bytes.count { value = value << 6 | UInt32(bytes[i + k] & 0x3F) }
+                if let scalar = Unicode.Scalar(value), TerminalText.isHidden(scalar) {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
+                    if value > 0xFFFF { // a surrogate pair, as JSON spells characters beyond the BMP
+                        let v = value - 0x10000
+                        unicodeEscape(0xD800 + UInt16(v >> 10))
+                        unicodeEscape(0xDC00 + UInt16(v & 0x3FF))
+                    } else {
+                        unicodeEscape(UInt16(value))
+                    }
+                    run = i + length
+                }
+                i += length
+                continue
+            }
+            guard byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { i += 1; continue }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
+            i += 1
+            run = i
+            switch byte {
+            case UInt8(ascii: "\""): append("\\\"")
+            case UInt8(ascii: "\\"): append("\\\\")
+            case 0x0A: append("\\n")
+            case 0x0D: append("\\r")
+            case 0x09: append("\\t")
+            case 0x08: append("\\b")
+            case 0x0C: append("\\f")
+            default: unicodeEscape(UInt16(byte))
+            }
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
+    }
+
+    /// `\uXXXX`, lower-case hex as JSONSerialization writes it.
+    private mutating func unicodeEscape(_ unit: UInt16) {
+        func hex(_ nibble: UInt16) -> UInt8 { nibble < 10 ? UInt8(nibble) + 0x30 : UInt8(nibble) + 0x57 }
+        out.append(UInt8(ascii: "\\"))
+        out.append(UInt8(ascii: "u"))
+        out.append(hex(unit >> 12))
+        out.append(hex(unit >> 8 & 0xF))
+        out.append(hex(unit >> 4 & 0xF))
+        out.append(hex(unit & 0xF))
     }
 }
 

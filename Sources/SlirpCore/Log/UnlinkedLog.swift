@@ -98,7 +98,7 @@ public final class UnlinkedLog {
             from += Int64(newline + 1)
             bytes.removeFirst(newline + 1)
         }
-        return LogChunk(text: String(decoding: bytes, as: UTF8.self), startOffset: from, endOffset: from + Int64(bytes.count), truncatedBefore: from > 0)
+        return LogChunk(bytes: bytes, startOffset: from, endOffset: from + Int64(bytes.count), truncatedBefore: from > 0)
     }
 
     /// New bytes since `offset`, at most `maxBytes` (the rest on the next call). If the
@@ -109,9 +109,9 @@ public final class UnlinkedLog {
         var restarted = false
         if end < offset { from = 0; restarted = true }
         let count = Int(min(Int64(maxBytes), end - from))
-        guard count > 0 else { return LogChunk(text: "", startOffset: from, endOffset: from, truncatedBefore: restarted) }
+        guard count > 0 else { return LogChunk(bytes: [], startOffset: from, endOffset: from, truncatedBefore: restarted) }
         let bytes = try read(offset: from, count: count)
-        return LogChunk(text: String(decoding: bytes, as: UTF8.self), startOffset: from, endOffset: from + Int64(bytes.count), truncatedBefore: restarted)
+        return LogChunk(bytes: bytes, startOffset: from, endOffset: from + Int64(bytes.count), truncatedBefore: restarted)
     }
 
     private func read(offset: Int64, count: Int) throws(Failure) -> [UInt8] {
@@ -132,7 +132,11 @@ public final class UnlinkedLog {
 
 /// A piece of a log and where it lies in the file.
 public struct LogChunk: Sendable, Equatable {
-    public let text: String
+    /// The bytes exactly as the file holds them (`slirpmon log --raw`; the terminal text is
+    /// made from them, so a byte that is not UTF-8 is shown by its value).
+    public let bytes: [UInt8]
+    /// The bytes as UTF-8 text (an invalid byte becomes U+FFFD).
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
     public let startOffset: Int64
     /// Where the next read should begin.
     public let endOffset: Int64
@@ -141,6 +145,7 @@ public struct LogChunk: Sendable, Equatable {
 
     /// The lines of the text; a last line without newline is kept (it may still be growing).
     public var lines: [Substring] {
+        let text = text
         guard !text.isEmpty else { return [] }
         // Split on the newline byte: Character splitting cost ~25 ns per byte of a 512 KiB tail.
         return Array(text.utf8.split(separator: 10, omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0).map { Substring($0) })

@@ -1,3 +1,5 @@
+import SlirpCore
+
 /// What a cell means, never what colour it is: the terminal layer maps roles to attributes.
 public enum Role: UInt8, CaseIterable, Sendable {
     case normal, header, columnHeader, selection, selectionUnfocused, dim, warning, error
@@ -133,6 +135,7 @@ public enum TextWidth {
         guard let scalar = character.unicodeScalars.first else { return 0 }
         let v = scalar.value
         if v < 0x300 { return 1 }
+        if TerminalText.isHidden(scalar) { return 1 } // drawn as one `?` (see Character.isControlLike)
         switch scalar.properties.generalCategory {
         case .nonspacingMark, .enclosingMark, .format: return 0
         default: break
@@ -154,10 +157,13 @@ public enum TextWidth {
 }
 
 extension Character {
-    /// Control characters would move the terminal's cursor: never written as they are.
+    /// A character the terminal would obey or not show (`TerminalText.isHidden`: controls, DEL,
+    /// C1, bidi and other format characters): never written as it is, but as one `?` cell, so a
+    /// hidden character takes one column and the grid's columns stay where they were laid out
+    /// (the CLI, which has no grid, writes the same characters as `\xNN` / `\u{N}`).
     var isControlLike: Bool {
-        guard let scalar = unicodeScalars.first else { return false }
-        return scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value)
+        if let first = unicodeScalars.first, first.value >= 0x20, first.value < 0x7F, unicodeScalars.count == 1 { return false }
+        return unicodeScalars.contains { TerminalText.isHidden($0) }
     }
 }
 

@@ -41,7 +41,7 @@ final class LogFollower {
             offset = chunk.endOffset
             return .logLoaded(identity, lines: split(chunk.text), truncatedBefore: false, error: nil)
         }
-        guard !chunk.text.isEmpty else { return nil }
+        guard !chunk.bytes.isEmpty else { return nil }
         offset = chunk.endOffset
         let lines = split(chunk.text)
         return lines.isEmpty ? nil : .logAppended(identity, lines: lines)
