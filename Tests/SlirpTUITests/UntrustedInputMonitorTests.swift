@@ -92,4 +92,44 @@ struct UntrustedInputMonitorTests {
         tmux.send("q")
         #expect(tmux.waitFor("EXITED 0", timeout: 10).found)
     }
+
+    @Test("saving a user's sparse 3 GiB log copies only its last 64 MiB and says the copy was cut")
+    func savingASparseLogIsBounded() throws {
+        var template = Array("/tmp/smt-sparse-\(getpid()).XXXXXX".utf8CString)
+        try #require(mkdtemp(&template) != nil)
+        let directory = String(cString: template)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let logPath = "\(directory)/slirp4netns.log"
+        let log = open(logPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        try #require(log >= 0)
+        unlink(logPath)
+        defer { close(log) }
+        let size: Int64 = 3 << 30
+        let tail = Array("\nslirp4netns: earlier line\nsparse log ends here\n".utf8)
+        try #require(ftruncate(log, off_t(size)) == 0 && pwrite(log, tail, tail.count, off_t(size) - off_t(tail.count)) == tail.count)
+        let fake = try UserFakeSlirp(["--configure", "--mtu=65520", "--netns-type=path", "/run/netns/smt-absent-\(getpid())", "tap0"], stdout: log)
+        defer { fake.stop() }
+
+        let tmux = TmuxHarness(width: 200, height: 40)
+        defer { tmux.tearDown() }
+        try tmux.startMonitor("-d 0.5")
+        #expect(tmux.waitFor("F10Quit").found)
+        filter(tmux, to: fake.pid)
+        #expect(tmux.waitFor("--mtu=65520").found, "the fake is not shown")
+        tmux.send("2")
+        #expect(tmux.waitFor("sparse log ends here").found, "the log's tail is not shown")
+        tmux.send("s")
+        let saved = tmux.waitFor("log saved to", timeout: 60)
+        #expect(saved.found, "no saved-log status:\n\(saved.screen)")
+        #expect(saved.screen.contains("cut at 64"), "the status does not say the copy was cut:\n\(saved.screen)")
+        let copies = ((try? FileManager.default.contentsOfDirectory(atPath: tmux.directory)) ?? []).filter { $0.hasPrefix("slirp4netns-\(fake.pid)-") }
+        #expect(copies.count == 1)
+        for copy in copies {
+            let st = try Files.status("\(tmux.directory)/\(copy)")
+            print("sparse \(size)-byte log: saved copy \(st.st_size) bytes, \(st.st_blocks * 512) on disk")
+            #expect(st.st_size <= 64 << 20, "the copy is \(st.st_size) bytes")
+            #expect((try? String(contentsOfFile: "\(tmux.directory)/\(copy)", encoding: .utf8))?.hasSuffix("sparse log ends here\n") == true)
+            unlink("\(tmux.directory)/\(copy)")
+        }
+    }
 }
