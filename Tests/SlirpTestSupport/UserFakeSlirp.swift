@@ -45,6 +45,11 @@ public final class UserFakeSlirp {
 
     /// `DIR/slirp4netns`, DIR a private directory readable by all (the fake runs as nobody).
     static let binary: Result<String, LabSetupError> = {
+        // Directories of earlier test runs whose process is gone.
+        for name in (try? Files.directoryEntries("/tmp")) ?? [] where name.hasPrefix("slirpmon-userfake-") {
+            let pid = name.dropFirst("slirpmon-userfake-".count).prefix { $0 != "." }
+            if let pid = Int32(pid), kill(pid, 0) != 0, errno == ESRCH { try? FileManager.default.removeItem(atPath: "/tmp/\(name)") }
+        }
         var template = Array("/tmp/slirpmon-userfake-\(getpid()).XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else { return .failure(LabSetupError("cannot create a directory for the fake")) }
         let directory = String(cString: template)
