@@ -14,6 +14,8 @@
 #include <linux/unix_diag.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <unistd.h>
 
 int cslirp_peer_credentials(int fd, pid_t *pid, uid_t *uid) {
@@ -97,4 +99,24 @@ int cslirp_is_netns_file(const char *path) {
     struct statfs fs;
     if (statfs(path, &fs) != 0) return -1;
     return fs.f_type == 0x6e736673 ? 1 : 0; /* NSFS_MAGIC */
+}
+
+int cslirp_fd_is_nsfs(int fd) {
+    struct statfs fs;
+    if (fstatfs(fd, &fs) != 0) return -1;
+    return fs.f_type == 0x6e736673 ? 1 : 0; /* NSFS_MAGIC */
+}
+
+int cslirp_open_in_root(const char *root, const char *path, int flags) {
+    int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd < 0) return -1;
+    struct open_how how;
+    memset(&how, 0, sizeof(how));
+    how.flags = (unsigned long long)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+    int saved = errno;
+    close(root_fd);
+    errno = saved;
+    return fd;
 }

@@ -29,8 +29,9 @@ final class Bench {
         }
         tools = (try need("bash", "bash"), try need("ps", "procps"), try need("socat", "socat"), try need("tmux", "tmux"), Executables.find("htop"))
         prefix = "slirpmon-bench-\(getpid())"
-        directory = "/tmp/\(prefix)"
-        do { lab = try SlirpLab(prefix: prefix, directory: directory) } catch { throw BenchError("\(error)") }
+        // The lab's own private directory (mkdtemp, 0700): the scripts run from it as root.
+        do { lab = try SlirpLab(prefix: prefix) } catch { throw BenchError("\(error)") }
+        directory = lab.directory
         let lab = lab, prefix = prefix, directory = directory
         Cleanup.shared.add("lab") {
             lab.tearDown()
@@ -111,8 +112,8 @@ final class Bench {
         done
 
         """
-        try list.write(toFile: listScript, atomically: true, encoding: .utf8)
-        try add.write(toFile: addScript, atomically: true, encoding: .utf8)
+        try SafeFiles.writeNew(Array(list.utf8), to: listScript, mode: 0o700)
+        try SafeFiles.writeNew(Array(add.utf8), to: addScript, mode: 0o700)
     }
 
     // MARK: 1. slirpmon list --json
@@ -315,8 +316,7 @@ final class Bench {
     /// A `sleep` whose stdout and stderr are an unlinked file of `size` bytes ending in log lines.
     func logHolder(name: String, size: Int64) throws -> Int32 {
         let path = "\(directory)/slirp4netns-\(name).log"
-        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw BenchError("cannot create \(path)") }
+        let fd = try SafeFiles.createExclusive(path, readable: true)
         defer { close(fd) }
         unlink(path)
         var text = ""

@@ -9,7 +9,7 @@ enum ProfileRefresh {
     static func run(instances n: Int, refreshes k: Int, spacing: Double = 0) -> Int32 {
         let prefix = "slirpmon-bench-\(getpid())"
         let lab: SlirpLab
-        do { lab = try SlirpLab(prefix: prefix, directory: "/tmp/\(prefix)") } catch {
+        do { lab = try SlirpLab(prefix: prefix) } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             return 1
         }

@@ -304,6 +304,8 @@ struct OtherUserTests {
     func permissionErrorsPerField() throws {
         let user = try PodmanFixture.prepareRootlessUser()
         let lab = try TestLab("perm")
+        // The lab's directory is private (0700); opened here so the user can reach the socket's name.
+        chmod(lab.lab.directory, 0o755)
         let instance = try lab.start(.init(name: "p"))
         chmod(slirpmonBinary, 0o755)
         var dir = (slirpmonBinary as NSString).deletingLastPathComponent

@@ -93,11 +93,11 @@ struct DiscoveryTests {
         let id = String(repeating: "ab12", count: 16)
         let lab = try TestLab("cid")
         // Start slirp4netns by hand with a Podman-style API socket name.
-        let instance = try lab.start(.init(name: "c", apiSocket: false).with(extra: ["--api-socket", "/tmp/\(lab.tag)/\(id).net"]))
+        let instance = try lab.start(.init(name: "c", apiSocket: false).with(extra: ["--api-socket", "\(lab.lab.directory)/\(id).net"]))
         let found = try #require(ProcessScanner().process(pid: instance.pid))
         #expect(found.containerID == id)
         #expect(try TargetResolver.resolve(String(id.prefix(6)), among: [found]).pid == instance.pid)
-        unlink("/tmp/\(lab.tag)/\(id).net")
+        unlink("\(lab.lab.directory)/\(id).net")
     }
 }
 

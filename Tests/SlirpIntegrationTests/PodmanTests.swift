@@ -225,7 +225,7 @@ struct PodmanTests {
         #expect(out.stderr.isEmpty)
 
         // A Podman that fails (a broken containers.conf): one line on stderr, the list still printed.
-        let broken = "/tmp/\(lab.tag)/broken.conf"
+        let broken = "\(lab.lab.directory)/broken.conf"
         try Files.write("[engine\nthis is not toml", to: broken)
         let env = ["PATH=/usr/bin:/bin:/usr/sbin:/sbin", "CONTAINERS_CONF=\(broken)"]
         guard case .success(let failing) = Executables.run(slirpmonBinary, ["list", "--no-forwards"], timeout: 30, environment: env) else {

@@ -12,12 +12,12 @@ public final class TestLab {
 
     public init(_ name: String) throws {
         tag = "smt-\(name)-\(getpid())-\(UInt32.random(in: 0..<UInt32.max) % 100000)"
-        lab = try SlirpLab(prefix: tag, directory: "/tmp/\(tag)")
+        lab = try SlirpLab(prefix: tag)
     }
 
     deinit {
         lab.tearDown()
-        rmdir("/tmp/\(tag)")
+        rmdir(lab.directory)
     }
 
     public func start(_ spec: SlirpLab.Spec) throws -> SlirpLab.Instance { try lab.start(spec) }
@@ -174,5 +174,5 @@ public func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
 /// A bare lab with a unique prefix, for tests that stop it themselves (`tearDown()`) and remove `directory`.
 public func makeLab(_ name: String) throws -> SlirpLab {
     let unique = "stui-\(getpid())-\(UInt32.random(in: 0..<UInt32.max) % 1_000_000)-\(name)"
-    return try SlirpLab(prefix: unique, directory: "/tmp/\(unique)")
+    return try SlirpLab(prefix: unique)
 }

@@ -129,7 +129,8 @@ public struct AddressCheck: Sendable, Equatable, Codable {
         }
         guard let servers = observed?.nameservers else {
             return AddressCheck(role: role, expected: expected, observed: nil, status: .notObserved,
-                                note: observed == nil ? unobserved : "virtual address inside slirp4netns; no process in the namespace to read resolv.conf from")
+                                note: observed == nil ? unobserved : observed?.resolvConfProblem.map { "resolv.conf not read: \($0)" }
+                                    ?? "virtual address inside slirp4netns; no process in the namespace to read resolv.conf from")
         }
         if servers.contains(expected) { return AddressCheck(role: role, expected: expected, observed: expected, status: .match) }
         return AddressCheck(role: role, expected: expected, observed: servers.joined(separator: ","), status: .mismatch,

@@ -36,10 +36,23 @@ public enum NamespaceReader {
     public static func read(viaProcess pid: Int32, interface: String, procRoot: String = "/proc") throws(Failure) -> ObservedAddresses {
         let base = "\(procRoot)/\(pid)"
         var observed = try readNetFiles(directory: "\(base)/net", interface: interface)
-        if let text = try? Files.readText("\(base)/root/etc/resolv.conf") {
-            observed.nameservers = ObservedAddresses.nameservers(inResolvConf: text)
+        do {
+            observed.nameservers = ObservedAddresses.nameservers(inResolvConf: try resolvConf(root: "\(base)/root"))
+        } catch {
+            if !error.isGone { observed.resolvConfProblem = error.description }
         }
         return observed
+    }
+
+    /// The largest resolv.conf read: far above any real one (glibc reads 3 nameservers).
+    static let resolvConfLimit = 64 << 10
+
+    /// `/etc/resolv.conf` as the process rooted at `root` sees it: its links resolve inside that
+    /// root, never on the host; a FIFO or device there (a user's bind mount) is refused, not waited on.
+    static func resolvConf(root: String) throws(SystemError) -> String {
+        let fd = try SafeFiles.openInRoot(root, "etc/resolv.conf")
+        defer { close(fd) }
+        return String(decoding: try SafeFiles.read(fd, limit: resolvConfLimit, path: "\(root)/etc/resolv.conf"), as: UTF8.self)
     }
 
     /// Reads by joining the namespace at `path` on a throwaway thread (needs CAP_SYS_ADMIN over it).
@@ -125,9 +138,10 @@ public enum NamespaceReader {
     /// Runs on its own thread; the thread ends right after, so it never needs to return to the host namespace.
     /// (A batch thread joins the next namespace from the previous one: only the path is looked up, in the mount namespace.)
     private static func enterAndRead(path: String, interface: String) -> Result<ObservedAddresses, Failure> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let error = SystemError("open", path)
+        // Non-blocking and proven nsfs on the descriptor: a FIFO at a fake's --netns-type=path
+        // would hang a blocking open forever.
+        let fd: Int32
+        do { fd = try SafeFiles.openForReading(path, kind: .networkNamespace) } catch {
             return .failure(error.isGone ? .namespaceGone(path: path) : .cannotEnter(path: path, error))
         }
         defer { close(fd) }

@@ -11,6 +11,8 @@ public struct ObservedAddresses: Sendable, Equatable, Codable {
     public var ipv6Gateway: String?
     /// Nameservers from `/etc/resolv.conf` of a process in the namespace, when one was found.
     public var nameservers: [String]?
+    /// Why that resolv.conf was not read (a FIFO or device there, a file too large), when it was not.
+    public var resolvConfProblem: String?
     public var mtu: Int?
 
     public init(interface: String) {

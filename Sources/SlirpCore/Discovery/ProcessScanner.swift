@@ -25,6 +25,8 @@ public struct ProcessScanner: Sendable {
     /// Clock ticks per second, for the tick counts of `/proc/PID/stat`.
     public static let ticksPerSecond: Double = Double(sysconf(Int32(_SC_CLK_TCK)))
     static let pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
+    /// The most of a command line read: Podman's longest slirp4netns line is under 1 KiB.
+    public static let commandLineLimit = 64 << 10
 
     /// All slirp4netns processes visible now, by PID.
     public func scan(listeners: ListeningSockets? = nil) throws(SystemError) -> [SlirpProcess] {
@@ -130,7 +132,13 @@ public struct ProcessScanner: Sendable {
 
         var arguments: [String] = []
         do {
-            let bytes = try Files.readProcessFile("\(base)/cmdline")
+            var bytes = try Files.readProcessFile("\(base)/cmdline", limit: Self.commandLineLimit + 1)
+            if bytes.count > Self.commandLineLimit {
+                // Anyone can run a process named slirp4netns with megabytes of arguments: what is
+                // read and kept is capped, and the facts are never kept (a problem is noted).
+                bytes.removeLast(bytes.count - Self.commandLineLimit)
+                problems["arguments"] = "command line longer than \(Self.commandLineLimit >> 10) KiB (no real slirp4netns has one): shown truncated"
+            }
             arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
             if arguments.last == "" { arguments.removeLast() }
             if arguments.isEmpty && stat.isZombie { problems["arguments"] = "a zombie keeps no command line" }

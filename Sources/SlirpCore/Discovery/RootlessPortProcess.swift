@@ -17,7 +17,8 @@ public struct RootlessPortProcess: Sendable, Equatable, Codable {
         var isChild = false
         if stat.command == "exe" {
             // rootlessport-child re-executes /proc/self/exe: only its argv says what it is.
-            guard let argv = try? Files.readBytes("\(base)/cmdline"),
+            // argv[0] only (64 bytes): any user can run a process named exe with a huge command line.
+            guard let argv = try? Files.readProcessFile("\(base)/cmdline", limit: 64),
                   String(decoding: argv.prefix(while: { $0 != 0 }), as: UTF8.self) == "rootlessport-child" else { return nil }
             isChild = true
         } else if stat.command != "rootlessport" {

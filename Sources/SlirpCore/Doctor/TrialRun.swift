@@ -95,12 +95,13 @@ public enum TrialRun {
         // Where the log and socket go: tmp_dir as Podman, else a scratch directory.
         var directory = plan.tmpDir
         if !(Files.exists(directory) && access(directory, W_OK | X_OK) == 0) {
-            directory = "/tmp/\(tag)"
-            guard mkdir(directory, 0o700) == 0 else {
-                outcome.ending = .setupFailed("cannot create \(directory): \(SystemError("mkdir", directory).reason)")
+            // A new private directory (mkdtemp), never a name someone could have made first.
+            do { directory = try SafeFiles.makePrivateDirectory(in: "/tmp", prefix: tag) } catch {
+                outcome.ending = .setupFailed("cannot create a scratch directory in /tmp: \(error.reason)")
                 return outcome
             }
-            cleanup.add("scratch directory \(directory)") { rmdir(directory) }
+            let scratch = directory
+            cleanup.add("scratch directory \(scratch)") { rmdir(scratch) }
         }
         outcome.directory = directory
 
@@ -155,14 +156,16 @@ public enum TrialRun {
 
         // The log: created and unlinked at once, as Podman does; we keep a read descriptor.
         let logPath = SlirpCommandBuilder.logPath(tmpDir: directory, containerID: plan.containerID)
-        let logFD = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard logFD >= 0 else {
-            outcome.ending = .setupFailed("cannot create the log \(logPath): \(SystemError("open", logPath).reason)")
+        // A new file, never a link or a file left at the name (tmp_dir may be shared): read back
+        // through the same descriptor.
+        let logFD: Int32
+        do { logFD = try SafeFiles.createExclusive(logPath, readable: true) } catch {
+            outcome.ending = .setupFailed("cannot create the log \(logPath): \(error.reason)")
             return outcome
         }
-        let logReadFD = open(logPath, O_RDONLY | O_CLOEXEC)
+        let logReadFD = logFD
         unlink(logPath)
-        cleanup.add("log descriptors") { close(logFD); if logReadFD >= 0 { close(logReadFD) } }
+        cleanup.add("log descriptor") { close(logFD) }
         func readLog() -> String {
             guard logReadFD >= 0 else { return "" }
             var buffer = [UInt8](repeating: 0, count: 256 << 10)

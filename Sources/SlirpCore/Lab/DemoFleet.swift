@@ -11,9 +11,10 @@ public enum DemoFleet {
     public static let prefixBase = "slirpmon-demo"
 
     /// Starts the demo instances in a new lab; the caller tears it down.
-    public static func start(directory: String = "/tmp/slirpmon-demo-\(getpid())") throws(SlirpLab.LabError) -> SlirpLab {
+    /// Its sockets and logs go in a new private directory `PARENT/slirpmon-demo-PID.XXXXXX`.
+    public static func start(parent: String = "/tmp") throws(SlirpLab.LabError) -> SlirpLab {
         removeStaleNamespaces()
-        let lab = try SlirpLab(prefix: "\(prefixBase)-\(getpid())", directory: directory)
+        let lab = try SlirpLab(prefix: "\(prefixBase)-\(getpid())", parent: parent)
         do {
             let web = try freeTCPPort(), admin = try freeTCPPort(), dns = try freeTCPPort()
             var plain = SlirpLab.Spec(name: "web", forwards: [

@@ -74,17 +74,19 @@ public final class SlirpLab: @unchecked Sendable {
     private var instances: [Instance] = []
     private let lock = NSLockLite()
 
-    /// `prefix` names the namespaces (`PREFIX-NAME`); sockets and logs go in `directory`.
-    public init(prefix: String, directory: String) throws(LabError) {
+    /// `prefix` names the namespaces (`PREFIX-NAME`); sockets and logs go in `directory`, a new
+    /// private directory `PARENT/PREFIX.XXXXXX` (mode 0700, made by `mkdtemp`). Never a
+    /// predictable name nor one that exists: as root in /tmp, a user who made it first would own
+    /// the sockets and could put a link at a log's name.
+    public init(prefix: String, parent: String = "/tmp") throws(LabError) {
         guard let slirp = Executables.find("slirp4netns") else { throw .missingTool("slirp4netns") }
         self.prefix = prefix
-        self.directory = directory
         slirpPath = slirp
         usesIPNetns = geteuid() == 0
         if usesIPNetns && Executables.find("ip") == nil { throw .missingTool("ip") }
         if !usesIPNetns && Executables.find("unshare") == nil { throw .missingTool("unshare") }
-        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
-            throw .setup("cannot create \(directory): \(SystemError("mkdir", directory).reason)")
+        do { directory = try SafeFiles.makePrivateDirectory(in: parent, prefix: prefix) } catch {
+            throw .setup("cannot create a private directory in \(parent): \(error.reason)")
         }
     }
 
@@ -133,15 +135,21 @@ public final class SlirpLab: @unchecked Sendable {
 
         // The log, created and unlinked at once as Podman does; we keep a read handle for failures.
         let logPath = "\(directory)/slirp4netns-\(netnsName).log"
-        let logFD = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        let logReadFD = open(logPath, O_RDONLY | O_CLOEXEC)
+        // A new file (never a link or a file someone left), read back through the same descriptor.
+        let logFD: Int32
+        do { logFD = try SafeFiles.createExclusive(logPath, readable: true) } catch {
+            cleanupNetns()
+            throw .setup("cannot create the log \(logPath): \(error.reason)")
+        }
+        let logReadFD = logFD
         unlink(logPath)
         var exitPipe: [Int32] = [0, 0], readyPipe: [Int32] = [0, 0]
-        guard logFD >= 0, logReadFD >= 0, cslirp_pipe_cloexec(&exitPipe) == 0, cslirp_pipe_cloexec(&readyPipe) == 0 else {
+        guard cslirp_pipe_cloexec(&exitPipe) == 0, cslirp_pipe_cloexec(&readyPipe) == 0 else {
+            close(logFD)
             cleanupNetns()
-            throw .setup("cannot create the log or pipes in \(directory): \(SystemError("open", logPath).reason)")
+            throw .setup("cannot create pipes: \(SystemError("pipe2").reason)")
         }
-        defer { close(logFD); close(logReadFD); close(readyPipe[0]) }
+        defer { close(logFD); close(readyPipe[0]) }
         let spawned = Executables.spawn(slirpPath, args, descriptors: [1: logFD, 2: logFD, 3: exitPipe[0], 4: readyPipe[1]])
         close(exitPipe[0])
         close(readyPipe[1])

@@ -58,7 +58,7 @@ public final class UnlinkedLog {
             // before and, on the descriptor, after. The magic link must be followed: O_NOFOLLOW
             // always fails on it (ELOOP), so it is not tried.
             guard let st = try? Files.status(link), st.st_mode & S_IFMT == S_IFREG else { continue }
-            let handle = open(link, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+            let handle = open(link, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
             if handle < 0 { lastError = SystemError("open", link); continue }
             guard UnlinkedLog.isRegular(handle) else { close(handle); continue }
             self.handle = handle

@@ -10,6 +10,9 @@ import Musl
 /// Later files override the keys they set. With `CONTAINERS_CONF` set, Podman reads
 /// only that file (and fails when it is missing).
 public struct ContainersConf: Sendable, Equatable {
+    /// The largest config file read (containers.conf, storage.conf): real ones are a few KiB; a
+    /// user's file is input to a root process, so a larger one is refused, not parsed.
+    public static let fileLimit = 1 << 20
     /// `engine.network_cmd_path`: the slirp4netns binary; nil means "look in PATH".
     public var networkCommandPath: String?
     /// `engine.network_cmd_options`: options placed before the container's own.
@@ -102,7 +105,7 @@ public struct ContainersConf: Sendable, Equatable {
         var conf = ContainersConf()
         for path in try files(environment: environment, isRoot: isRoot, root: root) {
             let text: String
-            do { text = try Files.readText(path) } catch { throw LoadError(path: path, message: "cannot read it: \(error.reason)") }
+            do { text = try Files.readText(path, limit: ContainersConf.fileLimit) } catch { throw LoadError(path: path, message: "cannot read it: \(error.reason)") }
             try conf.apply(text, path: path)
         }
         return conf

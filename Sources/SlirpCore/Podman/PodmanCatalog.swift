@@ -58,6 +58,10 @@ public final class PodmanCatalog: @unchecked Sendable {
             var containers: [PodmanContainer] = []
             var failures: [String] = []
             for user in users {
+                if let user, let problem = PodmanStorage.unreadableConfiguration(home: UserNames.home(of: user.uid)) {
+                    failures.append("\(user.name)'s Podman not asked: \(problem)")
+                    continue
+                }
                 switch PodmanCLI(binary: binary, user: user, timeout: timeout).containers() {
                 case .success(let list): containers += list
                 case .failure(let failure): failures.append(failure.message)

@@ -49,7 +49,7 @@ public enum PodmanStorage {
             roots.append("/var/lib/containers/storage")
         }
         for file in files where Files.exists(file) {
-            guard let text = try? Files.readText(file), let values = try? TOMLSubset.parse(text) else { return nil }
+            guard let text = try? Files.readText(file, limit: ContainersConf.fileLimit), let values = try? TOMLSubset.parse(text) else { return nil }
             for key in ["storage.graphroot", "storage.rootless_storage_path"] {
                 guard case .string(let value)? = values[key] else { continue }
                 // A user's own file sets graphroot for that user; root's rootless_storage_path names every user's.
@@ -61,6 +61,21 @@ public enum PodmanStorage {
             }
         }
         return roots
+    }
+
+    /// Why a user's own Podman configuration cannot be read, when it cannot: a file there that is
+    /// not a regular file (a FIFO hangs the user's Podman, and a blocking read of it hung root's
+    /// `list`), or is larger than `ContainersConf.fileLimit`. nil when each is absent or readable.
+    public static func unreadableConfiguration(home: String?) -> String? {
+        guard let home else { return nil }
+        for name in ["storage.conf", "containers.conf"] {
+            let path = "\(home)/.config/containers/\(name)"
+            do { _ = try SafeFiles.readRegularFile(path, limit: ContainersConf.fileLimit) } catch {
+                if error.code == ENOENT { continue }
+                return "cannot read \(path): \(error.reason)"
+            }
+        }
+        return nil
     }
 
     /// True for `[]` with optional white space around and inside.

@@ -7,43 +7,44 @@ import Musl
 /// Small, allocation-light file helpers for `/proc` and `/sys`, where sizes are unknown
 /// (stat says 0) and files change between reads.
 public enum Files {
-    /// Reads a whole file, however `stat` reports its size. The corresponding C functions are `open` and `read`.
-    ///
-    /// Small files (all of `/proc/PID/stat`, `cmdline`, `status`) take one `read` into a
-    /// stack-sized buffer and one array allocation.
+    /// Reads at most `limit` bytes of a regular file, however `stat` reports its size (0 in
+    /// `/proc`). Opened without blocking and refused unless it is a regular file (`SafeFiles`):
+    /// a FIFO a user put at the path fails at once instead of hanging the read.
     public static func readBytes(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
-        try readBytes(path, limit: limit, shortReadIsEnd: false)
+        let fd = try SafeFiles.openForReading(path)
+        defer { close(fd) }
+        return try SafeFiles.read(fd, limit: limit, path: path)
     }
 
     /// Reads a `/proc/PID` file that the kernel hands over whole in one `read` when the buffer
     /// holds it (`stat`, `status`, `cmdline`): a short first read is the whole file, so the
     /// `read` that would return 0 is not made (one syscall less per file, process and scan).
-    public static func readProcessFile(_ path: String) throws(SystemError) -> [UInt8] {
-        try readBytes(path, limit: 64 << 20, shortReadIsEnd: true)
-    }
-
-    private static func readBytes(_ path: String, limit: Int, shortReadIsEnd: Bool) throws(SystemError) -> [UInt8] {
-        let fd = retryingOnInterrupt { open(path, O_RDONLY | O_CLOEXEC) }
+    /// At most `limit` bytes. Not `fstat`ed: files under `/proc/PID` are the kernel's, never a
+    /// FIFO, and this runs for every process on every scan; non-blocking all the same.
+    public static func readProcessFile(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
+        let fd = retryingOnInterrupt { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
         if fd < 0 { throw SystemError("open", path) }
         defer { close(fd) }
         var result: [UInt8] = []
         var failure: SystemError?
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16384) { buffer in
+            guard let base = buffer.baseAddress else { return }
             while result.count < limit {
-                let n = retryingOnInterrupt { read(fd, buffer.baseAddress!, buffer.count) }
+                let n = retryingOnInterrupt { read(fd, base, min(buffer.count, limit - result.count)) }
                 if n < 0 { failure = SystemError("read", path); return }
                 if n == 0 { return }
-                result.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<n]))
-                if shortReadIsEnd && n < buffer.count && result.count == n { return }
+                result.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
+                if n < buffer.count && result.count == n { return }
             }
         }
         if let failure { throw failure }
         return result
     }
 
-    /// Reads a whole file as UTF-8 text (invalid bytes are repaired, never fatal).
-    public static func readText(_ path: String) throws(SystemError) -> String {
-        let bytes = try readBytes(path)
+    /// Reads a whole regular file as UTF-8 text (invalid bytes are repaired, never fatal);
+    /// refused when it is larger than `limit` bytes (see `SafeFiles.readRegularFile`).
+    public static func readText(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> String {
+        let bytes = try SafeFiles.readRegularFile(path, limit: limit)
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -113,9 +114,10 @@ public enum Files {
         return pids
     }
 
-    /// Writes `text` to a new file (mode 0644), replacing any old one.
+    /// Writes `text` to a file (mode 0644), replacing any old one; a symbolic link at `path` is
+    /// refused, never followed. Where another user may have been first, use `SafeFiles.writeNew`.
     public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(SystemError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode)
         if fd < 0 { throw SystemError("open", path) }
         defer { close(fd) }
         var bytes = Array(text.utf8)

@@ -9,6 +9,10 @@ import Musl
 /// a user (none when that is unset). A file is trusted only when it is its user's own and
 /// private; anything else is ignored, never trusted.
 enum PrivateFile {
+    /// The largest file read back, and so the largest written: a file that could not be read
+    /// is not worth writing (it was: 1.77 GB to /run on every run with 300 hostile processes).
+    static let limit = 64 << 20
+
     /// The directory of the current user's files, or nil when there is no private runtime directory.
     static func directoryForCurrentUser() -> String? {
         if geteuid() == 0 { return "/run/slirpmon" }
@@ -18,8 +22,8 @@ enum PrivateFile {
 
     /// The file's bytes, if it is a regular file of the current user, private (no group or other
     /// access) and under `limit` bytes; nil otherwise (missing, someone else's, too large).
-    static func read(_ path: String, limit: Int = 64 << 20) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+    static func read(_ path: String, limit: Int = PrivateFile.limit) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()
@@ -38,17 +42,19 @@ enum PrivateFile {
 
     /// Replaces the file with `bytes` (mode 0600, written aside then renamed), when its directory
     /// is the current user's and private (created so when missing). Best effort: false when it
-    /// could not be written, which only means nothing is kept.
+    /// could not be written, which only means nothing is kept; also when `bytes` are more than
+    /// `limit` (what `read` would refuse).
     @discardableResult
-    static func write(_ bytes: [UInt8], to path: String) -> Bool {
+    static func write(_ bytes: [UInt8], to path: String, limit: Int = PrivateFile.limit) -> Bool {
+        guard bytes.count < limit else { return false }
         guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return false }
         let directory = String(path[..<slash])
         if mkdir(directory, 0o700) != 0 && errno != EEXIST { return false }
         var st = stat()
         guard lstat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == geteuid(), st.st_mode & 0o077 == 0 else { return false }
         let temporary = "\(path).\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { return false }
+        unlink(temporary) // one left by a run that died; the directory is ours alone
+        guard let fd = try? SafeFiles.createExclusive(temporary) else { return false }
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }

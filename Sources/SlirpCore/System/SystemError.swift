@@ -15,15 +15,18 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
     public let subject: String?
     /// The `errno` value the call left behind.
     public let code: Int32
+    /// Says what was wrong when no errno does (a FIFO where a regular file was expected).
+    public let detail: String?
 
-    public init(_ operation: String, _ subject: String? = nil, code: Int32 = errno) {
+    public init(_ operation: String, _ subject: String? = nil, code: Int32 = errno, detail: String? = nil) {
         self.operation = operation
         self.subject = subject
         self.code = code
+        self.detail = detail
     }
 
-    /// The C library's text for `code`, e.g. "Permission denied".
-    public var reason: String { String(cString: strerror(code)) }
+    /// The C library's text for `code`, e.g. "Permission denied", or the detail when there is one.
+    public var reason: String { detail ?? String(cString: strerror(code)) }
 
     public var isPermissionDenied: Bool { code == EACCES || code == EPERM }
     /// The object does not exist (any more): a vanished process or a removed file.

@@ -82,12 +82,14 @@ extension AppState {
             log.search = keepSearch
             log.follow = keepFollow
             log.lines = lines
+            log.keptBytes = lines.reduce(0) { $0 + $1.utf8.count }
             log.truncatedBefore = truncated
             log.error = error
             trimLog()
         case .logAppended(let identity, let lines):
             guard identity == log.identity, !lines.isEmpty else { break }
             log.lines += lines
+            log.keptBytes += lines.reduce(0) { $0 + $1.utf8.count }
             trimLog()
         case .probed(let version, let features, let error):
             host.slirpVersion = version ?? error ?? "unknown"
@@ -120,7 +122,13 @@ extension AppState {
     }
 
     private mutating func trimLog() {
-        let excess = log.lines.count - LogState.maximumLines
+        var excess = max(0, log.lines.count - LogState.maximumLines)
+        var bytes = log.keptBytes - log.lines.prefix(excess).reduce(0) { $0 + $1.utf8.count }
+        while bytes > LogState.maximumBytes && excess < log.lines.count - 1 {
+            bytes -= log.lines[excess].utf8.count
+            excess += 1
+        }
+        log.keptBytes = bytes
         if excess > 0 {
             log.lines.removeFirst(excess)
             log.truncatedBefore = true

@@ -72,8 +72,13 @@ public struct LogState: Equatable, Sendable {
     /// First visible line when not following.
     public var top = 0
     public var search = ""
+    /// UTF-8 bytes in `lines`, kept under `maximumBytes`.
+    public var keptBytes = 0
     public init() {}
     public static let maximumLines = 20_000
+    /// What the pane keeps of a log, in bytes: a real slirp4netns log of `maximumLines` lines is
+    /// a few MiB; a user's log of long lines is kept only this far back.
+    public static let maximumBytes = 8 << 20
 }
 
 /// A one-line message under the panes.

@@ -1,0 +1,162 @@
+import Foundation
+import SlirpCore
+import SlirpTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Root runs slirpmon on a host where every user may have been first: in /tmp, at a config
+/// file's name, in a command line. What users made is input, never a place root writes through
+/// or a read that may wait forever (issue 13: High, Medium 4 and 5).
+@Suite("Root's slirpmon against files and processes a user made", .serialized, .enabled(if: isRoot, "needs root (namespaces, another user)"))
+struct UntrustedInputTests {
+    /// A new directory in /tmp, `mode`, owned by `uid`.
+    func scratch(_ name: String, mode: mode_t = 0o755, uid: uid_t = 0) throws -> String {
+        var template = Array("/tmp/smt-\(name)-\(getpid()).XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else { throw LabSetupError("mkdtemp failed") }
+        let path = String(cString: template)
+        chmod(path, mode)
+        chown(path, uid, uid)
+        return path
+    }
+
+    @Test("a user's pre-made demo directory with a link at the log's name: root's file is untouched and the demo runs in a private directory of its own")
+    func demoIgnoresAUsersPreMadeDirectory() throws {
+        // What the demo used to take: /tmp/slirpmon-demo-<its pid>, here made first by nobody.
+        let predictable = "/tmp/slirpmon-demo-\(getpid())"
+        let victimDirectory = try scratch("victim")
+        let victim = "\(victimDirectory)/precious"
+        let original = "root's own file, not slirp4netns output\n"
+        try Files.write(original, to: victim)
+        mkdir(predictable, 0o777)
+        chmod(predictable, 0o777)
+        chown(predictable, 65534, 65534)
+        let prefix = "\(DemoFleet.prefixBase)-\(getpid())"
+        for name in ["web", "custom", "noapi"] {
+            let link = "\(predictable)/slirp4netns-\(prefix)-\(name).log"
+            symlink(victim, link)
+            lchown(link, 65534, 65534)
+        }
+        defer {
+            try? FileManager.default.removeItem(atPath: predictable)
+            try? FileManager.default.removeItem(atPath: victimDirectory)
+        }
+
+        let lab = try DemoFleet.start()
+        defer { lab.tearDown() }
+        #expect((try? Files.readText(victim)) == original, "root's file was written through the user's link")
+        #expect(lab.running.count == 3)
+        #expect(lab.directory != predictable, "the demo took the user's directory")
+        let st = try Files.linkStatus(lab.directory)
+        #expect(st.st_mode & S_IFMT == S_IFDIR && st.st_uid == 0 && st.st_mode & 0o777 == 0o700, "not a private directory of root's")
+        for instance in lab.running {
+            if let socket = instance.apiSocket { #expect(socket.hasPrefix(lab.directory + "/"), "socket \(socket) outside the private directory") }
+        }
+    }
+
+    @Test("a FIFO at a user's storage.conf: root's list answers at once and says which file could not be read and why")
+    func fifoAtAUsersStorageConf() throws {
+        let name = "slirpmon-in"
+        if getpwnam(name) == nil {
+            let made = sh("useradd", ["-m", "-s", "/bin/sh", name])
+            try #require(made.status == 0, "useradd failed: \(made.stderr)")
+        }
+        let entry = try #require(getpwnam(name))
+        let home = String(cString: entry.pointee.pw_dir)
+        let uid = entry.pointee.pw_uid
+        // Storage that exists (so root's list looks at this user), and a FIFO where storage.conf goes.
+        for dir in ["\(home)/.local", "\(home)/.local/share", "\(home)/.local/share/containers", "\(home)/.local/share/containers/storage",
+                    "\(home)/.config", "\(home)/.config/containers"] {
+            mkdir(dir, 0o755)
+            chown(dir, uid, entry.pointee.pw_gid)
+        }
+        let fifo = "\(home)/.config/containers/storage.conf"
+        unlink(fifo)
+        try #require(mkfifo(fifo, 0o644) == 0)
+        chown(fifo, uid, entry.pointee.pw_gid)
+        // Other runs on this host look at this user only while the test runs.
+        defer { unlink(fifo); rmdir("\(home)/.local/share/containers/storage") }
+
+        let started = Deadline.now
+        let out = slirpmon(["list", "--no-cache"], timeout: 20)
+        let seconds = Deadline.now.seconds(since: started)
+        print("storage.conf FIFO: list answered in \(seconds) s, status \(out.status)")
+        #expect(out.status == 0, "list did not answer (status \(out.status)): \(out.stderr)")
+        #expect(seconds < 8, "list took \(seconds) s")
+        #expect(out.stderr.contains(fifo) && out.stderr.contains("FIFO"), "no message naming the file: \(out.stderr)")
+    }
+
+    @Test("a FIFO at a user's fake slirp4netns --netns-type=path: show and list answer and say it is not a namespace")
+    func fifoAtAFakesNetnsPath() throws {
+        let directory = try scratch("netnsfifo", mode: 0o755, uid: 65534)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fifo = "\(directory)/netns"
+        try #require(mkfifo(fifo, 0o666) == 0)
+        chown(fifo, 65534, 65534)
+        let fake = try UserFakeSlirp(["--configure", "--mtu=65520", "--netns-type=path", fifo, "tap0"])
+        defer { fake.stop() }
+
+        let show = slirpmon(["show", String(fake.pid)], timeout: 20)
+        #expect(show.status == 0, "show did not answer (status \(show.status)): \(show.stderr)")
+        #expect(show.combined.contains("a FIFO, not a network namespace file"), "\(show.combined)")
+        let list = slirpmon(["list", "--no-podman", "--no-cache"], timeout: 20)
+        #expect(list.status == 0, "list did not answer: \(list.stderr)")
+    }
+
+    @Test("a FIFO bind-mounted on resolv.conf in a namespace with a real slirp4netns: show answers and says resolv.conf was not read")
+    func fifoOnResolvConf() throws {
+        let directory = try scratch("resolvfifo")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fifo = "\(directory)/fifo"
+        try #require(mkfifo(fifo, 0o644) == 0)
+        let unshare = try #require(Executables.find("unshare"), "unshare is not installed")
+        // A process in its own mount and network namespace whose /etc/resolv.conf is the FIFO.
+        guard case .success(let holder) = Executables.spawn(unshare, ["--mount", "--propagation", "private", "--net", "sh", "-c",
+                                                                      "mount --bind \(fifo) /etc/resolv.conf && exec sleep 600"]) else {
+            throw LabSetupError("cannot start unshare")
+        }
+        defer { kill(holder, SIGKILL); Executables.waitFor(holder) }
+        try #require(eventually(5) { (try? Files.readText("/proc/\(holder)/comm")) == "sleep\n" }, "the holder did not mount the FIFO")
+        let slirp = try #require(Executables.find("slirp4netns"), "slirp4netns is not installed")
+        let log = open("\(directory)/log", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        defer { close(log) }
+        guard case .success(let pid) = Executables.spawn(slirp, ["--configure", "--mtu=65520", String(holder), "tap0"], descriptors: [1: log, 2: log]) else {
+            throw LabSetupError("cannot start slirp4netns")
+        }
+        defer { kill(pid, SIGTERM); Executables.waitFor(pid) }
+        try #require(eventually(5) { (try? Files.readText("/proc/\(holder)/net/route"))?.contains("tap0") == true }, "slirp4netns did not configure tap0")
+
+        let show = slirpmon(["show", String(pid)], timeout: 20)
+        #expect(show.status == 0, "show did not answer (status \(show.status)): \(show.stderr)")
+        #expect(show.stdout.contains("10.0.2.100"), "\(show.stdout)")
+        #expect(show.stdout.contains("resolv.conf not read") && show.stdout.contains("FIFO"), "\(show.stdout)")
+    }
+
+    @Test("eight users' fakes with 6 MB command lines: root's list stays small in memory, keeps a small cache file and shows the lines truncated with a note")
+    func hugeCommandLinesAreCapped() throws {
+        let megabytes = 6
+        let fakes = try (0..<8).map { _ in
+            try UserFakeSlirp(["--configure", "--mtu=65520", "--netns-type=path", "/run/netns/smt-absent-\(getpid())", "tap0"], growTo: megabytes << 20)
+        }
+        defer { fakes.forEach { $0.stop() } }
+
+        let (out, kib) = peakResidentKiB(slirpmonBinary, ["list", "--json", "--no-podman"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let peak = try #require(kib, "no peak RSS from /usr/bin/time: \(out.stderr)")
+        #expect(peak < 80 * 1024, "root's list peaked at \(peak) KiB for \(fakes.count) fakes of \(megabytes) MB")
+        let cache = "/run/slirpmon/process-facts-0"
+        let size = (try? Files.status(cache).st_size) ?? 0
+        print("\(fakes.count) fakes of \(megabytes) MB: list peak RSS \(peak) KiB, \(cache) \(size) bytes")
+        #expect(size < 4 << 20, "the cache file is \(size) bytes")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]])
+        for fake in fakes {
+            let row = rows.first { $0["pid"] as? Int == Int(fake.pid) }
+            let note = (row?["problems"] as? [String: String])?["arguments"] ?? ""
+            #expect(note.contains("truncated"), "pid \(fake.pid): \(note)")
+        }
+        let show = slirpmon(["show", String(fakes[0].pid)], timeout: 20)
+        #expect(show.stdout.contains("command line longer than 64 KiB"), "\(show.stdout.prefix(2000))")
+        #expect(show.stdout.utf8.count < 1 << 20, "show printed \(show.stdout.utf8.count) bytes")
+    }
+}
