@@ -16,8 +16,8 @@ struct TerminalTextTests {
     func realInstanceWithHostilePaths() throws {
         // A real slirp4netns whose namespace name, API socket directory and log name carry the sequences.
         let tag = "smt-tt\(hostile)-\(getpid())-\(UInt32.random(in: 0..<100000))"
-        let lab = try SlirpLab(prefix: tag, directory: "/tmp/\(tag)")
-        defer { lab.tearDown(); rmdir("/tmp/\(tag)") }
+        let lab = try SlirpLab(prefix: tag)
+        defer { lab.tearDown() }
         let instance = try lab.start(.init(name: "a"))
         let socket = try #require(instance.apiSocket)
         let pid = String(instance.pid)
