@@ -90,9 +90,14 @@ struct PodmanHoldOff {
     static func key(binary: String, user: PodmanCLI.User?, environment: [String: String] = ContainersConf.processEnvironment) -> String {
         var facts = PodmanDiskCache.state(binary: binary, processes: [], users: [user], environment: environment).key
         let uid = user?.uid ?? UInt32(geteuid())
-        let configDirectory = uid == 0 ? "/etc/containers" : (UserNames.home(of: uid).map { "\($0)/.config/containers" } ?? "")
-        for file in ["containers.conf", "storage.conf"] {
-            guard let st = try? Files.status("\(configDirectory)/\(file)") else { continue }
+        var files: [String] = []
+        // This process's own Podman reads the files its environment names (a user's gets none of it).
+        if user == nil { files += ["CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF"].compactMap { environment[$0] } }
+        var directories = UserNames.home(of: uid).map { ["\($0)/.config/containers"] } ?? []
+        if uid == 0 { directories.append("/etc/containers") }
+        files += directories.flatMap { ["\($0)/containers.conf", "\($0)/storage.conf"] }
+        for file in files {
+            guard let st = try? Files.status(file) else { continue }
             facts += "\n\(file):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
         }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
