@@ -118,6 +118,16 @@ struct UntrustedUserTests {
         }
     }
 
+    @Test func escapeSequencesFromTheUsersDoctorReachRootsOutputOnlyAsVisibleText() throws {
+        let user = try hostileUser()
+        try user.escapesInVersion(true)
+        defer { try? user.escapesInVersion(false) }
+        let out = try Executables.run(slirpmonBinary, ["doctor", user.container, "--no-trial"], timeout: 120).get()
+        #expect(out.stdout.contains("version 1.2.0\\u001b[2J\\u001b]0;owned\\u0007\\u009b31m"), "\(out.stdout)")
+        let controls = out.combined.unicodeScalars.filter { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || (0x7F..<0xA0).contains($0.value) }
+        #expect(controls.isEmpty, "control characters reached root's output: \(controls.map { $0.value })")
+    }
+
     @Test func ctrlCOnRootsDoctorReachesTheUsersDoctorWhichRemovesItsTrial() throws {
         let user = try hostileUser()
         user.resetRecords()

@@ -90,6 +90,11 @@ public struct HostileUser: Sendable {
         return bytes[close + 2] != UInt8(ascii: "Z")
     }
 
+    /// While set, the slirp4netns script answers `--version` with escape sequences (CSI, OSC, C1 CSI) in its version.
+    public func escapesInVersion(_ on: Bool) throws {
+        if on { try Files.write("", to: "\(home)/escapes") } else { unlink("\(home)/escapes") }
+    }
+
     /// While set, the slirp4netns script waits 30 s before it starts slirp4netns (a trial to interrupt).
     public func slowTrial(_ slow: Bool) throws {
         if slow { try Files.write("", to: "\(home)/slow") } else { unlink("\(home)/slow") }
@@ -162,6 +167,7 @@ public struct HostileUser: Sendable {
         print R "args=@ARGV pid=$$ env=" . join(",", sort keys %ENV) . " secret=" . ($ENV{SLIRPMON_TEST_SECRET} // "none") . "\n";
         close(R);
         sleep 30 if -e "$ENV{HOME}/slow" && grep { $_ eq "tap0" } @ARGV;
+        if (-e "$ENV{HOME}/escapes" && "@ARGV" eq "--version") { print "slirp4netns version 1.2.0\e[2J\e]0;owned\a\xc2\x9b31m\n"; exit 0; }
         exec("/usr/bin/slirp4netns", @ARGV);
         """# + "\n"
 }
