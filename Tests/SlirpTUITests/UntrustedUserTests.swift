@@ -55,25 +55,25 @@ struct UntrustedUserTests {
 
     @Test func aUsersConmonCannotTypeIntoRootsTerminalWhileRootLists() throws {
         let user = try hostileUser()
-        let pwned = try user.arm(binary: slirpmonBinary)
-        defer { user.disarm(); unlink(pwned) }
+        let armed = try user.arm(binary: slirpmonBinary)
+        defer { user.disarm(); unlink(armed.pwned) }
         let tmux = try rootShell()
         defer { tmux.tearDown() }
 
-        let run = runInShell(tmux, "\(slirpmonBinary) list --no-cache", marker: "LIST")
+        let run = runInShell(tmux, "\(armed.binary) list --no-cache", marker: "LIST")
         #expect(run.status == "0", "list did not end with 0:\n\(run.screen)")
         #expect(run.screen.contains(user.container), "the user's container is not listed:\n\(run.screen)")
-        expectNoTerminal(user, pwned: pwned, screen: run.screen)
+        expectNoTerminal(user, pwned: armed.pwned, screen: run.screen)
     }
 
     @Test func aUsersConmonCannotTypeIntoRootsTerminalWhileTheMonitorRuns() throws {
         let user = try hostileUser()
-        let pwned = try user.arm(binary: slirpmonBinary)
-        defer { user.disarm(); unlink(pwned) }
+        let armed = try user.arm(binary: slirpmonBinary)
+        defer { user.disarm(); unlink(armed.pwned) }
         let tmux = try rootShell()
         defer { tmux.tearDown() }
 
-        tmux.type("\(slirpmonBinary) -d 0.5; echo MONITOR-END-$((40+2))")
+        tmux.type("\(armed.binary) -d 0.5; echo MONITOR-END-$((40+2))")
         tmux.send("Enter")
         #expect(eventually(60) { user.conmonRecord.contains { !$0.contains("not-armed") } }, "the monitor never asked the user's Podman:\n\(tmux.capture())")
         usleep(1_500_000)
@@ -83,23 +83,23 @@ struct UntrustedUserTests {
         let ended = tmux.waitFor("MONITOR-END-42", timeout: 15)
         #expect(ended.found, "the monitor did not quit on q:\n\(ended.screen)")
         usleep(1_500_000)
-        expectNoTerminal(user, pwned: pwned, screen: tmux.capture())
+        expectNoTerminal(user, pwned: armed.pwned, screen: tmux.capture())
     }
 
     @Test func aUsersProgramsCannotTypeIntoRootsTerminalWhileRootRunsTheDoctorOnTheirContainer() throws {
         let user = try hostileUser()
-        let pwned = try user.arm(binary: slirpmonBinary)
-        defer { user.disarm(); unlink(pwned) }
+        let armed = try user.arm(binary: slirpmonBinary)
+        defer { user.disarm(); unlink(armed.pwned) }
         let tmux = try rootShell()
         defer { tmux.tearDown() }
 
-        let run = runInShell(tmux, "\(slirpmonBinary) doctor \(user.container)", marker: "DOCTOR")
+        let run = runInShell(tmux, "\(armed.binary) doctor \(user.container)", marker: "DOCTOR")
         #expect(run.screen.contains("examining it as \(user.name)"), "\(run.screen)")
         #expect(run.screen.contains("as uid \(user.uid) (rootless)"), "the doctor did not run as the user:\n\(run.screen)")
         #expect(run.screen.contains("VERDICT: healthy"), "the user's doctor's report was not relayed:\n\(run.screen)")
         #expect(run.status == "0", "root's doctor did not exit with the user's doctor's status 0:\n\(run.screen)")
         #expect(user.slirpRecord.contains { $0.contains("tap0") }, "the trial did not run the user's network_cmd_path: \(user.slirpRecord)")
-        expectNoTerminal(user, pwned: pwned, screen: run.screen)
+        expectNoTerminal(user, pwned: armed.pwned, screen: run.screen)
     }
 
     @Test func theDoctorRunAsAUserSeesNoneOfRootsEnvironment() throws {
@@ -163,7 +163,7 @@ struct UntrustedUserTests {
     /// the tested binary: a held lock would stall every other root `list` on this machine too.
     @Test func aUsersHungPodmanCostsOneListItsTimeoutNotEveryListAndLeavesNoProcessBehind() throws {
         let user = try hostileUser()
-        _ = try user.arm(binary: slirpmonBinary)
+        let armed = try user.arm(binary: slirpmonBinary)
         try user.hangPodman(true)
         defer {
             user.disarm()
@@ -172,7 +172,7 @@ struct UntrustedUserTests {
         }
 
         let first = Deadline.now
-        let slow = try Executables.run(slirpmonBinary, ["list"], timeout: 60).get()
+        let slow = try Executables.run(armed.binary, ["list"], timeout: 60).get()
         let firstSeconds = Deadline.now.seconds(since: first)
         #expect(slow.stderr.contains("\(user.name)'s podman did not answer within 10 s"), "\(slow.stderr)")
         #expect(firstSeconds >= 9, "the first list did not wait for the user's Podman: \(firstSeconds) s")
@@ -182,7 +182,7 @@ struct UntrustedUserTests {
         #expect(left.isEmpty, "processes of the user's Podman run survived its deadline: \(left.map(HostileUser.describe))")
 
         let second = Deadline.now
-        let fast = try Executables.run(slirpmonBinary, ["list"], timeout: 60).get()
+        let fast = try Executables.run(armed.binary, ["list"], timeout: 60).get()
         let secondSeconds = Deadline.now.seconds(since: second)
         #expect(secondSeconds < 3, "the second list asked the hung Podman again: \(secondSeconds) s")
         let said = fast.stderr.split(separator: "\n").first { $0.contains("\(user.name)'s podman") }.map(String.init) ?? ""

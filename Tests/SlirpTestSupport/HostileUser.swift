@@ -47,18 +47,36 @@ public struct HostileUser: Sendable {
         chown(path, uid, uid)
     }
 
-    /// Arms the conmon script for processes under `binary` (a path prefix of an ancestor's argv[0]):
-    /// it will try to type `touch PWNED` into their terminal. Returns PWNED (not created yet).
-    public func arm(binary: String) throws -> String {
-        let pwned = "/tmp/slirpmon-pwned-\(getpid())-\(UInt32.random(in: 0..<1_000_000))"
+    /// What an armed test runs: `binary` (a link of its own to the slirpmon binary, so that only
+    /// processes under this path are attacked, not other tests running the same binary), and
+    /// the file the typed-in command would create.
+    public struct Armed: Sendable {
+        public let binary: String
+        public let pwned: String
+    }
+
+    /// Arms the conmon script for processes under a new link to `binary` (matched against an
+    /// ancestor's argv[0]): it will try to type `touch PWNED` into their terminal.
+    public func arm(binary: String) throws -> Armed {
+        let tag = "\(getpid())-\(UInt32.random(in: 0..<1_000_000))"
+        let directory = "/tmp/slirpmon-armed-\(tag)"
+        mkdir(directory, 0o755)
+        let link = "\(directory)/slirpmon"
+        guard symlink(binary, link) == 0 else { throw LabSetupError("cannot link \(link): \(String(cString: strerror(errno)))") }
+        let armed = Armed(binary: link, pwned: "/tmp/slirpmon-pwned-\(tag)")
         let path = "\(home)/armed"
-        try Files.write("\(binary)\n\(pwned)\n", to: path)
+        try Files.write("\(link)\n\(armed.pwned)\n", to: path)
         chmod(path, 0o644)
         resetRecords()
-        return pwned
+        return armed
     }
 
     public func disarm() {
+        if let text = try? String(contentsOfFile: "\(home)/armed", encoding: .utf8), let link = text.split(separator: "\n").first,
+           link.hasPrefix("/tmp/slirpmon-armed-") {
+            unlink(String(link))
+            rmdir((String(link) as NSString).deletingLastPathComponent)
+        }
         unlink("\(home)/armed")
         unlink("\(home)/hang")
     }
