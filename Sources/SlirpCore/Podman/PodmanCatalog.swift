@@ -29,7 +29,9 @@ public final class PodmanCatalog: @unchecked Sendable {
     private var cachedAt = Deadline(nanoseconds: 0)
 
     private let disk: PodmanDiskCache?
-    private var holdOff: PodmanHoldOff
+    private let holdOffPath: String?
+    /// Read on first use: only a run that asks Podman needs it.
+    private var holdOffMemory: PodmanHoldOff?
 
     /// `persistent`: also keep the answer on disk for at most 5 s (see `PodmanDiskCache`),
     /// for short-lived commands such as `slirpmon list`.
@@ -38,7 +40,7 @@ public final class PodmanCatalog: @unchecked Sendable {
         self.timeout = timeout
         self.binary = binary
         disk = persistent ? PodmanDiskCache.forCurrentUser(maxAge: min(maxAge, 5)) : nil
-        holdOff = PodmanHoldOff(path: persistent ? PodmanHoldOff.pathForCurrentUser() : nil)
+        holdOffPath = persistent ? PodmanHoldOff.pathForCurrentUser() : nil
     }
 
     /// The containers of every user whose slirp4netns runs here (as root) or of this user.
@@ -64,16 +66,16 @@ public final class PodmanCatalog: @unchecked Sendable {
                 let uid = user?.uid ?? UInt32(geteuid())
                 let holdKey = PodmanHoldOff.key(binary: binary, user: user)
                 let now = PodmanHoldOff.now()
-                if !force, let held = lock.locked({ holdOff.held(uid: uid, key: holdKey, now: now) }) {
+                if !force, let held = lock.locked({ withHoldOff { $0.held(uid: uid, key: holdKey, now: now) } }) {
                     failures.append(held.message)
                     continue
                 }
                 switch PodmanCLI(binary: binary, user: user, timeout: timeout).containers() {
                 case .success(let list):
                     containers += list
-                    lock.locked { holdOff.forget(uid: uid) }
+                    lock.locked { withHoldOff { $0.forget(uid: uid) } }
                 case .failure(let failure):
-                    let failed = lock.locked { holdOff.remember(uid: uid, reason: failure.message, key: holdKey, now: PodmanHoldOff.now()) }
+                    let failed = lock.locked { withHoldOff { $0.remember(uid: uid, reason: failure.message, key: holdKey, now: PodmanHoldOff.now()) } }
                     failures.append(failed.message)
                 }
             }
@@ -87,6 +89,13 @@ public final class PodmanCatalog: @unchecked Sendable {
             cachedAt = .now
         }
         return snapshot
+    }
+
+    /// The remembered failures (read from their file the first time). Call with `lock` held.
+    private func withHoldOff<T>(_ body: (inout PodmanHoldOff) -> T) -> T {
+        var memory = holdOffMemory ?? PodmanHoldOff(path: holdOffPath)
+        defer { holdOffMemory = memory }
+        return body(&memory)
     }
 
     /// False when the user's container storage is empty: `podman ps -a` would answer `[]`
