@@ -43,7 +43,9 @@ extension Slirpmon {
         }
 
         func run() throws {
-            if let container, geteuid() == 0 { try Self.becomeOwner(of: container) }
+            if let container, geteuid() == 0, let status = try Self.examineAsOwner(of: container, timeout: timeout) {
+                throw ExitCode(status)
+            }
             let cleanup = TrialCleanup()
             InterruptGuard.install(cleanup)
 
@@ -79,26 +81,70 @@ extension Slirpmon {
 }
 
 extension Slirpmon.Doctor {
-    /// As root, a rootless user's container is examined as that user, as its Podman would
-    /// start slirp4netns: slirpmon runs itself again through `runuser` with the user's
-    /// environment (this process is replaced; the exit status is the user's doctor's).
-    static func becomeOwner(of container: String) throws {
+    /// As root, a rootless user's container is examined as that user, as its Podman would start
+    /// slirp4netns: slirpmon runs itself again as the user, as an `UntrustedProgram` (a session of
+    /// its own without root's terminal, the user's environment only: the user's `network_cmd_path`
+    /// runs in it), and its output is relayed here with control characters made visible. Ctrl-C
+    /// and SIGTERM are passed on so that the trial's cleanup runs. Returns the user's doctor's
+    /// exit status, or nil when the container is not another user's (examined here).
+    static func examineAsOwner(of container: String, timeout: Double) throws -> Int32? {
         let processes = (try? ProcessScanner().scan()) ?? []
         let containers = PodmanCatalog().snapshot(for: processes).containers
         guard let match = containers.first(where: { $0.name == container || $0.id.hasPrefix(container.lowercased()) }),
-              match.ownerUID != 0, let user = match.ownerName else { return }
-        guard let runuser = Executables.find("runuser") else {
-            throw CLIError.failed("container \(container) belongs to \(user); runuser (util-linux) is needed to examine it as that user")
+              match.ownerUID != 0 else { return nil }
+        guard let account = UntrustedProgram.Account.of(uid: match.ownerUID) else {
+            throw CLIError.failed("container \(match.name) belongs to uid \(match.ownerUID), which has no passwd entry: cannot examine it as its owner")
         }
         let me = (try? Files.readLink("/proc/self/exe")) ?? CommandLine.arguments[0]
-        let home = UserNames.home(named: user) ?? "/home/\(user)"
-        let argv = [runuser, "-u", user, "--", "env", "HOME=\(home)", "USER=\(user)", "LOGNAME=\(user)",
-                    "XDG_RUNTIME_DIR=/run/user/\(match.ownerUID)", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
-                    me] + Array(CommandLine.arguments.dropFirst())
-        FileHandleOutput.error("slirpmon: container \(match.name) belongs to \(user): examining it as \(user), as its Podman would")
-        let cArgs = argv.map { strdup($0) } + [nil]
-        execv(runuser, cArgs)
-        throw CLIError.failed("cannot run \(runuser): \(String(cString: strerror(errno)))")
+        FileHandleOutput.error("slirpmon: container \(match.name) belongs to \(account.name): examining it as \(account.name), as its Podman would")
+        // The user's doctor reads the container (up to 20 s), probes slirp4netns and waits `timeout` for the trial.
+        let limit = 2 * timeout + 120
+        var relay = OwnerOutputRelay()
+        let result = UntrustedProgram(me, Array(CommandLine.arguments.dropFirst()), as: account)
+            .stream(deadline: .after(seconds: limit), forwarding: [SIGINT, SIGTERM, SIGHUP]) { stream, bytes in
+                relay.take(bytes, from: stream)
+                return true
+            }
+        relay.finish()
+        switch result {
+        case .success(let status): return status
+        case .failure(let error) where error.code == ETIMEDOUT:
+            throw CLIError.failed("the doctor run as \(account.name) did not finish within \(Int(limit)) s: stopped it")
+        case .failure(let error):
+            throw CLIError.failed("cannot run the doctor as \(account.name): \(error)")
+        }
+    }
+}
+
+/// The output of the doctor run as a container's owner, passed on line by line as it comes,
+/// as text from outside: that process runs as the user, who may be able to make it print
+/// escape sequences for root's terminal.
+private struct OwnerOutputRelay {
+    private var pending: [UntrustedProgram.Stream: [UInt8]] = [.stdout: [], .stderr: []]
+
+    mutating func take(_ bytes: ArraySlice<UInt8>, from stream: UntrustedProgram.Stream) {
+        var buffer = pending[stream, default: []] + bytes
+        while let newline = buffer.firstIndex(of: 0x0A) {
+            write(Array(buffer[...newline]), to: stream)
+            buffer.removeSubrange(...newline)
+        }
+        // A line longer than this is passed on in pieces (a UTF-8 sequence cut there shows as U+FFFD).
+        if buffer.count > 16384 { write(buffer, to: stream); buffer = [] }
+        pending[stream] = buffer
+    }
+
+    mutating func finish() {
+        for stream in [UntrustedProgram.Stream.stdout, .stderr] where !(pending[stream] ?? []).isEmpty {
+            write((pending[stream] ?? []) + [0x0A], to: stream)
+            pending[stream] = []
+        }
+    }
+
+    /// Through the CLI's one output path: newlines and tabs kept, every other control and
+    /// hidden character shown as a visible escape (`TerminalText`).
+    private func write(_ bytes: [UInt8], to stream: UntrustedProgram.Stream) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        if stream == .stdout { FileHandleOutput.print(text) } else { FileHandleOutput.errorBlock(text) }
     }
 }
 

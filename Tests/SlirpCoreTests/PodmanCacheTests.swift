@@ -117,9 +117,9 @@ struct PasswdFileTests {
         carol:x:1004:1004::/home/carol:
         """, to: path)
         #expect(PasswdFile.entries(path) == [
-            .init(name: "root", uid: 0, home: "/root"),
-            .init(name: "alice", uid: 1001, home: "/home/alice"),
-            .init(name: "carol", uid: 1004, home: "/home/carol"),
+            .init(name: "root", uid: 0, gid: 0, home: "/root"),
+            .init(name: "alice", uid: 1001, gid: 1001, home: "/home/alice"),
+            .init(name: "carol", uid: 1004, gid: 1004, home: "/home/carol"),
         ])
         #expect(PasswdFile.entries("/nonexistent-\(getpid())").isEmpty)
     }
@@ -152,7 +152,7 @@ struct PasswdFileTests {
         #expect(UserNames.name(of: 3_999_999) == nil)
         #expect(UserNames.home(named: "no-such-user-\(getpid())") == nil)
         // getent prints passwd lines.
-        #expect(PasswdFile.parse(Array("dir:*:70001:70001:A Directory User:/home/dir:/bin/bash\n".utf8)) == [.init(name: "dir", uid: 70001, home: "/home/dir")])
+        #expect(PasswdFile.parse(Array("dir:*:70001:70001:A Directory User:/home/dir:/bin/bash\n".utf8)) == [.init(name: "dir", uid: 70001, gid: 70001, home: "/home/dir")])
     }
 }
 

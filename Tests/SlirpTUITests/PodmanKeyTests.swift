@@ -117,7 +117,7 @@ extension PodmanKeyTests {
         #expect(state.selectedRow?.snapshot.name == "api")
         #expect(state.handle(.character("D")).effects.count == 1)
         #expect(state.doctor?.note?.contains("belongs to alice") == true)
-        #expect(state.doctor?.note?.contains("runuser -u alice -- slirpmon doctor api") == true)
+        #expect(state.doctor?.note?.contains("slirpmon doctor api as root examines it as alice") == true)
         let screen = render(state, size: Size(width: 120, height: 40))
         #expect(screen.text.contains("belongs to alice"))
     }

@@ -48,20 +48,27 @@ public enum PodmanFixture {
     /// A user with subuids, a runtime dir, the conf and the image: rootless Podman works for it.
     /// slirp4netns as a user needs /dev/net/tun 0666 (Debian ships it 0600 on these machines).
     public static func prepareRootlessUser() throws -> (name: String, uid: UInt32) {
+        try prepareRootlessUser(rootlessUser, subordinateStart: 300000)
+    }
+
+    /// The same for the user `name` (created when missing), with subordinate ids from
+    /// `subordinateStart` (65536 of them: keep ranges of different users apart) and `engine`'s
+    /// lines added to the `[engine]` table of the user's containers.conf.
+    public static func prepareRootlessUser(_ name: String, subordinateStart: Int, engine: [String] = []) throws -> (name: String, uid: UInt32) {
         try prepare()
         return try withLock {
-            if getpwnam(rootlessUser) == nil {
-                let out = sh("useradd", ["-m", "-s", "/bin/sh", rootlessUser])
+            if getpwnam(name) == nil {
+                let out = sh("useradd", ["-m", "-s", "/bin/sh", name])
                 guard out.status == 0 else { throw LabSetupError("useradd failed: \(out.stderr)") }
             }
-            guard let entry = getpwnam(rootlessUser) else { throw LabSetupError("no user \(rootlessUser)") }
+            guard let entry = getpwnam(name) else { throw LabSetupError("no user \(name)") }
             let uid = entry.pointee.pw_uid
-            let user = (name: rootlessUser, uid: uid)
+            let user = (name: name, uid: uid)
             for file in ["/etc/subuid", "/etc/subgid"] {
                 let text = (try? Files.readText(file)) ?? ""
-                if !text.contains("\(rootlessUser):") {
+                if !text.split(separator: "\n").contains(where: { $0.hasPrefix("\(name):") }) {
                     let fd = open(file, O_WRONLY | O_APPEND | O_CREAT, 0o644)
-                    let line = "\(rootlessUser):300000:65536\n"
+                    let line = "\(name):\(subordinateStart):65536\n"
                     _ = line.withCString { write(fd, $0, strlen($0)) }
                     close(fd)
                 }
@@ -69,9 +76,9 @@ public enum PodmanFixture {
             mkdir("/run/user", 0o755)
             mkdir("/run/user/\(uid)", 0o700)
             chown("/run/user/\(uid)", uid, entry.pointee.pw_gid)
-            let config = "/home/\(rootlessUser)/.config/containers"
-            sh("runuser", ["-u", rootlessUser, "--", "mkdir", "-p", config])
-            try Files.write(containersConf, to: "\(config)/containers.conf")
+            let config = "/home/\(name)/.config/containers"
+            sh("runuser", ["-u", name, "--", "mkdir", "-p", config])
+            try Files.write(containersConf + engine.map { $0 + "\n" }.joined(), to: "\(config)/containers.conf")
             chown("\(config)/containers.conf", uid, entry.pointee.pw_gid)
             chmod("/dev/net/tun", 0o666)
             if podman(["image", "exists", image], user: user).status != 0 {

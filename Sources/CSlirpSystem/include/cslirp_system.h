@@ -36,4 +36,21 @@ int cslirp_fd_is_nsfs(int fd);
    links): a file inside a container's root as the container sees it, never outside it. */
 int cslirp_open_in_root(const char *root, const char *path, int flags);
 
+/* posix_spawn for a program slirpmon does not trust: POSIX_SPAWN_SETSID (a new session, so no
+   controlling terminal), an empty signal mask and default dispositions, fds 0-2 from `stdio`
+   (stdin, stdout, stderr: each must be >= 3), every other fd closed
+   (posix_spawn_file_actions_addclosefrom_np, glibc >= 2.34), working directory `directory`.
+   Returns 0 or an errno value, like posix_spawn. */
+int cslirp_spawn_isolated(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                          const int stdio[3], const char *directory);
+
+/* A signalfd (non-blocking, close-on-exec) for `signals`, which are blocked in the calling
+   thread so that they arrive only through it. */
+int cslirp_signalfd(const int *signals, int count);
+/* The next signal read from a cslirp_signalfd, or -1 (errno EAGAIN when none is pending). */
+int cslirp_signalfd_next(int fd);
+
+/* pidfd_open(pid, 0): a descriptor that polls readable once the process has exited. */
+int cslirp_pidfd_open(pid_t pid);
+
 #endif

@@ -76,23 +76,21 @@ public struct PodmanCLI: Sendable {
         return 0
     }
 
-    /// Runs podman (as `user` through runuser when given) and parses its JSON output.
+    /// Runs podman and parses its JSON output. A user's Podman runs as an `UntrustedProgram`:
+    /// it runs the user's own programs (`engine.conmon_path`, checked with `--version` by every
+    /// `podman ps`, hooks, helpers), which must reach neither root's terminal nor its environment.
     private func run(_ arguments: [String]) -> Result<Any, Failure> {
-        var program = binary
-        var args = arguments
-        var environment: [String]?
+        let result: Result<Executables.Output, SystemError>
         if let user {
-            guard let runuser = Executables.find("runuser") else {
-                return .failure(Failure(message: "cannot ask \(user.name)'s Podman: runuser is not installed"))
+            guard let account = UntrustedProgram.Account.of(uid: user.uid) else {
+                return .failure(Failure(message: "cannot ask \(user.name)'s Podman: uid \(user.uid) has no passwd entry"))
             }
-            program = runuser
-            args = ["-u", user.name, "--", binary] + arguments
-            let home = UserNames.home(of: user.uid) ?? "/home/\(user.name)"
-            environment = ["PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=\(home)", "USER=\(user.name)", "LOGNAME=\(user.name)",
-                           "XDG_RUNTIME_DIR=/run/user/\(user.uid)"]
+            result = UntrustedProgram(binary, arguments, as: account).run(timeout: timeout)
+        } else {
+            result = Executables.run(binary, arguments, timeout: timeout)
         }
         let who = user.map { "\($0.name)'s podman" } ?? "podman"
-        switch Executables.run(program, args, timeout: timeout, environment: environment) {
+        switch result {
         case .failure(let error):
             if error.code == ETIMEDOUT { return .failure(Failure(message: "\(who) did not answer within \(Int(timeout)) s (storage locked?)")) }
             return .failure(Failure(message: "cannot run \(who): \(error)"))

@@ -7,7 +7,8 @@ import Musl
 /// What Podman knows, cached: asked again only when what the answer depends on changed
 /// (the slirp4netns processes, Podman's state files: see `PodmanDiskCache.key`) or the
 /// answer is older than `maxAge` (an answer with a failure: 5 s at most), never on every
-/// screen refresh; not asked at all for a user whose container storage is empty.
+/// screen refresh; not asked at all for a user whose container storage is empty. A user whose
+/// Podman failed is not asked again for a minute (see `PodmanHoldOff`); the failure is shown.
 public final class PodmanCatalog: @unchecked Sendable {
     /// One answer from Podman (all users asked).
     public struct Snapshot: Sendable {
@@ -28,6 +29,9 @@ public final class PodmanCatalog: @unchecked Sendable {
     private var cachedAt = Deadline(nanoseconds: 0)
 
     private let disk: PodmanDiskCache?
+    private let holdOffPath: String?
+    /// Read on first use: only a run that asks Podman needs it.
+    private var holdOffMemory: PodmanHoldOff?
 
     /// `persistent`: also keep the answer on disk for at most 5 s (see `PodmanDiskCache`),
     /// for short-lived commands such as `slirpmon list`.
@@ -36,6 +40,7 @@ public final class PodmanCatalog: @unchecked Sendable {
         self.timeout = timeout
         self.binary = binary
         disk = persistent ? PodmanDiskCache.forCurrentUser(maxAge: min(maxAge, 5)) : nil
+        holdOffPath = persistent ? PodmanHoldOff.pathForCurrentUser() : nil
     }
 
     /// The containers of every user whose slirp4netns runs here (as root) or of this user.
@@ -62,9 +67,20 @@ public final class PodmanCatalog: @unchecked Sendable {
                     failures.append("\(user.name)'s Podman not asked: \(problem)")
                     continue
                 }
+                let uid = user?.uid ?? UInt32(geteuid())
+                let holdKey = PodmanHoldOff.key(binary: binary, user: user)
+                let now = PodmanHoldOff.now()
+                if !force, let held = lock.locked({ withHoldOff { $0.held(uid: uid, key: holdKey, now: now) } }) {
+                    failures.append(held.message)
+                    continue
+                }
                 switch PodmanCLI(binary: binary, user: user, timeout: timeout).containers() {
-                case .success(let list): containers += list
-                case .failure(let failure): failures.append(failure.message)
+                case .success(let list):
+                    containers += list
+                    lock.locked { withHoldOff { $0.forget(uid: uid) } }
+                case .failure(let failure):
+                    let failed = lock.locked { withHoldOff { $0.remember(uid: uid, reason: failure.message, key: holdKey, now: PodmanHoldOff.now()) } }
+                    failures.append(failed.message)
                 }
             }
             snapshot = Snapshot(containers: containers, failures: failures, installed: true)
@@ -77,6 +93,13 @@ public final class PodmanCatalog: @unchecked Sendable {
             cachedAt = .now
         }
         return snapshot
+    }
+
+    /// The remembered failures (read from their file the first time). Call with `lock` held.
+    private func withHoldOff<T>(_ body: (inout PodmanHoldOff) -> T) -> T {
+        var memory = holdOffMemory ?? PodmanHoldOff(path: holdOffPath)
+        defer { holdOffMemory = memory }
+        return body(&memory)
     }
 
     /// False when the user's container storage is empty: `podman ps -a` would answer `[]`

@@ -35,7 +35,9 @@ public enum Executables {
     }
 
     /// Runs `program` with `arguments`, stdin from /dev/null, and collects its output.
-    /// Past `timeout` the program is killed and the run fails with `ETIMEDOUT`.
+    /// Past `timeout` the program's process group is killed and the run fails with `ETIMEDOUT`.
+    /// For programs slirpmon trusts (its own tools, root's own Podman); anything another user
+    /// controls runs as an `UntrustedProgram`.
     public static func run(_ program: String, _ arguments: [String], timeout: Double = 10,
                            environment: [String]? = nil) -> Result<Output, SystemError> {
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
@@ -73,7 +75,8 @@ public enum Executables {
                 }
             }
         }
-        if timedOut { kill(pid, SIGKILL) }
+        // The program leads its own process group (see `spawn`): what it started goes with it.
+        if timedOut { kill(-pid, SIGKILL) }
         let status = waitFor(pid)
         if timedOut { return .failure(SystemError("run", program, code: ETIMEDOUT)) }
         return .success(Output(status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self)))

@@ -5,6 +5,7 @@ enum PasswdFile {
     struct Entry: Equatable, Sendable {
         let name: String
         let uid: UInt32
+        let gid: UInt32
         let home: String
     }
 
@@ -20,8 +21,9 @@ enum PasswdFile {
         bytes.split(separator: UInt8(ascii: "\n")).compactMap { line in
             let fields = line.split(separator: UInt8(ascii: ":"), maxSplits: 6, omittingEmptySubsequences: false)
             guard fields.count == 7, line.first != UInt8(ascii: "#"), !fields[0].isEmpty,
-                  let uid = UInt32(String(decoding: fields[2], as: UTF8.self)) else { return nil }
-            return Entry(name: String(decoding: fields[0], as: UTF8.self), uid: uid, home: String(decoding: fields[5], as: UTF8.self))
+                  let uid = UInt32(String(decoding: fields[2], as: UTF8.self)),
+                  let gid = UInt32(String(decoding: fields[3], as: UTF8.self)) else { return nil }
+            return Entry(name: String(decoding: fields[0], as: UTF8.self), uid: uid, gid: gid, home: String(decoding: fields[5], as: UTF8.self))
         }
     }
 }
@@ -43,6 +45,7 @@ public enum UserNames {
     /// The home directory of the user called `name`.
     public static func home(named name: String) -> String? { user(key: "name \(name)", asking: name, from: { $0.name == name })?.home }
 
+    static func user(named name: String) -> PasswdFile.Entry? { user(key: "name \(name)", asking: name, from: { $0.name == name }) }
     static func user(uid: UInt32) -> PasswdFile.Entry? { user(key: "uid \(uid)", asking: String(uid), from: { $0.uid == uid }) }
 
     static let passwdPath = "/etc/passwd"
