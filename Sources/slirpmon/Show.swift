@@ -100,8 +100,8 @@ struct ShowJSON: Encodable {
 /// Resolving TARGET arguments.
 enum Targets {
     /// The process TARGET names (a PID, a container or pod name, an ID or unique ID prefix),
-    /// or a one-line failure listing what runs. Podman is asked only for names, through
-    /// `catalog` (which keeps the answer for the caller's next question).
+    /// or a one-line failure listing what runs. Podman is asked for names and to prove a
+    /// container ID claim, through `catalog` (which keeps the answer for the caller's next question).
     static func process(_ target: String, catalog: PodmanCatalog = PodmanCatalog()) throws -> SlirpProcess {
         // A PID names one process: read only it, not every instance on the host (`fwd add PID`
         // on a host with 500 instances spent most of its time scanning them).
@@ -110,8 +110,15 @@ enum Targets {
         }
         let processes: [SlirpProcess]
         do { processes = try ProcessScanner().scan() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }
-        do { return try TargetResolver.resolve(target, among: processes) } catch {
-            guard case .notFound = error, PodmanCLI.installed() != nil else { throw CLIError.failed(error.description) }
+        // Without Podman's answer, only a process that claims no container is taken: a container ID in
+        // a process's file names is a claim anyone can make, proven against Podman's container (its
+        // owner and network namespace) before the process is taken for it.
+        do {
+            let found = try TargetResolver.resolve(target, among: processes)
+            if found.containerID == nil || PodmanCLI.installed() == nil { return found }
+        } catch {
+            // Not found, or several claim the ID: Podman's answer names and proves.
+            guard PodmanCLI.installed() != nil else { throw CLIError.failed(error.description) }
         }
         let podman = catalog.snapshot(for: processes)
         do { return try TargetResolver.resolve(target, among: processes, containers: podman.containers) } catch {
@@ -128,6 +135,7 @@ enum Targets {
         let process = try process(target, catalog: catalog)
         var options = common.inventory().options
         options.podman = process.containerID == nil ? nil : catalog
+        options.listForwardsOf = [process.identity]
         let inventory = Inventory(options: options)
         guard options.podman != nil, let snapshot = try? inventory.snapshot(),
               let joined = snapshot.instances.first(where: { $0.identity == process.identity }) else {

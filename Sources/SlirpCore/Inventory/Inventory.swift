@@ -14,6 +14,9 @@ public struct Inventory: Sendable {
         /// Ask each API socket for its forwards (each request lands in the instance's log; with a
         /// cache, an instance whose log shows no request since its kept answer is not asked).
         public var listForwards = true
+        /// With `listForwards`: only these instances are asked (nil: all). A one-instance command
+        /// (`show`) asks its own instance, not every slirp4netns on the host.
+        public var listForwardsOf: Set<ProcessIdentity>?
         public var apiTimeout = 2.0
         /// Find each instance's log and its size (`list` shows neither: one `stat` each saved).
         public var readLogs = true
@@ -61,13 +64,19 @@ public struct Inventory: Sendable {
         let podmanAnswer = options.podman.map { catalog in Pending { catalog.snapshot(for: processes) } }
         var instances = inspect(processes, listeners: listeners, known: known)
         let podman = podmanAnswer?.wait() ?? .empty
-        let byID = Dictionary(podman.containers.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for i in instances.indices {
-            let process = instances[i].process
-            if let id = process.containerID, let container = byID[id] {
-                instances[i].container = container
-                if container.isInfra, let pod = container.podID {
-                    instances[i].podMembers = podman.containers.filter { $0.podID == pod && !$0.isInfra }
+            var process = instances[i].process
+            // The ID in its file names is a claim: joined only when owner and network namespace prove it.
+            if let id = process.containerID {
+                let (joined, refusal) = ContainerJoin.container(id, in: podman.containers, servedBy: process, procRoot: options.procRoot)
+                if let container = joined {
+                    instances[i].container = container
+                    if container.isInfra, let pod = container.podID {
+                        instances[i].podMembers = podman.containers.filter { $0.podID == pod && !$0.isInfra }
+                    }
+                } else if let refusal {
+                    process = process.withoutContainerClaim(because: refusal)
+                    instances[i].process = process
                 }
             }
             if let netns = instances[i].configuration.netnsPath {
@@ -76,7 +85,7 @@ public struct Inventory: Sendable {
                 instances[i].rootlessPorts = parents + children
             }
         }
-        let live = Set(instances.filter { !$0.process.isZombie }.compactMap(\.process.containerID))
+        let live = Set(instances.filter { !$0.process.isZombie }.compactMap(\.container?.id))
         let detached = podman.containers
             .filter { $0.usesSlirp4netns && !live.contains($0.id) }
             .map { c in DetachedContainer(container: c, members: podman.containers.filter { m in c.isInfra && m.podID == c.podID && !m.isInfra }) }
@@ -209,7 +218,7 @@ public struct Inventory: Sendable {
         var asked: [Int] = []
         var targets: [ForwardsTarget] = []
         for (i, process) in processes.enumerated() {
-            guard let path = contacts[i].apiSocket, !process.isZombie else { continue }
+            guard let path = contacts[i].apiSocket, !process.isZombie, options.listForwardsOf?.contains(process.identity) ?? true else { continue }
             if let ownership = contacts[i].ownership, !ownership.isUsable, !ownership.isUnverified {
                 contacts[i].forwardsError = "not asked: API socket \(ownership)"
                 continue
@@ -287,7 +296,7 @@ public struct Inventory: Sendable {
         return Pending {
             var answers: KnownForwards = [:]
             var targets: [ForwardsTarget] = []
-            for (identity, facts) in known {
+            for (identity, facts) in known where options.listForwardsOf?.contains(identity) ?? true {
                 guard let path = facts.configuration.apiSocket, path.hasPrefix("/") else { continue }
                 let target = ForwardsTarget(identity: identity, path: path, mark: RequestAudit.mark(pid: identity.pid, procRoot: procRoot))
                 if let forwards = unchanged(target) {

@@ -1,6 +1,7 @@
 /// Everything slirpmon knows about one slirp4netns instance at one moment.
 public struct SlirpInstance: Sendable {
-    public let process: SlirpProcess
+    /// The process; its container claim is dropped when Podman's container is not proven to be its (`ContainerJoin`).
+    public internal(set) var process: SlirpProcess
     public var identity: ProcessIdentity { process.identity }
     public var pid: Int32 { process.pid }
     public var configuration: SlirpConfiguration { process.configuration }

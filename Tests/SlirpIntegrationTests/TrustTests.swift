@@ -1,0 +1,88 @@
+import Foundation
+import Glibc
+@testable import SlirpCore
+import SlirpTestSupport
+import Testing
+
+/// Root trusts no name a user can choose: a process is root's container only when its owner and
+/// network namespace say so, a request goes only to a socket proven to be the instance's own, and
+/// the connection goes to the very socket file that was proven.
+@Suite("What root trusts", .serialized, .enabled(if: isRoot, "needs root, a second user and real slirp4netns"))
+struct TrustTests {
+    /// A directory `user` may write, for the attacker's socket.
+    func userDirectory(_ tag: String, user: (name: String, uid: UInt32)) throws -> String {
+        let directory = "/tmp/\(tag)"
+        mkdir(directory, 0o755)
+        guard let entry = getpwnam(user.name) else { throw LabSetupError("no user \(user.name)") }
+        chown(directory, user.uid, entry.pointee.pw_gid)
+        return directory
+    }
+
+    func rows(_ out: Executables.Output) throws -> [[String: Any]] {
+        #expect(out.status == 0, "\(out.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]])
+    }
+
+    @Test("a user's fake slirp4netns named after root's container is not root's container, and root's forward goes to root's slirp4netns")
+    func fakeNamedAfterRootsContainer() throws {
+        guard PodmanFixture.available else {
+            Issue.record("needs podman and busybox-static (apt-get install podman busybox-static)")
+            return
+        }
+        let user = try PodmanFixture.prepareRootlessUser()
+        guard let entry = getpwnam(user.name) else { throw LabSetupError("no user \(user.name)") }
+        let name = PodmanFixture.name("claim")
+        let configured = Int(try DemoFleet.freeTCPPort().value)
+        // Created first: the attacker learns the ID and starts the fake before root's slirp4netns
+        // exists, so the fake comes first in every scan.
+        let create = PodmanFixture.podman(["create", "--name", name, "--network", "slirp4netns:port_handler=slirp4netns",
+                                           "-p", "127.0.0.1:\(configured):80", PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"])
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name]) }
+        #expect(create.status == 0, "\(create.stderr)")
+        let id = create.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(ContainerID.isContainerID(id), "podman create printed \(id)")
+
+        let tag = "smt-claim-\(getpid())-\(UInt32.random(in: 0..<100000))"
+        let directory = try userDirectory(tag, user: user)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // The attack: root's container ID as the socket's name, and a namespace path of root's kind.
+        let fake = try StandInSlirp(mode: .ok, tag: tag, socketPath: "\(directory)/\(id).net", netnsPath: "/run/netns/netns-\(tag)",
+                                    user: (user.uid, entry.pointee.pw_gid))
+        defer { fake.stop() }
+        let start = PodmanFixture.podman(["start", name])
+        #expect(start.status == 0, "\(start.stderr)")
+        let inspect = PodmanFixture.podman(["inspect", "--format", "{{.State.Pid}}", name])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+
+        let listed = try rows(slirpmon(["list", "--json", "--no-cache"]))
+        let fakeRow = try #require(listed.first { $0["pid"] as? Int == Int(fake.pid) }, "the fake is listed, as what it is")
+        #expect(fakeRow["container"] is NSNull, "the fake is not root's container: \(fakeRow["container"] ?? "")")
+        #expect(fakeRow["container_id"] is NSNull, "no container ID is shown for it")
+        #expect(fakeRow["user"] as? String == user.name)
+        let note = (fakeRow["problems"] as? [String: String])?["container"] ?? ""
+        #expect(note.contains("claim container \(id.prefix(12))") && note.contains("runs as \(user.name)") && note.contains("not joined"), "\(note)")
+        let realRow = try #require(listed.first { ($0["container"] as? [String: Any])?["name"] as? String == name })
+        #expect(realRow["pid"] as? Int != Int(fake.pid))
+        #expect(realRow["uid"] as? Int == 0)
+        #expect(listed.filter { ($0["container"] as? [String: Any])?["name"] as? String == name }.count == 1)
+        let text = slirpmon(["list", "--no-cache"])
+        #expect(text.stdout.split(separator: "\n").filter { $0.contains(name) }.count == 1, "\(text.stdout)")
+
+        // By name and by ID prefix: root's slirp4netns, proven by a round trip; the fake gets nothing.
+        for target in [name, String(id.prefix(12))] {
+            let live = Int(try DemoFleet.freeTCPPort().value)
+            let add = slirpmon(["fwd", "add", target, "127.0.0.1:\(live):80"])
+            #expect(add.status == 0, "fwd add \(target): \(add.stderr)")
+            #expect(PodmanFixture.httpGet(port: live)?.contains("slirpmon-fixture") == true, "HTTP through the new forward (\(target))")
+        }
+        let show = slirpmon(["show", name, "--json"])
+        let shown = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any], "\(show.stderr)")
+        #expect(shown["pid"] as? Int != Int(fake.pid))
+        // `list` asks every instance for its forwards, the fake too, as the user's own process (so do
+        // other root sessions on this host): only those requests may reach it, and no connection
+        // that sent nothing (a connection refused after SO_PEERCRED named the fake).
+        let requests = ((try? Files.readText(fake.logPath)) ?? "").components(separatedBy: "got request: ").dropFirst()
+        #expect(requests.allSatisfy { $0.hasPrefix("{\"execute\":\"list_hostfwd\"}") }, "a request for root's container reached the fake: \(requests.filter { !$0.hasPrefix("{\"execute\":\"list_hostfwd\"}") })")
+        #expect(eventually(3) { fake.connectionsAccepted == fake.requestsReceived }, "root connected to the fake and sent nothing \(fake.connectionsAccepted - fake.requestsReceived) times")
+    }
+}
