@@ -144,11 +144,13 @@ enum Targets {
         return joined
     }
 
-    /// An API client for TARGET, refusing (before anything is sent) an instance that cannot take requests.
-    static func client(_ target: String, common: CommonOptions) throws -> (SlirpInstance, APIClient) {
+    /// An API client for TARGET, refusing (before anything is sent) an instance that cannot take requests;
+    /// `unverified`: the operator's `--unverified`, to send to a socket whose owner cannot be proven.
+    static func client(_ target: String, common: CommonOptions, unverified: Bool = false) throws -> (SlirpInstance, APIClient) {
         let instance = common.inventory(listForwards: false, readAddresses: false).inspect(try process(target))
-        if let blocker = instance.forwardBlocker {
-            throw CLIError.failed("pid \(instance.pid): \(blocker)")
+        if let blocker = instance.forwardBlocker(allowingUnverified: unverified) {
+            let override = instance.socketOwnership?.isUnverified == true ? "; `--unverified` sends anyway (SO_PEERCRED still checks that pid \(instance.pid) listens)" : ""
+            throw CLIError.failed("pid \(instance.pid): \(blocker)\(override)")
         }
         guard let socket = instance.apiSocket else { throw CLIError.failed("pid \(instance.pid) has no API socket") }
         return (instance, APIClient(socketPath: socket, expectedPID: instance.pid, timeout: common.timeout))

@@ -85,4 +85,37 @@ struct TrustTests {
         #expect(requests.allSatisfy { $0.hasPrefix("{\"execute\":\"list_hostfwd\"}") }, "a request for root's container reached the fake: \(requests.filter { !$0.hasPrefix("{\"execute\":\"list_hostfwd\"}") })")
         #expect(eventually(3) { fake.connectionsAccepted == fake.requestsReceived }, "root connected to the fake and sent nothing \(fake.connectionsAccepted - fake.requestsReceived) times")
     }
+
+    @Test("a user's forward to another user's world-writable socket is refused with the reason, and sent only with --unverified")
+    func unprovenSocketRefused() throws {
+        let lab = try TestLab("unproven")
+        let instance = try lab.start(.init(name: "u"))
+        let socket = try #require(instance.apiSocket)
+        // Root's instance, its socket world-writable: anyone may connect, no one else can prove whose it is.
+        chmod(socket, 0o777)
+        var dir = (socket as NSString).deletingLastPathComponent
+        chmod(dir, 0o755)
+        chmod(slirpmonBinary, 0o755)
+        dir = (slirpmonBinary as NSString).deletingLastPathComponent
+        while dir != "/" && !dir.isEmpty { chmod(dir, (try? Files.status(dir).st_mode).map { $0 | 0o005 } ?? 0o755); dir = (dir as NSString).deletingLastPathComponent }
+        let asNobody = { (args: [String]) in sh("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", slirpmonBinary] + args) }
+        // Other root sessions on this host may list forwards meanwhile: only this user's requests count.
+        func adds() -> [String] { apiRequests(pid: instance.pid).filter { $0.contains("add_hostfwd") } }
+
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let refused = asNobody(["fwd", "add", String(instance.pid), "127.0.0.1:\(port):80"])
+        #expect(refused.status == 1, "\(refused.stdout)")
+        #expect(refused.stderr.contains("not verified") && refused.stderr.contains("nothing was sent") && refused.stderr.contains("--unverified"), "\(refused.stderr)")
+        let listing = asNobody(["fwd", "list", String(instance.pid)])
+        #expect(listing.status == 1)
+        let listed = try rows(asNobody(["list", "--json", "--no-podman"]))
+        let row = try #require(listed.first { $0["pid"] as? Int == Int(instance.pid) })
+        #expect((row["forwards_error"] as? String)?.contains("not asked") == true, "\(row["forwards_error"] ?? "")")
+        #expect(adds().isEmpty, "a request reached the unproven socket: \(adds())")
+
+        let sent = asNobody(["fwd", "add", "--unverified", String(instance.pid), "127.0.0.1:\(port):80"])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        #expect(eventually(3) { adds().count == 1 }, "the explicit override sends")
+        #expect(adds().last?.contains("\"host_port\":\(port)") == true, "\(adds())")
+    }
 }

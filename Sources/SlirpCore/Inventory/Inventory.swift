@@ -210,7 +210,7 @@ public struct Inventory: Sendable {
     }
 
     /// Every instance's forwards, asked all at once (`APIBatch`: one thread, one `poll`), except
-    /// where its socket is known not to be its own (then nothing is sent). `known`: the answers of
+    /// where its socket is not proven to be its own (then nothing is sent). `known`: the answers of
     /// the instances asked before the scan, used for the very same process and socket path. With a
     /// cache, an instance whose log shows no request since its kept answer is not asked
     /// (`RequestAudit`), unless it is stopped (asking then says so).
@@ -219,7 +219,8 @@ public struct Inventory: Sendable {
         var targets: [ForwardsTarget] = []
         for (i, process) in processes.enumerated() {
             guard let path = contacts[i].apiSocket, !process.isZombie, options.listForwardsOf?.contains(process.identity) ?? true else { continue }
-            if let ownership = contacts[i].ownership, !ownership.isUsable, !ownership.isUnverified {
+            // Nothing is sent to a socket not proven to be the process's own (unverified included).
+            if let ownership = contacts[i].ownership, !ownership.isUsable {
                 contacts[i].forwardsError = "not asked: API socket \(ownership)"
                 continue
             }
@@ -305,7 +306,7 @@ public struct Inventory: Sendable {
                 }
                 let ownership = SocketOwnership.check(path: path, pid: identity.pid, socketInodes: facts.socketInodes,
                                                       procRoot: procRoot, listeners: listeners)
-                guard ownership.isUsable || ownership.isUnverified else { continue }
+                guard ownership.isUsable else { continue }
                 targets.append(target)
             }
             for (target, result) in zip(targets, ask(targets)) { answers[target.identity] = (target.path, result, false) }

@@ -94,6 +94,10 @@ extension AppState {
             mode = .form(ForwardForm(target: row.snapshot.identity))
         case .removeForward:
             guard !readOnly, pane == .forwards, let target = selectedTarget else { return .none }
+            if let blocker = addBlocker {
+                status = StatusMessage("cannot remove a forward: \(blocker)", kind: .error)
+                return .none
+            }
             guard let forward = selectedForward else {
                 status = StatusMessage("no forward selected", kind: .error)
                 return .none
