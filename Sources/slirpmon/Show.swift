@@ -153,6 +153,6 @@ enum Targets {
             throw CLIError.failed("pid \(instance.pid): \(blocker)\(override)")
         }
         guard let socket = instance.apiSocket else { throw CLIError.failed("pid \(instance.pid) has no API socket") }
-        return (instance, APIClient(socketPath: socket, expectedPID: instance.pid, timeout: common.timeout))
+        return (instance, APIClient(socketPath: socket, expectedPID: instance.pid, expectedFile: instance.apiSocketFile, timeout: common.timeout))
     }
 }

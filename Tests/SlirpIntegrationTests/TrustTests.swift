@@ -118,4 +118,82 @@ struct TrustTests {
         #expect(eventually(3) { adds().count == 1 }, "the explicit override sends")
         #expect(adds().last?.contains("\"host_port\":\(port)") == true, "\(adds())")
     }
+
+    @Test("a socket path swapped after the ownership check gets no connection: the connect goes to the socket file that was checked")
+    func swappedPathGetsNoConnection() throws {
+        let lab = try TestLab("swap")
+        let instance = try lab.start(.init(name: "s"))
+        let socket = try #require(instance.apiSocket)
+        let process = try #require(ProcessScanner().process(pid: instance.pid))
+        var options = Inventory.Options()
+        options.listForwards = false
+        options.readAddresses = false
+        let checked = Inventory(options: options).inspect(process)
+        #expect(checked.socketOwnership == .held)
+        let file = try #require(checked.apiSocketFile, "the check names the socket file it proved")
+
+        // After the check: the socket's directory moved away, a symlink in its place to a directory
+        // with the attacker's listener under the same name.
+        let directory = (socket as NSString).deletingLastPathComponent
+        let name = (socket as NSString).lastPathComponent
+        let decoy = "\(directory)-decoy"
+        mkdir(decoy, 0o755)
+        defer {
+            unlink(directory)
+            rename("\(directory)-moved", directory)
+            try? FileManager.default.removeItem(atPath: decoy)
+        }
+        let listener = try UnixListener(path: "\(decoy)/\(name)")
+        #expect(rename(directory, "\(directory)-moved") == 0)
+        #expect(symlink(decoy, directory) == 0)
+
+        let client = APIClient(socketPath: socket, expectedPID: instance.pid, expectedFile: file, timeout: 1)
+        do {
+            let forwards = try client.list()
+            Issue.record("a request went through a swapped path: \(forwards)")
+        } catch {
+            #expect(error.description.contains("replaced since it was checked"), "\(error.description)")
+        }
+        #expect(!listener.hasPendingConnection, "the decoy listener was connected to")
+
+        // Put back, the checked socket file is reached as before.
+        unlink(directory)
+        #expect(rename("\(directory)-moved", directory) == 0)
+        #expect((try? client.list()) != nil)
+    }
+}
+
+/// A listening unix socket the test holds, to see whether anything connected to it.
+final class UnixListener {
+    let fd: Int32
+    let path: String
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard fd >= 0, bytes.count < 108 else { throw LabSetupError("cannot make a listener at \(path)") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        unlink(path)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(fd, 8) == 0 else { throw LabSetupError("cannot listen at \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
+
+    /// True when a connection waits to be accepted.
+    var hasPendingConnection: Bool {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&pfd, 1, 0) > 0
+    }
 }

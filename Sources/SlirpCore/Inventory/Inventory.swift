@@ -229,7 +229,8 @@ public struct Inventory: Sendable {
                 record(answer.result, in: &contacts[i])
                 continue
             }
-            let target = ForwardsTarget(identity: process.identity, path: path, mark: options.cache == nil ? nil : RequestAudit.mark(pid: process.pid, procRoot: options.procRoot))
+            let target = ForwardsTarget(identity: process.identity, path: path, file: contacts[i].socketFile,
+                                        mark: options.cache == nil ? nil : RequestAudit.mark(pid: process.pid, procRoot: options.procRoot))
             if !stopped, let forwards = unchanged(target) {
                 contacts[i].forwards = forwards
                 continue
@@ -255,6 +256,8 @@ public struct Inventory: Sendable {
     struct ForwardsTarget {
         let identity: ProcessIdentity
         let path: String
+        /// The socket file proven held by the process: the request connects to it only.
+        let file: SocketFile?
         let mark: RequestAudit.Mark?
     }
 
@@ -271,7 +274,7 @@ public struct Inventory: Sendable {
     /// from before it was asked, to be proven later (`InventoryCache.keepUnproven`: by the next
     /// lookup, or when persisted, in `list` while its output is written).
     private func ask(_ targets: [ForwardsTarget]) -> [Result<[HostForward], APIError>] {
-        let results = APIBatch.list(targets.map { APIClient(socketPath: $0.path, expectedPID: $0.identity.pid, timeout: options.apiTimeout) })
+        let results = APIBatch.list(targets.map { APIClient(socketPath: $0.path, expectedPID: $0.identity.pid, expectedFile: $0.file, timeout: options.apiTimeout) })
         guard let cache = options.cache else { return results }
         for (target, result) in zip(targets, results) {
             if case .success(let forwards) = result, let before = target.mark {
@@ -299,15 +302,15 @@ public struct Inventory: Sendable {
             var targets: [ForwardsTarget] = []
             for (identity, facts) in known where options.listForwardsOf?.contains(identity) ?? true {
                 guard let path = facts.configuration.apiSocket, path.hasPrefix("/") else { continue }
-                let target = ForwardsTarget(identity: identity, path: path, mark: RequestAudit.mark(pid: identity.pid, procRoot: procRoot))
-                if let forwards = unchanged(target) {
+                let mark = RequestAudit.mark(pid: identity.pid, procRoot: procRoot)
+                if let forwards = unchanged(ForwardsTarget(identity: identity, path: path, file: nil, mark: mark)) {
                     answers[identity] = (path, .success(forwards), true)
                     continue
                 }
-                let ownership = SocketOwnership.check(path: path, pid: identity.pid, socketInodes: facts.socketInodes,
-                                                      procRoot: procRoot, listeners: listeners)
+                let (ownership, file) = SocketOwnership.verify(path: path, pid: identity.pid, socketInodes: facts.socketInodes,
+                                                               procRoot: procRoot, listeners: listeners)
                 guard ownership.isUsable else { continue }
-                targets.append(target)
+                targets.append(ForwardsTarget(identity: identity, path: path, file: file, mark: mark))
             }
             for (target, result) in zip(targets, ask(targets)) { answers[target.identity] = (target.path, result, false) }
             return answers
@@ -347,6 +350,8 @@ public struct Inventory: Sendable {
         var observed: Result<ObservedAddresses, NamespaceReader.Failure>?
         var apiSocket: String?
         var ownership: SocketOwnership?
+        /// The socket file proven held by the process (requests are pinned to it).
+        var socketFile: SocketFile?
         var forwards: [HostForward]?
         var forwardsError: String?
         var log: SlirpInstance.LogInfo?
@@ -366,8 +371,9 @@ public struct Inventory: Sendable {
             apiSocket = cwd + "/" + path
         }
         contact.apiSocket = apiSocket
-        let ownership = apiSocket.map { SocketOwnership.check(path: $0, process: process, procRoot: options.procRoot, listeners: listeners) }
-        contact.ownership = ownership
+        if let apiSocket {
+            (contact.ownership, contact.socketFile) = SocketOwnership.verify(path: apiSocket, process: process, procRoot: options.procRoot, listeners: listeners)
+        }
 
         if options.readLogs { // `list` shows no log
             if !process.isZombie, let quick = quickLogInfo(process) {
@@ -402,7 +408,7 @@ public struct Inventory: Sendable {
         }
         let checks = AddressCheck.compare(config, observed: observed, reason: observeError ?? (options.readAddresses ? nil : "not read"))
         return SlirpInstance(process: process, expected: ExpectedAddresses(config), observed: observed, observeError: observeError,
-                             addressChecks: checks, apiSocket: contact.apiSocket, socketOwnership: contact.ownership,
+                             addressChecks: checks, apiSocket: contact.apiSocket, socketOwnership: contact.ownership, apiSocketFile: contact.socketFile,
                              forwards: contact.forwards, forwardsError: contact.forwardsError, log: contact.log, logError: contact.logError)
     }
 

@@ -13,6 +13,8 @@ public struct SlirpInstance: Sendable {
     /// The API socket path as an absolute path, when the instance has one.
     public let apiSocket: String?
     public let socketOwnership: SocketOwnership?
+    /// The socket file proven held by the process (`SocketOwnership.verify`); requests are pinned to it.
+    public let apiSocketFile: SocketFile?
     /// The forwards from `list_hostfwd`; nil when not asked or not answered (`forwardsError`).
     public let forwards: [HostForward]?
     public let forwardsError: String?
