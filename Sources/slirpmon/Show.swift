@@ -101,8 +101,9 @@ struct ShowJSON: Encodable {
 enum Targets {
     /// The process TARGET names (a PID, a container or pod name, an ID or unique ID prefix),
     /// or a one-line failure listing what runs. Podman is asked for names and to prove a
-    /// container ID claim, through `catalog` (which keeps the answer for the caller's next question).
-    static func process(_ target: String, catalog: PodmanCatalog = PodmanCatalog()) throws -> SlirpProcess {
+    /// container ID claim, through `catalog` (which keeps the answer for the caller's next question,
+    /// and on disk for 5 s, as `list` does: `fwd add ID` right after `list` runs no Podman).
+    static func process(_ target: String, catalog: PodmanCatalog = PodmanCatalog(persistent: true)) throws -> SlirpProcess {
         // A PID names one process: read only it, not every instance on the host (`fwd add PID`
         // on a host with 500 instances spent most of its time scanning them).
         if let pid = Int32(target), pid > 0, let process = ProcessScanner().process(pid: pid) {
@@ -131,7 +132,7 @@ enum Targets {
     static func instance(_ target: String, common: CommonOptions) throws -> SlirpInstance {
         // One catalog: a container named as TARGET is joined with the answer that found it
         // (Podman was asked twice, and a second answer lost under load dropped the container).
-        let catalog = PodmanCatalog()
+        let catalog = PodmanCatalog(persistent: true)
         let process = try process(target, catalog: catalog)
         var options = common.inventory().options
         options.podman = process.containerID == nil ? nil : catalog

@@ -75,6 +75,21 @@ struct TrustTests {
             #expect(add.status == 0, "fwd add \(target): \(add.stderr)")
             #expect(PodmanFixture.httpGet(port: live)?.contains("slirpmon-fixture") == true, "HTTP through the new forward (\(target))")
         }
+        // Root's own process is not root's container either unless it is in the container's network
+        // namespace: the owner alone proves nothing.
+        let lab = try TestLab("claim-ns")
+        let other = try lab.start(.init(name: "n"))
+        let scanned = try ProcessScanner().scan()
+        let container = try #require(PodmanCatalog().snapshot(for: scanned).containers.first { $0.id == id })
+        let real = try #require(scanned.first { $0.containerID == id && $0.uid == 0 })
+        let stranger = try #require(scanned.first { $0.pid == other.pid })
+        #expect(ContainerJoin.check(real, serves: container) == .joined)
+        guard case .refused(let why) = ContainerJoin.check(stranger, serves: container) else {
+            Issue.record("root's slirp4netns in another namespace was joined to the container")
+            return
+        }
+        #expect(why.contains("network namespace is not the container's"), "\(why)")
+
         let show = slirpmon(["show", name, "--json"])
         let shown = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any], "\(show.stderr)")
         #expect(shown["pid"] as? Int != Int(fake.pid))
