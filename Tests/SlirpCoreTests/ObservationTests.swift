@@ -331,6 +331,19 @@ struct UnixSocketAndTargetTests {
         #expect(throws: TargetResolver.Failure.self) { try TargetResolver.resolve("abc123", among: fleet) }
     }
 
+    @Test("a name two owners use names neither: a user's container named like root's does not take root's target")
+    func nameOfTwoOwnersIsAmbiguous() throws {
+        var usersWeb = Self.container("web", id: Self.idB)
+        usersWeb.ownerUID = 1002
+        usersWeb.ownerName = "mallory"
+        let containers = [Self.container("web", id: Self.idA), usersWeb]
+        #expect(throws: TargetResolver.Failure.ambiguous(target: "web", candidates: ["abc123000000 (container of root)", "abd456000000 (container of mallory)"])) {
+            try TargetResolver.resolve("web", among: Self.fleet, containers: containers, serves: { _, _ in true })
+        }
+        // The ID still names each.
+        #expect(try TargetResolver.resolve("abd4", among: Self.fleet, containers: containers, serves: { _, _ in true }).pid == 4343)
+    }
+
     @Test func ambiguousPrefixListsCandidates() {
         #expect(throws: TargetResolver.Failure.ambiguous(target: "ab", candidates: ["abc123000000 (pid 4242)", "abd456000000 (pid 4343)"])) {
             try TargetResolver.resolve("ab", among: Self.fleet)

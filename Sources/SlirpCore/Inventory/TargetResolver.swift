@@ -48,6 +48,11 @@ public enum TargetResolver {
         // (a member just started under load came back otherwise, and `show member` failed while
         // `list` showed the pod with it), so the pod's infra is tried as well.
         let named = containers.filter { $0.name == trimmed || ($0.isInfra && $0.podName == trimmed) }
+        // Each user names their own containers: a name two owners use names neither (a user's
+        // container named like root's must not take root's `fwd add NAME`, nor the other way round).
+        if Set(named.map(\.ownerUID)).count > 1 {
+            throw .ambiguous(target: trimmed, candidates: named.map { "\($0.shortID) (\($0.isInfra ? "pod" : "container") of \($0.ownerName ?? "uid \($0.ownerUID)"))" })
+        }
         if let container = named.first {
             let infra = container.isInfra ? nil : container.podID.flatMap { pod in containers.first { $0.isInfra && $0.podID == pod }?.id }
             for owner in [container.sharedNetworkContainerID, infra, container.id].compactMap({ $0 }) {
