@@ -20,10 +20,12 @@ extension Slirpmon.Fwd {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the forwards (list_hostfwd).")
 
         @Argument(help: "PID, container ID or unique ID prefix.") var target: String
+        @Flag(help: "Send even when the API socket's owner cannot be proven (another user's instance whose file descriptors are not readable); SO_PEERCRED still checks the listener's PID.")
+        var unverified = false
         @OptionGroup var common: CommonOptions
 
         func run() throws {
-            let (_, client) = try Targets.client(target, common: common)
+            let (_, client) = try Targets.client(target, common: common, unverified: unverified)
             let forwards: [HostForward]
             do { forwards = try client.list() } catch { throw CLIError.failed(error.description) }
             if common.json { return try FileHandleOutput.json(forwards) }
@@ -49,6 +51,8 @@ extension Slirpmon.Fwd {
         @Argument(help: "One or more mappings, e.g. 127.0.0.1:8080:80 or 30000-30009:30000-30009/udp.") var mappings: [String]
         @Option(name: .customLong("guest-addr"), help: "The guest address to forward to (IPv4; default: slirp4netns's guest address).")
         var guestAddr: String?
+        @Flag(help: "Send even when the API socket's owner cannot be proven (another user's instance whose file descriptors are not readable); SO_PEERCRED still checks the listener's PID.")
+        var unverified = false
         @OptionGroup var common: CommonOptions
 
         func run() throws {
@@ -64,7 +68,7 @@ extension Slirpmon.Fwd {
             for text in mappings {
                 do { requests += try PortMapping.parse(text).requests(guestAddr: guest) } catch { throw CLIError.usage(error.description) }
             }
-            let (instance, client) = try Targets.client(target, common: common)
+            let (instance, client) = try Targets.client(target, common: common, unverified: unverified)
             let showProgress = requests.count > 1 && isatty(2) != 0 && !common.json
             var added: [(ForwardRequest, Int)] = []
             for (n, request) in requests.enumerated() {
@@ -107,6 +111,8 @@ extension Slirpmon.Fwd {
 
         @Argument(help: "PID, container ID or unique ID prefix.") var target: String
         @Argument(help: "Forward ids (see `fwd list`), or `all`.") var ids: [String]
+        @Flag(help: "Send even when the API socket's owner cannot be proven (another user's instance whose file descriptors are not readable); SO_PEERCRED still checks the listener's PID.")
+        var unverified = false
         @OptionGroup var common: CommonOptions
 
         func run() throws {
@@ -121,7 +127,7 @@ extension Slirpmon.Fwd {
                     numbers.append(id)
                 }
             }
-            let (_, client) = try Targets.client(target, common: common)
+            let (_, client) = try Targets.client(target, common: common, unverified: unverified)
             if all {
                 do { numbers = try client.list().map(\.id) } catch { throw CLIError.failed(error.description) }
             }

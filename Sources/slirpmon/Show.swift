@@ -104,9 +104,10 @@ struct ShowJSON: Encodable {
 /// Resolving TARGET arguments.
 enum Targets {
     /// The process TARGET names (a PID, a container or pod name, an ID or unique ID prefix),
-    /// or a one-line failure listing what runs. Podman is asked only for names, through
-    /// `catalog` (which keeps the answer for the caller's next question).
-    static func process(_ target: String, catalog: PodmanCatalog = PodmanCatalog()) throws -> SlirpProcess {
+    /// or a one-line failure listing what runs. Podman is asked for names and to prove a
+    /// container ID claim, through `catalog` (which keeps the answer for the caller's next question,
+    /// and on disk for 5 s, as `list` does: `fwd add ID` right after `list` runs no Podman).
+    static func process(_ target: String, catalog: PodmanCatalog = PodmanCatalog(persistent: true)) throws -> SlirpProcess {
         // A PID names one process: read only it, not every instance on the host (`fwd add PID`
         // on a host with 500 instances spent most of its time scanning them).
         if let pid = Int32(target), pid > 0, let process = ProcessScanner().process(pid: pid) {
@@ -114,8 +115,15 @@ enum Targets {
         }
         let processes: [SlirpProcess]
         do { processes = try ProcessScanner().scan() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }
-        do { return try TargetResolver.resolve(target, among: processes) } catch {
-            guard case .notFound = error, PodmanCLI.installed() != nil else { throw CLIError.failed(error.description) }
+        // Without Podman's answer, only a process that claims no container is taken: a container ID in
+        // a process's file names is a claim anyone can make, proven against Podman's container (its
+        // owner and network namespace) before the process is taken for it.
+        do {
+            let found = try TargetResolver.resolve(target, among: processes)
+            if found.containerID == nil || PodmanCLI.installed() == nil { return found }
+        } catch {
+            // Not found, or several claim the ID: Podman's answer names and proves.
+            guard PodmanCLI.installed() != nil else { throw CLIError.failed(error.description) }
         }
         let podman = catalog.snapshot(for: processes)
         do { return try TargetResolver.resolve(target, among: processes, containers: podman.containers) } catch {
@@ -128,10 +136,11 @@ enum Targets {
     static func instance(_ target: String, common: CommonOptions) throws -> SlirpInstance {
         // One catalog: a container named as TARGET is joined with the answer that found it
         // (Podman was asked twice, and a second answer lost under load dropped the container).
-        let catalog = PodmanCatalog()
+        let catalog = PodmanCatalog(persistent: true)
         let process = try process(target, catalog: catalog)
         var options = common.inventory().options
         options.podman = process.containerID == nil ? nil : catalog
+        options.listForwardsOf = [process.identity]
         let inventory = Inventory(options: options)
         guard options.podman != nil, let snapshot = try? inventory.snapshot(),
               let joined = snapshot.instances.first(where: { $0.identity == process.identity }) else {
@@ -140,13 +149,15 @@ enum Targets {
         return joined
     }
 
-    /// An API client for TARGET, refusing (before anything is sent) an instance that cannot take requests.
-    static func client(_ target: String, common: CommonOptions) throws -> (SlirpInstance, APIClient) {
+    /// An API client for TARGET, refusing (before anything is sent) an instance that cannot take requests;
+    /// `unverified`: the operator's `--unverified`, to send to a socket whose owner cannot be proven.
+    static func client(_ target: String, common: CommonOptions, unverified: Bool = false) throws -> (SlirpInstance, APIClient) {
         let instance = common.inventory(listForwards: false, readAddresses: false).inspect(try process(target))
-        if let blocker = instance.forwardBlocker {
-            throw CLIError.failed("pid \(instance.pid): \(blocker)")
+        if let blocker = instance.forwardBlocker(allowingUnverified: unverified) {
+            let override = instance.socketOwnership?.isUnverified == true ? "; `--unverified` sends anyway (SO_PEERCRED still checks that pid \(instance.pid) listens)" : ""
+            throw CLIError.failed("pid \(instance.pid): \(blocker)\(override)")
         }
         guard let socket = instance.apiSocket else { throw CLIError.failed("pid \(instance.pid) has no API socket") }
-        return (instance, APIClient(socketPath: socket, expectedPID: instance.pid, timeout: common.timeout))
+        return (instance, APIClient(socketPath: socket, expectedPID: instance.pid, expectedFile: instance.apiSocketFile, timeout: common.timeout))
     }
 }

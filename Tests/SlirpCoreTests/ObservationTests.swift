@@ -305,13 +305,43 @@ struct UnixSocketAndTargetTests {
         let alone = Self.container("solo", id: Self.idB)
         let stopped = Self.container("gone", id: "f3" + String(repeating: "0", count: 62))
         let containers = [infra, joined, member, alone, stopped]
-        #expect(try TargetResolver.resolve("p-1", among: Self.fleet, containers: containers).pid == 4242)
-        #expect(try TargetResolver.resolve("web", among: Self.fleet, containers: containers).pid == 4242)
-        #expect(try TargetResolver.resolve("db", among: Self.fleet, containers: containers).pid == 4242)
-        #expect(try TargetResolver.resolve("solo", among: Self.fleet, containers: containers).pid == 4343)
+        // These processes are not real: every claim is taken as proven here (TrustTests proves it for real).
+        let proven: (SlirpProcess, PodmanContainer) -> Bool = { _, _ in true }
+        #expect(try TargetResolver.resolve("p-1", among: Self.fleet, containers: containers, serves: proven).pid == 4242)
+        #expect(try TargetResolver.resolve("web", among: Self.fleet, containers: containers, serves: proven).pid == 4242)
+        #expect(try TargetResolver.resolve("db", among: Self.fleet, containers: containers, serves: proven).pid == 4242)
+        #expect(try TargetResolver.resolve("solo", among: Self.fleet, containers: containers, serves: proven).pid == 4343)
         #expect(throws: TargetResolver.Failure.notRunning(target: "gone", state: "running")) {
-            try TargetResolver.resolve("gone", among: Self.fleet, containers: containers)
+            try TargetResolver.resolve("gone", among: Self.fleet, containers: containers, serves: proven)
         }
+    }
+
+    @Test("a process that only claims a container's ID is not taken for it, by name or by ID prefix")
+    func claimedIDIsNotEnough() throws {
+        // 4141 names its socket after the container 4242 serves (another user's program, say).
+        let fleet = [Self.process(4141, Self.idA), Self.process(4242, Self.idA)]
+        let containers = [Self.container("web", id: Self.idA)]
+        let proven: (SlirpProcess, PodmanContainer) -> Bool = { process, _ in process.pid == 4242 }
+        #expect(try TargetResolver.resolve("web", among: fleet, containers: containers, serves: proven).pid == 4242)
+        #expect(try TargetResolver.resolve("abc123", among: fleet, containers: containers, serves: proven).pid == 4242)
+        #expect(throws: TargetResolver.Failure.notRunning(target: "web", state: "running")) {
+            try TargetResolver.resolve("web", among: [Self.process(4141, Self.idA)], containers: containers, serves: proven)
+        }
+        // Without Podman's containers a claim is all there is: two claims are ambiguous, never a guess.
+        #expect(throws: TargetResolver.Failure.self) { try TargetResolver.resolve("abc123", among: fleet) }
+    }
+
+    @Test("a name two owners use names neither: a user's container named like root's does not take root's target")
+    func nameOfTwoOwnersIsAmbiguous() throws {
+        var usersWeb = Self.container("web", id: Self.idB)
+        usersWeb.ownerUID = 1002
+        usersWeb.ownerName = "mallory"
+        let containers = [Self.container("web", id: Self.idA), usersWeb]
+        #expect(throws: TargetResolver.Failure.ambiguous(target: "web", candidates: ["abc123000000 (container of root)", "abd456000000 (container of mallory)"])) {
+            try TargetResolver.resolve("web", among: Self.fleet, containers: containers, serves: { _, _ in true })
+        }
+        // The ID still names each.
+        #expect(try TargetResolver.resolve("abd4", among: Self.fleet, containers: containers, serves: { _, _ in true }).pid == 4343)
     }
 
     @Test func ambiguousPrefixListsCandidates() {

@@ -33,7 +33,11 @@ public final class StandInSlirp {
     public let logPath: String
 
     /// `commandName` other than `slirp4netns` makes a peer no scan lists (an impostor on a replaced path).
-    public init(mode: Mode, tag: String, commandName: String = "slirp4netns") throws {
+    /// `socketPath` and `netnsPath`: where it listens and which namespace its command line names (an
+    /// attacker's choice); `user`: run as that uid and gid (through `setpriv`, which execs it: the PID
+    /// is the stand-in's), in a directory that user may write.
+    public init(mode: Mode, tag: String, commandName: String = "slirp4netns", socketPath: String? = nil,
+                netnsPath: String? = nil, user: (uid: UInt32, gid: UInt32)? = nil) throws {
         var binary = try Self.binary.get()
         if commandName != "slirp4netns" {
             let renamed = ((binary as NSString).deletingLastPathComponent as NSString).appendingPathComponent(commandName)
@@ -42,17 +46,24 @@ public final class StandInSlirp {
         }
         self.mode = mode
         let directory = (binary as NSString).deletingLastPathComponent
-        socketPath = "\(directory)/\(tag)-\(mode.rawValue).sock"
+        self.socketPath = socketPath ?? "\(directory)/\(tag)-\(mode.rawValue).sock"
         logPath = "\(directory)/\(tag)-\(mode.rawValue).log"
+        let socketPath = self.socketPath
         unlink(socketPath)
         let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard log >= 0 else { throw LabSetupError("cannot create \(logPath)") }
         defer { close(log) }
-        let args = ["--configure", "--mtu=65520", "--disable-host-loopback", "--api-socket", socketPath,
-                    "--netns-type=path", "/run/netns/\(tag)-absent", "tap0"]
+        var args = ["--configure", "--mtu=65520", "--disable-host-loopback", "--api-socket", socketPath,
+                    "--netns-type=path", netnsPath ?? "/run/netns/\(tag)-absent", "tap0"]
+        var program = binary
+        if let user {
+            guard let setpriv = Executables.find("setpriv") else { throw LabSetupError("setpriv not installed (util-linux)") }
+            args = ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--", binary] + args
+            program = setpriv
+        }
         var env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
         env.append("STANDIN_MODE=\(mode.rawValue)")
-        guard case .success(let pid) = Executables.spawn(binary, args, descriptors: [1: log, 2: log], environment: env) else {
+        guard case .success(let pid) = Executables.spawn(program, args, descriptors: [1: log, 2: log], environment: env) else {
             throw LabSetupError("cannot start the stand-in slirp4netns")
         }
         self.pid = pid
@@ -70,6 +81,11 @@ public final class StandInSlirp {
         Executables.waitFor(pid)
         unlink(socketPath)
         unlink(logPath)
+    }
+
+    /// How many connections the stand-in accepted so far (a request or not).
+    public var connectionsAccepted: Int {
+        ((try? Files.readText(logPath)) ?? "").components(separatedBy: "stand-in: connection accepted").count - 1
     }
 
     /// How many requests (connections that sent at least one byte) reached the stand-in so far.
@@ -195,6 +211,7 @@ int main(int argc, char **argv) {
     for (;;) {
         int c = accept(fd, NULL, NULL);
         if (c < 0) { if (errno == EINTR) continue; return 1; }
+        write_all(2, "stand-in: connection accepted\n", 30);
         pthread_t t;
         if (pthread_create(&t, NULL, serve, (void *)(long)c) == 0) pthread_detach(t); else close(c);
     }

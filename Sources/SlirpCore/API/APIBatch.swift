@@ -40,7 +40,7 @@ public enum APIBatch {
             while true {
                 while open.count < window && next < clients.count {
                     do throws(UnixStreamSocket.Failure) {
-                        open.append(Exchange(index: next, socket: try .open(clients[next].socketPath)))
+                        open.append(Exchange(index: next, socket: try .open(clients[next].socketPath, pinned: clients[next].expectedFile)))
                         ready.insert(open.count - 1) // a new one is tried at once
                     } catch { results[next] = .failure(clients[next].map(error)) }
                     next += 1

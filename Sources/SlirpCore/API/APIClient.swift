@@ -5,16 +5,21 @@
 /// (Podman reads 2 KiB and truncates long lists). Connect and reply share one
 /// deadline. When `expectedPID` is set, the request is sent only if the process
 /// listening on the socket is that slirp4netns (`SO_PEERCRED`): a replaced path
-/// never receives anything.
+/// never receives anything. When `expectedFile` is set (the socket file `SocketOwnership`
+/// proved the process holds), the connection goes to that file only: a path swapped after
+/// the check is not even connected to (`UnixStreamSocket.open(_:pinned:)`).
 public struct APIClient: Sendable {
     public let socketPath: String
     public let expectedPID: Int32?
+    public let expectedFile: SocketFile?
     public var timeout: Double
     public var maximumReplyBytes: Int
 
-    public init(socketPath: String, expectedPID: Int32? = nil, timeout: Double = 2, maximumReplyBytes: Int = 64 << 20) {
+    public init(socketPath: String, expectedPID: Int32? = nil, expectedFile: SocketFile? = nil, timeout: Double = 2,
+                maximumReplyBytes: Int = 64 << 20) {
         self.socketPath = socketPath
         self.expectedPID = expectedPID
+        self.expectedFile = expectedFile
         self.timeout = timeout
         self.maximumReplyBytes = maximumReplyBytes
     }
@@ -65,7 +70,7 @@ public struct APIClient: Sendable {
     public func exchangeRaw(_ request: [UInt8]) throws(APIError) -> [UInt8] {
         let deadline = Deadline.after(seconds: timeout)
         do {
-            let socket = try UnixStreamSocket.connect(to: socketPath, deadline: deadline)
+            let socket = try UnixStreamSocket.connect(to: socketPath, pinned: expectedFile, deadline: deadline)
             if let expectedPID {
                 let peer = try socket.peerCredentials()
                 guard peer.pid == expectedPID else {
@@ -89,6 +94,7 @@ public struct APIClient: Sendable {
         case .pathTooLong(let bytes): .pathTooLong(path: socketPath, bytes: bytes)
         case .timedOut(let phase): .timedOut(path: socketPath, phase: phase, seconds: timeout)
         case .tooLarge(let limit): .replyTooLarge(path: socketPath, limit: limit)
+        case .replaced: .replaced(path: socketPath, expected: expectedPID ?? 0)
         case .system(let error): error.operation == "connect" ? .connect(path: socketPath, error) : .transfer(path: socketPath, error)
         }
     }

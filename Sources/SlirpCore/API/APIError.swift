@@ -8,6 +8,8 @@ public enum APIError: Error, Sendable, Equatable, CustomStringConvertible {
     case timedOut(path: String, phase: String, seconds: Double)
     /// The socket at the path is not held by the slirp4netns process it should belong to.
     case wrongPeer(path: String, expected: Int32, actual: Int32)
+    /// The socket file at the path is not the one proven to be held by `expected` (replaced since the check): nothing was connected.
+    case replaced(path: String, expected: Int32)
     /// Reading or writing failed after connecting.
     case transfer(path: String, SystemError)
     /// The reply exceeded the safety limit.
@@ -32,6 +34,8 @@ public enum APIError: Error, Sendable, Equatable, CustomStringConvertible {
             return "slirp4netns did not answer within \(formatSeconds(seconds)) (waiting for \(phase) on \(path)): the process may be stopped or hung"
         case .wrongPeer(let path, let expected, let actual):
             return "refusing to talk to \(path): it is held by pid \(actual), not by slirp4netns pid \(expected) (the path was replaced)"
+        case .replaced(let path, let expected):
+            return "refusing to connect to \(path): the socket file there is not the one slirp4netns pid \(expected) was found holding (replaced since it was checked)"
         case .transfer(let path, let error):
             return "connection to \(path) failed: \(error.reason)"
         case .replyTooLarge(let path, let limit):

@@ -44,22 +44,40 @@ public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
     /// so one per instance made a refresh quadratic); without it, the check takes its own.
     public static func check(path: String, process: SlirpProcess, procRoot: String = "/proc",
                              listeners: ListeningSockets? = nil) -> SocketOwnership {
-        check(path: path, pid: process.pid, socketInodes: process.socketInodes, fdsProblem: process.problems["fds"],
-              procRoot: procRoot, listeners: listeners)
+        verify(path: path, process: process, procRoot: procRoot, listeners: listeners).ownership
+    }
+
+    /// The check, with the socket file it proved held (`.held` by sock_diag only): a client pinned
+    /// to that file (`APIClient.expectedFile`) connects to it and to nothing put at the path since.
+    public static func verify(path: String, process: SlirpProcess, procRoot: String = "/proc",
+                              listeners: ListeningSockets? = nil) -> (ownership: SocketOwnership, file: SocketFile?) {
+        verify(path: path, pid: process.pid, socketInodes: process.socketInodes, fdsProblem: process.problems["fds"],
+               procRoot: procRoot, listeners: listeners)
     }
 
     /// The same check from the process's PID and socket inodes (nil: its fds could not be read,
     /// `fdsProblem` says why).
     static func check(path: String, pid: Int32, socketInodes: Set<UInt64>?, fdsProblem: String? = nil, procRoot: String = "/proc",
                       listeners: ListeningSockets? = nil) -> SocketOwnership {
-        guard let st = try? Files.status(path) else { return .missing }
-        guard st.st_mode & 0o170000 == 0o140000 else { return .notHeld }
+        verify(path: path, pid: pid, socketInodes: socketInodes, fdsProblem: fdsProblem, procRoot: procRoot, listeners: listeners).ownership
+    }
+
+    static func verify(path: String, pid: Int32, socketInodes: Set<UInt64>?, fdsProblem: String? = nil, procRoot: String = "/proc",
+                       listeners: ListeningSockets? = nil) -> (ownership: SocketOwnership, file: SocketFile?) {
+        guard let st = try? Files.status(path) else { return (.missing, nil) }
+        guard st.st_mode & 0o170000 == 0o140000 else { return (.notHeld, nil) }
         guard let held = socketInodes else {
-            return .unknown(fdsProblem ?? "its file descriptors are not readable")
+            return (.unknown(fdsProblem ?? "its file descriptors are not readable"), nil)
         }
         if let listening = listeners ?? ListeningSockets.now() {
-            return listening.sockets(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)).contains(where: held.contains) ? .held : .notHeld
+            let proven = listening.sockets(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)).contains(where: held.contains)
+            return proven ? (.held, SocketFile(st)) : (.notHeld, nil)
         }
+        return (fallback(path: path, pid: pid, held: held, procRoot: procRoot), nil)
+    }
+
+    /// Without sock_diag: the bound names in `/proc/PID/net/unix` (cannot see a rename).
+    private static func fallback(path: String, pid: Int32, held: Set<UInt64>, procRoot: String) -> SocketOwnership {
         guard let table = try? Files.readText("\(procRoot)/\(pid)/net/unix") else {
             return .unknown("cannot read /proc/\(pid)/net/unix")
         }

@@ -41,3 +41,16 @@ public struct SlirpProcess: Sendable {
     /// Field name -> why it could not be read (permission denied, process vanished, ...).
     public let problems: [String: String]
 }
+
+extension SlirpProcess {
+    /// This process without the container ID its file names claimed, with `reason` among its
+    /// problems (`container`): shown as what it is, a process of its user, not the container.
+    func withoutContainerClaim(because reason: String) -> SlirpProcess {
+        var problems = problems
+        problems["container"] = reason
+        return SlirpProcess(identity: identity, parentPID: parentPID, state: state, uid: uid, user: user, startTime: startTime,
+                            uptimeSeconds: uptimeSeconds, residentBytes: residentBytes, cpuSeconds: cpuSeconds, arguments: arguments,
+                            configuration: configuration, containerID: nil, stdoutTarget: stdoutTarget, stderrTarget: stderrTarget,
+                            socketInodes: socketInodes, problems: problems)
+    }
+}

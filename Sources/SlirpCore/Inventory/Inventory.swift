@@ -14,6 +14,9 @@ public struct Inventory: Sendable {
         /// Ask each API socket for its forwards (each request lands in the instance's log; with a
         /// cache, an instance whose log shows no request since its kept answer is not asked).
         public var listForwards = true
+        /// With `listForwards`: only these instances are asked (nil: all). A one-instance command
+        /// (`show`) asks its own instance, not every slirp4netns on the host.
+        public var listForwardsOf: Set<ProcessIdentity>?
         public var apiTimeout = 2.0
         /// Find each instance's log and its size (`list` shows neither: one `stat` each saved).
         public var readLogs = true
@@ -61,13 +64,19 @@ public struct Inventory: Sendable {
         let podmanAnswer = options.podman.map { catalog in Pending { catalog.snapshot(for: processes) } }
         var instances = inspect(processes, listeners: listeners, known: known)
         let podman = podmanAnswer?.wait() ?? .empty
-        let byID = Dictionary(podman.containers.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for i in instances.indices {
-            let process = instances[i].process
-            if let id = process.containerID, let container = byID[id] {
-                instances[i].container = container
-                if container.isInfra, let pod = container.podID {
-                    instances[i].podMembers = podman.containers.filter { $0.podID == pod && !$0.isInfra }
+            var process = instances[i].process
+            // The ID in its file names is a claim: joined only when owner and network namespace prove it.
+            if let id = process.containerID {
+                let (joined, refusal) = ContainerJoin.container(id, in: podman.containers, servedBy: process, procRoot: options.procRoot)
+                if let container = joined {
+                    instances[i].container = container
+                    if container.isInfra, let pod = container.podID {
+                        instances[i].podMembers = podman.containers.filter { $0.podID == pod && !$0.isInfra }
+                    }
+                } else if let refusal {
+                    process = process.withoutContainerClaim(because: refusal)
+                    instances[i].process = process
                 }
             }
             if let netns = instances[i].configuration.netnsPath {
@@ -76,7 +85,7 @@ public struct Inventory: Sendable {
                 instances[i].rootlessPorts = parents + children
             }
         }
-        let live = Set(instances.filter { !$0.process.isZombie }.compactMap(\.process.containerID))
+        let live = Set(instances.filter { !$0.process.isZombie }.compactMap(\.container?.id))
         let detached = podman.containers
             .filter { $0.usesSlirp4netns && !live.contains($0.id) }
             .map { c in DetachedContainer(container: c, members: podman.containers.filter { m in c.isInfra && m.podID == c.podID && !m.isInfra }) }
@@ -201,7 +210,7 @@ public struct Inventory: Sendable {
     }
 
     /// Every instance's forwards, asked all at once (`APIBatch`: one thread, one `poll`), except
-    /// where its socket is known not to be its own (then nothing is sent). `known`: the answers of
+    /// where its socket is not proven to be its own (then nothing is sent). `known`: the answers of
     /// the instances asked before the scan, used for the very same process and socket path. With a
     /// cache, an instance whose log shows no request since its kept answer is not asked
     /// (`RequestAudit`), unless it is stopped (asking then says so).
@@ -209,8 +218,9 @@ public struct Inventory: Sendable {
         var asked: [Int] = []
         var targets: [ForwardsTarget] = []
         for (i, process) in processes.enumerated() {
-            guard let path = contacts[i].apiSocket, !process.isZombie else { continue }
-            if let ownership = contacts[i].ownership, !ownership.isUsable, !ownership.isUnverified {
+            guard let path = contacts[i].apiSocket, !process.isZombie, options.listForwardsOf?.contains(process.identity) ?? true else { continue }
+            // Nothing is sent to a socket not proven to be the process's own (unverified included).
+            if let ownership = contacts[i].ownership, !ownership.isUsable {
                 contacts[i].forwardsError = "not asked: API socket \(ownership)"
                 continue
             }
@@ -219,7 +229,8 @@ public struct Inventory: Sendable {
                 record(answer.result, in: &contacts[i])
                 continue
             }
-            let target = ForwardsTarget(identity: process.identity, path: path, mark: options.cache == nil ? nil : RequestAudit.mark(pid: process.pid, procRoot: options.procRoot))
+            let target = ForwardsTarget(identity: process.identity, path: path, file: contacts[i].socketFile,
+                                        mark: options.cache == nil ? nil : RequestAudit.mark(pid: process.pid, procRoot: options.procRoot))
             if !stopped, let forwards = unchanged(target) {
                 contacts[i].forwards = forwards
                 continue
@@ -245,6 +256,8 @@ public struct Inventory: Sendable {
     struct ForwardsTarget {
         let identity: ProcessIdentity
         let path: String
+        /// The socket file proven held by the process: the request connects to it only.
+        let file: SocketFile?
         let mark: RequestAudit.Mark?
     }
 
@@ -261,7 +274,7 @@ public struct Inventory: Sendable {
     /// from before it was asked, to be proven later (`InventoryCache.keepUnproven`: by the next
     /// lookup, or when persisted, in `list` while its output is written).
     private func ask(_ targets: [ForwardsTarget]) -> [Result<[HostForward], APIError>] {
-        let results = APIBatch.list(targets.map { APIClient(socketPath: $0.path, expectedPID: $0.identity.pid, timeout: options.apiTimeout) })
+        let results = APIBatch.list(targets.map { APIClient(socketPath: $0.path, expectedPID: $0.identity.pid, expectedFile: $0.file, timeout: options.apiTimeout) })
         guard let cache = options.cache else { return results }
         for (target, result) in zip(targets, results) {
             if case .success(let forwards) = result, let before = target.mark {
@@ -287,17 +300,17 @@ public struct Inventory: Sendable {
         return Pending {
             var answers: KnownForwards = [:]
             var targets: [ForwardsTarget] = []
-            for (identity, facts) in known {
+            for (identity, facts) in known where options.listForwardsOf?.contains(identity) ?? true {
                 guard let path = facts.configuration.apiSocket, path.hasPrefix("/") else { continue }
-                let target = ForwardsTarget(identity: identity, path: path, mark: RequestAudit.mark(pid: identity.pid, procRoot: procRoot))
-                if let forwards = unchanged(target) {
+                let mark = RequestAudit.mark(pid: identity.pid, procRoot: procRoot)
+                if let forwards = unchanged(ForwardsTarget(identity: identity, path: path, file: nil, mark: mark)) {
                     answers[identity] = (path, .success(forwards), true)
                     continue
                 }
-                let ownership = SocketOwnership.check(path: path, pid: identity.pid, socketInodes: facts.socketInodes,
-                                                      procRoot: procRoot, listeners: listeners)
-                guard ownership.isUsable || ownership.isUnverified else { continue }
-                targets.append(target)
+                let (ownership, file) = SocketOwnership.verify(path: path, pid: identity.pid, socketInodes: facts.socketInodes,
+                                                               procRoot: procRoot, listeners: listeners)
+                guard ownership.isUsable else { continue }
+                targets.append(ForwardsTarget(identity: identity, path: path, file: file, mark: mark))
             }
             for (target, result) in zip(targets, ask(targets)) { answers[target.identity] = (target.path, result, false) }
             return answers
@@ -337,6 +350,8 @@ public struct Inventory: Sendable {
         var observed: Result<ObservedAddresses, NamespaceReader.Failure>?
         var apiSocket: String?
         var ownership: SocketOwnership?
+        /// The socket file proven held by the process (requests are pinned to it).
+        var socketFile: SocketFile?
         var forwards: [HostForward]?
         var forwardsError: String?
         var log: SlirpInstance.LogInfo?
@@ -356,8 +371,9 @@ public struct Inventory: Sendable {
             apiSocket = cwd + "/" + path
         }
         contact.apiSocket = apiSocket
-        let ownership = apiSocket.map { SocketOwnership.check(path: $0, process: process, procRoot: options.procRoot, listeners: listeners) }
-        contact.ownership = ownership
+        if let apiSocket {
+            (contact.ownership, contact.socketFile) = SocketOwnership.verify(path: apiSocket, process: process, procRoot: options.procRoot, listeners: listeners)
+        }
 
         if options.readLogs { // `list` shows no log
             if !process.isZombie, let quick = quickLogInfo(process) {
@@ -392,7 +408,7 @@ public struct Inventory: Sendable {
         }
         let checks = AddressCheck.compare(config, observed: observed, reason: observeError ?? (options.readAddresses ? nil : "not read"))
         return SlirpInstance(process: process, expected: ExpectedAddresses(config), observed: observed, observeError: observeError,
-                             addressChecks: checks, apiSocket: contact.apiSocket, socketOwnership: contact.ownership,
+                             addressChecks: checks, apiSocket: contact.apiSocket, socketOwnership: contact.ownership, apiSocketFile: contact.socketFile,
                              forwards: contact.forwards, forwardsError: contact.forwardsError, log: contact.log, logError: contact.logError)
     }
 

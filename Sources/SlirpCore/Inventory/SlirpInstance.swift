@@ -1,6 +1,7 @@
 /// Everything slirpmon knows about one slirp4netns instance at one moment.
 public struct SlirpInstance: Sendable {
-    public let process: SlirpProcess
+    /// The process; its container claim is dropped when Podman's container is not proven to be its (`ContainerJoin`).
+    public internal(set) var process: SlirpProcess
     public var identity: ProcessIdentity { process.identity }
     public var pid: Int32 { process.pid }
     public var configuration: SlirpConfiguration { process.configuration }
@@ -12,6 +13,8 @@ public struct SlirpInstance: Sendable {
     /// The API socket path as an absolute path, when the instance has one.
     public let apiSocket: String?
     public let socketOwnership: SocketOwnership?
+    /// The socket file proven held by the process (`SocketOwnership.verify`); requests are pinned to it.
+    public let apiSocketFile: SocketFile?
     /// The forwards from `list_hostfwd`; nil when not asked or not answered (`forwardsError`).
     public let forwards: [HostForward]?
     public let forwardsError: String?
@@ -35,16 +38,24 @@ public struct SlirpInstance: Sendable {
     /// True when an operator can add forwards now.
     public var canForward: Bool { forwardBlocker == nil }
 
-    /// Why forwards cannot be added, in words, or nil when they can.
-    public var forwardBlocker: String? {
+    /// Why no request may be sent to its API socket (forwards listed, added or removed), in words,
+    /// or nil when they may.
+    public var forwardBlocker: String? { forwardBlocker(allowingUnverified: false) }
+
+    /// Why no request may be sent. A socket whose owner could not be proven (`SocketOwnership.unknown`:
+    /// another user's process, whose fds cannot be read) gets nothing, unless `allowingUnverified`
+    /// (the operator's explicit `--unverified`; `SO_PEERCRED` still checks the listener's PID).
+    public func forwardBlocker(allowingUnverified: Bool) -> String? {
         if process.isZombie { return "the process is defunct (zombie): it has exited" }
         guard let apiSocket else {
             return "no API socket: the instance was started without --api-socket (Podman adds one only with port_handler=slirp4netns and at least one -p)"
         }
-        if let ownership = socketOwnership, !ownership.isUsable, !ownership.isUnverified {
-            return "API socket \(apiSocket) is \(ownership)"
+        guard let ownership = socketOwnership, !ownership.isUsable else { return nil }
+        if ownership.isUnverified {
+            if allowingUnverified { return nil }
+            return "API socket \(apiSocket) is \(ownership), so it is not proven to be this slirp4netns's and nothing was sent (run as root or as the instance's owner)"
         }
-        return nil
+        return "API socket \(apiSocket) is \(ownership)"
     }
 
     /// The name an operator knows it by: the container's (or pod's) name, its short ID, or "manual".

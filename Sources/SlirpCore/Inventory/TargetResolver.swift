@@ -27,26 +27,43 @@ public enum TargetResolver {
     }
 
     /// Finds the process `target` names among `processes`; `containers` (from Podman) add names and pods.
-    public static func resolve(_ target: String, among processes: [SlirpProcess], containers: [PodmanContainer] = []) throws(Failure) -> SlirpProcess {
+    ///
+    /// A process is taken for a container only when `serves` proves it (`ContainerJoin`: its owner and
+    /// network namespace are the container's), never by the ID its file names claim: a user's process
+    /// named after root's container is not root's container. A claimed ID no container in `containers`
+    /// has (a process started by hand, or one whose user's Podman could not be asked) still names it.
+    public static func resolve(_ target: String, among processes: [SlirpProcess], containers: [PodmanContainer] = [],
+                               serves: (SlirpProcess, PodmanContainer) -> Bool = { ContainerJoin.check($0, serves: $1) == .joined }) throws(Failure) -> SlirpProcess {
         let trimmed = target.trimmingSpaces
         if let pid = Int32(trimmed), let match = processes.first(where: { $0.pid == pid }) { return match }
+        let known = Dictionary(containers.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        /// True when `process` may be taken for the container with `id`.
+        func proven(_ process: SlirpProcess, _ id: String) -> Bool {
+            guard process.containerID == id, !process.isZombie else { return false }
+            return known[id].map { serves(process, $0) } ?? true
+        }
 
         // A container or pod name: the slirp4netns of the container, of the network it joins, or of
         // its pod's infra container. A pod member is not always inspected as `container:<infra ID>`
         // (a member just started under load came back otherwise, and `show member` failed while
         // `list` showed the pod with it), so the pod's infra is tried as well.
         let named = containers.filter { $0.name == trimmed || ($0.isInfra && $0.podName == trimmed) }
+        // Each user names their own containers: a name two owners use names neither (a user's
+        // container named like root's must not take root's `fwd add NAME`, nor the other way round).
+        if Set(named.map(\.ownerUID)).count > 1 {
+            throw .ambiguous(target: trimmed, candidates: named.map { "\($0.shortID) (\($0.isInfra ? "pod" : "container") of \($0.ownerName ?? "uid \($0.ownerUID)"))" })
+        }
         if let container = named.first {
             let infra = container.isInfra ? nil : container.podID.flatMap { pod in containers.first { $0.isInfra && $0.podID == pod }?.id }
             for owner in [container.sharedNetworkContainerID, infra, container.id].compactMap({ $0 }) {
-                if let match = processes.first(where: { $0.containerID == owner && !$0.isZombie }) { return match }
+                if known[owner] != nil, let match = processes.first(where: { proven($0, owner) }) { return match }
             }
             throw .notRunning(target: trimmed, state: container.state)
         }
 
         let lower = trimmed.lowercased()
         if !lower.isEmpty, lower.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) {
-            let matches = processes.filter { $0.containerID?.hasPrefix(lower) ?? false }
+            let matches = processes.filter { p in p.containerID.map { $0.hasPrefix(lower) && (known[$0] == nil || proven(p, $0)) } ?? false }
             if matches.count == 1 { return matches[0] }
             if matches.count > 1 {
                 throw .ambiguous(target: target, candidates: matches.map { "\(($0.containerID ?? "").prefix(12)) (pid \($0.pid))" })

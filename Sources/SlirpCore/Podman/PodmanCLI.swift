@@ -54,6 +54,7 @@ public struct PodmanCLI: Sendable {
             let detail = inspected[id] ?? [:]
             let config = detail["Config"] as? [String: Any] ?? [:]
             let hostConfig = detail["HostConfig"] as? [String: Any] ?? [:]
+            let networkSettings = detail["NetworkSettings"] as? [String: Any] ?? [:]
             let ports = (row["Ports"] as? [[String: Any]] ?? []).map { p in
                 PodmanPort(hostIP: p["host_ip"] as? String ?? "", hostPort: Self.int(p["host_port"]), containerPort: Self.int(p["container_port"]),
                            range: Self.int(p["range"]), proto: p["protocol"] as? String ?? "tcp")
@@ -65,7 +66,8 @@ public struct PodmanCLI: Sendable {
                 state: row["State"] as? String ?? "unknown", pid: Int32(Self.int(row["Pid"])),
                 podID: pod.isEmpty ? nil : pod, podName: podName.isEmpty ? nil : podName, isInfra: row["IsInfra"] as? Bool ?? false,
                 ports: ports, createCommand: config["CreateCommand"] as? [String] ?? [],
-                networkMode: hostConfig["NetworkMode"] as? String ?? "", ownerUID: ownerUID, ownerName: ownerName)
+                networkMode: hostConfig["NetworkMode"] as? String ?? "", ownerUID: ownerUID, ownerName: ownerName,
+                sandboxKey: networkSettings["SandboxKey"] as? String)
         })
     }
 

@@ -19,9 +19,12 @@ public struct PodmanContainer: Sendable, Equatable, Codable {
     /// The uid whose Podman reported it, and that user's name.
     public var ownerUID: UInt32
     public var ownerName: String?
+    /// `NetworkSettings.SandboxKey`: the network namespace file Podman made for it (empty or nil when none).
+    public var sandboxKey: String?
 
     public init(id: String, name: String, image: String, state: String, pid: Int32, podID: String?, podName: String?,
-                isInfra: Bool, ports: [PodmanPort], createCommand: [String], networkMode: String, ownerUID: UInt32, ownerName: String?) {
+                isInfra: Bool, ports: [PodmanPort], createCommand: [String], networkMode: String, ownerUID: UInt32, ownerName: String?,
+                sandboxKey: String? = nil) {
         self.id = id
         self.name = name
         self.image = image
@@ -35,6 +38,7 @@ public struct PodmanContainer: Sendable, Equatable, Codable {
         self.networkMode = networkMode
         self.ownerUID = ownerUID
         self.ownerName = ownerName
+        self.sandboxKey = sandboxKey
     }
 
     public var shortID: String { String(id.prefix(12)) }

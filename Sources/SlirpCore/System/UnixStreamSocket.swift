@@ -14,13 +14,35 @@ public struct PeerCredentials: Sendable, Equatable {
     public let uid: UInt32
 }
 
+/// A socket file's identity: its device and inode as `stat` reports them.
+public struct SocketFile: Sendable, Equatable, Hashable, Codable {
+    public let device: UInt64
+    public let inode: UInt64
+    public init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+    init(_ st: stat) { self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) }
+}
+
 /// A connected `AF_UNIX` stream socket whose every call is bounded by a deadline.
 ///
 /// The descriptor is non-blocking; waiting happens in `poll`, so a peer that never
 /// answers costs at most the deadline and never blocks forever.
+///
+/// Pinned to a socket file (`open(_:pinned:)`), it connects to that very file and no other:
+/// the path is resolved once, with `O_PATH` (which opens nothing, so it never blocks whatever
+/// is at the path), the file found is compared with the one that was checked (device and
+/// inode), and the connection goes through `/proc/self/fd/N`, which the kernel resolves to
+/// the inode held by that descriptor. A path component renamed or replaced by a symlink
+/// after the check, or another socket renamed onto the name, cannot redirect the connection.
 public final class UnixStreamSocket {
     public let path: String
     private var fd: Int32
+    /// What `connect` is given: `path`, or `/proc/self/fd/N` when pinned.
+    private let connectPath: String
+    /// The `O_PATH` descriptor of the pinned socket file, or -1.
+    private var pathFD: Int32
 
     /// Why an operation on the socket did not complete.
     public enum Failure: Error, Sendable, Equatable {
@@ -31,18 +53,26 @@ public final class UnixStreamSocket {
         case tooLarge(limit: Int)
         /// The path does not fit a `sockaddr_un`.
         case pathTooLong(bytes: Int)
+        /// The file at the path is not the pinned socket file (replaced since it was checked).
+        case replaced
     }
 
-    private init(path: String, fd: Int32) {
+    private init(path: String, fd: Int32, connectPath: String, pathFD: Int32) {
         self.path = path
         self.fd = fd
+        self.connectPath = connectPath
+        self.pathFD = pathFD
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit {
+        if fd >= 0 { close(fd) }
+        if pathFD >= 0 { close(pathFD) }
+    }
 
-    /// Connects to the socket at `path` before `deadline`. The corresponding C function is `connect`.
-    public static func connect(to path: String, deadline: Deadline) throws(Failure) -> UnixStreamSocket {
-        let sock = try open(path)
+    /// Connects to the socket at `path` before `deadline`; `pinned`: only if it is that socket
+    /// file (see the type's notes). The corresponding C function is `connect`.
+    public static func connect(to path: String, pinned: SocketFile? = nil, deadline: Deadline) throws(Failure) -> UnixStreamSocket {
+        let sock = try open(path, pinned: pinned)
         while true {
             switch try sock.connectStep() {
             case .connected:
@@ -59,12 +89,31 @@ public final class UnixStreamSocket {
         }
     }
 
-    /// A new non-blocking socket for `path`, not connected yet. The corresponding C function is `socket`.
-    static func open(_ path: String) throws(Failure) -> UnixStreamSocket {
-        guard path.utf8.count <= maximumUnixSocketPathLength else { throw .pathTooLong(bytes: path.utf8.count) }
+    /// A new non-blocking socket for `path`, not connected yet; `pinned`: for that socket file only
+    /// (resolved now, once). The corresponding C function is `socket`.
+    static func open(_ path: String, pinned: SocketFile? = nil) throws(Failure) -> UnixStreamSocket {
+        var connectPath = path
+        var pathFD: Int32 = -1
+        if let pinned {
+            // O_PATH resolves the name without opening the file: no FIFO or device is ever opened.
+            pathFD = cslirp_open_path(path)
+            if pathFD < 0 { throw .system(SystemError("connect", path)) }
+            var st = stat()
+            guard fstat(pathFD, &st) == 0, st.st_mode & S_IFMT == S_IFSOCK, SocketFile(st) == pinned else {
+                close(pathFD)
+                throw .replaced
+            }
+            connectPath = "/proc/self/fd/\(pathFD)"
+        } else if path.utf8.count > maximumUnixSocketPathLength {
+            throw .pathTooLong(bytes: path.utf8.count)
+        }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        if fd < 0 { throw .system(SystemError("socket", path)) }
-        return UnixStreamSocket(path: path, fd: fd)
+        if fd < 0 {
+            let failure = SystemError("socket", path)
+            if pathFD >= 0 { close(pathFD) }
+            throw .system(failure)
+        }
+        return UnixStreamSocket(path: path, fd: fd, connectPath: connectPath, pathFD: pathFD)
     }
 
     /// Where one `connect` attempt left the socket.
@@ -74,7 +123,7 @@ public final class UnixStreamSocket {
     func connectStep() throws(Failure) -> ConnectStep {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
+        let bytes = Array(connectPath.utf8)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0

@@ -94,6 +94,10 @@ extension AppState {
             mode = .form(ForwardForm(target: row.snapshot.identity))
         case .removeForward:
             guard !readOnly, pane == .forwards, let target = selectedTarget else { return .none }
+            if let blocker = addBlocker {
+                status = StatusMessage("cannot remove a forward: \(blocker)", kind: .error)
+                return .none
+            }
             guard let forward = selectedForward else {
                 status = StatusMessage("no forward selected", kind: .error)
                 return .none
@@ -372,7 +376,7 @@ extension AppState {
                 return .none
             }
             mode = .normal
-            let target = EffectTarget(identity: form.target, apiSocket: row.snapshot.apiSocket)
+            let target = EffectTarget(identity: form.target, apiSocket: row.snapshot.apiSocket, apiSocketFile: row.snapshot.apiSocketFile)
             addNote = ForwardCaveat.loopbackUDPReplies(requests, disableHostLoopback: row.snapshot.disableHostLoopback)
             busy = "adding \(requests.count == 1 ? "1 forward" : "\(requests.count) forwards") (\(form.mappingText)) to pid \(target.pid)"
             status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)

@@ -10,7 +10,7 @@ extension AppState {
             let entry = forwards[identity] ?? ForwardsEntry()
             if !entry.pending && (entry.forwards == nil && entry.error == nil || now - entry.fetchedAt >= Self.forwardsInterval) {
                 forwards[identity, default: ForwardsEntry()].pending = true
-                effects.append(.listForwards(EffectTarget(identity: identity, apiSocket: socket)))
+                effects.append(.listForwards(EffectTarget(identity: identity, apiSocket: socket, apiSocketFile: row.snapshot.apiSocketFile)))
             }
         }
         if pane == .log, let selected, log.identity != selected, selectedRow?.snapshot.isDetached != true {

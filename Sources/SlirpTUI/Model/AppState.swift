@@ -246,7 +246,7 @@ public struct AppState: Equatable, Sendable {
 
     /// The instance the effects target.
     public var selectedTarget: EffectTarget? {
-        selectedRow.map { EffectTarget(identity: $0.snapshot.identity, apiSocket: $0.snapshot.apiSocket) }
+        selectedRow.map { EffectTarget(identity: $0.snapshot.identity, apiSocket: $0.snapshot.apiSocket, apiSocketFile: $0.snapshot.apiSocketFile) }
     }
 
     public var selectedForwards: ForwardsEntry? {

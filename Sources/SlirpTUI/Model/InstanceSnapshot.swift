@@ -33,6 +33,8 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var netnsPath: String?
     public var tapName: String
     public var apiSocket: String?
+    /// The socket file proven held by the process (nil: not proven); requests are pinned to it.
+    public var apiSocketFile: SocketFile?
     /// `held`, `missing`, `not-held`, `ambiguous`, `unverified`, or nil without a socket.
     public var socketStatus: String?
     public var socketDescription: String?
@@ -116,6 +118,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
         netnsPath = c.netnsPath
         tapName = c.effectiveTapName
         apiSocket = instance.apiSocket
+        apiSocketFile = instance.apiSocketFile
         socketStatus = instance.socketOwnership.map(Self.statusWord)
         socketDescription = instance.socketOwnership?.description
         logPath = instance.log?.originalPath

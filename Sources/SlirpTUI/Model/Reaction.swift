@@ -4,6 +4,8 @@ import SlirpCore
 public struct EffectTarget: Equatable, Sendable {
     public var identity: ProcessIdentity
     public var apiSocket: String?
+    /// The socket file proven held by the process: requests connect to it only.
+    public var apiSocketFile: SocketFile? = nil
     public var pid: Int32 { identity.pid }
 }
 

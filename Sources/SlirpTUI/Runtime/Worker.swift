@@ -128,7 +128,7 @@ final class Worker: Sendable {
         let timeout = apiTimeout
         api.async { [self] in
             do throws(APIError) {
-                let list = try APIClient(socketPath: socket, expectedPID: target.pid, timeout: timeout).list()
+                let list = try APIClient(socketPath: socket, expectedPID: target.pid, expectedFile: target.apiSocketFile, timeout: timeout).list()
                 post(.forwards(target.identity, list, error: nil))
             } catch {
                 post(.forwards(target.identity, nil, error: error.description))
@@ -144,7 +144,7 @@ final class Worker: Sendable {
         }
         let timeout = apiTimeout
         api.async { [self] in
-            let client = APIClient(socketPath: socket, expectedPID: target.pid, timeout: timeout)
+            let client = APIClient(socketPath: socket, expectedPID: target.pid, expectedFile: target.apiSocketFile, timeout: timeout)
             var added: [AddedForward] = []
             for request in requests {
                 do throws(APIError) {
@@ -170,7 +170,7 @@ final class Worker: Sendable {
         let timeout = apiTimeout
         api.async { [self] in
             do throws(APIError) {
-                try APIClient(socketPath: socket, expectedPID: target.pid, timeout: timeout).remove(id: forward.id)
+                try APIClient(socketPath: socket, expectedPID: target.pid, expectedFile: target.apiSocketFile, timeout: timeout).remove(id: forward.id)
                 post(.removed(target, forward, error: nil))
             } catch {
                 post(.removed(target, forward, error: error.description + (error.hint.map { "; " + $0 } ?? "")))
