@@ -11,6 +11,8 @@ public struct MonitorConfiguration: Sendable {
     public var readOnly = false
     /// A title shown in the header (e.g. "demo").
     public var banner: String?
+    /// A first message in the status line, until another replaces it or Esc clears it.
+    public var greeting: String?
     public init() {}
 }
 
@@ -45,6 +47,7 @@ struct Monitor {
         delay = max(0.1, configuration.delay)
         state = AppState(readOnly: configuration.readOnly, banner: configuration.banner, delay: delay,
                          useColor: configuration.useColor, host: HostInfo(hostName: Self.hostName(), userName: Self.userName()))
+        state.status = configuration.greeting.map { StatusMessage($0) }
     }
 
     mutating func run(_ terminal: Terminal) {

@@ -34,23 +34,40 @@ extension Slirpmon {
             if hold || listOnly { pthread_sigmask(SIG_BLOCK, &signals, nil) }
 
             let lab: SlirpLab
-            do { lab = try DemoFleet.start() } catch { throw CLIError.failed("cannot start the demo: \(error)") }
+            // Inside each namespace this very binary answers behind the forwards (`demo-server`).
+            let me = (try? Files.readLink("/proc/self/exe")) ?? CommandLine.arguments[0]
+            do { lab = try DemoFleet.start(server: { name, ports in [me, "demo-server", name] + ports.map(String.init) }) } catch {
+                throw CLIError.failed("cannot start the demo: \(error)")
+            }
             defer { lab.tearDown() }
 
             if listOnly {
                 var list = try Slirpmon.List.parse([])
                 try list.run()
+                FileHandleOutput.print(Self.tryCurl(lab))
                 return
             }
+            let tryLine = Self.tryCurl(lab)
             if hold {
                 FileHandleOutput.print("demo running: " + lab.running.map { "\($0.name) pid \($0.pid)" }.joined(separator: ", "))
+                FileHandleOutput.print(tryLine)
                 FileHandleOutput.print("Ctrl-C (or SIGTERM) stops it and removes everything.")
                 var received: Int32 = 0
                 sigwait(&signals, &received)
                 return
             }
-            let status = runMonitor(monitor.configuration(banner: "demo"))
+            var configuration = monitor.configuration(banner: "demo")
+            configuration.greeting = tryLine + " (Esc hides this)"
+            let status = runMonitor(configuration)
             if status != 0 { throw ExitCode(status) }
+        }
+
+        /// Where the demo's forwards answer: every forward of its instances reaches a server inside.
+        static func tryCurl(_ lab: SlirpLab) -> String {
+            let forwards = lab.running.flatMap { instance in instance.forwards.map { (instance.name, $0) } }
+            guard let (_, first) = forwards.first else { return "the demo has no forwards" }
+            let all = forwards.map { name, forward in "\(forward.hostPort.value) -> \(name):\(forward.guestPort.value)" }
+            return "try curl 127.0.0.1:\(first.hostPort.value) (every forward answers: " + all.joined(separator: ", ") + ")"
         }
     }
 }

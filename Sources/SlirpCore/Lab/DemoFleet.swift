@@ -5,30 +5,37 @@ import Musl
 #endif
 
 /// The instances `slirpmon demo` runs: one plain with an API socket and two forwards,
-/// one with a custom cidr and IPv6, one without an API socket.
+/// one with a custom cidr and IPv6 and one forward, one without an API socket. With a
+/// server command, a server answers inside each namespace behind every forward.
 public enum DemoFleet {
     /// Namespaces are named `slirpmon-demo-<our pid>-<name>`.
     public static let prefixBase = "slirpmon-demo"
 
     /// Starts the demo instances in a new lab; the caller tears it down.
     /// Its sockets and logs go in a new private directory `PARENT/slirpmon-demo-PID.XXXXXX`.
-    public static func start(parent: String = "/tmp") throws(SlirpLab.LabError) -> SlirpLab {
+    /// `server(name, ports)` is the argv of a program to answer on those TCP ports inside the
+    /// instance `name`'s namespace (`slirpmon demo-server`); nil: nothing listens there.
+    public static func start(parent: String = "/tmp", server: ((String, [Int]) -> [String])? = nil) throws(SlirpLab.LabError) -> SlirpLab {
         removeStaleNamespaces()
         let lab = try SlirpLab(prefix: "\(prefixBase)-\(getpid())", parent: parent)
         do {
-            let web = try freeTCPPort(), admin = try freeTCPPort(), dns = try freeTCPPort()
+            let web = try freeTCPPort(), admin = try freeTCPPort(), app = try freeTCPPort()
             var plain = SlirpLab.Spec(name: "web", forwards: [
                 ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: web, guestPort: Port.http),
                 ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: admin, guestPort: Port.httpAlternate),
             ])
             plain.mtu = 65520
-            try lab.start(plain)
             var custom = SlirpLab.Spec(name: "custom", cidr: "10.99.128.0/17", ipv6: true, forwards: [
-                ForwardRequest(proto: .udp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: dns, guestPort: Port.dns),
+                ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: app, guestPort: Port.http),
             ])
             custom.mtu = 1500
-            try lab.start(custom)
-            try lab.start(SlirpLab.Spec(name: "noapi", apiSocket: false))
+            for var spec in [plain, custom, SlirpLab.Spec(name: "noapi", apiSocket: false)] {
+                // Behind every forward's guest port; port 80 where there is no forward.
+                let ports = Set(spec.forwards.map { Int($0.guestPort.value) }).sorted()
+                let listening = ports.isEmpty ? [Int(Port.http.value)] : ports
+                spec.server = server.map { SlirpLab.Server(command: $0(spec.name, listening), ports: listening) }
+                try lab.start(spec)
+            }
         } catch {
             lab.tearDown()
             throw error

@@ -24,6 +24,8 @@ public final class SlirpLab: @unchecked Sendable {
         public var forwards: [ForwardRequest] = []
         /// Extra arguments placed before the target (e.g. a bad `--mtu` to make it fail).
         public var extraArguments: [String] = []
+        /// A program run inside the namespace for the instance's lifetime, e.g. a server behind its forwards.
+        public var server: Server?
 
         public init(name: String, cidr: String? = nil, ipv6: Bool = false, apiSocket: Bool = true, forwards: [ForwardRequest] = []) {
             self.name = name
@@ -31,6 +33,17 @@ public final class SlirpLab: @unchecked Sendable {
             self.ipv6 = ipv6
             self.apiSocket = apiSocket
             self.forwards = forwards
+        }
+    }
+
+    /// A program run inside an instance's namespace: as root through `ip netns exec`, as a user it
+    /// holds the namespace. The instance is started once something listens on each of `ports` there.
+    public struct Server: Sendable {
+        public var command: [String]
+        public var ports: [Int]
+        public init(command: [String], ports: [Int]) {
+            self.command = command
+            self.ports = ports
         }
     }
 
@@ -42,9 +55,13 @@ public final class SlirpLab: @unchecked Sendable {
         public let netnsName: String?
         /// The namespace: `/run/netns/NAME`, or `/proc/PID/ns/net` of the holder process.
         public let netnsPath: String
-        /// The `unshare` process holding the namespace in user mode.
+        /// The `unshare` process holding the namespace in user mode (the server, when there is one).
         public let holderPID: Int32?
+        /// The spec's server, as root (in user mode it is the holder).
+        public let serverPID: Int32?
         public let apiSocket: String?
+        /// The forwards added when it started.
+        public let forwards: [ForwardRequest]
         public let logPath: String
         public let arguments: [String]
         fileprivate let exitWriteFD: Int32
@@ -101,13 +118,23 @@ public final class SlirpLab: @unchecked Sendable {
         let netnsName = "\(prefix)-\(spec.name)"
         var netnsPath: String
         var holder: Int32?
+        var server: Int32?
         if usesIPNetns {
             try run("ip", ["netns", "add", netnsName])
             netnsPath = "/run/netns/\(netnsName)"
+            if let command = spec.server?.command {
+                guard let ip = Executables.find("ip") else { throw .missingTool("ip") }
+                switch Executables.spawn(ip, ["netns", "exec", netnsName] + command) {
+                case .success(let pid): server = pid
+                case .failure(let e):
+                    _ = try? run("ip", ["netns", "delete", netnsName])
+                    throw .setup("cannot start \(command.first ?? "the server") in \(netnsName): \(e)")
+                }
+            }
         } else {
             guard let unshare = Executables.find("unshare") else { throw .missingTool("unshare") }
             let holderPID: Int32
-            switch Executables.spawn(unshare, ["--user", "--map-root-user", "--net", "sleep", "infinity"]) {
+            switch Executables.spawn(unshare, ["--user", "--map-root-user", "--net"] + (spec.server?.command ?? ["sleep", "infinity"])) {
             case .success(let pid): holderPID = pid
             case .failure(let e): throw .setup("cannot start unshare: \(e)")
             }
@@ -116,6 +143,22 @@ public final class SlirpLab: @unchecked Sendable {
             // Wait until the holder is in its own namespace.
             let deadline = Deadline.after(seconds: 5)
             while (try? Files.readLink(netnsPath)) == (try? Files.readLink("/proc/self/ns/net")) && !deadline.hasPassed { usleep(5_000) }
+        }
+        let cleanupNetns = { [self] in
+            if let server { Glibc.kill(server, SIGKILL); Executables.waitFor(server) }
+            if let holder { Glibc.kill(holder, SIGKILL); Executables.waitFor(holder) } else { _ = try? run("ip", ["netns", "delete", netnsName]) }
+        }
+
+        if let ports = spec.server?.ports, let listener = server ?? holder {
+            let deadline = Deadline.after(seconds: 10)
+            let any = IPv4Address(0, 0, 0, 0)
+            while !ports.allSatisfy({ !PortConflict.holders(of: $0, proto: .tcp, address: any, seenFrom: listener).isEmpty }) {
+                if deadline.hasPassed || kill(listener, 0) != 0 {
+                    cleanupNetns()
+                    throw .setup("\(spec.server?.command.first ?? "the server") did not listen on \(ports) in \(netnsName)")
+                }
+                usleep(10_000)
+            }
         }
         let socketPath = spec.apiSocket ? "\(directory)/\(netnsName).sock" : nil
         if let socketPath { unlink(socketPath) }
@@ -128,10 +171,6 @@ public final class SlirpLab: @unchecked Sendable {
         if let socketPath { args += ["--api-socket", socketPath] }
         args += spec.extraArguments
         if let holder { args += [String(holder), "tap0"] } else { args += ["--netns-type=path", netnsPath, "tap0"] }
-
-        let cleanupNetns = { [self] in
-            if let holder { Glibc.kill(holder, SIGKILL); Executables.waitFor(holder) } else { _ = try? run("ip", ["netns", "delete", netnsName]) }
-        }
 
         // The log, created and unlinked at once as Podman does; we keep a read handle for failures.
         let logPath = "\(directory)/slirp4netns-\(netnsName).log"
@@ -189,7 +228,7 @@ public final class SlirpLab: @unchecked Sendable {
             while !Files.exists(socketPath) && !socketDeadline.hasPassed { usleep(5_000) }
         }
         let instance = Instance(name: spec.name, pid: pid, netnsName: usesIPNetns ? netnsName : nil, netnsPath: netnsPath,
-                                holderPID: holder, apiSocket: socketPath, logPath: logPath, arguments: [slirpPath] + args,
+                                holderPID: holder, serverPID: server, apiSocket: socketPath, forwards: spec.forwards, logPath: logPath, arguments: [slirpPath] + args,
                                 exitWriteFD: exitPipe[1])
         lock.locked { instances.append(instance) }
         if let socketPath {
@@ -220,6 +259,7 @@ public final class SlirpLab: @unchecked Sendable {
             usleep(2_000)
         }
         if let holder = instance.holderPID { Glibc.kill(holder, SIGKILL); Executables.waitFor(holder) }
+        if let server = instance.serverPID { Glibc.kill(server, SIGKILL); Executables.waitFor(server) }
         if let name = instance.netnsName { _ = try? run("ip", ["netns", "delete", name]) }
         if let socket = instance.apiSocket { unlink(socket) }
     }
