@@ -1,8 +1,7 @@
 /// The everyday `list_hostfwd` reply read in one pass over its bytes.
 ///
 /// `slirpmon list` decodes a reply per instance; building a `JSONValue` tree of each (a boxed
-/// value per member, a dictionary per forward) took ~90 k instructions per reply of five
-/// forwards (callgrind), more than the request itself. This reader accepts only the shape
+/// value per member, a dictionary per forward) costs more than the request itself. This reader accepts only the shape
 /// slirp4netns writes, `{"entries":[{"id":1,"proto":"tcp","host_addr":"…","host_port":…,
 /// "guest_addr":"…","guest_port":…},…]}` (white space allowed), every member once, strings
 /// without escapes. Anything else gives nil, and `APIMessage.decode` reads the reply whole

@@ -1,9 +1,8 @@
 /// A JSON value, parsed from bytes by a small strict parser (RFC 8259).
 ///
 /// The slirp4netns replies are read on every refresh, once per instance; Foundation's
-/// `JSONSerialization` spent about 85% of a refresh's instructions on them (callgrind,
-/// 100 instances), mostly in generic metadata look-ups per string. This parser makes
-/// one pass over the bytes and allocates only the values.
+/// `JSONSerialization` spends most of its time on generic metadata look-ups per string.
+/// This parser makes one pass over the bytes and allocates only the values.
 public indirect enum JSONValue: Sendable, Equatable {
     case object([String: JSONValue])
     case array([JSONValue])

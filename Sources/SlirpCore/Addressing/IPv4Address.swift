@@ -42,8 +42,8 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
         value = raw.byteSwapped
     }
 
-    /// Dotted quad, written byte by byte (interpolating four integers cost 3,400 instructions
-    /// per address; `list` writes three per instance).
+    /// Dotted quad, written byte by byte (string interpolation of four integers is costly, and
+    /// `list` writes three addresses per instance).
     public var description: String {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 15) { buffer in
             var count = 0

@@ -1,7 +1,7 @@
 /// Finds the Podman container ID in the names Podman gives a slirp4netns instance's files.
 ///
 /// Works on UTF-8 bytes: these run for every instance on every scan, and `String`'s
-/// `dropLast`/`lastIndex(of:)` walk grapheme clusters (callgrind: ~20 k instructions per path).
+/// `dropLast`/`lastIndex(of:)` walk grapheme clusters.
 public enum ContainerID {
     /// From an API socket path `.../<ID>.net`.
     public static func fromAPISocket(_ path: String) -> String? {

@@ -194,7 +194,7 @@ public struct ProcessScanner: Sendable {
 
     /// fds 1, 2, 3... read by number until the socket listening on the API socket path is among
     /// them (only 1 and 2 when no API socket is wanted), without listing the fd directory: its
-    /// listing made a dentry per fd (a fifth of `list`'s kernel time at 100 instances, perf).
+    /// listing makes the kernel build a dentry per fd, a large part of `list`'s kernel time.
     /// nil when the listener is not among the first 32 numbers, or fds may not be read: the
     /// listing then reads them all (or says why it cannot).
     /// `hint`: the fd to try right after 1 and 2 (where the last instance had its API socket);

@@ -65,8 +65,7 @@ public enum SlirpCommandLine {
     /// `includesProgramName` is true (as in `/proc/PID/cmdline`).
     ///
     /// Words are looked at as UTF-8 bytes and scalars, not Characters: `getopt_long` knows no
-    /// graphemes, and breaking each word into them was 3.7 M instructions of a 100-instance `list`
-    /// (callgrind), more than reading the hundred command lines.
+    /// graphemes, and breaking each word into them would cost more than reading the command lines.
     public static func decode(_ arguments: [String], includesProgramName: Bool = true) -> SlirpConfiguration {
         var config = SlirpConfiguration()
         var positionals: [String] = []

@@ -34,8 +34,8 @@ public struct Inventory: Sendable {
     /// Threads contacting instances at once when namespaces are read through processes inside
     /// them (`/proc/PID/net`, which may wait), so more than the cores.
     static let contactThreads = max(4, cores * 4)
-    /// The online processors. (Foundation's `activeProcessorCount` reads the
-    /// cgroup's CPU quota files and Foundation's own process facts first: 0.3 ms of every `list`.)
+    /// The online processors. (Foundation's `activeProcessorCount` reads the cgroup's CPU quota
+    /// files and Foundation's own process facts first, on every `list`.)
     static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     public let scanner: ProcessScanner
 
@@ -59,8 +59,8 @@ public struct Inventory: Sendable {
         let listeners = ListeningSockets.now()
         let known = askKnownForwards(listeners: listeners)
         let (processes, ports) = try scanner.scanAll(listeners: listeners)
-        // Podman's answer (a few stats when it is kept; 100-230 ms when Podman is asked) is worked
-        // out while the instances are contacted.
+        // Podman's answer (a few stats when it is kept; a slow child process when Podman is asked)
+        // is worked out while the instances are contacted.
         let podmanAnswer = options.podman.map { catalog in Pending { catalog.snapshot(for: processes) } }
         var instances = inspect(processes, listeners: listeners, known: known)
         let podman = podmanAnswer?.wait() ?? .empty

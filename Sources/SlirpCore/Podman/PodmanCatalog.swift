@@ -117,8 +117,8 @@ public final class PodmanCatalog: @unchecked Sendable {
     /// and every user of `/etc/passwd` with rootless Podman storage in their home.
     ///
     /// `/etc/passwd` is read, not enumerated through NSS (`getpwent`): directory services do not
-    /// enumerate by default anyway, and systemd's NSS module, loaded to enumerate, cost every
-    /// `slirpmon list` as root 0.5 ms. A user known only to a directory is asked while their
+    /// enumerate by default anyway, and loading systemd's NSS module to enumerate would cost
+    /// every `slirpmon list` as root. A user known only to a directory is asked while their
     /// slirp4netns or rootlessport runs (their uid is among `processes`). `entries`: the passwd
     /// file's, as `UserNames` keeps them (read again only when the file changes).
     static func usersToAsk(processes: [SlirpProcess], entries: [PasswdFile.Entry] = UserNames.fileEntries()) -> [PodmanCLI.User?] {

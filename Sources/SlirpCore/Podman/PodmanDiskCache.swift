@@ -17,7 +17,7 @@ struct PodmanDiskCache {
 
     /// The file: this header, the time written, the key's length in bytes, the key, then the
     /// containers as JSON. The key and age are checked before any JSON is decoded (Foundation's
-    /// decoder cost ~0.4 ms of every `slirpmon list`), and `[]` is not decoded at all.
+    /// decoder is slow to start, and most runs need no answer), and `[]` is not decoded at all.
     static let header = Array("slirpmon-podman 2\n".utf8)
 
     /// The cache of this user, or nil when there is no private runtime directory.

@@ -1,8 +1,8 @@
 /// Line and field splitting on UTF-8 bytes, for the ASCII texts of `/proc`.
 ///
-/// `String.split` on `Character`s runs grapheme breaking on every byte: on a refresh of
-/// 100 instances it was most of the CPU time (callgrind: ~2 M instructions per namespace
-/// read). Splitting the UTF-8 view on ASCII bytes gives the same pieces for these texts.
+/// `String.split` on `Character`s runs grapheme breaking on every byte, which would be most
+/// of a refresh's CPU time. Splitting the UTF-8 view on ASCII bytes gives the same pieces for
+/// these texts.
 extension StringProtocol {
     /// The lines, without empty ones (like `split(separator: "\n")`).
     var byteLines: [Substring] {
@@ -15,8 +15,7 @@ extension StringProtocol {
     }
 
     /// The first line that starts with `prefix`, found without splitting the whole text (a
-    /// `/proc/PID/status` has about 55 lines and one is wanted: `byteLines` there cost ~90 k
-    /// instructions per process, callgrind).
+    /// `/proc/PID/status` has dozens of lines and one is wanted).
     func firstLine(startingWith prefix: String) -> Substring? {
         let utf8 = Substring(self).utf8
         let wanted = Array(prefix.utf8)
