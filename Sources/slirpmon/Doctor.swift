@@ -120,7 +120,7 @@ extension Slirpmon.Doctor {
 /// as text from outside: that process runs as the user, who may be able to make it print
 /// escape sequences for root's terminal.
 private struct OwnerOutputRelay {
-    private var pending: [UntrustedProgram.Stream: [UInt8]] = [.stdout: [], .stderr: []]
+    private var pending: [UntrustedProgram.Stream: [UInt8]] = [.output: [], .errors: []]
 
     mutating func take(_ bytes: ArraySlice<UInt8>, from stream: UntrustedProgram.Stream) {
         var buffer = pending[stream, default: []] + bytes
@@ -134,7 +134,7 @@ private struct OwnerOutputRelay {
     }
 
     mutating func finish() {
-        for stream in [UntrustedProgram.Stream.stdout, .stderr] where !(pending[stream] ?? []).isEmpty {
+        for stream in [UntrustedProgram.Stream.output, .errors] where !(pending[stream] ?? []).isEmpty {
             write((pending[stream] ?? []) + [0x0A], to: stream)
             pending[stream] = []
         }
@@ -144,7 +144,7 @@ private struct OwnerOutputRelay {
     /// hidden character shown as a visible escape (`TerminalText`).
     private func write(_ bytes: [UInt8], to stream: UntrustedProgram.Stream) {
         let text = String(decoding: bytes, as: UTF8.self)
-        if stream == .stdout { FileHandleOutput.print(text) } else { FileHandleOutput.errorBlock(text) }
+        if stream == .output { FileHandleOutput.print(text) } else { FileHandleOutput.errorBlock(text) }
     }
 }
 

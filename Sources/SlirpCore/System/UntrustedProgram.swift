@@ -59,7 +59,7 @@ public struct UntrustedProgram: Sendable {
     public static let path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 
     /// Which of the program's outputs a chunk came from.
-    public enum Stream: Sendable { case stdout, stderr }
+    public enum Stream: Sendable { case output, errors }
 
     public let program: String
     public let arguments: [String]
@@ -82,7 +82,7 @@ public struct UntrustedProgram: Sendable {
         var out: [UInt8] = [], err: [UInt8] = []
         var tooMuch = false
         let result = stream(deadline: .after(seconds: timeout)) { stream, bytes in
-            if stream == .stdout { out += bytes } else { err += bytes }
+            if stream == .output { out += bytes } else { err += bytes }
             if out.count > limit || err.count > limit { tooMuch = true; return false }
             return true
         }
@@ -169,7 +169,7 @@ public struct UntrustedProgram: Sendable {
                 } else {
                     let n = buffer.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, $0.count) }
                     if n > 0 {
-                        if !body(p.fd == outPipe[0] ? .stdout : .stderr, buffer[0..<n]) { stopped = true }
+                        if !body(p.fd == outPipe[0] ? .output : .errors, buffer[0..<n]) { stopped = true }
                     } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
                         close(p.fd)
                         readEnds.removeAll { $0 == p.fd }
