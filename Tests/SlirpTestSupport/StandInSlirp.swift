@@ -93,6 +93,11 @@ public final class StandInSlirp {
         ((try? Files.readText(logPath)) ?? "").components(separatedBy: "api_handler: got request").count - 1
     }
 
+    /// How many of them process `pid` sent (other tests' slirpmon may ask every slirp4netns on the host).
+    public func requestsReceived(from pid: Int32) -> Int {
+        ((try? Files.readText(logPath)) ?? "").split(separator: "\n").filter { $0.hasPrefix("api_handler: got request") && $0.hasSuffix(" [pid \(pid)]") }.count
+    }
+
     /// The compiled program, `/tmp/slirpmon-standin-PID/slirp4netns`, built on first use.
     static let binary: Result<String, LabSetupError> = {
         let directory = "/tmp/slirpmon-standin-\(getpid())"
@@ -118,6 +123,7 @@ public final class StandInSlirp {
 }
 
 private let standInSource = #"""
+#define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -140,9 +146,15 @@ static void write_all(int fd, const char *p, size_t n) {
     }
 }
 
-static void log_request(const char *buf, ssize_t n) {
+/* slirp4netns's echo, and who sent it (SO_PEERCRED): tests count their own requests on a host
+   where other tests' slirpmon may ask every slirp4netns too. */
+static void log_request(int c, const char *buf, ssize_t n) {
+    struct ucred cred;
+    socklen_t size = sizeof cred;
+    int pid = getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &size) == 0 ? (int)cred.pid : -1;
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--; /* the request's own line end */
     char line[4200];
-    int len = snprintf(line, sizeof line, "api_handler: got request: %.*s\n", (int)(n > 4096 ? 4096 : n), buf);
+    int len = snprintf(line, sizeof line, "api_handler: got request: %.*s [pid %d]\n", (int)(n > 4096 ? 4096 : n), buf, pid);
     write_all(2, line, (size_t)len);
 }
 
@@ -165,7 +177,7 @@ static void *serve(void *arg) {
         struct pollfd p = { c, POLLIN, 0 };
         poll(&p, 1, 2000);
         usleep(50000);
-        log_request("(left unread)", 13);
+        log_request(c, "(left unread)", 13);
         write_all(c, "{\"entries\":[{\"id\":1,", 20);
         struct linger l = { 1, 0 };
         setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
@@ -173,7 +185,7 @@ static void *serve(void *arg) {
         return NULL;
     }
     ssize_t n = read_request(c, buf, sizeof buf);
-    if (n > 0) log_request(buf, n); /* a client that connects and sends nothing made no request */
+    if (n > 0) log_request(c, buf, n); /* a client that connects and sends nothing made no request */
     if (strcmp(mode, "silent") == 0) {
         for (;;) pause();
     } else if (strcmp(mode, "slow") == 0) {
