@@ -254,7 +254,9 @@ public struct Inventory: Sendable {
 
     /// The monitor's forward counts (`Options.countForwards`): the last answer of each instance with
     /// a usable socket, asked anew (all at once, `ask`) when it is contacted this time and it was never
-    /// asked, or its log shows a request since (`unchanged`), or it failed `failedAnswerRetry` ago.
+    /// asked, or its log shows a request since other than listings (`forwardsThroughListings`: other
+    /// monitors' and `list`s' listings change nothing, so they do not make it ask), or it failed
+    /// `failedAnswerRetry` ago.
     /// An answer its log cannot prove is not asked again (the forwards pane asks); neither is a
     /// stopped process (it cannot answer; its kept answer stands).
     func countForwards(_ processes: [SlirpProcess], _ contacts: inout [Contact], kept: [Int32: Contact]) {
@@ -276,10 +278,13 @@ public struct Inventory: Sendable {
             let mark = RequestAudit.mark(pid: process.pid, procRoot: options.procRoot)
             let target = ForwardsTarget(identity: process.identity, path: path, file: contacts[i].socketFile, mark: mark)
             if let last {
-                if !last.provable || mark == nil { continue }
+                // An answer its log cannot prove stands, as of when it was asked (the pane asks again).
+                guard last.provable, let mark else { continue }
                 switch last.result {
-                case .success: if unchanged(target) != nil { continue }
-                case .failure: if now - last.askedAtMonotonic < InventoryCache.failedAnswerRetry { continue }
+                case .success:
+                    if cache.forwardsThroughListings(process.identity, path: path, now: mark, procRoot: options.procRoot) != nil { continue }
+                case .failure:
+                    if now - last.askedAtMonotonic < InventoryCache.failedAnswerRetry { continue }
                 }
             }
             asked.append(i)
@@ -287,7 +292,7 @@ public struct Inventory: Sendable {
         }
         guard !targets.isEmpty else { return }
         let wallNow = InventoryCache.wallNow()
-        for (i, (target, result)) in zip(asked, zip(targets, ask(targets))) {
+        for (i, (target, result)) in zip(asked, zip(targets, ask(targets, maximumReplyBytes: Self.countReplyLimit))) {
             let answer = InventoryCache.LastAnswer(path: target.path, result: result, provable: target.mark != nil,
                                                    askedAt: wallNow, askedAtMonotonic: now)
             cache.keepLastAnswer(answer, for: target.identity)
@@ -296,6 +301,11 @@ public struct Inventory: Sendable {
             show(answer, in: &contacts[i])
         }
     }
+
+    /// The most of a reply the monitor's counts read (some 35 000 forwards): every monitor asks every
+    /// instance on the host, a user's fake that answers megabytes among them, and a monitor runs for
+    /// days. (The forwards pane, asked for one instance, reads up to the client's default.)
+    static let countReplyLimit = 4 << 20
 
     private func show(_ answer: InventoryCache.LastAnswer, in contact: inout Contact) {
         record(answer.result, in: &contact)
@@ -334,8 +344,12 @@ public struct Inventory: Sendable {
     /// Asks the targets at once (`APIBatch`); with a cache, keeps each answer with its log's mark
     /// from before it was asked, to be proven later (`InventoryCache.keepUnproven`: by the next
     /// lookup, or when persisted, in `list` while its output is written).
-    private func ask(_ targets: [ForwardsTarget]) -> [Result<[HostForward], APIError>] {
-        let results = APIBatch.list(targets.map { APIClient(socketPath: $0.path, expectedPID: $0.identity.pid, expectedFile: $0.file, timeout: options.apiTimeout) })
+    /// `maximumReplyBytes`: the most read of each reply.
+    private func ask(_ targets: [ForwardsTarget], maximumReplyBytes: Int = 64 << 20) -> [Result<[HostForward], APIError>] {
+        let results = APIBatch.list(targets.map {
+            APIClient(socketPath: $0.path, expectedPID: $0.identity.pid, expectedFile: $0.file, timeout: options.apiTimeout,
+                      maximumReplyBytes: maximumReplyBytes)
+        })
         guard let cache = options.cache else { return results }
         for (target, result) in zip(targets, results) {
             if case .success(let forwards) = result, let before = target.mark {

@@ -174,6 +174,14 @@ public final class InventoryCache: Sendable {
         return hasRoom
     }
 
+    /// The monitor's proof (`Options.countForwards`): the forward list kept for the process (proven or
+    /// still to prove), when its log, `now`, shows no request since but `list_hostfwd` listings
+    /// (`RequestAudit.markAfterOnlyListings`); it is then kept as proven at `now`. Nil: ask again.
+    func forwardsThroughListings(_ identity: ProcessIdentity, path: String, now: RequestAudit.Mark, procRoot: String) -> [HostForward]? {
+        guard logHasRoom(now, pid: identity.pid, procRoot: procRoot) else { return nil }
+        return forwardLists.withLock { $0.heldThroughListings(identity, path: path, now: now, procRoot: procRoot) }
+    }
+
     /// Keeps `kept`, already proven, for the process (nil: forgets what was kept).
     func keepForwards(_ kept: KeptForwards?, for identity: ProcessIdentity) {
         forwardLists.withLock { $0.set(kept.map(ForwardLists.Entry.proven), for: identity) }
@@ -271,6 +279,24 @@ public final class InventoryCache: Sendable {
                 return kept
             case nil: return nil
             }
+        }
+
+        /// The list kept for `identity` at `path` when it still holds at `now`: unchanged since a proven
+        /// answer, or grown since by `list_hostfwd` echoes only (for an answer still to prove, its own
+        /// echo at least: taken before its request, the mark must show it). Kept as proven at `now`
+        /// when so, forgotten otherwise.
+        mutating func heldThroughListings(_ identity: ProcessIdentity, path: String, now: RequestAudit.Mark, procRoot: String) -> [HostForward]? {
+            let kept: KeptForwards, ownEcho: Int
+            switch entries[identity] {
+            case .proven(let k): (kept, ownEcho) = (k, 0)
+            case .unproven(let answer, _): (kept, ownEcho) = (answer, 1)
+            case nil: return nil
+            }
+            guard kept.path == path else { return nil }
+            if ownEcho == 0 && kept.mark == now { return kept.forwards }
+            let held = RequestAudit.markAfterOnlyListings(pid: identity.pid, procRoot: procRoot, before: kept.mark, atLeast: ownEcho)
+            set(held.map { .proven(KeptForwards(path: path, mark: $0, forwards: kept.forwards)) }, for: identity)
+            return held == nil ? nil : kept.forwards
         }
 
         /// Proves every answer still to prove.
