@@ -164,4 +164,22 @@ struct ForwardCountMonitorTests {
         tmux.send("q")
         #expect(tmux.waitFor("EXITED 0").found)
     }
+
+    @Test func aUsersFakeAnsweringMegabytesIsReadNoFurtherThanACountNeedsAndItsColumnSaysSo() throws {
+        // Every monitor asks every instance on the host for its count: a fake answering 10 MB is
+        // read up to 4 MiB, not 64 (the forwards pane, asked for it alone, reads it all).
+        let peer = try StandInSlirp(mode: .huge, tag: "fwdcount-\(getpid())")
+        defer { peer.stop() }
+        let tmux = TmuxHarness(width: 220, height: 40)
+        defer { tmux.tearDown() }
+        try tmux.startMonitor("-d 0.5")
+        #expect(tmux.waitFor("F10Quit").found)
+        filter(tmux, to: String(peer.pid))
+        let marked = tmux.waitUntil { fwdColumn($0, pid: peer.pid) == "!" }
+        #expect(marked.found, "FWD: \(fwdColumn(marked.screen, pid: peer.pid))\n\(marked.screen)")
+        let said = tmux.waitFor("exceeds 4 MiB")
+        #expect(said.found, "Details do not say why:\n\(said.screen)")
+        tmux.send("q")
+        #expect(tmux.waitFor("EXITED 0").found)
+    }
 }
