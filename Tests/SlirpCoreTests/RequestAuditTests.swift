@@ -35,6 +35,22 @@ struct RequestAuditTests {
         #expect(!RequestAudit.isOnlyEcho(of: request, in: echo + sneaky))
     }
 
+    @Test("listings alone since a list was true, by anyone, prove it still holds; another request, or a listing in other bytes, does not")
+    func listingsOnly() {
+        let add = Array(#"api_handler: got request: {"execute":"add_hostfwd","arguments":{"proto":"tcp","host_port":8080,"guest_port":80}}"#.utf8) + [10]
+        let apifd = Array("apifd event\n".utf8)
+        #expect(RequestAudit.areOnlyEchoes(of: request, in: apifd, atLeast: 0), "no request at all")
+        #expect(!RequestAudit.areOnlyEchoes(of: request, in: apifd, atLeast: 1), "an answer still to prove needs its own echo")
+        #expect(RequestAudit.areOnlyEchoes(of: request, in: echo + apifd + echo + echo, atLeast: 1), "other monitors' listings")
+        #expect(!RequestAudit.areOnlyEchoes(of: request, in: echo + add + echo, atLeast: 1), "a change between listings")
+        #expect(!RequestAudit.areOnlyEchoes(of: request, in: add, atLeast: 0))
+        #expect(!RequestAudit.areOnlyEchoes(of: request, in: echo + Array("api_handler: got request: {\"execute\": \"list_hostfwd\"}\n\n".utf8), atLeast: 1),
+                "another client's listing in other bytes")
+        let sneaky = Array(#"api_handler: got request: {"x":"api_handler: got request: "}"#.utf8) + [10]
+        #expect(!RequestAudit.areOnlyEchoes(of: request, in: echo + sneaky, atLeast: 1))
+        #expect(!RequestAudit.areOnlyEchoes(of: request, in: Array(echo.dropLast(2)), atLeast: 1), "cut")
+    }
+
     @Test("a mark is taken only of a regular file on fd 2, and moves with every write")
     func marks() throws {
         let path = "/tmp/slirpmon-audit-\(getpid())"

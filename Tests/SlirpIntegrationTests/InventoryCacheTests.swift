@@ -152,25 +152,36 @@ struct InventoryCacheTests {
         let lab = try TestLab("cearly")
         let a = try lab.start(.init(name: "a"))
         let b = try lab.start(.init(name: "b"))
-        let cache = InventoryCache()
-        let scanned = try ProcessScanner(cache: cache).scan()
-        let ia = try #require(scanned.first { $0.pid == a.pid }).identity
-        let ib = try #require(scanned.first { $0.pid == b.pid }).identity
-        // b's kept facts name a's socket (as if the path had been replaced): b holds no socket there.
-        let factsB = try #require(cache.facts(ib))
-        let claimed = factsB.arguments.map { $0 == b.apiSocket ? a.apiSocket! : $0 }
-        cache.keep(InventoryCache.ProcessFacts(uid: factsB.uid, user: factsB.user, arguments: claimed, configuration: SlirpCommandLine.decode(claimed),
-                                               containerID: nil, stdoutTarget: factsB.stdoutTarget, stderrTarget: factsB.stderrTarget,
-                                               socketInodes: factsB.socketInodes), for: ib)
         var options = Inventory.Options()
-        options.cache = cache
         options.readAddresses = false
-        let before = apiRequests(pid: a.pid).count
-        let known = try #require(Inventory(options: options).askKnownForwards(listeners: ListeningSockets.now())).wait()
+        /// Asks ahead with a fresh cache whose facts of b name a's socket (as if the path had been
+        /// replaced): b holds no socket there. Returns the answers and how many requests a received.
+        func askAhead() throws -> (known: Inventory.KnownForwards, ia: ProcessIdentity, ib: ProcessIdentity, received: Int) {
+            let cache = InventoryCache()
+            let scanned = try ProcessScanner(cache: cache).scan()
+            let ia = try #require(scanned.first { $0.pid == a.pid }).identity
+            let ib = try #require(scanned.first { $0.pid == b.pid }).identity
+            let factsB = try #require(cache.facts(ib))
+            let claimed = factsB.arguments.map { $0 == b.apiSocket ? a.apiSocket! : $0 }
+            cache.keep(InventoryCache.ProcessFacts(uid: factsB.uid, user: factsB.user, arguments: claimed, configuration: SlirpCommandLine.decode(claimed),
+                                                   containerID: nil, stdoutTarget: factsB.stdoutTarget, stderrTarget: factsB.stderrTarget,
+                                                   socketInodes: factsB.socketInodes), for: ib)
+            options.cache = cache
+            let before = apiRequests(pid: a.pid).count
+            let known = try #require(Inventory(options: options).askKnownForwards(listeners: ListeningSockets.now())).wait()
+            _ = eventually(2) { apiRequests(pid: a.pid).count > before }
+            usleep(300_000)
+            return (known, ia, ib, apiRequests(pid: a.pid).count - before)
+        }
+        // A monitor or `list` of a test beside this one asks each instance when it first sees it: a
+        // run during which a received a request of theirs too is run again (ours alone is one).
+        var run = try askAhead()
+        for _ in 0..<3 where run.received != 1 { run = try askAhead() }
+        let (known, ia, ib) = (run.known, run.ia, run.ib)
         #expect(known[ia]?.path == a.apiSocket)
         #expect((try? known[ia]?.result.get()) == [], "a answered (no forwards): \(String(describing: known[ia]?.result))")
         #expect(known[ib] == nil, "b does not hold a's socket: it is not asked through it")
-        #expect(eventually(2) { apiRequests(pid: a.pid).count == before + 1 }, "a received one request: \(apiRequests(pid: a.pid).count - before)")
+        #expect(run.received == 1, "a received one request: \(run.received)")
         // Without listing forwards, or without kept facts, nothing is asked ahead.
         options.listForwards = false
         #expect(Inventory(options: options).askKnownForwards(listeners: nil) == nil)
@@ -193,7 +204,11 @@ struct InventoryCacheTests {
         }
         let first = try listed()
         #expect(first.forwards == [], "asked: \(first.forwardsError ?? "")")
-        #expect(cache.forwards(first.identity)?.mark == RequestAudit.mark(pid: a.pid), "kept with the log's mark after the answer")
+        // (A monitor beside this test may ask the instance when it first sees it, between our request
+        // and the proof: then the proof fails, and the next run asks again; retried.)
+        #expect(eventually(10) {
+            (try? listed().forwards) == [] && cache.forwards(first.identity)?.mark == RequestAudit.mark(pid: a.pid)
+        }, "kept with the log's mark after the answer")
         // The next run asks nothing while the log stays so. (A `list` of a test running beside
         // this one may ask the instance meanwhile: the log moved, so it is asked again; retried.)
         #expect(eventually(10) {

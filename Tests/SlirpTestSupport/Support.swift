@@ -176,3 +176,19 @@ public func makeLab(_ name: String) throws -> SlirpLab {
     let unique = "stui-\(getpid())-\(UInt32.random(in: 0..<UInt32.max) % 1_000_000)-\(name)"
     return try SlirpLab(prefix: unique)
 }
+
+/// Waits, up to `within` seconds, for `seconds` in a row in which `requests` (API requests taken,
+/// per instance) does not change. A monitor or `list` of a test running beside may ask an instance
+/// once when it first sees it; a process that keeps asking never leaves such a window.
+public func quietWindow(seconds: Double, within: Double, _ requests: () -> [Int]) -> Bool {
+    let deadline = Deadline.after(seconds: within)
+    var last = requests()
+    var since = Deadline.now
+    while !deadline.hasPassed {
+        usleep(200_000)
+        let now = requests()
+        if now != last { (last, since) = (now, Deadline.now); continue }
+        if Deadline.now.seconds(since: since) >= seconds { return true }
+    }
+    return false
+}

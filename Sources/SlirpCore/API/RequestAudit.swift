@@ -74,6 +74,37 @@ public enum RequestAudit {
         return after
     }
 
+    /// The log's mark now, when it grew since `before` by output whose every request echo (at least
+    /// `atLeast` of them) is the `list_hostfwd` request slirpmon sends, byte for byte: forwards change
+    /// only through `add_hostfwd` and `remove_hostfwd`, so a forward list true at `before` still holds.
+    /// (Monitors and `list`s on one host then do not make each other ask again.) Another spelling of a
+    /// listing, by another client, proves nothing: nil, ask again.
+    public static func markAfterOnlyListings(pid: Int32, procRoot: String = "/proc", before: Mark, atLeast: Int) -> Mark? {
+        let fd = open("\(procRoot)/\(pid)/fd/2", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        let after = Mark(st)
+        guard before.device == after.device, before.inode == after.inode, after.size > before.size,
+              after.size - before.size <= windowLimit else { return nil }
+        var window = [UInt8](repeating: 0, count: Int(after.size - before.size))
+        let n = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(before.size)) }
+        guard n == window.count, areOnlyEchoes(of: APIMessage.listRequest(), in: window, atLeast: atLeast) else { return nil }
+        return after
+    }
+
+    /// True when every request echo in `window` is `request`'s, and there are at least `atLeast`.
+    static func areOnlyEchoes(of request: [UInt8], in window: [UInt8], atLeast: Int) -> Bool {
+        let starts = occurrences(of: echoPrefix, in: window)
+        guard starts.count >= atLeast else { return false }
+        let expected = request + [UInt8(ascii: "\n")]
+        return starts.allSatisfy { start in
+            let body = start + echoPrefix.count
+            return window.count >= body + expected.count && window[body..<body + expected.count].elementsEqual(expected)
+        }
+    }
+
     /// True when `window` holds exactly one request echo, and it is `request`'s (slirp4netns echoes
     /// the bytes it read, then a newline).
     static func isOnlyEcho(of request: [UInt8], in window: [UInt8]) -> Bool {

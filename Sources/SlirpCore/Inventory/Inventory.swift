@@ -17,6 +17,13 @@ public struct Inventory: Sendable {
         /// With `listForwards`: only these instances are asked (nil: all). A one-instance command
         /// (`show`) asks its own instance, not every slirp4netns on the host.
         public var listForwardsOf: Set<ProcessIdentity>?
+        /// The monitor's forward counts, when forwards are not listed (`listForwards` off) and with a
+        /// cache: each instance with a usable API socket is asked once when first seen, then again
+        /// only when its log shows a request since the last answer (`RequestAudit`); one whose log
+        /// cannot show that (stderr a pipe, `/dev/null`) keeps its first answer, marked with when it
+        /// was asked (`SlirpInstance.forwardsAsOf`). An instance is looked at only when it is
+        /// contacted (the cache's contact cadence), so an idle monitor sends nothing more.
+        public var countForwards = false
         public var apiTimeout = 2.0
         /// Find each instance's log and its size (`list` shows neither: one `stat` each saved).
         public var readLogs = true
@@ -205,7 +212,11 @@ public struct Inventory: Sendable {
             for (i, process) in processes.enumerated() { slots.set(i, contactOrKept(process)) }
         }
         var contacts = slots.values
-        if options.listForwards { askForwards(processes, &contacts, known: known?.wait() ?? [:]) }
+        if options.listForwards {
+            askForwards(processes, &contacts, known: known?.wait() ?? [:])
+        } else if options.countForwards {
+            countForwards(processes, &contacts, kept: kept)
+        }
         return contacts
     }
 
@@ -241,6 +252,66 @@ public struct Inventory: Sendable {
         for (i, result) in zip(asked, ask(targets)) { record(result, in: &contacts[i]) }
     }
 
+    /// The monitor's forward counts (`Options.countForwards`): the last answer of each instance with
+    /// a usable socket, asked anew (all at once, `ask`) when it is contacted this time and it was never
+    /// asked, or its log shows a request since other than listings (`forwardsThroughListings`: other
+    /// monitors' and `list`s' listings change nothing, so they do not make it ask), or it failed
+    /// `failedAnswerRetry` ago.
+    /// An answer its log cannot prove is not asked again (the forwards pane asks); neither is a
+    /// stopped process (it cannot answer; its kept answer stands).
+    func countForwards(_ processes: [SlirpProcess], _ contacts: inout [Contact], kept: [Int32: Contact]) {
+        guard let cache = options.cache else { return }
+        let now = Double(Deadline.now.nanoseconds) / 1e9
+        var asked: [Int] = []
+        var targets: [ForwardsTarget] = []
+        for (i, process) in processes.enumerated() {
+            guard let path = contacts[i].apiSocket, !process.isZombie else { continue }
+            // Nothing is sent to a socket not proven to be the process's own (unverified included).
+            if let ownership = contacts[i].ownership, !ownership.isUsable {
+                contacts[i].forwardsError = "not asked: API socket \(ownership)"
+                continue
+            }
+            let last = cache.lastAnswer(process.identity).flatMap { $0.path == path ? $0 : nil }
+            if let last { show(last, in: &contacts[i]) }
+            // Looked at only when contacted (a kept contact is not), and never while stopped.
+            guard kept[process.pid] == nil, !process.isStopped else { continue }
+            let mark = RequestAudit.mark(pid: process.pid, procRoot: options.procRoot)
+            let target = ForwardsTarget(identity: process.identity, path: path, file: contacts[i].socketFile, mark: mark)
+            if let last {
+                // An answer its log cannot prove stands, as of when it was asked (the pane asks again).
+                guard last.provable, let mark else { continue }
+                switch last.result {
+                case .success:
+                    if cache.forwardsThroughListings(process.identity, path: path, now: mark, procRoot: options.procRoot) != nil { continue }
+                case .failure:
+                    if now - last.askedAtMonotonic < InventoryCache.failedAnswerRetry { continue }
+                }
+            }
+            asked.append(i)
+            targets.append(target)
+        }
+        guard !targets.isEmpty else { return }
+        let wallNow = InventoryCache.wallNow()
+        for (i, (target, result)) in zip(asked, zip(targets, ask(targets, maximumReplyBytes: Self.countReplyLimit))) {
+            let answer = InventoryCache.LastAnswer(path: target.path, result: result, provable: target.mark != nil,
+                                                   askedAt: wallNow, askedAtMonotonic: now)
+            cache.keepLastAnswer(answer, for: target.identity)
+            contacts[i].forwards = nil
+            contacts[i].forwardsError = nil
+            show(answer, in: &contacts[i])
+        }
+    }
+
+    /// The most of a reply the monitor's counts read (some 35 000 forwards): every monitor asks every
+    /// instance on the host, a user's fake that answers megabytes among them, and a monitor runs for
+    /// days. (The forwards pane, asked for one instance, reads up to the client's default.)
+    static let countReplyLimit = 4 << 20
+
+    private func show(_ answer: InventoryCache.LastAnswer, in contact: inout Contact) {
+        record(answer.result, in: &contact)
+        contact.forwardsAsOf = answer.provable ? nil : answer.askedAt
+    }
+
     private func record(_ result: Result<[HostForward], APIError>, in contact: inout Contact) {
         switch result {
         case .success(let forwards): contact.forwards = forwards
@@ -273,8 +344,12 @@ public struct Inventory: Sendable {
     /// Asks the targets at once (`APIBatch`); with a cache, keeps each answer with its log's mark
     /// from before it was asked, to be proven later (`InventoryCache.keepUnproven`: by the next
     /// lookup, or when persisted, in `list` while its output is written).
-    private func ask(_ targets: [ForwardsTarget]) -> [Result<[HostForward], APIError>] {
-        let results = APIBatch.list(targets.map { APIClient(socketPath: $0.path, expectedPID: $0.identity.pid, expectedFile: $0.file, timeout: options.apiTimeout) })
+    /// `maximumReplyBytes`: the most read of each reply.
+    private func ask(_ targets: [ForwardsTarget], maximumReplyBytes: Int = 64 << 20) -> [Result<[HostForward], APIError>] {
+        let results = APIBatch.list(targets.map {
+            APIClient(socketPath: $0.path, expectedPID: $0.identity.pid, expectedFile: $0.file, timeout: options.apiTimeout,
+                      maximumReplyBytes: maximumReplyBytes)
+        })
         guard let cache = options.cache else { return results }
         for (target, result) in zip(targets, results) {
             if case .success(let forwards) = result, let before = target.mark {
@@ -354,6 +429,8 @@ public struct Inventory: Sendable {
         var socketFile: SocketFile?
         var forwards: [HostForward]?
         var forwardsError: String?
+        /// When `forwards` were asked, for an answer its log cannot prove (`SlirpInstance.forwardsAsOf`).
+        var forwardsAsOf: Double?
         var log: SlirpInstance.LogInfo?
         var logError: String?
     }
@@ -409,7 +486,8 @@ public struct Inventory: Sendable {
         let checks = AddressCheck.compare(config, observed: observed, reason: observeError ?? (options.readAddresses ? nil : "not read"))
         return SlirpInstance(process: process, expected: ExpectedAddresses(config), observed: observed, observeError: observeError,
                              addressChecks: checks, apiSocket: contact.apiSocket, socketOwnership: contact.ownership, apiSocketFile: contact.socketFile,
-                             forwards: contact.forwards, forwardsError: contact.forwardsError, log: contact.log, logError: contact.logError)
+                             forwards: contact.forwards, forwardsError: contact.forwardsError, log: contact.log, logError: contact.logError,
+                             forwardsAsOf: contact.forwardsAsOf)
     }
 
     /// The log's facts from what discovery already read (the fd targets) and one `stat`,

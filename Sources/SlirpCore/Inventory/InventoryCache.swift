@@ -1,4 +1,9 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// What one refresh may keep for the next, for a caller that refreshes again and again (the monitor).
 ///
@@ -11,6 +16,8 @@ import Synchronization
 ///   showed that answer's request and no other (`RequestAudit`; proven at the first lookup, or
 ///   before it is written to disk): while the log is still exactly so, no request came since and
 ///   the answer holds, so it is used instead of asking again.
+/// - The monitor's last answer per instance (`Options.countForwards`), proven or not, shown until
+///   its log shows a request since (`LastAnswer`).
 /// - When no forwards are listed: what contacting an instance learnt (its API socket's state, its
 ///   log's size) for `contactMaxAge` seconds; meanwhile its namespace file is not looked at either.
 ///   An instance in `Options.readAlways` (the one on screen) is contacted every time.
@@ -28,6 +35,8 @@ public final class InventoryCache: Sendable {
     private let namespaces = Mutex<[ProcessIdentity: NamespaceEntry]>([:])
     /// The forward lists kept, and whether they changed since they were read from disk.
     private let forwardLists = Mutex<ForwardLists>(ForwardLists())
+    /// The monitor's last answer per instance (`Options.countForwards`).
+    private let lastAnswers = Mutex<[ProcessIdentity: LastAnswer]>([:])
     /// Whether each log filesystem (by device) had room for echoes, and when that was looked at.
     private let logRoom = Mutex<[UInt64: (hasRoom: Bool, at: Double)]>([:])
 
@@ -165,6 +174,14 @@ public final class InventoryCache: Sendable {
         return hasRoom
     }
 
+    /// The monitor's proof (`Options.countForwards`): the forward list kept for the process (proven or
+    /// still to prove), when its log, `now`, shows no request since but `list_hostfwd` listings
+    /// (`RequestAudit.markAfterOnlyListings`); it is then kept as proven at `now`. Nil: ask again.
+    func forwardsThroughListings(_ identity: ProcessIdentity, path: String, now: RequestAudit.Mark, procRoot: String) -> [HostForward]? {
+        guard logHasRoom(now, pid: identity.pid, procRoot: procRoot) else { return nil }
+        return forwardLists.withLock { $0.heldThroughListings(identity, path: path, now: now, procRoot: procRoot) }
+    }
+
     /// Keeps `kept`, already proven, for the process (nil: forgets what was kept).
     func keepForwards(_ kept: KeptForwards?, for identity: ProcessIdentity) {
         forwardLists.withLock { $0.set(kept.map(ForwardLists.Entry.proven), for: identity) }
@@ -174,6 +191,54 @@ public final class InventoryCache: Sendable {
     /// before it was asked. Proven when it is looked up, or when persisted (`RequestAudit`).
     func keepUnproven(_ answer: KeptForwards, procRoot: String, for identity: ProcessIdentity) {
         forwardLists.withLock { $0.set(.unproven(answer, procRoot: procRoot), for: identity) }
+    }
+
+    /// The last `list_hostfwd` answer of an instance, for the monitor's FWD column (`Options.countForwards`):
+    /// shown until its log shows a request since (then it is asked again), or for good when its log
+    /// cannot show one (`provable` false: shown as of `askedAt`, asked again only by the forwards pane).
+    struct LastAnswer: Sendable {
+        let path: String
+        let result: Result<[HostForward], APIError>
+        /// Its stderr was a regular file when asked: `RequestAudit` can tell when it no longer holds.
+        let provable: Bool
+        /// Seconds since the epoch (what the operator is shown).
+        let askedAt: Double
+        /// Monotonic seconds (when a failure may be asked again).
+        let askedAtMonotonic: Double
+    }
+
+    /// How long a failed answer stands before the instance is asked again: a socket that accepts
+    /// and never answers costs the API timeout of a refresh, so not every contact.
+    static let failedAnswerRetry = 30.0
+
+    func lastAnswer(_ identity: ProcessIdentity) -> LastAnswer? {
+        lastAnswers.withLock { $0[identity] }
+    }
+
+    func keepLastAnswer(_ answer: LastAnswer, for identity: ProcessIdentity) {
+        lastAnswers.withLock { $0[identity] = answer }
+    }
+
+    /// Keeps a `list_hostfwd` answer got outside a refresh (the monitor's forwards pane) through the
+    /// socket at `path`; `markBefore`: the log's mark just before the request (`RequestAudit.mark`,
+    /// nil when stderr is not a regular file). The next refresh shows it and, while the log proves
+    /// it still holds, does not ask again.
+    public func keepAnswer(_ result: Result<[HostForward], APIError>, path: String, markBefore: RequestAudit.Mark?,
+                           procRoot: String = "/proc", for identity: ProcessIdentity) {
+        if case .success(let forwards) = result, let markBefore {
+            keepUnproven(KeptForwards(path: path, mark: markBefore, forwards: forwards), procRoot: procRoot, for: identity)
+        } else {
+            keepForwards(nil, for: identity)
+        }
+        keepLastAnswer(LastAnswer(path: path, result: result, provable: markBefore != nil, askedAt: Self.wallNow(),
+                                  askedAtMonotonic: Double(Deadline.now.nanoseconds) / 1e9), for: identity)
+    }
+
+    /// Seconds since the epoch.
+    static func wallNow() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     /// The forward lists: proven ones, and answers still to prove (each proven or forgotten at its
@@ -216,6 +281,24 @@ public final class InventoryCache: Sendable {
             }
         }
 
+        /// The list kept for `identity` at `path` when it still holds at `now`: unchanged since a proven
+        /// answer, or grown since by `list_hostfwd` echoes only (for an answer still to prove, its own
+        /// echo at least: taken before its request, the mark must show it). Kept as proven at `now`
+        /// when so, forgotten otherwise.
+        mutating func heldThroughListings(_ identity: ProcessIdentity, path: String, now: RequestAudit.Mark, procRoot: String) -> [HostForward]? {
+            let kept: KeptForwards, ownEcho: Int
+            switch entries[identity] {
+            case .proven(let k): (kept, ownEcho) = (k, 0)
+            case .unproven(let answer, _): (kept, ownEcho) = (answer, 1)
+            case nil: return nil
+            }
+            guard kept.path == path else { return nil }
+            if ownEcho == 0 && kept.mark == now { return kept.forwards }
+            let held = RequestAudit.markAfterOnlyListings(pid: identity.pid, procRoot: procRoot, before: kept.mark, atLeast: ownEcho)
+            set(held.map { .proven(KeptForwards(path: path, mark: $0, forwards: kept.forwards)) }, for: identity)
+            return held == nil ? nil : kept.forwards
+        }
+
         /// Proves every answer still to prove.
         mutating func settle(room: (RequestAudit.Mark, Int32, String) -> Bool) {
             for (identity, entry) in entries { if case .unproven = entry { _ = proven(identity, room: room) } }
@@ -236,6 +319,7 @@ public final class InventoryCache: Sendable {
         namespaces.withLock { $0 = $0.filter { live.contains($0.key) } }
         contacts.withLock { $0 = $0.filter { live.contains($0.key) } }
         forwardLists.withLock { $0.retain(only: live) }
+        lastAnswers.withLock { $0 = $0.filter { live.contains($0.key) } }
     }
 
     /// True while the facts of this process are kept.

@@ -26,6 +26,10 @@ public struct SlirpInstance: Sendable {
     public internal(set) var podMembers: [PodmanContainer] = []
     /// `rootlessport` processes carrying this container's ports (port_handler=rootlesskit).
     public internal(set) var rootlessPorts: [RootlessPortProcess] = []
+    /// When `forwards` were asked (seconds since the epoch), for an answer its log cannot prove still
+    /// holds (stderr not a regular file): a forward added since is not in it. Nil when the answer is
+    /// proven current, or was just asked.
+    public internal(set) var forwardsAsOf: Double?
 
     /// Where the instance's log is and how big it is.
     public struct LogInfo: Sendable, Equatable, Codable {

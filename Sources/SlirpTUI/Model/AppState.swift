@@ -303,8 +303,10 @@ public struct AppState: Equatable, Sendable {
         return words.joined(separator: " ").lowercased()
     }
 
+    /// The FWD column's count: the refresh's (`InstanceSnapshot.forwardCount`, kept current by the
+    /// instance's log), else the forwards pane's listing.
     func forwardCount(_ row: InstanceRow) -> Int? {
-        forwards[row.snapshot.identity]?.forwards?.count
+        row.snapshot.forwardCount ?? forwards[row.snapshot.identity]?.forwards?.count
     }
 
     private func compare(_ a: InstanceRow, _ b: InstanceRow, by column: Column) -> Int {

@@ -45,6 +45,13 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var addressChecks: [AddressCheck]
     public var observeError: String?
     public var forwardBlocker: String?
+    /// How many forwards its last `list_hostfwd` answer had (the FWD column); nil when not asked or it failed.
+    public var forwardCount: Int?
+    /// Why there is no count: the socket not proven its own (nothing sent), or the request failed.
+    public var forwardsError: String?
+    /// `HH:MM:SS` when the count was asked, for a count its log cannot prove still holds (stderr not a
+    /// regular file); nil when proven current.
+    public var forwardsAsOf: String?
     public var problems: [String: String]
     /// The Podman container this instance serves (a pod's infra container), or the
     /// container of a row without a live slirp4netns (`detached`).
@@ -128,6 +135,8 @@ public struct InstanceSnapshot: Equatable, Sendable {
         addressChecks = instance.addressChecks
         observeError = instance.observeError
         forwardBlocker = instance.forwardBlocker
+        forwardCount = instance.forwards?.count
+        forwardsError = instance.forwardsError
         problems = p.problems
         container = instance.container
         podMembers = instance.podMembers

@@ -23,6 +23,12 @@ enum DetailsView {
             let held = s.socketStatus == "held"
             lines.append([Span("API     ", .dim), Span(socket), Span(": ", .dim),
                           Span(s.socketDescription ?? "not checked", held ? .ok : .warning)])
+            if let asOf = s.forwardsAsOf {
+                lines.append([Span("fwd     ", .dim), Span("\(s.forwardCount.map(String.init) ?? "?") as of \(asOf)"),
+                              Span(": its log is not a file (stderr a pipe or /dev/null), so a change since cannot be seen; the Forwards pane asks again", .dim)])
+            } else if let error = s.forwardsError {
+                lines.append([Span("fwd     ", .dim), Span(error, .warning)])
+            }
         } else {
             lines.append([Span("API     ", .dim), Span("none (started without --api-socket): forwards cannot be added", .dim)])
         }

@@ -20,7 +20,8 @@ enum HelpView {
         lines.append([Span("Ctrl-C".padded(to: 18), .header), Span(" quit; SIGTERM and SIGHUP too, always restoring the terminal")])
         lines.append([Span("Mouse".padded(to: 18), .header), Span(" click a row, a pane tab or a function key; the wheel scrolls")])
         lines.append([])
-        lines.append([Span("Columns: ", .dim), Span("NAME container, pod:NAME, short ID or manual; USER when several users' instances show; S process state (Z zombie); API socket yes/no/status or rootlessport; FWD forwards (? until listed); V6 IPv6; NETNS on wide screens (for a container without slirp4netns: why)", .dim)])
+        lines.append([Span("Columns: ", .dim), Span("NAME container, pod:NAME, short ID or manual; USER when several users' instances show; S process state (Z zombie); API socket yes/no/status or rootlessport; FWD forwards (below); V6 IPv6; NETNS on wide screens (for a container without slirp4netns: why)", .dim)])
+        lines.append([Span("FWD:     ", .dim), Span("asked once, then when its log shows a request; dim: as of when asked, see Details; ! not asked or failed", .dim)])
         lines.append([Span("Colours: ", .dim), Span("MISMATCH", .addressMismatch), Span(" address differs from Podman's rules  "), Span("api_handler", .audit), Span(" API request in the log  "), Span("greyed", .gone), Span(" process gone or container stopped  "), Span("FAILED", .warning), Span(" container whose slirp4netns failed (D: doctor)")])
         return lines
     }

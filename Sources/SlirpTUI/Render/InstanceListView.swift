@@ -144,7 +144,10 @@ enum InstanceListView {
             return (word, word == "yes" || word == "no" || word == "rootlessport" ? (word == "yes" ? nil : .dim) : .warning)
         case .forwards:
             if s.apiSocket == nil { return ("-", .dim) }
-            if let count = state.forwardCount(row) { return (String(count), nil) }
+            // Dim: as of when it was asked (its log cannot show a change since; the details pane says so).
+            if let count = state.forwardCount(row) { return (String(count), s.forwardsAsOf == nil ? nil : .dim) }
+            // Not asked (socket not proven its own) or the request failed: the details pane says which.
+            if s.forwardsError != nil { return ("!", .warning) }
             return ("?", .dim)
         case .ipv6: return (s.ipv6 ? "on" : "-", s.ipv6 ? nil : .dim)
         case .mtu: return (String(s.mtu), nil)

@@ -43,15 +43,18 @@ final class Worker: Sendable {
         inbox.withLock { $0.append(result) }
     }
 
-    /// A full scan without `list_hostfwd` (each listing would land in every instance's log).
+    /// A full scan that asks `list_hostfwd` only for the FWD column's counts: each instance once when
+    /// first seen, then only when its log shows a request since (`Inventory.Options.countForwards`;
+    /// each listing lands in the instance's log, so an idle monitor must not list).
     /// The selected instance is read whole every time; the others' namespaces every 30 s (at once
-    /// when their namespace file changes, looked at every 5 s, with their API socket and log size):
-    /// a hundred of each a second cost more than htop.
+    /// when their namespace file changes, looked at every 5 s, with their API socket, log size and
+    /// forwards' proof): a hundred of each a second cost more than htop.
     func refresh(selected: ProcessIdentity?) {
         let timeout = apiTimeout
         scans.async { [self] in
             var options = Inventory.Options()
             options.listForwards = false
+            options.countForwards = true
             options.readAddresses = true
             options.apiTimeout = timeout
             options.podman = podman
@@ -62,6 +65,7 @@ final class Worker: Sendable {
                 let snapshot = try inventory.snapshot()
                 let instances = snapshot.instances.map { instance in
                     var view = InstanceSnapshot(instance)
+                    view.forwardsAsOf = instance.forwardsAsOf.map(Clock.wallTime(at:))
                     view.findings = findings(instance)
                     return view
                 }
@@ -126,12 +130,18 @@ final class Worker: Sendable {
     func listForwards(_ target: EffectTarget) {
         guard let socket = target.apiSocket else { return }
         let timeout = apiTimeout
+        let cache = inventoryCache
         api.async { [self] in
-            do throws(APIError) {
-                let list = try APIClient(socketPath: socket, expectedPID: target.pid, expectedFile: target.apiSocketFile, timeout: timeout).list()
-                post(.forwards(target.identity, list, error: nil))
-            } catch {
-                post(.forwards(target.identity, nil, error: error.description))
+            // Kept for the FWD column too, with the log's mark from before asking, so the next refresh
+            // shows this answer and, while the log proves it holds, does not ask again.
+            let before = RequestAudit.mark(pid: target.pid)
+            let result = Result { () throws(APIError) in
+                try APIClient(socketPath: socket, expectedPID: target.pid, expectedFile: target.apiSocketFile, timeout: timeout).list()
+            }
+            cache.keepAnswer(result, path: socket, markBefore: before, for: target.identity)
+            switch result {
+            case .success(let list): post(.forwards(target.identity, list, error: nil))
+            case .failure(let error): post(.forwards(target.identity, nil, error: error.description))
             }
         }
     }
@@ -190,7 +200,12 @@ enum Clock {
 
     /// Local wall time as `HH:MM:SS`.
     static func wallTime() -> String {
-        var now = time(nil)
+        wallTime(at: Double(time(nil)))
+    }
+
+    /// Local wall time of `seconds` since the epoch as `HH:MM:SS`.
+    static func wallTime(at seconds: Double) -> String {
+        var now = time_t(seconds)
         var parts = tm()
         localtime_r(&now, &parts)
         return "\(Format.two(Int(parts.tm_hour))):\(Format.two(Int(parts.tm_min))):\(Format.two(Int(parts.tm_sec)))"
