@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "SlirpCoreTests", dependencies: ["SlirpCore"]),
         .target(name: "SlirpTestSupport", dependencies: ["SlirpCore"], path: "Tests/SlirpTestSupport"),
         .testTarget(name: "SlirpIntegrationTests", dependencies: ["SlirpCore", "SlirpTestSupport"]),
-        .testTarget(name: "SlirpmonCLITests", dependencies: ["slirpmon"]),
+        .testTarget(name: "SlirpmonCLITests", dependencies: ["slirpmon", "SlirpCore"]),
         .testTarget(name: "SlirpTUITests", dependencies: ["SlirpTUI", "SlirpCore", "SlirpTestSupport"], exclude: ["__Snapshots__"]),
     ],
     swiftLanguageModes: [.v6]

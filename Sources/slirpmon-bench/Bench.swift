@@ -63,15 +63,15 @@ final class Bench {
         evaluateTargets()
         let table = Show.table(figures)
         let load = Measure.loadAverage()
-        print(table)
-        print("load average at the end: \(load)")
+        TerminalOutput.block(table, to: 1)
+        TerminalOutput.block("load average at the end: \(load)", to: 1)
         try writeJSON(load: load)
         log("wrote \(options.output)")
     }
 
     // MARK: set-up
 
-    func log(_ line: String) { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
+    func log(_ line: String) { TerminalOutput.errorLine("bench: \(line)") }
 
     /// Starts instances until `size` of ours run, each with an API socket and 5 forwards.
     func grow(to size: Int) throws {
@@ -309,7 +309,7 @@ final class Bench {
             }
             figures.append(Figure(key: key, title: title + ", 1 GiB log", n: nil, unit: "s", slirpmon: Stats(samples: b),
                                   baselines: [.init(name: "same, 1 KiB log", stats: Stats(samples: s))],
-                                  note: "UnlinkedLog(pid:) + tail(maxBytes:) through /proc/PID/fd/1 of a process whose stdout is an unlinked sparse file; mean of 20 per sample"))
+                                  note: "UnlinkedLog(pid:) + tail(maxBytes:) through /proc/PID/fd/1 of a process whose standard output is an unlinked sparse file; mean of 20 per sample"))
         }
     }
 
