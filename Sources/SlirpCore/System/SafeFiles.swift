@@ -97,6 +97,49 @@ public enum SafeFiles {
         return fd
     }
 
+    /// Which file a directory entry is: device and inode, with its kind and owner (a file system
+    /// may give a new file the inode number of one just removed, as ext4 does, but not a user's
+    /// file root's owner or a socket's kind).
+    public struct Identity: Sendable, Equatable {
+        public let device: UInt64
+        public let inode: UInt64
+        public let type: mode_t
+        public let owner: uid_t
+
+        init(_ st: stat) {
+            device = UInt64(st.st_dev)
+            inode = UInt64(st.st_ino)
+            type = st.st_mode & S_IFMT
+            owner = st.st_uid
+        }
+    }
+
+    /// The identity of what is at `path` (a link itself, not followed) when it is of kind
+    /// `type` (an `S_IFMT` value) and owned by `owner`; nil otherwise or when nothing is there.
+    public static func identity(of path: String, type: mode_t, owner: uid_t) -> Identity? {
+        var st = stat()
+        guard lstat(path, &st) == 0, st.st_mode & S_IFMT == type, st.st_uid == owner else { return nil }
+        return Identity(st)
+    }
+
+    /// Removes the entry `path` only while it is still the file `identity` (looked up and
+    /// removed through one descriptor of its directory, never following a link): in a shared
+    /// directory, a file someone else put at the name afterwards stays. True when removed.
+    /// The corresponding C function is `unlinkat`.
+    @discardableResult
+    public static func remove(_ path: String, ifStill identity: Identity) -> Bool {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard !name.isEmpty else { return false }
+        let dirFD = retryingOnInterrupt { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        guard dirFD >= 0 else { return false }
+        defer { close(dirFD) }
+        var st = stat()
+        guard fstatat(dirFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0, Identity(st) == identity else { return false }
+        return unlinkat(dirFD, name, 0) == 0
+    }
+
     /// At most `limit` bytes of the open file `fd`, read from its current offset.
     public static func read(_ fd: Int32, limit: Int, path: String) throws(SystemError) -> [UInt8] {
         var result: [UInt8] = []
