@@ -16,6 +16,16 @@ if arguments.first == "raw-add" {
     exit(RawClient.addForwards(socket: arguments[1], firstPort: first, count: count))
 }
 
+if arguments.first == "list-script" {
+    // The shell baseline of `list` for the instances in DIRECTORY (what the benchmark runs).
+    guard arguments.count == 2 else {
+        TerminalOutput.errorLine("usage: slirpmon-bench list-script DIRECTORY")
+        exit(2)
+    }
+    TerminalOutput.block(Bench.listScript(directory: arguments[1]), to: 1)
+    exit(0)
+}
+
 if arguments.first == "profile-refresh" {
     // For `valgrind --tool=callgrind --toggle-collect=*profileRefresh*`: N instances, K refreshes
     // (SECONDS apart, as the monitor's: 0 by default).

@@ -101,6 +101,30 @@ struct TrustTests {
         #expect(eventually(3) { fake.connectionsAccepted == fake.requestsReceived }, "root connected to the fake and sent nothing \(fake.connectionsAccepted - fake.requestsReceived) times")
     }
 
+    @Test("slirpmon-bench's shell baseline, run as root, asks only the bench's own instances, never a socket a user's slirp4netns names")
+    func benchBaselineAsksOnlyItsOwn() throws {
+        guard Executables.find("socat") != nil else { Issue.record("socat is missing (apt-get install socat)"); return }
+        let user = try PodmanFixture.prepareRootlessUser()
+        guard let entry = getpwnam(user.name) else { throw LabSetupError("no user \(user.name)") }
+        let bench = (slirpmonBinary as NSString).deletingLastPathComponent + "/slirpmon-bench"
+        try #require(access(bench, X_OK) == 0, "no \(bench): swift build first")
+        let lab = try TestLab("bench-own")
+        let ours = try lab.start(.init(name: "b"))
+        let tag = "smt-benchfake-\(getpid())-\(UInt32.random(in: 0..<100000))"
+        let directory = try userDirectory(tag, user: user)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fake = try StandInSlirp(mode: .ok, tag: tag, socketPath: "\(directory)/api.sock", netnsPath: "/run/netns/netns-\(tag)",
+                                    user: (user.uid, entry.pointee.pw_gid))
+        defer { fake.stop() }
+
+        let script = try Executables.run(bench, ["list-script", lab.lab.directory], timeout: 10).get()
+        try #require(script.status == 0, "\(script.stderr)")
+        let run = try Executables.run("/bin/bash", ["-c", script.stdout], timeout: 60).get()
+        #expect(run.stdout.contains("\(ours.pid) {\"entries\""), "the bench's own instance was not asked: \(run.stdout)")
+        #expect(!run.stdout.contains("\(fake.pid) "), "the user's process was asked: \(run.stdout)")
+        #expect(eventually(2) { fake.connectionsAccepted == 0 }, "root's baseline connected \(fake.connectionsAccepted) times to the socket a user's slirp4netns names")
+    }
+
     @Test("root's doctor on a name both root and a user gave a container examines neither and lists both; each ID prefix still names its own")
     func doctorOnANameTwoOwnersUse() throws {
         guard PodmanFixture.available else {
