@@ -133,6 +133,17 @@ struct UntrustedInputTests {
         #expect(show.stdout.contains("resolv.conf not read") && show.stdout.contains("FIFO"), "\(show.stdout)")
     }
 
+    @Test("a user's fake holding 3000 fds: root's show looks at its first 1024 only and says so")
+    func manyDescriptors() throws {
+        let fake = try UserFakeSlirp(["--configure", "--mtu=65520", "--api-socket", "/tmp/smt-absent-\(getpid()).sock",
+                                      "--netns-type=path", "/run/netns/smt-absent-\(getpid())", "tap0"], holdingDescriptors: 3000)
+        let out = slirpmon(["show", String(fake.pid), "--json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any], "\(out.stderr)")
+        let note = (json["problems"] as? [String: String])?["fds"] ?? ""
+        #expect(note.contains("more than 1024 open fds") && note.contains("only the first 1024"), "\(json["problems"] ?? "none")")
+        #expect(json["pid"] as? Int == Int(fake.pid))
+    }
+
     @Test("eight users' fakes with 6 MB command lines: root's list stays small in memory, keeps a small cache file and shows the lines truncated with a note")
     func hugeCommandLinesAreCapped() throws {
         let megabytes = 6
