@@ -133,6 +133,38 @@ struct UntrustedInputTests {
         #expect(show.stdout.contains("resolv.conf not read") && show.stdout.contains("FIFO"), "\(show.stdout)")
     }
 
+    @Test("a user's Podman storage holding 200000 entries named *-containers costs root's list no memory and no time")
+    func storageFullOfNames() throws {
+        let name = "slirpmon-junk"
+        if getpwnam(name) == nil {
+            let out = sh("useradd", ["-m", "-s", "/usr/sbin/nologin", name])
+            try #require(out.status == 0 || getpwnam(name) != nil, "useradd failed: \(out.stderr)")
+        }
+        let entry = try #require(getpwnam(name))
+        let storage = "/home/\(name)/.local/share/containers/storage"
+        try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: "/home/\(name)/.local/share/containers") }
+        _ = sh("chown", ["-R", "\(entry.pointee.pw_uid):\(entry.pointee.pw_gid)", "/home/\(name)/.local"])
+
+        // With an empty storage, the user is looked at (and has no container).
+        _ = slirpmon(["list"])
+        let started = Deadline.now
+        let before = peakResidentKiB(slirpmonBinary, ["list"])
+        let beforeSeconds = Deadline.now.seconds(since: started)
+        try #require(before.output.status == 0 && before.kib != nil, "\(before.output.stderr)")
+        for i in 0..<200_000 {
+            let fd = open("\(storage)/\(i)-containers", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            if fd >= 0 { close(fd) }
+        }
+        let again = Deadline.now
+        let after = peakResidentKiB(slirpmonBinary, ["list"])
+        let afterSeconds = Deadline.now.seconds(since: again)
+        try #require(after.output.status == 0, "\(after.output.stderr)")
+        let grown = (after.kib ?? 0) - (before.kib ?? 0)
+        #expect(grown < 10 * 1024, "root's list grew by \(grown) KiB (\(before.kib ?? 0) -> \(after.kib ?? 0) KiB, \(beforeSeconds) -> \(afterSeconds) s)")
+        #expect(afterSeconds < beforeSeconds + 0.5, "root's list took \(beforeSeconds) -> \(afterSeconds) s")
+    }
+
     @Test("a user's fake holding 3000 fds: root's show looks at its first 1024 only and says so")
     func manyDescriptors() throws {
         let fake = try UserFakeSlirp(["--configure", "--mtu=65520", "--api-socket", "/tmp/smt-absent-\(getpid()).sock",
