@@ -1,6 +1,7 @@
 import Foundation
 import SlirpCore
 import SlirpTestSupport
+import CSlirpSystem
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -104,6 +105,43 @@ struct UntrustedInputTests {
         #expect(list.status == 0, "list did not answer: \(list.stderr)")
     }
 
+    @Test("what a user's link or fd names is proven a regular file before root opens it: a FIFO whose writer waits for a reader is never opened")
+    func fifoIsNeverOpened() throws {
+        let directory = try scratch("opened", mode: 0o755, uid: 65534)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fifo = "\(directory)/fifo"
+        try #require(mkfifo(fifo, 0o666) == 0)
+        let link = "\(directory)/storage.conf"
+        try #require(symlink(fifo, link) == 0)
+        // A process whose stdout and stderr name the FIFO without having it open (O_PATH, as any
+        // user may), and one whose stderr is a log; neither is named slirp4netns, so no other
+        // slirpmon on this host looks at them or at the FIFO.
+        let named = open(fifo, cslirp_o_path() | O_CLOEXEC)
+        try #require(named >= 0)
+        defer { close(named) }
+        let holder = try Executables.spawn("/bin/sleep", ["600"], descriptors: [1: named, 2: named]).get()
+        defer { kill(holder, SIGKILL); Executables.waitFor(holder) }
+        let logFD = try SafeFiles.createExclusive("\(directory)/log")
+        defer { close(logFD) }
+        let logged = try Executables.spawn("/bin/sleep", ["600"], descriptors: [2: logFD]).get()
+        defer { kill(logged, SIGKILL); Executables.waitFor(logged) }
+        #expect(eventually(5) { RequestAudit.mark(pid: logged) != nil })
+        let before = try #require(RequestAudit.mark(pid: logged))
+        // A writer blocked in open() until a reader opens the FIFO: any open of it shows as its marker.
+        let marker = "\(directory)/opened"
+        let writer = try Executables.spawn("/bin/sh", ["-c", "exec 3>\(fifo); echo opened > \(marker)"]).get()
+        defer { kill(writer, SIGKILL); Executables.waitFor(writer) }
+        usleep(200_000)
+
+        #expect(throws: SystemError.self) { try SafeFiles.openForReading(link) }
+        #expect(throws: SystemError.self) { try SafeFiles.openForReading(fifo, kind: .networkNamespace) }
+        #expect(throws: SystemError.self) { try SafeFiles.openForReading("/proc/\(holder)/fd/1") }
+        #expect(throws: (any Error).self) { try UnlinkedLog(pid: holder) }
+        #expect(RequestAudit.markAfterOnly(Array("{}".utf8), pid: holder, before: before) == nil)
+        usleep(300_000)
+        #expect(!Files.exists(marker), "root opened the FIFO (its writer got a reader)")
+    }
+
     @Test("a FIFO bind-mounted on resolv.conf in a namespace with a real slirp4netns: show answers and says resolv.conf was not read")
     func fifoOnResolvConf() throws {
         let directory = try scratch("resolvfifo")
@@ -133,7 +171,7 @@ struct UntrustedInputTests {
         #expect(show.stdout.contains("resolv.conf not read") && show.stdout.contains("FIFO"), "\(show.stdout)")
     }
 
-    @Test("a user's Podman storage holding 200000 entries named *-containers costs root's list no memory and no time")
+    @Test("a user's Podman storage holding 200000 entries named *-containers costs root's list no memory")
     func storageFullOfNames() throws {
         let name = "slirpmon-junk"
         if getpwnam(name) == nil {
@@ -162,7 +200,6 @@ struct UntrustedInputTests {
         try #require(after.output.status == 0, "\(after.output.stderr)")
         let grown = (after.kib ?? 0) - (before.kib ?? 0)
         #expect(grown < 10 * 1024, "root's list grew by \(grown) KiB (\(before.kib ?? 0) -> \(after.kib ?? 0) KiB, \(beforeSeconds) -> \(afterSeconds) s)")
-        #expect(afterSeconds < beforeSeconds + 0.5, "root's list took \(beforeSeconds) -> \(afterSeconds) s")
     }
 
     @Test("a user's fake holding 3000 fds: root's show looks at its first 1024 only and says so")

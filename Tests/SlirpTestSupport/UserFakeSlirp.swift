@@ -12,7 +12,8 @@ import SlirpCore
 public final class UserFakeSlirp {
     public let pid: pid_t
 
-    public init(_ arguments: [String], growTo bytes: Int? = nil, spew: Bool = false, stdout: Int32? = nil, holdingDescriptors: Int? = nil) throws {
+    public init(_ arguments: [String], growTo bytes: Int? = nil, spew: Bool = false, stdout: Int32? = nil, stderr: Int32? = nil,
+                holdingDescriptors: Int? = nil) throws {
         let binary = try Self.binary.get()
         guard let setpriv = Executables.find("setpriv") else { throw LabSetupError("setpriv is not installed: apt-get install util-linux") }
         var env = ["PATH=/usr/bin:/bin"]
@@ -21,6 +22,7 @@ public final class UserFakeSlirp {
         if let holdingDescriptors { env.append("FAKE_FDS=\(holdingDescriptors)") }
         var descriptors: [Int32: Int32] = [:]
         if let stdout { descriptors[1] = stdout }
+        if let stderr { descriptors[2] = stderr }
         let args = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", binary] + arguments
         guard case .success(let pid) = Executables.spawn(setpriv, args, descriptors: descriptors, environment: env) else {
             throw LabSetupError("cannot start the user's fake slirp4netns")
