@@ -37,8 +37,8 @@ let package = Package(
         .executableTarget(name: "slirpmon-bench", dependencies: ["SlirpCore"]),
         .testTarget(name: "SlirpCoreTests", dependencies: ["SlirpCore"]),
         .target(name: "SlirpTestSupport", dependencies: ["SlirpCore"], path: "Tests/SlirpTestSupport"),
-        .testTarget(name: "SlirpIntegrationTests", dependencies: ["SlirpCore", "SlirpTestSupport"]),
-        .testTarget(name: "SlirpmonCLITests", dependencies: ["slirpmon"]),
+        .testTarget(name: "SlirpIntegrationTests", dependencies: ["SlirpCore", "SlirpTestSupport", "CSlirpSystem"]),
+        .testTarget(name: "SlirpmonCLITests", dependencies: ["slirpmon", "SlirpCore"]),
         .testTarget(name: "SlirpTUITests", dependencies: ["SlirpTUI", "SlirpCore", "SlirpTestSupport"], exclude: ["__Snapshots__"]),
     ],
     swiftLanguageModes: [.v6]

@@ -108,6 +108,8 @@ int cslirp_is_netns_file(const char *path) {
     return fs.f_type == 0x6e736673 ? 1 : 0; /* NSFS_MAGIC */
 }
 
+int cslirp_o_path(void) { return O_PATH; }
+
 int cslirp_fd_is_nsfs(int fd) {
     struct statfs fs;
     if (fstatfs(fd, &fs) != 0) return -1;

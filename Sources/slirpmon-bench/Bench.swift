@@ -63,15 +63,15 @@ final class Bench {
         evaluateTargets()
         let table = Show.table(figures)
         let load = Measure.loadAverage()
-        print(table)
-        print("load average at the end: \(load)")
+        TerminalOutput.block(table, to: 1)
+        TerminalOutput.block("load average at the end: \(load)", to: 1)
         try writeJSON(load: load)
         log("wrote \(options.output)")
     }
 
     // MARK: set-up
 
-    func log(_ line: String) { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
+    func log(_ line: String) { TerminalOutput.errorLine("bench: \(line)") }
 
     /// Starts instances until `size` of ours run, each with an API socket and 5 forwards.
     func grow(to size: Int) throws {
@@ -91,12 +91,14 @@ final class Bench {
     var listScript: String { "\(directory)/ps-socat-list.sh" }
     var addScript: String { "\(directory)/socat-add.sh" }
 
-    /// The shell baselines, as an operator would write them.
-    func writeScripts() throws {
-        let list = """
+    /// The shell baseline of `list`: processes, then list_hostfwd on each API socket in `directory`.
+    static func listScript(directory: String) -> String {
+        """
         #!/bin/bash
         # The facts of `slirpmon list` the shell way: processes, then list_hostfwd on each API socket.
-        ps -eo pid,args | awk '$2 ~ /(^|\\/)slirp4netns$/ { for (i = 3; i < NF; i++) if ($i == "--api-socket") print $1, $(i + 1) }' |
+        # Only our own instances' sockets (in our private directory): this runs as root, and any
+        # user can start a process named slirp4netns whose --api-socket names another service's socket.
+        ps -eo pid,args | awk -v dir='\(directory)/' '$2 ~ /(^|\\/)slirp4netns$/ { for (i = 3; i < NF; i++) if ($i == "--api-socket" && index($(i + 1), dir) == 1) print $1, $(i + 1) }' |
         while read -r pid sock; do
           printf '%s ' "$pid"
           echo '{"execute":"list_hostfwd"}' | socat - UNIX-CONNECT:"$sock"
@@ -104,6 +106,11 @@ final class Bench {
         done
 
         """
+    }
+
+    /// The shell baselines, as an operator would write them.
+    func writeScripts() throws {
+        let list = Self.listScript(directory: directory)
         let add = """
         #!/bin/bash
         # add_hostfwd for ports $2..$2+$3-1 on socket $1, one socat per request.
@@ -203,7 +210,7 @@ final class Bench {
             defer { lab.stop(instance) }
             guard let socket = instance.apiSocket else { throw BenchError("no API socket") }
             let elapsed = try body(instance, socket)
-            let listed = (try? APIClient(socketPath: socket).list().count) ?? -1
+            let listed = (try? APIClient(socketPath: socket, expectedPID: instance.pid).list().count) ?? -1
             guard listed == count else { throw BenchError("after the run \(listed) forwards are listed, expected \(count)") }
             return elapsed
         }
@@ -309,7 +316,7 @@ final class Bench {
             }
             figures.append(Figure(key: key, title: title + ", 1 GiB log", n: nil, unit: "s", slirpmon: Stats(samples: b),
                                   baselines: [.init(name: "same, 1 KiB log", stats: Stats(samples: s))],
-                                  note: "UnlinkedLog(pid:) + tail(maxBytes:) through /proc/PID/fd/1 of a process whose stdout is an unlinked sparse file; mean of 20 per sample"))
+                                  note: "UnlinkedLog(pid:) + tail(maxBytes:) through /proc/PID/fd/1 of a process whose standard output is an unlinked sparse file; mean of 20 per sample"))
         }
     }
 

@@ -10,7 +10,7 @@ enum ProfileRefresh {
         let prefix = "slirpmon-bench-\(getpid())"
         let lab: SlirpLab
         do { lab = try SlirpLab(prefix: prefix) } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            TerminalOutput.errorLine("\(error)")
             return 1
         }
         defer { lab.tearDown(); rmdir("/tmp/\(prefix)") }
@@ -20,7 +20,7 @@ enum ProfileRefresh {
                 return ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: host, guestPort: guest)
             }
             do { try lab.start(SlirpLab.Spec(name: "p\(i)", forwards: forwards)) } catch {
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                TerminalOutput.errorLine("\(error)")
                 return 1
             }
         }
@@ -31,7 +31,7 @@ enum ProfileRefresh {
             sigaddset(&set, SIGINT)
             sigaddset(&set, SIGTERM)
             pthread_sigmask(SIG_BLOCK, &set, nil)
-            FileHandle.standardError.write(Data("holding \(n) instances; SIGTERM ends\n".utf8))
+            TerminalOutput.errorLine("holding \(n) instances; SIGTERM ends")
             var received: Int32 = 0
             sigwait(&set, &received)
             return 0
@@ -47,8 +47,8 @@ enum ProfileRefresh {
             if spacing > 0 { usleep(UInt32(spacing * 1e6)) }
             let c0 = Measure.processCPU(), w0 = Measure.monotonic()
             let count = (try? profileRefresh(inventory, ours: Set(lab.running.map(\.pid)))) ?? 0
-            FileHandle.standardError.write(Data(String(format: "refresh (%@): %d instances, %.2f ms CPU, %.2f ms wall\n", name, count,
-                                                       (Measure.processCPU() - c0) * 1e3, (Measure.monotonic() - w0) * 1e3).utf8))
+            TerminalOutput.errorLine(String(format: "refresh (%@): %d instances, %.2f ms CPU, %.2f ms wall", name, count,
+                                                 (Measure.processCPU() - c0) * 1e3, (Measure.monotonic() - w0) * 1e3))
         }
         }
         let inventory = cold
@@ -63,9 +63,9 @@ enum ProfileRefresh {
             let c0 = Measure.processCPU(), w0 = Measure.monotonic(), t0 = times()
             for _ in 0..<10 { body() }
             let t1 = times()
-            FileHandle.standardError.write(Data(String(format: "%@: %.2f ms CPU (user %.2f, sys %.2f), %.2f ms wall\n", name,
-                                                       (Measure.processCPU() - c0) * 100, (t1.0 - t0.0) * 100, (t1.1 - t0.1) * 100,
-                                                       (Measure.monotonic() - w0) * 100).utf8))
+            TerminalOutput.errorLine(String(format: "%@: %.2f ms CPU (user %.2f, sys %.2f), %.2f ms wall", name,
+                                                 (Measure.processCPU() - c0) * 100, (t1.0 - t0.0) * 100, (t1.1 - t0.1) * 100,
+                                                 (Measure.monotonic() - w0) * 100))
         }
         let processes = ((try? inventory.scanner.scan()) ?? []).filter { ours.contains($0.pid) }
         phase("scan /proc") { _ = try? inventory.scanner.scan(listeners: ListeningSockets.now()) }

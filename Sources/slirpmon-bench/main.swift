@@ -10,10 +10,20 @@ import Glibc
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "raw-add" {
     guard arguments.count == 4, let first = Int(arguments[2]), let count = Int(arguments[3]) else {
-        FileHandle.standardError.write(Data("usage: slirpmon-bench raw-add SOCKET FIRST_PORT COUNT\n".utf8))
+        TerminalOutput.errorLine("usage: slirpmon-bench raw-add SOCKET FIRST_PORT COUNT")
         exit(2)
     }
     exit(RawClient.addForwards(socket: arguments[1], firstPort: first, count: count))
+}
+
+if arguments.first == "list-script" {
+    // The shell baseline of `list` for the instances in DIRECTORY (what the benchmark runs).
+    guard arguments.count == 2 else {
+        TerminalOutput.errorLine("usage: slirpmon-bench list-script DIRECTORY")
+        exit(2)
+    }
+    TerminalOutput.block(Bench.listScript(directory: arguments[1]), to: 1)
+    exit(0)
 }
 
 if arguments.first == "profile-refresh" {
@@ -21,7 +31,7 @@ if arguments.first == "profile-refresh" {
     // (SECONDS apart, as the monitor's: 0 by default).
     guard arguments.count == 3 || arguments.count == 4, let n = Int(arguments[1]), let k = Int(arguments[2]),
           let spacing = arguments.count == 4 ? Double(arguments[3]) : 0 else {
-        FileHandle.standardError.write(Data("usage: slirpmon-bench profile-refresh N K [SECONDS]\n".utf8))
+        TerminalOutput.errorLine("usage: slirpmon-bench profile-refresh N K [SECONDS]")
         exit(2)
     }
     exit(ProfileRefresh.run(instances: n, refreshes: k, spacing: spacing))
@@ -29,11 +39,12 @@ if arguments.first == "profile-refresh" {
 
 let options: BenchOptions
 do { options = try BenchOptions.parse(arguments) } catch {
-    FileHandle.standardError.write(Data("slirpmon-bench: \(error)\n\n\(BenchOptions.usage)\n".utf8))
+    TerminalOutput.errorLine("slirpmon-bench: \(error)")
+    TerminalOutput.block("\n" + BenchOptions.usage, to: 2)
     exit(2)
 }
 if options.help {
-    print(BenchOptions.usage)
+    TerminalOutput.block(BenchOptions.usage, to: 1)
     exit(0)
 }
 
@@ -48,7 +59,7 @@ let signalWaiter = Thread {
     for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, s) }
     var received: Int32 = 0
     sigwait(&set, &received)
-    FileHandle.standardError.write(Data("\nslirpmon-bench: signal \(received): cleaning up\n".utf8))
+    TerminalOutput.block("\nslirpmon-bench: signal \(received): cleaning up", to: 2)
     Cleanup.shared.runAll()
     _exit(128 + received)
 }
@@ -56,7 +67,7 @@ signalWaiter.start()
 
 let bench: Bench
 do { bench = try Bench(options) } catch {
-    FileHandle.standardError.write(Data("slirpmon-bench: \(error)\n".utf8))
+    TerminalOutput.errorLine("slirpmon-bench: \(error)")
     Cleanup.shared.runAll()
     exit(1)
 }
@@ -64,7 +75,7 @@ do {
     try bench.run()
     Cleanup.shared.runAll()
 } catch {
-    FileHandle.standardError.write(Data("slirpmon-bench: \(error)\n".utf8))
+    TerminalOutput.errorLine("slirpmon-bench: \(error)")
     Cleanup.shared.runAll()
     exit(1)
 }

@@ -90,8 +90,11 @@ extension Slirpmon.Doctor {
     static func examineAsOwner(of container: String, timeout: Double) throws -> Int32? {
         let processes = (try? ProcessScanner().scan()) ?? []
         let containers = PodmanCatalog().snapshot(for: processes).containers
-        guard let match = containers.first(where: { $0.name == container || $0.id.hasPrefix(container.lowercased()) }),
-              match.ownerUID != 0 else { return nil }
+        // As `show` and `fwd` resolve a TARGET: a name or ID prefix that names containers of two
+        // owners names neither (root's doctor never examines a user's "web" for root's, nor the other way).
+        let found: PodmanContainer?
+        do { found = try TargetResolver.container(container, among: containers) } catch { throw CLIError.failed(error.description) }
+        guard let match = found, match.ownerUID != 0 else { return nil }
         guard let account = UntrustedProgram.Account.of(uid: match.ownerUID) else {
             throw CLIError.failed("container \(match.name) belongs to uid \(match.ownerUID), which has no passwd entry: cannot examine it as its owner")
         }

@@ -4,7 +4,8 @@ import SlirpCore
 import Glibc
 #endif
 
-/// The CLI's one way to its standard output and standard error: results, tables, JSON, errors.
+/// The CLI's one way to its standard output and standard error: results, tables, JSON, errors
+/// (its writes go through SlirpCore's `TerminalOutput`, shared with slirpmon-bench).
 ///
 /// Nearly every text slirpmon prints as root comes from outside it (a user's process, its
 /// paths and log, Podman), so every text written here passes `TerminalText` first: a control
@@ -17,19 +18,18 @@ enum FileHandleOutput {
     /// One line to stderr (an error or a notice is one line: a newline in a user's path is
     /// shown as `\x0A`, so it cannot start a line that reads as slirpmon's own).
     static func error(_ line: String) {
-        let text = line.hasSuffix("\n") ? String(line.dropLast()) : line
-        _ = write(2, TerminalText.escaping(text, as: .line) + "\n")
+        TerminalOutput.errorLine(line)
     }
 
     /// Lines to stderr, newlines and tabs kept (ArgumentParser's usage and help text).
     static func errorBlock(_ text: String) {
-        _ = write(2, TerminalText.escaping(text.hasSuffix("\n") ? text : text + "\n", as: .block))
+        TerminalOutput.block(text, to: 2)
     }
 
     /// A progress line on stderr that the next one overwrites (`\r` first: written here, not
     /// taken from the text).
     static func progress(_ text: String) {
-        _ = write(2, "\r" + TerminalText.escaping(text, as: .line))
+        TerminalOutput.progress(text)
     }
 
     /// Lines to stdout; newlines and tabs are kept, every other control and hidden character escaped.
@@ -79,30 +79,13 @@ enum FileHandleOutput {
     }
 
     private static func standardOutput(_ raw: UnsafeRawBufferPointer, endingQuietlyOnEPIPE: Bool = false) {
-        let code = write(1, raw)
+        let code = TerminalOutput.write(1, raw)
         guard code != 0 else { return }
         if code == EPIPE && endingQuietlyOnEPIPE { Glibc.exit(0) }
         error("slirpmon: cannot write to standard output: \(String(cString: strerror(code)))")
         Glibc.exit(1)
     }
 
-    private static func write(_ fd: Int32, _ text: String) -> Int32 {
-        var text = text
-        return text.withUTF8 { write(fd, UnsafeRawBufferPointer($0)) }
-    }
-
-    /// Writes all of `raw` to `fd`; 0, or the errno of the failed write. The corresponding C function is `write`.
-    private static func write(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> Int32 {
-        guard let base = raw.baseAddress else { return 0 }
-        var offset = 0
-        while offset < raw.count {
-            let n = Glibc.write(fd, base + offset, raw.count - offset)
-            if n > 0 { offset += n; continue }
-            if n < 0 && errno == EINTR { continue }
-            return n < 0 ? errno : EIO
-        }
-        return 0
-    }
 }
 
 /// Swift's `print` writes around `FileHandleOutput` (and so around `TerminalText`): not in this module.

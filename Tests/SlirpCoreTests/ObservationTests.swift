@@ -344,6 +344,39 @@ struct UnixSocketAndTargetTests {
         #expect(try TargetResolver.resolve("abd4", among: Self.fleet, containers: containers, serves: { _, _ in true }).pid == 4343)
     }
 
+    @Test("a user's container named like the start of root's container ID does not take root's target, by name or by ID")
+    func nameLikeAnotherOwnersIDIsAmbiguous() throws {
+        var usersHex = Self.container("abc123", id: Self.idB)
+        usersHex.ownerUID = 1002
+        usersHex.ownerName = "mallory"
+        let containers = [Self.container("web", id: Self.idA), usersHex]
+        #expect(throws: TargetResolver.Failure.ambiguous(target: "abc123", candidates: ["abd456000000 (container of mallory)", "abc123000000 (container of root)"])) {
+            try TargetResolver.resolve("abc123", among: Self.fleet, containers: containers, serves: { _, _ in true })
+        }
+        #expect(throws: TargetResolver.Failure.self) { try TargetResolver.container("abc123", among: containers) }
+    }
+
+    @Test("doctor CONTAINER: a name two owners use, or an ID prefix of two containers, names neither; one owner's name or a unique prefix names it")
+    func containerOfOneOwner() throws {
+        var usersWeb = Self.container("web", id: Self.idB)
+        usersWeb.ownerUID = 1002
+        usersWeb.ownerName = "mallory"
+        let rootsWeb = Self.container("web", id: Self.idA)
+        let containers = [rootsWeb, usersWeb, Self.container("db", id: "f1" + String(repeating: "0", count: 62))]
+        #expect(throws: TargetResolver.Failure.ambiguous(target: "web", candidates: ["abc123000000 (container of root)", "abd456000000 (container of mallory)"])) {
+            try TargetResolver.container("web", among: containers)
+        }
+        #expect(throws: TargetResolver.Failure.self) { try TargetResolver.container("ab", among: containers) }
+        #expect(try TargetResolver.container("abd4", among: containers)?.ownerName == "mallory")
+        #expect(try TargetResolver.container("ABC1", among: containers)?.ownerUID == 0)
+        #expect(try TargetResolver.container("db", among: containers)?.name == "db")
+        #expect(try TargetResolver.container("web", among: [usersWeb])?.ownerName == "mallory")
+        #expect(try TargetResolver.container("nope", among: containers) == nil)
+        // Two of one owner's containers under one prefix: ambiguous as well (Podman would refuse it too).
+        let twins = [rootsWeb, Self.container("web2", id: "abc9" + String(repeating: "0", count: 60))]
+        #expect(throws: TargetResolver.Failure.self) { try TargetResolver.container("abc", among: twins) }
+    }
+
     @Test func ambiguousPrefixListsCandidates() {
         #expect(throws: TargetResolver.Failure.ambiguous(target: "ab", candidates: ["abc123000000 (pid 4242)", "abd456000000 (pid 4343)"])) {
             try TargetResolver.resolve("ab", among: Self.fleet)

@@ -63,4 +63,18 @@ struct UntrustedProgramTests {
         guard case .failure(let error) = result else { Issue.record("no failure: \(result)"); return }
         #expect(error.code == EFBIG)
     }
+
+    @Test("a program root trusts is held to the same output limit: 100 MiB on stdout is stopped at 64 MiB with a clear error")
+    func trustedOutputLimit() {
+        let result = Executables.run("/bin/sh", ["-c", "yes slirpmon | head -c 100M"], timeout: 30)
+        guard case .failure(let error) = result else {
+            Issue.record("no failure: \((try? result.get().stdout.utf8.count) ?? 0) bytes kept")
+            return
+        }
+        #expect(error.code == EFBIG)
+        #expect(Executables.outputLimit == 64 << 20)
+        #expect(error.description.contains("over 64 MiB"), "\(error.description)")
+        // Under the limit nothing changes.
+        #expect((try? Executables.run("/bin/sh", ["-c", "yes slirpmon | head -c 1M"], timeout: 30).get().stdout.utf8.count) == 1 << 20)
+    }
 }

@@ -257,6 +257,59 @@ struct DoctorTests {
         #expect(doctorLeftovers().isEmpty, "\(doctorLeftovers())")
     }
 
+    @Test("root's doctor in a shared tmp_dir removes its own API socket, never a user's file put at that name after slirp4netns exits")
+    func sharedTmpDirKeepsAUsersFile() throws {
+        let s = try DoctorScratch("shared")
+        let user = try testUser()
+        let entry = try #require(getpwnam(user))
+        // tmp_dir as users share it (/tmp's mode): anyone creates, only the owner removes, root removes anything.
+        // Short: Podman's socket path is tmp_dir + 69 bytes, at most 107.
+        let shared = "/tmp/smt-sh-\(UInt32.random(in: 0..<1_000_000))"
+        mkdir(shared, 0o755)
+        chmod(shared, 0o1777)
+        defer { try? FileManager.default.removeItem(atPath: shared) }
+        let setpriv = try #require(Executables.find("setpriv"), "setpriv (util-linux) is missing")
+        let real = try #require(Executables.find("slirp4netns"))
+        let record = s.dir + "/user-file"
+        // slirp4netns runs as Podman runs it (exec: the doctor's own child). When the doctor asks it
+        // to exit (EOF on the exit pipe, fd 3), a watcher holds it stopped, takes the name away
+        // (as slirp4netns's own exit or a crash would free it) and the user puts a file there,
+        // before the doctor cleans up.
+        let wrapper = try s.script("slirp4netns-then-user", """
+        #!/bin/sh
+        sock=""; prev=""
+        for a in "$@"; do [ "$prev" = "--api-socket" ] && sock="$a"; prev="$a"; done
+        if [ -n "$sock" ]; then
+          me=$$
+          (
+            cat <&3 >/dev/null
+            kill -STOP $me
+            rm -f "$sock"
+            \(setpriv) --reuid=\(entry.pointee.pw_uid) --regid=\(entry.pointee.pw_gid) --clear-groups sh -c "echo the-users-own > '$sock'"
+            echo "$sock" > \(record)
+          ) 4>&- &
+        fi
+        exec \(real) "$@"
+        """)
+        try s.writeConf(["network_cmd_path = \"\(wrapper)\""], tmpDir: shared)
+        let (out, json) = s.doctor(["--options", "port_handler=slirp4netns"])
+        #expect(out.status == 0, "\(out.stdout) \(out.stderr)")
+        #expect(DoctorVerdict(json: json).details("trial").contains { $0.contains("answers list_hostfwd") }, "\(json)")
+        let path = try #require((try? Files.readText(record))?.trimmingCharacters(in: .whitespacesAndNewlines), "the wrapper never saw --api-socket")
+        let after = try? Files.linkStatus(path)
+        #expect(after?.st_uid == entry.pointee.pw_uid, "root's doctor deleted the user's file at \(path)")
+        #expect((try? Files.readText(path)) == "the-users-own\n")
+        unlink(path)
+        #expect((try? Files.directoryEntries(shared))?.isEmpty == true, "nothing else left in tmp_dir: \((try? Files.directoryEntries(shared)) ?? [])")
+
+        // Without the user: the doctor's own socket is removed.
+        try s.writeConf(tmpDir: shared)
+        let (plain, _) = s.doctor(["--options", "port_handler=slirp4netns"])
+        #expect(plain.status == 0, "\(plain.stdout) \(plain.stderr)")
+        #expect((try? Files.directoryEntries(shared))?.isEmpty == true, "the doctor left \((try? Files.directoryEntries(shared)) ?? []) in tmp_dir")
+        #expect(doctorLeftovers().isEmpty, "\(doctorLeftovers())")
+    }
+
     @Test("a slirp4netns that never reports ready: the doctor stops at its deadline and kills it")
     func readyTimeout() throws {
         let s = try DoctorScratch("hang")

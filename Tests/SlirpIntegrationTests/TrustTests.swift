@@ -101,6 +101,63 @@ struct TrustTests {
         #expect(eventually(3) { fake.connectionsAccepted == fake.requestsReceived }, "root connected to the fake and sent nothing \(fake.connectionsAccepted - fake.requestsReceived) times")
     }
 
+    @Test("slirpmon-bench's shell baseline, run as root, asks only the bench's own instances, never a socket a user's slirp4netns names")
+    func benchBaselineAsksOnlyItsOwn() throws {
+        guard Executables.find("socat") != nil else { Issue.record("socat is missing (apt-get install socat)"); return }
+        let user = try PodmanFixture.prepareRootlessUser()
+        guard let entry = getpwnam(user.name) else { throw LabSetupError("no user \(user.name)") }
+        let bench = (slirpmonBinary as NSString).deletingLastPathComponent + "/slirpmon-bench"
+        try #require(access(bench, X_OK) == 0, "no \(bench): swift build first")
+        let lab = try TestLab("bench-own")
+        let ours = try lab.start(.init(name: "b"))
+        let tag = "smt-benchfake-\(getpid())-\(UInt32.random(in: 0..<100000))"
+        let directory = try userDirectory(tag, user: user)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fake = try StandInSlirp(mode: .ok, tag: tag, socketPath: "\(directory)/api.sock", netnsPath: "/run/netns/netns-\(tag)",
+                                    user: (user.uid, entry.pointee.pw_gid))
+        defer { fake.stop() }
+
+        let script = try Executables.run(bench, ["list-script", lab.lab.directory], timeout: 10).get()
+        try #require(script.status == 0, "\(script.stderr)")
+        let run = try Executables.run("/bin/bash", ["-c", script.stdout], timeout: 60).get()
+        #expect(run.stdout.contains("\(ours.pid) {\"entries\""), "the bench's own instance was not asked: \(run.stdout)")
+        #expect(!run.stdout.contains("\(fake.pid) "), "the user's process was asked: \(run.stdout)")
+        #expect(eventually(2) { fake.connectionsAccepted == 0 }, "root's baseline connected \(fake.connectionsAccepted) times to the socket a user's slirp4netns names")
+    }
+
+    @Test("root's doctor on a name both root and a user gave a container examines neither and lists both; each ID prefix still names its own")
+    func doctorOnANameTwoOwnersUse() throws {
+        guard PodmanFixture.available else {
+            Issue.record("needs podman and busybox-static (apt-get install podman busybox-static)")
+            return
+        }
+        let user = try PodmanFixture.prepareRootlessUser()
+        let name = PodmanFixture.name("twin")
+        let roots = PodmanFixture.podman(["create", "--name", name, "--network", "slirp4netns", PodmanFixture.image, "sleep", "600"])
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name]) }
+        try #require(roots.status == 0, "\(roots.stderr)")
+        // The user's runs: root's catalog asks that user's Podman.
+        let users = PodmanFixture.podman(["run", "-d", "--name", name, "--network", "slirp4netns", PodmanFixture.image, "sleep", "600"], user: user)
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user) }
+        try #require(users.status == 0, "\(users.stderr)")
+        let rootsID = roots.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let usersID = users.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let both = slirpmon(["doctor", name, "--no-trial", "--json"], timeout: 120)
+        #expect(both.status == 1, "\(both.stdout)\n\(both.stderr)")
+        #expect(both.stderr.contains("matches several"), "\(both.stderr)")
+        #expect(both.stderr.contains("\(rootsID.prefix(12)) (container of root)") && both.stderr.contains("\(usersID.prefix(12)) (container of \(user.name))"), "\(both.stderr)")
+        #expect(!both.stderr.contains("examining it as"), "root's doctor picked the user's container: \(both.stderr)")
+        #expect(both.stdout.isEmpty, "a report was made for one of them: \(both.stdout)")
+
+        let byUsersID = slirpmon(["doctor", String(usersID.prefix(12)), "--no-trial", "--json"], timeout: 120)
+        #expect(byUsersID.stderr.contains("examining it as \(user.name)"), "\(byUsersID.stderr)")
+        let byRootsID = slirpmon(["doctor", String(rootsID.prefix(12)), "--no-trial", "--json"], timeout: 120)
+        #expect(!byRootsID.stderr.contains("examining it as"), "\(byRootsID.stderr)")
+        let subject = ((try? JSONSerialization.jsonObject(with: Data(byRootsID.stdout.utf8))) as? [String: Any])?["subject"] as? [String: Any]
+        #expect(subject?["container_id"] as? String == rootsID, "\(byRootsID.stdout)\n\(byRootsID.stderr)")
+    }
+
     @Test("a user's forward to another user's world-writable socket is refused with the reason, and sent only with --unverified")
     func unprovenSocketRefused() throws {
         let lab = try TestLab("unproven")

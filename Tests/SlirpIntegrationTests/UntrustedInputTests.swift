@@ -1,6 +1,7 @@
 import Foundation
 import SlirpCore
 import SlirpTestSupport
+import CSlirpSystem
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -104,6 +105,43 @@ struct UntrustedInputTests {
         #expect(list.status == 0, "list did not answer: \(list.stderr)")
     }
 
+    @Test("what a user's link or fd names is proven a regular file before root opens it: a FIFO whose writer waits for a reader is never opened")
+    func fifoIsNeverOpened() throws {
+        let directory = try scratch("opened", mode: 0o755, uid: 65534)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fifo = "\(directory)/fifo"
+        try #require(mkfifo(fifo, 0o666) == 0)
+        let link = "\(directory)/storage.conf"
+        try #require(symlink(fifo, link) == 0)
+        // A process whose stdout and stderr name the FIFO without having it open (O_PATH, as any
+        // user may), and one whose stderr is a log; neither is named slirp4netns, so no other
+        // slirpmon on this host looks at them or at the FIFO.
+        let named = open(fifo, cslirp_o_path() | O_CLOEXEC)
+        try #require(named >= 0)
+        defer { close(named) }
+        let holder = try Executables.spawn("/bin/sleep", ["600"], descriptors: [1: named, 2: named]).get()
+        defer { kill(holder, SIGKILL); Executables.waitFor(holder) }
+        let logFD = try SafeFiles.createExclusive("\(directory)/log")
+        defer { close(logFD) }
+        let logged = try Executables.spawn("/bin/sleep", ["600"], descriptors: [2: logFD]).get()
+        defer { kill(logged, SIGKILL); Executables.waitFor(logged) }
+        #expect(eventually(5) { RequestAudit.mark(pid: logged) != nil })
+        let before = try #require(RequestAudit.mark(pid: logged))
+        // A writer blocked in open() until a reader opens the FIFO: any open of it shows as its marker.
+        let marker = "\(directory)/opened"
+        let writer = try Executables.spawn("/bin/sh", ["-c", "exec 3>\(fifo); echo opened > \(marker)"]).get()
+        defer { kill(writer, SIGKILL); Executables.waitFor(writer) }
+        usleep(200_000)
+
+        #expect(throws: SystemError.self) { try SafeFiles.openForReading(link) }
+        #expect(throws: SystemError.self) { try SafeFiles.openForReading(fifo, kind: .networkNamespace) }
+        #expect(throws: SystemError.self) { try SafeFiles.openForReading("/proc/\(holder)/fd/1") }
+        #expect(throws: (any Error).self) { try UnlinkedLog(pid: holder) }
+        #expect(RequestAudit.markAfterOnly(Array("{}".utf8), pid: holder, before: before) == nil)
+        usleep(300_000)
+        #expect(!Files.exists(marker), "root opened the FIFO (its writer got a reader)")
+    }
+
     @Test("a FIFO bind-mounted on resolv.conf in a namespace with a real slirp4netns: show answers and says resolv.conf was not read")
     func fifoOnResolvConf() throws {
         let directory = try scratch("resolvfifo")
@@ -131,6 +169,48 @@ struct UntrustedInputTests {
         #expect(show.status == 0, "show did not answer (status \(show.status)): \(show.stderr)")
         #expect(show.stdout.contains("10.0.2.100"), "\(show.stdout)")
         #expect(show.stdout.contains("resolv.conf not read") && show.stdout.contains("FIFO"), "\(show.stdout)")
+    }
+
+    @Test("a user's Podman storage holding 200000 entries named *-containers costs root's list no memory")
+    func storageFullOfNames() throws {
+        let name = "slirpmon-junk"
+        if getpwnam(name) == nil {
+            let out = sh("useradd", ["-m", "-s", "/usr/sbin/nologin", name])
+            try #require(out.status == 0 || getpwnam(name) != nil, "useradd failed: \(out.stderr)")
+        }
+        let entry = try #require(getpwnam(name))
+        let storage = "/home/\(name)/.local/share/containers/storage"
+        try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: "/home/\(name)/.local/share/containers") }
+        _ = sh("chown", ["-R", "\(entry.pointee.pw_uid):\(entry.pointee.pw_gid)", "/home/\(name)/.local"])
+
+        // With an empty storage, the user is looked at (and has no container).
+        _ = slirpmon(["list"])
+        let started = Deadline.now
+        let before = peakResidentKiB(slirpmonBinary, ["list"])
+        let beforeSeconds = Deadline.now.seconds(since: started)
+        try #require(before.output.status == 0 && before.kib != nil, "\(before.output.stderr)")
+        for i in 0..<200_000 {
+            let fd = open("\(storage)/\(i)-containers", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            if fd >= 0 { close(fd) }
+        }
+        let again = Deadline.now
+        let after = peakResidentKiB(slirpmonBinary, ["list"])
+        let afterSeconds = Deadline.now.seconds(since: again)
+        try #require(after.output.status == 0, "\(after.output.stderr)")
+        let grown = (after.kib ?? 0) - (before.kib ?? 0)
+        #expect(grown < 10 * 1024, "root's list grew by \(grown) KiB (\(before.kib ?? 0) -> \(after.kib ?? 0) KiB, \(beforeSeconds) -> \(afterSeconds) s)")
+    }
+
+    @Test("a user's fake holding 3000 fds: root's show looks at its first 1024 only and says so")
+    func manyDescriptors() throws {
+        let fake = try UserFakeSlirp(["--configure", "--mtu=65520", "--api-socket", "/tmp/smt-absent-\(getpid()).sock",
+                                      "--netns-type=path", "/run/netns/smt-absent-\(getpid())", "tap0"], holdingDescriptors: 3000)
+        let out = slirpmon(["show", String(fake.pid), "--json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any], "\(out.stderr)")
+        let note = (json["problems"] as? [String: String])?["fds"] ?? ""
+        #expect(note.contains("more than 1024 open fds") && note.contains("only the first 1024"), "\(json["problems"] ?? "none")")
+        #expect(json["pid"] as? Int == Int(fake.pid))
     }
 
     @Test("sixteen users' fakes with 6 MB command lines: root's list stays small in memory, keeps a small cache file and shows the lines truncated with a note")

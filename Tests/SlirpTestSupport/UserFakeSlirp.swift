@@ -7,18 +7,22 @@ import SlirpCore
 /// execs, so its PID is the fake's). It holds still, or:
 /// - `growTo`: re-executes itself with that many bytes of extra arguments after the given ones
 ///   (its command line is megabytes, as in issue 13's 5.9 MB fakes);
-/// - `spew`: writes `A`s to its stdout without a newline, about 20 MB/s.
+/// - `spew`: writes `A`s to its stdout without a newline, about 20 MB/s;
+/// - `holdingDescriptors`: opens /dev/null that many times first (any user may hold thousands of fds).
 public final class UserFakeSlirp {
     public let pid: pid_t
 
-    public init(_ arguments: [String], growTo bytes: Int? = nil, spew: Bool = false, stdout: Int32? = nil) throws {
+    public init(_ arguments: [String], growTo bytes: Int? = nil, spew: Bool = false, stdout: Int32? = nil, stderr: Int32? = nil,
+                holdingDescriptors: Int? = nil) throws {
         let binary = try Self.binary.get()
         guard let setpriv = Executables.find("setpriv") else { throw LabSetupError("setpriv is not installed: apt-get install util-linux") }
         var env = ["PATH=/usr/bin:/bin"]
         if let bytes { env.append("FAKE_GROW=\(bytes)") }
         if spew { env.append("FAKE_SPEW=1") }
+        if let holdingDescriptors { env.append("FAKE_FDS=\(holdingDescriptors)") }
         var descriptors: [Int32: Int32] = [:]
         if let stdout { descriptors[1] = stdout }
+        if let stderr { descriptors[2] = stderr }
         let args = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", binary] + arguments
         guard case .success(let pid) = Executables.spawn(setpriv, args, descriptors: descriptors, environment: env) else {
             throw LabSetupError("cannot start the user's fake slirp4netns")
@@ -27,6 +31,7 @@ public final class UserFakeSlirp {
         let ready = eventually(10) {
             guard (try? Files.readText("/proc/\(pid)/comm")) == "slirp4netns\n",
                   (try? Files.status("/proc/\(pid)").st_uid) == 65534 else { return false }
+            if let holdingDescriptors, ((try? Files.directoryEntries("/proc/\(pid)/fd"))?.count ?? 0) < holdingDescriptors { return false }
             guard let bytes else { return true }
             return ((try? Files.readBytes("/proc/\(pid)/cmdline", limit: bytes))?.count ?? 0) >= bytes / 2
         }
@@ -81,6 +86,7 @@ public func peakResidentKiB(_ program: String, _ args: [String], timeout: Double
 }
 
 private let fakeSource = #"""
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +118,14 @@ int main(int argc, char **argv) {
         unsetenv("FAKE_GROW");
         execv(self, args);
         return 1;
+    }
+    const char *fds = getenv("FAKE_FDS");
+    if (fds) {
+        struct rlimit rl;
+        getrlimit(RLIMIT_NOFILE, &rl);
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        for (long i = 0, n = atol(fds); i < n; i++) if (open("/dev/null", O_RDONLY) < 0) return 1;
     }
     if (getenv("FAKE_SPEW")) {
         static char buf[65536];

@@ -36,6 +36,9 @@ int cslirp_is_netns_file(const char *path);
 /* 1 when the open descriptor `fd` is on nsfs (a namespace file), 0 when not, -1 on error. */
 int cslirp_fd_is_nsfs(int fd);
 
+/* O_PATH (glibc defines it only with _GNU_SOURCE): a descriptor that names a file without opening it. */
+int cslirp_o_path(void);
+
 /* openat2 of `path` with `root` as "/" for every link on the way (RESOLVE_IN_ROOT, no magic
    links): a file inside a container's root as the container sees it, never outside it. */
 int cslirp_open_in_root(const char *root, const char *path, int flags);

@@ -60,11 +60,11 @@ public enum RequestAudit {
     /// The log's mark now, when it grew since `before` by output that holds the echo of `request`
     /// (ours) and no other request: no request was taken in between but ours. Nil otherwise.
     public static func markAfterOnly(_ request: [UInt8], pid: Int32, procRoot: String = "/proc", before: Mark) -> Mark? {
-        let fd = open("\(procRoot)/\(pid)/fd/2", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
+        // Proven a regular file before it is opened: the process may have put a FIFO or a device at fd 2 since `before`.
+        guard let fd = try? SafeFiles.openForReading("\(procRoot)/\(pid)/fd/2") else { return nil }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        guard fstat(fd, &st) == 0 else { return nil }
         let after = Mark(st)
         guard before.device == after.device, before.inode == after.inode, after.size > before.size,
               after.size - before.size <= windowLimit else { return nil }

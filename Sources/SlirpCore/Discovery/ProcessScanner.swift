@@ -27,6 +27,10 @@ public struct ProcessScanner: Sendable {
     static let pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
     /// The most of a command line read: Podman's longest slirp4netns line is under 1 KiB.
     public static let commandLineLimit = 64 << 10
+    /// The most open fds of one process looked at (the lowest numbers): slirp4netns has its
+    /// stdout, stderr and API socket among its first ten, one more per forward; any user can
+    /// hold 20000 fds in a process named slirp4netns (root's `list` spent 0.1 s on each).
+    public static let descriptorLimit = 1024
 
     /// All slirp4netns processes visible now, by PID.
     public func scan(listeners: ListeningSockets? = nil) throws(SystemError) -> [SlirpProcess] {
@@ -165,7 +169,11 @@ public struct ProcessScanner: Sendable {
             // One readlink per fd, in numeric order: stdout and stderr are taken from the same pass.
             do {
                 var inodes = Set<UInt64>()
-                for fd in try Files.directoryEntries("\(base)/fd").compactMap({ Int($0) }).sorted() {
+                let entries = try Files.directoryEntries("\(base)/fd", limit: Self.descriptorLimit + 1)
+                if entries.count > Self.descriptorLimit {
+                    problems["fds"] = "more than \(Self.descriptorLimit) open fds (no real slirp4netns has so many): only the first \(Self.descriptorLimit) looked at"
+                }
+                for fd in entries.prefix(Self.descriptorLimit).compactMap({ Int($0) }).sorted() {
                     if let wanted, fd > 2, inodes.contains(where: wanted.contains) || wanted.isEmpty { break }
                     guard let link = try? Files.readLink("\(base)/fd/\(fd)") else { continue }
                     if fd == 1 { stdoutTarget = link } else if fd == 2 { stderrTarget = link }

@@ -25,7 +25,8 @@ public struct RootlessPortProcess: Sendable, Equatable, Codable {
             return nil
         }
         var paths: [String] = []
-        if let fds = try? Files.directoryEntries("\(base)/fd") {
+        // The lowest fds only (its namespace is among them): any user can run a process named rootlessport with 20000 fds.
+        if let fds = try? Files.directoryEntries("\(base)/fd", limit: ProcessScanner.descriptorLimit) {
             for fd in fds {
                 if let link = try? Files.readLink("\(base)/fd/\(fd)"), link.contains("/netns/") { paths.append(link) }
             }

@@ -145,11 +145,14 @@ public enum TrialRun {
         // The command line, as Podman builds it.
         var args = plan.basicArguments + ["-c", "-e", "3", "-r", "4"]
         var socketPath: String?
+        let boundSocket = BoundSocket()
         if plan.apiSocket {
             let path = SlirpCommandBuilder.apiSocketPath(tmpDir: directory, containerID: plan.containerID)
             socketPath = path
             args += ["--api-socket", path]
-            cleanup.add("API socket \(path)") { unlink(path) }
+            // Only the socket file slirp4netns bound (seen while it ran), never a file someone put
+            // at its name after it exited: tmp_dir may be a directory users share.
+            cleanup.add("API socket \(path)") { boundSocket.identity.map { SafeFiles.remove(path, ifStill: $0) } }
         }
         args += target
         outcome.commandLine = [plan.binary] + args
@@ -211,6 +214,7 @@ public enum TrialRun {
         // Closing the exit pipe asks slirp4netns to exit; it is killed if it does not within 2 s.
         let reaped = ReapState()
         cleanup.add("slirp4netns \(pid)") {
+            if let socketPath, !reaped.isReaped { boundSocket.note(socketPath) }
             close(exitWrite)
             guard !reaped.isReaped else { return }
             var status: Int32 = 0
@@ -248,6 +252,7 @@ public enum TrialRun {
         if let socketPath {
             let socketDeadline = Deadline.after(seconds: 2)
             while !Files.exists(socketPath) && !socketDeadline.hasPassed { usleep(5_000) }
+            boundSocket.note(socketPath)
             do {
                 let forwards = try APIClient(socketPath: socketPath, expectedPID: pid, timeout: 2).list()
                 outcome.apiResult = "API socket \(socketPath) answers list_hostfwd (\(forwards.count) forwards)"
@@ -287,6 +292,17 @@ public enum TrialRun {
                 return signal == 0 ? .exited(status: (status >> 8) & 0xFF) : .killed(signal: signal)
             }
             if deadline.hasPassed { return .timedOut(seconds: timeout) }
+        }
+    }
+
+    /// The API socket file the trial's slirp4netns bound: a socket of ours at the path, seen
+    /// while slirp4netns runs (a user cannot put a file of root's there; a file a user made first
+    /// would have made the bind fail).
+    final class BoundSocket: @unchecked Sendable {
+        var identity: SafeFiles.Identity?
+
+        func note(_ path: String) {
+            if identity == nil { identity = SafeFiles.identity(of: path, type: S_IFSOCK, owner: geteuid()) }
         }
     }
 

@@ -49,10 +49,10 @@ public enum TargetResolver {
         // `list` showed the pod with it), so the pod's infra is tried as well.
         let named = containers.filter { $0.name == trimmed || ($0.isInfra && $0.podName == trimmed) }
         // Each user names their own containers: a name two owners use names neither (a user's
-        // container named like root's must not take root's `fwd add NAME`, nor the other way round).
-        if Set(named.map(\.ownerUID)).count > 1 {
-            throw .ambiguous(target: trimmed, candidates: named.map { "\($0.shortID) (\($0.isInfra ? "pod" : "container") of \($0.ownerName ?? "uid \($0.ownerUID)"))" })
-        }
+        // container named like root's must not take root's `fwd add NAME`, nor the other way round),
+        // and neither does a name one owner gave that is the start of another owner's container ID
+        // (a user's container named `3f2a9c` must not take root's `fwd add 3f2a9c`).
+        try requireOneOwner(trimmed, named + idPrefixed(trimmed, among: containers))
         if let container = named.first {
             let infra = container.isInfra ? nil : container.podID.flatMap { pod in containers.first { $0.isInfra && $0.podID == pod }?.id }
             for owner in [container.sharedNetworkContainerID, infra, container.id].compactMap({ $0 }) {
@@ -62,7 +62,7 @@ public enum TargetResolver {
         }
 
         let lower = trimmed.lowercased()
-        if !lower.isEmpty, lower.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) {
+        if isHex(lower) {
             let matches = processes.filter { p in p.containerID.map { $0.hasPrefix(lower) && (known[$0] == nil || proven(p, $0)) } ?? false }
             if matches.count == 1 { return matches[0] }
             if matches.count > 1 {
@@ -79,5 +79,45 @@ public enum TargetResolver {
             guard let id = p.containerID else { return "pid \(p.pid)" }
             return "\(names[id] ?? String(id.prefix(12))) (pid \(p.pid))"
         })
+    }
+
+    /// The one container `target` names among every owner's `containers`, running or not (for
+    /// `doctor CONTAINER`, which examines a container that may never have started); nil when none does.
+    ///
+    /// The rules of `resolve`: an exact name first, then a unique ID prefix; a target that names
+    /// containers of two owners (the same name, or a name and the start of an ID) names neither,
+    /// so root's `doctor web` never takes a user's "web", nor a user's root's.
+    public static func container(_ target: String, among containers: [PodmanContainer]) throws(Failure) -> PodmanContainer? {
+        let trimmed = target.trimmingSpaces
+        let named = containers.filter { $0.name == trimmed }
+        let prefixed = idPrefixed(trimmed, among: containers)
+        try requireOneOwner(trimmed, named + prefixed)
+        // One owner's names are unique, and Podman takes a name before an ID prefix.
+        if let container = named.first { return container }
+        if prefixed.count > 1 { throw .ambiguous(target: trimmed, candidates: prefixed.map(candidate)) }
+        return prefixed.first
+    }
+
+    /// The containers whose ID starts with `target` (none unless it is hexadecimal).
+    static func idPrefixed(_ target: String, among containers: [PodmanContainer]) -> [PodmanContainer] {
+        let lower = target.lowercased()
+        return isHex(lower) ? containers.filter { $0.id.hasPrefix(lower) } : []
+    }
+
+    /// Throws `ambiguous` when `matches` belong to more than one owner.
+    static func requireOneOwner(_ target: String, _ matches: [PodmanContainer]) throws(Failure) {
+        guard Set(matches.map(\.ownerUID)).count > 1 else { return }
+        var seen = Set<String>()
+        throw .ambiguous(target: target, candidates: matches.filter { seen.insert($0.id).inserted }.map(candidate))
+    }
+
+    /// "abc123000000 (container of root)": a candidate with its owner.
+    static func candidate(_ container: PodmanContainer) -> String {
+        "\(container.shortID) (\(container.isInfra ? "pod" : "container") of \(container.ownerName ?? "uid \(container.ownerUID)"))"
+    }
+
+    /// True for a non-empty lower-case hexadecimal string (what a container ID prefix can be).
+    static func isHex(_ lower: String) -> Bool {
+        !lower.isEmpty && lower.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
     }
 }

@@ -54,13 +54,14 @@ public final class UnlinkedLog {
                 continue
             }
             targets.append(target)
-            // Only a regular file is opened (a pipe or a terminal would lose output to us), checked
-            // before and, on the descriptor, after. The magic link must be followed: O_NOFOLLOW
-            // always fails on it (ELOOP), so it is not tried.
-            guard let st = try? Files.status(link), st.st_mode & S_IFMT == S_IFREG else { continue }
-            let handle = open(link, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-            if handle < 0 { lastError = SystemError("open", link); continue }
-            guard UnlinkedLog.isRegular(handle) else { close(handle); continue }
+            // Only a regular file is opened (a pipe or a terminal would lose output to us; a device's
+            // open may act), proven before it is opened (`SafeFiles.openForReading`). The magic link
+            // must be followed: O_NOFOLLOW always fails on it (ELOOP).
+            let handle: Int32
+            do { handle = try SafeFiles.openForReading(link) } catch {
+                if error.code != EINVAL { lastError = error } // EINVAL: not a regular file
+                continue
+            }
             self.handle = handle
             self.pid = pid
             self.fd = fd
@@ -73,11 +74,6 @@ public final class UnlinkedLog {
     }
 
     deinit { close(handle) }
-
-    private static func isRegular(_ fd: Int32) -> Bool {
-        var st = stat()
-        return fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFREG
-    }
 
     /// The current size of the file in bytes.
     public func size() throws(Failure) -> Int64 {

@@ -47,10 +47,8 @@ struct PodmanDiskCache {
             let home = uid == 0 ? nil : UserNames.home(of: uid)
             parts.append("uid \(uid)")
             for root in PodmanStorage.graphRoots(home: home, environment: environment) ?? [] {
-                var files = ["\(root)/libpod/bolt_state.db", "\(root)/libpod/db.sql", "\(root)/libpod/db.sql-wal"]
-                for name in (try? Files.directoryEntries(root)) ?? [] where name.hasSuffix("-containers") {
-                    files.append("\(root)/\(name)/containers.json")
-                }
+                let files = ["\(root)/libpod/bolt_state.db", "\(root)/libpod/db.sql", "\(root)/libpod/db.sql-wal"]
+                    + PodmanStorage.containerFiles(in: root)
                 for file in files {
                     guard let st = try? Files.status(file) else { continue }
                     parts.append("\(file):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)")

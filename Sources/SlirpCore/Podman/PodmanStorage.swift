@@ -17,18 +17,23 @@ public enum PodmanStorage {
     public static func mayHaveContainers(home: String?, environment: [String: String] = ContainersConf.processEnvironment) -> Bool {
         guard let roots = graphRoots(home: home, environment: environment) else { return true }
         for root in roots {
-            guard let names = try? Files.directoryEntries(root) else {
-                if Files.exists(root) { return true } // there, but not readable: ask
-                continue
-            }
-            for name in names where name.hasSuffix("-containers") {
-                let file = "\(root)/\(name)/containers.json"
+            for file in containerFiles(in: root) {
                 guard Files.exists(file) else { continue }
                 guard let bytes = try? Files.readBytes(file, limit: 64) else { return true }
                 if !isEmptyArray(bytes) { return true }
             }
         }
         return false
+    }
+
+    /// The storage drivers of containers/storage: each keeps its containers in `<driver>-containers`.
+    static let drivers = ["overlay", "vfs", "btrfs", "zfs", "devicemapper", "aufs"]
+
+    /// Where each driver's container records would be under `root`. Looked up by name, never by
+    /// listing `root`: a user's storage directory is theirs, with as many entries as they like,
+    /// and root's `list` looks at it on every run.
+    static func containerFiles(in root: String) -> [String] {
+        drivers.map { "\(root)/\($0)-containers/containers.json" }
     }
 
     /// The storage roots Podman may use for this user: the default and any `graphroot` /

@@ -34,12 +34,18 @@ public enum Executables {
         }
     }
 
-    /// Runs `program` with `arguments`, stdin from /dev/null, and collects its output.
-    /// Past `timeout` the program's process group is killed and the run fails with `ETIMEDOUT`.
-    /// For programs slirpmon trusts (its own tools, root's own Podman); anything another user
-    /// controls runs as an `UntrustedProgram`.
+    /// The most of each of a program's outputs kept (`run`, `UntrustedProgram.run`): no answer
+    /// slirpmon asks for comes near it (`podman ps -a` with 1000 containers: about 3 MiB), and a
+    /// program that prints without end cannot grow slirpmon without end.
+    public static let outputLimit = 64 << 20
+
+    /// Runs `program` with `arguments`, stdin from /dev/null, and collects its output (at most
+    /// `limit` bytes of each stream: past it the program's process group is killed and the run
+    /// fails with `EFBIG`). Past `timeout` the program's process group is killed and the run
+    /// fails with `ETIMEDOUT`. For programs slirpmon trusts (its own tools, root's own Podman);
+    /// anything another user controls runs as an `UntrustedProgram`.
     public static func run(_ program: String, _ arguments: [String], timeout: Double = 10,
-                           environment: [String]? = nil) -> Result<Output, SystemError> {
+                           environment: [String]? = nil, limit: Int = outputLimit) -> Result<Output, SystemError> {
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
         guard cslirp_pipe_cloexec(&outPipe) == 0 else { return .failure(SystemError("pipe2")) }
         guard cslirp_pipe_cloexec(&errPipe) == 0 else {
@@ -58,8 +64,8 @@ public enum Executables {
         var out: [UInt8] = [], err: [UInt8] = []
         var open = [outPipe[0], errPipe[0]]
         var buffer = [UInt8](repeating: 0, count: 16384)
-        var timedOut = false
-        while !open.isEmpty {
+        var timedOut = false, tooMuch = false
+        while !open.isEmpty && !tooMuch {
             var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let wait = deadline.remainingMilliseconds
             if wait == 0 { timedOut = true; break }
@@ -70,15 +76,17 @@ public enum Executables {
                 let n = buffer.withUnsafeMutableBytes { read(p.fd, $0.baseAddress!, $0.count) }
                 if n > 0 {
                     if p.fd == outPipe[0] { out.append(contentsOf: buffer[0..<n]) } else { err.append(contentsOf: buffer[0..<n]) }
+                    if out.count > limit || err.count > limit { tooMuch = true; break }
                 } else if n == 0 || errno != EINTR {
                     open.removeAll { $0 == p.fd }
                 }
             }
         }
         // The program leads its own process group (see `spawn`): what it started goes with it.
-        if timedOut { kill(-pid, SIGKILL) }
+        if timedOut || tooMuch { kill(-pid, SIGKILL) }
         let status = waitFor(pid)
         if timedOut { return .failure(SystemError("run", program, code: ETIMEDOUT)) }
+        if tooMuch { return .failure(SystemError("read", "output of \(program)", code: EFBIG, detail: "over \(limit >> 20) MiB (stopped it)")) }
         return .success(Output(status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self)))
     }
 

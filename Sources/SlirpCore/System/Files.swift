@@ -76,12 +76,13 @@ public enum Files {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    /// Names in a directory, without `.` and `..`. The corresponding C functions are `opendir` and `readdir`.
-    public static func directoryEntries(_ path: String) throws(SystemError) -> [String] {
+    /// Names in a directory, without `.` and `..`; at most `limit` of them, in the directory's
+    /// order (`/proc/PID/fd`: ascending). The corresponding C functions are `opendir` and `readdir`.
+    public static func directoryEntries(_ path: String, limit: Int = .max) throws(SystemError) -> [String] {
         guard let dir = opendir(path) else { throw SystemError("opendir", path) }
         defer { closedir(dir) }
         var names: [String] = []
-        while let entry = readdir(dir) {
+        while names.count < limit, let entry = readdir(dir) {
             let name = withUnsafePointer(to: entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }

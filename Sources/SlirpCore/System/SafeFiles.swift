@@ -70,31 +70,88 @@ public enum SafeFiles {
 
     /// Opens `path` for reading without blocking and returns the descriptor once it is proven
     /// to be of `kind`. `followLinks: false` refuses a symbolic link as the last component.
+    ///
+    /// The file is looked at before it is opened: first a descriptor that only names it
+    /// (`O_PATH`: no open of a device, a FIFO or a socket happens), its kind proven on that
+    /// descriptor, and only then the same file opened for reading through it. Opening is not
+    /// harmless: a user's link (their storage.conf, their process's `/proc/PID/fd/2`) may name a
+    /// device whose open acts (a watchdog arms, a tape rewinds) or a FIFO whose writer waits for
+    /// a reader, and root's open would do it.
     public static func openForReading(_ path: String, kind: Kind = .regularFile, followLinks: Bool = true) throws(SystemError) -> Int32 {
-        let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (followLinks ? 0 : O_NOFOLLOW)
-        let fd = retryingOnInterrupt { open(path, flags) }
-        if fd < 0 {
-            let code = errno
-            throw SystemError("open", path, code: code, detail: code == ELOOP && !followLinks ? "a symbolic link (not followed)" : nil)
+        let flags = cslirp_o_path() | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW)
+        let pathFD = retryingOnInterrupt { open(path, flags) }
+        if pathFD < 0 { throw SystemError("open", path) }
+        if !followLinks {
+            var st = stat()
+            if fstat(pathFD, &st) == 0, st.st_mode & S_IFMT == S_IFLNK {
+                close(pathFD)
+                throw SystemError("open", path, code: ELOOP, detail: "a symbolic link (not followed)")
+            }
         }
-        do { try require(kind, fd: fd, path: path) } catch {
-            close(fd)
-            throw error
-        }
-        return fd
+        return try reopen(pathFD, as: kind, path: path)
     }
 
     /// Opens `path` inside the directory tree `root` as a process rooted there sees it: every
     /// symbolic link on the way resolves inside `root` (`/proc/PID/root/etc/resolv.conf`, whose
-    /// links are the container's, not the host's). Non-blocking, a regular file required.
+    /// links are the container's, not the host's). Non-blocking, a regular file required, proven
+    /// before it is opened (as in `openForReading`).
     public static func openInRoot(_ root: String, _ path: String) throws(SystemError) -> Int32 {
-        let fd = cslirp_open_in_root(root, path, O_RDONLY | O_NONBLOCK | O_NOCTTY)
-        if fd < 0 { throw SystemError("open", "\(root)/\(path)") }
-        do { try require(.regularFile, fd: fd, path: "\(root)/\(path)") } catch {
-            close(fd)
-            throw error
-        }
+        let pathFD = cslirp_open_in_root(root, path, cslirp_o_path())
+        if pathFD < 0 { throw SystemError("open", "\(root)/\(path)") }
+        return try reopen(pathFD, as: .regularFile, path: "\(root)/\(path)")
+    }
+
+    /// Opens for reading (non-blocking, never as a controlling terminal) the file the `O_PATH`
+    /// descriptor `pathFD` names, once it is proven to be of `kind`; closes `pathFD`.
+    static func reopen(_ pathFD: Int32, as kind: Kind, path: String) throws(SystemError) -> Int32 {
+        defer { close(pathFD) }
+        try require(kind, fd: pathFD, path: path)
+        let fd = retryingOnInterrupt { open("/proc/self/fd/\(pathFD)", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
+        if fd < 0 { throw SystemError("open", path) }
         return fd
+    }
+
+    /// Which file a directory entry is: device and inode, with its kind and owner (a file system
+    /// may give a new file the inode number of one just removed, as ext4 does, but not a user's
+    /// file root's owner or a socket's kind).
+    public struct Identity: Sendable, Equatable {
+        public let device: UInt64
+        public let inode: UInt64
+        public let type: mode_t
+        public let owner: uid_t
+
+        init(_ st: stat) {
+            device = UInt64(st.st_dev)
+            inode = UInt64(st.st_ino)
+            type = st.st_mode & S_IFMT
+            owner = st.st_uid
+        }
+    }
+
+    /// The identity of what is at `path` (a link itself, not followed) when it is of kind
+    /// `type` (an `S_IFMT` value) and owned by `owner`; nil otherwise or when nothing is there.
+    public static func identity(of path: String, type: mode_t, owner: uid_t) -> Identity? {
+        var st = stat()
+        guard lstat(path, &st) == 0, st.st_mode & S_IFMT == type, st.st_uid == owner else { return nil }
+        return Identity(st)
+    }
+
+    /// Removes the entry `path` only while it is still the file `identity` (looked up and
+    /// removed through one descriptor of its directory, never following a link): in a shared
+    /// directory, a file someone else put at the name afterwards stays. True when removed.
+    /// The corresponding C function is `unlinkat`.
+    @discardableResult
+    public static func remove(_ path: String, ifStill identity: Identity) -> Bool {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard !name.isEmpty else { return false }
+        let dirFD = retryingOnInterrupt { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        guard dirFD >= 0 else { return false }
+        defer { close(dirFD) }
+        var st = stat()
+        guard fstatat(dirFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0, Identity(st) == identity else { return false }
+        return unlinkat(dirFD, name, 0) == 0
     }
 
     /// At most `limit` bytes of the open file `fd`, read from its current offset.

@@ -78,7 +78,7 @@ public struct UntrustedProgram: Sendable {
     /// Runs the program to its end and collects its output (at most `limit` bytes of each
     /// stream: more is an `EFBIG` failure). Past `timeout` the session is killed and the run
     /// fails with `ETIMEDOUT`.
-    public func run(timeout: Double, limit: Int = 64 << 20) -> Result<Executables.Output, SystemError> {
+    public func run(timeout: Double, limit: Int = Executables.outputLimit) -> Result<Executables.Output, SystemError> {
         var out: [UInt8] = [], err: [UInt8] = []
         var tooMuch = false
         let result = stream(deadline: .after(seconds: timeout)) { stream, bytes in
@@ -89,7 +89,7 @@ public struct UntrustedProgram: Sendable {
         switch result {
         case .failure(let error): return .failure(error)
         case .success(let status):
-            if tooMuch { return .failure(SystemError("read", "output of \(program) over \(limit >> 20) MiB", code: EFBIG)) }
+            if tooMuch { return .failure(SystemError("read", "output of \(program)", code: EFBIG, detail: "over \(limit >> 20) MiB (stopped it)")) }
             return .success(Executables.Output(status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self)))
         }
     }
