@@ -220,7 +220,15 @@ extension EndToEndTests {
         defer { tmux.tearDown() }
         try tmux.startMonitor("-d 60")
         #expect(tmux.waitFor("F10Quit").found)
-        usleep(1_500_000) // let the first scan and the version probe land
+        // Let the first scan, the version probe, Podman's answer and the first forward counts land
+        // (a hung instance of another test costs the count its API timeout): the screen settles.
+        var settled = tmux.capture()
+        for _ in 0..<20 {
+            usleep(1_000_000)
+            let now = tmux.capture()
+            if now == settled { break }
+            settled = now
+        }
         let output = "\(tmux.directory)/output"
         try tmux.tmux(["pipe-pane", "-o", "-t", tmux.session, "cat >> \(output)"])
         usleep(3_000_000)
