@@ -261,7 +261,8 @@ struct DoctorTests {
     func sharedTmpDirKeepsAUsersFile() throws {
         let s = try DoctorScratch("shared")
         let user = try testUser()
-        let entry = try #require(getpwnam(user))
+        // getpwnam's entry is shared by every thread (tests run in parallel): copied at once.
+        let (uid, gid) = try #require(getpwnam(user).map { ($0.pointee.pw_uid, $0.pointee.pw_gid) })
         // tmp_dir as users share it (/tmp's mode): anyone creates, only the owner removes, root removes anything.
         // Short: Podman's socket path is tmp_dir + 69 bytes, at most 107.
         let shared = "/tmp/smt-sh-\(UInt32.random(in: 0..<1_000_000))"
@@ -285,7 +286,7 @@ struct DoctorTests {
             cat <&3 >/dev/null
             kill -STOP $me
             rm -f "$sock"
-            \(setpriv) --reuid=\(entry.pointee.pw_uid) --regid=\(entry.pointee.pw_gid) --clear-groups sh -c "echo the-users-own > '$sock'"
+            \(setpriv) --reuid=\(uid) --regid=\(gid) --clear-groups sh -c "echo the-users-own > '$sock'"
             echo "$sock" > \(record)
           ) 4>&- &
         fi
@@ -297,7 +298,7 @@ struct DoctorTests {
         #expect(DoctorVerdict(json: json).details("trial").contains { $0.contains("answers list_hostfwd") }, "\(json)")
         let path = try #require((try? Files.readText(record))?.trimmingCharacters(in: .whitespacesAndNewlines), "the wrapper never saw --api-socket")
         let after = try? Files.linkStatus(path)
-        #expect(after?.st_uid == entry.pointee.pw_uid, "root's doctor deleted the user's file at \(path)")
+        #expect(after?.st_uid == uid, "root's doctor deleted the user's file at \(path)")
         #expect((try? Files.readText(path)) == "the-users-own\n")
         unlink(path)
         #expect((try? Files.directoryEntries(shared))?.isEmpty == true, "nothing else left in tmp_dir: \((try? Files.directoryEntries(shared)) ?? [])")

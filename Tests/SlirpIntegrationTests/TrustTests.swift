@@ -13,8 +13,8 @@ struct TrustTests {
     func userDirectory(_ tag: String, user: (name: String, uid: UInt32)) throws -> String {
         let directory = "/tmp/\(tag)"
         mkdir(directory, 0o755)
-        guard let entry = getpwnam(user.name) else { throw LabSetupError("no user \(user.name)") }
-        chown(directory, user.uid, entry.pointee.pw_gid)
+        guard let gid = getpwnam(user.name)?.pointee.pw_gid else { throw LabSetupError("no user \(user.name)") }
+        chown(directory, user.uid, gid)
         return directory
     }
 
@@ -30,7 +30,7 @@ struct TrustTests {
             return
         }
         let user = try PodmanFixture.prepareRootlessUser()
-        guard let entry = getpwnam(user.name) else { throw LabSetupError("no user \(user.name)") }
+        guard let gid = getpwnam(user.name)?.pointee.pw_gid else { throw LabSetupError("no user \(user.name)") }
         let name = PodmanFixture.name("claim")
         let configured = Int(try DemoFleet.freeTCPPort().value)
         // Created first: the attacker learns the ID and starts the fake before root's slirp4netns
@@ -47,7 +47,7 @@ struct TrustTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // The attack: root's container ID as the socket's name, and a namespace path of root's kind.
         let fake = try StandInSlirp(mode: .ok, tag: tag, socketPath: "\(directory)/\(id).net", netnsPath: "/run/netns/netns-\(tag)",
-                                    user: (user.uid, entry.pointee.pw_gid))
+                                    user: (user.uid, gid))
         defer { fake.stop() }
         let start = PodmanFixture.podman(["start", name])
         #expect(start.status == 0, "\(start.stderr)")
@@ -105,7 +105,8 @@ struct TrustTests {
     func benchBaselineAsksOnlyItsOwn() throws {
         guard Executables.find("socat") != nil else { Issue.record("socat is missing (apt-get install socat)"); return }
         let user = try PodmanFixture.prepareRootlessUser()
-        guard let entry = getpwnam(user.name) else { throw LabSetupError("no user \(user.name)") }
+        // getpwnam's entry is shared by every thread: its gid is copied at once.
+        guard let gid = getpwnam(user.name)?.pointee.pw_gid else { throw LabSetupError("no user \(user.name)") }
         let bench = (slirpmonBinary as NSString).deletingLastPathComponent + "/slirpmon-bench"
         try #require(access(bench, X_OK) == 0, "no \(bench): swift build first")
         let lab = try TestLab("bench-own")
@@ -114,7 +115,7 @@ struct TrustTests {
         let directory = try userDirectory(tag, user: user)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let fake = try StandInSlirp(mode: .ok, tag: tag, socketPath: "\(directory)/api.sock", netnsPath: "/run/netns/netns-\(tag)",
-                                    user: (user.uid, entry.pointee.pw_gid))
+                                    user: (user.uid, gid))
         defer { fake.stop() }
 
         let script = try Executables.run(bench, ["list-script", lab.lab.directory], timeout: 10).get()
@@ -122,7 +123,9 @@ struct TrustTests {
         let run = try Executables.run("/bin/bash", ["-c", script.stdout], timeout: 60).get()
         #expect(run.stdout.contains("\(ours.pid) {\"entries\""), "the bench's own instance was not asked: \(run.stdout)")
         #expect(!run.stdout.contains("\(fake.pid) "), "the user's process was asked: \(run.stdout)")
-        #expect(eventually(2) { fake.connectionsAccepted == 0 }, "root's baseline connected \(fake.connectionsAccepted) times to the socket a user's slirp4netns names")
+        // Other tests' slirpmon (list, the monitor's counts) may ask every slirp4netns: socat is the baseline's.
+        usleep(500_000)
+        #expect(fake.connectionsAccepted(fromCommand: "socat") == 0, "root's baseline connected \(fake.connectionsAccepted(fromCommand: "socat")) times to the socket a user's slirp4netns names")
     }
 
     @Test("root's doctor on a name both root and a user gave a container examines neither and lists both; each ID prefix still names its own")

@@ -221,12 +221,14 @@ extension EndToEndTests {
         try tmux.startMonitor("-d 60")
         #expect(tmux.waitFor("F10Quit").found)
         // Let the first scan, the version probe, Podman's answer and the first forward counts land
-        // (a hung instance of another test costs the count its API timeout): the screen settles.
+        // (a hung instance of another test costs the count its API timeout): the screen is the same
+        // for 4 s.
         var settled = tmux.capture()
-        for _ in 0..<20 {
+        var quiet = 0
+        for _ in 0..<30 where quiet < 4 {
             usleep(1_000_000)
             let now = tmux.capture()
-            if now == settled { break }
+            quiet = now == settled ? quiet + 1 : 0
             settled = now
         }
         let output = "\(tmux.directory)/output"

@@ -88,6 +88,11 @@ public final class StandInSlirp {
         ((try? Files.readText(logPath)) ?? "").components(separatedBy: "stand-in: connection accepted").count - 1
     }
 
+    /// How many connections a process named `command` made (its name when the stand-in accepted).
+    public func connectionsAccepted(fromCommand command: String) -> Int {
+        ((try? Files.readText(logPath)) ?? "").split(separator: "\n").filter { $0.hasPrefix("stand-in: connection accepted") && $0.hasSuffix(" (\(command))") }.count
+    }
+
     /// How many requests (connections that sent at least one byte) reached the stand-in so far.
     public var requestsReceived: Int {
         ((try? Files.readText(logPath)) ?? "").components(separatedBy: "api_handler: got request").count - 1
@@ -158,6 +163,23 @@ static void log_request(int c, const char *buf, ssize_t n) {
     write_all(2, line, (size_t)len);
 }
 
+/* "connection accepted", and from which process (SO_PEERCRED, its command name while it waits). */
+static void accepted(int c) {
+    struct ucred cred;
+    socklen_t size = sizeof cred;
+    char comm[64] = "?", path[64], line[160];
+    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &size) == 0) {
+        snprintf(path, sizeof path, "/proc/%d/comm", (int)cred.pid);
+        FILE *f = fopen(path, "r");
+        if (f) { if (!fgets(comm, sizeof comm, f)) strcpy(comm, "?"); fclose(f); }
+        comm[strcspn(comm, "\n")] = 0;
+    } else {
+        cred.pid = -1;
+    }
+    int len = snprintf(line, sizeof line, "stand-in: connection accepted from pid %d (%s)\n", (int)cred.pid, comm);
+    write_all(2, line, (size_t)len);
+}
+
 static ssize_t read_request(int c, char *buf, size_t size) {
     size_t got = 0;
     while (got < size) {
@@ -223,7 +245,7 @@ int main(int argc, char **argv) {
     for (;;) {
         int c = accept(fd, NULL, NULL);
         if (c < 0) { if (errno == EINTR) continue; return 1; }
-        write_all(2, "stand-in: connection accepted\n", 30);
+        accepted(c);
         pthread_t t;
         if (pthread_create(&t, NULL, serve, (void *)(long)c) == 0) pthread_detach(t); else close(c);
     }
