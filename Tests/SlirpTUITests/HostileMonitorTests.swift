@@ -11,17 +11,6 @@ import Glibc
 /// hangs, says what failed, keeps no descriptor, sends nothing invalid, and never crashes.
 @Suite(.serialized, .enabled(if: TmuxHarness.canRun, "\(TmuxHarness.unavailableReason ?? "")"))
 struct HostileMonitorTests {
-    /// Narrows the monitor to one PID (clearing any earlier filter).
-    func filter(_ tmux: TmuxHarness, to pid: Int32) {
-        tmux.send("F4")
-        tmux.send("Escape")
-        usleep(150_000)
-        tmux.send("F4")
-        tmux.type(String(pid))
-        tmux.send("Enter")
-        tmux.send("1")
-    }
-
     /// Descriptors and threads the monitor keeps: the least seen over a second of samples, because a
     /// refresh in progress briefly holds a netlink socket and a /proc directory. A leak persists, so it
     /// shows in the least count as well.
@@ -63,7 +52,7 @@ struct HostileMonitorTests {
         for cycle in 0..<3 {
             if cycle == 1 { before = counts(monitor) } // after a warm-up cycle (lazily started threads)
             for peer in peers {
-                filter(tmux, to: peer.pid)
+                tmux.showOnly(pid: peer.pid)
                 let shown = tmux.waitFor("--api-socket")
                 #expect(shown.found, "\(peer.mode): details of the stand-in not shown:\n\(shown.screen)")
                 tmux.send("3")
@@ -126,7 +115,7 @@ struct HostileMonitorTests {
         let port = try DemoFleet.freeTCPPort()
 
         // Killed while the add-forward form is open: the submit is refused, nothing crashes.
-        filter(tmux, to: form.pid)
+        tmux.showOnly(pid: form.pid)
         tmux.send("3")
         #expect(tmux.waitFor("No forwards added").found)
         tmux.send("a")
@@ -144,7 +133,7 @@ struct HostileMonitorTests {
 
         // Killed during a request: stopped first so list_hostfwd hangs, then killed.
         kill(request.pid, SIGSTOP)
-        filter(tmux, to: request.pid)
+        tmux.showOnly(pid: request.pid)
         tmux.send("3")
         #expect(tmux.waitFor("waiting...").found)
         lab.signal(request, SIGKILL)
@@ -152,7 +141,7 @@ struct HostileMonitorTests {
         #expect(failed.found, "request to a killed instance:\n\(failed.screen)")
 
         // Killed between refreshes: the details say it is gone.
-        filter(tmux, to: between.pid)
+        tmux.showOnly(pid: between.pid)
         tmux.send("1")
         #expect(tmux.waitFor("10.77.43.100").found)
         lab.signal(between, SIGKILL)
@@ -162,7 +151,7 @@ struct HostileMonitorTests {
         // Its namespace deleted: still listed, its forwards still listed.
         let netns = try #require(netnsLost.netnsName)
         sh("ip", ["netns", "delete", netns])
-        filter(tmux, to: netnsLost.pid)
+        tmux.showOnly(pid: netnsLost.pid)
         tmux.send("1")
         #expect(tmux.waitFor("10.77.44.100").found)
         usleep(1_200_000)
@@ -176,7 +165,7 @@ struct HostileMonitorTests {
         #expect(rename(path, path + ".orig") == 0)
         #expect(link(impostor.socketPath, path) == 0)
         defer { unlink(path); rename(path + ".orig", path) }
-        filter(tmux, to: replaced.pid)
+        tmux.showOnly(pid: replaced.pid)
         tmux.send("3")
         let blocked = tmux.waitFor("Forwards cannot be listed or added", timeout: 10)
         #expect(blocked.found, "a replaced socket is not refused:\n\(blocked.screen)")
@@ -211,7 +200,7 @@ struct HostileMonitorTests {
         defer { tmux.tearDown() }
         try tmux.startMonitor("-d 0.5")
         #expect(tmux.waitFor("F10Quit").found)
-        filter(tmux, to: instance.pid)
+        tmux.showOnly(pid: instance.pid)
         #expect(tmux.waitFor("10.77.46.100").found)
         tmux.send("3")
         #expect(tmux.waitFor("No forwards added").found)
@@ -260,7 +249,7 @@ struct HostileMonitorTests {
         chmod(tmux.directory, 0o777)
         try tmux.start("runuser -u \(user.name) -- \(binary) -d 0.5; echo EXITED $?; sleep 120")
         #expect(tmux.waitFor("F10Quit").found)
-        filter(tmux, to: instance.pid)
+        tmux.showOnly(pid: instance.pid)
         let row = tmux.waitFor("10.77.47.100")
         #expect(row.found, "root's instance not listed for \(user.name):\n\(row.screen)")
         let details = tmux.waitFor("permission denied")

@@ -75,6 +75,17 @@ final class TmuxHarness {
         return children.split(separator: " ").compactMap { Int32($0) }.first
     }
 
+    /// Narrows the monitor to one PID with the filter (clearing any earlier one) and shows its details.
+    func showOnly(pid: Int32) {
+        send("F4")
+        send("Escape")
+        usleep(150_000)
+        send("F4")
+        type(String(pid))
+        send("Enter")
+        send("1")
+    }
+
     func send(_ keys: String...) {
         _ = try? tmux(["send-keys", "-t", session] + keys)
     }

@@ -10,14 +10,17 @@ import Glibc
 /// namespace or a log of megabytes without a newline (issue 13: Medium 4, Low).
 @Suite(.serialized, .enabled(if: TmuxHarness.canRun, "\(TmuxHarness.unavailableReason ?? "")"))
 struct UntrustedInputMonitorTests {
-    func filter(_ tmux: TmuxHarness, to pid: Int32) {
-        tmux.send("F4")
-        tmux.send("Escape")
-        usleep(150_000)
-        tmux.send("F4")
-        tmux.type(String(pid))
-        tmux.send("Enter")
-        tmux.send("1")
+    /// A fake's stdout as Podman gives slirp4netns one: a regular file, unlinked at once, in a
+    /// private directory of its own (the caller closes the descriptor and removes the directory).
+    func unlinkedLog(_ tag: String) throws -> (directory: String, fd: Int32) {
+        var template = Array("/tmp/smt-\(tag)-\(getpid()).XXXXXX".utf8CString)
+        try #require(mkdtemp(&template) != nil)
+        let directory = String(cString: template)
+        let path = "\(directory)/slirp4netns.log"
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        try #require(fd >= 0)
+        unlink(path)
+        return (directory, fd)
     }
 
     func residentKiB(_ pid: Int32) -> Int? {
@@ -42,7 +45,7 @@ struct UntrustedInputMonitorTests {
         defer { tmux.tearDown() }
         try tmux.startMonitor("-d 0.5")
         #expect(tmux.waitFor("F10Quit").found)
-        filter(tmux, to: fake.pid)
+        tmux.showOnly(pid: fake.pid)
         let said = tmux.waitFor("a FIFO, not a network namespace", timeout: 10)
         #expect(said.found, "the details do not say why the namespace was not read:\n\(said.screen)")
         // Keys still work: the help screen opens and closes.
@@ -55,16 +58,8 @@ struct UntrustedInputMonitorTests {
 
     @Test("a user's fake writing megabytes a second without a newline: the monitor following its log stays small and shows the line cut")
     func logWithoutNewlinesStaysBounded() throws {
-        var template = Array("/tmp/smt-spew-\(getpid()).XXXXXX".utf8CString)
-        try #require(mkdtemp(&template) != nil)
-        let directory = String(cString: template)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        // Its stdout: an unlinked regular file, as Podman gives slirp4netns.
-        let logPath = "\(directory)/slirp4netns.log"
-        let log = open(logPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        try #require(log >= 0)
-        unlink(logPath)
-        defer { close(log) }
+        let (directory, log) = try unlinkedLog("spew")
+        defer { close(log); try? FileManager.default.removeItem(atPath: directory) }
         let fake = try UserFakeSlirp(["--configure", "--mtu=65520", "--netns-type=path", "/run/netns/smt-absent-\(getpid())", "tap0"],
                                      spew: true, stdout: log)
         defer { fake.stop() }
@@ -74,7 +69,7 @@ struct UntrustedInputMonitorTests {
         try tmux.startMonitor("-d 0.5")
         #expect(tmux.waitFor("F10Quit").found)
         let monitor = try #require(tmux.monitorPID)
-        filter(tmux, to: fake.pid)
+        tmux.showOnly(pid: fake.pid)
         #expect(tmux.waitFor("--mtu=65520").found, "the fake is not shown")
         tmux.send("2")
         let cut = tmux.waitFor("is longer than 4 KiB: cut", timeout: 10)
@@ -95,15 +90,8 @@ struct UntrustedInputMonitorTests {
 
     @Test("saving a user's sparse 3 GiB log copies only its last 64 MiB and says the copy was cut")
     func savingASparseLogIsBounded() throws {
-        var template = Array("/tmp/smt-sparse-\(getpid()).XXXXXX".utf8CString)
-        try #require(mkdtemp(&template) != nil)
-        let directory = String(cString: template)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let logPath = "\(directory)/slirp4netns.log"
-        let log = open(logPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        try #require(log >= 0)
-        unlink(logPath)
-        defer { close(log) }
+        let (directory, log) = try unlinkedLog("sparse")
+        defer { close(log); try? FileManager.default.removeItem(atPath: directory) }
         let size: Int64 = 3 << 30
         let tail = Array("\nslirp4netns: earlier line\nsparse log ends here\n".utf8)
         try #require(ftruncate(log, off_t(size)) == 0 && pwrite(log, tail, tail.count, off_t(size) - off_t(tail.count)) == tail.count)
@@ -114,7 +102,7 @@ struct UntrustedInputMonitorTests {
         defer { tmux.tearDown() }
         try tmux.startMonitor("-d 0.5")
         #expect(tmux.waitFor("F10Quit").found)
-        filter(tmux, to: fake.pid)
+        tmux.showOnly(pid: fake.pid)
         #expect(tmux.waitFor("--mtu=65520").found, "the fake is not shown")
         tmux.send("2")
         #expect(tmux.waitFor("sparse log ends here").found, "the log's tail is not shown")
