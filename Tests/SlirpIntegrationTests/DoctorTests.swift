@@ -64,19 +64,27 @@ struct DoctorVerdict {
     }
 }
 
-/// What the doctor may leave behind: namespaces with its prefix, processes naming it or `marker`, scratch dirs.
+/// What a doctor that has exited left behind: namespaces, scratch dirs and processes named with
+/// its tag (`slirpmon-doctor-PID-N`, PID the doctor's own), and processes naming `marker`. A tag
+/// whose doctor still runs is work in progress: other suites run doctors in parallel with these.
 func doctorLeftovers(marker: String? = nil) -> [String] {
+    func leftBehind(_ text: String) -> Bool {
+        guard let range = text.range(of: TrialRun.namePrefix) else { return false }
+        let digits = text[range.upperBound...].prefix { $0.isNumber }
+        guard let doctor = pid_t(digits) else { return true }
+        return kill(doctor, 0) != 0 && errno == ESRCH
+    }
     var found: [String] = []
-    for name in (try? Files.directoryEntries("/run/netns")) ?? [] where name.hasPrefix(TrialRun.namePrefix) {
+    for name in (try? Files.directoryEntries("/run/netns")) ?? [] where name.hasPrefix(TrialRun.namePrefix) && leftBehind(name) {
         found.append("/run/netns/\(name)")
     }
-    for name in (try? Files.directoryEntries("/tmp")) ?? [] where name.hasPrefix(TrialRun.namePrefix) {
+    for name in (try? Files.directoryEntries("/tmp")) ?? [] where name.hasPrefix(TrialRun.namePrefix) && leftBehind(name) {
         found.append("/tmp/\(name)")
     }
     for pid in (try? Files.processIDs()) ?? [] where pid != getpid() {
         guard let bytes = try? Files.readBytes("/proc/\(pid)/cmdline") else { continue }
         let line = String(decoding: bytes.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-        if line.contains(TrialRun.namePrefix) || (marker.map { line.contains($0) } ?? false) {
+        if leftBehind(line) || (marker.map { line.contains($0) } ?? false) {
             found.append("pid \(pid): \(line)")
         }
     }
@@ -350,7 +358,7 @@ struct DoctorTests {
         let pid = try Executables.spawn(slirpmonBinary, ["doctor", "--timeout", "60"], environment: env).get()
         let started = eventually(10) { doctorLeftovers(marker: marker).contains { $0.contains(marker) } }
         #expect(started, "the stand-in slirp4netns should be running")
-        #expect(doctorLeftovers().contains { $0.hasPrefix("/run/netns/\(TrialRun.namePrefix)\(pid)-") })
+        #expect(((try? Files.directoryEntries("/run/netns")) ?? []).contains { $0.hasPrefix("\(TrialRun.namePrefix)\(pid)-") }, "the running doctor's namespace")
         kill(pid, SIGINT)
         let status = Executables.waitFor(pid)
         #expect(status == 130)
