@@ -90,4 +90,10 @@ if [[ $status -ne 0 ]]; then
     grep -aE 'ERROR|property failed|Fatal error|SUMMARY|Test unit written|Base64' "$LOG" | head -20 >&2
     exit 1
 fi
-echo "fuzz $TARGET: ${runs:-?} executions in ${SECONDS_PER_TARGET} s, corpus $corpus inputs, no crash"
+# A fuzzer that ran nothing (its runtime missing, a driver that exits at once) proves nothing.
+if [[ -z "$runs" || "$runs" -eq 0 ]]; then
+    echo "fuzz $TARGET: FAILED: no executions recorded (libFuzzer's final stats missing from $LOG)" >&2
+    tail -5 "$LOG" >&2
+    exit 1
+fi
+echo "fuzz $TARGET: ${runs} executions in ${SECONDS_PER_TARGET} s, corpus $corpus inputs, no crash"
