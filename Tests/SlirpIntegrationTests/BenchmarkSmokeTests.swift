@@ -9,7 +9,8 @@ import Testing
 struct BenchmarkSmokeTests {
     @Test("slirpmon-bench with N=2 and one repetition writes every figure to its JSON")
     func smallRun() throws {
-        guard Executables.find("socat") != nil, Executables.find("tmux") != nil else { return }
+        try #require(Executables.find("socat") != nil, "socat is not installed: the benchmark's baseline needs it (apt-get install socat)")
+        try #require(Executables.find("tmux") != nil, "tmux is not installed: the benchmark's monitor figures need it (apt-get install tmux)")
         let bench = (slirpmonBinary as NSString).deletingLastPathComponent + "/slirpmon-bench"
         try #require(Files.exists(bench), "slirpmon-bench is built next to slirpmon")
         let output = "/tmp/slirpmon-bench-smoke-\(getpid()).json"

@@ -136,13 +136,12 @@ struct CLITests {
         #expect(udpExchange(port: loopbackPort, send: "udp-ping", timeout: 2) == nil, "a loopback client gets no reply, as the note says")
         // Bound to the host's own address (not 0.0.0.0, which a forward elsewhere on the same port
         // could share): no note, and its client gets the reply.
-        if let address = hostNonLoopbackIPv4() {
-            let (port, quiet) = try addUDPForward(instance, hostAddr: address)
-            #expect(!quiet.contains("note:"), "\(quiet)")
-            var reply: String?
-            for _ in 0..<3 where reply == nil { reply = udpExchange(host: address, port: port, send: "udp-ping", timeout: 2) }
-            #expect(reply?.contains("udp-pong") == true, "a client on \(address) gets its reply: \(reply ?? "nothing")")
-        }
+        let address = try #require(hostNonLoopbackIPv4(), "the host has no IPv4 address but the loopback: the other half of the note cannot be checked")
+        let (port, quiet) = try addUDPForward(instance, hostAddr: address)
+        #expect(!quiet.contains("note:"), "\(quiet)")
+        var reply: String?
+        for _ in 0..<3 where reply == nil { reply = udpExchange(host: address, port: port, send: "udp-ping", timeout: 2) }
+        #expect(reply?.contains("udp-pong") == true, "a client on \(address) gets its reply: \(reply ?? "nothing")")
         // A TCP forward on the loopback draws no note.
         let tcp = slirpmon(["fwd", "add", String(instance.pid), "127.0.0.1:\(try DemoFleet.freeTCPPort().value):80"])
         #expect(tcp.status != 0 || !tcp.stderr.contains("note:"), "\(tcp.stderr)")

@@ -132,7 +132,18 @@ public func hostNonLoopbackIPv4() -> String? {
         p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
     }
     let source = IPv4Address(UInt32(bigEndian: address.sin_addr.s_addr))
-    return ok && !source.isLoopback && !source.isUnspecified ? source.description : nil
+    if ok && !source.isLoopback && !source.isUnspecified { return source.description }
+    // No route off the host: any address of an interface that is up and not the loopback.
+    var list: UnsafeMutablePointer<ifaddrs>?
+    guard getifaddrs(&list) == 0, let first = list else { return nil }
+    defer { freeifaddrs(list) }
+    for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
+        guard let raw = entry.pointee.ifa_addr, raw.pointee.sa_family == sa_family_t(AF_INET),
+              entry.pointee.ifa_flags & UInt32(IFF_UP) != 0 else { continue }
+        let found = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { IPv4Address(UInt32(bigEndian: $0.pointee.sin_addr.s_addr)) }
+        if !found.isLoopback && !found.isUnspecified { return found.description }
+    }
+    return nil
 }
 
 /// Sends one datagram to host:port (IPv4) and waits for one back; nil when none comes in time.
