@@ -230,19 +230,11 @@ struct UnixSocketAndTargetTests {
         #expect(UnixSocketTable.parse("Num RefCount\nnot a row\n") == [])
     }
 
-    @Test func realHostUnixTableParses() throws {
-        let text = try Files.readText("/proc/net/unix")
-        let rows = text.split(separator: "\n").count - 1
-        let entries = UnixSocketTable.parse(text)
-        #expect(entries.count <= rows)
-        #expect(entries.allSatisfy { $0.inode > 0 && !$0.path.isEmpty })
-    }
-
-    @Test func aRealListeningSocketShowsUpAsListening() throws {
+    /// A unix stream socket bound to a fresh path (not listening yet); close it and unlink the path.
+    func boundSocket() throws -> (fd: Int32, path: String) {
         let path = "/tmp/slirpmon-unit-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         try #require(fd >= 0)
-        defer { close(fd); unlink(path) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
@@ -251,7 +243,26 @@ struct UnixSocketAndTargetTests {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
+        if bound != 0 { close(fd) }
         try #require(bound == 0)
+        return (fd, path)
+    }
+
+    @Test func realHostUnixTableParses() throws {
+        // One named socket at least (this test's own), so an empty parse cannot pass.
+        let (fd, path) = try boundSocket()
+        defer { close(fd); unlink(path) }
+        let text = try Files.readText("/proc/net/unix")
+        let named = text.split(separator: "\n").dropFirst().filter { $0.split(separator: " ").count >= 8 }.count
+        let entries = UnixSocketTable.parse(text)
+        #expect(named >= 1 && entries.count == named, "\(entries.count) entries of \(named) named rows")
+        #expect(entries.allSatisfy { $0.inode > 0 && !$0.path.isEmpty })
+        #expect(entries.contains { $0.path == path }, "this test's own socket \(path)")
+    }
+
+    @Test func aRealListeningSocketShowsUpAsListening() throws {
+        let (fd, path) = try boundSocket()
+        defer { close(fd); unlink(path) }
         let before = UnixSocketTable.parse(try Files.readText("/proc/net/unix")).filter { $0.path == path }
         #expect(before.count == 1)
         #expect(before.first?.isListening == false)

@@ -207,10 +207,13 @@ struct EndToEndTests {
         defer { tmux.tearDown() }
         try tmux.startMonitor()
         #expect(tmux.waitFor("F10Quit").found)
+        #expect(tmux.monitorPID != nil, "the harness finds the running monitor")
         tmux.send("C-c")
         let report = tmux.exitReport()
         #expect(report.exited, "no clean exit:\n\(report.screen)")
         #expect(report.cooked, "tty modes not restored:\n\(report.screen)")
+        // The pane's shell now runs `sleep 120`: that is not the monitor.
+        #expect(tmux.monitorPID == nil, "the harness takes the pane's sleep for the monitor")
     }
 }
 
@@ -235,8 +238,10 @@ extension EndToEndTests {
         try tmux.tmux(["pipe-pane", "-o", "-t", tmux.session, "cat >> \(output)"])
         usleep(3_000_000)
         try tmux.tmux(["pipe-pane", "-t", tmux.session])
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
-        #expect((bytes ?? 0) < 64, "an idle monitor wrote \(bytes ?? 0) bytes in 3 s")
+        // The capture file exists once tmux piped the pane (even with nothing to pipe): without it,
+        // nothing was measured.
+        let bytes = try #require(try? Files.status(output).st_size, "tmux pipe-pane made no \(output): the idle output was not measured")
+        #expect(bytes < 64, "an idle monitor wrote \(bytes) bytes in 3 s")
         tmux.send("q")
         #expect(tmux.exitReport().exited)
     }

@@ -138,6 +138,7 @@ import Testing
 extension PodmanScreenTests {
     @Test func nothingCrashesAtAnySmallSizeWithPodmanRowsTheFailureLineAndTheDoctor() {
         var state = PodmanFixtures.state(podman: PodmanStatus(installed: true, failures: ["podman failed"]))
+        var wrong: [String] = []
         for keys in [[Key.character("1")], [.character("3")], [.end, .character("D")]] {
             state.press(.escape)
             for key in keys { state.press(key) }
@@ -146,11 +147,12 @@ extension PodmanScreenTests {
             for width in 0...45 {
                 for height in 0...14 {
                     state.size = Size(width: width, height: height)
-                    _ = render(state, size: state.size)
+                    if let problem = screenProblem(render(state, size: state.size), width: width, height: height) { wrong.append("\(keys): \(problem)") }
                     _ = state.handle(.click(x: width / 2, y: height / 2))
                     _ = state.handle(.pageDown)
                 }
             }
         }
+        #expect(wrong.isEmpty, Comment(rawValue: wrong.prefix(5).joined(separator: "\n")))
     }
 }

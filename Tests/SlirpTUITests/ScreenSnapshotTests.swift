@@ -116,9 +116,13 @@ import Testing
     @Test func nothingCrashesAtAnySmallSize() {
         var state = Fixtures.state()
         state.press(.character("3"), .character("a"))
+        var wrong: [String] = []
         for width in 0...45 {
-            for height in 0...14 { _ = render(state, size: Size(width: width, height: height)) }
+            for height in 0...14 {
+                if let problem = screenProblem(render(state, size: Size(width: width, height: height)), width: width, height: height) { wrong.append(problem) }
+            }
         }
+        #expect(wrong.isEmpty, Comment(rawValue: wrong.prefix(5).joined(separator: "\n")))
     }
 
     @Test func wideCharactersTakeTwoCells() {

@@ -66,13 +66,16 @@ final class TmuxHarness {
         return (result.screen.contains("EXITED 0"), result.screen.contains("MODES echo icanon END"), result.screen)
     }
 
-    /// PID of the shell whose `exec`... (the pane's shell: slirpmon is its child).
+    /// PID of the running monitor: the pane shell's child that is slirpmon, nil once it exited
+    /// (the shell's child is then the `sleep 120` that keeps the pane, which must not count).
     var monitorPID: Int32? {
         guard let text = try? String(contentsOfFile: "\(directory)/pid", encoding: .utf8),
               let shell = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
-        // slirpmon is the shell's child.
         guard let children = try? String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8) else { return nil }
-        return children.split(separator: " ").compactMap { Int32($0) }.first
+        return children.split(separator: " ").compactMap { Int32($0) }.first { child in
+            guard let stat = try? Files.readText("/proc/\(child)/stat"), let parsed = ProcessStat(stat) else { return false }
+            return (try? Files.readText("/proc/\(child)/comm")) == "slirpmon\n" && !parsed.isZombie
+        }
     }
 
     /// Narrows the monitor to one PID with the filter (clearing any earlier one) and shows its details.
