@@ -27,9 +27,11 @@ struct HostilePeerTests {
             Issue.record("\(mode): expected a failure, got \(list.count) forwards")
         } catch {
             let elapsed = Deadline.now.seconds(since: start)
-            // The deadline bounds waiting; 10 MB of well-formed entries then costs CPU to decode
-            // (about a second in a debug build on a loaded host), which the benchmarks measure.
-            #expect(elapsed < (mode == .huge ? 5 : 1.5), "\(mode): took \(elapsed) s with a 1 s deadline")
+            // That the deadline stopped a silent or slow peer is what the error says ("did not
+            // answer within 1 s"); this only bounds a hang (without the deadline a silent peer
+            // holds the client forever), generously, since a full parallel run may stall the
+            // client for seconds. How fast a failure is belongs in the benchmark, not here.
+            #expect(elapsed < 15, "\(mode): took \(elapsed) s with a 1 s deadline")
             // 10 MB may outlast the deadline on a loaded host: then the deadline is what stops it.
             let text = error.description.lowercased()
             #expect(text.contains(Self.expected[mode] ?? "?") || (mode == .huge && text.contains("did not answer within")), "\(mode): \(error.description)")
@@ -46,20 +48,29 @@ struct HostilePeerTests {
         func counts() -> (fds: Int, threads: Int) {
             ((try? Files.directoryEntries("/proc/self/fd").count) ?? -1, (try? Files.directoryEntries("/proc/self/task").count) ?? -1)
         }
+        // The bad peers fail within 0.2 s; the control one gets time to answer under a full run's
+        // load (it is the control, not a claim about speed).
+        func client(_ peer: StandInSlirp) -> APIClient {
+            APIClient(socketPath: peer.socketPath, expectedPID: peer.pid, timeout: peer.mode == .ok ? 10 : 0.2)
+        }
         // Warm up (lazy runtime allocations), then measure.
-        for peer in peers { _ = try? APIClient(socketPath: peer.socketPath, expectedPID: peer.pid, timeout: 0.2).list() }
+        for peer in peers { _ = try? client(peer).list() }
         let before = counts()
         var failures = 0
         for _ in 0..<43 {
             for peer in peers {
-                do { _ = try APIClient(socketPath: peer.socketPath, expectedPID: peer.pid, timeout: 0.2).list() } catch { failures += 1 }
+                do { _ = try client(peer).list() } catch { failures += 1 }
             }
         }
-        let after = counts()
         #expect(failures == 43 * 6, "every peer but the control one fails: \(failures)")
-        // Other tests run in this process meanwhile: a leak here would be 301 descriptors.
-        #expect(after.fds - before.fds < 20, "descriptors: \(before.fds) -> \(after.fds)")
-        #expect(after.threads - before.threads < 8, "threads: \(before.threads) -> \(after.threads)")
+        // Other tests run in this process meanwhile and hold descriptors and threads for a while:
+        // wait for the counts to come back down. A leak never does: it would be 258 descriptors.
+        var after = counts()
+        let settled = eventually(20) {
+            after = counts()
+            return after.fds - before.fds < 20 && after.threads - before.threads < 8
+        }
+        #expect(settled, "descriptors: \(before.fds) -> \(after.fds), threads: \(before.threads) -> \(after.threads)")
     }
 
     @Test("one batch to every kind of peer: each bad one fails alone with its own clear error, the good ones answer, within the deadline")
@@ -138,8 +149,11 @@ struct HostilePeerTests {
         let elapsed = Deadline.now.seconds(since: start), used = cpu() - cpu0
         guard case .failure(let error) = result[0] else { Issue.record("answered: \(result)"); return }
         #expect(error.description.contains("did not answer within") || error.description.contains("connect"), "\(error)")
-        #expect(elapsed >= 0.45 && elapsed < 1.5, "\(elapsed) s with a 0.5 s deadline")
-        // A spin would be about the whole 0.5 s on this thread.
+        // It kept retrying until the deadline (not giving up at the first EAGAIN); the upper bound
+        // only bounds a hang, generously (a loaded host stalls a thread for seconds).
+        #expect(elapsed >= 0.45 && elapsed < 10, "\(elapsed) s with a 0.5 s deadline")
+        // A spin would be about the whole 0.5 s on this thread. CPU time, not wall time: a loaded
+        // host delays this thread but does not charge it for other processes' work.
         #expect(used < 0.2, "\(used) s of CPU while waiting 0.5 s for a backlog")
     }
 
@@ -156,7 +170,7 @@ struct HostilePeerTests {
             #expect(out.stderr.split(separator: "\n").count == 1, "\(mode): one line: \(out.stderr)")
             #expect(!out.stderr.utf8.contains(0x1B) && !out.stderr.utf8.contains(0) && !out.stdout.utf8.contains(0x1B),
                     "\(mode): the peer's escape sequences reach the terminal: \(out.stderr.debugDescription)")
-            #expect(elapsed < 6, "\(mode) \(args): \(elapsed) s with --timeout 1")
+            #expect(elapsed < 30, "\(mode) \(args): \(elapsed) s with --timeout 1 (bounds a hang: the error says which deadline fired)")
         }
     }
 
@@ -184,19 +198,27 @@ struct HostilePeerTests {
     func manyOpenConnectionsStillHeld() throws {
         let peer = try StandInSlirp(mode: .silent, tag: "many-\(getpid())")
         var clients: [UnixStreamSocket] = []
+        defer { clients.removeAll() }
         for _ in 0..<300 {
             let socket = try UnixStreamSocket.connect(to: peer.socketPath, deadline: .after(seconds: 2))
             try socket.writeAll(APIMessage.listRequest(), deadline: .after(seconds: 2))
             clients.append(socket)
         }
         #expect(eventually(5) { peer.requestsReceived >= 300 })
+        // The peer holds every connection open (its listener among 300 others) while slirpmon looks.
+        func peerSockets() -> Int {
+            ((try? Files.directoryEntries("/proc/\(peer.pid)/fd")) ?? []).filter {
+                (try? Files.readLink("/proc/\(peer.pid)/fd/\($0)"))?.hasPrefix("socket:") == true
+            }.count
+        }
+        #expect(peerSockets() >= 301, "the peer holds \(peerSockets()) sockets")
         let process = try #require(ProcessScanner().process(pid: peer.pid))
         #expect(SocketOwnership.check(path: peer.socketPath, process: process) == .held)
         let list = slirpmon(["list", "--json", "--no-forwards", "--no-podman"])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
         let row = try #require(rows.first { $0["pid"] as? Int == Int(peer.pid) })
         #expect(row["api_socket_status"] as? String == "held")
-        #expect(clients.count == 300)
+        #expect(peerSockets() >= 301, "still held open after the checks: \(peerSockets()) sockets")
     }
 
     @Test("slirp4netns killed, its namespace deleted or its PID gone: the CLI says so and exits 1")

@@ -56,10 +56,14 @@ struct InventoryCacheTests {
         let lab = try TestLab("cage")
         let inst = try lab.start(.init(name: "m", apiSocket: false))
         let ns = try #require(inst.netnsName)
-        let cache = InventoryCache(addressMaxAge: 1.5)
+        // Two caches, so that no step races a clock on a loaded host: one whose age cannot pass
+        // during the test (within the age), one whose age passes while the test waits for it.
+        let cache = InventoryCache(addressMaxAge: 3600)
         let warm = inventory(cache)
+        let expiring = inventory(InventoryCache(addressMaxAge: 1.5))
         let first = try instance(inst.pid, warm)
         #expect(first.observed?.ipv4 == ["10.0.2.100/24"])
+        #expect(try instance(inst.pid, expiring).observed?.ipv4 == ["10.0.2.100/24"])
         let identity = first.identity
         #expect(sh("ip", ["netns", "exec", ns, "ip", "addr", "add", "10.0.2.77/24", "dev", "tap0"]).status == 0)
         // Within the age: the kept answer (the namespace file did not change).
@@ -69,9 +73,11 @@ struct InventoryCacheTests {
         let selected = try instance(inst.pid, inventory(cache, readAlways: [identity]))
         #expect(selected.observed?.ipv4.contains("10.0.2.77/24") == true, "selected: \(selected.observed?.ipv4 ?? [])")
         // Past the age, every instance shows the change.
-        usleep(1_600_000)
-        let later = try instance(inst.pid, warm)
-        #expect(later.observed?.ipv4.contains("10.0.2.77/24") == true, "after the age: \(later.observed?.ipv4 ?? [])")
+        var later: [String] = []
+        #expect(eventually(20) {
+            later = ((try? instance(inst.pid, expiring))?.observed?.ipv4) ?? []
+            return later.contains("10.0.2.77/24")
+        }, "after the age: \(later)")
     }
 
     @Test("without forwards, an instance's API socket state is kept for the contact age; the selected one is checked every time")
@@ -79,10 +85,14 @@ struct InventoryCacheTests {
         let lab = try TestLab("ccon")
         let inst = try lab.start(.init(name: "s"))
         let path = try #require(inst.apiSocket)
-        let cache = InventoryCache(addressMaxAge: 3600, contactMaxAge: 1.5)
+        // Two caches, so that no step races a clock (the impostor's first start compiles it): one
+        // whose contact age cannot pass during the test, one whose age passes while the test waits.
+        let cache = InventoryCache(addressMaxAge: 3600, contactMaxAge: 3600)
         let warm = inventory(cache)
+        let expiring = inventory(InventoryCache(addressMaxAge: 3600, contactMaxAge: 1.5))
         let first = try instance(inst.pid, warm)
         #expect(first.socketOwnership == .held)
+        #expect(try instance(inst.pid, expiring).socketOwnership == .held)
         // The path now names another process's socket.
         let impostor = try StandInSlirp(mode: .ok, tag: "ccon-\(getpid())", commandName: "impostor-api")
         #expect(rename(path, path + ".orig") == 0)
@@ -91,10 +101,12 @@ struct InventoryCacheTests {
         #expect(try instance(inst.pid, warm).socketOwnership == .held, "kept within the contact age")
         let selected = try instance(inst.pid, inventory(cache, readAlways: [first.identity]))
         #expect(selected.socketOwnership == .notHeld, "the instance on screen is checked every time: \(String(describing: selected.socketOwnership))")
-        usleep(1_600_000)
-        let later = try instance(inst.pid, warm)
-        #expect(later.socketOwnership == .notHeld, "after the age: \(String(describing: later.socketOwnership))")
-        #expect(later.forwardBlocker != nil, "and adding forwards is refused")
+        var later: SlirpInstance?
+        #expect(eventually(20) {
+            later = try? instance(inst.pid, expiring)
+            return later?.socketOwnership == .notHeld
+        }, "after the age: \(String(describing: later?.socketOwnership))")
+        #expect(later?.forwardBlocker != nil, "and adding forwards is refused")
     }
 
     @Test("a deleted namespace is noticed at once, not after the age")
