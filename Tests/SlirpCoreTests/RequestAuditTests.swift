@@ -131,7 +131,7 @@ struct RequestAuditTests {
         #expect(next.forwards(identity)?.mark == RequestAudit.mark(pid: pid))
     }
     @Test("a log on a filesystem without room proves nothing: an answer is not proven there, a kept one not trusted",
-          .enabled(if: geteuid() == 0, "needs root to mount a small tmpfs"))
+          .enabled(if: geteuid() == 0, "needs root to mount a small tmpfs and run slirp4netns"))
     func logWithoutRoom() throws {
         let directory = "/tmp/slirpmon-audit-full-\(getpid())"
         mkdir(directory, 0o700)
@@ -139,17 +139,19 @@ struct RequestAuditTests {
         guard case .success(let mounted) = Executables.run("/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", directory], timeout: 10),
               mounted.status == 0 else { Issue.record("cannot mount a tmpfs on \(directory)"); return }
         defer { _ = Executables.run("/bin/umount", ["-l", directory], timeout: 10) }
-        let file = open("\(directory)/log", O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o600)
-        defer { close(file) }
-        let pid = try Executables.spawn("/bin/sleep", ["30"], descriptors: [2: file]).get()
-        defer { kill(pid, SIGKILL); _ = Executables.waitFor(pid) }
+        // A real slirp4netns whose log (its stdout and stderr) is on the small tmpfs.
+        let lab = try SlirpLab(prefix: "audit-full-\(getpid())", parent: directory)
+        defer { lab.tearDown() }
+        let instance = try lab.start(.init(name: "f"))
+        let pid = instance.pid
         #expect(!RequestAudit.hasRoom(pid: pid), "256 KiB is less than the room asked for")
         let identity = ProcessIdentity(pid: pid, startTicks: 1)
         let before = try #require(RequestAudit.mark(pid: pid))
         let cache = InventoryCache()
         #expect(!cache.logHasRoom(before, pid: pid, procRoot: "/proc"))
         cache.keepUnproven(InventoryCache.KeptForwards(path: "/x.sock", mark: before, forwards: []), procRoot: "/proc", for: identity)
-        _ = echo.withUnsafeBytes { write(file, $0.baseAddress, $0.count) }
+        // Our request, echoed by slirp4netns itself into that log.
+        #expect(try APIClient(socketPath: try #require(instance.apiSocket), expectedPID: pid).list().isEmpty)
         #expect(RequestAudit.markAfterOnly(request, pid: pid, before: before) != nil, "the window alone would prove it")
         #expect(cache.forwards(identity) == nil, "not on a filesystem without room")
     }
