@@ -10,46 +10,53 @@ public final class LoggingSlirp {
     let holder: pid_t
 
     public init(stdout: Int32, stderr: Int32? = nil) throws {
-        guard let unshare = Executables.find("unshare") else { throw LabSetupError("unshare is not installed (util-linux)") }
-        guard let slirp = Executables.find("slirp4netns") else { throw LabSetupError("slirp4netns is not installed") }
-        guard case .success(let holder) = Executables.spawn(unshare, ["--net", "sleep", "300"]) else {
-            throw LabSetupError("cannot start unshare --net sleep")
-        }
-        self.holder = holder
-        let ownNetns = try? Files.readLink("/proc/self/ns/net")
-        guard eventually(10, { (try? Files.readText("/proc/\(holder)/comm")) == "sleep\n" && (try? Files.readLink("/proc/\(holder)/ns/net")) != ownNetns }) else {
+        holder = try Self.namespaceHolder()
+        do {
+            pid = try Self.slirp4netns(for: holder, descriptors: stderr.map { [1: stdout, 2: $0] } ?? [1: stdout])
+        } catch {
             Self.end(holder)
-            throw LabSetupError("unshare --net sleep (pid \(holder)) did not enter a namespace of its own")
-        }
-        var descriptors: [Int32: Int32] = [1: stdout]
-        if let stderr { descriptors[2] = stderr }
-        guard case .success(let pid) = Executables.spawn(slirp, ["--configure", "--mtu=65520", "--disable-host-loopback", String(holder), "tap0"],
-                                                         descriptors: descriptors) else {
-            Self.end(holder)
-            throw LabSetupError("cannot start slirp4netns for pid \(holder)")
-        }
-        self.pid = pid
-        // Ready once it configured the tap device inside the namespace.
-        guard eventually(10, { Self.hasTap(holder) }) else {
-            stop()
-            throw LabSetupError("slirp4netns \(pid) did not configure tap0 in the namespace of \(holder)")
+            throw error
         }
     }
 
-    deinit { stop() }
-
-    /// Kills slirp4netns and the namespace's holder, and reaps both.
-    public func stop() {
+    deinit {
         Self.end(pid)
         Self.end(holder)
     }
 
+    /// `unshare --net sleep 300`, once it runs in a network namespace of its own.
+    static func namespaceHolder() throws -> pid_t {
+        let unshare = try Executables.find("unshare").orThrow("unshare is not installed (util-linux)")
+        let holder = try Executables.spawn(unshare, ["--net", "sleep", "300"]).get()
+        let ownNetns = try? Files.readLink("/proc/self/ns/net")
+        if eventually(10, { (try? Files.readText("/proc/\(holder)/comm")) == "sleep\n" && (try? Files.readLink("/proc/\(holder)/ns/net")) != ownNetns }) {
+            return holder
+        }
+        end(holder)
+        throw LabSetupError("unshare --net sleep (pid \(holder)) did not enter a namespace of its own")
+    }
+
+    /// slirp4netns for the namespace of `holder`, once tap0 is up in it (/proc/PID/net is the
+    /// namespace of that process).
+    static func slirp4netns(for holder: pid_t, descriptors: [Int32: Int32]) throws -> pid_t {
+        let slirp = try Executables.find("slirp4netns").orThrow("slirp4netns is not installed")
+        let arguments = ["--configure", "--mtu=65520", "--disable-host-loopback", String(holder), "tap0"]
+        let pid = try Executables.spawn(slirp, arguments, descriptors: descriptors).get()
+        if eventually(10, { ((try? Files.readText("/proc/\(holder)/net/dev")) ?? "").contains("tap0:") }) { return pid }
+        end(pid)
+        throw LabSetupError("slirp4netns \(pid) did not configure tap0 in the namespace of \(holder)")
+    }
+
+    /// Kills and reaps a process this helper started.
     static func end(_ pid: pid_t) {
         if kill(pid, SIGKILL) == 0 { _ = Executables.waitFor(pid) }
     }
+}
 
-    /// tap0 in the holder's namespace (/proc/PID/net is the namespace of that process).
-    static func hasTap(_ holder: pid_t) -> Bool {
-        ((try? Files.readText("/proc/\(holder)/net/dev")) ?? "").contains("tap0:")
+extension Optional {
+    /// The value, or a LabSetupError saying `missing`.
+    func orThrow(_ missing: String) throws -> Wrapped {
+        guard let value = self else { throw LabSetupError(missing) }
+        return value
     }
 }
