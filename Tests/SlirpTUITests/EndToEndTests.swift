@@ -19,24 +19,13 @@ struct EndToEndTests {
         return try lab.start(spec)
     }
 
-    /// Narrows the monitor to one PID with the filter (other instances may run on the host).
-    func filter(_ tmux: TmuxHarness, to pid: Int32) {
-        tmux.send("F4")
-        tmux.type(String(pid))
-        tmux.send("Enter")
-    }
-
     @Test func anInstanceAppearsWithItsGuestIPAndItsLogFollowsLive() throws {
         let lab = try TestLab("tui-log")
         defer { withExtendedLifetime(lab) {} }
         let instance = try startInstance(lab, cidr: "10.77.31.0/24")
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
-        try tmux.startMonitor()
-
-        // Filter first: with many instances on the host (other tests), the row may be below the fold.
-        #expect(tmux.waitFor("F10Quit").found)
-        filter(tmux, to: instance.pid)
+        try tmux.startMonitor(filteredTo: String(instance.pid))
         let appeared = tmux.waitFor("10.77.31.100")
         #expect(appeared.found, "guest IP not shown:\n\(appeared.screen)")
         let details = tmux.waitFor("--cidr=10.77.31.0/24")
@@ -86,9 +75,7 @@ struct EndToEndTests {
 
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
-        try tmux.startMonitor()
-        #expect(tmux.waitFor("F10Quit").found)
-        filter(tmux, to: instance.pid)
+        try tmux.startMonitor(filteredTo: String(instance.pid))
         #expect(tmux.waitFor("10.77.32.100").found)
         tmux.send("3")
         let empty = tmux.waitFor("No forwards added")
@@ -136,9 +123,7 @@ struct EndToEndTests {
         let instance = try startInstance(lab, cidr: "10.77.33.0/24")
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
-        try tmux.startMonitor()
-        #expect(tmux.waitFor("F10Quit").found)
-        filter(tmux, to: instance.pid)
+        try tmux.startMonitor(filteredTo: String(instance.pid))
         #expect(tmux.waitFor("10.77.33.100").found)
         tmux.send("3")
         #expect(tmux.waitFor("No forwards added").found)

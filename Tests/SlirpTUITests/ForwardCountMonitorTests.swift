@@ -41,13 +41,6 @@ struct ForwardCountMonitorTests {
         apiRequests(pid: pid).count
     }
 
-    /// Narrows the list with the filter (other instances may run on the host).
-    func filter(_ tmux: TmuxHarness, to text: String) {
-        tmux.send("F4")
-        tmux.type(text)
-        tmux.send("Enter")
-    }
-
     /// (Tests running beside this one may ask these instances too, once when they first see them:
     /// the idle checks look for a quiet window, which a monitor that keeps asking never leaves.)
     @Test func theFWDColumnCountsEveryInstancesForwardsWithoutItsPaneAndFollowsAnAddAndARemoveFromAnotherTerminal() throws {
@@ -62,9 +55,7 @@ struct ForwardCountMonitorTests {
 
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
-        try tmux.startMonitor("-d 0.5")
-        #expect(tmux.waitFor("F10Quit").found)
-        filter(tmux, to: lab.tag)
+        try tmux.startMonitor(filteredTo: lab.tag)
         let counted = tmux.waitUntil { screen in instances.allSatisfy { fwdColumn(screen, pid: $0.0.pid) == $0.1 } }
         #expect(counted.found, "FWD not 0, 2, 3 without the pane: \(instances.map { fwdColumn(counted.screen, pid: $0.0.pid) })\n\(counted.screen)")
 
@@ -78,9 +69,7 @@ struct ForwardCountMonitorTests {
         // the other's listings (they change no forward), so the two do not keep each other asking.
         let second = TmuxHarness()
         defer { second.tearDown() }
-        try second.startMonitor("-d 0.5")
-        #expect(second.waitFor("F10Quit").found)
-        filter(second, to: lab.tag)
+        try second.startMonitor(filteredTo: lab.tag)
         let counted2 = second.waitUntil { screen in instances.allSatisfy { fwdColumn(screen, pid: $0.0.pid) == $0.1 } }
         #expect(counted2.found, "second monitor: \(instances.map { fwdColumn(counted2.screen, pid: $0.0.pid) })")
         #expect(quietWindow(seconds: 6, within: 40) { pids.map(requests) }, "two idle monitors keep asking: \(pids.map(requests))")
@@ -147,9 +136,7 @@ struct ForwardCountMonitorTests {
 
         let tmux = TmuxHarness()
         defer { tmux.tearDown() }
-        try tmux.startMonitor("-d 0.5")
-        #expect(tmux.waitFor("F10Quit").found)
-        filter(tmux, to: String(pid))
+        try tmux.startMonitor(filteredTo: String(pid))
         let counted = tmux.waitUntil { fwdColumn($0, pid: pid) == "1" }
         #expect(counted.found, "FWD: \(fwdColumn(counted.screen, pid: pid))\n\(counted.screen)")
         // The details pane says what the number is: as of when it was asked, and why.
@@ -172,9 +159,7 @@ struct ForwardCountMonitorTests {
         defer { peer.stop() }
         let tmux = TmuxHarness(width: 220, height: 40)
         defer { tmux.tearDown() }
-        try tmux.startMonitor("-d 0.5")
-        #expect(tmux.waitFor("F10Quit").found)
-        filter(tmux, to: String(peer.pid))
+        try tmux.startMonitor(filteredTo: String(peer.pid))
         let marked = tmux.waitUntil { fwdColumn($0, pid: peer.pid) == "!" }
         #expect(marked.found, "FWD: \(fwdColumn(marked.screen, pid: peer.pid))\n\(marked.screen)")
         let said = tmux.waitFor("exceeds 4 MiB")

@@ -14,13 +14,6 @@ struct PodmanEndToEndTests {
         ["CONTAINERS_CONF": ProcessInfo.processInfo.environment["CONTAINERS_CONF"] ?? "\(PodmanFixture.directory)/containers.conf"]
     }
 
-    /// Narrows the monitor to rows matching `text`.
-    func filter(_ tmux: TmuxHarness, to text: String) {
-        tmux.send("F4")
-        tmux.type(text)
-        tmux.send("Enter")
-    }
-
     @Test func aForwardAddedThroughTheFormReachesARunningPodmanContainersWebServer() throws {
         try PodmanFixture.prepare()
         let name = PodmanFixture.name("tui")
@@ -37,9 +30,7 @@ struct PodmanEndToEndTests {
 
         let tmux = TmuxHarness(width: 140, height: 40)
         defer { tmux.tearDown() }
-        try tmux.startMonitor("-d 0.5", environment: environment)
-        // Filter first: on a busy host the container's row may be below the screen.
-        filter(tmux, to: name)
+        try tmux.startMonitor(environment: environment, filteredTo: name)
         let listed = tmux.waitFor(name, timeout: 30)
         #expect(listed.found, "the container's name is not in the list:\n\(listed.screen)")
         let details = tmux.waitFor("podman  \(name)")
@@ -84,8 +75,7 @@ struct PodmanEndToEndTests {
 
         let tmux = TmuxHarness(width: 140, height: 40)
         defer { tmux.tearDown() }
-        try tmux.startMonitor("-d 0.5", environment: environment)
-        filter(tmux, to: name)
+        try tmux.startMonitor(environment: environment, filteredTo: name)
         let listed = tmux.waitFor(name, timeout: 30)
         #expect(listed.found, "the failed container is not listed:\n\(listed.screen)")
         #expect(tmux.waitFor("FAILED").found)

@@ -60,6 +60,14 @@ final class TmuxHarness {
         try start("trap : INT; echo $$ > \(directory)/pid; \(env)\(binary) \(arguments); echo EXITED $?; echo MODES $(stty -a | tr -s \" ;\" \"\\n\\n\" | grep -E \"^-?(echo|icanon)$\" | sort) END; sleep 120")
     }
 
+    /// Runs the monitor, waits for its first screen and narrows the list to rows matching `text`
+    /// (filtered first: on a busy host the rows a test watches may be below the screen).
+    func startMonitor(_ arguments: String = "-d 0.5", environment: [String: String] = [:], filteredTo text: String) throws {
+        try startMonitor(arguments, environment: environment)
+        guard waitFor("F10Quit").found else { throw HarnessError("the monitor did not start:\n\(capture())") }
+        filter(text)
+    }
+
     /// After the monitor exited: its exit line and whether the tty is back in cooked mode (echo, icanon).
     func exitReport(timeout: Double = 15) -> (exited: Bool, cooked: Bool, screen: String) {
         let result = waitFor(" END", timeout: timeout)
@@ -78,14 +86,19 @@ final class TmuxHarness {
         }
     }
 
+    /// Narrows the list to rows matching `text` with the filter (other instances may run on the host).
+    func filter(_ text: String) {
+        send("F4")
+        type(text)
+        send("Enter")
+    }
+
     /// Narrows the monitor to one PID with the filter (clearing any earlier one) and shows its details.
     func showOnly(pid: Int32) {
         send("F4")
         send("Escape")
         usleep(150_000)
-        send("F4")
-        type(String(pid))
-        send("Enter")
+        filter(String(pid))
         send("1")
     }
 
