@@ -155,21 +155,21 @@ struct HostileMonitorTests {
         tmux.send("Escape")
         #expect(tcpRoundTrip(port: Int(port.value), timeout: 1) == nil)
 
+        /// Shows only `instance` in `pane`, kills it once `shown` is on screen, and waits for one of `words`.
+        func killWhileShown(_ instance: SlirpLab.Instance, pane: String, once shown: String, until words: [String]) -> (found: Bool, screen: String) {
+            tmux.showOnly(pid: instance.pid)
+            tmux.send(pane)
+            #expect(tmux.waitFor(shown).found, "pid \(instance.pid): no \"\(shown)\"")
+            lab.signal(instance, SIGKILL)
+            return tmux.waitUntil(timeout: 10) { screen in words.contains { screen.contains($0) } }
+        }
         // Killed during a request: stopped first so list_hostfwd hangs, then killed.
         kill(request.pid, SIGSTOP)
-        tmux.showOnly(pid: request.pid)
-        tmux.send("3")
-        #expect(tmux.waitFor("waiting...").found)
-        lab.signal(request, SIGKILL)
-        let failed = tmux.waitUntil(timeout: 10) { $0.contains("list_hostfwd failed") || $0.contains("has exited") || $0.contains("defunct") }
+        let failed = killWhileShown(request, pane: "3", once: "waiting...", until: ["list_hostfwd failed", "has exited", "defunct"])
         #expect(failed.found, "request to a killed instance:\n\(failed.screen)")
 
         // Killed between refreshes: the details say it is gone.
-        tmux.showOnly(pid: between.pid)
-        tmux.send("1")
-        #expect(tmux.waitFor("10.77.43.100").found)
-        lab.signal(between, SIGKILL)
-        let gone = tmux.waitUntil(timeout: 10) { $0.contains("gone") || $0.contains("zombie") || $0.contains("defunct") }
+        let gone = killWhileShown(between, pane: "1", once: "10.77.43.100", until: ["gone", "zombie", "defunct"])
         #expect(gone.found, "a killed instance is not marked:\n\(gone.screen)")
 
         // Its namespace deleted: still listed, its forwards still listed.
