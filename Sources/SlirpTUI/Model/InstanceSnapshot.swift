@@ -35,8 +35,8 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var apiSocket: String?
     /// The socket file proven held by the process (nil: not proven); requests are pinned to it.
     public var apiSocketFile: SocketFile?
-    /// `held`, `missing`, `not-held`, `ambiguous`, `unverified`, or nil without a socket.
-    public var socketStatus: String?
+    /// What the check of the API socket found; nil without a socket.
+    public var socketStatus: SocketStatus?
     public var socketDescription: String?
     public var logPath: String?
     public var logDeleted: Bool
@@ -70,7 +70,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
                 cidr: String = "10.0.2.0/24", mtu: Int = 1500, ipv6: Bool = false,
                 guest: String? = "10.0.2.100", gateway: String? = "10.0.2.2", dns: String? = "10.0.2.3",
                 addressError: String? = nil, netnsPath: String? = nil, tapName: String = "tap0",
-                apiSocket: String? = nil, socketStatus: String? = nil, socketDescription: String? = nil,
+                apiSocket: String? = nil, socketStatus: SocketStatus? = nil, socketDescription: String? = nil,
                 logPath: String? = nil, logDeleted: Bool = false, logError: String? = nil,
                 options: [OptionLine] = [], addressChecks: [AddressCheck] = [], observeError: String? = nil,
                 forwardBlocker: String? = nil, problems: [String: String] = [:]) {
@@ -126,7 +126,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
         tapName = c.effectiveTapName
         apiSocket = instance.apiSocket
         apiSocketFile = instance.apiSocketFile
-        socketStatus = instance.socketOwnership.map(Self.statusWord)
+        socketStatus = instance.socketOwnership?.status
         socketDescription = instance.socketOwnership?.description
         logPath = instance.log?.originalPath
         logDeleted = instance.log?.deleted ?? false
@@ -161,24 +161,11 @@ public struct InstanceSnapshot: Equatable, Sendable {
         self.detached = DetachedRow(reason: detached.reason, isFailure: detached.isFailure)
     }
 
-    static func statusWord(_ ownership: SocketOwnership) -> String {
-        switch ownership {
-        case .held: "held"
-        case .missing: "missing"
-        case .notHeld: "not-held"
-        case .ambiguous: "ambiguous"
-        case .unknown: "unverified"
-        }
-    }
-
     /// Container short ID, or `manual` for an instance not started by Podman.
-    public var shortID: String { containerID.map { String($0.prefix(12)) } ?? "manual" }
+    public var shortID: String { Format.shortID(containerID) }
 
     /// The name an operator knows it by: the container's name, `pod:NAME`, the short ID, or `manual`.
-    public var name: String {
-        guard let container else { return shortID }
-        return container.isInfra ? (container.podName.map { "pod:\($0)" } ?? container.name) : container.name
-    }
+    public var name: String { Format.instanceName(container: container, containerID: containerID) }
 
     /// True when the row is a container without a live slirp4netns.
     public var isDetached: Bool { detached != nil }
@@ -188,12 +175,12 @@ public struct InstanceSnapshot: Equatable, Sendable {
         if isDetached { return "-" }
         guard apiSocket != nil else { return rootlessPorts.isEmpty ? "no" : "rootlessport" }
         switch socketStatus {
-        case "held": return "yes"
-        case "not-held": return "stale"
-        case "ambiguous": return "ambig"
-        case "unverified": return "unknown"
+        case .held: return "yes"
+        case .notHeld: return "stale"
+        case .ambiguous: return "ambig"
+        case .unverified: return "unknown"
+        case .missing: return SocketStatus.missing.rawValue
         case nil: return "yes?"
-        case let word?: return word
         }
     }
 

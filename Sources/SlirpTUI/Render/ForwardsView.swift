@@ -1,3 +1,5 @@
+import SlirpCore
+
 /// The live `list_hostfwd` table of the selected instance, or why there is none.
 enum ForwardsView {
     static func draw(_ state: AppState, layout: Layout, into screen: inout Screen) {

@@ -1,3 +1,5 @@
+import SlirpCore
+
 /// The instance list: one row per slirp4netns process, columns dropped by priority when narrow.
 enum InstanceListView {
     struct ColumnSpec {
@@ -134,7 +136,7 @@ enum InstanceListView {
         case .state:
             if row.isGone { return ("-", nil) }
             return (s.state, s.isZombie ? .error : nil)
-        case .uptime: return (row.isGone ? "gone" : Format.coarseDuration(s.uptimeSeconds), nil)
+        case .uptime: return (row.isGone ? "gone" : Format.duration(s.uptimeSeconds, .coarse), nil)
         case .cidr: return (s.cidr, s.addressError != nil ? .error : nil)
         case .guest:
             if let guest = s.guest { return (guest, s.mismatchCount > 0 ? .addressMismatch : nil) }

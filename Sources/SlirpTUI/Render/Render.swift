@@ -1,3 +1,5 @@
+import SlirpCore
+
 /// The whole screen for `state` at `size`: a pure function, testable without a terminal.
 public func render(_ state: AppState, size: Size) -> Screen {
     var screen = Screen(size: size)
