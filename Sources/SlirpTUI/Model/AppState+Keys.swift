@@ -22,10 +22,6 @@ extension AppState {
     }
 
     private mutating func handleNormal(_ key: Key) -> Reaction {
-        if key == .escape {
-            status = nil
-            return .none
-        }
         switch key {
         case .click(let x, let y): return click(x: x, y: y)
         case .wheelUp(_, let y):
@@ -105,6 +101,9 @@ extension AppState {
             mode = .confirmRemove(target, forward)
         case .doctor:
             return startDoctor()
+        case .dismiss: status = nil
+        case .accept, .cancel, .erase, .nextField, .previousField, .confirm, .close:
+            break // the keys of the modes on top (`KeyBindings.modes`), never bound on the main screen
         }
         return .none
     }
@@ -267,12 +266,13 @@ extension AppState {
     // MARK: Modes
 
     private mutating func handleHelp(_ key: Key, top: Int) -> Reaction {
-        switch key {
-        case .down, .character("j"): mode = .help(top: top + 1)
-        case .up, .character("k"): mode = .help(top: max(0, top - 1))
-        case .pageDown, .character(" "): mode = .help(top: top + max(1, size.height - 4))
-        case .pageUp: mode = .help(top: max(0, top - max(1, size.height - 4)))
-        case .function(10): return Reaction([.quit])
+        let page = max(1, size.height - 4)
+        switch KeyBindings.action(for: key, in: .help, readOnly: readOnly) {
+        case .down: mode = .help(top: top + 1)
+        case .up: mode = .help(top: max(0, top - 1))
+        case .pageDown: mode = .help(top: top + page)
+        case .pageUp: mode = .help(top: max(0, top - page))
+        case .quit: return Reaction([.quit])
         default: mode = .normal
         }
         return .none
@@ -280,17 +280,23 @@ extension AppState {
 
     private mutating func handleDoctor(_ key: Key, top: Int) -> Reaction {
         let page = max(1, size.height - 8)
+        // The mouse: the wheel scrolls three lines, a click closes.
+        let action: Action?
         switch key {
-        case .down, .character("j"): mode = .doctor(top: top + 1)
-        case .up, .character("k"): mode = .doctor(top: max(0, top - 1))
-        case .pageDown, .character(" "): mode = .doctor(top: top + page)
+        case .wheelDown: mode = .doctor(top: top + 3); return .none
+        case .wheelUp: mode = .doctor(top: max(0, top - 3)); return .none
+        case .click: action = .close
+        default: action = KeyBindings.action(for: key, in: .doctor, readOnly: readOnly)
+        }
+        switch action {
+        case .down: mode = .doctor(top: top + 1)
+        case .up: mode = .doctor(top: max(0, top - 1))
+        case .pageDown: mode = .doctor(top: top + page)
         case .pageUp: mode = .doctor(top: max(0, top - page))
-        case .home, .character("g"): mode = .doctor(top: 0)
-        case .end, .character("G"): mode = .doctor(top: Int.max / 2)
-        case .wheelDown: mode = .doctor(top: top + 3)
-        case .wheelUp: mode = .doctor(top: max(0, top - 3))
-        case .function(10): return Reaction([.quit])
-        case .escape, .enter, .character("q"), .click:
+        case .home: mode = .doctor(top: 0)
+        case .end: mode = .doctor(top: Int.max / 2)
+        case .quit: return Reaction([.quit])
+        case .close:
             mode = .normal
             if doctor?.isRunning == true { status = StatusMessage("the doctor keeps running; D shows it again", kind: .waiting) }
         default: break
@@ -300,15 +306,15 @@ extension AppState {
 
     private mutating func handlePrompt(_ key: Key, _ prompt: Prompt) -> Reaction {
         var prompt = prompt
-        switch key {
-        case .escape:
+        switch KeyBindings.action(for: key, in: .prompt, readOnly: readOnly) {
+        case .cancel:
             mode = .normal
             if prompt.kind == .filter {
                 filter = ""
                 keepSelectionVisible()
             }
             return .none
-        case .enter:
+        case .accept:
             mode = .normal
             switch prompt.kind {
             case .search:
@@ -322,13 +328,11 @@ extension AppState {
                 nextLogMatch(after: false)
             }
             return .none
-        case .backspace:
+        case .erase:
             if !prompt.text.isEmpty { prompt.text.removeLast() }
-        case .character(let c):
-            guard !c.isControlLike, prompt.text.count < 200 else { return .none }
-            prompt.text.append(c)
         default:
-            return .none
+            guard case .character(let c) = key, !c.isControlLike, prompt.text.count < 200 else { return .none }
+            prompt.text.append(c)
         }
         mode = .prompt(prompt)
         // Live: the filter narrows as typed, the search jumps as typed.
@@ -353,16 +357,15 @@ extension AppState {
 
     private mutating func handleForm(_ key: Key, _ form: ForwardForm) -> Reaction {
         var form = form
-        switch key {
-        case .escape:
+        switch KeyBindings.action(for: key, in: .form, readOnly: readOnly) {
+        case .cancel:
             mode = .normal
             status = StatusMessage("add forward cancelled")
             return .none
-        case .tab, .down: form.next()
-        case .backTab, .up: form.previous()
-        case .backspace: form.backspace()
-        case .character(let c): form.type(c)
-        case .enter:
+        case .nextField: form.next()
+        case .previousField: form.previous()
+        case .erase: form.backspace()
+        case .accept:
             guard let requests = form.requests, !requests.isEmpty else {
                 let field = ForwardForm.Field.allCases.first { form.error(for: $0) != nil }
                 if let field { form.focus = field }
@@ -381,7 +384,8 @@ extension AppState {
             busy = "adding \(requests.count == 1 ? "1 forward" : "\(requests.count) forwards") (\(form.mappingText)) to pid \(target.pid)"
             status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
             return Reaction([.addForwards(target, requests)])
-        default: break
+        default:
+            if case .character(let c) = key { form.type(c) }
         }
         mode = .form(form)
         return .none
@@ -389,8 +393,8 @@ extension AppState {
 
     private mutating func handleConfirm(_ key: Key, _ target: EffectTarget, _ forward: HostForward) -> Reaction {
         mode = .normal
-        switch key {
-        case .character("y"), .character("Y"):
+        switch KeyBindings.action(for: key, in: .confirm, readOnly: readOnly) {
+        case .confirm:
             busy = "removing forward \(forward.id) (\(forward.summary)) from pid \(target.pid)"
             status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
             return Reaction([.removeForward(target, forward)])
