@@ -24,12 +24,8 @@ extension AppState {
     private mutating func handleNormal(_ key: Key) -> Reaction {
         switch key {
         case .click(let x, let y): return click(x: x, y: y)
-        case .wheelUp(_, let y):
-            focus = y < layout.paneTitleRow ? .list : .pane
-            return move(-3)
-        case .wheelDown(_, let y):
-            focus = y < layout.paneTitleRow ? .list : .pane
-            return move(3)
+        case .wheelUp(let x, let y): return wheel(x: x, y: y, by: -3)
+        case .wheelDown(let x, let y): return wheel(x: x, y: y, by: 3)
         default: break
         }
         guard let action = KeyBindings.action(for: key, readOnly: readOnly, pane: pane) else { return .none }
@@ -221,46 +217,35 @@ extension AppState {
         status = StatusMessage("match at line \(next + 1) of \(log.lines.count) (\(matches.count) matching lines; n: next)")
     }
 
-    /// A click selects a list row, switches pane on the tab row, picks a forward, or presses a function key.
+    /// The screen the operator sees, with what each area reaches (`HitArea`). The screen is a
+    /// pure function of the state, and the runtime draws it before it reads a key: drawn again
+    /// here, it is the screen the mouse was used on (a click is rare; a frame costs well under
+    /// a millisecond).
+    var drawn: Screen { render(self, size: size) }
+
+    /// A click selects a list row, switches pane on a tab, picks a forward, or presses a function key:
+    /// whatever was drawn under the pointer.
     mutating func click(x: Int, y: Int) -> Reaction {
-        let layout = self.layout
-        if y >= layout.listTop && y < layout.listTop + layout.listHeight {
+        switch drawn.clickTarget(x: x, y: y) {
+        case .instance(let identity):
             focus = .list
-            let index = max(0, listTop) + (y - layout.listTop)
-            let rows = visibleRows
-            guard index < rows.count else { return .none }
-            return select(rows[index].snapshot.identity)
-        }
-        if y == layout.paneTitleRow {
-            // Tabs are " N Title " side by side from column 0.
-            var start = 0
-            for pane in Pane.allCases {
-                let width = pane.title.count + 4
-                if x >= start && x < start + width { return show(pane) }
-                start += width
-            }
-            return .none
-        }
-        if y >= layout.paneTop && y < layout.statusRow {
+            return select(identity)
+        case .list: focus = .list
+        case .paneTab(let pane): return show(pane)
+        case .pane: focus = .pane
+        case .forward(let index):
             focus = .pane
-            if pane == .forwards, let list = selectedForwards?.forwards, !list.isEmpty {
-                // Row 0 is the table header.
-                let visible = forwardRowsVisible(paneHeight: layout.paneHeight)
-                let top = max(0, min(forwardIndex, list.count - 1) - visible + 1)
-                let index = top + (y - layout.paneTop - 1)
-                if index >= 0 && index < list.count { forwardIndex = index }
-            }
-            return .none
-        }
-        if y == layout.barRow {
-            var start = 0
-            for (n, label) in KeyBindings.bar(readOnly: readOnly, pane: pane) {
-                let width = "F\(n)".count + max(6, label.count)
-                if x >= start && x < start + width { return handle(.function(n)) }
-                start += width
-            }
+            forwardIndex = index
+        case .functionKey(let n): return handle(.function(n))
+        case .scrolls, nil: break
         }
         return .none
+    }
+
+    /// The wheel scrolls what was drawn under the pointer (the list, or the pane), and focuses it.
+    mutating func wheel(x: Int, y: Int, by lines: Int) -> Reaction {
+        if let area = drawn.wheelTarget(x: x, y: y) { focus = area }
+        return move(lines)
     }
 
     // MARK: Modes

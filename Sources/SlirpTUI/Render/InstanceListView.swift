@@ -69,6 +69,7 @@ enum InstanceListView {
             screen.put(title, x: x, y: layout.columnHeaderRow, role: .columnHeader, limit: netnsWidth)
         }
 
+        screen.mark(.list, columns: 0..<w, rows: layout.listTop..<(layout.listTop + layout.listHeight))
         let order = state.visibleOrder
         if order.isEmpty {
             let message: String
@@ -91,6 +92,7 @@ enum InstanceListView {
             guard index < order.count else { break }
             let row = state.rows[order[index]]
             let y = layout.listTop + i
+            screen.mark(.instance(row.snapshot.identity), row: y)
             let isSelected = index == selectedIndex
             // A container without its slirp4netns: a failure in the warning role, a stopped one greyed.
             let rest: Role = row.isGone ? .gone : row.snapshot.detached.map { $0.isFailure ? .warning : .gone } ?? .normal
@@ -166,7 +168,9 @@ enum PaneTitleView {
         for pane in Pane.allCases {
             let label = " \(pane.rawValue + 1) \(pane.title) "
             let role: Role = pane == state.pane ? (state.focus == .pane ? .paneTitleFocused : .selectionUnfocused) : .paneTitle
-            x += screen.put(label, x: x, y: y, role: role)
+            let used = screen.put(label, x: x, y: y, role: role)
+            screen.mark(.paneTab(pane), columns: x..<(x + used), rows: y..<(y + 1))
+            x += used
         }
         guard let row = state.selectedRow else { return }
         var info = row.snapshot.isDetached ? " \(row.snapshot.name) (no slirp4netns)" : " pid \(row.snapshot.pid) \(row.snapshot.name)"
