@@ -170,19 +170,15 @@ public struct InstanceSnapshot: Equatable, Sendable {
     /// True when the row is a container without a live slirp4netns.
     public var isDetached: Bool { detached != nil }
 
-    /// The API column: `-` without a socket, else the socket's status.
-    public var apiColumn: String {
-        if isDetached { return "-" }
-        guard apiSocket != nil else { return rootlessPorts.isEmpty ? "no" : "rootlessport" }
-        switch socketStatus {
-        case .held: return "yes"
-        case .notHeld: return "stale"
-        case .ambiguous: return "ambig"
-        case .unverified: return "unknown"
-        case .missing: return SocketStatus.missing.rawValue
-        case nil: return "yes?"
-        }
+    /// What the API column says of the row.
+    public var api: APIColumn {
+        if isDetached { return .detached }
+        guard apiSocket != nil else { return rootlessPorts.isEmpty ? .noSocket : .rootlessport }
+        return .socket(socketStatus)
     }
+
+    /// The API column's word (`APIColumn.word`); the column sorts by it.
+    public var apiColumn: String { api.word }
 
     public var mismatchCount: Int { addressChecks.filter { $0.status == .mismatch }.count }
 }
@@ -209,6 +205,34 @@ extension InstanceSnapshot {
         kept.container = container ?? earlier.container
         kept.podMembers = podMembers.isEmpty ? earlier.podMembers : podMembers
         return kept
+    }
+}
+
+/// How a row reaches its instance's API, as the API column says it.
+public enum APIColumn: Equatable, Sendable {
+    /// A container without a live slirp4netns: `-`.
+    case detached
+    /// No API socket and no rootlessport: `no`.
+    case noSocket
+    /// Ports carried by rootlessport, not the API socket: `rootlessport`.
+    case rootlessport
+    /// An API socket, and what its check found (nil: not checked).
+    case socket(SocketStatus?)
+
+    /// `yes` (held), `stale` (not held), `ambig`, `unknown` (unverified), `missing`, `yes?`
+    /// (not checked), `no`, `rootlessport`, `-`.
+    public var word: String {
+        switch self {
+        case .detached: "-"
+        case .noSocket: "no"
+        case .rootlessport: "rootlessport"
+        case .socket(.held): "yes"
+        case .socket(.notHeld): "stale"
+        case .socket(.ambiguous): "ambig"
+        case .socket(.unverified): "unknown"
+        case .socket(.missing): "missing"
+        case .socket(nil): "yes?"
+        }
     }
 }
 

@@ -42,7 +42,7 @@ enum InstanceListView {
     static func draw(_ state: AppState, layout: Layout, into screen: inout Screen) {
         let w = screen.width
         var columns = columns(fitting: w, showUser: state.showsUserColumn,
-                              wideAPI: state.rows.contains { $0.snapshot.apiColumn == "rootlessport" })
+                              wideAPI: state.rows.contains { $0.snapshot.api == .rootlessport })
         // Long container and user names get room a wide screen has to spare (NETNS keeps at least 30).
         for (column, most) in [(Column.id, 16), (Column.user, 6)] {
             let spare = w - (columns.reduce(0) { $0 + $1.width } + columns.count) - 30
@@ -144,8 +144,13 @@ enum InstanceListView {
             if let guest = s.guest { return (guest, s.mismatchCount > 0 ? .addressMismatch : nil) }
             return ("?", .error)
         case .api:
-            let word = s.apiColumn
-            return (word, word == "yes" || word == "no" || word == "rootlessport" ? (word == "yes" ? nil : .dim) : .warning)
+            // A socket held is plain; none (or rootlessport's) is dim; any other finding a warning.
+            let role: Role? = switch s.api {
+            case .socket(.held): nil
+            case .noSocket, .rootlessport: .dim
+            default: .warning
+            }
+            return (s.api.word, role)
         case .forwards:
             if s.apiSocket == nil { return ("-", .dim) }
             // Dim: as of when it was asked (its log cannot show a change since; the details pane says so).
