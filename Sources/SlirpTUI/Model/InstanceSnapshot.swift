@@ -1,14 +1,8 @@
 import SlirpCore
 
-/// One option of the command line explained, as the details pane shows it.
-public struct OptionLine: Equatable, Sendable {
-    public var option: String
-    public var meaning: String
-    public init(option: String, meaning: String) {
-        self.option = option
-        self.meaning = meaning
-    }
-}
+/// One option of the command line explained, as the details pane shows it: the core's
+/// `ExplainedOption`, the same value `slirpmon show --json` writes under `options`.
+public typealias OptionLine = ExplainedOption
 
 /// What the monitor shows about one slirp4netns instance: built from a `SlirpInstance`
 /// (or by tests, from fixture values), with nothing that needs a live process.
@@ -131,7 +125,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
         logPath = instance.log?.originalPath
         logDeleted = instance.log?.deleted ?? false
         logError = instance.logError
-        options = c.explained.map { OptionLine(option: $0.option, meaning: $0.meaning) }
+        options = c.explained
         addressChecks = instance.addressChecks
         observeError = instance.observeError
         forwardBlocker = instance.forwardBlocker
