@@ -219,8 +219,8 @@ extension AppState {
 
     /// The screen the operator sees, with what each area reaches (`HitArea`). The screen is a
     /// pure function of the state, and the runtime draws it before it reads a key: drawn again
-    /// here, it is the screen the mouse was used on (a click is rare; a frame costs well under
-    /// a millisecond).
+    /// here, it is the screen the mouse was used on. (One frame per mouse event: the cost of one
+    /// refresh's drawing, paid only when the mouse is used.)
     var drawn: Screen { render(self, size: size) }
 
     /// A click selects a list row, switches pane on a tab, picks a forward, or presses a function key:
