@@ -100,7 +100,7 @@ struct Monitor {
                 terminal.invalidate()
             default:
                 if Layout(size: state.size, rowCount: 0).isTooSmall {
-                    if key == .character("q") || key == .function(10) { quit = true }
+                    if KeyBindings.action(for: key, readOnly: state.readOnly) == .quit { quit = true }
                     continue
                 }
                 perform(state.handle(key), terminal)

@@ -167,14 +167,7 @@ struct DoctorText {
     }
 
     func step(_ step: DoctorStep) -> String {
-        let tag: String
-        switch step.status {
-        case .passed: tag = "PASS"
-        case .failed: tag = "FAIL"
-        case .skipped: tag = "SKIP"
-        case .warning: tag = "WARN"
-        }
-        var lines = ["\(tag)  \(step.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(step.title)"]
+        var lines = ["\(step.status.tag)  \(step.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(step.title)"]
         lines += step.details.map { "      \($0)" }
         return lines.joined(separator: "\n")
     }

@@ -116,26 +116,6 @@ struct TextTable {
     }
 }
 
-/// Human forms of durations and sizes.
-enum Format {
-    static func duration(_ seconds: Double) -> String {
-        let s = Int(seconds)
-        if s < 60 { return "\(s)s" }
-        if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
-        if s < 86400 { return "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" }
-        return "\(s / 86400)d\(String(format: "%02d", s % 86400 / 3600))h"
-    }
-
-    static func bytes(_ n: Int64) -> String {
-        if n < 1024 { return "\(n) B" }
-        if n < 1 << 20 { return String(format: "%.1f KiB", Double(n) / 1024) }
-        if n < 1 << 30 { return String(format: "%.1f MiB", Double(n) / 1048576) }
-        return String(format: "%.1f GiB", Double(n) / 1073741824)
-    }
-
-    static func shortID(_ id: String?) -> String { id.map { String($0.prefix(12)) } ?? "manual" }
-}
-
 extension String {
     /// The operator's argument quoted for an error, at most 40 characters of it: a 10 KB argument
     /// is not echoed whole.

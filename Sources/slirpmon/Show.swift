@@ -50,7 +50,7 @@ extension Slirpmon {
             var table = TextTable(header: ["  ROLE", "EXPECTED", "OBSERVED", "STATUS", "NOTE"])
             for check in r.addresses ?? [] {
                 table.rows.append(["  " + check.role, check.expected ?? "-", check.observed ?? "-",
-                                   check.status == .mismatch ? "MISMATCH" : check.status.rawValue, check.note ?? ""])
+                                   check.status.word, check.note ?? ""])
             }
             out.append(table.rendered)
             if let error = r.observeError { line("  (namespace not read: \(error))") }

@@ -11,7 +11,7 @@ enum Fixtures {
     static func webSnapshot() -> InstanceSnapshot {
         InstanceSnapshot(
             identity: web, uptimeSeconds: 3725, residentBytes: 3 << 20, mtu: 65520,
-            netnsPath: "/run/netns/lab-web", apiSocket: "/tmp/lab/lab-web.sock", socketStatus: "held",
+            netnsPath: "/run/netns/lab-web", apiSocket: "/tmp/lab/lab-web.sock", socketStatus: .held,
             socketDescription: "listening, held by the process", logPath: "/tmp/lab/slirp4netns-lab-web.log", logDeleted: true,
             options: [
                 OptionLine(option: "--configure", meaning: "brings up tap0 with the guest address, route and DNS"),
@@ -35,7 +35,7 @@ enum Fixtures {
             identity: custom, containerID: "3f2a9c0d1e7b44aa90c1d2e3f4a5b6c7d8e9f00112233445566778899aabbccd",
             uptimeSeconds: 59, residentBytes: 2 << 20, cidr: "10.99.128.0/17", mtu: 1500, ipv6: true,
             guest: "10.99.128.100", gateway: "10.99.128.2", dns: "10.99.128.3",
-            netnsPath: "/run/netns/netns-5d0c", apiSocket: "/run/libpod/3f2a9c0d1e7b.net", socketStatus: "not-held",
+            netnsPath: "/run/netns/netns-5d0c", apiSocket: "/run/libpod/3f2a9c0d1e7b.net", socketStatus: .notHeld,
             socketDescription: "not held by this process: the path was replaced or the socket closed",
             logPath: "/run/libpod/slirp4netns-3f2a9c0d1e7b.log", logDeleted: true,
             options: [OptionLine(option: "--cidr=10.99.128.0/17", meaning: "guest network 10.99.128.0/17 instead of 10.0.2.0/24")],

@@ -26,7 +26,7 @@ enum PodmanFixtures {
     static func webSnapshot() -> InstanceSnapshot {
         var s = InstanceSnapshot(
             identity: web, containerID: webID, uptimeSeconds: 600, residentBytes: 4 << 20, mtu: 65520, ipv6: true,
-            netnsPath: "/run/netns/netns-6c1f0e2a", apiSocket: "/run/libpod/\(webID).net", socketStatus: "held",
+            netnsPath: "/run/netns/netns-6c1f0e2a", apiSocket: "/run/libpod/\(webID).net", socketStatus: .held,
             socketDescription: "listening, held by the process", logPath: "/run/libpod/slirp4netns-\(webID).log", logDeleted: true,
             options: [OptionLine(option: "--mtu=65520", meaning: "MTU 65520 on tap0 (slirp4netns default 1500, max 65521)")],
             addressChecks: [AddressCheck(role: "guest", expected: "10.0.2.100/24", observed: "10.0.2.100/24", status: .match)])
@@ -38,7 +38,7 @@ enum PodmanFixtures {
     static func podSnapshot() -> InstanceSnapshot {
         var s = InstanceSnapshot(
             identity: pod, containerID: podInfraID, uptimeSeconds: 7200, residentBytes: 3 << 20, mtu: 65520,
-            netnsPath: "/run/netns/netns-7d2e1f3b", apiSocket: "/run/libpod/\(podInfraID).net", socketStatus: "missing",
+            netnsPath: "/run/netns/netns-7d2e1f3b", apiSocket: "/run/libpod/\(podInfraID).net", socketStatus: .missing,
             socketDescription: "missing: no file at the path", logPath: "/run/libpod/slirp4netns-\(podInfraID).log", logDeleted: true,
             forwardBlocker: "API socket /run/libpod/\(podInfraID).net is missing: no file at the path")
         s.container = container(id: podInfraID, name: "7d2e1f3b-infra", podID: "p1", podName: "shop", isInfra: true,

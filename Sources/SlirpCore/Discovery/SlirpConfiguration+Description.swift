@@ -4,6 +4,8 @@ public struct ExplainedOption: Equatable, Sendable, Codable {
     public let option: String
     /// What it does, in words.
     public let meaning: String
+
+    public init(option: String, meaning: String) { (self.option, self.meaning) = (option, meaning) }
 }
 
 extension SlirpConfiguration {

@@ -96,7 +96,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         netns = c.netnsPath
         tap = c.effectiveTapName
         apiSocket = instance.apiSocket
-        apiSocketStatus = instance.socketOwnership.map(Self.statusWord)
+        apiSocketStatus = instance.socketOwnership?.status.rawValue
         forwardCount = instance.forwards?.count
         forwardsError = instance.forwardsError
         problems = p.problems
@@ -163,15 +163,6 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         try c.encodeIfPresent(persistCommand, forKey: .persistCommand)
     }
 
-    static func statusWord(_ ownership: SocketOwnership) -> String {
-        switch ownership {
-        case .held: "held"
-        case .missing: "missing"
-        case .notHeld: "not-held"
-        case .ambiguous: "ambiguous"
-        case .unknown: "unverified"
-        }
-    }
 }
 
 /// The JSON shape of a Podman container inside an instance or detached row.

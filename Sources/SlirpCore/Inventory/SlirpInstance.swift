@@ -63,10 +63,7 @@ public struct SlirpInstance: Sendable {
     }
 
     /// The name an operator knows it by: the container's (or pod's) name, its short ID, or "manual".
-    public var displayName: String {
-        if let container { return container.isInfra ? (container.podName.map { "pod:\($0)" } ?? container.name) : container.name }
-        return process.containerID.map { String($0.prefix(12)) } ?? "manual"
-    }
+    public var displayName: String { Format.instanceName(container: container, containerID: process.containerID) }
 
     /// Live forwards that Podman's configuration does not have: gone when the container restarts.
     public var unpersistedForwards: [HostForward] {

@@ -66,7 +66,7 @@ public enum TargetResolver {
             let matches = processes.filter { p in p.containerID.map { $0.hasPrefix(lower) && (known[$0] == nil || proven(p, $0)) } ?? false }
             if matches.count == 1 { return matches[0] }
             if matches.count > 1 {
-                throw .ambiguous(target: target, candidates: matches.map { "\(($0.containerID ?? "").prefix(12)) (pid \($0.pid))" })
+                throw .ambiguous(target: target, candidates: matches.map { "\(Format.shortID($0.containerID ?? "")) (pid \($0.pid))" })
             }
             if let container = containers.first(where: { $0.id.hasPrefix(lower) }) {
                 throw .notRunning(target: container.name, state: container.state)
@@ -77,7 +77,7 @@ public enum TargetResolver {
         let newestFirst = processes.sorted { ($0.identity.startTicks, -Int64($0.pid)) > ($1.identity.startTicks, -Int64($1.pid)) }
         throw .notFound(target: target, known: newestFirst.map { p in
             guard let id = p.containerID else { return "pid \(p.pid)" }
-            return "\(names[id] ?? String(id.prefix(12))) (pid \(p.pid))"
+            return "\(names[id] ?? Format.shortID(id)) (pid \(p.pid))"
         })
     }
 

@@ -41,7 +41,7 @@ public struct PodmanContainer: Sendable, Equatable, Codable {
         self.sandboxKey = sandboxKey
     }
 
-    public var shortID: String { String(id.prefix(12)) }
+    public var shortID: String { Format.shortID(id) }
     public var isRunning: Bool { state == "running" }
     /// True when the container has its own slirp4netns (not a pod member sharing the infra's).
     public var usesSlirp4netns: Bool { networkMode == "slirp4netns" }

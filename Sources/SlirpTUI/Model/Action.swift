@@ -1,12 +1,28 @@
-/// Everything an operator can ask for from the main screen.
+/// Everything an operator can ask for with a key: on the main screen, and in the prompts,
+/// the form, the confirmation, the doctor's report and the help on top of it.
 public enum Action: String, CaseIterable, Sendable {
     case help, search, searchNext, filter, sortNext, sortReverse
     case cyclePane, showDetails, showLog, showForwards, toggleFocus
     case up, down, pageUp, pageDown, home, end
     case follow, saveLog, addForward, removeForward, doctor, refresh, quit
+    /// Clears the status line (main screen).
+    case dismiss
+    /// Prompts and the form: accept the text, send the form.
+    case accept
+    /// Prompts, the form and the confirmation: leave without doing it.
+    case cancel
+    /// Prompts and the form: erase the character before the cursor.
+    case erase
+    /// The form: the next or previous field.
+    case nextField, previousField
+    /// The confirmation: yes, remove the forward.
+    case confirm
+    /// The help and the doctor's report: back to the main screen.
+    case close
 }
 
-/// Where a binding applies.
+/// Where a binding applies: the main screen (everywhere on it, or while one pane is shown), or
+/// one of the modes on top of it (`Mode`), whose keys are its own.
 public enum BindingScope: Sendable {
     /// Everywhere on the main screen.
     case global
@@ -14,6 +30,24 @@ public enum BindingScope: Sendable {
     case log
     /// Only while the forwards pane is shown.
     case forwards
+    /// The help screen.
+    case help
+    /// The doctor's report.
+    case doctor
+    /// The search and filter prompts in the status line.
+    case prompt
+    /// The add-forward form.
+    case form
+    /// The question before a forward is removed.
+    case confirm
+
+    /// True for the main screen's scopes (the key table's dispatch, help list and function bar).
+    public var isMainScreen: Bool {
+        switch self {
+        case .global, .log, .forwards: true
+        case .help, .doctor, .prompt, .form, .confirm: false
+        }
+    }
 
     /// The scope of a pane's own bindings.
     init(_ pane: Pane) {

@@ -22,18 +22,10 @@ extension AppState {
     }
 
     private mutating func handleNormal(_ key: Key) -> Reaction {
-        if key == .escape {
-            status = nil
-            return .none
-        }
         switch key {
         case .click(let x, let y): return click(x: x, y: y)
-        case .wheelUp(_, let y):
-            focus = y < layout.paneTitleRow ? .list : .pane
-            return move(-3)
-        case .wheelDown(_, let y):
-            focus = y < layout.paneTitleRow ? .list : .pane
-            return move(3)
+        case .wheelUp(let x, let y): return wheel(x: x, y: y, by: -3)
+        case .wheelDown(let x, let y): return wheel(x: x, y: y, by: 3)
         default: break
         }
         guard let action = KeyBindings.action(for: key, readOnly: readOnly, pane: pane) else { return .none }
@@ -105,6 +97,9 @@ extension AppState {
             mode = .confirmRemove(target, forward)
         case .doctor:
             return startDoctor()
+        case .dismiss: status = nil
+        case .accept, .cancel, .erase, .nextField, .previousField, .confirm, .close:
+            break // the keys of the modes on top (`KeyBindings.modes`), never bound on the main screen
         }
         return .none
     }
@@ -222,57 +217,47 @@ extension AppState {
         status = StatusMessage("match at line \(next + 1) of \(log.lines.count) (\(matches.count) matching lines; n: next)")
     }
 
-    /// A click selects a list row, switches pane on the tab row, picks a forward, or presses a function key.
+    /// The screen the operator sees, with what each area reaches (`HitArea`). The screen is a
+    /// pure function of the state, and the runtime draws it before it reads a key: drawn again
+    /// here, it is the screen the mouse was used on. (One frame per mouse event: the cost of one
+    /// refresh's drawing, paid only when the mouse is used.)
+    var drawn: Screen { render(self, size: size) }
+
+    /// A click selects a list row, switches pane on a tab, picks a forward, or presses a function key:
+    /// whatever was drawn under the pointer.
     mutating func click(x: Int, y: Int) -> Reaction {
-        let layout = self.layout
-        if y >= layout.listTop && y < layout.listTop + layout.listHeight {
+        switch drawn.clickTarget(x: x, y: y) {
+        case .instance(let identity):
             focus = .list
-            let index = max(0, listTop) + (y - layout.listTop)
-            let rows = visibleRows
-            guard index < rows.count else { return .none }
-            return select(rows[index].snapshot.identity)
-        }
-        if y == layout.paneTitleRow {
-            // Tabs are " N Title " side by side from column 0.
-            var start = 0
-            for pane in Pane.allCases {
-                let width = pane.title.count + 4
-                if x >= start && x < start + width { return show(pane) }
-                start += width
-            }
-            return .none
-        }
-        if y >= layout.paneTop && y < layout.statusRow {
+            return select(identity)
+        case .list: focus = .list
+        case .paneTab(let pane): return show(pane)
+        case .pane: focus = .pane
+        case .forward(let index):
             focus = .pane
-            if pane == .forwards, let list = selectedForwards?.forwards, !list.isEmpty {
-                // Row 0 is the table header.
-                let visible = forwardRowsVisible(paneHeight: layout.paneHeight)
-                let top = max(0, min(forwardIndex, list.count - 1) - visible + 1)
-                let index = top + (y - layout.paneTop - 1)
-                if index >= 0 && index < list.count { forwardIndex = index }
-            }
-            return .none
-        }
-        if y == layout.barRow {
-            var start = 0
-            for (n, label) in KeyBindings.bar(readOnly: readOnly, pane: pane) {
-                let width = "F\(n)".count + max(6, label.count)
-                if x >= start && x < start + width { return handle(.function(n)) }
-                start += width
-            }
+            forwardIndex = index
+        case .functionKey(let n): return handle(.function(n))
+        case .scrolls, nil: break
         }
         return .none
+    }
+
+    /// The wheel scrolls what was drawn under the pointer (the list, or the pane), and focuses it.
+    mutating func wheel(x: Int, y: Int, by lines: Int) -> Reaction {
+        if let area = drawn.wheelTarget(x: x, y: y) { focus = area }
+        return move(lines)
     }
 
     // MARK: Modes
 
     private mutating func handleHelp(_ key: Key, top: Int) -> Reaction {
-        switch key {
-        case .down, .character("j"): mode = .help(top: top + 1)
-        case .up, .character("k"): mode = .help(top: max(0, top - 1))
-        case .pageDown, .character(" "): mode = .help(top: top + max(1, size.height - 4))
-        case .pageUp: mode = .help(top: max(0, top - max(1, size.height - 4)))
-        case .function(10): return Reaction([.quit])
+        let page = max(1, size.height - 4)
+        switch KeyBindings.action(for: key, in: .help, readOnly: readOnly) {
+        case .down: mode = .help(top: top + 1)
+        case .up: mode = .help(top: max(0, top - 1))
+        case .pageDown: mode = .help(top: top + page)
+        case .pageUp: mode = .help(top: max(0, top - page))
+        case .quit: return Reaction([.quit])
         default: mode = .normal
         }
         return .none
@@ -280,17 +265,23 @@ extension AppState {
 
     private mutating func handleDoctor(_ key: Key, top: Int) -> Reaction {
         let page = max(1, size.height - 8)
+        // The mouse: the wheel scrolls three lines, a click closes.
+        let action: Action?
         switch key {
-        case .down, .character("j"): mode = .doctor(top: top + 1)
-        case .up, .character("k"): mode = .doctor(top: max(0, top - 1))
-        case .pageDown, .character(" "): mode = .doctor(top: top + page)
+        case .wheelDown: mode = .doctor(top: top + 3); return .none
+        case .wheelUp: mode = .doctor(top: max(0, top - 3)); return .none
+        case .click: action = .close
+        default: action = KeyBindings.action(for: key, in: .doctor, readOnly: readOnly)
+        }
+        switch action {
+        case .down: mode = .doctor(top: top + 1)
+        case .up: mode = .doctor(top: max(0, top - 1))
+        case .pageDown: mode = .doctor(top: top + page)
         case .pageUp: mode = .doctor(top: max(0, top - page))
-        case .home, .character("g"): mode = .doctor(top: 0)
-        case .end, .character("G"): mode = .doctor(top: Int.max / 2)
-        case .wheelDown: mode = .doctor(top: top + 3)
-        case .wheelUp: mode = .doctor(top: max(0, top - 3))
-        case .function(10): return Reaction([.quit])
-        case .escape, .enter, .character("q"), .click:
+        case .home: mode = .doctor(top: 0)
+        case .end: mode = .doctor(top: Int.max / 2)
+        case .quit: return Reaction([.quit])
+        case .close:
             mode = .normal
             if doctor?.isRunning == true { status = StatusMessage("the doctor keeps running; D shows it again", kind: .waiting) }
         default: break
@@ -300,15 +291,15 @@ extension AppState {
 
     private mutating func handlePrompt(_ key: Key, _ prompt: Prompt) -> Reaction {
         var prompt = prompt
-        switch key {
-        case .escape:
+        switch KeyBindings.action(for: key, in: .prompt, readOnly: readOnly) {
+        case .cancel:
             mode = .normal
             if prompt.kind == .filter {
                 filter = ""
                 keepSelectionVisible()
             }
             return .none
-        case .enter:
+        case .accept:
             mode = .normal
             switch prompt.kind {
             case .search:
@@ -322,13 +313,11 @@ extension AppState {
                 nextLogMatch(after: false)
             }
             return .none
-        case .backspace:
+        case .erase:
             if !prompt.text.isEmpty { prompt.text.removeLast() }
-        case .character(let c):
-            guard !c.isControlLike, prompt.text.count < 200 else { return .none }
-            prompt.text.append(c)
         default:
-            return .none
+            guard case .character(let c) = key, !c.isControlLike, prompt.text.count < 200 else { return .none }
+            prompt.text.append(c)
         }
         mode = .prompt(prompt)
         // Live: the filter narrows as typed, the search jumps as typed.
@@ -353,16 +342,15 @@ extension AppState {
 
     private mutating func handleForm(_ key: Key, _ form: ForwardForm) -> Reaction {
         var form = form
-        switch key {
-        case .escape:
+        switch KeyBindings.action(for: key, in: .form, readOnly: readOnly) {
+        case .cancel:
             mode = .normal
             status = StatusMessage("add forward cancelled")
             return .none
-        case .tab, .down: form.next()
-        case .backTab, .up: form.previous()
-        case .backspace: form.backspace()
-        case .character(let c): form.type(c)
-        case .enter:
+        case .nextField: form.next()
+        case .previousField: form.previous()
+        case .erase: form.backspace()
+        case .accept:
             guard let requests = form.requests, !requests.isEmpty else {
                 let field = ForwardForm.Field.allCases.first { form.error(for: $0) != nil }
                 if let field { form.focus = field }
@@ -381,7 +369,8 @@ extension AppState {
             busy = "adding \(requests.count == 1 ? "1 forward" : "\(requests.count) forwards") (\(form.mappingText)) to pid \(target.pid)"
             status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
             return Reaction([.addForwards(target, requests)])
-        default: break
+        default:
+            if case .character(let c) = key { form.type(c) }
         }
         mode = .form(form)
         return .none
@@ -389,8 +378,8 @@ extension AppState {
 
     private mutating func handleConfirm(_ key: Key, _ target: EffectTarget, _ forward: HostForward) -> Reaction {
         mode = .normal
-        switch key {
-        case .character("y"), .character("Y"):
+        switch KeyBindings.action(for: key, in: .confirm, readOnly: readOnly) {
+        case .confirm:
             busy = "removing forward \(forward.id) (\(forward.summary)) from pid \(target.pid)"
             status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
             return Reaction([.removeForward(target, forward)])

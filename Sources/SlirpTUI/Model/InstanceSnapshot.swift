@@ -1,14 +1,8 @@
 import SlirpCore
 
-/// One option of the command line explained, as the details pane shows it.
-public struct OptionLine: Equatable, Sendable {
-    public var option: String
-    public var meaning: String
-    public init(option: String, meaning: String) {
-        self.option = option
-        self.meaning = meaning
-    }
-}
+/// One option of the command line explained, as the details pane shows it: the core's
+/// `ExplainedOption`, the same value `slirpmon show --json` writes under `options`.
+public typealias OptionLine = ExplainedOption
 
 /// What the monitor shows about one slirp4netns instance: built from a `SlirpInstance`
 /// (or by tests, from fixture values), with nothing that needs a live process.
@@ -35,8 +29,8 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var apiSocket: String?
     /// The socket file proven held by the process (nil: not proven); requests are pinned to it.
     public var apiSocketFile: SocketFile?
-    /// `held`, `missing`, `not-held`, `ambiguous`, `unverified`, or nil without a socket.
-    public var socketStatus: String?
+    /// What the check of the API socket found; nil without a socket.
+    public var socketStatus: SocketStatus?
     public var socketDescription: String?
     public var logPath: String?
     public var logDeleted: Bool
@@ -70,7 +64,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
                 cidr: String = "10.0.2.0/24", mtu: Int = 1500, ipv6: Bool = false,
                 guest: String? = "10.0.2.100", gateway: String? = "10.0.2.2", dns: String? = "10.0.2.3",
                 addressError: String? = nil, netnsPath: String? = nil, tapName: String = "tap0",
-                apiSocket: String? = nil, socketStatus: String? = nil, socketDescription: String? = nil,
+                apiSocket: String? = nil, socketStatus: SocketStatus? = nil, socketDescription: String? = nil,
                 logPath: String? = nil, logDeleted: Bool = false, logError: String? = nil,
                 options: [OptionLine] = [], addressChecks: [AddressCheck] = [], observeError: String? = nil,
                 forwardBlocker: String? = nil, problems: [String: String] = [:]) {
@@ -126,12 +120,12 @@ public struct InstanceSnapshot: Equatable, Sendable {
         tapName = c.effectiveTapName
         apiSocket = instance.apiSocket
         apiSocketFile = instance.apiSocketFile
-        socketStatus = instance.socketOwnership.map(Self.statusWord)
+        socketStatus = instance.socketOwnership?.status
         socketDescription = instance.socketOwnership?.description
         logPath = instance.log?.originalPath
         logDeleted = instance.log?.deleted ?? false
         logError = instance.logError
-        options = c.explained.map { OptionLine(option: $0.option, meaning: $0.meaning) }
+        options = c.explained
         addressChecks = instance.addressChecks
         observeError = instance.observeError
         forwardBlocker = instance.forwardBlocker
@@ -161,41 +155,24 @@ public struct InstanceSnapshot: Equatable, Sendable {
         self.detached = DetachedRow(reason: detached.reason, isFailure: detached.isFailure)
     }
 
-    static func statusWord(_ ownership: SocketOwnership) -> String {
-        switch ownership {
-        case .held: "held"
-        case .missing: "missing"
-        case .notHeld: "not-held"
-        case .ambiguous: "ambiguous"
-        case .unknown: "unverified"
-        }
-    }
-
     /// Container short ID, or `manual` for an instance not started by Podman.
-    public var shortID: String { containerID.map { String($0.prefix(12)) } ?? "manual" }
+    public var shortID: String { Format.shortID(containerID) }
 
     /// The name an operator knows it by: the container's name, `pod:NAME`, the short ID, or `manual`.
-    public var name: String {
-        guard let container else { return shortID }
-        return container.isInfra ? (container.podName.map { "pod:\($0)" } ?? container.name) : container.name
-    }
+    public var name: String { Format.instanceName(container: container, containerID: containerID) }
 
     /// True when the row is a container without a live slirp4netns.
     public var isDetached: Bool { detached != nil }
 
-    /// The API column: `-` without a socket, else the socket's status.
-    public var apiColumn: String {
-        if isDetached { return "-" }
-        guard apiSocket != nil else { return rootlessPorts.isEmpty ? "no" : "rootlessport" }
-        switch socketStatus {
-        case "held": return "yes"
-        case "not-held": return "stale"
-        case "ambiguous": return "ambig"
-        case "unverified": return "unknown"
-        case nil: return "yes?"
-        case let word?: return word
-        }
+    /// What the API column says of the row.
+    public var api: APIColumn {
+        if isDetached { return .detached }
+        guard apiSocket != nil else { return rootlessPorts.isEmpty ? .noSocket : .rootlessport }
+        return .socket(socketStatus)
     }
+
+    /// The API column's word (`APIColumn.word`); the column sorts by it.
+    public var apiColumn: String { api.word }
 
     public var mismatchCount: Int { addressChecks.filter { $0.status == .mismatch }.count }
 }
@@ -222,6 +199,34 @@ extension InstanceSnapshot {
         kept.container = container ?? earlier.container
         kept.podMembers = podMembers.isEmpty ? earlier.podMembers : podMembers
         return kept
+    }
+}
+
+/// How a row reaches its instance's API, as the API column says it.
+public enum APIColumn: Equatable, Sendable {
+    /// A container without a live slirp4netns: `-`.
+    case detached
+    /// No API socket and no rootlessport: `no`.
+    case noSocket
+    /// Ports carried by rootlessport, not the API socket: `rootlessport`.
+    case rootlessport
+    /// An API socket, and what its check found (nil: not checked).
+    case socket(SocketStatus?)
+
+    /// `yes` (held), `stale` (not held), `ambig`, `unknown` (unverified), `missing`, `yes?`
+    /// (not checked), `no`, `rootlessport`, `-`.
+    public var word: String {
+        switch self {
+        case .detached: "-"
+        case .noSocket: "no"
+        case .rootlessport: "rootlessport"
+        case .socket(.held): "yes"
+        case .socket(.notHeld): "stale"
+        case .socket(.ambiguous): "ambig"
+        case .socket(.unverified): "unknown"
+        case .socket(.missing): "missing"
+        case .socket(nil): "yes?"
+        }
     }
 }
 

@@ -14,13 +14,13 @@ enum DetailsView {
         if row.isGone { head.append(Span("  gone: the process has exited", .error)) }
         head += [Span("  user ", .dim), Span(s.user ?? "?"), Span("  up ", .dim), Span(Format.duration(s.uptimeSeconds)),
                  Span("  RSS ", .dim), Span(Format.bytes(s.residentBytes)),
-                 Span("  container ", .dim), Span(s.container == nil ? s.containerID.map { String($0.prefix(12)) + " (Podman did not report it)" } ?? "manual (not Podman)" : s.name)]
+                 Span("  container ", .dim), Span(s.container == nil ? s.containerID.map { Format.shortID($0) + " (Podman did not report it)" } ?? "manual (not Podman)" : s.name)]
         lines.append(head)
         lines += PodmanLines.container(s, width: width)
         lines += findingLines(s.findings, width: width)
         lines.append([Span("netns   ", .dim), Span(s.netnsPath ?? "?"), Span("  tap ", .dim), Span(s.tapName)])
         if let socket = s.apiSocket {
-            let held = s.socketStatus == "held"
+            let held = s.socketStatus == .held
             lines.append([Span("API     ", .dim), Span(socket), Span(": ", .dim),
                           Span(s.socketDescription ?? "not checked", held ? .ok : .warning)])
             if let asOf = s.forwardsAsOf {
@@ -50,11 +50,10 @@ enum DetailsView {
             lines.append([Span("  not compared" + (s.observeError.map { ": \($0)" } ?? ""), .dim)])
         }
         for check in s.addressChecks {
-            let (word, role) = statusWord(check.status)
             var line: Line = [Span(check.role.padded(to: roleW) + " "),
                               Span((check.expected ?? "-").padded(to: valueW) + " "),
                               Span((check.observed ?? "-").padded(to: valueW), check.status == .mismatch ? .addressMismatch : .normal),
-                              Span(" "), Span(word, role)]
+                              Span(" "), Span(check.status.word, role(check.status))]
             if let note = check.note { line.append(Span(": " + note, .dim)) }
             lines.append(line)
         }
@@ -111,12 +110,13 @@ enum DetailsView {
         return lines
     }
 
-    static func statusWord(_ status: AddressCheck.Status) -> (String, Role) {
+    /// The role of an address check's word (`AddressCheck.Status.word`).
+    static func role(_ status: AddressCheck.Status) -> Role {
         switch status {
-        case .match: ("ok", .ok)
-        case .mismatch: ("MISMATCH", .addressMismatch)
-        case .notComputable: ("not computable", .error)
-        case .notObserved: ("not observed", .dim)
+        case .match: .ok
+        case .mismatch: .addressMismatch
+        case .notComputable: .error
+        case .notObserved: .dim
         }
     }
 

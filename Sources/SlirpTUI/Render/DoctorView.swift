@@ -15,8 +15,7 @@ enum DoctorView {
         }
         if let note = run.note { wrapped(note, indent: 0, .warning) }
         for step in run.steps {
-            let (tag, role) = tag(step.status)
-            lines.append([Span(tag + "  ", role), Span(step.name.padded(to: 9) + " ", .header), Span(step.title)])
+            lines.append([Span(step.status.tag + "  ", role(step.status)), Span(step.name.padded(to: 9) + " ", .header), Span(step.title)])
             for detail in step.details { wrapped(detail, indent: 6, step.status == .failed && detail == step.details.last ? .error : .normal) }
         }
         guard let report = run.report else {
@@ -44,12 +43,13 @@ enum DoctorView {
         return lines
     }
 
-    static func tag(_ status: DoctorStep.Status) -> (String, Role) {
+    /// The role of a step's tag (`DoctorStep.Status.tag`).
+    static func role(_ status: DoctorStep.Status) -> Role {
         switch status {
-        case .passed: ("PASS", .ok)
-        case .failed: ("FAIL", .error)
-        case .skipped: ("SKIP", .dim)
-        case .warning: ("WARN", .warning)
+        case .passed: .ok
+        case .failed: .error
+        case .skipped: .dim
+        case .warning: .warning
         }
     }
 

@@ -1,3 +1,5 @@
+import SlirpCore
+
 /// The live `list_hostfwd` table of the selected instance, or why there is none.
 enum ForwardsView {
     static func draw(_ state: AppState, layout: Layout, into screen: inout Screen) {
@@ -5,8 +7,13 @@ enum ForwardsView {
         guard height > 0 else { return }
         let w = screen.width
         var lines: [Line] = []
+        /// The forward drawn on each line that shows one (a click there selects it).
+        var forwardOnLine: [Int: Int] = [:]
         defer {
-            for (i, line) in lines.prefix(height).enumerated() { screen.draw(line, x: 0, y: layout.paneTop + i, width: w) }
+            for (i, line) in lines.prefix(height).enumerated() {
+                screen.draw(line, x: 0, y: layout.paneTop + i, width: w)
+                if let forward = forwardOnLine[i] { screen.mark(.forward(forward), row: layout.paneTop + i) }
+            }
         }
         guard let row = state.selectedRow else {
             lines.append([Span(state.loaded ? "no instance selected" : "waiting for the first scan...", .dim)])
@@ -46,6 +53,7 @@ enum ForwardsView {
             let text = String(forward.id).padded(to: 5, right: true) + " " + forward.proto.rawValue.padded(to: 5) + " "
                 + "\(forward.hostAddr):\(forward.hostPort)".padded(to: hostW) + " -> \(forward.guestAddr):\(forward.guestPort)"
             let selected = i == index
+            forwardOnLine[lines.count] = i
             let role: Role = selected ? (state.focus == .pane ? .selection : .selectionUnfocused) : .normal
             if row.snapshot.container == nil {
                 lines.append([Span(text.padded(to: w), role)])

@@ -1,3 +1,5 @@
+import SlirpCore
+
 /// Two header lines: who and what (host, user, slirp4netns version), then counts and refresh.
 enum HeaderView {
     static func draw(_ state: AppState, into screen: inout Screen) {

@@ -1,6 +1,7 @@
 /// Every key, generated from the key table (the same table that dispatches them).
 enum HelpView {
-    static func lines(readOnly: Bool) -> [Line] {
+    /// The help's lines; a mode's keys are wrapped to `width` columns between its rows.
+    static func lines(readOnly: Bool, width: Int = .max) -> [Line] {
         var lines: [Line] = [
             [Span("slirpmon: keys", .header), Span("  (from the key table that dispatches them; any other key closes this help)", .dim)],
             [],
@@ -9,13 +10,13 @@ enum HelpView {
             lines.append([Span("read-only (--readonly): adding and removing forwards is disabled; the doctor stays (it changes nothing)", .warning)])
             lines.append([])
         }
-        for binding in KeyBindings.available(readOnly: readOnly) {
-            let keys = binding.keys.map(\.description).joined(separator: " ")
-            lines.append([Span(keys.padded(to: 18), .header), Span(" " + binding.help)])
+        for binding in KeyBindings.mainScreen(readOnly: readOnly) {
+            lines.append([Span(binding.keyNames.padded(to: 18), .header), Span(" " + binding.help)])
         }
         lines.append([])
-        for (keys, help) in KeyBindings.promptKeys {
-            lines.append([Span(keys.padded(to: 18), .header), Span(" " + help)])
+        let available = KeyBindings.available(readOnly: readOnly)
+        for (scope, name) in KeyBindings.modes {
+            lines += modeLines(name, available.filter { $0.scope == scope }, width: width)
         }
         lines.append([Span("Ctrl-C".padded(to: 18), .header), Span(" quit; SIGTERM and SIGHUP too, always restoring the terminal")])
         lines.append([Span("Mouse".padded(to: 18), .header), Span(" click a row, a pane tab or a function key; the wheel scrolls")])
@@ -26,8 +27,38 @@ enum HelpView {
         return lines
     }
 
+    /// One mode's keys after its name: `Enter accept; Esc cancel`, the keys of rows in a row with
+    /// the same help joined (`Up k Down j PgUp scroll`); continued under the keys when wider than `width`.
+    static func modeLines(_ name: String, _ bindings: [KeyBinding], width: Int) -> [Line] {
+        guard !bindings.isEmpty else { return [] }
+        var groups: [(keys: String, help: String)] = []
+        for binding in bindings {
+            if let last = groups.last, last.help == binding.help {
+                groups[groups.count - 1].keys += " " + binding.keyNames
+            } else {
+                groups.append((binding.keyNames, binding.help))
+            }
+        }
+        var lines: [Line] = []
+        var line: Line = [Span(name.padded(to: 18), .dim), Span(" ")]
+        var used = 19
+        for (i, group) in groups.enumerated() {
+            let text = group.help + (i == groups.count - 1 ? "" : "; ")
+            let columns = TextWidth.of(group.keys) + 1 + TextWidth.of(text)
+            if used > 19 && used + columns > width - 1 {
+                lines.append(line)
+                line = [Span(String(repeating: " ", count: 19))]
+                used = 19
+            }
+            line += [Span(group.keys, .header), Span(" " + text)]
+            used += columns
+        }
+        lines.append(line)
+        return lines
+    }
+
     static func draw(_ state: AppState, top: Int, into screen: inout Screen) {
-        let all = lines(readOnly: state.readOnly)
+        let all = lines(readOnly: state.readOnly, width: screen.width)
         let height = screen.height - 1
         let first = min(max(0, top), max(0, all.count - height))
         for i in 0..<height where first + i < all.count {

@@ -1,3 +1,5 @@
+import SlirpCore
+
 /// The instance list: one row per slirp4netns process, columns dropped by priority when narrow.
 enum InstanceListView {
     struct ColumnSpec {
@@ -40,7 +42,7 @@ enum InstanceListView {
     static func draw(_ state: AppState, layout: Layout, into screen: inout Screen) {
         let w = screen.width
         var columns = columns(fitting: w, showUser: state.showsUserColumn,
-                              wideAPI: state.rows.contains { $0.snapshot.apiColumn == "rootlessport" })
+                              wideAPI: state.rows.contains { $0.snapshot.api == .rootlessport })
         // Long container and user names get room a wide screen has to spare (NETNS keeps at least 30).
         for (column, most) in [(Column.id, 16), (Column.user, 6)] {
             let spare = w - (columns.reduce(0) { $0 + $1.width } + columns.count) - 30
@@ -67,6 +69,7 @@ enum InstanceListView {
             screen.put(title, x: x, y: layout.columnHeaderRow, role: .columnHeader, limit: netnsWidth)
         }
 
+        screen.mark(.list, columns: 0..<w, rows: layout.listTop..<(layout.listTop + layout.listHeight))
         let order = state.visibleOrder
         if order.isEmpty {
             let message: String
@@ -89,6 +92,7 @@ enum InstanceListView {
             guard index < order.count else { break }
             let row = state.rows[order[index]]
             let y = layout.listTop + i
+            screen.mark(.instance(row.snapshot.identity), row: y)
             let isSelected = index == selectedIndex
             // A container without its slirp4netns: a failure in the warning role, a stopped one greyed.
             let rest: Role = row.isGone ? .gone : row.snapshot.detached.map { $0.isFailure ? .warning : .gone } ?? .normal
@@ -134,14 +138,19 @@ enum InstanceListView {
         case .state:
             if row.isGone { return ("-", nil) }
             return (s.state, s.isZombie ? .error : nil)
-        case .uptime: return (row.isGone ? "gone" : Format.coarseDuration(s.uptimeSeconds), nil)
+        case .uptime: return (row.isGone ? "gone" : Format.duration(s.uptimeSeconds, .coarse), nil)
         case .cidr: return (s.cidr, s.addressError != nil ? .error : nil)
         case .guest:
             if let guest = s.guest { return (guest, s.mismatchCount > 0 ? .addressMismatch : nil) }
             return ("?", .error)
         case .api:
-            let word = s.apiColumn
-            return (word, word == "yes" || word == "no" || word == "rootlessport" ? (word == "yes" ? nil : .dim) : .warning)
+            // A socket held is plain; none (or rootlessport's) is dim; any other finding a warning.
+            let role: Role? = switch s.api {
+            case .socket(.held): nil
+            case .noSocket, .rootlessport: .dim
+            default: .warning
+            }
+            return (s.api.word, role)
         case .forwards:
             if s.apiSocket == nil { return ("-", .dim) }
             // Dim: as of when it was asked (its log cannot show a change since; the details pane says so).
@@ -164,7 +173,9 @@ enum PaneTitleView {
         for pane in Pane.allCases {
             let label = " \(pane.rawValue + 1) \(pane.title) "
             let role: Role = pane == state.pane ? (state.focus == .pane ? .paneTitleFocused : .selectionUnfocused) : .paneTitle
-            x += screen.put(label, x: x, y: y, role: role)
+            let used = screen.put(label, x: x, y: y, role: role)
+            screen.mark(.paneTab(pane), columns: x..<(x + used), rows: y..<(y + 1))
+            x += used
         }
         guard let row = state.selectedRow else { return }
         var info = row.snapshot.isDetached ? " \(row.snapshot.name) (no slirp4netns)" : " pid \(row.snapshot.pid) \(row.snapshot.name)"

@@ -1,3 +1,5 @@
+import SlirpCore
+
 /// The unlinked log of the selected instance, `api_handler` lines marked as the audit trail.
 enum LogView {
     static func draw(_ state: AppState, layout: Layout, into screen: inout Screen) {

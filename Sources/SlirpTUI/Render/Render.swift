@@ -1,3 +1,5 @@
+import SlirpCore
+
 /// The whole screen for `state` at `size`: a pure function, testable without a terminal.
 public func render(_ state: AppState, size: Size) -> Screen {
     var screen = Screen(size: size)
@@ -11,9 +13,13 @@ public func render(_ state: AppState, size: Size) -> Screen {
         FunctionBarView.draw(state, into: &screen, row: layout.barRow)
         return screen
     }
+    // The wheel scrolls the list above the pane's tabs, the pane from there down.
+    screen.mark(.scrolls(.list), columns: 0..<size.width, rows: 0..<layout.paneTitleRow)
+    screen.mark(.scrolls(.pane), columns: 0..<size.width, rows: layout.paneTitleRow..<size.height)
     HeaderView.draw(state, into: &screen)
     InstanceListView.draw(state, layout: layout, into: &screen)
     PaneTitleView.draw(state, layout: layout, into: &screen)
+    screen.mark(.pane, columns: 0..<size.width, rows: layout.paneTop..<max(layout.paneTop, layout.statusRow))
     switch state.pane {
     case .details: DetailsView.draw(state, layout: layout, into: &screen)
     case .log: LogView.draw(state, layout: layout, into: &screen)

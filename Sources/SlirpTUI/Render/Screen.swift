@@ -61,6 +61,8 @@ public struct Size: Equatable, Sendable {
 public struct Screen: Equatable, Sendable {
     public let size: Size
     public private(set) var cells: [Cell]
+    /// Where a click or the wheel reaches what, as the views drew it (`HitArea.swift`).
+    public internal(set) var hitAreas: [HitArea] = []
 
     public init(size: Size) {
         self.size = size

@@ -36,8 +36,10 @@ enum FunctionBarView {
         for (n, label) in KeyBindings.bar(readOnly: state.readOnly) {
             let key = "F\(n)"
             guard x + key.count < screen.width else { break }
+            let start = x
             x += screen.put(key, x: x, y: row, role: .functionKey)
             x += screen.put(label.padded(to: max(6, TextWidth.of(label))), x: x, y: row, role: .functionLabel)
+            screen.mark(.functionKey(n), columns: start..<x, rows: row..<(row + 1))
         }
     }
 }

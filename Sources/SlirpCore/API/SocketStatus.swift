@@ -1,0 +1,23 @@
+/// What the check of an instance's API socket found, as one word: `held`, `missing`,
+/// `not-held`, `ambiguous` or `unverified` (the raw value is the word `list --json` writes as
+/// `api_socket_status`, and the monitor shows).
+public enum SocketStatus: String, Sendable, Equatable, CaseIterable {
+    case held
+    case missing
+    case notHeld = "not-held"
+    case ambiguous
+    case unverified
+}
+
+extension SocketOwnership {
+    /// The status word of this finding (`unknown(why)` is `unverified`: the reason is in `description`).
+    public var status: SocketStatus {
+        switch self {
+        case .held: .held
+        case .missing: .missing
+        case .notHeld: .notHeld
+        case .ambiguous: .ambiguous
+        case .unknown: .unverified
+        }
+    }
+}

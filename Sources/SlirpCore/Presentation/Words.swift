@@ -1,0 +1,26 @@
+/// The words for closed sets of findings, as the CLI's text and the monitor both show them
+/// (`--json` writes the raw values, which scripts read and which do not change).
+
+extension AddressCheck.Status {
+    /// `ok`, `MISMATCH` (upper case: the one an operator must see), `not computable`, `not observed`.
+    public var word: String {
+        switch self {
+        case .match: "ok"
+        case .mismatch: "MISMATCH"
+        case .notComputable: "not computable"
+        case .notObserved: "not observed"
+        }
+    }
+}
+
+extension DoctorStep.Status {
+    /// Four letters, so that the step names after it line up: `PASS`, `FAIL`, `SKIP`, `WARN`.
+    public var tag: String {
+        switch self {
+        case .passed: "PASS"
+        case .failed: "FAIL"
+        case .skipped: "SKIP"
+        case .warning: "WARN"
+        }
+    }
+}
