@@ -15,10 +15,10 @@ struct PodmanDiskCache {
     let path: String
     let maxAge: Double
 
-    /// The file: this header, the time written, the key's length in bytes, the key, then the
-    /// containers as JSON. The key and age are checked before any JSON is decoded (Foundation's
-    /// decoder is slow to start, and most runs need no answer), and `[]` is not decoded at all.
-    static let header = Array("slirpmon-podman 2\n".utf8)
+    /// The file (`KeptFile`'s format): this header, then the time written, the key, and the
+    /// containers. The key and age are checked before any container is read (most runs need no
+    /// answer).
+    static let header = Array("slirpmon-podman 3\n".utf8)
 
     /// The cache of this user, or nil when there is no private runtime directory.
     static func forCurrentUser(maxAge: Double) -> PodmanDiskCache? {
@@ -62,28 +62,77 @@ struct PodmanDiskCache {
     /// The stored containers for `key`, if fresh.
     func load(key: String) -> [PodmanContainer]? {
         guard let bytes = PrivateFile.read(path), bytes.starts(with: Self.header) else { return nil }
-        var rest = bytes[Self.header.count...]
-        func line() -> String? {
-            guard let end = rest.firstIndex(of: 0x0A) else { return nil }
-            defer { rest = rest[(end + 1)...] }
-            return String(decoding: rest[..<end], as: UTF8.self)
+        return bytes.withUnsafeBufferPointer { buffer -> [PodmanContainer]? in
+            var fields = KeptFile.Reader(buffer, from: Self.header.count)
+            guard let writtenAt = fields.text().flatMap(Double.init), let storedKey = fields.next() else { return nil }
+            let kept = Kept((), key: Array(storedKey), readAt: writtenAt)
+            guard kept.value(provenBy: Array(key.utf8), now: Date().timeIntervalSince1970, maxAge: maxAge) != nil else { return nil }
+            return Self.containers(&fields)
         }
-        guard let writtenAt = line().flatMap(Double.init), let length = line().flatMap(Int.init), length >= 0, length < rest.count else { return nil }
-        let storedKey = rest.prefix(length)
-        rest = rest.dropFirst(length)
-        let age = Date().timeIntervalSince1970 - writtenAt
-        guard storedKey.elementsEqual(key.utf8), rest.first == 0x0A, age >= 0, age < maxAge else { return nil }
-        let json = rest.dropFirst()
-        if json.elementsEqual("[]".utf8) { return [] }
-        return try? JSONDecoder().decode([PodmanContainer].self, from: Data(json))
     }
 
     /// Stores the containers for `key` (best effort: a failure only means no cache).
     func store(key: String, containers: [PodmanContainer]) {
-        guard let json = try? JSONEncoder().encode(containers) else { return }
-        var bytes = Self.header
-        bytes += "\(Date().timeIntervalSince1970)\n\(key.utf8.count)\n\(key)\n".utf8
-        bytes += json
-        PrivateFile.write(bytes, to: path)
+        var out = KeptFile.Writer(Self.header)
+        out.text(String(Date().timeIntervalSince1970))
+        out.text(key)
+        out.number(UInt64(containers.count))
+        for c in containers {
+            out.text(c.id)
+            out.text(c.name)
+            out.text(c.image)
+            out.text(c.state)
+            out.signed(Int64(c.pid))
+            out.optional(c.podID)
+            out.optional(c.podName)
+            out.number(c.isInfra ? 1 : 0)
+            out.number(UInt64(c.ports.count))
+            for p in c.ports {
+                out.text(p.hostIP)
+                out.signed(Int64(p.hostPort))
+                out.signed(Int64(p.containerPort))
+                out.signed(Int64(p.range))
+                out.text(p.proto)
+            }
+            out.number(UInt64(c.createCommand.count))
+            c.createCommand.forEach { out.text($0) }
+            out.text(c.networkMode)
+            out.number(UInt64(c.ownerUID))
+            out.optional(c.ownerName)
+            out.optional(c.sandboxKey)
+        }
+        guard !out.refused else { return }
+        PrivateFile.write(out.bytes, to: path)
+    }
+
+    /// The containers `store` wrote, or nil unless every one is whole and nothing follows.
+    private static func containers(_ fields: inout KeptFile.Reader) -> [PodmanContainer]? {
+        guard let count = fields.number(Int.self), count <= fields.buffer.count else { return nil } // a field is a byte at least
+        var containers: [PodmanContainer] = []
+        containers.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let id = fields.text(), let name = fields.text(), let image = fields.text(), let state = fields.text(),
+                  let pid = fields.signed(Int32.self), let podID = fields.optional(), let podName = fields.optional(),
+                  let infra = fields.number(UInt8.self), infra <= 1,
+                  let portCount = fields.number(Int.self), portCount <= fields.buffer.count else { return nil }
+            var ports: [PodmanPort] = []
+            for _ in 0..<portCount {
+                guard let hostIP = fields.text(), let hostPort = fields.signed(Int.self), let containerPort = fields.signed(Int.self),
+                      let range = fields.signed(Int.self), let proto = fields.text() else { return nil }
+                ports.append(PodmanPort(hostIP: hostIP, hostPort: hostPort, containerPort: containerPort, range: range, proto: proto))
+            }
+            guard let wordCount = fields.number(Int.self), wordCount <= fields.buffer.count else { return nil }
+            var command: [String] = []
+            for _ in 0..<wordCount {
+                guard let word = fields.text() else { return nil }
+                command.append(word)
+            }
+            guard let networkMode = fields.text(), let ownerUID = fields.number(UInt32.self),
+                  let ownerName = fields.optional(), let sandboxKey = fields.optional() else { return nil }
+            containers.append(PodmanContainer(id: id, name: name, image: image, state: state, pid: pid, podID: podID, podName: podName,
+                                              isInfra: infra == 1, ports: ports, createCommand: command, networkMode: networkMode,
+                                              ownerUID: ownerUID, ownerName: ownerName, sandboxKey: sandboxKey))
+        }
+        return fields.atEnd ? containers : nil
     }
 }
