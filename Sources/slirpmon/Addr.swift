@@ -14,23 +14,12 @@ extension Slirpmon {
 
         struct Report: Encodable {
             let cidr: String
-            let guest: String?
-            let gateway: String?
-            let dns: String?
+            @NullWhenAbsent var guest: String?
+            @NullWhenAbsent var gateway: String?
+            @NullWhenAbsent var dns: String?
             let errors: [String]
-            let ipv6: IPv6?
+            @NullWhenAbsent var ipv6: IPv6?
             struct IPv6: Encodable { let prefix: String; let gateway: String; let dns: String }
-
-            func encode(to encoder: Encoder) throws {
-                enum K: String, CodingKey { case cidr, guest, gateway, dns, errors, ipv6 }
-                var c = encoder.container(keyedBy: K.self)
-                try c.encode(cidr, forKey: .cidr)
-                try c.encode(guest, forKey: .guest)
-                try c.encode(gateway, forKey: .gateway)
-                try c.encode(dns, forKey: .dns)
-                try c.encode(errors, forKey: .errors)
-                try c.encode(ipv6, forKey: .ipv6)
-            }
         }
 
         func run() throws {

@@ -153,7 +153,7 @@ struct AddedForward: Encodable {
     let proto: String
     let hostAddr: String
     let hostPort: Int
-    let guestAddr: String?
+    @NullWhenAbsent var guestAddr: String?
     let guestPort: Int
 
     enum CodingKeys: String, CodingKey {
@@ -162,15 +162,5 @@ struct AddedForward: Encodable {
         case hostPort = "host_port"
         case guestAddr = "guest_addr"
         case guestPort = "guest_port"
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(proto, forKey: .proto)
-        try c.encode(hostAddr, forKey: .hostAddr)
-        try c.encode(hostPort, forKey: .hostPort)
-        try c.encode(guestAddr, forKey: .guestAddr)
-        try c.encode(guestPort, forKey: .guestPort)
     }
 }

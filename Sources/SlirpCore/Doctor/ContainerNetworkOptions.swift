@@ -52,20 +52,17 @@ public struct ContainerNetworkOptions: Sendable, Equatable {
 
     /// Reads the inspect JSON (an array with one container).
     public static func parse(inspectJSON text: String, name: String) throws(Failure) -> ContainerNetworkOptions {
-        guard let array = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any],
-              let container = array.first as? [String: Any] else {
+        guard let array = (try? JSONValue.parse(Array(text.utf8)))?.array, let container = array.first, container.object != nil else {
             throw Failure(message: "podman container inspect \(name) printed no container")
         }
-        let config = container["Config"] as? [String: Any] ?? [:]
-        let host = container["HostConfig"] as? [String: Any] ?? [:]
-        let command = config["CreateCommand"] as? [String] ?? []
-        let mode = host["NetworkMode"] as? String ?? ""
-        let bindings = host["PortBindings"] as? [String: Any] ?? [:]
-        let ports = bindings.values.reduce(0) { $0 + max(1, ($1 as? [Any])?.count ?? 1) }
-        let state = (container["State"] as? [String: Any])?["Status"] as? String
-        let displayName = (container["Name"] as? String) ?? name
-        return ContainerNetworkOptions(id: container["Id"] as? String ?? "", name: displayName, networkMode: mode,
-                                       options: slirpOptions(createCommand: command, image: container["ImageName"] as? String) ?? [], portMappings: ports, state: state)
+        let command = container["Config"]?["CreateCommand"]?.strings ?? []
+        let mode = container["HostConfig"]?["NetworkMode"]?.string ?? ""
+        let bindings = container["HostConfig"]?["PortBindings"]?.object ?? [:]
+        let ports = bindings.values.reduce(0) { $0 + max(1, $1.array?.count ?? 1) }
+        let state = container["State"]?["Status"]?.string
+        let displayName = container["Name"]?.string ?? name
+        return ContainerNetworkOptions(id: container["Id"]?.string ?? "", name: displayName, networkMode: mode,
+                                       options: slirpOptions(createCommand: command, image: container["ImageName"]?.string) ?? [], portMappings: ports, state: state)
     }
 
     /// The slirp4netns options in a create command line (`--network`, `--net`, `=`-joined or not);

@@ -5,8 +5,8 @@ public struct DoctorReport: Codable, Sendable, Equatable {
     /// What was checked.
     public struct Subject: Codable, Sendable, Equatable {
         /// The container name or ID given, or nil for `--options`/defaults.
-        public var container: String?
-        public var containerID: String?
+        @NullWhenAbsent public var container: String?
+        @NullWhenAbsent public var containerID: String?
         /// The container's (or the given) slirp4netns options, before containers.conf's.
         public var options: [String]
         /// containers.conf `network_cmd_options`, placed first.
@@ -23,17 +23,6 @@ public struct DoctorReport: Codable, Sendable, Equatable {
             case portMappings = "port_mappings"
             case containersConf = "containers_conf"
         }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(container, forKey: .container)
-            try c.encode(containerID, forKey: .containerID)
-            try c.encode(options, forKey: .options)
-            try c.encode(engineOptions, forKey: .engineOptions)
-            try c.encode(portMappings, forKey: .portMappings)
-            try c.encode(mode, forKey: .mode)
-            try c.encode(containersConf, forKey: .containersConf)
-        }
     }
 
     /// The failure that decides the outcome.
@@ -46,14 +35,15 @@ public struct DoctorReport: Codable, Sendable, Equatable {
     public var subject: Subject
     public var steps: [DoctorStep]
     /// The first failure, or nil when every step passed (warnings allowed).
-    public var verdict: Verdict?
+    @NullWhenAbsent public private(set) var verdict: Verdict?
     /// The trial's slirp4netns log (what Podman prints once and then loses).
-    public var log: String?
+    @NullWhenAbsent public var log: String?
     /// The argument list Podman would run (without the program).
-    public var arguments: [String]?
-    public var binary: String?
+    @NullWhenAbsent public var arguments: [String]?
+    @NullWhenAbsent public var binary: String?
 
-    public var healthy: Bool { verdict == nil }
+    /// True when no step failed (warnings allowed): `verdict == nil`, kept beside it for `--json`.
+    public private(set) var healthy: Bool
 
     enum CodingKeys: String, CodingKey {
         case subject, steps, verdict, log, arguments, binary, healthy
@@ -69,31 +59,24 @@ public struct DoctorReport: Codable, Sendable, Equatable {
         let failed = steps.filter { $0.status == .failed }
         let decisive = failed.first { $0.cause != nil && $0.cause?.kind != .unknown && $0.name == failed.first?.name }
             ?? failed.first { $0.cause != nil && $0.cause?.kind != .unknown } ?? failed.first
-        verdict = decisive.map { step in
+        let verdict = decisive.map { step in
             Verdict(step: step.name, cause: step.cause ?? FailureCause(.unknown, cause: step.details.last ?? "the step failed",
                                                                       fix: "read the details and the log above"))
         }
+        self.verdict = verdict
+        healthy = verdict == nil
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         subject = try c.decode(Subject.self, forKey: .subject)
         steps = try c.decode([DoctorStep].self, forKey: .steps)
-        verdict = try c.decodeIfPresent(Verdict.self, forKey: .verdict)
+        let verdict = try c.decodeIfPresent(Verdict.self, forKey: .verdict)
+        self.verdict = verdict
         log = try c.decodeIfPresent(String.self, forKey: .log)
         arguments = try c.decodeIfPresent([String].self, forKey: .arguments)
         binary = try c.decodeIfPresent(String.self, forKey: .binary)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(subject, forKey: .subject)
-        try c.encode(steps, forKey: .steps)
-        try c.encode(verdict, forKey: .verdict)
-        try c.encode(log, forKey: .log)
-        try c.encode(arguments, forKey: .arguments)
-        try c.encode(binary, forKey: .binary)
-        try c.encode(healthy, forKey: .healthy)
+        healthy = verdict == nil
     }
 }
 

@@ -13,7 +13,7 @@ public struct DoctorStep: Codable, Sendable, Equatable {
     /// What it found, one fact per line.
     public var details: [String]
     /// Why it failed (or warns), when it does.
-    public var cause: FailureCause?
+    @NullWhenAbsent public var cause: FailureCause?
 
     public init(name: String, title: String, status: Status = .passed, details: [String] = [], cause: FailureCause? = nil) {
         self.name = name
@@ -23,16 +23,6 @@ public struct DoctorStep: Codable, Sendable, Equatable {
         self.cause = cause
     }
 
-    enum CodingKeys: String, CodingKey { case name, title, status, details, cause }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(title, forKey: .title)
-        try c.encode(status, forKey: .status)
-        try c.encode(details, forKey: .details)
-        try c.encode(cause, forKey: .cause)
-    }
 
     /// Marks the step failed (keeps the first cause).
     mutating func fail(_ detail: String, cause: FailureCause) {

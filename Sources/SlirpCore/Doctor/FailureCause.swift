@@ -35,7 +35,7 @@ public struct FailureCause: Codable, Sendable, Equatable {
     /// What to do about it.
     public let fix: String
     /// The line (of the log, or of a check) that shows it.
-    public let evidence: String?
+    @NullWhenAbsent public private(set) var evidence: String?
 
     public init(_ kind: Kind, cause: String, fix: String, evidence: String? = nil) {
         self.kind = kind
@@ -44,15 +44,6 @@ public struct FailureCause: Codable, Sendable, Equatable {
         self.evidence = evidence
     }
 
-    enum CodingKeys: String, CodingKey { case kind, cause, fix, evidence }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(cause, forKey: .cause)
-        try c.encode(fix, forKey: .fix)
-        try c.encode(evidence, forKey: .evidence)
-    }
 
     /// The longest `tmp_dir` whose `<tmp_dir>/<64-hex-ID>.net` still fits a unix socket path.
     public static let longestTmpDirForAPISocket = maximumUnixSocketPathLength - 1 - 64 - 4

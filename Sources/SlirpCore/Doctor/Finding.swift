@@ -13,22 +13,12 @@ public struct Finding: Codable, Sendable, Equatable {
     /// What was found, in one line.
     public let message: String
     /// The classified cause with its fix, when known.
-    public let cause: FailureCause?
+    @NullWhenAbsent public private(set) var cause: FailureCause?
 
     public init(check: String, severity: Severity, message: String, cause: FailureCause? = nil) {
         self.check = check
         self.severity = severity
         self.message = message
         self.cause = cause
-    }
-
-    enum CodingKeys: String, CodingKey { case check, severity, message, cause }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(check, forKey: .check)
-        try c.encode(severity, forKey: .severity)
-        try c.encode(message, forKey: .message)
-        try c.encode(cause, forKey: .cause)
     }
 }

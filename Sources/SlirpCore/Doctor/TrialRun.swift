@@ -213,7 +213,7 @@ public enum TrialRun {
         }
         // Closing the exit pipe asks slirp4netns to exit; it is killed if it does not within 2 s.
         let reaped = ReapState()
-        cleanup.add("slirp4netns \(pid)") {
+        cleanup.add("slirp4netns \(pid)") { [socketPath] in
             if let socketPath, !reaped.isReaped { boundSocket.note(socketPath) }
             close(exitWrite)
             guard !reaped.isReaped else { return }

@@ -1,38 +1,40 @@
 /// The stable JSON shape of one instance, for `slirpmon list --json` and `show --json`.
 ///
 /// Keys are snake_case; a key whose value is unknown is `null`, never absent, in
-/// the list shape. `show` adds the detail keys (nil in `list`).
+/// the list shape (`@NullWhenAbsent`). `show` adds the detail keys (plain optionals: written
+/// only when present, so not at all in `list`).
 public struct InstanceReport: Encodable, Sendable, Equatable {
+    private let kind = "instance"
     public var pid: Int32
     public var ppid: Int32
     public var startTicks: UInt64
     public var state: String
     public var zombie: Bool
-    public var uid: UInt32?
-    public var user: String?
+    @NullWhenAbsent public var uid: UInt32?
+    @NullWhenAbsent public var user: String?
     public var startTime: Double
     public var uptimeSeconds: Double
     public var rssBytes: Int64
-    public var containerID: String?
+    @NullWhenAbsent public var containerID: String?
     public var cidr: String
     public var mtu: Int
     public var ipv6: Bool
-    public var guest: String?
-    public var gateway: String?
-    public var dns: String?
-    public var addressError: String?
+    @NullWhenAbsent public var guest: String?
+    @NullWhenAbsent public var gateway: String?
+    @NullWhenAbsent public var dns: String?
+    @NullWhenAbsent public var addressError: String?
     public var addressMismatches: Int
-    public var netns: String?
+    @NullWhenAbsent public var netns: String?
     public var tap: String
-    public var apiSocket: String?
-    public var apiSocketStatus: String?
-    public var forwardCount: Int?
-    public var forwardsError: String?
+    @NullWhenAbsent public var apiSocket: String?
+    @NullWhenAbsent public var apiSocketStatus: String?
+    @NullWhenAbsent public var forwardCount: Int?
+    @NullWhenAbsent public var forwardsError: String?
     public var problems: [String: String]
     /// The Podman container (or pod infra container) it serves; nil for instances started by hand.
-    public var container: ContainerReport?
+    @NullWhenAbsent public var container: ContainerReport?
     /// `slirp4netns` (API socket) or `rootlesskit`; nil when not a Podman container.
-    public var portHandler: String?
+    @NullWhenAbsent public var portHandler: String?
     /// rootlessport / rootlessport-child processes carrying this container's ports.
     public var rootlessportPIDs: [Int32]
     // Detail (show only)
@@ -117,52 +119,6 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
             persistCommand = instance.persistCommand
         }
     }
-
-    /// List keys are always written (null when unknown); detail keys only when present.
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode("instance", forKey: .kind)
-        try c.encode(pid, forKey: .pid)
-        try c.encode(ppid, forKey: .ppid)
-        try c.encode(startTicks, forKey: .startTicks)
-        try c.encode(state, forKey: .state)
-        try c.encode(zombie, forKey: .zombie)
-        try c.encodeOrNull(uid, forKey: .uid)
-        try c.encodeOrNull(user, forKey: .user)
-        try c.encode(startTime, forKey: .startTime)
-        try c.encode(uptimeSeconds, forKey: .uptimeSeconds)
-        try c.encode(rssBytes, forKey: .rssBytes)
-        try c.encodeOrNull(containerID, forKey: .containerID)
-        try c.encode(cidr, forKey: .cidr)
-        try c.encode(mtu, forKey: .mtu)
-        try c.encode(ipv6, forKey: .ipv6)
-        try c.encodeOrNull(guest, forKey: .guest)
-        try c.encodeOrNull(gateway, forKey: .gateway)
-        try c.encodeOrNull(dns, forKey: .dns)
-        try c.encodeOrNull(addressError, forKey: .addressError)
-        try c.encode(addressMismatches, forKey: .addressMismatches)
-        try c.encodeOrNull(netns, forKey: .netns)
-        try c.encode(tap, forKey: .tap)
-        try c.encodeOrNull(apiSocket, forKey: .apiSocket)
-        try c.encodeOrNull(apiSocketStatus, forKey: .apiSocketStatus)
-        try c.encodeOrNull(forwardCount, forKey: .forwardCount)
-        try c.encodeOrNull(forwardsError, forKey: .forwardsError)
-        try c.encode(problems, forKey: .problems)
-        try c.encode(container, forKey: .container)
-        try c.encodeOrNull(portHandler, forKey: .portHandler)
-        try c.encode(rootlessportPIDs, forKey: .rootlessportPIDs)
-        try c.encodeIfPresent(arguments, forKey: .arguments)
-        try c.encodeIfPresent(options, forKey: .options)
-        try c.encodeIfPresent(addresses, forKey: .addresses)
-        try c.encodeIfPresent(observed, forKey: .observed)
-        try c.encodeIfPresent(observeError, forKey: .observeError)
-        try c.encodeIfPresent(forwards, forKey: .forwards)
-        try c.encodeIfPresent(log, forKey: .log)
-        try c.encodeIfPresent(logError, forKey: .logError)
-        try c.encodeIfPresent(unpersistedForwardIDs, forKey: .unpersistedForwardIDs)
-        try c.encodeIfPresent(persistCommand, forKey: .persistCommand)
-    }
-
 }
 
 /// The JSON shape of a Podman container inside an instance or detached row.
@@ -171,15 +127,15 @@ public struct ContainerReport: Codable, Sendable, Equatable {
     public var name: String
     public var image: String
     public var state: String
-    public var pod: String?
-    public var podName: String?
+    @NullWhenAbsent public var pod: String?
+    @NullWhenAbsent public var podName: String?
     public var infra: Bool
     /// Names of the pod's other containers, sharing this network.
     public var members: [String]
     public var ports: [PodmanPort]
     public var networkOptions: [String]
     public var portHandler: String
-    public var owner: String?
+    @NullWhenAbsent public var owner: String?
 
     enum CodingKeys: String, CodingKey {
         case id, name, image, state, pod, infra, members, ports, owner
@@ -202,22 +158,6 @@ public struct ContainerReport: Codable, Sendable, Equatable {
         portHandler = c.portHandler
         owner = c.ownerName ?? String(c.ownerUID)
     }
-
-    public func encode(to encoder: Encoder) throws {
-        var k = encoder.container(keyedBy: CodingKeys.self)
-        try k.encode(id, forKey: .id)
-        try k.encode(name, forKey: .name)
-        try k.encode(image, forKey: .image)
-        try k.encode(state, forKey: .state)
-        try k.encode(pod, forKey: .pod)
-        try k.encode(podName, forKey: .podName)
-        try k.encode(infra, forKey: .infra)
-        try k.encode(members, forKey: .members)
-        try k.encode(ports, forKey: .ports)
-        try k.encode(networkOptions, forKey: .networkOptions)
-        try k.encode(portHandler, forKey: .portHandler)
-        try k.encode(owner, forKey: .owner)
-    }
 }
 
 /// The JSON shape of a slirp4netns-mode container without a live slirp4netns.
@@ -231,21 +171,5 @@ public struct DetachedReport: Encodable, Sendable {
         container = ContainerReport(detached.container, members: detached.members)
         reason = detached.reason
         failure = detached.isFailure
-    }
-}
-
-extension KeyedEncodingContainer {
-    /// `value`, or null when nil (never omitted), through the concrete overloads: the generic
-    /// `Optional` path makes a nested encoder per field.
-    mutating func encodeOrNull(_ value: String?, forKey key: Key) throws {
-        if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
-    }
-
-    mutating func encodeOrNull(_ value: Int?, forKey key: Key) throws {
-        if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
-    }
-
-    mutating func encodeOrNull(_ value: UInt32?, forKey key: Key) throws {
-        if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
     }
 }

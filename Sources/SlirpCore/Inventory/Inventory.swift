@@ -540,24 +540,3 @@ public struct Inventory: Sendable {
         }
     }
 }
-
-/// Fixed slots written from concurrent iterations, one slot per index.
-final class ResultSlots<T>: @unchecked Sendable {
-    private var slots: [T?]
-    private let lock = NSLockLite()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ value: T) { lock.locked { slots[i] = value } }
-    var values: [T] { lock.locked { slots.compactMap { $0 } } }
-}
-
-/// A pthread mutex, for the few places that need one without Foundation.
-final class NSLockLite: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func locked<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
-}

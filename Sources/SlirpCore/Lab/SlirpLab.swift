@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -88,8 +89,7 @@ public final class SlirpLab: @unchecked Sendable {
     public let directory: String
     public let slirpPath: String
     public let usesIPNetns: Bool
-    private var instances: [Instance] = []
-    private let lock = NSLockLite()
+    private let instances = Mutex<[Instance]>([])
 
     /// `prefix` names the namespaces (`PREFIX-NAME`); sockets and logs go in `directory`, a new
     /// private directory `PARENT/PREFIX.XXXXXX` (mode 0700, made by `mkdtemp`). Never a
@@ -110,7 +110,7 @@ public final class SlirpLab: @unchecked Sendable {
     deinit { tearDown() }
 
     /// The instances started and not yet stopped.
-    public var running: [Instance] { lock.locked { instances } }
+    public var running: [Instance] { instances.withLock { $0 } }
 
     /// Starts one instance and waits until slirp4netns reports ready (and its forwards are added).
     @discardableResult
@@ -230,7 +230,7 @@ public final class SlirpLab: @unchecked Sendable {
         let instance = Instance(name: spec.name, pid: pid, netnsName: usesIPNetns ? netnsName : nil, netnsPath: netnsPath,
                                 holderPID: holder, serverPID: server, apiSocket: socketPath, forwards: spec.forwards, logPath: logPath, arguments: [slirpPath] + args,
                                 exitWriteFD: exitPipe[1])
-        lock.locked { instances.append(instance) }
+        instances.withLock { $0.append(instance) }
         if let socketPath {
             let client = APIClient(socketPath: socketPath, expectedPID: pid)
             for forward in spec.forwards {
@@ -245,7 +245,7 @@ public final class SlirpLab: @unchecked Sendable {
 
     /// Stops one instance: closes its exit pipe (slirp4netns exits), reaps it, removes its namespace and socket.
     public func stop(_ instance: Instance) {
-        let known = lock.locked { () -> Bool in
+        let known = instances.withLock { instances -> Bool in
             guard let i = instances.firstIndex(where: { $0.pid == instance.pid }) else { return false }
             instances.remove(at: i)
             return true

@@ -34,54 +34,55 @@ public struct PodmanCLI: Sendable {
 
     /// Every container of this user (`-a`: also created and exited ones).
     public func containers() -> Result<[PodmanContainer], Failure> {
-        let listed: [[String: Any]]
+        let listed: [JSONValue]
         switch run(["ps", "-a", "--pod", "--format", "json"]) {
         case .failure(let f): return .failure(f)
         case .success(let json):
-            guard let rows = json as? [[String: Any]] else { return .success([]) }
+            guard let rows = json.array, rows.allSatisfy({ $0.object != nil }) else { return .success([]) }
             listed = rows
         }
-        let ids = listed.compactMap { $0["Id"] as? String }
+        let ids = listed.compactMap { $0["Id"]?.string }
         guard !ids.isEmpty else { return .success([]) }
-        var inspected: [String: [String: Any]] = [:]
-        if case .success(let json) = run(["container", "inspect", "--format", "json"] + ids), let rows = json as? [[String: Any]] {
-            for row in rows { if let id = row["Id"] as? String { inspected[id] = row } }
+        var inspected: [String: JSONValue] = [:]
+        if case .success(let json) = run(["container", "inspect", "--format", "json"] + ids), let rows = json.array, rows.allSatisfy({ $0.object != nil }) {
+            for row in rows { if let id = row["Id"]?.string { inspected[id] = row } }
         }
         let ownerUID = user?.uid ?? UInt32(getuid())
         let ownerName = user?.name ?? UserNames.name(of: ownerUID)
         return .success(listed.compactMap { row in
-            guard let id = row["Id"] as? String else { return nil }
-            let detail = inspected[id] ?? [:]
-            let config = detail["Config"] as? [String: Any] ?? [:]
-            let hostConfig = detail["HostConfig"] as? [String: Any] ?? [:]
-            let networkSettings = detail["NetworkSettings"] as? [String: Any] ?? [:]
-            let ports = (row["Ports"] as? [[String: Any]] ?? []).map { p in
-                PodmanPort(hostIP: p["host_ip"] as? String ?? "", hostPort: Self.int(p["host_port"]), containerPort: Self.int(p["container_port"]),
-                           range: Self.int(p["range"]), proto: p["protocol"] as? String ?? "tcp")
+            guard let id = row["Id"]?.string else { return nil }
+            let detail = inspected[id]
+            let ports = (row["Ports"]?.array ?? []).map { p in
+                PodmanPort(hostIP: p["host_ip"]?.string ?? "", hostPort: Self.int(p["host_port"]), containerPort: Self.int(p["container_port"]),
+                           range: Self.int(p["range"]), proto: p["protocol"]?.string ?? "tcp")
             }
-            let pod = row["Pod"] as? String ?? ""
-            let podName = row["PodName"] as? String ?? ""
+            let pod = row["Pod"]?.string ?? ""
+            let podName = row["PodName"]?.string ?? ""
             return PodmanContainer(
-                id: id, name: (row["Names"] as? [String])?.first ?? String(id.prefix(12)), image: row["Image"] as? String ?? "",
-                state: row["State"] as? String ?? "unknown", pid: Int32(Self.int(row["Pid"])),
-                podID: pod.isEmpty ? nil : pod, podName: podName.isEmpty ? nil : podName, isInfra: row["IsInfra"] as? Bool ?? false,
-                ports: ports, createCommand: config["CreateCommand"] as? [String] ?? [],
-                networkMode: hostConfig["NetworkMode"] as? String ?? "", ownerUID: ownerUID, ownerName: ownerName,
-                sandboxKey: networkSettings["SandboxKey"] as? String)
+                id: id, name: row["Names"]?.strings?.first ?? String(id.prefix(12)), image: row["Image"]?.string ?? "",
+                state: row["State"]?.string ?? "unknown", pid: Int32(truncatingIfNeeded: Self.int(row["Pid"])),
+                podID: pod.isEmpty ? nil : pod, podName: podName.isEmpty ? nil : podName, isInfra: row["IsInfra"]?.bool ?? false,
+                ports: ports, createCommand: detail?["Config"]?["CreateCommand"]?.strings ?? [],
+                networkMode: detail?["HostConfig"]?["NetworkMode"]?.string ?? "", ownerUID: ownerUID, ownerName: ownerName,
+                sandboxKey: detail?["NetworkSettings"]?["SandboxKey"]?.string)
         })
     }
 
-    private static func int(_ value: Any?) -> Int {
-        if let n = value as? Int { return n }
-        if let n = value as? NSNumber { return n.intValue }
-        if let s = value as? String { return Int(s) ?? 0 }
-        return 0
+    /// A number as Podman writes it (an integer, or a string of one in some versions); 0 otherwise.
+    private static func int(_ value: JSONValue?) -> Int {
+        switch value {
+        case .integer(let n): return n
+        case .number(let d): return Int(exactly: d.rounded(.towardZero)) ?? 0
+        case .string(let s): return Int(s) ?? 0
+        case .bool(let b): return b ? 1 : 0
+        default: return 0
+        }
     }
 
     /// Runs podman and parses its JSON output. A user's Podman runs as an `UntrustedProgram`:
     /// it runs the user's own programs (`engine.conmon_path`, checked with `--version` by every
     /// `podman ps`, hooks, helpers), which must reach neither root's terminal nor its environment.
-    private func run(_ arguments: [String]) -> Result<Any, Failure> {
+    private func run(_ arguments: [String]) -> Result<JSONValue, Failure> {
         let result: Result<Executables.Output, SystemError>
         if let user {
             guard let account = UntrustedProgram.Account.of(uid: user.uid) else {
@@ -102,7 +103,7 @@ public struct PodmanCLI: Sendable {
                 return .failure(Failure(message: "\(who) failed: \(line)"))
             }
             do {
-                return .success(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8), options: [.fragmentsAllowed]))
+                return .success(try JSONValue.parse(Array(output.stdout.utf8), fragmentsAllowed: true))
             } catch {
                 return .failure(Failure(message: "\(who) printed something that is not JSON"))
             }

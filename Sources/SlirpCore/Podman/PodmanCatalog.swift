@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -9,7 +10,7 @@ import Musl
 /// answer is older than `maxAge` (an answer with a failure: 5 s at most), never on every
 /// screen refresh; not asked at all for a user whose container storage is empty. A user whose
 /// Podman failed is not asked again for a minute (see `PodmanHoldOff`); the failure is shown.
-public final class PodmanCatalog: @unchecked Sendable {
+public final class PodmanCatalog: Sendable {
     /// One answer from Podman (all users asked).
     public struct Snapshot: Sendable {
         public let containers: [PodmanContainer]
@@ -23,15 +24,23 @@ public final class PodmanCatalog: @unchecked Sendable {
     public let maxAge: Double
     public let timeout: Double
     private let binary: String?
-    private let lock = NSLockLite()
-    private var cached: Snapshot?
-    private var cachedKey = ""
-    private var cachedAt = Deadline(nanoseconds: 0)
+    private let state = Mutex(State())
 
     private let disk: PodmanDiskCache?
     private let holdOffPath: String?
-    /// Read on first use: only a run that asks Podman needs it.
-    private var holdOffMemory: PodmanHoldOff?
+
+    /// What is kept between calls: the last answer under the key that proves it (monotonic
+    /// seconds), and the remembered failures, read on first use (only a run that asks Podman needs them).
+    private struct State {
+        var answer: Kept<String, Snapshot>?
+        var holdOff: PodmanHoldOff?
+
+        mutating func withHoldOff<T>(path: String?, _ body: (inout PodmanHoldOff) -> T) -> T {
+            var memory = holdOff ?? PodmanHoldOff(path: path)
+            defer { holdOff = memory }
+            return body(&memory)
+        }
+    }
 
     /// `persistent`: also keep the answer on disk for at most 5 s (see `PodmanDiskCache`),
     /// for short-lived commands such as `slirpmon list`.
@@ -49,10 +58,10 @@ public final class PodmanCatalog: @unchecked Sendable {
         // A few stats (Podman's database and containers.json of each user): cheap enough for every refresh.
         let candidates = Self.usersToAsk(processes: processes)
         let (key, settled) = PodmanDiskCache.state(binary: binary, processes: processes, users: candidates)
-        let fresh: Snapshot? = lock.locked {
-            guard !force, let cached, cachedKey == key else { return nil }
-            let age = Deadline.now.seconds(since: cachedAt)
-            return age < (cached.failures.isEmpty ? maxAge : min(maxAge, 5)) ? cached : nil
+        let fresh: Snapshot? = state.withLock { state in
+            guard !force, let answer = state.answer else { return nil }
+            let maxAge = answer.value.failures.isEmpty ? maxAge : min(maxAge, 5)
+            return answer.value(provenBy: key, now: Self.monotonicNow(), maxAge: maxAge)
         }
         if let fresh { return fresh }
         var snapshot: Snapshot
@@ -70,16 +79,16 @@ public final class PodmanCatalog: @unchecked Sendable {
                 let uid = user?.uid ?? UInt32(geteuid())
                 let holdKey = PodmanHoldOff.key(binary: binary, user: user)
                 let now = PodmanHoldOff.now()
-                if !force, let held = lock.locked({ withHoldOff { $0.held(uid: uid, key: holdKey, now: now) } }) {
+                if !force, let held = state.withLock({ $0.withHoldOff(path: holdOffPath) { $0.held(uid: uid, key: holdKey, now: now) } }) {
                     failures.append(held.message)
                     continue
                 }
                 switch PodmanCLI(binary: binary, user: user, timeout: timeout).containers() {
                 case .success(let list):
                     containers += list
-                    lock.locked { withHoldOff { $0.forget(uid: uid) } }
+                    state.withLock { $0.withHoldOff(path: holdOffPath) { $0.forget(uid: uid) } }
                 case .failure(let failure):
-                    let failed = lock.locked { withHoldOff { $0.remember(uid: uid, reason: failure.message, key: holdKey, now: PodmanHoldOff.now()) } }
+                    let failed = state.withLock { $0.withHoldOff(path: holdOffPath) { $0.remember(uid: uid, reason: failure.message, key: holdKey, now: PodmanHoldOff.now()) } }
                     failures.append(failed.message)
                 }
             }
@@ -87,20 +96,12 @@ public final class PodmanCatalog: @unchecked Sendable {
             // Also "nobody has containers": finding that out reads containers.conf and every user's storage.
             if failures.isEmpty, settled, let disk { disk.store(key: key, containers: containers) }
         }
-        lock.locked {
-            cached = snapshot
-            cachedKey = settled ? key : "" // Podman's state was just written: ask again next time
-            cachedAt = .now
-        }
+        // Podman's state was just written (not settled): kept under no key, asked again next time.
+        state.withLock { $0.answer = Kept(snapshot, key: settled ? key : "", readAt: Self.monotonicNow()) }
         return snapshot
     }
 
-    /// The remembered failures (read from their file the first time). Call with `lock` held.
-    private func withHoldOff<T>(_ body: (inout PodmanHoldOff) -> T) -> T {
-        var memory = holdOffMemory ?? PodmanHoldOff(path: holdOffPath)
-        defer { holdOffMemory = memory }
-        return body(&memory)
-    }
+    private static func monotonicNow() -> Double { Double(Deadline.now.nanoseconds) / 1e9 }
 
     /// False when the user's container storage is empty: `podman ps -a` would answer `[]`
     /// (see `PodmanStorage`), so the process start is skipped.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Runs work that mostly waits (API requests: each waits for its slirp4netns to be scheduled
 /// and answer) on more threads than there are cores; `concurrentPerform` keeps to one per core.
@@ -11,10 +12,14 @@ enum Parallel {
             for i in 0..<iterations { body(i) }
             return
         }
-        let next = Counter()
+        let next = Mutex(0)
         let done = DispatchSemaphore(value: 0)
         let work: @Sendable () -> Void = {
-            while let i = next.take(below: iterations) { body(i) }
+            while let i = next.withLock({ value -> Int? in
+                guard value < iterations else { return nil }
+                defer { value += 1 }
+                return value
+            }) { body(i) }
         }
         for _ in 1..<threads {
             let thread = Thread { work(); done.signal() }
@@ -24,18 +29,14 @@ enum Parallel {
         work()
         for _ in 1..<threads { done.wait() }
     }
+}
 
-    private final class Counter: @unchecked Sendable {
-        private var value = 0
-        private let lock = NSLockLite()
-        func take(below limit: Int) -> Int? {
-            lock.locked {
-                guard value < limit else { return nil }
-                defer { value += 1 }
-                return value
-            }
-        }
-    }
+/// Fixed slots written from concurrent iterations, one slot per index.
+final class ResultSlots<T: Sendable>: Sendable {
+    private let slots: Mutex<[T?]>
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ i: Int, _ value: T) { slots.withLock { $0[i] = value } }
+    var values: [T] { slots.withLock { $0.compactMap { $0 } } }
 }
 
 /// Work started now on the dispatch pool, its result taken later (`wait()`): for work that

@@ -57,17 +57,17 @@ public enum UserNames {
         let modified: Int
         let modifiedNanoseconds: Int
     }
-    private static let file = Mutex<(state: FileState?, entries: [PasswdFile.Entry])>((nil, []))
-    private static let asked = Mutex<[String: (entry: PasswdFile.Entry?, at: Double)]>([:])
+    private static let file = Mutex<Kept<FileState, [PasswdFile.Entry]>?>(nil)
+    private static let asked = Mutex<[String: Kept<String, PasswdFile.Entry?>]>([:])
 
     /// The entry `matches` picks in `/etc/passwd`, else what `getent passwd query` answers
     /// (kept under `key`).
     private static func user(key: String, asking query: String, from matches: (PasswdFile.Entry) -> Bool) -> PasswdFile.Entry? {
         if let entry = fileEntries().first(where: matches) { return entry }
         let now = Double(Deadline.now.nanoseconds) / 1e9
-        if let kept = asked.withLock({ $0[key] }), now - kept.at < getentAge { return kept.entry }
+        if let kept = asked.withLock({ $0[key]?.value(provenBy: key, now: now, maxAge: getentAge) }) { return kept }
         let entry = getent(query).first(where: matches)
-        asked.withLock { $0[key] = (entry, now) }
+        asked.withLock { $0[key] = Kept(entry, key: key, readAt: now) }
         return entry
     }
 
@@ -75,9 +75,9 @@ public enum UserNames {
     static func fileEntries() -> [PasswdFile.Entry] {
         let st = try? Files.status(passwdPath)
         let state = st.map { FileState(inode: UInt64($0.st_ino), size: Int64($0.st_size), modified: $0.st_mtim.tv_sec, modifiedNanoseconds: $0.st_mtim.tv_nsec) }
-        if let cached = file.withLock({ $0.state == state && state != nil ? $0.entries : nil }) { return cached }
+        if let state, let cached = file.withLock({ $0?.value(provenBy: state, now: 0) }) { return cached }
         let entries = PasswdFile.entries(passwdPath)
-        file.withLock { $0 = (state, entries) }
+        file.withLock { $0 = state.map { Kept(entries, key: $0, readAt: 0) } }
         return entries
     }
 

@@ -13,8 +13,8 @@ import Musl
 /// Facts are used only for the very process they were read from (PID and start time: a reused
 /// PID never inherits them), and only in the boot and PID namespace they were read in (both are
 /// the file's first line). The file is private to its user (`PrivateFile`); one that does not
-/// parse whole is ignored. Its format: a header line, then per process NUL-terminated fields
-/// (command-line words and link targets never contain NUL).
+/// parse whole is ignored. Its format is `KeptFile`'s: a header line, then per process
+/// NUL-terminated fields (command-line words and link targets never contain NUL).
 ///
 /// With each process's facts goes its last forward list, when one is kept
 /// (`InventoryCache.KeptForwards`: the socket path asked, the log's mark after the answer, the
@@ -58,7 +58,7 @@ struct ProcessFactsDiskCache {
 
     static func encode(_ facts: [ProcessIdentity: InventoryCache.ProcessFacts], forwards: [ProcessIdentity: InventoryCache.KeptForwards] = [:],
                        scope: [UInt8]) -> [UInt8] {
-        var out = FieldWriter(scope, capacity: scope.count + facts.count * 512)
+        var out = KeptFile.Writer(scope, capacity: scope.count + facts.count * 512)
         for identity in facts.keys.sorted(by: { $0.pid < $1.pid }) {
             guard let f = facts[identity] else { continue }
             out.number(UInt64(identity.pid))
@@ -94,50 +94,12 @@ struct ProcessFactsDiskCache {
         return out.bytes
     }
 
-    /// NUL-terminated fields, written one after another.
-    private struct FieldWriter {
-        var bytes: [UInt8]
-
-        init(_ start: [UInt8], capacity: Int) {
-            bytes = start
-            bytes.reserveCapacity(capacity)
-        }
-
-        mutating func text(_ text: String) {
-            bytes += text.utf8
-            bytes.append(0)
-        }
-
-        /// "" for nil, "=text" for text.
-        mutating func optional(_ text: String?) {
-            if let text {
-                bytes.append(UInt8(ascii: "="))
-                bytes += text.utf8
-            }
-            bytes.append(0)
-        }
-
-        /// A decimal number, its digits from the highest (a list of 100 instances has thousands:
-        /// no `String` is made for them).
-        mutating func number(_ value: UInt64) {
-            var unit: UInt64 = 1
-            while value / unit >= 10 { unit *= 10 }
-            var rest = value
-            while unit > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8(rest / unit))
-                rest %= unit
-                unit /= 10
-            }
-            bytes.append(0)
-        }
-    }
-
     /// What `bytes` keep, or nil unless the header is `scope` and every record is whole.
     /// `names`: looks up each owner's user name (once per uid).
     static func decode(_ bytes: [UInt8], scope: [UInt8], names: inout UserNameCache) -> Kept? {
         guard bytes.starts(with: scope) else { return nil }
         return bytes.withUnsafeBufferPointer { buffer -> Kept? in
-            var fields = FieldReader(buffer, from: scope.count)
+            var fields = KeptFile.Reader(buffer, from: scope.count)
             var kept = Kept()
             while !fields.atEnd {
                 guard let pid = fields.number(Int32.self), let start = fields.number(UInt64.self), let uid = fields.optional(),
@@ -178,72 +140,30 @@ struct ProcessFactsDiskCache {
             return kept
         }
     }
+}
 
-    /// NUL-terminated fields, one after another.
-    private struct FieldReader {
-        let buffer: UnsafeBufferPointer<UInt8>
-        var offset: Int
-
-        init(_ buffer: UnsafeBufferPointer<UInt8>, from offset: Int) {
-            self.buffer = buffer
-            self.offset = offset
+extension KeptFile.Reader {
+    /// A forward list's mark and forwards (after its path), or nil when they do not parse.
+    mutating func keptForwards(path: String, limit: Int) -> InventoryCache.KeptForwards? {
+        guard let device = number(UInt64.self), let inode = number(UInt64.self), let size = number(Int64.self),
+              let seconds = number(Int64.self), let nanoseconds = number(Int64.self),
+              let count = number(Int.self), count <= limit else { return nil }
+        var forwards: [HostForward] = []
+        forwards.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let id = number(Int.self), let proto = next().flatMap(Self.forwardProtocol),
+                  let hostAddr = next(), let hostPort = number(Int.self), let guestAddr = next(), let guestPort = number(Int.self)
+            else { return nil }
+            forwards.append(HostForward(id: id, proto: proto, hostAddr: String(decoding: hostAddr, as: UTF8.self), hostPort: hostPort,
+                                        guestAddr: String(decoding: guestAddr, as: UTF8.self), guestPort: guestPort))
         }
+        let mark = RequestAudit.Mark(device: device, inode: inode, size: size, changedSeconds: seconds, changedNanoseconds: nanoseconds)
+        return InventoryCache.KeptForwards(path: path, mark: mark, forwards: forwards)
+    }
 
-        var atEnd: Bool { offset >= buffer.count }
-
-        /// The next field, without its NUL; nil when there is no whole field left.
-        mutating func next() -> UnsafeBufferPointer<UInt8>? {
-            var end = offset
-            while end < buffer.count && buffer[end] != 0 { end += 1 }
-            guard end < buffer.count else { return nil }
-            defer { offset = end + 1 }
-            return UnsafeBufferPointer(rebasing: buffer[offset..<end])
-        }
-
-        /// A decimal field.
-        mutating func number<T: FixedWidthInteger>(_: T.Type) -> T? {
-            guard let field = next(), !field.isEmpty, field.count <= 20 else { return nil }
-            var value: T = 0
-            for byte in field {
-                guard byte >= 48 && byte <= 57 else { return nil }
-                let (times, o1) = value.multipliedReportingOverflow(by: 10)
-                let (sum, o2) = times.addingReportingOverflow(T(byte - 48))
-                guard !o1 && !o2 else { return nil }
-                value = sum
-            }
-            return value
-        }
-
-        /// A forward list's mark and forwards (after its path), or nil when they do not parse.
-        mutating func keptForwards(path: String, limit: Int) -> InventoryCache.KeptForwards? {
-            guard let device = number(UInt64.self), let inode = number(UInt64.self), let size = number(Int64.self),
-                  let seconds = number(Int64.self), let nanoseconds = number(Int64.self),
-                  let count = number(Int.self), count <= limit else { return nil }
-            var forwards: [HostForward] = []
-            forwards.reserveCapacity(count)
-            for _ in 0..<count {
-                guard let id = number(Int.self), let proto = next().flatMap(Self.forwardProtocol),
-                      let hostAddr = next(), let hostPort = number(Int.self), let guestAddr = next(), let guestPort = number(Int.self)
-                else { return nil }
-                forwards.append(HostForward(id: id, proto: proto, hostAddr: String(decoding: hostAddr, as: UTF8.self), hostPort: hostPort,
-                                            guestAddr: String(decoding: guestAddr, as: UTF8.self), guestPort: guestPort))
-            }
-            let mark = RequestAudit.Mark(device: device, inode: inode, size: size, changedSeconds: seconds, changedNanoseconds: nanoseconds)
-            return InventoryCache.KeptForwards(path: path, mark: mark, forwards: forwards)
-        }
-
-        static func forwardProtocol(_ field: UnsafeBufferPointer<UInt8>) -> ForwardProtocol? {
-            if field.elementsEqual("tcp".utf8) { return .tcp }
-            return field.elementsEqual("udp".utf8) ? .udp : nil
-        }
-
-        /// An optional text: "" is nil, "=text" is text; nil (the outer one) when neither.
-        mutating func optional() -> String?? {
-            guard let field = next() else { return nil }
-            if field.isEmpty { return .some(nil) }
-            guard field[0] == UInt8(ascii: "=") else { return nil }
-            return .some(String(decoding: UnsafeBufferPointer(rebasing: field[1...]), as: UTF8.self))
-        }
+    static func forwardProtocol(_ field: UnsafeBufferPointer<UInt8>) -> ForwardProtocol? {
+        if field.elementsEqual("tcp".utf8) { return .tcp }
+        return field.elementsEqual("udp".utf8) ? .udp : nil
     }
 }
 

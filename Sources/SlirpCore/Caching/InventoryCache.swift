@@ -30,15 +30,15 @@ public final class InventoryCache: Sendable {
     public let addressMaxAge: Double
     /// How long what a contact learnt is kept (see above).
     public let contactMaxAge: Double
-    private let contacts = Mutex<[ProcessIdentity: (contact: Inventory.Contact, readAt: Double)]>([:])
+    private let contacts = Mutex<[ProcessIdentity: Kept<ProcessIdentity, Inventory.Contact>]>([:])
     private let processes = Mutex<[ProcessIdentity: ProcessFacts]>([:])
-    private let namespaces = Mutex<[ProcessIdentity: NamespaceEntry]>([:])
+    private let namespaces = Mutex<[ProcessIdentity: Kept<NamespaceKey, ObservedAddresses>]>([:])
     /// The forward lists kept, and whether they changed since they were read from disk.
     private let forwardLists = Mutex<ForwardLists>(ForwardLists())
     /// The monitor's last answer per instance (`Options.countForwards`).
     private let lastAnswers = Mutex<[ProcessIdentity: LastAnswer]>([:])
     /// Whether each log filesystem (by device) had room for echoes, and when that was looked at.
-    private let logRoom = Mutex<[UInt64: (hasRoom: Bool, at: Double)]>([:])
+    private let logRoom = Mutex<[UInt64: Kept<UInt64, Bool>]>([:])
 
     /// The monitor's: the selected instance is read every refresh, the others' namespaces every
     /// 30 s, and their API socket, log size and namespace file every 5 s.
@@ -117,12 +117,6 @@ public final class InventoryCache: Sendable {
         let inode: UInt64
     }
 
-    struct NamespaceEntry {
-        let key: NamespaceKey
-        let observed: ObservedAddresses
-        let readAt: Double
-    }
-
     func facts(_ identity: ProcessIdentity) -> ProcessFacts? {
         processes.withLock { $0[identity] }
     }
@@ -137,25 +131,23 @@ public final class InventoryCache: Sendable {
     /// The kept addresses, if young enough and read from the namespace file `key` (nil: not compared).
     func addresses(_ identity: ProcessIdentity, key: NamespaceKey?, now: Double) -> ObservedAddresses? {
         namespaces.withLock { entries in
-            guard let entry = entries[identity], key == nil || entry.key == key, now - entry.readAt < addressMaxAge else { return nil }
-            return entry.observed
+            guard let kept = entries[identity] else { return nil }
+            guard let key else { return kept.value(now: now, maxAge: addressMaxAge) }
+            return kept.value(provenBy: key, now: now, maxAge: addressMaxAge)
         }
     }
 
     func keep(_ observed: ObservedAddresses, key: NamespaceKey, for identity: ProcessIdentity, now: Double) {
-        namespaces.withLock { $0[identity] = NamespaceEntry(key: key, observed: observed, readAt: now) }
+        namespaces.withLock { $0[identity] = Kept(observed, key: key, readAt: now) }
     }
 
     func contact(_ identity: ProcessIdentity, now: Double) -> Inventory.Contact? {
-        contacts.withLock { entries in
-            guard let entry = entries[identity], now - entry.readAt < contactMaxAge else { return nil }
-            return entry.contact
-        }
+        contacts.withLock { $0[identity]?.value(provenBy: identity, now: now, maxAge: contactMaxAge) }
     }
 
     func keep(_ contact: Inventory.Contact, for identity: ProcessIdentity, now: Double) {
         guard contactMaxAge > 0 else { return }
-        contacts.withLock { $0[identity] = (contact, now) }
+        contacts.withLock { $0[identity] = Kept(contact, key: identity, readAt: now) }
     }
 
     /// The forward list kept for the process, proven by its log (an answer not yet proven is
@@ -168,9 +160,9 @@ public final class InventoryCache: Sendable {
     /// (`RequestAudit.hasRoom`), looked at through `pid` once a second per filesystem.
     func logHasRoom(_ mark: RequestAudit.Mark, pid: Int32, procRoot: String) -> Bool {
         let now = Double(Deadline.now.nanoseconds) / 1e9
-        if let known = logRoom.withLock({ $0[mark.device] }), now - known.at < 1 { return known.hasRoom }
+        if let known = logRoom.withLock({ $0[mark.device]?.value(provenBy: mark.device, now: now, maxAge: 1) }) { return known }
         let hasRoom = RequestAudit.hasRoom(pid: pid, procRoot: procRoot)
-        logRoom.withLock { $0[mark.device] = (hasRoom, now) }
+        logRoom.withLock { $0[mark.device] = Kept(hasRoom, key: mark.device, readAt: now) }
         return hasRoom
     }
 

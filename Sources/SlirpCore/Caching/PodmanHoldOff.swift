@@ -48,7 +48,8 @@ struct PodmanHoldOff {
         clock_gettime(CLOCK_REALTIME, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
-    static let header = "slirpmon-podman-failures 1"
+    /// The file's header (`KeptFile`'s format); then per failure: uid, at, until, key, reason.
+    static let header = Array("slirpmon-podman-failures 2\n".utf8)
 
     /// The file of remembered failures, or nil: in memory only.
     let path: String?
@@ -72,7 +73,7 @@ struct PodmanHoldOff {
 
     /// Remembers a failure (and writes the file, when there is one).
     mutating func remember(uid: UInt32, reason: String, key: String, now: Double) -> Failure {
-        let oneLine = String(reason.map { $0 == "\n" || $0 == "\t" || $0 == "\r" ? " " : $0 })
+        let oneLine = String(reason.map { $0 == "\n" || $0 == "\t" || $0 == "\r" || $0 == "\0" ? " " : $0 })
         let failure = Failure(uid: uid, reason: oneLine, at: now, until: now + Self.period, key: key)
         failures[uid] = failure
         save()
@@ -107,23 +108,30 @@ struct PodmanHoldOff {
 
     private func save() {
         guard let path else { return }
-        var lines = [Self.header]
+        var out = KeptFile.Writer(Self.header)
         for f in failures.values.sorted(by: { $0.uid < $1.uid }) {
-            lines.append("\(f.uid)\t\(f.at)\t\(f.until)\t\(f.key)\t\(f.reason)")
+            out.number(UInt64(f.uid))
+            out.text(String(f.at))
+            out.text(String(f.until))
+            out.text(f.key)
+            out.text(f.reason)
         }
-        PrivateFile.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: path)
+        guard !out.refused else { return }
+        PrivateFile.write(out.bytes, to: path)
     }
 
+    /// The failures in the file; none when it is not whole.
     private static func load(_ path: String) -> [UInt32: Failure] {
-        guard let bytes = PrivateFile.read(path, limit: 1 << 20) else { return [:] }
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
-        guard lines.first == Substring(header) else { return [:] }
-        var result: [UInt32: Failure] = [:]
-        for line in lines.dropFirst() {
-            let fields = line.split(separator: "\t", maxSplits: 4, omittingEmptySubsequences: false)
-            guard fields.count == 5, let uid = UInt32(fields[0]), let at = Double(fields[1]), let until = Double(fields[2]) else { continue }
-            result[uid] = Failure(uid: uid, reason: String(fields[4]), at: at, until: until, key: String(fields[3]))
+        guard let bytes = PrivateFile.read(path, limit: 1 << 20), bytes.starts(with: header) else { return [:] }
+        return bytes.withUnsafeBufferPointer { buffer in
+            var fields = KeptFile.Reader(buffer, from: header.count)
+            var result: [UInt32: Failure] = [:]
+            while !fields.atEnd {
+                guard let uid = fields.number(UInt32.self), let at = fields.text().flatMap(Double.init),
+                      let until = fields.text().flatMap(Double.init), let key = fields.text(), let reason = fields.text() else { return [:] }
+                result[uid] = Failure(uid: uid, reason: reason, at: at, until: until, key: key)
+            }
+            return result
         }
-        return result
     }
 }

@@ -17,11 +17,12 @@ public indirect enum JSONValue: Sendable, Equatable {
         public let offset: Int
     }
 
-    /// Parses one JSON object or array (no other top-level value), with white space around it.
-    public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+    /// Parses one JSON object or array, with white space around it; any other top-level value
+    /// (a string, a number, `null`) only when `fragmentsAllowed` (as `JSONSerialization`'s option).
+    public static func parse(_ bytes: [UInt8], fragmentsAllowed: Bool = false) throws(SyntaxError) -> JSONValue {
         var parser = Parser(bytes: bytes)
         parser.skipSpace()
-        guard let first = parser.peek, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { throw SyntaxError(offset: parser.i) }
+        guard let first = parser.peek, fragmentsAllowed || first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { throw SyntaxError(offset: parser.i) }
         let value = try parser.value(depth: 0)
         parser.skipSpace()
         guard parser.i == bytes.count else { throw SyntaxError(offset: parser.i) }
@@ -46,6 +47,35 @@ public indirect enum JSONValue: Sendable, Equatable {
     public var string: String? {
         guard case .string(let s) = self else { return nil }
         return s
+    }
+
+    public var bool: Bool? {
+        guard case .bool(let b) = self else { return nil }
+        return b
+    }
+
+    /// The items of an array.
+    public var array: [JSONValue]? {
+        guard case .array(let items) = self else { return nil }
+        return items
+    }
+
+    /// The members of an object.
+    public var object: [String: JSONValue]? {
+        guard case .object(let members) = self else { return nil }
+        return members
+    }
+
+    /// An array of strings, or nil when it is not an array or one item is not a string.
+    public var strings: [String]? {
+        guard case .array(let items) = self else { return nil }
+        var out: [String] = []
+        out.reserveCapacity(items.count)
+        for item in items {
+            guard case .string(let s) = item else { return nil }
+            out.append(s)
+        }
+        return out
     }
 
     /// A string's own text; any other value as compact JSON-like text (for messages).
