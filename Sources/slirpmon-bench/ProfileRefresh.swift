@@ -36,11 +36,11 @@ enum ProfileRefresh {
             sigwait(&set, &received)
             return 0
         }
-        var options = Inventory.Options()
+        var options = Inventory.Options(purpose: .scriptedList(forwards: true, cache: nil))
         options.readAddresses = true
-        options.listForwards = true
         let cold = Inventory(options: options)
-        options.cache = InventoryCache(addressMaxAge: InventoryCache.monitorAddressMaxAge) // as the monitor keeps namespaces
+        // As the monitor keeps namespaces.
+        options.purpose = .scriptedList(forwards: true, cache: InventoryCache(addressMaxAge: InventoryCache.monitorAddressMaxAge))
         let warm = Inventory(options: options)
         for (name, inventory) in [("cold", cold), ("warm", warm)] {
         for _ in 0..<k {
@@ -76,9 +76,8 @@ enum ProfileRefresh {
             for p in processes { if let log = try? UnlinkedLog(pid: p.pid) { _ = try? log.tail(maxBytes: 4096) } }
         }
         for (name, addresses, forwards) in [("inspect: nothing", false, false), ("inspect: addresses", true, false), ("inspect: forwards", false, true)] {
-            var o = Inventory.Options()
+            var o = Inventory.Options(purpose: .scriptedList(forwards: forwards, cache: nil))
             o.readAddresses = addresses
-            o.listForwards = forwards
             let inv = Inventory(options: o)
             phase(name) { _ = inv.inspect(processes) }
         }
