@@ -12,6 +12,7 @@ final class Worker: Sendable {
     private let scans = DispatchQueue(label: "slirpmon.inventory")
     private let api = DispatchQueue(label: "slirpmon.api")
     private let doctors = DispatchQueue(label: "slirpmon.doctor")
+    private let saves = DispatchQueue(label: "slirpmon.save")
     private let apiTimeout: Double
     /// One catalog for the monitor's lifetime: it caches, and asks Podman again only when
     /// the slirp4netns processes or Podman's state files change, or after a minute.
@@ -155,6 +156,11 @@ final class Worker: Sendable {
             let added = outcome.added.map { AddedForward(summary: $0.request.summary, id: $0.id) }
             post(.added(target, added, failure: outcome.failure.map { request, failure in "\(request.summary): \(failure.explanation)" }))
         }
+    }
+
+    /// Copies a log on its own queue (up to 64 MiB: not on the input thread, nor behind a scan).
+    func save(_ save: LogSave) {
+        saves.async { [self] in post(save.run()) }
     }
 
     func remove(_ target: EffectTarget, _ forward: HostForward) {
