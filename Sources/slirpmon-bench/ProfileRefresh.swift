@@ -25,15 +25,10 @@ enum ProfileRefresh {
             }
         }
         if k < 0 {
-            // hold: keep the instances until SIGINT/SIGTERM (for profiling the CLI against them)
-            var set = sigset_t()
-            sigemptyset(&set)
-            sigaddset(&set, SIGINT)
-            sigaddset(&set, SIGTERM)
-            pthread_sigmask(SIG_BLOCK, &set, nil)
+            // hold: keep the instances until SIGINT/SIGTERM/SIGHUP (for profiling the CLI against them)
+            TerminationSignals.block()
             TerminalOutput.errorLine("holding \(n) instances; SIGTERM ends")
-            var received: Int32 = 0
-            sigwait(&set, &received)
+            _ = TerminationSignals.wait()
             return 0
         }
         var options = Inventory.Options(purpose: .scriptedList(forwards: true, cache: nil))

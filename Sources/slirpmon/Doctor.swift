@@ -229,16 +229,7 @@ enum InterruptGuard {
     }
 
     static func install(_ cleanup: TrialCleanup) {
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-        let thread = Thread {
-            var set = sigset_t()
-            sigemptyset(&set)
-            for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, s) }
-            var received: Int32 = 0
-            sigwait(&set, &received)
+        TerminationSignals.handle { _ in
             flag.lock.lock()
             flag.raised = true
             flag.lock.unlock()
@@ -246,6 +237,5 @@ enum InterruptGuard {
             FileHandleOutput.error("slirpmon: interrupted; removed " + (undone.isEmpty ? "nothing (no trial was running)" : undone.joined(separator: ", ")))
             Glibc.exit(130)
         }
-        thread.start()
     }
 }
