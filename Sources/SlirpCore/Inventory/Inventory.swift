@@ -291,12 +291,7 @@ public struct Inventory: Sendable {
         var asked: [Int] = []
         var targets: [ForwardsTarget] = []
         for (i, process) in processes.enumerated() {
-            guard let path = contacts[i].apiSocket, !process.isZombie else { continue }
-            // Nothing is sent to a socket not proven to be the process's own (unverified included).
-            if let ownership = contacts[i].ownership, !ownership.isUsable {
-                contacts[i].forwardsError = "not asked: API socket \(ownership)"
-                continue
-            }
+            guard let path = askable(process, &contacts[i]) else { continue }
             let stopped = process.isStopped
             if let answer = known[process.identity], answer.path == path, !(answer.fromLog && stopped) {
                 record(answer.result, in: &contacts[i])
@@ -315,6 +310,17 @@ public struct Inventory: Sendable {
         for (i, result) in zip(asked, ask(targets)) { record(result, in: &contacts[i]) }
     }
 
+    /// The socket path to ask `process` through, or nil: it has none, it is defunct, or the socket is
+    /// not proven to be its own (unverified included: nothing is sent; `forwardsError` says why).
+    private func askable(_ process: SlirpProcess, _ contact: inout Contact) -> String? {
+        guard let path = contact.apiSocket, !process.isZombie else { return nil }
+        if let ownership = contact.ownership, !ownership.isUsable {
+            contact.forwardsError = "not asked: API socket \(ownership)"
+            return nil
+        }
+        return path
+    }
+
     /// The monitor's forward counts (`Purpose.monitor`): the last answer of each instance with
     /// a usable socket, asked anew (all at once, `ask`) when it is contacted this time and it was never
     /// asked, or its log shows a request since other than listings (`forwardsThroughListings`: other
@@ -328,12 +334,7 @@ public struct Inventory: Sendable {
         var asked: [Int] = []
         var targets: [ForwardsTarget] = []
         for (i, process) in processes.enumerated() {
-            guard let path = contacts[i].apiSocket, !process.isZombie else { continue }
-            // Nothing is sent to a socket not proven to be the process's own (unverified included).
-            if let ownership = contacts[i].ownership, !ownership.isUsable {
-                contacts[i].forwardsError = "not asked: API socket \(ownership)"
-                continue
-            }
+            guard let path = askable(process, &contacts[i]) else { continue }
             let last = cache.lastAnswer(process.identity).flatMap { $0.path == path ? $0 : nil }
             if let last { show(last, in: &contacts[i]) }
             // Looked at only when contacted (a kept contact is not), and never while stopped.
