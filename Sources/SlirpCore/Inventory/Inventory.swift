@@ -11,8 +11,8 @@ public struct Inventory: Sendable {
     /// What an inventory is for. Each purpose owns what is asked of the instances (a `list_hostfwd`
     /// lands in the instance's log) and what is kept between refreshes; `Options` says only what is read.
     public enum Purpose: Sendable {
-        /// One-off inspection (`show`, `addr`, the doctor's checks): every instance inspected has its
-        /// forwards asked; nothing is kept. `snapshot(of:)` inspects and asks its one target only.
+        /// One-off inspection (`show TARGET`): every instance inspected has its forwards asked; nothing
+        /// is kept. `instance(_:)` inspects and asks its one target only.
         case show
         /// `list`, as scripts run it: every instance's forwards asked, unless `forwards` is false
         /// (`--no-forwards`: nothing is sent). With `cache` (the facts kept between runs,
