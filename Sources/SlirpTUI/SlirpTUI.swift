@@ -118,7 +118,7 @@ struct Monitor {
             case .listForwards(let target): worker.listForwards(target)
             case .addForwards(let target, let requests): worker.add(target, requests)
             case .removeForward(let target, let forward): worker.remove(target, forward)
-            case .saveLog(let identity): perform(state.apply(follower.save(identity)), terminal)
+            case .saveLog(let identity): worker.save(follower.save(identity))
             case .reloadLog(let identity): perform(state.apply(follower.open(identity)), terminal)
             case .runDoctor(let container): worker.doctor(container)
             }

@@ -172,10 +172,9 @@ final class Bench {
 
     func measureRefresh(n: Int, cache: InventoryCache?, key: String, title: String) throws {
         log("\(title) at N=\(n)")
-        var options = Inventory.Options()
+        // Every instance read whole and its forwards listed (with a cache: as `list` proves them by the log).
+        var options = Inventory.Options(purpose: .scriptedList(forwards: true, cache: cache))
         options.readAddresses = true
-        options.listForwards = true
-        options.cache = cache
         let inventory = Inventory(options: options)
         var cpu: [Double] = [], wall: [Double] = []
         var count = 0

@@ -25,22 +25,17 @@ enum ProfileRefresh {
             }
         }
         if k < 0 {
-            // hold: keep the instances until SIGINT/SIGTERM (for profiling the CLI against them)
-            var set = sigset_t()
-            sigemptyset(&set)
-            sigaddset(&set, SIGINT)
-            sigaddset(&set, SIGTERM)
-            pthread_sigmask(SIG_BLOCK, &set, nil)
+            // hold: keep the instances until SIGINT/SIGTERM/SIGHUP (for profiling the CLI against them)
+            TerminationSignals.block()
             TerminalOutput.errorLine("holding \(n) instances; SIGTERM ends")
-            var received: Int32 = 0
-            sigwait(&set, &received)
+            _ = TerminationSignals.wait()
             return 0
         }
-        var options = Inventory.Options()
+        var options = Inventory.Options(purpose: .scriptedList(forwards: true, cache: nil))
         options.readAddresses = true
-        options.listForwards = true
         let cold = Inventory(options: options)
-        options.cache = InventoryCache(addressMaxAge: InventoryCache.monitorAddressMaxAge) // as the monitor keeps namespaces
+        // As the monitor keeps namespaces.
+        options.purpose = .scriptedList(forwards: true, cache: InventoryCache(addressMaxAge: InventoryCache.monitorAddressMaxAge))
         let warm = Inventory(options: options)
         for (name, inventory) in [("cold", cold), ("warm", warm)] {
         for _ in 0..<k {
@@ -76,9 +71,8 @@ enum ProfileRefresh {
             for p in processes { if let log = try? UnlinkedLog(pid: p.pid) { _ = try? log.tail(maxBytes: 4096) } }
         }
         for (name, addresses, forwards) in [("inspect: nothing", false, false), ("inspect: addresses", true, false), ("inspect: forwards", false, true)] {
-            var o = Inventory.Options()
+            var o = Inventory.Options(purpose: .scriptedList(forwards: forwards, cache: nil))
             o.readAddresses = addresses
-            o.listForwards = forwards
             let inv = Inventory(options: o)
             phase(name) { _ = inv.inspect(processes) }
         }

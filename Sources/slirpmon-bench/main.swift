@@ -49,21 +49,11 @@ if options.help {
 }
 
 // Ctrl-C, SIGTERM, SIGHUP: a dedicated thread waits for them and removes everything we started.
-var termination = sigset_t()
-sigemptyset(&termination)
-for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&termination, s) }
-pthread_sigmask(SIG_BLOCK, &termination, nil)
-let signalWaiter = Thread {
-    var set = sigset_t()
-    sigemptyset(&set)
-    for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, s) }
-    var received: Int32 = 0
-    sigwait(&set, &received)
+TerminationSignals.handle { received in
     TerminalOutput.block("\nslirpmon-bench: signal \(received): cleaning up", to: 2)
     Cleanup.shared.runAll()
     _exit(128 + received)
 }
-signalWaiter.start()
 
 let bench: Bench
 do { bench = try Bench(options) } catch {

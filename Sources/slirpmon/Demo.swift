@@ -27,11 +27,8 @@ extension Slirpmon {
         var hold = false
 
         func run() throws {
-            // Signals wait in sigwait (hold mode) or are handled by the monitor; either way we clean up.
-            var signals = sigset_t()
-            sigemptyset(&signals)
-            for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
-            if hold || listOnly { pthread_sigmask(SIG_BLOCK, &signals, nil) }
+            // Signals are waited for (hold mode) or taken by the monitor; either way we clean up.
+            if hold || listOnly { TerminationSignals.block() }
 
             let lab: SlirpLab
             // Inside each namespace this very binary answers behind the forwards (`demo-server`).
@@ -52,8 +49,7 @@ extension Slirpmon {
                 FileHandleOutput.print("demo running: " + lab.running.map { "\($0.name) pid \($0.pid)" }.joined(separator: ", "))
                 FileHandleOutput.print(tryLine)
                 FileHandleOutput.print("Ctrl-C (or SIGTERM) stops it and removes everything.")
-                var received: Int32 = 0
-                sigwait(&signals, &received)
+                _ = TerminationSignals.wait()
                 return
             }
             var configuration = monitor.configuration(banner: "demo")

@@ -43,14 +43,18 @@ extension Slirpmon {
         }
 
         func run() throws {
-            if let container, geteuid() == 0, let status = try Self.examineAsOwner(of: container, timeout: timeout) {
-                throw ExitCode(status)
+            // As root, the container is resolved as `show` and `fwd` resolve a TARGET (`TargetResolver`):
+            // another user's is examined as that user; root's is read by the ID resolved.
+            var examined = container
+            if let container, geteuid() == 0, let match = try Self.resolve(container) {
+                if match.ownerUID != 0 { throw ExitCode(try Self.examineAsOwner(match, timeout: timeout)) }
+                examined = match.id
             }
             let cleanup = TrialCleanup()
             InterruptGuard.install(cleanup)
 
             var request: StartupDoctor.Request
-            if let container {
+            if let container = examined {
                 let info: ContainerNetworkOptions
                 do { info = try ContainerNetworkOptions.inspect(container) } catch { throw CLIError.failed(error.description) }
                 guard info.usesSlirp4netns else {
@@ -81,20 +85,21 @@ extension Slirpmon {
 }
 
 extension Slirpmon.Doctor {
+    /// The one container `target` names among every owner's (`TargetResolver.container`: a name or ID
+    /// prefix that names containers of two owners names neither, so root's doctor never examines a
+    /// user's "web" for root's, nor the other way); nil when none does.
+    static func resolve(_ target: String) throws -> PodmanContainer? {
+        let processes = (try? ProcessScanner().scan()) ?? []
+        let containers = PodmanCatalog().snapshot(for: processes).containers
+        do { return try TargetResolver.container(target, among: containers) } catch { throw CLIError.failed(error.description) }
+    }
+
     /// As root, a rootless user's container is examined as that user, as its Podman would start
     /// slirp4netns: slirpmon runs itself again as the user, as an `UntrustedProgram` (a session of
     /// its own without root's terminal, the user's environment only: the user's `network_cmd_path`
     /// runs in it), and its output is relayed here with control characters made visible. Ctrl-C
-    /// and SIGTERM are passed on so that the trial's cleanup runs. Returns the user's doctor's
-    /// exit status, or nil when the container is not another user's (examined here).
-    static func examineAsOwner(of container: String, timeout: Double) throws -> Int32? {
-        let processes = (try? ProcessScanner().scan()) ?? []
-        let containers = PodmanCatalog().snapshot(for: processes).containers
-        // As `show` and `fwd` resolve a TARGET: a name or ID prefix that names containers of two
-        // owners names neither (root's doctor never examines a user's "web" for root's, nor the other way).
-        let found: PodmanContainer?
-        do { found = try TargetResolver.container(container, among: containers) } catch { throw CLIError.failed(error.description) }
-        guard let match = found, match.ownerUID != 0 else { return nil }
+    /// and SIGTERM are passed on so that the trial's cleanup runs. Returns the user's doctor's exit status.
+    static func examineAsOwner(_ match: PodmanContainer, timeout: Double) throws -> Int32 {
         guard let account = UntrustedProgram.Account.of(uid: match.ownerUID) else {
             throw CLIError.failed("container \(match.name) belongs to uid \(match.ownerUID), which has no passwd entry: cannot examine it as its owner")
         }
@@ -217,16 +222,7 @@ enum InterruptGuard {
     }
 
     static func install(_ cleanup: TrialCleanup) {
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-        let thread = Thread {
-            var set = sigset_t()
-            sigemptyset(&set)
-            for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, s) }
-            var received: Int32 = 0
-            sigwait(&set, &received)
+        TerminationSignals.handle { _ in
             flag.lock.lock()
             flag.raised = true
             flag.lock.unlock()
@@ -234,6 +230,5 @@ enum InterruptGuard {
             FileHandleOutput.error("slirpmon: interrupted; removed " + (undone.isEmpty ? "nothing (no trial was running)" : undone.joined(separator: ", ")))
             Glibc.exit(130)
         }
-        thread.start()
     }
 }

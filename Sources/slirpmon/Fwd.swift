@@ -68,29 +68,21 @@ extension Slirpmon.Fwd {
             for text in mappings {
                 do { requests += try PortMapping.parse(text).requests(guestAddr: guest) } catch { throw CLIError.usage(error.description) }
             }
-            let (instance, client) = try Targets.client(target, common: common, unverified: unverified)
+            let (endpoint, client) = try Targets.client(target, common: common, unverified: unverified)
             let showProgress = requests.count > 1 && isatty(2) != 0 && !common.json
-            var added: [(ForwardRequest, Int)] = []
-            for (n, request) in requests.enumerated() {
-                do {
-                    added.append((request, try client.add(request)))
-                } catch {
-                    if showProgress { FileHandleOutput.error("") }
-                    var message = "adding \(request.summary) failed: \(error)"
-                    if let hint = error.hint { message += "; \(hint)" }
-                    if error.isBindFailure {
-                        message += ". " + PortConflict.explain(port: Int(request.hostPort.value), proto: request.proto,
-                                                               address: request.hostAddr, seenFrom: instance.pid)
-                    }
-                    if !added.isEmpty { message += ". Added before the failure: ids \(added.map { String($0.1) }.joined(separator: ","))" }
-                    throw CLIError.failed(message)
-                }
+            let outcome = ForwardSession(client: client, pid: endpoint.process.pid).add(requests) { n in
                 if showProgress && (n % 25 == 0 || n == requests.count - 1) {
                     FileHandleOutput.progress("added \(n + 1)/\(requests.count)")
                 }
             }
             if showProgress { FileHandleOutput.error("") }
-            if let note = ForwardCaveat.loopbackUDPReplies(added.map(\.0), configuration: instance.configuration) {
+            let added = outcome.added.map { ($0.request, $0.id) }
+            if let (request, failure) = outcome.failure {
+                var message = "adding \(request.summary) failed: \(failure.explanation)"
+                if !added.isEmpty { message += ". Added before the failure: ids \(added.map { String($0.1) }.joined(separator: ","))" }
+                throw CLIError.failed(message)
+            }
+            if let note = ForwardCaveat.loopbackUDPReplies(added.map(\.0), configuration: endpoint.process.configuration) {
                 FileHandleOutput.error("slirpmon: \(note)")
             }
             if common.json {
@@ -127,19 +119,16 @@ extension Slirpmon.Fwd {
                     numbers.append(id)
                 }
             }
-            let (_, client) = try Targets.client(target, common: common, unverified: unverified)
+            let (endpoint, client) = try Targets.client(target, common: common, unverified: unverified)
             if all {
                 do { numbers = try client.list().map(\.id) } catch { throw CLIError.failed(error.description) }
             }
-            var removed: [Int] = []
-            for id in numbers {
-                do { try client.remove(id: id) } catch {
-                    var message = "removing forward \(id) failed: \(error)"
-                    if let hint = error.hint { message += "; \(hint)" }
-                    if !removed.isEmpty { message += ". Removed before the failure: \(removed.map(String.init).joined(separator: ","))" }
-                    throw CLIError.failed(message)
-                }
-                removed.append(id)
+            let outcome = ForwardSession(client: client, pid: endpoint.process.pid).remove(numbers)
+            let removed = outcome.removed
+            if let (id, failure) = outcome.failure {
+                var message = "removing forward \(id) failed: \(failure.explanation)"
+                if !removed.isEmpty { message += ". Removed before the failure: \(removed.map(String.init).joined(separator: ","))" }
+                throw CLIError.failed(message)
             }
             if common.json { return try FileHandleOutput.json(["removed": removed]) }
             FileHandleOutput.print(removed.isEmpty ? "No forwards to remove." : "removed \(removed.map(String.init).joined(separator: ","))")

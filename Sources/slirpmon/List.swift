@@ -88,16 +88,14 @@ struct ListRequest: Equatable {
     }
 
     func run() throws {
-        var options = Inventory.Options()
-        options.apiTimeout = timeout
-        options.listForwards = forwards
-        options.readAddresses = false
-        options.readLogs = false
-        options.podman = podman ? PodmanCatalog(persistent: cache) : nil
         // What cannot change while an instance runs is read once, by the first run that sees it; a
         // forward list is asked again only when the instance's log shows a request since.
         let kept = cache ? InventoryCache.persistentFacts() : nil
-        options.cache = kept
+        var options = Inventory.Options(purpose: .scriptedList(forwards: forwards, cache: kept))
+        options.apiTimeout = timeout
+        options.readAddresses = false
+        options.readLogs = false
+        options.podman = podman ? PodmanCatalog(persistent: cache) : nil
         let snapshot: InventorySnapshot
         do { snapshot = try Inventory(options: options).snapshot() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }
         // What is kept for the next run is written while the output is made.

@@ -101,63 +101,29 @@ struct ShowJSON: Encodable {
     }
 }
 
-/// Resolving TARGET arguments.
+/// TARGET arguments, resolved in core (`TargetResolver`); failures become the CLI's one-line errors.
 enum Targets {
-    /// The process TARGET names (a PID, a container or pod name, an ID or unique ID prefix),
-    /// or a one-line failure listing what runs. Podman is asked for names and to prove a
-    /// container ID claim, through `catalog` (which keeps the answer for the caller's next question,
-    /// and on disk for 5 s, as `list` does: `fwd add ID` right after `list` runs no Podman).
-    static func process(_ target: String, catalog: PodmanCatalog = PodmanCatalog(persistent: true)) throws -> SlirpProcess {
-        // A PID names one process: read only it, not every instance on the host (`fwd add PID`
-        // on a host with 500 instances spent most of its time scanning them).
-        if let pid = Int32(target), pid > 0, let process = ProcessScanner().process(pid: pid) {
-            return process
-        }
-        let processes: [SlirpProcess]
-        do { processes = try ProcessScanner().scan() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }
-        // Without Podman's answer, only a process that claims no container is taken: a container ID in
-        // a process's file names is a claim anyone can make, proven against Podman's container (its
-        // owner and network namespace) before the process is taken for it.
-        do {
-            let found = try TargetResolver.resolve(target, among: processes)
-            if found.containerID == nil || PodmanCLI.installed() == nil { return found }
-        } catch {
-            // Not found, or several claim the ID: Podman's answer names and proves.
-            guard PodmanCLI.installed() != nil else { throw CLIError.failed(error.description) }
-        }
-        let podman = catalog.snapshot(for: processes)
-        do { return try TargetResolver.resolve(target, among: processes, containers: podman.containers) } catch {
-            let note = podman.failures.isEmpty ? "" : " (\(podman.failures.joined(separator: "; ")))"
-            throw CLIError.failed(error.description + note)
-        }
+    /// The process TARGET names.
+    static func process(_ target: String) throws -> SlirpProcess {
+        do { return try TargetResolver.process(target) } catch { throw CLIError.failed(error.description) }
     }
 
-    /// Everything about TARGET, joined with Podman's metadata when it is a container.
+    /// Everything about TARGET; only it is read and asked.
     static func instance(_ target: String, common: CommonOptions) throws -> SlirpInstance {
-        // One catalog: a container named as TARGET is joined with the answer that found it
-        // (Podman was asked twice, and a second answer lost under load dropped the container).
-        let catalog = PodmanCatalog(persistent: true)
-        let process = try process(target, catalog: catalog)
-        var options = common.inventory().options
-        options.podman = process.containerID == nil ? nil : catalog
-        options.listForwardsOf = [process.identity]
-        let inventory = Inventory(options: options)
-        guard options.podman != nil, let snapshot = try? inventory.snapshot(),
-              let joined = snapshot.instances.first(where: { $0.identity == process.identity }) else {
-            return inventory.inspect(process)
-        }
-        return joined
+        do { return try TargetResolver.instance(target, apiTimeout: common.timeout) } catch { throw CLIError.failed(error.description) }
     }
 
-    /// An API client for TARGET, refusing (before anything is sent) an instance that cannot take requests;
+    /// The API socket of TARGET, refusing (before anything is sent) an instance that cannot take requests;
     /// `unverified`: the operator's `--unverified`, to send to a socket whose owner cannot be proven.
-    static func client(_ target: String, common: CommonOptions, unverified: Bool = false) throws -> (SlirpInstance, APIClient) {
-        let instance = common.inventory(listForwards: false, readAddresses: false).inspect(try process(target))
-        if let blocker = instance.forwardBlocker(allowingUnverified: unverified) {
-            let override = instance.socketOwnership?.isUnverified == true ? "; `--unverified` sends anyway (SO_PEERCRED still checks that pid \(instance.pid) listens)" : ""
-            throw CLIError.failed("pid \(instance.pid): \(blocker)\(override)")
+    static func client(_ target: String, common: CommonOptions, unverified: Bool = false) throws -> (APIEndpoint, APIClient) {
+        let endpoint: APIEndpoint
+        do { endpoint = try TargetResolver.endpoint(target) } catch { throw CLIError.failed(error.description) }
+        let pid = endpoint.process.pid
+        if let blocker = endpoint.blocker(allowingUnverified: unverified) {
+            let override = endpoint.ownership?.isUnverified == true ? "; `--unverified` sends anyway (SO_PEERCRED still checks that pid \(pid) listens)" : ""
+            throw CLIError.failed("pid \(pid): \(blocker)\(override)")
         }
-        guard let socket = instance.apiSocket else { throw CLIError.failed("pid \(instance.pid) has no API socket") }
-        return (instance, APIClient(socketPath: socket, expectedPID: instance.pid, expectedFile: instance.apiSocketFile, timeout: common.timeout))
+        guard let client = endpoint.client(timeout: common.timeout) else { throw CLIError.failed("pid \(pid) has no API socket") }
+        return (endpoint, client)
     }
 }

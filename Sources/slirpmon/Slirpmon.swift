@@ -99,14 +99,6 @@ struct CommonOptions: ParsableArguments {
     func validate() throws {
         guard Self.isValidTimeout(timeout) else { throw ValidationError("--timeout must be between 0 and 600 seconds, got \(timeout)") }
     }
-
-    func inventory(listForwards: Bool = true, readAddresses: Bool = true) -> Inventory {
-        var options = Inventory.Options()
-        options.apiTimeout = timeout
-        options.listForwards = listForwards
-        options.readAddresses = readAddresses
-        return Inventory(options: options)
-    }
 }
 
 /// A failure to report as one line, with the exit status to use.

@@ -7,8 +7,7 @@ import Testing
 struct AddressTests {
     func checks(_ pid: Int32) throws -> [String: AddressCheck] {
         let process = try #require(ProcessScanner().process(pid: pid))
-        var options = Inventory.Options()
-        options.listForwards = false
+        let options = Inventory.Options(purpose: .scriptedList(forwards: false, cache: nil))
         let instance = Inventory(options: options).inspect(process)
         return Dictionary(instance.addressChecks.map { ($0.role, $0) }, uniquingKeysWith: { a, _ in a })
     }

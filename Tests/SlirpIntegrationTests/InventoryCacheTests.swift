@@ -7,12 +7,8 @@ import Testing
 /// addresses for a while: what it shows must still be what is there.
 @Suite("What a refresh keeps for the next", .enabled(if: isRoot, "needs root for ip netns"))
 struct InventoryCacheTests {
-    func inventory(_ cache: InventoryCache?, readAlways: Set<ProcessIdentity> = []) -> Inventory {
-        var options = Inventory.Options()
-        options.listForwards = false
-        options.cache = cache
-        options.readAlways = readAlways
-        return Inventory(options: options)
+    func inventory(_ cache: InventoryCache, readAlways: Set<ProcessIdentity> = []) -> Inventory {
+        Inventory(options: Inventory.Options(purpose: .monitor(cache: cache, selected: readAlways.first)))
     }
 
     func instance(_ pid: Int32, _ inventory: Inventory) throws -> SlirpInstance {
@@ -131,10 +127,9 @@ struct InventoryCacheTests {
         defer { _ = try? Files.directoryEntries(directory).forEach { unlink("\(directory)/\($0)") }; rmdir(directory) }
         let file = ProcessFactsDiskCache(path: "\(directory)/facts", scope: try #require(ProcessFactsDiskCache.currentScope()))
         func listed(_ cache: InventoryCache) throws -> SlirpInstance {
-            var options = Inventory.Options()
+            var options = Inventory.Options(purpose: .scriptedList(forwards: true, cache: cache))
             options.readAddresses = false
             options.readLogs = false
-            options.cache = cache
             return try #require(try Inventory(options: options).snapshot().instances.first { $0.pid == a.pid })
         }
         let first = InventoryCache(file: file)
@@ -164,7 +159,7 @@ struct InventoryCacheTests {
         let lab = try TestLab("cearly")
         let a = try lab.start(.init(name: "a"))
         let b = try lab.start(.init(name: "b"))
-        var options = Inventory.Options()
+        var options = Inventory.Options(purpose: .scriptedList(forwards: true, cache: nil))
         options.readAddresses = false
         /// Asks ahead with a fresh cache whose facts of b name a's socket (as if the path had been
         /// replaced): b holds no socket there. Returns the answers and how many requests a received.
@@ -178,7 +173,7 @@ struct InventoryCacheTests {
             cache.keep(InventoryCache.ProcessFacts(uid: factsB.uid, user: factsB.user, arguments: claimed, configuration: SlirpCommandLine.decode(claimed),
                                                    containerID: nil, stdoutTarget: factsB.stdoutTarget, stderrTarget: factsB.stderrTarget,
                                                    socketInodes: factsB.socketInodes), for: ib)
-            options.cache = cache
+            options.purpose = .scriptedList(forwards: true, cache: cache)
             let before = apiRequests(pid: a.pid).count
             let known = try #require(Inventory(options: options).askKnownForwards(listeners: ListeningSockets.now())).wait()
             _ = eventually(2) { apiRequests(pid: a.pid).count > before }
@@ -195,10 +190,9 @@ struct InventoryCacheTests {
         #expect(known[ib] == nil, "b does not hold a's socket: it is not asked through it")
         #expect(run.received == 1, "a received one request: \(run.received)")
         // Without listing forwards, or without kept facts, nothing is asked ahead.
-        options.listForwards = false
+        options.purpose = .scriptedList(forwards: false, cache: options.purpose.cache)
         #expect(Inventory(options: options).askKnownForwards(listeners: nil) == nil)
-        options.listForwards = true
-        options.cache = nil
+        options.purpose = .scriptedList(forwards: true, cache: nil)
         #expect(Inventory(options: options).askKnownForwards(listeners: nil) == nil)
     }
     @Test("a forward list is used again while the instance's log shows no request since; a change by another client, or a stopped instance, means asking")
@@ -206,10 +200,9 @@ struct InventoryCacheTests {
         let lab = try TestLab("cproof")
         let a = try lab.start(.init(name: "a"))
         let cache = InventoryCache()
-        var options = Inventory.Options()
+        var options = Inventory.Options(purpose: .scriptedList(forwards: true, cache: cache))
         options.readAddresses = false
         options.readLogs = false
-        options.cache = cache
         options.apiTimeout = 1
         func listed() throws -> SlirpInstance {
             try #require(try Inventory(options: options).snapshot().instances.first { $0.pid == a.pid })

@@ -200,8 +200,7 @@ struct TrustTests {
         let instance = try lab.start(.init(name: "s"))
         let socket = try #require(instance.apiSocket)
         let process = try #require(ProcessScanner().process(pid: instance.pid))
-        var options = Inventory.Options()
-        options.listForwards = false
+        var options = Inventory.Options(purpose: .scriptedList(forwards: false, cache: nil))
         options.readAddresses = false
         let checked = Inventory(options: options).inspect(process)
         #expect(checked.socketOwnership == .held)

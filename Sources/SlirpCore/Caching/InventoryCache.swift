@@ -16,11 +16,11 @@ import Musl
 ///   showed that answer's request and no other (`RequestAudit`; proven at the first lookup, or
 ///   before it is written to disk): while the log is still exactly so, no request came since and
 ///   the answer holds, so it is used instead of asking again.
-/// - The monitor's last answer per instance (`Options.countForwards`), proven or not, shown until
+/// - The monitor's last answer per instance (`Inventory.Purpose.monitor`), proven or not, shown until
 ///   its log shows a request since (`LastAnswer`).
 /// - When no forwards are listed: what contacting an instance learnt (its API socket's state, its
 ///   log's size) for `contactMaxAge` seconds; meanwhile its namespace file is not looked at either.
-///   An instance in `Options.readAlways` (the one on screen) is contacted every time.
+///   The monitor's `selected` instance (the one on screen) is contacted every time.
 ///
 /// The one-shot commands use no cache (what they print is read at that moment), except `list`:
 /// scripts run it again and again, and it keeps the process facts and forward lists on disk
@@ -35,7 +35,7 @@ public final class InventoryCache: Sendable {
     private let namespaces = Mutex<[ProcessIdentity: Kept<NamespaceKey, ObservedAddresses>]>([:])
     /// The forward lists kept, and whether they changed since they were read from disk.
     private let forwardLists = Mutex<ForwardLists>(ForwardLists())
-    /// The monitor's last answer per instance (`Options.countForwards`).
+    /// The monitor's last answer per instance (`Inventory.Purpose.monitor`).
     private let lastAnswers = Mutex<[ProcessIdentity: LastAnswer]>([:])
     /// Whether each log filesystem (by device) had room for echoes, and when that was looked at.
     private let logRoom = Mutex<[UInt64: Kept<UInt64, Bool>]>([:])
@@ -166,7 +166,7 @@ public final class InventoryCache: Sendable {
         return hasRoom
     }
 
-    /// The monitor's proof (`Options.countForwards`): the forward list kept for the process (proven or
+    /// The monitor's proof (`Inventory.Purpose.monitor`): the forward list kept for the process (proven or
     /// still to prove), when its log, `now`, shows no request since but `list_hostfwd` listings
     /// (`RequestAudit.markAfterOnlyListings`); it is then kept as proven at `now`. Nil: ask again.
     func forwardsThroughListings(_ identity: ProcessIdentity, path: String, now: RequestAudit.Mark, procRoot: String) -> [HostForward]? {
@@ -185,7 +185,7 @@ public final class InventoryCache: Sendable {
         forwardLists.withLock { $0.set(.unproven(answer, procRoot: procRoot), for: identity) }
     }
 
-    /// The last `list_hostfwd` answer of an instance, for the monitor's FWD column (`Options.countForwards`):
+    /// The last `list_hostfwd` answer of an instance, for the monitor's FWD column (`Inventory.Purpose.monitor`):
     /// shown until its log shows a request since (then it is asked again), or for good when its log
     /// cannot show one (`provable` false: shown as of `askedAt`, asked again only by the forwards pane).
     struct LastAnswer: Sendable {

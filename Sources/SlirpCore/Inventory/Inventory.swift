@@ -8,33 +8,74 @@ import Foundation
 
 /// Collects `SlirpInstance`s: discovery, addresses, API socket, forwards and log, per instance.
 public struct Inventory: Sendable {
+    /// What an inventory is for. Each purpose owns what is asked of the instances (a `list_hostfwd`
+    /// lands in the instance's log) and what is kept between refreshes; `Options` says only what is read.
+    public enum Purpose: Sendable {
+        /// One-off inspection (`show TARGET`): every instance inspected has its forwards asked; nothing
+        /// is kept. `instance(_:)` inspects and asks its one target only.
+        case show
+        /// `list`, as scripts run it: every instance's forwards asked, unless `forwards` is false
+        /// (`--no-forwards`: nothing is sent). With `cache` (the facts kept between runs,
+        /// `InventoryCache.persistentFacts()`): the instances known from a run before are asked while
+        /// `/proc` is scanned (`askKnownForwards`), and one whose log shows no request since its kept
+        /// answer is not asked (`RequestAudit`).
+        case scriptedList(forwards: Bool, cache: InventoryCache?)
+        /// The monitor's refresh: forwards are counted, not listed (`countForwards`): each instance with a
+        /// usable API socket is asked once when first seen, then again only when its log shows a request
+        /// since the last answer; one whose log cannot show that (stderr a pipe, `/dev/null`) keeps its
+        /// first answer, marked with when it was asked (`SlirpInstance.forwardsAsOf`). What contacting an
+        /// instance learnt (socket state, log size) and its namespace's addresses are kept for the cache's
+        /// ages, so an idle monitor sends nothing more; `selected` (the instance on screen) is read anew
+        /// every time.
+        case monitor(cache: InventoryCache, selected: ProcessIdentity?)
+
+        /// What one refresh keeps for the next; nil: everything is read anew.
+        var cache: InventoryCache? {
+            switch self {
+            case .show: nil
+            case .scriptedList(_, let cache): cache
+            case .monitor(let cache, _): cache
+            }
+        }
+
+        /// How the instances' forwards are asked.
+        var asks: ForwardAsks {
+            switch self {
+            case .show: .list
+            case .scriptedList(let forwards, _): forwards ? .list : .nothing
+            case .monitor: .count
+            }
+        }
+
+        /// True for the instance read anew every time, whatever is kept (the monitor's selection).
+        func readsAlways(_ identity: ProcessIdentity) -> Bool {
+            if case .monitor(_, let selected) = self { return selected == identity }
+            return false
+        }
+    }
+
+    /// How the instances' forwards are asked (`Purpose.asks`).
+    enum ForwardAsks {
+        /// Nothing is sent.
+        case nothing
+        /// Each instance's whole list, asked at once (`askForwards`).
+        case list
+        /// The monitor's counts (`countForwards`).
+        case count
+    }
+
+    /// What is read of each instance; what is asked and kept is the purpose's.
     public struct Options: Sendable {
+        public var purpose: Purpose = .show
         /// Read the namespaces' real addresses.
         public var readAddresses = true
-        /// Ask each API socket for its forwards (each request lands in the instance's log; with a
-        /// cache, an instance whose log shows no request since its kept answer is not asked).
-        public var listForwards = true
-        /// With `listForwards`: only these instances are asked (nil: all). A one-instance command
-        /// (`show`) asks its own instance, not every slirp4netns on the host.
-        public var listForwardsOf: Set<ProcessIdentity>?
-        /// The monitor's forward counts, when forwards are not listed (`listForwards` off) and with a
-        /// cache: each instance with a usable API socket is asked once when first seen, then again
-        /// only when its log shows a request since the last answer (`RequestAudit`); one whose log
-        /// cannot show that (stderr a pipe, `/dev/null`) keeps its first answer, marked with when it
-        /// was asked (`SlirpInstance.forwardsAsOf`). An instance is looked at only when it is
-        /// contacted (the cache's contact cadence), so an idle monitor sends nothing more.
-        public var countForwards = false
         public var apiTimeout = 2.0
         /// Find each instance's log and its size (`list` shows neither: one `stat` each saved).
         public var readLogs = true
         public var procRoot = "/proc"
         /// Where to ask Podman (cached); nil: no Podman metadata.
         public var podman: PodmanCatalog?
-        /// What one refresh keeps for the next (the monitor's); nil: everything is read anew.
-        public var cache: InventoryCache?
-        /// Instances whose namespace is read anew even when the cache has it (the one on screen).
-        public var readAlways: Set<ProcessIdentity> = []
-        public init() {}
+        public init(purpose: Purpose = .show) { self.purpose = purpose }
     }
 
     public let options: Options
@@ -48,7 +89,7 @@ public struct Inventory: Sendable {
 
     public init(options: Options = Options()) {
         self.options = options
-        scanner = ProcessScanner(procRoot: options.procRoot, cache: options.cache)
+        scanner = ProcessScanner(procRoot: options.procRoot, cache: options.purpose.cache)
     }
 
     /// Every slirp4netns instance visible now, inspected in parallel.
@@ -71,6 +112,33 @@ public struct Inventory: Sendable {
         let podmanAnswer = options.podman.map { catalog in Pending { catalog.snapshot(for: processes) } }
         var instances = inspect(processes, listeners: listeners, known: known)
         let podman = podmanAnswer?.wait() ?? .empty
+        join(&instances, podman: podman, ports: ports)
+        let live = Set(instances.filter { !$0.process.isZombie }.compactMap(\.container?.id))
+        let detached = podman.containers
+            .filter { $0.usesSlirp4netns && !live.contains($0.id) }
+            .map { c in DetachedContainer(container: c, members: podman.containers.filter { m in c.isInfra && m.podID == c.podID && !m.isInfra }) }
+        return InventorySnapshot(instances: instances, detachedContainers: detached, podmanFailures: podman.failures,
+                                 podmanInstalled: podman.installed, rootlessPorts: ports)
+    }
+
+    /// One instance (`show TARGET`, the target resolved first), joined with its Podman container and
+    /// rootlessport processes as `snapshot` joins it. Only `target` is inspected and asked: the other
+    /// instances are discovered (Podman's answer is kept under the whole host's processes, as
+    /// `list`'s is) but not contacted, so an unrelated instance neither delays `show` nor finds a
+    /// request in its log. Nil when the process is gone.
+    public func instance(_ target: SlirpProcess) throws(SystemError) -> SlirpInstance? {
+        let listeners = ListeningSockets.now()
+        let (processes, ports) = try scanner.scanAll(listeners: listeners)
+        guard let process = processes.first(where: { $0.identity == target.identity }) else { return nil }
+        let podman = options.podman.map { $0.snapshot(for: processes) } ?? .empty
+        var instances = [inspect(process, listeners: listeners)]
+        join(&instances, podman: podman, ports: ports)
+        return instances.first
+    }
+
+    /// Joins each instance with its container (proven, `ContainerJoin`), its pod's members and the
+    /// rootlessport processes carrying its ports.
+    private func join(_ instances: inout [SlirpInstance], podman: PodmanCatalog.Snapshot, ports: [RootlessPortProcess]) {
         for i in instances.indices {
             var process = instances[i].process
             // The ID in its file names is a claim: joined only when owner and network namespace prove it.
@@ -92,12 +160,6 @@ public struct Inventory: Sendable {
                 instances[i].rootlessPorts = parents + children
             }
         }
-        let live = Set(instances.filter { !$0.process.isZombie }.compactMap(\.container?.id))
-        let detached = podman.containers
-            .filter { $0.usesSlirp4netns && !live.contains($0.id) }
-            .map { c in DetachedContainer(container: c, members: podman.containers.filter { m in c.isInfra && m.podID == c.podID && !m.isInfra }) }
-        return InventorySnapshot(instances: instances, detachedContainers: detached, podmanFailures: podman.failures,
-                                 podmanInstalled: podman.installed, rootlessPorts: ports)
     }
 
     /// Inspects the given processes in parallel (API calls and namespace reads may each wait).
@@ -127,7 +189,7 @@ public struct Inventory: Sendable {
         let instances = zip(processes, contacts).map { process, contact in
             assemble(process, contact, observed: contact.observed ?? observed[process.pid])
         }
-        if let cache = options.cache {
+        if let cache = options.purpose.cache {
             for instance in instances where plan.kept[instance.pid] == nil {
                 if let addresses = instance.observed, let key = plan.keys[instance.pid] {
                     cache.keep(addresses, key: key, for: instance.identity, now: now)
@@ -139,12 +201,12 @@ public struct Inventory: Sendable {
         return instances
     }
 
-    /// With a cache and no forwards to list (the monitor): what contacting each instance learnt a
-    /// few seconds ago (its socket's state, its log's size), except for those read always.
+    /// The monitor's (`Purpose.monitor`): what contacting each instance learnt a few seconds ago (its
+    /// socket's state, its log's size), except for the selected one.
     private func keptContacts(_ processes: [SlirpProcess], now: Double) -> [Int32: Contact] {
-        guard let cache = options.cache, !options.listForwards else { return [:] }
+        guard case .monitor(let cache, _) = options.purpose else { return [:] }
         var kept: [Int32: Contact] = [:]
-        for process in processes where !process.isZombie && !options.readAlways.contains(process.identity) {
+        for process in processes where !process.isZombie && !options.purpose.readsAlways(process.identity) {
             if let contact = cache.contact(process.identity, now: now) { kept[process.pid] = contact }
         }
         return kept
@@ -166,7 +228,7 @@ public struct Inventory: Sendable {
         var plan = NamespacePlan()
         guard options.readAddresses else { return plan }
         for process in processes where !process.isZombie {
-            if let cache = options.cache {
+            if let cache = options.purpose.cache {
                 // Contact kept: its namespace file is not looked at either.
                 if keptContacts[process.pid] != nil, let observed = cache.addresses(process.identity, key: nil, now: now) {
                     plan.kept[process.pid] = observed
@@ -174,7 +236,7 @@ public struct Inventory: Sendable {
                 }
                 if let key = namespaceKey(process) {
                     plan.keys[process.pid] = key
-                    if !options.readAlways.contains(process.identity), let observed = cache.addresses(process.identity, key: key, now: now) {
+                    if !options.purpose.readsAlways(process.identity), let observed = cache.addresses(process.identity, key: key, now: now) {
                         plan.kept[process.pid] = observed
                         continue
                     }
@@ -199,7 +261,7 @@ public struct Inventory: Sendable {
         @Sendable func contactOrKept(_ process: SlirpProcess) -> Contact {
             if let kept = kept[process.pid] { return kept }
             let fresh = contact(process, listeners: listeners, readNamespace: readNamespace.contains(process.pid))
-            if let cache = options.cache, !options.listForwards, !process.isZombie {
+            if case .monitor(let cache, _) = options.purpose, !process.isZombie {
                 var keep = fresh
                 keep.observed = nil // the namespace is kept on its own terms
                 cache.keep(keep, for: process.identity, now: now)
@@ -212,10 +274,10 @@ public struct Inventory: Sendable {
             for (i, process) in processes.enumerated() { slots.set(i, contactOrKept(process)) }
         }
         var contacts = slots.values
-        if options.listForwards {
-            askForwards(processes, &contacts, known: known?.wait() ?? [:])
-        } else if options.countForwards {
-            countForwards(processes, &contacts, kept: kept)
+        switch options.purpose.asks {
+        case .nothing: break
+        case .list: askForwards(processes, &contacts, known: known?.wait() ?? [:])
+        case .count: countForwards(processes, &contacts, kept: kept)
         }
         return contacts
     }
@@ -229,19 +291,15 @@ public struct Inventory: Sendable {
         var asked: [Int] = []
         var targets: [ForwardsTarget] = []
         for (i, process) in processes.enumerated() {
-            guard let path = contacts[i].apiSocket, !process.isZombie, options.listForwardsOf?.contains(process.identity) ?? true else { continue }
-            // Nothing is sent to a socket not proven to be the process's own (unverified included).
-            if let ownership = contacts[i].ownership, !ownership.isUsable {
-                contacts[i].forwardsError = "not asked: API socket \(ownership)"
-                continue
-            }
+            guard let path = askable(process, &contacts[i]) else { continue }
             let stopped = process.isStopped
             if let answer = known[process.identity], answer.path == path, !(answer.fromLog && stopped) {
                 record(answer.result, in: &contacts[i])
                 continue
             }
+            // The log's mark is taken only to keep the answer with it (nothing kept: no mark).
             let target = ForwardsTarget(identity: process.identity, path: path, file: contacts[i].socketFile,
-                                        mark: options.cache == nil ? nil : RequestAudit.mark(pid: process.pid, procRoot: options.procRoot))
+                                        mark: options.purpose.cache == nil ? nil : RequestAudit.mark(pid: process.pid, procRoot: options.procRoot))
             if !stopped, let forwards = unchanged(target) {
                 contacts[i].forwards = forwards
                 continue
@@ -252,7 +310,18 @@ public struct Inventory: Sendable {
         for (i, result) in zip(asked, ask(targets)) { record(result, in: &contacts[i]) }
     }
 
-    /// The monitor's forward counts (`Options.countForwards`): the last answer of each instance with
+    /// The socket path to ask `process` through, or nil: it has none, it is defunct, or the socket is
+    /// not proven to be its own (unverified included: nothing is sent; `forwardsError` says why).
+    private func askable(_ process: SlirpProcess, _ contact: inout Contact) -> String? {
+        guard let path = contact.apiSocket, !process.isZombie else { return nil }
+        if let ownership = contact.ownership, !ownership.isUsable {
+            contact.forwardsError = "not asked: API socket \(ownership)"
+            return nil
+        }
+        return path
+    }
+
+    /// The monitor's forward counts (`Purpose.monitor`): the last answer of each instance with
     /// a usable socket, asked anew (all at once, `ask`) when it is contacted this time and it was never
     /// asked, or its log shows a request since other than listings (`forwardsThroughListings`: other
     /// monitors' and `list`s' listings change nothing, so they do not make it ask), or it failed
@@ -260,17 +329,12 @@ public struct Inventory: Sendable {
     /// An answer its log cannot prove is not asked again (the forwards pane asks); neither is a
     /// stopped process (it cannot answer; its kept answer stands).
     func countForwards(_ processes: [SlirpProcess], _ contacts: inout [Contact], kept: [Int32: Contact]) {
-        guard let cache = options.cache else { return }
+        guard case .monitor(let cache, _) = options.purpose else { return }
         let now = Double(Deadline.now.nanoseconds) / 1e9
         var asked: [Int] = []
         var targets: [ForwardsTarget] = []
         for (i, process) in processes.enumerated() {
-            guard let path = contacts[i].apiSocket, !process.isZombie else { continue }
-            // Nothing is sent to a socket not proven to be the process's own (unverified included).
-            if let ownership = contacts[i].ownership, !ownership.isUsable {
-                contacts[i].forwardsError = "not asked: API socket \(ownership)"
-                continue
-            }
+            guard let path = askable(process, &contacts[i]) else { continue }
             let last = cache.lastAnswer(process.identity).flatMap { $0.path == path ? $0 : nil }
             if let last { show(last, in: &contacts[i]) }
             // Looked at only when contacted (a kept contact is not), and never while stopped.
@@ -335,7 +399,7 @@ public struct Inventory: Sendable {
     /// The forward list kept for the target, when its log is exactly as it was right after that answer.
     /// (Its log's filesystem must have room: an echo that could not be written proves nothing.)
     private func unchanged(_ target: ForwardsTarget) -> [HostForward]? {
-        guard let mark = target.mark, let cache = options.cache, let kept = cache.forwards(target.identity),
+        guard let mark = target.mark, let cache = options.purpose.cache, let kept = cache.forwards(target.identity),
               kept.path == target.path, kept.mark == mark,
               cache.logHasRoom(mark, pid: target.identity.pid, procRoot: options.procRoot) else { return nil }
         return kept.forwards
@@ -350,7 +414,7 @@ public struct Inventory: Sendable {
             APIClient(socketPath: $0.path, expectedPID: $0.identity.pid, expectedFile: $0.file, timeout: options.apiTimeout,
                       maximumReplyBytes: maximumReplyBytes)
         })
-        guard let cache = options.cache else { return results }
+        guard let cache = options.purpose.cache else { return results }
         for (target, result) in zip(targets, results) {
             if case .success(let forwards) = result, let before = target.mark {
                 cache.keepUnproven(InventoryCache.KeptForwards(path: target.path, mark: before, forwards: forwards),
@@ -370,12 +434,14 @@ public struct Inventory: Sendable {
     /// `SO_PEERCRED` against its PID. An answer is used only for the same process (PID and start
     /// time) at the same path once the scan has found it; nil: nothing is known.
     func askKnownForwards(listeners: ListeningSockets?) -> Pending<KnownForwards>? {
-        guard options.listForwards, let known = options.cache?.allFacts, !known.isEmpty else { return nil }
+        guard case .scriptedList(true, let cache?) = options.purpose else { return nil }
+        let known = cache.allFacts
+        guard !known.isEmpty else { return nil }
         let procRoot = options.procRoot
         return Pending {
             var answers: KnownForwards = [:]
             var targets: [ForwardsTarget] = []
-            for (identity, facts) in known where options.listForwardsOf?.contains(identity) ?? true {
+            for (identity, facts) in known {
                 guard let path = facts.configuration.apiSocket, path.hasPrefix("/") else { continue }
                 let mark = RequestAudit.mark(pid: identity.pid, procRoot: procRoot)
                 if let forwards = unchanged(ForwardsTarget(identity: identity, path: path, file: nil, mark: mark)) {
@@ -415,7 +481,7 @@ public struct Inventory: Sendable {
     public func inspect(_ process: SlirpProcess, listeners: ListeningSockets? = nil,
                         observed prefetched: Result<ObservedAddresses, NamespaceReader.Failure>? = nil) -> SlirpInstance {
         var contacts = [contact(process, listeners: listeners, readNamespace: prefetched == nil)]
-        if options.listForwards { askForwards([process], &contacts) }
+        if options.purpose.asks == .list { askForwards([process], &contacts) }
         return assemble(process, contacts[0], observed: prefetched ?? contacts[0].observed)
     }
 
@@ -442,15 +508,8 @@ public struct Inventory: Sendable {
             contact.observed = readNamespace(config, pid: process.pid)
         }
 
-        var apiSocket = config.apiSocket
-        if let path = apiSocket, !path.hasPrefix("/"),
-           let cwd = try? Files.readLink("\(options.procRoot)/\(process.pid)/cwd") {
-            apiSocket = cwd + "/" + path
-        }
-        contact.apiSocket = apiSocket
-        if let apiSocket {
-            (contact.ownership, contact.socketFile) = SocketOwnership.verify(path: apiSocket, process: process, procRoot: options.procRoot, listeners: listeners)
-        }
+        let endpoint = APIEndpoint.of(process, procRoot: options.procRoot, listeners: listeners)
+        (contact.apiSocket, contact.ownership, contact.socketFile) = (endpoint.path, endpoint.ownership, endpoint.file)
 
         if options.readLogs { // `list` shows no log
             if !process.isZombie, let quick = quickLogInfo(process) {

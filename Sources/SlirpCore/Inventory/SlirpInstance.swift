@@ -46,20 +46,9 @@ public struct SlirpInstance: Sendable {
     /// or nil when they may.
     public var forwardBlocker: String? { forwardBlocker(allowingUnverified: false) }
 
-    /// Why no request may be sent. A socket whose owner could not be proven (`SocketOwnership.unknown`:
-    /// another user's process, whose fds cannot be read) gets nothing, unless `allowingUnverified`
-    /// (the operator's explicit `--unverified`; `SO_PEERCRED` still checks the listener's PID).
+    /// Why no request may be sent (`APIEndpoint.blocker`).
     public func forwardBlocker(allowingUnverified: Bool) -> String? {
-        if process.isZombie { return "the process is defunct (zombie): it has exited" }
-        guard let apiSocket else {
-            return "no API socket: the instance was started without --api-socket (Podman adds one only with port_handler=slirp4netns and at least one -p)"
-        }
-        guard let ownership = socketOwnership, !ownership.isUsable else { return nil }
-        if ownership.isUnverified {
-            if allowingUnverified { return nil }
-            return "API socket \(apiSocket) is \(ownership), so it is not proven to be this slirp4netns's and nothing was sent (run as root or as the instance's owner)"
-        }
-        return "API socket \(apiSocket) is \(ownership)"
+        APIEndpoint.blocker(process: process, path: apiSocket, ownership: socketOwnership, allowingUnverified: allowingUnverified)
     }
 
     /// The name an operator knows it by: the container's (or pod's) name, its short ID, or "manual".

@@ -6,6 +6,10 @@ public enum TargetResolver {
         case ambiguous(target: String, candidates: [String])
         /// The container exists but has no live slirp4netns.
         case notRunning(target: String, state: String)
+        /// `/proc` could not be read.
+        case cannotScan(String)
+        /// Not resolved, and Podman's answer was incomplete (its failures may be why).
+        indirect case podmanFailed(Failure, [String])
 
         public var description: String {
             switch self {
@@ -17,6 +21,10 @@ public enum TargetResolver {
                 "\(goQuoted(abbreviated(target))) matches several instances, give more of the ID: \(Self.some(candidates))"
             case .notRunning(let target, let state):
                 "container \(goQuoted(abbreviated(target))) has no running slirp4netns (state \(state)); `slirpmon doctor \(target)` explains why"
+            case .cannotScan(let why):
+                "cannot scan /proc: \(why)"
+            case .podmanFailed(let failure, let podman):
+                "\(failure) (\(podman.joined(separator: "; ")))"
             }
         }
 

@@ -21,8 +21,6 @@ final class LogFollower {
     static let maximumLineBytes = 4 << 10
     /// The line shown after a cut one (a line of its own, so it shows whatever the pane's width).
     static let cutNote = "[slirpmon: the line above is longer than \(maximumLineBytes >> 10) KiB: cut; the rest up to its newline is not kept]"
-    /// The most `save` copies: the last this many bytes of the log (a sparse 3 GiB log is not copied whole).
-    static let saveLimit: Int64 = 64 << 20
 
     /// Opens the log of `identity` and returns its tail.
     func open(_ identity: ProcessIdentity) -> WorkResult {
@@ -89,51 +87,9 @@ final class LogFollower {
         return lines
     }
 
-    /// Copies the whole log of `identity` to `./slirp4netns-PID-TIME.log`; returns the path.
-    func save(_ identity: ProcessIdentity) -> WorkResult {
-        let reader: UnlinkedLog
-        do {
-            if self.identity == identity, let log { reader = log } else { reader = try UnlinkedLog(pid: identity.pid) }
-        } catch {
-            return .logSaved(path: nil, error: error.description)
-        }
-        var directory = [CChar](repeating: 0, count: 4096)
-        let cwd = getcwd(&directory, directory.count) != nil ? String(cString: directory) : "."
-        let path = "\(cwd == "/" ? "" : cwd)/slirp4netns-\(identity.pid)-\(Clock.stamp()).log"
-        // A new file: never a link or a file someone left in the working directory.
-        let fd: Int32
-        do { fd = try SafeFiles.createExclusive(path) } catch {
-            return .logSaved(path: nil, error: "cannot create \(path): \(error.reason)")
-        }
-        defer { close(fd) }
-        // At most the last `saveLimit` bytes: a sparse log of gigabytes would fill the disk.
-        let size = (try? reader.size()) ?? 0
-        var from: Int64 = max(0, size - Self.saveLimit)
-        let cut = from
-        var written: Int64 = 0
-        while from - cut < Self.saveLimit {
-            let chunk: LogChunk
-            do { chunk = try reader.read(from: from, maxBytes: Int(min(1 << 20, Self.saveLimit - (from - cut)))) } catch {
-                return .logSaved(path: nil, error: error.description)
-            }
-            let bytes = Array(chunk.text.utf8)
-            if bytes.isEmpty { break }
-            var done = 0
-            while done < bytes.count {
-                let n = bytes.withUnsafeBytes { raw -> Int in
-                    guard let base = raw.baseAddress else { return 0 }
-                    return Glibc.write(fd, base + done, raw.count - done)
-                }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return .logSaved(path: nil, error: "writing \(path): \(String(cString: strerror(errno)))")
-                }
-                done += n
-            }
-            written += Int64(bytes.count)
-            from = chunk.endOffset
-        }
-        let note = cut > 0 ? ": the end of a \(Format.bytes(size)) log, cut at \(Format.bytes(Self.saveLimit))" : ""
-        return .logSaved(path: path + " (\(Format.bytes(written))\(note))", error: nil)
+    /// A save of `identity`'s log (`LogSave`, run on the worker's queue): through the log open
+    /// here when it is that instance's (still readable after the process has gone).
+    func save(_ identity: ProcessIdentity) -> LogSave {
+        LogSave(identity: identity, open: self.identity == identity ? log : nil)
     }
 }

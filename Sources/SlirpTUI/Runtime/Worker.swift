@@ -12,6 +12,7 @@ final class Worker: Sendable {
     private let scans = DispatchQueue(label: "slirpmon.inventory")
     private let api = DispatchQueue(label: "slirpmon.api")
     private let doctors = DispatchQueue(label: "slirpmon.doctor")
+    private let saves = DispatchQueue(label: "slirpmon.save")
     private let apiTimeout: Double
     /// One catalog for the monitor's lifetime: it caches, and asks Podman again only when
     /// the slirp4netns processes or Podman's state files change, or after a minute.
@@ -44,7 +45,7 @@ final class Worker: Sendable {
     }
 
     /// A full scan that asks `list_hostfwd` only for the FWD column's counts: each instance once when
-    /// first seen, then only when its log shows a request since (`Inventory.Options.countForwards`;
+    /// first seen, then only when its log shows a request since (`Inventory.Purpose.monitor`;
     /// each listing lands in the instance's log, so an idle monitor must not list).
     /// The selected instance is read whole every time; the others' namespaces every 30 s (at once
     /// when their namespace file changes, looked at every 5 s, with their API socket, log size and
@@ -52,14 +53,10 @@ final class Worker: Sendable {
     func refresh(selected: ProcessIdentity?) {
         let timeout = apiTimeout
         scans.async { [self] in
-            var options = Inventory.Options()
-            options.listForwards = false
-            options.countForwards = true
+            var options = Inventory.Options(purpose: .monitor(cache: inventoryCache, selected: selected))
             options.readAddresses = true
             options.apiTimeout = timeout
             options.podman = podman
-            options.cache = inventoryCache
-            options.readAlways = selected.map { [$0] } ?? []
             let inventory = Inventory(options: options)
             do throws(SystemError) {
                 let snapshot = try inventory.snapshot()
@@ -155,36 +152,24 @@ final class Worker: Sendable {
         let timeout = apiTimeout
         api.async { [self] in
             let client = APIClient(socketPath: socket, expectedPID: target.pid, expectedFile: target.apiSocketFile, timeout: timeout)
-            var added: [AddedForward] = []
-            for request in requests {
-                do throws(APIError) {
-                    let id = try client.add(request)
-                    added.append(AddedForward(summary: request.summary, id: id))
-                } catch {
-                    var message = "\(request.summary): \(error.description)"
-                    if let hint = error.hint { message += "; \(hint)" }
-                    if error.isBindFailure {
-                        message += ". " + PortConflict.explain(port: Int(request.hostPort.value), proto: request.proto,
-                                                               address: request.hostAddr, seenFrom: target.pid)
-                    }
-                    post(.added(target, added, failure: message))
-                    return
-                }
-            }
-            post(.added(target, added, failure: nil))
+            let outcome = ForwardSession(client: client, pid: target.pid).add(requests)
+            let added = outcome.added.map { AddedForward(summary: $0.request.summary, id: $0.id) }
+            post(.added(target, added, failure: outcome.failure.map { request, failure in "\(request.summary): \(failure.explanation)" }))
         }
+    }
+
+    /// Copies a log on its own queue (up to 64 MiB: not on the input thread, nor behind a scan).
+    func save(_ save: LogSave) {
+        saves.async { [self] in post(save.run()) }
     }
 
     func remove(_ target: EffectTarget, _ forward: HostForward) {
         guard let socket = target.apiSocket else { return }
         let timeout = apiTimeout
         api.async { [self] in
-            do throws(APIError) {
-                try APIClient(socketPath: socket, expectedPID: target.pid, expectedFile: target.apiSocketFile, timeout: timeout).remove(id: forward.id)
-                post(.removed(target, forward, error: nil))
-            } catch {
-                post(.removed(target, forward, error: error.description + (error.hint.map { "; " + $0 } ?? "")))
-            }
+            let client = APIClient(socketPath: socket, expectedPID: target.pid, expectedFile: target.apiSocketFile, timeout: timeout)
+            let outcome = ForwardSession(client: client, pid: target.pid).remove([forward.id])
+            post(.removed(target, forward, error: outcome.failure?.1.explanation))
         }
     }
 }

@@ -1,3 +1,4 @@
+import SlirpCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,27 +13,21 @@ nonisolated(unsafe) var terminalModesSaved = false
 /// The handlers that were installed before ours for the fatal signals (Swift's backtracer), in `Signals.fatal` order.
 nonisolated(unsafe) var previousFatalActions: [sigaction] = Array(repeating: sigaction(), count: 6)
 
-/// Signal handling for the monitor: termination signals set a flag the main loop sees
-/// within one key timeout (then it ends curses normally); fatal signals restore the
+/// Signal handling for the monitor: termination signals are taken as everywhere in slirpmon
+/// (`TerminationSignals`: blocked, waited for on a thread of their own) and set a flag the main
+/// loop sees within one key timeout (then it ends curses normally); fatal signals restore the
 /// terminal modes with async-signal-safe calls and re-raise, so a crash never leaves
 /// the operator's terminal in raw mode on the alternate screen.
 enum Signals {
-    static let termination: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+    static let termination = TerminationSignals.numbers
     static let fatal: [Int32] = [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE]
 
-    /// Installs the handlers; call before curses starts (curses then keeps them).
+    /// Installs the handlers; call before curses starts, on the main thread before it starts others
+    /// (blocked termination signals never reach the handlers curses installs for them).
     static func install() {
-        _ = pendingTerminationSignal.load(ordering: .relaxed) // initialise the global before any handler runs
+        _ = pendingTerminationSignal.load(ordering: .relaxed) // initialise the global before the signal thread runs
         if tcgetattr(0, &savedTerminalModes) == 0 { terminalModesSaved = true }
-        for signal in termination {
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = { number in
-                pendingTerminationSignal.store(number, ordering: .relaxed)
-            }
-            sigemptyset(&action.sa_mask)
-            action.sa_flags = 0
-            sigaction(signal, &action, nil)
-        }
+        TerminationSignals.handle { number in pendingTerminationSignal.store(number, ordering: .relaxed) }
         for (index, signal) in fatal.enumerated() {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
@@ -58,9 +53,11 @@ enum Signals {
     /// The termination signal received since the start, or 0.
     static var pending: Int32 { pendingTerminationSignal.load(ordering: .relaxed) }
 
-    /// Puts the default handlers back (after curses has ended).
+    /// Puts the default handlers back (after curses has ended): a termination signal from now on ends
+    /// the process, as it would have before the monitor started.
     static func restoreDefaults() {
         for signal in termination { Glibc.signal(signal, SIG_DFL) }
+        TerminationSignals.unblock()
         for (index, signal) in fatal.enumerated() { sigaction(signal, &previousFatalActions[index], nil) }
     }
 }

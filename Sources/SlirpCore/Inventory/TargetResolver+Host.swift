@@ -1,0 +1,54 @@
+/// An operator's TARGET resolved on this host: the process, then only what the command needs of it.
+extension TargetResolver {
+    /// The process `target` names (a PID, a container or pod name, an ID or unique ID prefix). Podman is
+    /// asked for names and to prove a container ID claim, through `catalog` (which keeps the answer for
+    /// the caller's next question, and on disk for 5 s, as `list` does: `fwd add ID` right after `list`
+    /// runs no Podman).
+    public static func process(_ target: String, catalog: PodmanCatalog = PodmanCatalog(persistent: true),
+                               scanner: ProcessScanner = ProcessScanner()) throws(Failure) -> SlirpProcess {
+        // A PID names one process: read only it, not every instance on the host (`fwd add PID`
+        // on a host with 500 instances spent most of its time scanning them).
+        if let pid = Int32(target), pid > 0, let process = scanner.process(pid: pid) {
+            return process
+        }
+        let processes: [SlirpProcess]
+        do { processes = try scanner.scan() } catch { throw .cannotScan(error.description) }
+        // Without Podman's answer, only a process that claims no container is taken: a container ID in
+        // a process's file names is a claim anyone can make, proven against Podman's container (its
+        // owner and network namespace) before the process is taken for it.
+        do throws(Failure) {
+            let found = try resolve(target, among: processes)
+            if found.containerID == nil || PodmanCLI.installed() == nil { return found }
+        } catch {
+            // Not found, or several claim the ID: Podman's answer names and proves.
+            guard PodmanCLI.installed() != nil else { throw error }
+        }
+        let podman = catalog.snapshot(for: processes)
+        do throws(Failure) { return try resolve(target, among: processes, containers: podman.containers) } catch {
+            throw podman.failures.isEmpty ? error : .podmanFailed(error, podman.failures)
+        }
+    }
+
+    /// Everything about the instance `target` names (`show`): resolved first, then only it is read and
+    /// asked (`Inventory.instance`), joined with Podman's metadata when it is a container.
+    public static func instance(_ target: String, apiTimeout: Double) throws(Failure) -> SlirpInstance {
+        // One catalog: a container named as TARGET is joined with the answer that found it
+        // (Podman was asked twice, and a second answer lost under load dropped the container).
+        let catalog = PodmanCatalog(persistent: true)
+        let process = try process(target, catalog: catalog)
+        var options = Inventory.Options(purpose: .show)
+        options.apiTimeout = apiTimeout
+        options.podman = process.containerID == nil ? nil : catalog
+        let inventory = Inventory(options: options)
+        guard options.podman != nil, let joined = try? inventory.instance(process) else {
+            return inventory.inspect(process)
+        }
+        return joined
+    }
+
+    /// The API socket of the instance `target` names (`fwd`), proven as the inventory proves it, with
+    /// nothing else read and nothing sent.
+    public static func endpoint(_ target: String) throws(Failure) -> APIEndpoint {
+        APIEndpoint.of(try process(target))
+    }
+}
