@@ -122,7 +122,7 @@ struct ListRequest: Equatable {
                     String(r.pid), i.displayName, r.user ?? r.uid.map(String.init) ?? "?",
                     r.zombie ? "defunct" : r.state, Format.duration(r.uptimeSeconds), r.cidr,
                     r.guest ?? "error", r.gateway ?? "error", r.dns ?? "error", r.ipv6 ? "yes" : "no", String(r.mtu),
-                    r.apiSocket == nil ? (i.rootlessPorts.isEmpty ? "-" : "rootlessport") : (r.apiSocketStatus ?? "?"),
+                    r.apiSocket == nil ? (i.rootlessPorts.isEmpty ? "-" : "rootlessport") : (r.apiSocketStatus?.rawValue ?? "?"),
                     r.forwardCount.map(String.init) ?? (r.apiSocket == nil ? "-" : "?"),
                 ])
             }

@@ -1,7 +1,7 @@
 /// What the check of an instance's API socket found, as one word: `held`, `missing`,
 /// `not-held`, `ambiguous` or `unverified` (the raw value is the word `list --json` writes as
 /// `api_socket_status`, and the monitor shows).
-public enum SocketStatus: String, Sendable, Equatable, CaseIterable {
+public enum SocketStatus: String, Sendable, Equatable, CaseIterable, Encodable {
     case held
     case missing
     case notHeld = "not-held"

@@ -27,7 +27,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
     @NullWhenAbsent public var netns: String?
     public var tap: String
     @NullWhenAbsent public var apiSocket: String?
-    @NullWhenAbsent public var apiSocketStatus: String?
+    @NullWhenAbsent public var apiSocketStatus: SocketStatus?
     @NullWhenAbsent public var forwardCount: Int?
     @NullWhenAbsent public var forwardsError: String?
     public var problems: [String: String]
@@ -98,7 +98,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         netns = c.netnsPath
         tap = c.effectiveTapName
         apiSocket = instance.apiSocket
-        apiSocketStatus = instance.socketOwnership?.status.rawValue
+        apiSocketStatus = instance.socketOwnership?.status
         forwardCount = instance.forwards?.count
         forwardsError = instance.forwardsError
         problems = p.problems
