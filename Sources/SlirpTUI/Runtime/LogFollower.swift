@@ -101,11 +101,11 @@ final class LogFollower {
         let cwd = getcwd(&directory, directory.count) != nil ? String(cString: directory) : "."
         let path = "\(cwd == "/" ? "" : cwd)/slirp4netns-\(identity.pid)-\(Clock.stamp()).log"
         // A new file: never a link or a file someone left in the working directory.
-        let fd: Int32
+        let fd: FileDescriptor
         do { fd = try SafeFiles.createExclusive(path) } catch {
             return .logSaved(path: nil, error: "cannot create \(path): \(error.reason)")
         }
-        defer { close(fd) }
+        defer { fd.close() }
         // At most the last `saveLimit` bytes: a sparse log of gigabytes would fill the disk.
         let size = (try? reader.size()) ?? 0
         var from: Int64 = max(0, size - Self.saveLimit)
@@ -118,17 +118,8 @@ final class LogFollower {
             }
             let bytes = Array(chunk.text.utf8)
             if bytes.isEmpty { break }
-            var done = 0
-            while done < bytes.count {
-                let n = bytes.withUnsafeBytes { raw -> Int in
-                    guard let base = raw.baseAddress else { return 0 }
-                    return Glibc.write(fd, base + done, raw.count - done)
-                }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return .logSaved(path: nil, error: "writing \(path): \(String(cString: strerror(errno)))")
-                }
-                done += n
+            do { try fd.writeAll(bytes, path: path) } catch {
+                return .logSaved(path: nil, error: "writing \(path): \(error.reason)")
             }
             written += Int64(bytes.count)
             from = chunk.endOffset
