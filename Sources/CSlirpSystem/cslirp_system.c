@@ -30,10 +30,6 @@ int cslirp_peer_credentials(int fd, pid_t *pid, uid_t *uid) {
     return 0;
 }
 
-int cslirp_open_path(const char *path) {
-    return open(path, O_PATH | O_CLOEXEC);
-}
-
 int cslirp_enter_netns(int fd) {
     return setns(fd, CLONE_NEWNET);
 }

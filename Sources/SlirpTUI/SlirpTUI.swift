@@ -138,7 +138,6 @@ struct Monitor {
 
 enum FileOutput {
     static func standardError(_ text: String) {
-        var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+        try? FileDescriptor.standardError.writeAll(Array(text.utf8))
     }
 }

@@ -323,7 +323,7 @@ final class Bench {
     func logHolder(name: String, size: Int64) throws -> Int32 {
         let path = "\(directory)/slirp4netns-\(name).log"
         let fd = try SafeFiles.createExclusive(path, readable: true)
-        defer { close(fd) }
+        defer { fd.close() }
         unlink(path)
         var text = ""
         var k = 0
@@ -331,9 +331,11 @@ final class Bench {
         let tailSize = min(Int(size), 1 << 20)
         while text.utf8.count + line(k).utf8.count <= tailSize { text += line(k); k += 1 }
         let bytes = Array(text.utf8)
-        guard ftruncate(fd, off_t(size)) == 0,
-              pwrite(fd, bytes, bytes.count, off_t(size) - off_t(bytes.count)) == bytes.count else { throw BenchError("cannot write \(path)") }
-        guard let sleepPath = Executables.find("sleep"), case .success(let pid) = Executables.spawn(sleepPath, ["3600"], descriptors: [1: fd, 2: fd]) else {
+        do {
+            try fd.resize(to: size, path: path)
+            try fd.writeAll(toAbsoluteOffset: size - Int64(bytes.count), bytes, path: path)
+        } catch { throw BenchError("cannot write \(path)") }
+        guard let sleepPath = Executables.find("sleep"), case .success(let pid) = Executables.spawn(sleepPath, ["3600"], descriptors: [1: fd.rawValue, 2: fd.rawValue]) else {
             throw BenchError("cannot start sleep")
         }
         Cleanup.shared.add("sleep-\(name)") { kill(pid, SIGKILL); Executables.waitFor(pid) }

@@ -122,8 +122,8 @@ struct UntrustedInputTests {
         let holder = try Executables.spawn("/bin/sleep", ["600"], descriptors: [1: named, 2: named]).get()
         defer { kill(holder, SIGKILL); Executables.waitFor(holder) }
         let logFD = try SafeFiles.createExclusive("\(directory)/log")
-        defer { close(logFD) }
-        let logged = try Executables.spawn("/bin/sleep", ["600"], descriptors: [2: logFD]).get()
+        defer { logFD.close() }
+        let logged = try Executables.spawn("/bin/sleep", ["600"], descriptors: [2: logFD.rawValue]).get()
         defer { kill(logged, SIGKILL); Executables.waitFor(logged) }
         #expect(eventually(5) { RequestAudit.mark(pid: logged) != nil })
         let before = try #require(RequestAudit.mark(pid: logged))

@@ -9,10 +9,6 @@
 /* SO_PEERCRED of a connected unix socket. */
 int cslirp_peer_credentials(int fd, pid_t *pid, uid_t *uid);
 
-/* open(path, O_PATH | O_CLOEXEC): a descriptor naming the file, which is not opened (never blocks);
-   returns the descriptor or -1. */
-int cslirp_open_path(const char *path);
-
 /* setns(fd, CLONE_NEWNET) for the calling thread. */
 int cslirp_enter_netns(int fd);
 

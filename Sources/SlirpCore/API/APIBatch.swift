@@ -65,7 +65,7 @@ public enum APIBatch {
                 ready = wait(for: open, deadline: deadline)
             }
         }
-        return results.map { $0 ?? .failure(.transfer(path: "", SystemError("exchange", "", code: EIO))) }
+        return results.map { $0 ?? .failure(.transfer(path: "", SystemError("exchange", "", errno: .ioError))) }
     }
 
     /// The indices of `open` whose sockets can make progress, after waiting at most until
@@ -74,10 +74,8 @@ public enum APIBatch {
         // A socket waiting for a full backlog is not polled (an unconnected socket would report
         // itself writable at once, and the loop would spin): it is retried after the 2 ms.
         var fds = open.map { pollfd(fd: $0.state == .backlogFull ? -1 : $0.socket.descriptor, events: $0.state.events, revents: 0) }
-        var timeout = deadline.remainingMilliseconds
-        if open.contains(where: { $0.state == .backlogFull }) { timeout = min(timeout, 2) }
-        let rc = poll(&fds, nfds_t(fds.count), Int32(clamping: timeout))
-        guard rc > 0 else { return [] } // a timeout, or EINTR: the loop looks at the deadline and tries again
+        let rc = FileDescriptor.poll(&fds, until: deadline, atMost: open.contains(where: { $0.state == .backlogFull }) ? 2 : .max)
+        guard rc > 0 else { return [] } // a timeout: the loop looks at the deadline and tries again
         return Set(fds.indices.filter { fds[$0].revents != 0 })
     }
 
@@ -141,7 +139,7 @@ public enum APIBatch {
             } catch let error as APIError {
                 throw error
             } catch {
-                throw .transfer(path: client.socketPath, SystemError("exchange", client.socketPath, code: EIO))
+                throw .transfer(path: client.socketPath, SystemError("exchange", client.socketPath, errno: .ioError))
             }
         }
 

@@ -85,7 +85,7 @@ public struct APIClient: Sendable {
         } catch let failure as UnixStreamSocket.Failure {
             throw map(failure)
         } catch {
-            throw .transfer(path: socketPath, SystemError("exchange", socketPath, code: 5))
+            throw .transfer(path: socketPath, SystemError("exchange", socketPath, errno: .ioError))
         }
     }
 

@@ -22,10 +22,10 @@ public enum APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .connect(let path, let error):
-            switch error.code {
-            case 2: return "no API socket at \(path) (removed, or the instance was started without --api-socket)"
-            case 111: return "nothing listens on \(path): the slirp4netns process that owned it has exited"
-            case 13, 1: return "permission denied connecting to \(path): run slirpmon as root or as the instance's user"
+            switch error.errno {
+            case .noSuchFileOrDirectory: return "no API socket at \(path) (removed, or the instance was started without --api-socket)"
+            case .connectionRefused: return "nothing listens on \(path): the slirp4netns process that owned it has exited"
+            case .permissionDenied, .notPermitted: return "permission denied connecting to \(path): run slirpmon as root or as the instance's user"
             default: return "cannot connect to \(path): \(error.reason)"
             }
         case .pathTooLong(let path, let bytes):

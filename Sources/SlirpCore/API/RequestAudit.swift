@@ -34,8 +34,7 @@ public enum RequestAudit {
 
     /// The process's stderr now, or nil when it is not a regular file or cannot be looked at.
     public static func mark(pid: Int32, procRoot: String = "/proc") -> Mark? {
-        var st = stat()
-        guard stat("\(procRoot)/\(pid)/fd/2", &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        guard let st = try? Files.status("\(procRoot)/\(pid)/fd/2"), st.st_mode & S_IFMT == S_IFREG else { return nil }
         return Mark(st)
     }
 
@@ -62,15 +61,10 @@ public enum RequestAudit {
     public static func markAfterOnly(_ request: [UInt8], pid: Int32, procRoot: String = "/proc", before: Mark) -> Mark? {
         // Proven a regular file before it is opened: the process may have put a FIFO or a device at fd 2 since `before`.
         guard let fd = try? SafeFiles.openForReading("\(procRoot)/\(pid)/fd/2") else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return nil }
+        defer { fd.close() }
+        guard let st = try? fd.status() else { return nil }
         let after = Mark(st)
-        guard before.device == after.device, before.inode == after.inode, after.size > before.size,
-              after.size - before.size <= windowLimit else { return nil }
-        var window = [UInt8](repeating: 0, count: Int(after.size - before.size))
-        let n = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(before.size)) }
-        guard n == window.count, isOnlyEcho(of: request, in: window) else { return nil }
+        guard let window = window(of: fd, from: before, to: after), isOnlyEcho(of: request, in: window) else { return nil }
         return after
     }
 
@@ -80,18 +74,25 @@ public enum RequestAudit {
     /// (Monitors and `list`s on one host then do not make each other ask again.) Another spelling of a
     /// listing, by another client, proves nothing: nil, ask again.
     public static func markAfterOnlyListings(pid: Int32, procRoot: String = "/proc", before: Mark, atLeast: Int) -> Mark? {
-        let fd = open("\(procRoot)/\(pid)/fd/2", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        guard let fd = try? FileDescriptor.open("\(procRoot)/\(pid)/fd/2", .readOnly, options: [.closeOnExec, .noControllingTerminal, .nonBlocking]) else {
+            return nil
+        }
+        defer { fd.close() }
+        guard let st = try? fd.status(), st.st_mode & S_IFMT == S_IFREG else { return nil }
         let after = Mark(st)
+        guard let window = window(of: fd, from: before, to: after),
+              areOnlyEchoes(of: APIMessage.listRequest(), in: window, atLeast: atLeast) else { return nil }
+        return after
+    }
+
+    /// What the log `fd` gained between the marks `before` and `after`: nil unless it is the same
+    /// file, grown by at most `windowLimit` bytes, all of them read.
+    static func window(of fd: FileDescriptor, from before: Mark, to after: Mark) -> [UInt8]? {
         guard before.device == after.device, before.inode == after.inode, after.size > before.size,
               after.size - before.size <= windowLimit else { return nil }
-        var window = [UInt8](repeating: 0, count: Int(after.size - before.size))
-        let n = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(before.size)) }
-        guard n == window.count, areOnlyEchoes(of: APIMessage.listRequest(), in: window, atLeast: atLeast) else { return nil }
-        return after
+        let count = Int(after.size - before.size)
+        guard let window = try? fd.read(fromAbsoluteOffset: before.size, count: count), window.count == count else { return nil }
+        return window
     }
 
     /// True when every request echo in `window` is `request`'s, and there are at least `atLeast`.

@@ -51,8 +51,8 @@ public enum NamespaceReader {
     /// root, never on the host; a FIFO or device there (a user's bind mount) is refused, not waited on.
     static func resolvConf(root: String) throws(SystemError) -> String {
         let fd = try SafeFiles.openInRoot(root, "etc/resolv.conf")
-        defer { close(fd) }
-        return String(decoding: try SafeFiles.read(fd, limit: resolvConfLimit, path: "\(root)/etc/resolv.conf"), as: UTF8.self)
+        defer { fd.close() }
+        return String(decoding: try fd.read(upTo: resolvConfLimit, path: "\(root)/etc/resolv.conf"), as: UTF8.self)
     }
 
     /// Reads by joining the namespace at `path` on a throwaway thread (needs CAP_SYS_ADMIN over it).
@@ -70,7 +70,7 @@ public enum NamespaceReader {
         switch box.result {
         case .success(let observed): return observed
         case .failure(let failure): throw failure
-        case nil: throw .unreadable(SystemError("setns", path, code: EIO))
+        case nil: throw .unreadable(SystemError("setns", path, errno: .ioError))
         }
     }
 
@@ -110,7 +110,7 @@ public enum NamespaceReader {
         public func results() -> [Result<ObservedAddresses, Failure>] {
             done.wait()
             done.signal() // a second call returns at once
-            guard answers.count == paths.count else { return paths.map { .failure(.unreadable(SystemError("setns", $0, code: EIO))) } }
+            guard answers.count == paths.count else { return paths.map { .failure(.unreadable(SystemError("setns", $0, errno: .ioError))) } }
             return answers
         }
     }
@@ -140,12 +140,12 @@ public enum NamespaceReader {
     private static func enterAndRead(path: String, interface: String) -> Result<ObservedAddresses, Failure> {
         // Non-blocking and proven nsfs on the descriptor: a FIFO at a fake's --netns-type=path
         // would hang a blocking open forever.
-        let fd: Int32
+        let fd: FileDescriptor
         do { fd = try SafeFiles.openForReading(path, kind: .networkNamespace) } catch {
             return .failure(error.isGone ? .namespaceGone(path: path) : .cannotEnter(path: path, error))
         }
-        defer { close(fd) }
-        if cslirp_enter_netns(fd) != 0 { return .failure(.cannotEnter(path: path, SystemError("setns", path))) }
+        defer { fd.close() }
+        if cslirp_enter_netns(fd.rawValue) != 0 { return .failure(.cannotEnter(path: path, SystemError("setns", path))) }
         do {
             var observed = try readNetFiles(directory: "/proc/thread-self/net", interface: interface)
             let sock = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)

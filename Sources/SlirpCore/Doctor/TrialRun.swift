@@ -161,19 +161,15 @@ public enum TrialRun {
         let logPath = SlirpCommandBuilder.logPath(tmpDir: directory, containerID: plan.containerID)
         // A new file, never a link or a file left at the name (tmp_dir may be shared): read back
         // through the same descriptor.
-        let logFD: Int32
+        let logFD: FileDescriptor
         do { logFD = try SafeFiles.createExclusive(logPath, readable: true) } catch {
             outcome.ending = .setupFailed("cannot create the log \(logPath): \(error.reason)")
             return outcome
         }
-        let logReadFD = logFD
         unlink(logPath)
-        cleanup.add("log descriptor") { close(logFD) }
+        cleanup.add("log descriptor") { logFD.close() }
         func readLog() -> String {
-            guard logReadFD >= 0 else { return "" }
-            var buffer = [UInt8](repeating: 0, count: 256 << 10)
-            let n = pread(logReadFD, &buffer, buffer.count, 0)
-            return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+            String(decoding: (try? logFD.read(fromAbsoluteOffset: 0, count: 256 << 10)) ?? [], as: UTF8.self)
         }
 
         var exitPipe: [Int32] = [0, 0], readyPipe: [Int32] = [0, 0]
@@ -200,7 +196,7 @@ public enum TrialRun {
             programArgs = ["--mount", "--propagation", "private", "--", plan.binary] + args
             outcome.privateMountNamespace = true
         }
-        let spawned = Executables.spawn(program, programArgs, descriptors: [1: logFD, 2: logFD, 3: exitPipe[0], 4: readyPipe[1]])
+        let spawned = Executables.spawn(program, programArgs, descriptors: [1: logFD.rawValue, 2: logFD.rawValue, 3: exitPipe[0], 4: readyPipe[1]])
         close(exitPipe[0])
         close(readyPipe[1])
         let pid: pid_t
@@ -274,11 +270,9 @@ public enum TrialRun {
             let slice = min(1000, deadline.remainingMilliseconds)
             if pipeOpen && slice > 0 {
                 var pfd = pollfd(fd: readyFD, events: Int16(POLLIN), revents: 0)
-                let rc = poll(&pfd, 1, slice)
-                if rc < 0 && errno == EINTR { continue }
-                if rc > 0 {
+                if FileDescriptor.poll(&pfd, until: deadline, atMost: 1000) > 0 {
                     var buffer = [UInt8](repeating: 0, count: 16)
-                    let n = read(readyFD, &buffer, buffer.count)
+                    let n = buffer.withUnsafeMutableBytes { (try? FileDescriptor(rawValue: readyFD).read(into: $0)) ?? -1 }
                     if n > 0 { return .ready(seconds: Deadline.now.seconds(since: start)) }
                     pipeOpen = false // EOF: slirp4netns exited or closed the ready fd
                 }

@@ -175,21 +175,20 @@ public final class SlirpLab: @unchecked Sendable {
         // The log, created and unlinked at once as Podman does; we keep a read handle for failures.
         let logPath = "\(directory)/slirp4netns-\(netnsName).log"
         // A new file (never a link or a file someone left), read back through the same descriptor.
-        let logFD: Int32
+        let logFD: FileDescriptor
         do { logFD = try SafeFiles.createExclusive(logPath, readable: true) } catch {
             cleanupNetns()
             throw .setup("cannot create the log \(logPath): \(error.reason)")
         }
-        let logReadFD = logFD
         unlink(logPath)
         var exitPipe: [Int32] = [0, 0], readyPipe: [Int32] = [0, 0]
         guard cslirp_pipe_cloexec(&exitPipe) == 0, cslirp_pipe_cloexec(&readyPipe) == 0 else {
-            close(logFD)
+            logFD.close()
             cleanupNetns()
             throw .setup("cannot create pipes: \(SystemError("pipe2").reason)")
         }
-        defer { close(logFD); close(readyPipe[0]) }
-        let spawned = Executables.spawn(slirpPath, args, descriptors: [1: logFD, 2: logFD, 3: exitPipe[0], 4: readyPipe[1]])
+        defer { logFD.close(); close(readyPipe[0]) }
+        let spawned = Executables.spawn(slirpPath, args, descriptors: [1: logFD.rawValue, 2: logFD.rawValue, 3: exitPipe[0], 4: readyPipe[1]])
         close(exitPipe[0])
         close(readyPipe[1])
         guard case .success(let pid) = spawned else {
@@ -200,19 +199,12 @@ public final class SlirpLab: @unchecked Sendable {
         var pfd = pollfd(fd: readyPipe[0], events: Int16(POLLIN), revents: 0)
         let deadline = Deadline.after(seconds: readyTimeout)
         var ready = false
-        while true {
-            let rc = poll(&pfd, 1, deadline.remainingMilliseconds)
-            if rc < 0 && errno == EINTR { continue }
-            if rc > 0 {
-                var byte: UInt8 = 0
-                ready = read(readyPipe[0], &byte, 1) == 1
-            }
-            break
+        if FileDescriptor.poll(&pfd, until: deadline) > 0 {
+            var byte: UInt8 = 0
+            ready = withUnsafeMutableBytes(of: &byte) { (try? FileDescriptor(rawValue: readyPipe[0]).read(into: $0)) == 1 }
         }
         let log = { () -> String in
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            let n = pread(logReadFD, &buffer, buffer.count, 0)
-            return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+            String(decoding: (try? logFD.read(fromAbsoluteOffset: 0, count: 65536)) ?? [], as: UTF8.self)
         }
         if !ready {
             close(exitPipe[1])

@@ -18,7 +18,7 @@ public final class UnlinkedLog {
     public let originalPath: String
     /// True when the file's name has been removed (as Podman does).
     public let isDeleted: Bool
-    private let handle: Int32
+    private let handle: FileDescriptor
 
     public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         /// Neither fd 1 nor fd 2 is a regular file (a terminal, a pipe, /dev/null).
@@ -57,9 +57,9 @@ public final class UnlinkedLog {
             // Only a regular file is opened (a pipe or a terminal would lose output to us; a device's
             // open may act), proven before it is opened (`SafeFiles.openForReading`). The magic link
             // must be followed: O_NOFOLLOW always fails on it (ELOOP).
-            let handle: Int32
+            let handle: FileDescriptor
             do { handle = try SafeFiles.openForReading(link) } catch {
-                if error.code != EINVAL { lastError = error } // EINVAL: not a regular file
+                if error.errno != .invalidArgument { lastError = error } // not a regular file
                 continue
             }
             self.handle = handle
@@ -73,13 +73,11 @@ public final class UnlinkedLog {
         throw .notAFile(pid: pid, targets: targets)
     }
 
-    deinit { close(handle) }
+    deinit { handle.close() }
 
     /// The current size of the file in bytes.
     public func size() throws(Failure) -> Int64 {
-        var st = stat()
-        if fstat(handle, &st) != 0 { throw .system(SystemError("fstat", originalPath)) }
-        return Int64(st.st_size)
+        do { return Int64(try handle.status(path: originalPath).st_size) } catch { throw .system(error) }
     }
 
     /// The last `maxBytes` of the log, starting at a line boundary unless that is the start of the file.
@@ -111,18 +109,7 @@ public final class UnlinkedLog {
     }
 
     private func read(offset: Int64, count: Int) throws(Failure) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = buffer.withUnsafeMutableBytes { raw in
-                retryingOnInterrupt { pread(handle, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
-            }
-            if n < 0 { throw .system(SystemError("pread", originalPath)) }
-            if n == 0 { break }
-            done += n
-        }
-        buffer.removeLast(count - done)
-        return buffer
+        do { return try handle.read(fromAbsoluteOffset: offset, count: count, path: originalPath) } catch { throw .system(error) }
     }
 }
 

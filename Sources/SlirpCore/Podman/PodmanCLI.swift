@@ -95,7 +95,7 @@ public struct PodmanCLI: Sendable {
         let who = user.map { "\($0.name)'s podman" } ?? "podman"
         switch result {
         case .failure(let error):
-            if error.code == ETIMEDOUT { return .failure(Failure(message: "\(who) did not answer within \(Int(timeout)) s (storage locked?)")) }
+            if error.errno == .timedOut { return .failure(Failure(message: "\(who) did not answer within \(Int(timeout)) s (storage locked?)")) }
             return .failure(Failure(message: "cannot run \(who): \(error)"))
         case .success(let output):
             guard output.status == 0 else {

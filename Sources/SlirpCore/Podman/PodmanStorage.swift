@@ -76,7 +76,7 @@ public enum PodmanStorage {
         for name in ["storage.conf", "containers.conf"] {
             let path = "\(home)/.config/containers/\(name)"
             do { _ = try SafeFiles.readRegularFile(path, limit: ContainersConf.fileLimit) } catch {
-                if error.code == ENOENT { continue }
+                if error.errno == .noSuchFileOrDirectory { continue }
                 return "cannot read \(path): \(error.reason)"
             }
         }

@@ -39,14 +39,7 @@ public enum TerminalOutput {
     /// Writes all of `raw` to `fd`, as it is (callers pass text made safe, or bytes for a pipe):
     /// 0, or the errno of the failed write. The corresponding C function is `write`.
     public static func write(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> Int32 {
-        guard let base = raw.baseAddress else { return 0 }
-        var offset = 0
-        while offset < raw.count {
-            let n = Glibc.write(fd, base + offset, raw.count - offset)
-            if n > 0 { offset += n; continue }
-            if n < 0 && errno == EINTR { continue }
-            return n < 0 ? errno : EIO
-        }
+        do { try FileDescriptor(rawValue: fd).writeAll(raw) } catch { return error.code }
         return 0
     }
 }

@@ -67,17 +67,15 @@ public enum Executables {
         var timedOut = false, tooMuch = false
         while !open.isEmpty && !tooMuch {
             var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            let wait = deadline.remainingMilliseconds
-            if wait == 0 { timedOut = true; break }
-            let rc = poll(&fds, nfds_t(fds.count), wait)
-            if rc < 0 && errno == EINTR { continue }
+            if deadline.hasPassed { timedOut = true; break }
+            let rc = FileDescriptor.poll(&fds, until: deadline)
             if rc <= 0 { timedOut = rc == 0; break }
             for p in fds where p.revents != 0 {
-                let n = buffer.withUnsafeMutableBytes { read(p.fd, $0.baseAddress!, $0.count) }
+                let n = buffer.withUnsafeMutableBytes { (try? FileDescriptor(rawValue: p.fd).read(into: $0)) ?? -1 }
                 if n > 0 {
                     if p.fd == outPipe[0] { out.append(contentsOf: buffer[0..<n]) } else { err.append(contentsOf: buffer[0..<n]) }
                     if out.count > limit || err.count > limit { tooMuch = true; break }
-                } else if n == 0 || errno != EINTR {
+                } else { // the end, or a failed read
                     open.removeAll { $0 == p.fd }
                 }
             }
@@ -85,8 +83,8 @@ public enum Executables {
         // The program leads its own process group (see `spawn`): what it started goes with it.
         if timedOut || tooMuch { kill(-pid, SIGKILL) }
         let status = waitFor(pid)
-        if timedOut { return .failure(SystemError("run", program, code: ETIMEDOUT)) }
-        if tooMuch { return .failure(SystemError("read", "output of \(program)", code: EFBIG, detail: "over \(limit >> 20) MiB (stopped it)")) }
+        if timedOut { return .failure(SystemError("run", program, errno: .timedOut)) }
+        if tooMuch { return .failure(SystemError("read", "output of \(program)", errno: .fileTooLarge, detail: "over \(limit >> 20) MiB (stopped it)")) }
         return .success(Output(status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self)))
     }
 
@@ -134,7 +132,7 @@ public enum Executables {
         defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
-        if rc != 0 { return .failure(SystemError("posix_spawn", program, code: rc)) }
+        if rc != 0 { return .failure(SystemError("posix_spawn", program, code: rc)) } // posix_spawn returns the errno value
         return .success(pid)
     }
 
@@ -142,9 +140,7 @@ public enum Executables {
     @discardableResult
     public static func waitFor(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return -1 }
-        }
+        if retryingOnInterrupt({ waitpid(pid, &status, 0) }) < 0 { return -1 }
         return exitCode(status)
     }
 

@@ -12,8 +12,8 @@ public enum Files {
     /// a FIFO a user put at the path fails at once instead of hanging the read.
     public static func readBytes(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
         let fd = try SafeFiles.openForReading(path)
-        defer { close(fd) }
-        return try SafeFiles.read(fd, limit: limit, path: path)
+        defer { fd.close() }
+        return try fd.read(upTo: limit, path: path)
     }
 
     /// Reads a `/proc/PID` file that the kernel hands over whole in one `read` when the buffer
@@ -22,18 +22,19 @@ public enum Files {
     /// At most `limit` bytes. Not `fstat`ed: files under `/proc/PID` are the kernel's, never a
     /// FIFO, and this runs for every process on every scan; non-blocking all the same.
     public static func readProcessFile(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
-        let fd = retryingOnInterrupt { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
-        if fd < 0 { throw SystemError("open", path) }
-        defer { close(fd) }
+        let fd = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec, .nonBlocking, .noControllingTerminal])
+        defer { fd.close() }
         var result: [UInt8] = []
         var failure: SystemError?
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16384) { buffer in
-            guard let base = buffer.baseAddress else { return }
             while result.count < limit {
-                let n = retryingOnInterrupt { read(fd, base, min(buffer.count, limit - result.count)) }
-                if n < 0 { failure = SystemError("read", path); return }
+                let n: Int
+                do throws(SystemError) { n = try fd.read(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<min(buffer.count, limit - result.count)])), path: path) } catch {
+                    failure = error
+                    return
+                }
                 if n == 0 { return }
-                result.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
+                result.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<n]))
                 if n < buffer.count && result.count == n { return }
             }
         }
@@ -118,17 +119,9 @@ public enum Files {
     /// Writes `text` to a file (mode 0644), replacing any old one; a symbolic link at `path` is
     /// refused, never followed. Where another user may have been first, use `SafeFiles.writeNew`.
     public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(SystemError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode)
-        if fd < 0 { throw SystemError("open", path) }
-        defer { close(fd) }
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { buf in
-                retryingOnInterrupt { Glibc.write(fd, buf.baseAddress! + offset, buf.count - offset) }
-            }
-            if n < 0 { throw SystemError("write", path) }
-            offset += n
-        }
+        let fd = try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate, .closeOnExec, .noFollow, .noControllingTerminal],
+                                         permissions: mode)
+        defer { fd.close() }
+        try fd.writeAll(Array(text.utf8), path: path)
     }
 }

@@ -23,20 +23,14 @@ enum PrivateFile {
     /// The file's bytes, if it is a regular file of the current user, private (no group or other
     /// access) and under `limit` bytes; nil otherwise (missing, someone else's, too large).
     static func read(_ path: String, limit: Int = PrivateFile.limit) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o077 == 0,
-              st.st_size < limit else { return nil }
-        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return nil } // an error, or the file shrank under us
-            offset += n
+        guard let fd = try? FileDescriptor.open(path, .readOnly, options: [.closeOnExec, .noFollow, .nonBlocking, .noControllingTerminal]) else {
+            return nil
         }
+        defer { fd.close() }
+        guard let st = try? fd.status(), st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o077 == 0,
+              st.st_size < limit else { return nil }
+        // Read from the start (pread), the size fstat gave: a file that shrank under us is not the one proven.
+        guard let bytes = try? fd.read(fromAbsoluteOffset: 0, count: Int(st.st_size)), bytes.count == Int(st.st_size) else { return nil }
         return bytes
     }
 
@@ -55,15 +49,9 @@ enum PrivateFile {
         let temporary = "\(path).\(getpid()).tmp"
         unlink(temporary) // one left by a run that died; the directory is ours alone
         guard let fd = try? SafeFiles.createExclusive(temporary) else { return false }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            offset += n
-        }
-        close(fd)
-        guard offset == bytes.count, rename(temporary, path) == 0 else { unlink(temporary); return false }
+        let written = (try? fd.writeAll(bytes)) != nil
+        fd.close()
+        guard written, rename(temporary, path) == 0 else { unlink(temporary); return false }
         return true
     }
 }

@@ -38,34 +38,20 @@ public enum SafeFiles {
 
     /// Creates a new file and returns its descriptor (write-only, or read-write when `readable`).
     /// Fails (EEXIST) when anything is at `path`, a symbolic link included: it is never followed.
-    public static func createExclusive(_ path: String, mode: mode_t = 0o600, readable: Bool = false) throws(SystemError) -> Int32 {
-        let access = readable ? O_RDWR : O_WRONLY
-        let fd = retryingOnInterrupt { open(path, access | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode) }
-        if fd < 0 {
-            let code = errno
-            throw SystemError("create", path, code: code, detail: code == EEXIST ? "something is already there (never reused)" : nil)
+    public static func createExclusive(_ path: String, mode: mode_t = 0o600, readable: Bool = false) throws(SystemError) -> FileDescriptor {
+        do {
+            return try .open(path, readable ? .readWrite : .writeOnly,
+                             options: [.create, .exclusiveCreate, .noFollow, .closeOnExec, .noControllingTerminal], permissions: mode)
+        } catch {
+            throw SystemError("create", path, errno: error.errno, detail: error.errno == .fileExists ? "something is already there (never reused)" : nil)
         }
-        return fd
     }
 
     /// Writes `bytes` to a new file at `path` (see `createExclusive`).
     public static func writeNew(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(SystemError) {
         let fd = try createExclusive(path, mode: mode)
-        defer { close(fd) }
-        try writeAll(fd, bytes, path: path)
-    }
-
-    /// Writes every byte of `bytes` to `fd`. The corresponding C function is `write`.
-    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(SystemError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw -> Int in
-                guard let base = raw.baseAddress else { return 0 }
-                return retryingOnInterrupt { write(fd, base + offset, raw.count - offset) }
-            }
-            if n < 0 { throw SystemError("write", path) }
-            offset += n
-        }
+        defer { fd.close() }
+        try fd.writeAll(bytes, path: path)
     }
 
     /// Opens `path` for reading without blocking and returns the descriptor once it is proven
@@ -77,16 +63,11 @@ public enum SafeFiles {
     /// harmless: a user's link (their storage.conf, their process's `/proc/PID/fd/2`) may name a
     /// device whose open acts (a watchdog arms, a tape rewinds) or a FIFO whose writer waits for
     /// a reader, and root's open would do it.
-    public static func openForReading(_ path: String, kind: Kind = .regularFile, followLinks: Bool = true) throws(SystemError) -> Int32 {
-        let flags = cslirp_o_path() | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW)
-        let pathFD = retryingOnInterrupt { open(path, flags) }
-        if pathFD < 0 { throw SystemError("open", path) }
-        if !followLinks {
-            var st = stat()
-            if fstat(pathFD, &st) == 0, st.st_mode & S_IFMT == S_IFLNK {
-                close(pathFD)
-                throw SystemError("open", path, code: ELOOP, detail: "a symbolic link (not followed)")
-            }
+    public static func openForReading(_ path: String, kind: Kind = .regularFile, followLinks: Bool = true) throws(SystemError) -> FileDescriptor {
+        let pathFD = try FileDescriptor.open(path, .readOnly, options: followLinks ? [.pathOnly, .closeOnExec] : [.pathOnly, .closeOnExec, .noFollow])
+        if !followLinks, let st = try? pathFD.status(), st.st_mode & S_IFMT == S_IFLNK {
+            pathFD.close()
+            throw SystemError("open", path, errno: .tooManySymbolicLinkLevels, detail: "a symbolic link (not followed)")
         }
         return try reopen(pathFD, as: kind, path: path)
     }
@@ -95,20 +76,21 @@ public enum SafeFiles {
     /// symbolic link on the way resolves inside `root` (`/proc/PID/root/etc/resolv.conf`, whose
     /// links are the container's, not the host's). Non-blocking, a regular file required, proven
     /// before it is opened (as in `openForReading`).
-    public static func openInRoot(_ root: String, _ path: String) throws(SystemError) -> Int32 {
-        let pathFD = cslirp_open_in_root(root, path, cslirp_o_path())
-        if pathFD < 0 { throw SystemError("open", "\(root)/\(path)") }
+    public static func openInRoot(_ root: String, _ path: String) throws(SystemError) -> FileDescriptor {
+        let pathFD = try FileDescriptor.open(path, inRoot: root, options: .pathOnly)
         return try reopen(pathFD, as: .regularFile, path: "\(root)/\(path)")
     }
 
     /// Opens for reading (non-blocking, never as a controlling terminal) the file the `O_PATH`
     /// descriptor `pathFD` names, once it is proven to be of `kind`; closes `pathFD`.
-    static func reopen(_ pathFD: Int32, as kind: Kind, path: String) throws(SystemError) -> Int32 {
-        defer { close(pathFD) }
+    static func reopen(_ pathFD: FileDescriptor, as kind: Kind, path: String) throws(SystemError) -> FileDescriptor {
+        defer { pathFD.close() }
         try require(kind, fd: pathFD, path: path)
-        let fd = retryingOnInterrupt { open("/proc/self/fd/\(pathFD)", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
-        if fd < 0 { throw SystemError("open", path) }
-        return fd
+        do {
+            return try .open("/proc/self/fd/\(pathFD.rawValue)", .readOnly, options: [.closeOnExec, .nonBlocking, .noControllingTerminal])
+        } catch {
+            throw SystemError("open", path, errno: error.errno)
+        }
     }
 
     /// Which file a directory entry is: device and inode, with its kind and owner (a file system
@@ -146,52 +128,33 @@ public enum SafeFiles {
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         guard !name.isEmpty else { return false }
-        let dirFD = retryingOnInterrupt { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        guard dirFD >= 0 else { return false }
-        defer { close(dirFD) }
+        guard let dirFD = try? FileDescriptor.open(directory, .readOnly, options: [.directory, .closeOnExec]) else { return false }
+        defer { dirFD.close() }
         var st = stat()
-        guard fstatat(dirFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0, Identity(st) == identity else { return false }
-        return unlinkat(dirFD, name, 0) == 0
-    }
-
-    /// At most `limit` bytes of the open file `fd`, read from its current offset.
-    public static func read(_ fd: Int32, limit: Int, path: String) throws(SystemError) -> [UInt8] {
-        var result: [UInt8] = []
-        var failure: SystemError?
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16384) { buffer in
-            guard let base = buffer.baseAddress else { return }
-            while result.count < limit {
-                let n = retryingOnInterrupt { Glibc.read(fd, base, min(buffer.count, limit - result.count)) }
-                if n < 0 { failure = SystemError("read", path); return }
-                if n == 0 { return }
-                result.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
-            }
-        }
-        if let failure { throw failure }
-        return result
+        guard fstatat(dirFD.rawValue, name, &st, AT_SYMLINK_NOFOLLOW) == 0, Identity(st) == identity else { return false }
+        return unlinkat(dirFD.rawValue, name, 0) == 0
     }
 
     /// The whole of a regular file, refused (EFBIG) when it is larger than `limit` bytes.
     public static func readRegularFile(_ path: String, limit: Int, followLinks: Bool = true) throws(SystemError) -> [UInt8] {
         let fd = try openForReading(path, followLinks: followLinks)
-        defer { close(fd) }
-        let bytes = try read(fd, limit: limit + 1, path: path)
-        if bytes.count > limit { throw SystemError("read", path, code: EFBIG, detail: "larger than \(limit) bytes (not read)") }
+        defer { fd.close() }
+        let bytes = try fd.read(upTo: limit + 1, path: path)
+        if bytes.count > limit { throw SystemError("read", path, errno: .fileTooLarge, detail: "larger than \(limit) bytes (not read)") }
         return bytes
     }
 
     /// Throws unless the open descriptor is of `kind`.
-    static func require(_ kind: Kind, fd: Int32, path: String) throws(SystemError) {
-        var st = stat()
-        if fstat(fd, &st) != 0 { throw SystemError("fstat", path) }
+    static func require(_ kind: Kind, fd: FileDescriptor, path: String) throws(SystemError) {
+        let st = try fd.status(path: path)
         switch kind {
         case .regularFile:
             guard st.st_mode & S_IFMT == S_IFREG else {
-                throw SystemError("open", path, code: EINVAL, detail: "\(describe(st.st_mode)), not a regular file (not read)")
+                throw SystemError("open", path, errno: .invalidArgument, detail: "\(describe(st.st_mode)), not a regular file (not read)")
             }
         case .networkNamespace:
-            guard cslirp_fd_is_nsfs(fd) == 1 else {
-                throw SystemError("open", path, code: EINVAL, detail: "\(describe(st.st_mode)), not a network namespace file (not entered)")
+            guard cslirp_fd_is_nsfs(fd.rawValue) == 1 else {
+                throw SystemError("open", path, errno: .invalidArgument, detail: "\(describe(st.st_mode)), not a network namespace file (not entered)")
             }
         }
     }

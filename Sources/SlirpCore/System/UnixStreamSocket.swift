@@ -41,8 +41,8 @@ public final class UnixStreamSocket {
     private var fd: Int32
     /// What `connect` is given: `path`, or `/proc/self/fd/N` when pinned.
     private let connectPath: String
-    /// The `O_PATH` descriptor of the pinned socket file, or -1.
-    private var pathFD: Int32
+    /// The `O_PATH` descriptor of the pinned socket file.
+    private let pathFD: FileDescriptor?
 
     /// Why an operation on the socket did not complete.
     public enum Failure: Error, Sendable, Equatable {
@@ -57,7 +57,7 @@ public final class UnixStreamSocket {
         case replaced
     }
 
-    private init(path: String, fd: Int32, connectPath: String, pathFD: Int32) {
+    private init(path: String, fd: Int32, connectPath: String, pathFD: FileDescriptor?) {
         self.path = path
         self.fd = fd
         self.connectPath = connectPath
@@ -66,7 +66,7 @@ public final class UnixStreamSocket {
 
     deinit {
         if fd >= 0 { close(fd) }
-        if pathFD >= 0 { close(pathFD) }
+        pathFD?.close()
     }
 
     /// Connects to the socket at `path` before `deadline`; `pinned`: only if it is that socket
@@ -93,24 +93,24 @@ public final class UnixStreamSocket {
     /// (resolved now, once). The corresponding C function is `socket`.
     static func open(_ path: String, pinned: SocketFile? = nil) throws(Failure) -> UnixStreamSocket {
         var connectPath = path
-        var pathFD: Int32 = -1
+        var pathFD: FileDescriptor?
         if let pinned {
             // O_PATH resolves the name without opening the file: no FIFO or device is ever opened.
-            pathFD = cslirp_open_path(path)
-            if pathFD < 0 { throw .system(SystemError("connect", path)) }
-            var st = stat()
-            guard fstat(pathFD, &st) == 0, st.st_mode & S_IFMT == S_IFSOCK, SocketFile(st) == pinned else {
-                close(pathFD)
+            let named: FileDescriptor
+            do { named = try .open(path, .readOnly, options: [.pathOnly, .closeOnExec]) } catch { throw .system(SystemError("connect", path, errno: error.errno)) }
+            guard let st = try? named.status(), st.st_mode & S_IFMT == S_IFSOCK, SocketFile(st) == pinned else {
+                named.close()
                 throw .replaced
             }
-            connectPath = "/proc/self/fd/\(pathFD)"
+            pathFD = named
+            connectPath = "/proc/self/fd/\(named.rawValue)"
         } else if path.utf8.count > maximumUnixSocketPathLength {
             throw .pathTooLong(bytes: path.utf8.count)
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         if fd < 0 {
             let failure = SystemError("socket", path)
-            if pathFD >= 0 { close(pathFD) }
+            pathFD?.close()
             throw .system(failure)
         }
         return UnixStreamSocket(path: path, fd: fd, connectPath: connectPath, pathFD: pathFD)
@@ -128,20 +128,16 @@ public final class UnixStreamSocket {
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
         }
-        while true {
-            let rc = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                retryingOnInterrupt { Glibc.connect(fd, address, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
-            if rc == 0 { return .connected }
-            let code = errno
-            switch code {
-            case EINTR: continue
-            case EAGAIN: return .backlogFull
-            case EINPROGRESS: return .inProgress
-            default: throw .system(SystemError("connect", path, code: code))
-            }
+        }
+        if rc == 0 { return .connected }
+        switch Errno.current {
+        case .wouldBlock: return .backlogFull
+        case .nowInProgress: return .inProgress
+        case let failure: throw .system(SystemError("connect", path, errno: failure))
         }
     }
 
@@ -182,13 +178,12 @@ public final class UnixStreamSocket {
         var offset = offset
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { buf in
-                Glibc.send(fd, buf.baseAddress! + offset, buf.count - offset, Int32(MSG_NOSIGNAL))
+                retryingOnInterrupt { Glibc.send(fd, buf.baseAddress! + offset, buf.count - offset, Int32(MSG_NOSIGNAL)) }
             }
             if n >= 0 { offset += n; continue }
-            let code = errno
-            if code == EINTR { continue }
-            if code == EAGAIN { return offset }
-            throw .system(SystemError("write", path, code: code))
+            let failure = Errno.current
+            if failure == .wouldBlock { return offset }
+            throw .system(SystemError("write", path, errno: failure))
         }
         return offset
     }
@@ -208,7 +203,7 @@ public final class UnixStreamSocket {
             // A reply is never there the moment the request is sent: wait first (one read less).
             do throws(Failure) { try wait(for: Int16(POLLIN), deadline: deadline, phase: "reply") } catch { failure = error; return }
             while true {
-                let n = recv(fd, base, chunk.count, 0)
+                let n = retryingOnInterrupt { recv(fd, base, chunk.count, 0) }
                 if n > 0 {
                     result.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
                     if result.count > limit { failure = .tooLarge(limit: limit); return }
@@ -217,13 +212,12 @@ public final class UnixStreamSocket {
                     continue
                 }
                 if n == 0 { return }
-                let code = errno
-                if code == EINTR { continue }
-                if code == EAGAIN {
+                let code = Errno.current
+                if code == .wouldBlock {
                     do throws(Failure) { try wait(for: Int16(POLLIN), deadline: deadline, phase: "reply") } catch { failure = error; return }
                     continue
                 }
-                failure = .system(SystemError("read", path, code: code))
+                failure = .system(SystemError("read", path, errno: code))
                 return
             }
         }
@@ -236,7 +230,7 @@ public final class UnixStreamSocket {
     func receive(into reply: inout [UInt8], limit: Int, deadline: Deadline, scratch: UnsafeMutableBufferPointer<UInt8>) throws(Failure) -> Bool {
         guard let base = scratch.baseAddress else { return true }
         while true {
-            let n = recv(fd, base, scratch.count, 0)
+            let n = retryingOnInterrupt { recv(fd, base, scratch.count, 0) }
             if n > 0 {
                 reply.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
                 if reply.count > limit { throw .tooLarge(limit: limit) }
@@ -245,23 +239,18 @@ public final class UnixStreamSocket {
                 continue
             }
             if n == 0 { return true }
-            let code = errno
-            if code == EINTR { continue }
-            if code == EAGAIN { return false }
-            throw .system(SystemError("read", path, code: code))
+            let code = Errno.current
+            if code == .wouldBlock { return false }
+            throw .system(SystemError("read", path, errno: code))
         }
     }
 
     private func wait(for events: Int16, deadline: Deadline, phase: String) throws(Failure) {
-        while true {
-            let timeout = deadline.remainingMilliseconds
-            if timeout == 0 { throw .timedOut(phase: phase) }
-            var pfd = pollfd(fd: fd, events: events, revents: 0)
-            let rc = poll(&pfd, 1, timeout)
-            if rc > 0 { return }
-            if rc == 0 { throw .timedOut(phase: phase) }
-            if errno == EINTR { continue }
-            throw .system(SystemError("poll", path))
-        }
+        if deadline.hasPassed { throw .timedOut(phase: phase) }
+        var pfd = pollfd(fd: fd, events: events, revents: 0)
+        let rc = FileDescriptor.poll(&pfd, until: deadline)
+        if rc > 0 { return }
+        if rc == 0 { throw .timedOut(phase: phase) }
+        throw .system(SystemError("poll", path))
     }
 }

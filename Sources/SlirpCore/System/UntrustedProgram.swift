@@ -89,7 +89,7 @@ public struct UntrustedProgram: Sendable {
         switch result {
         case .failure(let error): return .failure(error)
         case .success(let status):
-            if tooMuch { return .failure(SystemError("read", "output of \(program)", code: EFBIG, detail: "over \(limit >> 20) MiB (stopped it)")) }
+            if tooMuch { return .failure(SystemError("read", "output of \(program)", errno: .fileTooLarge, detail: "over \(limit >> 20) MiB (stopped it)")) }
             return .success(Executables.Output(status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self)))
         }
     }
@@ -106,7 +106,7 @@ public struct UntrustedProgram: Sendable {
         var argv = [program] + arguments
         if let account {
             guard let setpriv = Executables.find("setpriv", path: Self.path) else {
-                return .failure(SystemError("run as \(account.name)", "setpriv (util-linux) is not installed", code: ENOENT))
+                return .failure(SystemError("run as \(account.name)", "setpriv (util-linux) is not installed", errno: .noSuchFileOrDirectory))
             }
             fullProgram = setpriv
             argv = [setpriv, "--reuid=\(account.uid)", "--regid=\(account.gid)", "--init-groups", "--", program] + arguments
@@ -120,7 +120,7 @@ public struct UntrustedProgram: Sendable {
         }
         var readEnds = [outPipe[0], errPipe[0]]
         defer { readEnds.forEach { close($0) } }
-        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let null = (try? FileDescriptor.open("/dev/null", .readOnly, options: .closeOnExec))?.rawValue ?? -1
         // Each of the child's stdio sources at fd >= 3, so that no dup2 onto 0-2 clobbers another.
         let stdio = [null, outPipe[1], errPipe[1]].map { $0 >= 0 ? fcntl($0, F_DUPFD_CLOEXEC, 3) : -1 }
         close(null); close(outPipe[1]); close(errPipe[1])
@@ -138,7 +138,7 @@ public struct UntrustedProgram: Sendable {
         var pid: pid_t = 0
         let rc = stdio.withUnsafeBufferPointer { fds in cslirp_spawn_isolated(&pid, fullProgram, cArgs, cEnv, fds.baseAddress, "/") }
         stdio.forEach { close($0) }
-        if rc != 0 { return .failure(SystemError("posix_spawn", fullProgram, code: rc)) }
+        if rc != 0 { return .failure(SystemError("posix_spawn", fullProgram, code: rc)) } // posix_spawn returns the errno value
         let session = pid // setsid: the session and process group take the child's PID
         let exited = cslirp_pidfd_open(pid)
         defer { if exited >= 0 { close(exited) } }
@@ -151,11 +151,9 @@ public struct UntrustedProgram: Sendable {
             var fds = readEnds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             if exited >= 0 && !childGone { fds.append(pollfd(fd: exited, events: Int16(POLLIN), revents: 0)) }
             if signalFD >= 0 { fds.append(pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)) }
-            let wait = until.remainingMilliseconds
-            if wait == 0 { timedOut = drainBy == nil || deadline.hasPassed; break }
+            if until.hasPassed { timedOut = drainBy == nil || deadline.hasPassed; break }
             // Without a pidfd the child's end is noticed when both pipes close (checked every 100 ms after).
-            let rc = poll(&fds, nfds_t(fds.count), exited >= 0 || !readEnds.isEmpty ? wait : min(wait, 100))
-            if rc < 0 && errno == EINTR { continue }
+            let rc = FileDescriptor.poll(&fds, until: until, atMost: exited >= 0 || !readEnds.isEmpty ? .max : 100)
             if rc < 0 { break }
             for p in fds where p.revents != 0 {
                 if p.fd == signalFD {
@@ -167,10 +165,15 @@ public struct UntrustedProgram: Sendable {
                 } else if p.fd == exited {
                     childGone = true
                 } else {
-                    let n = buffer.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, $0.count) }
-                    if n > 0 {
+                    let read = buffer.withUnsafeMutableBytes { raw in
+                        Result { () throws(SystemError) in try FileDescriptor(rawValue: p.fd).read(into: raw) }
+                    }
+                    switch read {
+                    case .success(let n) where n > 0:
                         if !body(p.fd == outPipe[0] ? .output : .errors, buffer[0..<n]) { stopped = true }
-                    } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                    case .failure(let error) where error.errno == .wouldBlock:
+                        break // nothing yet after all
+                    default: // the end, or a failed read
                         close(p.fd)
                         readEnds.removeAll { $0 == p.fd }
                     }
@@ -187,7 +190,7 @@ public struct UntrustedProgram: Sendable {
         let finishedNormally = !timedOut && !stopped && readEnds.isEmpty && childGone
         if !finishedNormally { Self.killSession(session) }
         let status = Executables.waitFor(pid)
-        if timedOut { return .failure(SystemError("run", program, code: ETIMEDOUT)) }
+        if timedOut { return .failure(SystemError("run", program, errno: .timedOut)) }
         return .success(status)
     }
 

@@ -22,16 +22,23 @@ struct LogSave: @unchecked Sendable {
         let reader: UnlinkedLog
         if let open { reader = open } else {
             do { reader = try UnlinkedLog(pid: identity.pid) } catch { return .logSaved(path: nil, error: error.description) }
+            // Opened by PID: the process must still be the one asked for (the PID may have been reused since).
+            guard ProcessScanner().isAlive(identity) else {
+                return .logSaved(path: nil, error: "process \(identity.pid) has exited: its log is gone")
+            }
         }
+        let name = "slirp4netns-\(identity.pid)-\(Clock.stamp()).log"
         var directory = [CChar](repeating: 0, count: 4096)
         let cwd = getcwd(&directory, directory.count) != nil ? String(cString: directory) : "."
-        let path = "\(cwd == "/" ? "" : cwd)/slirp4netns-\(identity.pid)-\(Clock.stamp()).log"
-        // A new file: never a link or a file someone left in the working directory.
-        let fd: Int32
-        do { fd = try SafeFiles.createExclusive(path) } catch {
+        let path = "\(cwd == "/" ? "" : cwd)/\(name)"
+        // A new file, never a link or a file someone left there, created by a name relative to the
+        // working directory the process holds: a user who owns a parent of it cannot swap the path
+        // between getcwd and open.
+        let fd: FileDescriptor
+        do { fd = try SafeFiles.createExclusive(name) } catch {
             return .logSaved(path: nil, error: "cannot create \(path): \(error.reason)")
         }
-        defer { close(fd) }
+        defer { fd.close() }
         // At most the last `limit` bytes: a sparse log of gigabytes would fill the disk.
         let size = (try? reader.size()) ?? 0
         var from: Int64 = max(0, size - Self.limit)
@@ -43,7 +50,7 @@ struct LogSave: @unchecked Sendable {
                 return .logSaved(path: nil, error: error.description)
             }
             if chunk.bytes.isEmpty { break }
-            do { try SafeFiles.writeAll(fd, chunk.bytes, path: path) } catch {
+            do { try fd.writeAll(chunk.bytes, path: path) } catch {
                 return .logSaved(path: nil, error: "writing \(path): \(error.reason)")
             }
             written += Int64(chunk.bytes.count)
