@@ -28,6 +28,7 @@ public func runMonitor(_ configuration: MonitorConfiguration) -> Int32 {
     }
     var monitor = Monitor(configuration: configuration)
     monitor.run(terminal)
+    monitor.worker.finishSaves()
     // A doctor trial still running leaves nothing behind: its scratch namespace and process go now.
     monitor.worker.stopDoctor()
     terminal.end()

@@ -27,8 +27,9 @@ extension Slirpmon {
         var hold = false
 
         func run() throws {
-            // Signals are waited for (hold mode) or taken by the monitor; either way we clean up.
-            if hold || listOnly { TerminationSignals.block() }
+            // Blocked before the lab starts a thread: waited for (hold mode) or taken by the monitor,
+            // a signal at any moment ends the demo through the tear-down below.
+            TerminationSignals.block()
 
             let lab: SlirpLab
             // Inside each namespace this very binary answers behind the forwards (`demo-server`).

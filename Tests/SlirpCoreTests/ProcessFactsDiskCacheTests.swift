@@ -55,7 +55,7 @@ struct ProcessFactsDiskCacheTests {
 
     @Test("what is written is read back exactly: words, absent and empty values, inode sets, forward lists")
     func roundTrip() throws {
-        let bytes = ProcessFactsDiskCache.encode(sample, forwards: sampleForwards, scope: scope)
+        let bytes = try #require(ProcessFactsDiskCache.encode(sample, forwards: sampleForwards, scope: scope))
         let whole = try #require(decodedWhole(bytes))
         #expect(whole.forwards == sampleForwards)
         let back = whole.facts
@@ -67,8 +67,8 @@ struct ProcessFactsDiskCacheTests {
     }
 
     @Test("another boot or PID namespace, or another format, is not trusted at all")
-    func otherScope() {
-        let bytes = ProcessFactsDiskCache.encode(sample, scope: scope)
+    func otherScope() throws {
+        let bytes = try #require(ProcessFactsDiskCache.encode(sample, scope: scope))
         var names = UserNameCache()
         let otherBoot = Array("slirpmon-process-facts 2 boot 1700000001.0 pid:[4026531836]\n".utf8)
         #expect(ProcessFactsDiskCache.decode(bytes, scope: otherBoot, names: &names) == nil)
@@ -76,17 +76,33 @@ struct ProcessFactsDiskCacheTests {
         #expect(decoded([]) == nil)
     }
 
+    @Test("a forward whose address holds a NUL (a hostile API reply) is not kept: it would end its field early and forge the fields after it")
+    func nulRefused() {
+        let identity = ProcessIdentity(pid: 41, startTicks: 5)
+        var forwards = sampleForwards
+        let mark = RequestAudit.Mark(device: 1, inode: 2, size: 3, changedSeconds: 4, changedNanoseconds: 5)
+        forwards[identity] = InventoryCache.KeptForwards(path: "/run/a b.sock", mark: mark, forwards: [
+            HostForward(id: 1, proto: .tcp, hostAddr: "0.0.0.0\u{0}9\u{0}udp", hostPort: 8080, guestAddr: "10.0.2.100", guestPort: 80),
+        ])
+        #expect(ProcessFactsDiskCache.encode(sample, forwards: forwards, scope: scope) == nil)
+        let store = ProcessFactsDiskCache(path: directory + "/facts", scope: scope)
+        mkdir(directory, 0o700)
+        defer { unlink(directory + "/facts"); rmdir(directory) }
+        store.store(sample, forwards: forwards)
+        #expect(!Files.exists(directory + "/facts"), "nothing written")
+    }
+
     @Test("a file cut anywhere or with a bad field gives nothing wrong: nil, or whole records only")
     func damaged() throws {
-        let bytes = ProcessFactsDiskCache.encode(sample, forwards: sampleForwards, scope: scope)
+        let bytes = try #require(ProcessFactsDiskCache.encode(sample, forwards: sampleForwards, scope: scope))
         for end in scope.count..<bytes.count {
             guard let partial = decodedWhole(Array(bytes[..<end])) else { continue }
             for (identity, f) in partial.facts { #expect(same(f, sample[identity]), "cut at \(end): \(identity) differs") }
             for (identity, kept) in partial.forwards { #expect(kept == sampleForwards[identity], "cut at \(end): \(identity)'s forwards differ") }
         }
         // A forward with an unknown protocol or a port that is no number.
-        let good = ProcessFactsDiskCache.encode([ProcessIdentity(pid: 41, startTicks: 5): sample[ProcessIdentity(pid: 41, startTicks: 5)]!],
-                                                forwards: sampleForwards, scope: scope)
+        let good = try #require(ProcessFactsDiskCache.encode([ProcessIdentity(pid: 41, startTicks: 5): sample[ProcessIdentity(pid: 41, startTicks: 5)]!],
+                                                             forwards: sampleForwards, scope: scope))
         #expect(decodedWhole(good)?.forwards.count == 1)
         for (from, to) in [("\u{0}udp\u{0}", "\u{0}sctp\u{0}"), ("\u{0}65535\u{0}", "\u{0}6553x\u{0}")] {
             let text = String(decoding: good, as: UTF8.self).replacingOccurrences(of: from, with: to)

@@ -53,11 +53,12 @@ struct ProcessFactsDiskCache {
 
     /// Keeps `facts`, and the forward lists of those processes (best effort).
     func store(_ facts: [ProcessIdentity: InventoryCache.ProcessFacts], forwards: [ProcessIdentity: InventoryCache.KeptForwards] = [:]) {
-        PrivateFile.write(Self.encode(facts, forwards: forwards, scope: scope), to: path)
+        guard let bytes = Self.encode(facts, forwards: forwards, scope: scope) else { return }
+        PrivateFile.write(bytes, to: path)
     }
 
     static func encode(_ facts: [ProcessIdentity: InventoryCache.ProcessFacts], forwards: [ProcessIdentity: InventoryCache.KeptForwards] = [:],
-                       scope: [UInt8]) -> [UInt8] {
+                       scope: [UInt8]) -> [UInt8]? {
         var out = KeptFile.Writer(scope, capacity: scope.count + facts.count * 512)
         for identity in facts.keys.sorted(by: { $0.pid < $1.pid }) {
             guard let f = facts[identity] else { continue }
@@ -91,7 +92,8 @@ struct ProcessFactsDiskCache {
                 }
             }
         }
-        return out.bytes
+        // A word holding a NUL (a hostile API reply's address) would end its field early: nothing is kept.
+        return out.refused ? nil : out.bytes
     }
 
     /// What `bytes` keep, or nil unless the header is `scope` and every record is whole.

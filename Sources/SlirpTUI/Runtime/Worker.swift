@@ -163,6 +163,14 @@ final class Worker: Sendable {
         saves.async { [self] in post(save.run()) }
     }
 
+    /// Waits, at most `seconds`, for the copies already asked for: quitting right after `s` still
+    /// leaves the whole copy, not a cut one.
+    func finishSaves(within seconds: Double = 10) {
+        let done = DispatchSemaphore(value: 0)
+        saves.async { done.signal() }
+        _ = done.wait(timeout: .now() + seconds)
+    }
+
     func remove(_ target: EffectTarget, _ forward: HostForward) {
         guard let socket = target.apiSocket else { return }
         let timeout = apiTimeout

@@ -28,6 +28,18 @@ enum Signals {
         _ = pendingTerminationSignal.load(ordering: .relaxed) // initialise the global before the signal thread runs
         if tcgetattr(0, &savedTerminalModes) == 0 { terminalModesSaved = true }
         TerminationSignals.handle { number in pendingTerminationSignal.store(number, ordering: .relaxed) }
+        // A handler too, that only sets the flag: a thread that started with the signals unblocked
+        // still ends the monitor cleanly, and curses (which installs its own where it finds the
+        // default) keeps this one.
+        for signal in termination {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { number in
+                pendingTerminationSignal.store(number, ordering: .relaxed)
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            sigaction(signal, &action, nil)
+        }
         for (index, signal) in fatal.enumerated() {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
