@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SlirpCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -207,25 +208,16 @@ extension DoctorText {
 
 /// Ctrl-C, SIGTERM and SIGHUP during the doctor: remove what the trial created, then exit 130.
 enum InterruptGuard {
-    private final class Flag: @unchecked Sendable {
-        let lock = NSLock()
-        var raised = false
-    }
-    private static let flag = Flag()
+    private static let raised = Atomic<Bool>(false)
 
     /// Blocks the calling thread for good once a signal was received (the signal thread exits the process).
     static func parkIfInterrupted() {
-        flag.lock.lock()
-        let raised = flag.raised
-        flag.lock.unlock()
-        while raised { pause() }
+        while raised.load(ordering: .acquiring) { pause() }
     }
 
     static func install(_ cleanup: TrialCleanup) {
         TerminationSignals.handle { _ in
-            flag.lock.lock()
-            flag.raised = true
-            flag.lock.unlock()
+            raised.store(true, ordering: .releasing)
             let undone = cleanup.run()
             FileHandleOutput.error("slirpmon: interrupted; removed " + (undone.isEmpty ? "nothing (no trial was running)" : undone.joined(separator: ", ")))
             Glibc.exit(130)

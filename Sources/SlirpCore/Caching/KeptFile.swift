@@ -36,8 +36,8 @@ enum KeptFile {
             }
         }
 
-        /// A decimal number, its digits from the highest (a list of 100 instances has thousands:
-        /// no `String` is made for them).
+        /// A decimal number, its digits from the highest (a file holds one per field: no `String`
+        /// is made for them).
         mutating func number(_ value: UInt64) {
             var unit: UInt64 = 1
             while value / unit >= 10 { unit *= 10 }

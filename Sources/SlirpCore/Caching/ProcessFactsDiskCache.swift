@@ -7,8 +7,7 @@ import Musl
 /// The facts of running slirp4netns processes that cannot change while they run
 /// (`InventoryCache.ProcessFacts`: command line, owner, fd 1/2 targets, socket inodes), kept on
 /// disk between runs of `slirpmon list`. A script listing again and again then reads each
-/// instance's command line, status and fds once, and afterwards only its stat line: at 100
-/// instances, 500 `/proc` reads fewer per run.
+/// instance's command line, status and fds once, and afterwards only its stat line.
 ///
 /// Facts are used only for the very process they were read from (PID and start time: a reused
 /// PID never inherits them), and only in the boot and PID namespace they were read in (both are

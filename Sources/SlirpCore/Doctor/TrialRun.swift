@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import CSlirpSystem
+import Synchronization
 
 /// A real start of slirp4netns the way Podman's `setupSlirp4netns` does it, in a
 /// scratch network namespace, with everything removed afterwards.
@@ -292,16 +293,24 @@ public enum TrialRun {
     /// The API socket file the trial's slirp4netns bound: a socket of ours at the path, seen
     /// while slirp4netns runs (a user cannot put a file of root's there; a file a user made first
     /// would have made the bind fail).
-    final class BoundSocket: @unchecked Sendable {
-        var identity: SafeFiles.Identity?
+    final class BoundSocket: Sendable {
+        private let seen = Mutex<SafeFiles.Identity?>(nil)
+        var identity: SafeFiles.Identity? { seen.withLock { $0 } }
 
         func note(_ path: String) {
-            if identity == nil { identity = SafeFiles.identity(of: path, type: S_IFSOCK, owner: geteuid()) }
+            seen.withLock { seen in
+                if seen == nil { seen = SafeFiles.identity(of: path, type: S_IFSOCK, owner: geteuid()) }
+            }
         }
     }
 
     /// Whether the trial's slirp4netns was already reaped (then cleanup must not wait for it).
-    final class ReapState: @unchecked Sendable {
-        var isReaped = false
+    /// Set by the trial, read by a cleanup that a signal may run on another thread.
+    final class ReapState: Sendable {
+        private let reaped = Atomic<Bool>(false)
+        var isReaped: Bool {
+            get { reaped.load(ordering: .acquiring) }
+            set { reaped.store(newValue, ordering: .releasing) }
+        }
     }
 }

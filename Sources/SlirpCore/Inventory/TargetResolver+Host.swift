@@ -6,8 +6,8 @@ extension TargetResolver {
     /// runs no Podman).
     public static func process(_ target: String, catalog: PodmanCatalog = PodmanCatalog(persistent: true),
                                scanner: ProcessScanner = ProcessScanner()) throws(Failure) -> SlirpProcess {
-        // A PID names one process: read only it, not every instance on the host (`fwd add PID`
-        // on a host with 500 instances spent most of its time scanning them).
+        // A PID names one process: read only it, not every instance on the host (a scan's cost
+        // grows with the host's instances, a PID's does not).
         if let pid = Int32(target), pid > 0, let process = scanner.process(pid: pid) {
             return process
         }
@@ -32,8 +32,8 @@ extension TargetResolver {
     /// Everything about the instance `target` names (`show`): resolved first, then only it is read and
     /// asked (`Inventory.instance`), joined with Podman's metadata when it is a container.
     public static func instance(_ target: String, apiTimeout: Double) throws(Failure) -> SlirpInstance {
-        // One catalog: a container named as TARGET is joined with the answer that found it
-        // (Podman was asked twice, and a second answer lost under load dropped the container).
+        // One catalog: a container named as TARGET is joined with the very answer that found it
+        // (a second question could get no answer and drop the container).
         let catalog = PodmanCatalog(persistent: true)
         let process = try process(target, catalog: catalog)
         var options = Inventory.Options(purpose: .show)

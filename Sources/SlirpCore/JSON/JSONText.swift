@@ -1,10 +1,9 @@
 /// `Encodable` values as JSON text, without Foundation's `JSONEncoder`.
 ///
-/// `JSONEncoder` boxes every value and makes a dynamic cast per value for its special cases,
-/// a large part of `slirpmon list --json`'s CPU. This encoder
-/// collects the values through the `Encoder` protocol into a light tree and writes it in one
-/// pass, in the form the CLI has always printed: pretty, keys sorted, two-space indents,
-/// `"key" : value`, slashes not escaped.
+/// `JSONEncoder` boxes every value and makes a dynamic cast per value for its special cases;
+/// `list --json` writes many values, so this encoder collects them through the `Encoder`
+/// protocol into a light tree and writes it in one pass, in the CLI's one form: pretty, keys
+/// sorted, two-space indents, `"key" : value`, slashes not escaped.
 public enum JSONText {
     /// `value` as JSON text (UTF-8), as its `encode(to:)` describes it: pretty with sorted keys,
     /// or compact on one line.
