@@ -83,7 +83,7 @@ struct AddressTests {
         let ns = try #require(instance.netnsName)
         #expect(sh("ip", ["netns", "delete", ns]).status == 0)
         let process = try #require(ProcessScanner().process(pid: instance.pid))
-        let inspected = Inventory().inspect(process)
+        let inspected = Inventory(options: .init(purpose: .show)).inspect(process)
         #expect(inspected.observed == nil)
         #expect(inspected.observeError?.contains("no longer exists") == true)
         #expect(inspected.addressChecks.first { $0.role == "guest" }?.status == .notObserved)

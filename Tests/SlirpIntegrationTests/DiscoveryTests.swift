@@ -70,7 +70,7 @@ struct DiscoveryTests {
         #expect(found.isZombie)
         #expect(found.arguments.isEmpty)
         #expect(found.problems["arguments"] != nil)
-        let inspected = Inventory().inspect(found)
+        let inspected = Inventory(options: .init(purpose: .show)).inspect(found)
         #expect(inspected.forwardBlocker?.contains("defunct") == true)
         #expect(inspected.logError?.contains("defunct") == true)
     }

@@ -457,7 +457,7 @@ struct DefunctCheckTests {
         defer { Executables.waitFor(pid) }
         #expect(eventually(5) { (try? Files.readText("/proc/\(pid)/stat"))?.contains(") Z ") == true })
         let process = try #require(try ProcessScanner().scan().first { $0.pid == pid })
-        let findings = PassiveChecks.run(on: Inventory().inspect(process))
+        let findings = PassiveChecks.run(on: Inventory(options: .init(purpose: .show)).inspect(process))
         #expect(findings.first?.check == "process")
         #expect(findings.first?.severity == .failure)
         #expect(findings.first?.message.contains("defunct") == true)

@@ -38,6 +38,10 @@ public struct Inventory: Sendable {
             }
         }
 
+        /// True when an answer is kept with the log's mark taken just before it (a later refresh
+        /// or run asks again only if the log shows a request since); with nothing kept, no mark.
+        var keepsAnswers: Bool { cache != nil }
+
         /// How the instances' forwards are asked.
         var asks: ForwardAsks {
             switch self {
@@ -66,7 +70,7 @@ public struct Inventory: Sendable {
 
     /// What is read of each instance; what is asked and kept is the purpose's.
     public struct Options: Sendable {
-        public var purpose: Purpose = .show
+        public var purpose: Purpose
         /// Read the namespaces' real addresses.
         public var readAddresses = true
         public var apiTimeout = 2.0
@@ -75,7 +79,7 @@ public struct Inventory: Sendable {
         public var procRoot = "/proc"
         /// Where to ask Podman (cached); nil: no Podman metadata.
         public var podman: PodmanCatalog?
-        public init(purpose: Purpose = .show) { self.purpose = purpose }
+        public init(purpose: Purpose) { self.purpose = purpose }
     }
 
     public let options: Options
@@ -87,7 +91,7 @@ public struct Inventory: Sendable {
     static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     public let scanner: ProcessScanner
 
-    public init(options: Options = Options()) {
+    public init(options: Options) {
         self.options = options
         scanner = ProcessScanner(procRoot: options.procRoot, cache: options.purpose.cache)
     }
@@ -297,9 +301,8 @@ public struct Inventory: Sendable {
                 record(answer.result, in: &contacts[i])
                 continue
             }
-            // The log's mark is taken only to keep the answer with it (nothing kept: no mark).
             let target = ForwardsTarget(identity: process.identity, path: path, file: contacts[i].socketFile,
-                                        mark: options.purpose.cache == nil ? nil : RequestAudit.mark(pid: process.pid, procRoot: options.procRoot))
+                                        mark: options.purpose.keepsAnswers ? RequestAudit.mark(pid: process.pid, procRoot: options.procRoot) : nil)
             if !stopped, let forwards = unchanged(target) {
                 contacts[i].forwards = forwards
                 continue
