@@ -118,4 +118,39 @@ import Testing
         Self.expectNamed(answered, in: text, "the confirmation")
         #expect(text.contains("other keys keep it"))
     }
+
+    @Test("in every pane, each function key does what the drawn bar calls it (the bar is read off the screen)")
+    func theBarSaysWhatEachFunctionKeyDoes() {
+        for pane in Pane.allCases {
+            var state = Fixtures.state()
+            state.pane = pane
+            let bar = render(state, size: Size(width: 120, height: 40)).text(row: 39)
+            #expect(bar.contains("F10Quit"), "the bar is the last row: \(bar)")
+            // "F1Help  F2Pane  F3SearchF4Filter...": each key's label runs to a space or the next "F<digit>".
+            var labels: [Int: String] = [:]
+            var rest = Substring(bar)
+            while let f = rest.firstIndex(of: "F") {
+                let digits = rest[rest.index(after: f)...].prefix { $0.isNumber }
+                rest = rest[digits.endIndex...]
+                guard let n = Int(digits) else { continue }
+                var label = ""
+                while let c = rest.first, c != " ", !(c == "F" && rest.dropFirst().first?.isNumber == true) {
+                    label.append(c)
+                    rest = rest.dropFirst()
+                }
+                labels[n] = label
+            }
+            #expect(labels.count >= 8, "\(pane) pane: the bar read as \(labels)")
+            for (n, label) in labels.sorted(by: { $0.key < $1.key }) {
+                // The binding named by that label, and another key of it: pressing either must do the same.
+                guard let binding = KeyBindings.available(readOnly: false).first(where: { $0.barLabel == String(label) }),
+                      let other = binding.keys.first(where: { if case .character = $0 { return true } else { return false } })
+                else { continue }
+                let (byFunction, functionEffects) = Self.outcome(state, .function(n))
+                let (byOther, otherEffects) = Self.outcome(state, other)
+                #expect(byFunction == byOther && functionEffects == otherEffects,
+                        "\(pane) pane: the bar says F\(n) \(label), but F\(n) does not do what \(other) (\(binding.action)) does")
+            }
+        }
+    }
 }

@@ -33,7 +33,7 @@ enum FunctionBarView {
         guard row >= 0 else { return }
         screen.fill(row: row, role: .functionLabel)
         var x = 0
-        for (n, label) in KeyBindings.bar(readOnly: state.readOnly) {
+        for (n, label) in KeyBindings.bar(readOnly: state.readOnly, pane: state.pane) {
             let key = "F\(n)"
             guard x + key.count < screen.width else { break }
             let start = x
