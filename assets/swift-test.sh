@@ -28,7 +28,10 @@ if [[ -n "$skipped" ]]; then
     [[ $status -ne 0 ]] || status=1
   fi
 fi
-if [[ $status -eq 0 ]] && ! grep -aE "^[^ ]+ Test .* passed after|^Test Case '.*' passed" "$output" | grep -aqv '^[^ ]* Test run with '; then
+# Counted, not `grep -q`: under pipefail an early exit of the reader would fail the writer (SIGPIPE)
+# and a long passing run would read as "no test passed".
+passed=$(grep -aE "^[^ ]+ Test .* passed after|^Test Case '.*' passed" "$output" | grep -acv '^[^ ]* Test run with ' || true)
+if [[ $status -eq 0 && ${passed:-0} -eq 0 ]]; then
   echo "swift-test: no test passed in swift test $*" >&2
   status=1
 fi
