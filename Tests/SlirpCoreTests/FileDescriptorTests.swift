@@ -7,20 +7,31 @@ import Testing
 /// never turns into a failed read or wait, and failures carry errno by name.
 @Suite("The file-descriptor layer: EINTR retried inside, errno by name")
 struct FileDescriptorTests {
-    /// A pipe whose read end is given a byte only after `signal` has hit `thread` again and
-    /// again (every 10 ms for 300 ms): a call blocked on the read end is interrupted.
-    static func interruptedPipe(signalling thread: pthread_t) throws -> (read: FileDescriptor, write: FileDescriptor) {
+    /// A pipe whose read end is given a byte only after `signal` has hit `thread` ten times while
+    /// it slept in the kernel (its state `S` in /proc: blocked in a call): a call blocked on the
+    /// read end is interrupted, however late a loaded machine runs either thread.
+    static func interruptedPipe(signalling thread: pthread_t, task: pid_t) throws -> (read: FileDescriptor, write: FileDescriptor) {
         var ends: [Int32] = [-1, -1]
         try #require(pipe(&ends) == 0)
         let reader = FileDescriptor(rawValue: ends[0]), writer = FileDescriptor(rawValue: ends[1])
         Thread.detachNewThread {
-            for _ in 0..<30 {
+            var delivered = 0
+            let deadline = Deadline.after(seconds: 60)
+            while delivered < 10 && !deadline.hasPassed {
                 usleep(10_000)
+                guard let stat = try? Files.readText("/proc/self/task/\(task)/stat"),
+                      let close = stat.lastIndex(of: ")"), stat[close...].dropFirst(2).first == "S" else { continue }
                 pthread_kill(thread, SIGUSR2)
+                delivered += 1
             }
             try? writer.writeAll([0x2A])
         }
         return (reader, writer)
+    }
+
+    /// The calling thread's task ID (`/proc/thread-self` names `PID/task/TID`).
+    static func currentTask() throws -> pid_t {
+        try #require((try? Files.readLink("/proc/thread-self")).flatMap { $0.split(separator: "/").last.flatMap { pid_t($0) } })
     }
 
     /// SIGUSR2 handled by a function that does nothing, without SA_RESTART (the kernel ends a
@@ -42,7 +53,7 @@ struct FileDescriptorTests {
 
     /// The set-up interrupts for real: a plain `read` on such a pipe fails with EINTR.
     static func plainReadIsInterrupted() throws -> Bool {
-        let (reader, writer) = try interruptedPipe(signalling: pthread_self())
+        let (reader, writer) = try interruptedPipe(signalling: pthread_self(), task: try currentTask())
         defer { reader.close(); writer.close() }
         var byte: UInt8 = 0
         let n = Glibc.read(reader.rawValue, &byte, 1)
@@ -53,7 +64,7 @@ struct FileDescriptorTests {
     static func waitingThroughSignals(_ call: (FileDescriptor) throws -> Bool) throws -> Bool {
         try withInterruptingSignal {
             #expect(try plainReadIsInterrupted(), "the set-up does not interrupt a blocked call: the test would prove nothing")
-            let (reader, writer) = try interruptedPipe(signalling: pthread_self())
+            let (reader, writer) = try interruptedPipe(signalling: pthread_self(), task: try currentTask())
             defer { reader.close(); writer.close() }
             return try call(reader)
         }
