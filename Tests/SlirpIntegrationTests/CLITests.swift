@@ -117,8 +117,7 @@ struct CLITests {
         #expect(!said.contains("note:"), "nothing to warn of without --disable-host-loopback: \(said)")
         let listed = try #require(try json(slirpmon(["fwd", "list", String(instance.pid), "--json"])) as? [[String: Any]])
         #expect(listed.contains { $0["proto"] as? String == "udp" && $0["host_port"] as? Int == port && $0["guest_port"] as? Int == 5353 })
-        var reply: String?
-        for _ in 0..<5 where reply == nil { reply = udpExchange(port: port, send: "udp-ping", timeout: 1) }
+        let reply = udpExchange(port: port, send: "udp-ping", timeout: 1, sends: 15)
         #expect(reply?.contains("udp-pong") == true, "answered through the forward: \(reply ?? "nothing")")
         // Removed, it carries nothing.
         #expect(slirpmon(["fwd", "rm", String(instance.pid), "all"]).status == 0)
@@ -139,8 +138,7 @@ struct CLITests {
         let address = try #require(hostNonLoopbackIPv4(), "the host has no IPv4 address but the loopback: the other half of the note cannot be checked")
         let (port, quiet) = try addUDPForward(instance, hostAddr: address)
         #expect(!quiet.contains("note:"), "\(quiet)")
-        var reply: String?
-        for _ in 0..<3 where reply == nil { reply = udpExchange(host: address, port: port, send: "udp-ping", timeout: 2) }
+        let reply = udpExchange(host: address, port: port, send: "udp-ping", timeout: 1, sends: 15)
         #expect(reply?.contains("udp-pong") == true, "a client on \(address) gets its reply: \(reply ?? "nothing")")
         // A TCP forward on the loopback draws no note.
         let tcp = slirpmon(["fwd", "add", String(instance.pid), "127.0.0.1:\(try DemoFleet.freeTCPPort().value):80"])

@@ -146,8 +146,11 @@ public func hostNonLoopbackIPv4() -> String? {
     return nil
 }
 
-/// Sends one datagram to host:port (IPv4) and waits for one back; nil when none comes in time.
-public func udpExchange(host: String = "127.0.0.1", port: Int, send request: String, timeout: Double = 3) -> String? {
+/// Sends a datagram to host:port (IPv4) and waits for one back; nil when none comes in time.
+/// `sends` > 1 sends again from the same socket after each `timeout` without an answer, so an
+/// answer to any of them counts: a loaded host may take seconds to fork the namespace's
+/// responder, and an answer that comes late is not lost to a closed socket.
+public func udpExchange(host: String = "127.0.0.1", port: Int, send request: String, timeout: Double = 3, sends: Int = 1) -> String? {
     guard let target = IPv4Address(host) else { return nil }
     let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
     guard fd >= 0 else { return nil }
@@ -155,15 +158,18 @@ public func udpExchange(host: String = "127.0.0.1", port: Int, send request: Str
     var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     var address = socketAddress(target, port: port)
-    let sent = request.withCString { text in
-        withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, text, strlen(text), 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-    }
-    guard sent > 0 else { return nil }
     var buffer = [UInt8](repeating: 0, count: 4096)
-    let n = recv(fd, &buffer, buffer.count, 0)
-    return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
+    for _ in 0..<max(1, sends) {
+        let sent = request.withCString { text in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, text, strlen(text), 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        guard sent > 0 else { return nil }
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n > 0 { return String(decoding: buffer[0..<n], as: UTF8.self) }
+    }
+    return nil
 }
 
 /// The `api_handler: got request` lines of an instance's log so far.
