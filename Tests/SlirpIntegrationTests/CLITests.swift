@@ -87,7 +87,7 @@ struct CLITests {
         #expect(guest["observed"] as? String == "10.0.2.100/24")
         let log = try #require(report["log"] as? [String: Any])
         #expect(log["deleted"] as? Bool == true)
-        #expect(log["originalPath"] as? String == instance.logPath || log["original_path"] as? String == instance.logPath)
+        #expect(log["original_path"] as? String == instance.logPath)
         #expect((report["options"] as? [[String: Any]])?.contains { $0["option"] as? String == "--mtu=65520" } == true)
         let text = slirpmon(["show", String(instance.pid)])
         #expect(text.stdout.contains("(deleted)"))

@@ -13,11 +13,11 @@ public struct AddressCheck: Sendable, Equatable, Codable {
 
     /// `guest`, `gateway`, `dns`, `guest6`, `gateway6`, `dns6`, `mtu`.
     public let role: String
-    public let expected: String?
-    public let observed: String?
+    @NullWhenAbsent public private(set) var expected: String?
+    @NullWhenAbsent public private(set) var observed: String?
     public let status: Status
     /// Why it is not a match, in words.
-    public let note: String?
+    @NullWhenAbsent public private(set) var note: String?
 
     public init(role: String, expected: String?, observed: String?, status: Status, note: String? = nil) {
         self.role = role

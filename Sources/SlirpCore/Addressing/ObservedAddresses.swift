@@ -5,15 +5,15 @@ public struct ObservedAddresses: Sendable, Equatable, Codable {
     public var interfacePresent: Bool
     /// IPv4 addresses on the interface with prefix, e.g. `10.0.2.100/24`.
     public var ipv4: [String]
-    public var ipv4Gateway: String?
+    @NullWhenAbsent public var ipv4Gateway: String? = nil
     /// Global (not link-local) IPv6 addresses on the interface, e.g. `fd00::a8b4:ff:fe2d:1/64`.
     public var ipv6: [String]
-    public var ipv6Gateway: String?
+    @NullWhenAbsent public var ipv6Gateway: String? = nil
     /// Nameservers from `/etc/resolv.conf` of a process in the namespace, when one was found.
-    public var nameservers: [String]?
+    @NullWhenAbsent public var nameservers: [String]? = nil
     /// Why that resolv.conf was not read (a FIFO or device there, a file too large), when it was not.
-    public var resolvConfProblem: String?
-    public var mtu: Int?
+    @NullWhenAbsent public var resolvConfProblem: String? = nil
+    @NullWhenAbsent public var mtu: Int? = nil
 
     public init(interface: String) {
         self.interface = interface
@@ -95,5 +95,16 @@ public struct ObservedAddresses: Sendable, Equatable, Codable {
             let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             return f.count >= 2 && f[0] == "nameserver" ? String(f[1]) : nil
         }
+    }
+}
+
+extension ObservedAddresses {
+    /// `show --json`'s `observed`: snake_case like every other key, each always written (`null` when unknown).
+    enum CodingKeys: String, CodingKey {
+        case interface, ipv4, ipv6, nameservers, mtu
+        case interfacePresent = "interface_present"
+        case ipv4Gateway = "ipv4_gateway"
+        case ipv6Gateway = "ipv6_gateway"
+        case resolvConfProblem = "resolv_conf_problem"
     }
 }

@@ -1,8 +1,9 @@
 /// The stable JSON shape of one instance, for `slirpmon list --json` and `show --json`.
 ///
-/// Keys are snake_case; a key whose value is unknown is `null`, never absent, in
-/// the list shape (`@NullWhenAbsent`). `show` adds the detail keys (plain optionals: written
-/// only when present, so not at all in `list`).
+/// Two documented shapes, each with every key always present and snake_case: `list` writes the
+/// summary keys (`@NullWhenAbsent`: `null` when unknown); `show` writes those and the detail
+/// keys (`@DetailKey`: `null` when unknown, and not written at all in `list`). `assets/
+/// slirpmon.schema.json` is the written schema (`$defs/instance`, `$defs/show`).
 public struct InstanceReport: Encodable, Sendable, Equatable {
     private let kind = "instance"
     public var pid: Int32
@@ -37,18 +38,18 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
     @NullWhenAbsent public var portHandler: String?
     /// rootlessport / rootlessport-child processes carrying this container's ports.
     public var rootlessportPIDs: [Int32]
-    // Detail (show only)
-    public var arguments: [String]?
-    public var options: [ExplainedOption]?
-    public var addresses: [AddressCheck]?
-    public var observed: ObservedAddresses?
-    public var observeError: String?
-    public var forwards: [HostForward]?
-    public var log: SlirpInstance.LogInfo?
-    public var logError: String?
+    // Detail (show only: every key written, null when unknown)
+    @DetailKey public var arguments: [String]?
+    @DetailKey public var options: [ExplainedOption]?
+    @DetailKey public var addresses: [AddressCheck]?
+    @DetailKey public var observed: ObservedAddresses?
+    @DetailKey public var observeError: String?
+    @DetailKey public var forwards: [HostForward]?
+    @DetailKey public var log: SlirpInstance.LogInfo?
+    @DetailKey public var logError: String?
     /// Live forwards Podman's configuration lacks (lost on restart), and the line that would keep them.
-    public var unpersistedForwardIDs: [Int]?
-    public var persistCommand: String?
+    @DetailKey public var unpersistedForwardIDs: [Int]?
+    @DetailKey public var persistCommand: String?
 
     enum CodingKeys: String, CodingKey {
         case pid, ppid, state, zombie, uid, user, cidr, mtu, ipv6, guest, gateway, dns, netns, tap, problems
@@ -114,10 +115,9 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         forwards = instance.forwards
         log = instance.log
         logError = instance.logError
-        if instance.container != nil, instance.forwards != nil {
-            unpersistedForwardIDs = instance.unpersistedForwards.map(\.id)
-            persistCommand = instance.persistCommand
-        }
+        let forwardsOfContainer = instance.container != nil && instance.forwards != nil
+        unpersistedForwardIDs = forwardsOfContainer ? instance.unpersistedForwards.map(\.id) : nil
+        persistCommand = forwardsOfContainer ? instance.persistCommand : nil
     }
 }
 

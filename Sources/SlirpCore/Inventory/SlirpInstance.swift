@@ -37,6 +37,12 @@ public struct SlirpInstance: Sendable {
         public let originalPath: String
         public let deleted: Bool
         public let sizeBytes: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case fd, deleted
+            case originalPath = "original_path"
+            case sizeBytes = "size_bytes"
+        }
     }
 
     /// True when an operator can add forwards now.
