@@ -193,16 +193,15 @@ struct JSONSchemaTests {
     func podmanOutputs() throws {
         let validator = try SchemaValidator()
         try PodmanFixture.prepare()
-        let web = PodmanFixture.name("jsw")
-        let port = Int(try DemoFleet.freeTCPPort().value)
-        let run = PodmanFixture.podman(["run", "-d", "--name", web, "--network", "slirp4netns:port_handler=slirp4netns",
-                                        "-p", "127.0.0.1:\(port):80", PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"])
-        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", web]) }
-        #expect(run.status == 0, "\(run.stderr)")
-        // slirp4netns refuses this MTU: the container stays without one (a detached row).
-        let bad = PodmanFixture.name("jsb")
+        // A web server whose forwards go through the API socket, and a container slirp4netns refused
+        // (its MTU is too large): it stays without one, a detached row.
+        let (web, bad) = (PodmanFixture.name("jsw"), PodmanFixture.name("jsb"))
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", web, bad]) }
+        let webArguments = ["--network", "slirp4netns:port_handler=slirp4netns", "-p", "127.0.0.1:\(try DemoFleet.freeTCPPort()):80",
+                            PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"]
+        let started = PodmanFixture.podman(["run", "-d", "--name", web] + webArguments)
+        #expect(started.status == 0, "\(started.stderr)")
         PodmanFixture.podman(["run", "-d", "--name", bad, "--network", "slirp4netns:mtu=65530", PodmanFixture.image, "sleep", "100"])
-        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", bad]) }
 
         let list = slirpmon(["list", "--json"])
         try validator.expectValid(list, as: "list", "list --json with Podman containers")

@@ -9,38 +9,32 @@
 /// `"arguments": null` in a row that never read them, and nothing more for `list` to write).
 @propertyWrapper
 public struct DetailKey<Value> {
-    private var value: Value?
-    /// True once the property was set: the key is part of this report's shape.
-    public private(set) var isInShape: Bool
+    /// nil until the property is set: the key is then not part of this report's shape. Once set,
+    /// it is written as a `@NullWhenAbsent` value (`null` when unknown).
+    fileprivate var key: NullWhenAbsent<Value>?
 
     public var wrappedValue: Value? {
-        get { value }
-        set { value = newValue; isInShape = true }
+        get { key?.wrappedValue }
+        set { key = NullWhenAbsent(wrappedValue: newValue) }
     }
 
     /// Not part of the shape until set.
-    public init() {
-        value = nil
-        isInShape = false
-    }
+    public init() { key = nil }
 }
 
 extension DetailKey: Sendable where Value: Sendable {}
 extension DetailKey: Equatable where Value: Equatable {}
 
 extension DetailKey: Encodable where Value: Encodable {
-    /// The value, or `null` (for an encoder that reaches it other than through a keyed container).
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        if let value { try c.encode(value) } else { try c.encodeNil() }
-    }
+    /// `null` when unset (for an encoder that reaches it other than through a keyed container).
+    public func encode(to encoder: any Encoder) throws { try key.encode(to: encoder) }
 }
 
 extension KeyedEncodingContainer {
-    /// A `@DetailKey` property: nothing when it is not part of the report's shape, else the value or `null`.
-    /// The synthesized `encode(to:)` picks this overload (as for `@NullWhenAbsent`).
+    /// A `@DetailKey` property: nothing when it is not part of the report's shape, else the value
+    /// or `null`. The synthesized `encode(to:)` picks this overload (as for `@NullWhenAbsent`).
     public mutating func encode<T: Encodable>(_ value: DetailKey<T>, forKey key: Key) throws {
-        guard value.isInShape else { return }
-        if let v = value.wrappedValue { try encode(v, forKey: key) } else { try encodeNil(forKey: key) }
+        guard let set = value.key else { return }
+        try encode(set, forKey: key)
     }
 }
