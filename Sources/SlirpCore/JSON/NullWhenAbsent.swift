@@ -2,9 +2,9 @@
 ///
 /// The `--json` schema is stable: a key whose value is unknown says `null`, it is never left
 /// out. Swift's synthesized `Encodable` leaves a nil optional out (`encodeIfPresent`), so such a
-/// property is marked `@NullWhenAbsent` and the conformance stays synthesized; a plain optional
-/// keeps meaning "written only when present" (the detail keys of `show`). Decoding reads a missing
-/// key or `null` as nil.
+/// property is marked `@NullWhenAbsent` and the conformance stays synthesized (a key only one
+/// shape has, such as `show`'s detail keys, is a `@DetailKey`). Decoding reads a missing key or
+/// `null` as nil.
 @propertyWrapper
 public struct NullWhenAbsent<Value> {
     public var wrappedValue: Value?
