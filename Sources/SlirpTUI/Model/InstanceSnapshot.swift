@@ -213,7 +213,7 @@ public enum APIColumn: Equatable, Sendable {
     /// An API socket, and what its check found (nil: not checked).
     case socket(SocketStatus?)
 
-    /// `yes` (held), `stale` (not held), `ambig`, `unknown` (unverified), `missing`, `yes?`
+    /// `yes` (held), `stale` (not held), `ambig`, `unverified` (the word `list` writes too), `missing`, `yes?`
     /// (not checked), `no`, `rootlessport`, `-`.
     public var word: String {
         switch self {
@@ -223,7 +223,7 @@ public enum APIColumn: Equatable, Sendable {
         case .socket(.held): "yes"
         case .socket(.notHeld): "stale"
         case .socket(.ambiguous): "ambig"
-        case .socket(.unverified): "unknown"
+        case .socket(.unverified): "unverified"
         case .socket(.missing): "missing"
         case .socket(nil): "yes?"
         }
