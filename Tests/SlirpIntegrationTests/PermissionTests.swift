@@ -123,4 +123,43 @@ struct PermissionTests {
         #expect(eventually(20) { PodmanFixture.httpGet(port: live)?.contains("slirpmon-fixture") == true }, "the kept forward does not serve")
         #expect(slirpmon(["show", name]).stdout.contains("(live only: not persisted)") == false)
     }
+
+    /// `slirpmon doctor --json` as `nobody` with the scratch's containers.conf; `wrap` runs it in a shell (a private mount namespace).
+    func doctorAsNobody(_ s: DoctorScratch, setUp: String = "") -> (Executables.Output, DoctorVerdict) {
+        _ = asNobody(["--version"]) // opens the build directory for nobody
+        let run = "runuser -u nobody -- env CONTAINERS_CONF=\(s.conf) \(slirpmonBinary) doctor --json"
+        let out = setUp.isEmpty ? sh("sh", ["-c", run], timeout: 90)
+            : sh("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", "set -e\n\(setUp)\nexec \(run)"], timeout: 90)
+        let json = (try? JSONSerialization.jsonObject(with: Data(out.stdout.utf8))) as? [String: Any] ?? [:]
+        return (out, DoctorVerdict(json: json))
+    }
+
+    @Test("the doctor, run by a user whose tmp_dir lies behind a directory it may not search, says so instead of calling tmp_dir missing")
+    func doctorTmpDirBehindClosedDirectory() throws {
+        let s = try DoctorScratch("closedtmp")
+        let closed = s.dir + "/closed"
+        mkdir(closed, 0o700)
+        mkdir(closed + "/podman-tmp", 0o777)
+        chmod(closed + "/podman-tmp", 0o777)
+        try s.writeConf(tmpDir: closed + "/podman-tmp")
+        let (out, v) = doctorAsNobody(s)
+        let host = v.details("host")
+        #expect(host.contains("tmp_dir \(closed)/podman-tmp: cannot be reached by uid 65534 (permission denied: \(closed) is not searchable)"),
+                "\(host) \(out.stderr)")
+        #expect(!host.contains { $0.contains("missing") || $0.contains("does not exist") }, "tmp_dir exists; it is only hidden: \(host)")
+        #expect(v.status("host") == "failed")
+    }
+
+    @Test("the doctor, run by a user who may not search /dev/net, says /dev/net/tun cannot be checked, not that it is missing")
+    func doctorTunBehindClosedDirectory() throws {
+        let s = try DoctorScratch("closedtun")
+        let before = try Files.status("/dev/net/tun").st_mode
+        // /dev/net is closed (0700) only in a private mount namespace; the host's stays as it is.
+        let (out, v) = doctorAsNobody(s, setUp: "mount -t tmpfs -o mode=0700 none /dev/net\nmknod -m 0666 /dev/net/tun c 10 200")
+        #expect(try Files.status("/dev/net/tun").st_mode == before, "the host's /dev/net/tun is untouched")
+        let host = v.details("host")
+        #expect(host.contains("/dev/net/tun: cannot be checked as uid 65534 (permission denied: /dev/net is not searchable)"), "\(host) \(out.stderr)")
+        #expect(!host.contains { $0.contains("missing") }, "the device is there, only hidden: \(host)")
+        #expect(v.kind != "tun-missing", "\(v.json["verdict"] ?? "")")
+    }
 }
