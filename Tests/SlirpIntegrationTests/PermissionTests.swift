@@ -11,9 +11,7 @@ import Testing
 struct PermissionTests {
     /// slirpmon run as `nobody` (the build directory opened for it to reach the binary).
     func asNobody(_ args: [String]) -> Executables.Output {
-        chmod(slirpmonBinary, 0o755)
-        var dir = (slirpmonBinary as NSString).deletingLastPathComponent
-        while dir != "/" && !dir.isEmpty { chmod(dir, (try? Files.status(dir).st_mode).map { $0 | 0o005 } ?? 0o755); dir = (dir as NSString).deletingLastPathComponent }
+        openToOtherUsers(slirpmonBinary)
         return sh("runuser", ["-u", "nobody", "--", slirpmonBinary] + args, timeout: 60)
     }
 
@@ -49,8 +47,7 @@ struct PermissionTests {
         try PodmanFixture.prepare()
         let name = PodmanFixture.name("perm")
         let port = Int(try DemoFleet.freeTCPPort().value)
-        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--network", "slirp4netns:port_handler=slirp4netns",
-                                        "-p", "127.0.0.1:\(port):80", PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"])
+        let run = PodmanFixture.runWebServer(name, port: port)
         defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name]) }
         try #require(run.status == 0, "\(run.stderr)")
         let row = try rootRow(name)
@@ -73,8 +70,7 @@ struct PermissionTests {
         try #require(try Files.status(runtime).st_mode & 0o077 == 0, "\(runtime) is open to others: this test needs it private (0700), as pam_systemd makes it")
         let name = PodmanFixture.name("permrl")
         let port = Int(try DemoFleet.freeTCPPort().value)
-        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--network", "slirp4netns:port_handler=slirp4netns",
-                                        "-p", "127.0.0.1:\(port):80", PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"], user: user)
+        let run = PodmanFixture.runWebServer(name, port: port, user: user)
         defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user) }
         try #require(run.status == 0, "\(run.stderr)")
         let row = try rootRow(name)
@@ -89,8 +85,7 @@ struct PermissionTests {
         let port = Int(try DemoFleet.freeTCPPort().value)
         var live = Int(try DemoFleet.freeTCPPort().value)
         while live == port { live = Int(try DemoFleet.freeTCPPort().value) }
-        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--network", "slirp4netns:port_handler=slirp4netns",
-                                        "-p", "127.0.0.1:\(port):80", PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"], user: user)
+        let run = PodmanFixture.runWebServer(name, port: port, user: user)
         defer {
             PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user)
             PodmanFixture.podman(["rm", "-f", "-t", "0", name]) // what a root-run persist command (the bug) made
@@ -126,7 +121,7 @@ struct PermissionTests {
 
     /// `slirpmon doctor --json` as `nobody` with the scratch's containers.conf; `wrap` runs it in a shell (a private mount namespace).
     func doctorAsNobody(_ s: DoctorScratch, setUp: String = "") -> (Executables.Output, DoctorVerdict) {
-        _ = asNobody(["--version"]) // opens the build directory for nobody
+        openToOtherUsers(slirpmonBinary)
         let run = "runuser -u nobody -- env CONTAINERS_CONF=\(s.conf) \(slirpmonBinary) doctor --json"
         let out = setUp.isEmpty ? sh("sh", ["-c", run], timeout: 90)
             : sh("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", "set -e\n\(setUp)\nexec \(run)"], timeout: 90)

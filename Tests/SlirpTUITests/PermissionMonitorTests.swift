@@ -16,8 +16,7 @@ struct PermissionMonitorTests {
         let user = try PodmanFixture.prepareRootlessUser()
         let name = PodmanFixture.name(base)
         let port = Int(try DemoFleet.freeTCPPort().value)
-        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--network", "slirp4netns:port_handler=slirp4netns",
-                                        "-p", "127.0.0.1:\(port):80", PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"], user: user)
+        let run = PodmanFixture.runWebServer(name, port: port, user: user)
         try #require(run.status == 0, "\(run.stderr)")
         let out = slirpmon(["list", "--json"])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]], "\(out.stderr)")
@@ -30,9 +29,7 @@ struct PermissionMonitorTests {
         defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user) }
         try #require(try Files.status("/run/user/\(user.uid)").st_mode & 0o077 == 0, "/run/user/\(user.uid) must be private (0700) for this test")
         guard let binary = TmuxHarness.binary, let setpriv = Executables.find("setpriv") else { throw HarnessError("no slirpmon binary or setpriv") }
-        chmod(binary, 0o755)
-        var dir = (binary as NSString).deletingLastPathComponent
-        while dir != "/" && !dir.isEmpty { chmod(dir, (try? Files.status(dir).st_mode).map { $0 | 0o005 } ?? 0o755); dir = (dir as NSString).deletingLastPathComponent }
+        openToOtherUsers(binary)
 
         let tmux = TmuxHarness(width: 230, height: 40)
         defer { tmux.tearDown() }
