@@ -157,4 +157,20 @@ struct PermissionTests {
         #expect(!host.contains { $0.contains("missing") }, "the device is there, only hidden: \(host)")
         #expect(v.kind != "tun-missing", "\(v.json["verdict"] ?? "")")
     }
+
+    @Test("a user whose CONTAINERS_CONF lies behind a directory it may not search is told that, not that the file does not exist")
+    func containersConfBehindClosedDirectory() throws {
+        let s = try DoctorScratch("closedconf")
+        let closed = s.dir + "/closed"
+        mkdir(closed, 0o700)
+        try s.writeConf()
+        let conf = closed + "/containers.conf"
+        try Files.write((try Files.readText(s.conf)), to: conf, mode: 0o644)
+        openToOtherUsers(slirpmonBinary)
+        let out = sh("runuser", ["-u", "nobody", "--", "env", "CONTAINERS_CONF=\(conf)", slirpmonBinary, "doctor"], timeout: 90)
+        #expect(out.stdout.contains("CONTAINERS_CONF names a file this user cannot reach (permission denied: \(closed) is not searchable)")
+                || out.stderr.contains("CONTAINERS_CONF names a file this user cannot reach (permission denied: \(closed) is not searchable)"),
+                "\(out.stdout)\n\(out.stderr)")
+        #expect(!(out.stdout + out.stderr).contains("names a file that does not exist"), "the file exists; it is only hidden:\n\(out.stdout)\n\(out.stderr)")
+    }
 }
