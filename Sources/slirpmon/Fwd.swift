@@ -85,6 +85,12 @@ extension Slirpmon.Fwd {
             if let note = ForwardCaveat.loopbackUDPReplies(added.map(\.0), configuration: endpoint.process.configuration) {
                 FileHandleOutput.error("slirpmon: \(note)")
             }
+            // Root on a rootless user's instance: what keeps the forward is that user's Podman, not root's.
+            if !added.isEmpty, let acting = Acting(owner: endpoint.process.uid, ownerName: endpoint.process.user) {
+                let keep = endpoint.process.containerID == nil ? ""
+                    : "; live only until the container restarts: `slirpmon show \(target)` prints the podman command that keeps it, to run as \(acting.ownerWord)"
+                FileHandleOutput.error("slirpmon: \(acting.note)\(keep)".terminalSafe)
+            }
             if common.json {
                 return try FileHandleOutput.json(added.map { AddedForward(id: $0.1, proto: $0.0.proto.rawValue, hostAddr: $0.0.hostAddr.description,
                                                                           hostPort: Int($0.0.hostPort.value), guestAddr: $0.0.guestAddr?.description,

@@ -25,6 +25,10 @@ extension Slirpmon {
             func line(_ text: String) { out.append(text.terminalSafe) }
             func line(contentsOf lines: [String]) { out.append(contentsOf: lines.map(\.terminalSafe)) }
             line("slirp4netns pid \(r.pid) (parent \(r.ppid)), user \(r.user ?? "?"), state \(r.zombie ? "defunct (zombie)" : r.state), up \(Format.duration(r.uptimeSeconds)), RSS \(Format.bytes(r.rssBytes))")
+            let acting = instance.acting
+            if let acting {
+                line("acting:    \(acting.note)" + (instance.container == nil ? "" : "; its Podman commands run as \(acting.ownerWord)"))
+            }
             if let c = instance.container {
                 line("container: \(c.name) (\(c.shortID)), image \(c.image), state \(c.state), owner \(c.ownerName ?? String(c.ownerUID))")
                 if c.isInfra { line("pod:       \(c.podName ?? "?") — members: \(instance.podMembers.map(\.name).joined(separator: ", "))") }
@@ -62,7 +66,8 @@ extension Slirpmon {
                     let unpersisted = Set(instance.unpersistedForwards.map(\.id))
                     line(contentsOf: forwards.map { "  [\($0.id)] \($0.summary)\(unpersisted.contains($0.id) ? "   (live only: not persisted)" : "")" })
                     if let command = instance.persistCommand {
-                        line("to make the live forwards permanent (after `podman rm -f \(instance.container?.name ?? "")`):")
+                        let remove = "podman rm -f \(instance.container?.name ?? "")"
+                        line("to make the live forwards permanent (after `\(acting.map { $0.asOwner(remove) } ?? remove)`):")
                         line("  " + command)
                     }
                 } else if let error = r.forwardsError {

@@ -112,6 +112,14 @@ public enum PodmanFixture {
         return try body()
     }
 
+    /// Runs busybox httpd as container `name` (of `user`, else root's) with an API socket
+    /// (`port_handler=slirp4netns`) and `-p 127.0.0.1:PORT:80`.
+    @discardableResult
+    public static func runWebServer(_ name: String, port: Int, user: (name: String, uid: UInt32)? = nil) -> Executables.Output {
+        podman(["run", "-d", "--name", name, "--network", "slirp4netns:port_handler=slirp4netns",
+                "-p", "127.0.0.1:\(port):80", image, "httpd", "-f", "-p", "80", "-h", "/www"], user: user)
+    }
+
     /// A unique container name for one test.
     public static func name(_ base: String) -> String { "smt-\(base)-\(getpid())-\(UInt32.random(in: 0..<100000))" }
 

@@ -33,6 +33,16 @@ public var slirpmonBinary: String {
 }
 
 /// Runs the slirpmon binary and returns its exit status and output.
+/// Lets other users run `binary`: it and every directory above it become readable and searchable by others.
+public func openToOtherUsers(_ binary: String) {
+    chmod(binary, 0o755)
+    var dir = (binary as NSString).deletingLastPathComponent
+    while dir != "/" && !dir.isEmpty {
+        chmod(dir, (try? Files.status(dir).st_mode).map { $0 | 0o005 } ?? 0o755)
+        dir = (dir as NSString).deletingLastPathComponent
+    }
+}
+
 public func slirpmon(_ args: [String], timeout: Double = 60) -> Executables.Output {
     switch Executables.run(slirpmonBinary, args, timeout: timeout) {
     case .success(let output): return output

@@ -1,4 +1,9 @@
 import CSlirpSystem
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Whether an API socket path is the listening socket of a given slirp4netns process,
 /// checked passively from `/proc` (no connection, so nothing lands in its log).
@@ -64,7 +69,15 @@ public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
 
     static func verify(path: String, pid: Int32, socketInodes: Set<UInt64>?, fdsProblem: String? = nil, procRoot: String = "/proc",
                        listeners: ListeningSockets? = nil) -> (ownership: SocketOwnership, file: SocketFile?) {
-        guard let st = try? Files.status(path) else { return (.missing, nil) }
+        // A relative path is the process's (`APIEndpoint.of` resolves it through /proc/PID/cwd):
+        // one still relative here could not be resolved, and stat would look in slirpmon's own directory.
+        guard path.hasPrefix("/") else {
+            return (.unknown("the path is relative to the process's working directory, which cannot be read as this user"), nil)
+        }
+        let st: stat
+        do throws(SystemError) { st = try Files.status(path) } catch {
+            return (absent(path: path, error: error), nil)
+        }
         guard st.st_mode & 0o170000 == 0o140000 else { return (.notHeld, nil) }
         guard let held = socketInodes else {
             return (.unknown(fdsProblem ?? "its file descriptors are not readable"), nil)
@@ -75,6 +88,22 @@ public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
         }
         return (fallback(path: path, pid: pid, held: held, procRoot: procRoot), nil)
     }
+
+    /// What a failed `stat` of the socket path means: `.missing` only when the file is not there
+    /// (ENOENT, ENOTDIR); a directory this user may not search (EACCES, EPERM: root's 0700
+    /// `/run/libpod`, a user's 0700 `/run/user/UID`) says nothing about the socket, so it is
+    /// `.unknown` with the directory named, never "missing" (which calls for a restart).
+    static func absent(path: String, error: SystemError) -> SocketOwnership {
+        if error.errno == .noSuchFileOrDirectory || error.errno == .notADirectory { return .missing }
+        if error.isPermissionDenied {
+            let where_ = Files.firstUnsearchableDirectory(of: path).map { ": \($0) is not searchable" } ?? ""
+            return .unknown("\(cannotCheck)\(where_)")
+        }
+        return .unknown("cannot be checked: \(error)")
+    }
+
+    /// The words for a check this user is not allowed to make.
+    public static let cannotCheck = "cannot be checked as this user (permission denied)"
 
     /// Without sock_diag: the bound names in `/proc/PID/net/unix` (cannot see a rename).
     private static func fallback(path: String, pid: Int32, held: Set<UInt64>, procRoot: String) -> SocketOwnership {

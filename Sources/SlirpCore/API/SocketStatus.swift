@@ -1,6 +1,6 @@
 /// What the check of an instance's API socket found, as one word: `held`, `missing`,
-/// `not-held`, `ambiguous` or `unverified` (the raw value is the word `list --json` writes as
-/// `api_socket_status`, and the monitor shows).
+/// `not-held`, `ambiguous` or `unverified` (the raw value is the word `list` and `list --json`
+/// (`api_socket_status`) write; the monitor's API column says `unverified` too, one word for one fact).
 public enum SocketStatus: String, Sendable, Equatable, CaseIterable, Encodable {
     case held
     case missing

@@ -46,8 +46,18 @@ public enum HostChecks {
 
     static func checkTun(_ input: Input, _ step: inout DoctorStep) {
         let path = input.tunPath
-        guard let st = try? Files.status(path) else {
-            step.fail("\(path): missing", cause: FailureCause.tunMissing(evidence: "\(path): No such file or directory"))
+        let st: stat
+        do throws(SystemError) { st = try Files.status(path) } catch {
+            // Missing only when stat says so: a directory this user may not search hides the device, it does not remove it.
+            if error.errno == .noSuchFileOrDirectory || error.errno == .notADirectory {
+                step.fail("\(path): missing", cause: FailureCause.tunMissing(evidence: error.description))
+            } else {
+                let closed = error.isPermissionDenied ? Files.firstUnsearchableDirectory(of: path) : nil
+                step.fail("\(path): cannot be checked as uid \(input.uid)" + (closed.map { " (permission denied: \($0) is not searchable)" } ?? ": \(error.reason)"),
+                          cause: FailureCause(.tunDenied, cause: "\(path) cannot be reached by this user: slirp4netns cannot create its tap device",
+                                              fix: closed.map { "chmod 0755 \($0) (it normally is)" } ?? "check \(path) and its directory as this user",
+                                              evidence: error.description))
+            }
             return
         }
         let mode = octal(Int(st.st_mode & 0o7777))
@@ -110,6 +120,16 @@ public enum HostChecks {
 
     static func checkTmpDir(_ input: Input, _ step: inout DoctorStep) {
         let dir = input.tmpDir
+        // A directory on the way that this user may not search hides tmp_dir: it is neither there nor
+        // missing for this user, and Podman (as this user) cannot use it.
+        if case .failure(let error) = Result(catching: { () throws(SystemError) in try Files.status(dir) }), error.isPermissionDenied {
+            let closed = Files.firstUnsearchableDirectory(of: dir) ?? dir
+            step.fail("tmp_dir \(dir): cannot be reached by uid \(input.uid) (permission denied: \(closed) is not searchable)",
+                      cause: FailureCause(.tmpDirNotWritable, cause: "Podman cannot create the slirp4netns log (and API socket) in \(dir): \(closed) is not searchable for this user",
+                                          fix: "make \(closed) searchable for this user, or set engine.tmp_dir in containers.conf to a directory this user can write",
+                                          evidence: error.description))
+            return
+        }
         if Files.exists(dir) {
             if access(dir, W_OK | X_OK) == 0 {
                 step.details.append("tmp_dir \(dir): writable")

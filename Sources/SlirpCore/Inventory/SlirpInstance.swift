@@ -66,10 +66,18 @@ public struct SlirpInstance: Sendable {
         return container.unpersisted(forwards)
     }
 
-    /// A `podman run` (or `pod create`) line that would make the unpersisted forwards permanent.
+    /// A `podman run` (or `pod create`) line that would make the unpersisted forwards permanent,
+    /// as whoever runs slirpmon must type it: run as the container's owner (`Acting.asOwner`).
     public var persistCommand: String? {
-        guard let container, let forwards else { return nil }
-        return container.persistCommand(for: forwards)
+        guard let container, let forwards, let command = container.persistCommand(for: forwards) else { return nil }
+        return acting.map { $0.asOwner(command) } ?? command
+    }
+
+    /// Set when slirpmon runs as another user than the instance's owner (root on a rootless
+    /// user's container): the owner is the container's, else the process's user.
+    public var acting: Acting? {
+        if let container { return Acting(owner: container.ownerUID, ownerName: container.ownerName) }
+        return Acting(owner: process.uid, ownerName: process.user)
     }
 
     /// Address mismatches worth an operator's attention.

@@ -78,7 +78,15 @@ public struct ContainersConf: Sendable, Equatable {
     ///   `~/.config/...`) and its `containers.conf.d/*.conf`.
     public static func files(environment: [String: String], isRoot: Bool, root: String = "") throws(LoadError) -> [String] {
         if let only = environment["CONTAINERS_CONF"] {
-            guard Files.exists(only) else {
+            if case .failure(let error) = Result(catching: { () throws(SystemError) in try Files.status(only) }) {
+                // Not there only when stat says so: a directory this user may not search hides the file.
+                if error.isPermissionDenied {
+                    let closed = Files.firstUnsearchableDirectory(of: only).map { ": \($0) is not searchable" } ?? ""
+                    throw LoadError(path: only, message: "CONTAINERS_CONF names a file this user cannot reach (permission denied\(closed)): make it readable for this user or unset CONTAINERS_CONF")
+                }
+                guard error.errno == .noSuchFileOrDirectory || error.errno == .notADirectory else {
+                    throw LoadError(path: only, message: "CONTAINERS_CONF names a file that cannot be looked at: \(error)")
+                }
                 throw LoadError(path: only, message: "CONTAINERS_CONF names a file that does not exist (Podman fails the same way): create it or unset CONTAINERS_CONF")
             }
             return [only]

@@ -32,6 +32,8 @@ public struct Errno: RawRepresentable, Error, Hashable, Sendable, CustomStringCo
     public static var wouldBlock: Errno { Errno(rawValue: EAGAIN) }
     /// `EACCES`
     public static var permissionDenied: Errno { Errno(rawValue: EACCES) }
+    /// `ENOTDIR`: a path component is not a directory (so the file is not there).
+    public static var notADirectory: Errno { Errno(rawValue: ENOTDIR) }
     /// `EEXIST`
     public static var fileExists: Errno { Errno(rawValue: EEXIST) }
     /// `EINVAL`; also slirpmon's word for "not the kind of file asked for" (a FIFO where a file was expected).

@@ -77,6 +77,18 @@ public enum Files {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The first directory on the way to `path` that this process may not search (no `x` for
+    /// its effective ids): why a `stat` of `path` failed with EACCES. Nil when every one may be.
+    /// The corresponding C function is `faccessat` (with `AT_EACCESS`).
+    public static func firstUnsearchableDirectory(of path: String) -> String? {
+        var directory = ""
+        for component in path.split(separator: "/").dropLast() {
+            directory += "/" + component
+            if faccessat(AT_FDCWD, directory, X_OK, AT_EACCESS) != 0 { return directory }
+        }
+        return nil
+    }
+
     /// Names in a directory, without `.` and `..`; at most `limit` of them, in the directory's
     /// order (`/proc/PID/fd`: ascending). The corresponding C functions are `opendir` and `readdir`.
     public static func directoryEntries(_ path: String, limit: Int = .max) throws(SystemError) -> [String] {

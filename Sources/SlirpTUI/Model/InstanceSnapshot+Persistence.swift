@@ -7,10 +7,14 @@ extension InstanceSnapshot {
         container?.unpersisted(forwards) ?? []
     }
 
-    /// A `podman run` (or `pod create`) line with the live-only forwards as `-p` flags; nil when nothing needs persisting.
+    /// A `podman run` (or `pod create`) line with the live-only forwards as `-p` flags, run as the
+    /// container's owner (`Acting.asOwner`); nil when nothing needs persisting.
     public func persistCommand(for forwards: [HostForward]) -> String? {
-        container?.persistCommand(for: forwards)
+        container?.persistCommand(for: forwards).map(asOwner)
     }
+
+    /// `command` as the instance's owner runs it (unchanged when the monitor runs as the owner).
+    public func asOwner(_ command: String) -> String { acting.map { $0.asOwner(command) } ?? command }
 }
 
 extension AppState {
@@ -22,7 +26,7 @@ extension AppState {
         let extra = row.snapshot.unpersisted(list)
         guard !extra.isEmpty else { return notes }
         let what = extra.count == 1 ? "1 forward is" : "\(extra.count) forwards are"
-        notes += Format.wrap("\(what) live only (not persisted: lost when the container restarts); to make permanent, after `podman rm -f \(container.name)`:",
+        notes += Format.wrap("\(what) live only (not persisted: lost when the container restarts); to make permanent, after `\(row.snapshot.asOwner("podman rm -f \(container.name)"))`:",
                              width: max(10, width))
         if let command = row.snapshot.persistCommand(for: list) {
             notes += Array(Format.wrap(command, width: max(10, width - 2)).prefix(4)).map { "  " + $0 }

@@ -58,6 +58,8 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var findings: [Finding] = []
     /// Set for a container in slirp4netns mode whose slirp4netns is not running: the row has no process.
     public var detached: DetachedRow?
+    /// Set when the monitor runs as another user than the instance's owner (root on a rootless user's container).
+    public var acting: Acting?
 
     public init(identity: ProcessIdentity, containerID: String? = nil, state: String = "S", isZombie: Bool = false,
                 user: String? = "root", uptimeSeconds: Double = 0, residentBytes: Int64 = 0,
@@ -120,6 +122,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
         tapName = c.effectiveTapName
         apiSocket = instance.apiSocket
         apiSocketFile = instance.apiSocketFile
+        acting = instance.acting
         socketStatus = instance.socketOwnership?.status
         socketDescription = instance.socketOwnership?.description
         logPath = instance.log?.originalPath
@@ -213,7 +216,7 @@ public enum APIColumn: Equatable, Sendable {
     /// An API socket, and what its check found (nil: not checked).
     case socket(SocketStatus?)
 
-    /// `yes` (held), `stale` (not held), `ambig`, `unknown` (unverified), `missing`, `yes?`
+    /// `yes` (held), `stale` (not held), `ambig`, `unverified` (the word `list` writes too), `missing`, `yes?`
     /// (not checked), `no`, `rootlessport`, `-`.
     public var word: String {
         switch self {
@@ -223,7 +226,7 @@ public enum APIColumn: Equatable, Sendable {
         case .socket(.held): "yes"
         case .socket(.notHeld): "stale"
         case .socket(.ambiguous): "ambig"
-        case .socket(.unverified): "unknown"
+        case .socket(.unverified): "unverified"
         case .socket(.missing): "missing"
         case .socket(nil): "yes?"
         }

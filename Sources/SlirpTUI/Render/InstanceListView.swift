@@ -27,7 +27,7 @@ enum InstanceListView {
     static let dropOrder: [Column] = [.ipv6, .mtu, .uptime, .forwards, .cidr, .user, .state, .api]
 
     /// The columns that fit in `width`, in display order (USER only when it tells rows apart;
-    /// API wide enough for `rootlessport` only when a row says it).
+    /// API wide enough for `rootlessport` or `unverified` only when a row says it).
     static func columns(fitting width: Int, showUser: Bool = true, wideAPI: Bool = true) -> [ColumnSpec] {
         var chosen = (showUser ? specs : specs.filter { $0.column != .user }).map { spec in
             spec.column == .api && !wideAPI ? ColumnSpec(column: .api, width: 7, rightAligned: false) : spec
@@ -42,7 +42,7 @@ enum InstanceListView {
     static func draw(_ state: AppState, layout: Layout, into screen: inout Screen) {
         let w = screen.width
         var columns = columns(fitting: w, showUser: state.showsUserColumn,
-                              wideAPI: state.rows.contains { $0.snapshot.api == .rootlessport })
+                              wideAPI: state.rows.contains { $0.snapshot.api == .rootlessport || $0.snapshot.api == .socket(.unverified) })
         // Long container and user names get room a wide screen has to spare (NETNS keeps at least 30).
         for (column, most) in [(Column.id, 16), (Column.user, 6)] {
             let spare = w - (columns.reduce(0) { $0 + $1.width } + columns.count) - 30

@@ -16,6 +16,7 @@ enum PodmanLines {
         lines.append([Span("podman  ", .dim), Span(c.name, .header), Span(" (\(c.shortID))"),
                       Span("  image ", .dim), Span(c.image), Span("  state ", .dim),
                       Span(c.state, c.isRunning ? .ok : .warning), Span("  owner ", .dim), Span(c.ownerName ?? String(c.ownerUID))])
+        if let acting = s.acting { add("acting", "\(acting.note); its Podman commands run as \(acting.ownerWord)", .warning) }
         if c.isInfra {
             let members = s.podMembers.map { "\($0.name) (\($0.state))" }
             add("pod", "\(c.podName ?? "?") (infra container \(c.name)), members: " + (members.isEmpty ? "none" : members.joined(separator: ", ")))
