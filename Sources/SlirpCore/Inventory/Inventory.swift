@@ -545,7 +545,9 @@ public struct Inventory: Sendable {
                 }
             }
         }
-        let checks = AddressCheck.compare(config, observed: observed, reason: observeError ?? (options.readAddresses ? nil : "not read"))
+        // With its configuration unknown there is nothing to compute what to expect from.
+        let checks = !process.configurationSource.isKnown ? []
+            : AddressCheck.compare(config, observed: observed, reason: observeError ?? (options.readAddresses ? nil : "not read"))
         return SlirpInstance(process: process, expected: ExpectedAddresses(config), observed: observed, observeError: observeError,
                              addressChecks: checks, apiSocket: contact.apiSocket, socketOwnership: contact.ownership, apiSocketFile: contact.socketFile,
                              forwards: contact.forwards, forwardsError: contact.forwardsError, log: contact.log, logError: contact.logError,
