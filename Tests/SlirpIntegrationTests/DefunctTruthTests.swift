@@ -106,7 +106,7 @@ struct DefunctTruthTests {
         let fix = try #require((process["cause"] as? [String: Any])?["fix"] as? String)
         #expect(!fix.contains("podman"), "\(fix)")
         #expect(fix.contains("start it again") && fix.contains("(pid \(getpid()))"), "\(fix)")
-        #expect((process["message"] as? String)?.contains("not started by Podman") == true, "\(process)")
+        #expect((process["message"] as? String)?.contains("Not started by Podman") == true, "\(process)")
     }
 
     @Test("a defunct slirp4netns nothing was kept of (never listed while it ran, or --no-cache) has its configuration unknown, not slirp4netns's defaults")
