@@ -139,4 +139,49 @@ struct DefunctTruthTests {
         let fix = try #require(findings.first { $0["check"] as? String == "process" }.flatMap { ($0["cause"] as? [String: Any])?["fix"] as? String })
         #expect(!fix.contains("podman"), "\(fix)")
     }
+
+    @Test("a Podman container's slirp4netns killed and not reaped keeps its options, last seen, and the fix is podman restart with the container's own name")
+    func defunctPodmanContainer() throws {
+        try #require(PodmanFixture.available, "needs root, podman and busybox")
+        let python = try #require(Executables.find("python3"), "python3 holds the container's slirp4netns as a subreaper that never reaps it")
+        try PodmanFixture.prepare()
+        let name = PodmanFixture.name("dfpod")
+        let cidr = "10.9.\(UInt8.random(in: 1...250)).0/24"
+        let port = try DemoFleet.freeTCPPort()
+        let kept = try SafeFiles.makePrivateDirectory(in: "/tmp", prefix: "smt-kept-pod-\(getpid())")
+        defer { try? FileManager.default.removeItem(atPath: kept) }
+        // `podman run` under a subreaper: the slirp4netns it leaves running is re-parented to it, and
+        // it never waits for it, so once killed it stays defunct (as under a parent that does not reap).
+        let holder = "import ctypes, subprocess, sys, time\nctypes.CDLL(None).prctl(36, 1, 0, 0, 0)\nsubprocess.run(sys.argv[1:])\ntime.sleep(600)"
+        let podman = try #require(Executables.find("podman"), "podman is not installed")
+        let subreaper = try Executables.spawn(python, ["-c", holder, podman, "run", "-d", "--name", name,
+                                                       "--network", "slirp4netns:port_handler=slirp4netns,mtu=65000,cidr=\(cidr)",
+                                                       "-p", "127.0.0.1:\(port.value):80", PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"]).get()
+        defer {
+            PodmanFixture.podman(["rm", "-f", "-t", "0", name])
+            Glibc.kill(subreaper, SIGKILL)
+            _ = Executables.waitFor(subreaper)
+        }
+        var slirp: Int32?
+        _ = eventually(60) {
+            slirp = (try? ProcessScanner().scan())?.first { $0.parentPID == subreaper && !$0.isZombie }?.pid
+            return slirp != nil
+        }
+        let pid = try #require(slirp, "no slirp4netns of container \(name) under the subreaper \(subreaper)")
+        let alive = try Self.row(Self.slirpmon(keptIn: kept, ["list", "--json"]), pid: pid)
+        #expect((alive["container"] as? [String: Any])?["name"] as? String == name && alive["cidr"] as? String == cidr, "\(alive)")
+        Glibc.kill(pid, SIGKILL)
+        try #require(eventually { (try? Files.readText("/proc/\(pid)/stat"))?.contains(") Z ") == true }, "pid \(pid) is not defunct")
+
+        let row = try Self.row(Self.slirpmon(keptIn: kept, ["list", "--json"]), pid: pid)
+        #expect(row["zombie"] as? Bool == true && row["configuration_source"] as? String == "last_seen", "\(row)")
+        #expect(row["cidr"] as? String == cidr && row["mtu"] as? Int == 65000, "\(row)")
+        #expect((row["container"] as? [String: Any])?["name"] as? String == name, "still joined to its container: \(row)")
+        let json = try Self.show(Self.slirpmon(keptIn: kept, ["show", String(pid), "--json"]))
+        #expect(json["cidr"] as? String == cidr && json["configuration_source"] as? String == "last_seen", "\(json)")
+        let findings = try #require(json["findings"] as? [[String: Any]])
+        let fix = try #require(findings.first { $0["check"] as? String == "process" }.flatMap { ($0["cause"] as? [String: Any])?["fix"] as? String })
+        #expect(fix.contains("podman restart \(name)"), "\(fix)")
+    }
 }
+

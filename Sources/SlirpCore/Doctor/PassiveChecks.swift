@@ -63,6 +63,13 @@ public enum PassiveChecks {
                            cause: FailureCause(.unknown, cause: "slirp4netns exited",
                                                fix: "if the container exists, restart it as its owner (podman restart \(Format.shortID(id))); \(reap)"))
         }
+        // Its files named a container it could not be proven to serve (`ContainerJoin`): said as such.
+        if let refused = p.problems["container"] {
+            return Finding(check: "process", severity: .failure,
+                           message: "\(exited); \(refused)",
+                           cause: FailureCause(.unknown, cause: "slirp4netns exited",
+                                               fix: "if that container is its owner's, restart it as its owner (podman restart with the ID above); \(reap)"))
+        }
         // No container named: Podman's own process as the parent still tells it was Podman's start.
         if let parentCommand, ["podman", "conmon"].contains(parentCommand) {
             return Finding(check: "process", severity: .failure,

@@ -133,7 +133,9 @@ public struct Inventory: Sendable {
     public func instance(_ target: SlirpProcess) throws(SystemError) -> SlirpInstance? {
         let listeners = ListeningSockets.now()
         let (processes, ports) = try scanner.scanAll(listeners: listeners)
-        guard let process = processes.first(where: { $0.identity == target.identity }) else { return nil }
+        guard let scanned = processes.first(where: { $0.identity == target.identity }) else { return nil }
+        // A defunct target carries what was kept of it while it ran (`TargetResolver.lastSeen`); this scan has nothing of it.
+        let process = scanned.configurationSource.isKnown ? scanned : target
         let podman = options.podman.map { $0.snapshot(for: processes) } ?? .empty
         var instances = [inspect(process, listeners: listeners)]
         join(&instances, podman: podman, ports: ports)
