@@ -116,17 +116,24 @@ struct ListRequest: Equatable {
         }
         if !snapshot.instances.isEmpty {
             var table = TextTable(header: ["PID", "NAME", "USER", "STATE", "UPTIME", "CIDR", "GUEST", "GATEWAY", "DNS", "IPV6", "MTU", "API", "FWD"])
+            // A defunct instance's values are last seen (marked `*`) or unknown (`-`), each said why below the table.
+            var notes: [String] = []
             for i in snapshot.instances {
                 let r = InstanceReport(i, detailed: false)
+                let source = i.process.configurationSource
+                let mark = source.lastSeenAt == nil ? "" : "*"
+                if let note = source.note { notes.append("\(source.isKnown ? "*" : "-") pid \(r.pid): \(note)") }
+                func computed(_ value: String?) -> String { source.isKnown ? (value ?? "error") + mark : "-" }
                 table.rows.append([
                     String(r.pid), i.displayName, r.user ?? r.uid.map(String.init) ?? "?",
-                    r.zombie ? "defunct" : r.state, Format.duration(r.uptimeSeconds), r.cidr,
-                    r.guest ?? "error", r.gateway ?? "error", r.dns ?? "error", r.ipv6 ? "yes" : "no", String(r.mtu),
-                    r.apiSocket == nil ? (i.rootlessPorts.isEmpty ? "-" : "rootlessport") : (r.apiSocketStatus?.rawValue ?? "?"),
-                    r.forwardCount.map(String.init) ?? (r.apiSocket == nil ? "-" : "?"),
+                    r.zombie ? "defunct" : r.state, Format.duration(r.uptimeSeconds), computed(r.cidr),
+                    computed(r.guest), computed(r.gateway), computed(r.dns), computed(r.ipv6.map { $0 ? "yes" : "no" }), computed(r.mtu.map(String.init)),
+                    r.zombie ? "-" : r.apiSocket == nil ? (i.rootlessPorts.isEmpty ? "-" : "rootlessport") : (r.apiSocketStatus?.rawValue ?? "?"),
+                    r.forwardCount.map(String.init) ?? (r.apiSocket == nil || r.zombie ? "-" : "?"),
                 ])
             }
             FileHandleOutput.print(table.rendered)
+            if !notes.isEmpty { FileHandleOutput.print(notes.map(\.terminalSafe).joined(separator: "\n")) }
         }
         if !snapshot.detachedContainers.isEmpty {
             FileHandleOutput.print("\nContainers in slirp4netns mode without a running slirp4netns:")

@@ -42,15 +42,19 @@ extension Slirpmon {
             } else {
                 line("container: \(r.containerID.map { "\($0) (Podman did not report it)" } ?? "none (started by hand)")")
             }
-            line("netns:     \(r.netns ?? "?")  tap: \(r.tap)")
+            // A defunct process's configuration is last seen, or unknown: never slirp4netns's defaults as facts.
+            let source = instance.process.configurationSource
+            if let note = source.note { line("configuration: \(note)") }
+            line("netns:     \(r.netns ?? (source.isKnown ? "?" : "unknown"))  tap: \(r.tap ?? "unknown")")
             line("")
-            line("command line:")
-            line("  " + (r.arguments ?? []).joined(separator: " "))
+            line(source.lastSeenAt.map { "command line (last seen \(Format.wallTime(at: $0)), while it ran):" } ?? "command line:")
+            line("  " + (source.isKnown ? (r.arguments ?? []).joined(separator: " ") : "(unknown: \(source.unknownReason ?? ""))"))
             var options = TextTable(header: ["  OPTION", "MEANING"])
             options.rows = (r.options ?? []).map { ["  " + $0.option, $0.meaning] }
             out.append(options.rendered)
             line("")
-            line("addresses (computed by Podman's rules vs observed in the namespace):")
+            line(source.isKnown ? "addresses (computed by Podman's rules\(source.lastSeenAt == nil ? "" : " from the last-seen configuration") vs observed in the namespace):"
+                 : "addresses: not computed: the configuration they follow from is unknown")
             var table = TextTable(header: ["  ROLE", "EXPECTED", "OBSERVED", "STATUS", "NOTE"])
             for check in r.addresses ?? [] {
                 table.rows.append(["  " + check.role, check.expected ?? "-", check.observed ?? "-",
@@ -59,7 +63,11 @@ extension Slirpmon {
             out.append(table.rendered)
             if let error = r.observeError { line("  (namespace not read: \(error))") }
             line("")
-            if let socket = r.apiSocket {
+            if let socket = r.apiSocket, r.zombie {
+                line("API socket: \(socket) (last seen) — not checked: the process is defunct, so it holds none")
+            } else if !source.isKnown {
+                line("API socket: unknown — its command line is gone")
+            } else if let socket = r.apiSocket {
                 line("API socket: \(socket) — \(instance.socketOwnership?.description ?? "?")")
                 if let forwards = r.forwards {
                     line("forwards (\(forwards.count)):")

@@ -281,7 +281,7 @@ struct UnixSocketAndTargetTests {
     static func process(_ pid: Int32, _ id: String?) -> SlirpProcess {
         SlirpProcess(identity: ProcessIdentity(pid: pid, startTicks: 100), parentPID: 1, state: "S", uid: 0, user: "root",
                      startTime: 0, uptimeSeconds: 1, residentBytes: 0, cpuSeconds: 0, arguments: ["slirp4netns"],
-                     configuration: SlirpConfiguration(), containerID: id, stdoutTarget: nil, stderrTarget: nil,
+                     configuration: SlirpConfiguration(), configurationSource: .commandLine(readAt: 0), containerID: id, stdoutTarget: nil, stderrTarget: nil,
                      socketInodes: nil, problems: [:])
     }
 

@@ -11,7 +11,7 @@ struct ProcessFactsDiskCacheTests {
     func facts(_ arguments: [String], uid: UInt32? = 1000, container: String? = nil, stdout: String? = "/tmp/log (deleted)",
                stderr: String? = nil, inodes: Set<UInt64>? = [7, 123456789012]) -> InventoryCache.ProcessFacts {
         InventoryCache.ProcessFacts(uid: uid, user: nil, arguments: arguments, configuration: SlirpCommandLine.decode(arguments),
-                                    containerID: container, stdoutTarget: stdout, stderrTarget: stderr, socketInodes: inodes)
+                                    containerID: container, stdoutTarget: stdout, stderrTarget: stderr, socketInodes: inodes, readAt: 1_795_952_912)
     }
 
     var sample: [ProcessIdentity: InventoryCache.ProcessFacts] {
@@ -50,7 +50,7 @@ struct ProcessFactsDiskCacheTests {
     func same(_ a: InventoryCache.ProcessFacts?, _ b: InventoryCache.ProcessFacts?) -> Bool {
         guard let a, let b else { return a == nil && b == nil }
         return a.uid == b.uid && a.arguments == b.arguments && a.configuration == b.configuration && a.containerID == b.containerID
-            && a.stdoutTarget == b.stdoutTarget && a.stderrTarget == b.stderrTarget && a.socketInodes == b.socketInodes
+            && a.stdoutTarget == b.stdoutTarget && a.stderrTarget == b.stderrTarget && a.socketInodes == b.socketInodes && a.readAt == b.readAt
     }
 
     @Test("what is written is read back exactly: words, absent and empty values, inode sets, forward lists")

@@ -119,7 +119,7 @@ struct RequestAuditTests {
 
         // Persisted: proven before it is written; the next run finds it proven.
         let facts = InventoryCache.ProcessFacts(uid: 0, user: nil, arguments: ["slirp4netns"], configuration: SlirpCommandLine.decode(["slirp4netns"]),
-                                                containerID: nil, stdoutTarget: nil, stderrTarget: nil, socketInodes: nil)
+                                                containerID: nil, stdoutTarget: nil, stderrTarget: nil, socketInodes: nil, readAt: 0)
         let disk = ProcessFactsDiskCache(path: "\(directory)/facts", scope: Array("slirpmon-process-facts 2 test\n".utf8))
         let first = InventoryCache(file: disk)
         first.keep(facts, for: identity)

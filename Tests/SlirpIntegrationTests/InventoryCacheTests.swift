@@ -44,7 +44,13 @@ struct InventoryCacheTests {
         #expect(cache.isKept(killed))
         lab.lab.signal(b, SIGKILL)
         #expect(eventually { ((try? warm.scan()) ?? []).allSatisfy { $0.pid != b.pid || $0.isZombie } })
-        #expect(!cache.isKept(killed), "the killed instance's facts are dropped")
+        // Defunct: its facts stay while it is there, shown as last seen (its command line is gone).
+        #expect(cache.isKept(killed), "the defunct instance's facts are kept while it is there")
+        let defunct = try #require(try warm.scan().first { $0.pid == b.pid })
+        #expect(defunct.configuration.cidr == "10.66.1.0/24" && defunct.configurationSource.lastSeenAt != nil)
+        lab.lab.stop(b) // reaped
+        #expect(eventually { ((try? warm.scan()) ?? []).allSatisfy { $0.pid != b.pid } })
+        #expect(!cache.isKept(killed), "the reaped instance's facts are dropped")
     }
 
     @Test("an address changed in the namespace shows once the kept one is older than its age; the selected instance at once")
@@ -147,7 +153,7 @@ struct InventoryCacheTests {
         // Facts for the same PID with another start time (a reused PID) are never used.
         let bogus = InventoryCache.ProcessFacts(uid: 4242, user: "bogus", arguments: ["slirp4netns", "--api-socket", "/nonexistent.sock", "1", "tap9"],
                                            configuration: SlirpCommandLine.decode(["slirp4netns", "--api-socket", "/nonexistent.sock", "1", "tap9"]),
-                                           containerID: nil, stdoutTarget: nil, stderrTarget: nil, socketInodes: [])
+                                           containerID: nil, stdoutTarget: nil, stderrTarget: nil, socketInodes: [], readAt: 0)
         file.store([ProcessIdentity(pid: a.pid, startTicks: identity.startTicks + 1): bogus])
         let third = try listed(InventoryCache(file: file))
         #expect(third.process.arguments == fresh.process.arguments && third.process.uid == fresh.process.uid, "read anew: \(third.process.arguments)")
@@ -172,7 +178,7 @@ struct InventoryCacheTests {
             let claimed = factsB.arguments.map { $0 == b.apiSocket ? a.apiSocket! : $0 }
             cache.keep(InventoryCache.ProcessFacts(uid: factsB.uid, user: factsB.user, arguments: claimed, configuration: SlirpCommandLine.decode(claimed),
                                                    containerID: nil, stdoutTarget: factsB.stdoutTarget, stderrTarget: factsB.stderrTarget,
-                                                   socketInodes: factsB.socketInodes), for: ib)
+                                                   socketInodes: factsB.socketInodes, readAt: factsB.readAt), for: ib)
             options.purpose = .scriptedList(forwards: true, cache: cache)
             let before = apiRequests(pid: a.pid).count
             let known = try #require(Inventory(options: options).askKnownForwards(listeners: ListeningSockets.now())).wait()

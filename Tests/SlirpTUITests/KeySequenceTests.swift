@@ -268,12 +268,16 @@ import Testing
         state.type("lab-web")
         state.press(.enter)
         #expect(state.visibleRows.count == 1)
-        var zombie = InstanceSnapshot(identity: Fixtures.web, state: "Z", isZombie: true, guest: nil, gateway: nil, dns: nil)
+        // As the core gives a zombie it kept nothing of: its configuration unknown, no values.
+        var zombie = InstanceSnapshot(identity: Fixtures.web, state: "Z", isZombie: true, cidr: nil, mtu: nil, guest: nil, gateway: nil, dns: nil)
+        zombie.configuration = .unknown(reason: "a zombie keeps no command line")
         zombie.logError = "the process is defunct: its log closed with it"
         _ = state.apply(.inventory([zombie, Fixtures.customSnapshot(), Fixtures.noapiSnapshot()], error: nil, clock: "x"))
         #expect(state.visibleRows.count == 1)
         #expect(state.selectedRow?.snapshot.isZombie == true)
         #expect(state.selectedRow?.snapshot.netnsPath == "/run/netns/lab-web")
+        #expect(state.selectedRow?.snapshot.cidr == "10.0.2.0/24")
+        #expect(state.selectedRow?.snapshot.configuration == .lastSeen(readAt: 0), "marked last seen")
         #expect(state.counts.failed == 2)
     }
 }

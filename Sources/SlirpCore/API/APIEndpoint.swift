@@ -25,6 +25,8 @@ public struct APIEndpoint: Sendable {
     /// refresh dumped them already for all its checks (nil: this check dumps them).
     public static func of(_ process: SlirpProcess, procRoot: String = "/proc", listeners: ListeningSockets? = nil) -> APIEndpoint {
         guard var path = process.configuration.apiSocket else { return APIEndpoint(process: process, path: nil, ownership: nil, file: nil) }
+        // A defunct process holds no socket: its path (last seen) is shown, not checked.
+        if process.isZombie { return APIEndpoint(process: process, path: path, ownership: nil, file: nil) }
         // A relative path is the process's: slirp4netns bound it in its own working directory.
         if !path.hasPrefix("/"), let cwd = try? Files.readLink("\(procRoot)/\(process.pid)/cwd") {
             path = cwd + "/" + path

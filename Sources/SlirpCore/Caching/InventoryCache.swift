@@ -101,6 +101,8 @@ public final class InventoryCache: Sendable {
         let stdoutTarget: String?
         let stderrTarget: String?
         let socketInodes: Set<UInt64>?
+        /// When they were read (seconds since the epoch): what a defunct process shows as last seen.
+        let readAt: Double
     }
 
     /// An instance's `list_hostfwd` answer through the socket at `path`, and its log's mark just

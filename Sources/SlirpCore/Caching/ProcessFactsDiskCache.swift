@@ -15,6 +15,9 @@ import Musl
 /// parse whole is ignored. Its format is `KeptFile`'s: a header line, then per process
 /// NUL-terminated fields (command-line words and link targets never contain NUL).
 ///
+/// Each process's facts carry when they were read (whole seconds): a process that has exited but
+/// is not reaped yet (defunct) shows them as last seen then.
+///
 /// With each process's facts goes its last forward list, when one is kept
 /// (`InventoryCache.KeptForwards`: the socket path asked, the log's mark after the answer, the
 /// forwards), so the next run can tell from the log alone whether to ask again.
@@ -23,7 +26,7 @@ struct ProcessFactsDiskCache {
     /// This boot and PID namespace, as the file's header.
     let scope: [UInt8]
 
-    static let magic = "slirpmon-process-facts 2"
+    static let magic = "slirpmon-process-facts 3"
 
     /// The current user's file, for the host's `/proc`; nil without a private runtime directory.
     static func forCurrentUser() -> ProcessFactsDiskCache? {
@@ -64,6 +67,7 @@ struct ProcessFactsDiskCache {
             out.number(UInt64(identity.pid))
             out.number(identity.startTicks)
             out.optional(f.uid.map(String.init))
+            out.number(UInt64(exactly: f.readAt.rounded(.down)) ?? 0) // whole seconds: a defunct process's values are last seen then
             out.number(UInt64(f.arguments.count))
             f.arguments.forEach { out.text($0) }
             out.optional(f.containerID)
@@ -104,7 +108,7 @@ struct ProcessFactsDiskCache {
             var kept = Kept()
             while !fields.atEnd {
                 guard let pid = fields.number(Int32.self), let start = fields.number(UInt64.self), let uid = fields.optional(),
-                      let count = fields.number(Int.self), count <= buffer.count else { return nil } // a field is a byte at least
+                      let readAt = fields.number(UInt64.self), let count = fields.number(Int.self), count <= buffer.count else { return nil } // a field is a byte at least
                 var arguments: [String] = []
                 arguments.reserveCapacity(count)
                 for _ in 0..<count {
@@ -136,7 +140,7 @@ struct ProcessFactsDiskCache {
                 kept.facts[identity] = InventoryCache.ProcessFacts(
                     uid: owner, user: owner.flatMap { names.name(of: $0) }, arguments: arguments,
                     configuration: SlirpCommandLine.decode(arguments), containerID: containerID,
-                    stdoutTarget: stdout, stderrTarget: stderr, socketInodes: inodes)
+                    stdoutTarget: stdout, stderrTarget: stderr, socketInodes: inodes, readAt: Double(readAt))
             }
             return kept
         }

@@ -58,12 +58,14 @@ public struct ProcessScanner: Sendable {
                 ports.append(port)
             }
         }
-        // A process seen before needs only its stat line (read above); the cache has the rest.
+        // A process seen before needs only its stat line (read above); the cache has the rest. A
+        // defunct one's facts are what was read while it ran: shown as last seen, never re-read.
         var found: [SlirpProcess] = []
         var unknown: [ProcessStat] = []
         for stat in matches {
-            if !stat.isZombie, let facts = cache?.facts(stat.identity) {
-                found.append(process(stat, facts: facts, clock: clock, problems: [:]))
+            if let facts = cache?.facts(stat.identity) {
+                found.append(stat.isZombie ? defunct(stat, facts: facts, clock: clock)
+                             : process(stat, facts: facts, clock: clock, problems: [:], source: .commandLine(readAt: facts.readAt)))
             } else {
                 unknown.append(stat)
             }
@@ -79,15 +81,21 @@ public struct ProcessScanner: Sendable {
         // User names after: one look-up per user, not per instance or thread.
         var names = UserNameCache()
         found += zip(unknown, slots.values).map { stat, reading in finish(stat, reading, clock: clock, names: &names) }
-        cache?.retain(only: Set(found.filter { !$0.isZombie }.map(\.identity)))
+        // A zombie's facts are kept while it is there (its PID and start time still name it): the
+        // next run shows them again, last seen, instead of nothing.
+        cache?.retain(only: Set(found.map(\.identity)))
         return (found.sorted { $0.pid < $1.pid }, ports.sorted { $0.pid < $1.pid })
     }
 
     /// Reads one process, if it is a slirp4netns process (any command name when `anyCommand`).
+    /// A running process is read whole; a defunct one's kept facts, if any, are its last seen.
     public func process(pid: Int32, anyCommand: Bool = false) -> SlirpProcess? {
         guard let text = try? Files.readText("\(procRoot)/\(pid)/stat"),
               let stat = ProcessStat(text), anyCommand || commandNames.contains(stat.command)
         else { return nil }
+        if stat.isZombie, let facts = cache?.facts(stat.identity) {
+            return defunct(stat, facts: facts, clock: BootClock(procRoot: procRoot))
+        }
         var names = UserNameCache()
         var apiFD: Int32?
         return finish(stat, read(stat, apiFD: &apiFD), clock: BootClock(procRoot: procRoot), names: &names)
@@ -111,8 +119,24 @@ public struct ProcessScanner: Sendable {
         var facts = reading.facts
         facts.user = facts.uid.flatMap { names.name(of: $0) }
         // Only a complete reading of a live process is kept (a problem may be passing: read again next time).
-        if let cache, reading.problems.isEmpty, !stat.isZombie { cache.keep(facts, for: stat.identity) }
-        return process(stat, facts: facts, clock: clock, problems: reading.problems)
+        if let cache, reading.problems.isEmpty, !stat.isZombie, !facts.arguments.isEmpty { cache.keep(facts, for: stat.identity) }
+        // No command line (a zombie's is gone; one that exits mid-read leaves none): its
+        // configuration is unknown, not slirp4netns's defaults.
+        let source: ConfigurationSource = facts.arguments.isEmpty
+            ? .unknown(reason: stat.isZombie
+                ? "slirp4netns \(stat.pid) is defunct: a zombie keeps no command line, and none read while it ran is kept"
+                : "no command line read: \(reading.problems["arguments"] ?? "it is empty")")
+            : .commandLine(readAt: facts.readAt)
+        return process(stat, facts: facts, clock: clock, problems: reading.problems, source: source)
+    }
+
+    /// A defunct process from what was read of it while it ran: its command line, owner and
+    /// container ID, last seen; not its fds (closed with it).
+    private func defunct(_ stat: ProcessStat, facts: InventoryCache.ProcessFacts, clock: BootClock) -> SlirpProcess {
+        let kept = InventoryCache.ProcessFacts(uid: facts.uid, user: facts.user, arguments: facts.arguments, configuration: facts.configuration,
+                                               containerID: facts.containerID, stdoutTarget: nil, stderrTarget: nil, socketInodes: nil,
+                                               readAt: facts.readAt)
+        return process(stat, facts: kept, clock: clock, problems: [:], source: .lastSeen(readAt: facts.readAt))
     }
 
     /// `apiFD`: the fd of the API socket in the last instance read (tried first), updated.
@@ -196,7 +220,8 @@ public struct ProcessScanner: Sendable {
             ?? stderrTarget.flatMap(ContainerID.fromLogPath)
         let facts = InventoryCache.ProcessFacts(
             uid: uid, user: nil, arguments: arguments, configuration: configuration,
-            containerID: containerID, stdoutTarget: stdoutTarget, stderrTarget: stderrTarget, socketInodes: socketInodes)
+            containerID: containerID, stdoutTarget: stdoutTarget, stderrTarget: stderrTarget, socketInodes: socketInodes,
+            readAt: InventoryCache.wallNow())
         return Reading(facts: facts, problems: problems)
     }
 
@@ -239,7 +264,7 @@ public struct ProcessScanner: Sendable {
     }
 
     private func process(_ stat: ProcessStat, facts: InventoryCache.ProcessFacts, clock: BootClock,
-                         problems: [String: String]) -> SlirpProcess {
+                         problems: [String: String], source: ConfigurationSource) -> SlirpProcess {
         let started = Double(stat.startTicks) / Self.ticksPerSecond
         return SlirpProcess(
             identity: stat.identity,
@@ -253,6 +278,7 @@ public struct ProcessScanner: Sendable {
             cpuSeconds: Double(stat.userTicks + stat.systemTicks) / Self.ticksPerSecond,
             arguments: facts.arguments,
             configuration: facts.configuration,
+            configurationSource: source,
             containerID: facts.containerID,
             stdoutTarget: facts.stdoutTarget,
             stderrTarget: facts.stderrTarget,

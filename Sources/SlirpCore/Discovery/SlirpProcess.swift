@@ -26,9 +26,12 @@ public struct SlirpProcess: Sendable {
     public let uptimeSeconds: Double
     public let residentBytes: Int64
     public let cpuSeconds: Double
-    /// The raw argument vector (empty for a zombie).
+    /// The raw argument vector (for a zombie: as read while it ran, or empty: `configurationSource`).
     public let arguments: [String]
     public let configuration: SlirpConfiguration
+    /// Whether `arguments` and `configuration` are the running process's, last seen while it ran, or
+    /// unknown (then `configuration` holds no option, and nothing computed from it is a fact).
+    public let configurationSource: ConfigurationSource
     /// The Podman container ID found in the API socket or log file name.
     public let containerID: String?
     /// Where fd 1 and fd 2 point, e.g. `/run/libpod/slirp4netns-ID.log (deleted)`.
@@ -50,7 +53,7 @@ extension SlirpProcess {
         problems["container"] = reason
         return SlirpProcess(identity: identity, parentPID: parentPID, state: state, uid: uid, user: user, startTime: startTime,
                             uptimeSeconds: uptimeSeconds, residentBytes: residentBytes, cpuSeconds: cpuSeconds, arguments: arguments,
-                            configuration: configuration, containerID: nil, stdoutTarget: stdoutTarget, stderrTarget: stderrTarget,
+                            configuration: configuration, configurationSource: configurationSource, containerID: nil, stdoutTarget: stdoutTarget, stderrTarget: stderrTarget,
                             socketInodes: socketInodes, problems: problems)
     }
 }

@@ -9,12 +9,7 @@ public enum PassiveChecks {
     public static func run(on instance: SlirpInstance) -> [Finding] {
         var findings: [Finding] = []
         let pid = instance.pid
-        if instance.process.isZombie {
-            findings.append(Finding(check: "process", severity: .failure,
-                                    message: "slirp4netns \(pid) is defunct (zombie): it has exited and its parent \(instance.process.parentPID) has not reaped it; the container has no network",
-                                    cause: FailureCause(.unknown, cause: "slirp4netns exited (a failed start leaves a short-lived defunct process)",
-                                                        fix: "restart the container (podman restart NAME); `slirpmon doctor NAME` reproduces the start-up and names the failure")))
-        }
+        if instance.process.isZombie { findings.append(defunct(instance)) }
         if let socket = instance.apiSocket, let ownership = instance.socketOwnership, !instance.process.isZombie {
             switch ownership {
             case .held, .unknown:
@@ -40,5 +35,54 @@ public enum PassiveChecks {
                                     message: "the log shows a known failure: \(cause.evidence ?? cause.cause)", cause: cause))
         }
         return findings.sorted { ($0.severity == .failure ? 0 : 1) < ($1.severity == .failure ? 0 : 1) }
+    }
+
+    /// The finding for a defunct slirp4netns, with the fix for whoever started it: Podman's container
+    /// is restarted with Podman; one started by hand or by another program is started again the way
+    /// it was, and its defunct entry goes once its parent (named) reaps it or exits. Who started it is
+    /// told by the container its files named (kept while it ran) and by its parent, never assumed.
+    static func defunct(_ instance: SlirpInstance, procRoot: String = "/proc") -> Finding {
+        let p = instance.process
+        let ppid = p.parentPID
+        let parentCommand = (try? Files.readText("\(procRoot)/\(ppid)/stat")).flatMap { ProcessStat($0) }?.command
+        let parent = parentCommand.map { "\($0) (pid \(ppid))" } ?? "pid \(ppid)"
+        let exited = "slirp4netns \(p.pid) is defunct (zombie): it has exited and its parent \(parent) has not reaped it"
+        let reap = "the defunct entry goes once its parent \(parent) waits for it or exits"
+        if let c = instance.container {
+            let name = c.isInfra ? (c.podName ?? c.name) : c.name
+            let restart = c.isInfra ? "podman pod restart \(name)" : "podman restart \(name)"
+            let owner = c.ownerUID == 0 ? "" : " as \(c.ownerName ?? "uid \(c.ownerUID)")"
+            return Finding(check: "process", severity: .failure,
+                           message: "\(exited); \(c.isInfra ? "pod" : "container") \(name) has no network",
+                           cause: FailureCause(.unknown, cause: "slirp4netns exited (a failed start leaves a short-lived defunct process)",
+                                               fix: "restart it\(owner): \(restart); `slirpmon doctor \(c.name)` reproduces the start-up and names the failure"))
+        }
+        if let id = p.containerID {
+            return Finding(check: "process", severity: .failure,
+                           message: "\(exited); its files name container \(Format.shortID(id)), which Podman did not report",
+                           cause: FailureCause(.unknown, cause: "slirp4netns exited",
+                                               fix: "if the container exists, restart it as its owner (podman restart \(Format.shortID(id))); \(reap)"))
+        }
+        // Its files named a container it could not be proven to serve (`ContainerJoin`): said as such.
+        if let refused = p.problems["container"] {
+            return Finding(check: "process", severity: .failure,
+                           message: "\(exited); \(refused)",
+                           cause: FailureCause(.unknown, cause: "slirp4netns exited",
+                                               fix: "if that container is its owner's, restart it as its owner (podman restart with the ID above); \(reap)"))
+        }
+        // No container named: Podman's own process as the parent still tells it was Podman's start.
+        if let parentCommand, ["podman", "conmon"].contains(parentCommand) {
+            return Finding(check: "process", severity: .failure,
+                           message: "\(exited); its parent is Podman's, but no container is named in what was seen of it",
+                           cause: FailureCause(.unknown, cause: "slirp4netns exited during a Podman start or network set-up",
+                                               fix: "restart the containers that use it (`podman ps -a` as its owner); \(reap)"))
+        }
+        let how = p.configurationSource.isKnown
+            ? "start it again as it was started (its command line, last seen: \(p.arguments.joined(separator: " ")))"
+            : "start it again as it was started (its command line went with it, and none was kept)"
+        return Finding(check: "process", severity: .failure,
+                       message: "\(exited); its namespace has no network. Not started by Podman: no container is named\(p.configurationSource.isKnown ? " in its command line or log" : "") and its parent is not Podman",
+                       cause: FailureCause(.unknown, cause: "slirp4netns exited (killed, or it failed)",
+                                           fix: "\(how); \(reap)"))
     }
 }

@@ -17,16 +17,22 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
     public var uptimeSeconds: Double
     public var rssBytes: Int64
     @NullWhenAbsent public var containerID: String?
-    public var cidr: String
-    public var mtu: Int
-    public var ipv6: Bool
+    /// From its command line; for a defunct process as last seen while it ran (`configurationSource`),
+    /// null when unknown (never slirp4netns's defaults taken for facts). So are `ipv6`, `tap` and the addresses.
+    @NullWhenAbsent public var cidr: String?
+    @NullWhenAbsent public var mtu: Int?
+    @NullWhenAbsent public var ipv6: Bool?
+    /// `command_line` (the running process's), `last_seen` (defunct: as read while it ran, at
+    /// `configurationSeenAt`) or `unknown` (`problems["configuration"]` says why).
+    public var configurationSource: String
+    @NullWhenAbsent public var configurationSeenAt: Double?
     @NullWhenAbsent public var guest: String?
     @NullWhenAbsent public var gateway: String?
     @NullWhenAbsent public var dns: String?
     @NullWhenAbsent public var addressError: String?
     public var addressMismatches: Int
     @NullWhenAbsent public var netns: String?
-    public var tap: String
+    @NullWhenAbsent public var tap: String?
     @NullWhenAbsent public var apiSocket: String?
     @NullWhenAbsent public var apiSocketStatus: SocketStatus?
     @NullWhenAbsent public var forwardCount: Int?
@@ -70,6 +76,8 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         case container, kind
         case portHandler = "port_handler"
         case rootlessportPIDs = "rootlessport_pids"
+        case configurationSource = "configuration_source"
+        case configurationSeenAt = "configuration_seen_at"
         case unpersistedForwardIDs = "unpersisted_forward_ids"
         case persistCommand = "persist_command"
     }
@@ -88,27 +96,31 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         uptimeSeconds = (p.uptimeSeconds * 10).rounded() / 10
         rssBytes = p.residentBytes
         containerID = p.containerID
-        cidr = c.effectiveCIDR
-        mtu = c.effectiveMTU
-        ipv6 = c.enableIPv6
-        guest = instance.expected.guestText
-        gateway = instance.expected.gatewayText
-        dns = instance.expected.dnsText
-        addressError = instance.expected.errorText
+        let known = p.configurationSource.isKnown
+        cidr = known ? c.effectiveCIDR : nil
+        mtu = known ? c.effectiveMTU : nil
+        ipv6 = known ? c.enableIPv6 : nil
+        configurationSource = p.configurationSource.word
+        configurationSeenAt = p.configurationSource.lastSeenAt
+        guest = known ? instance.expected.guestText : nil
+        gateway = known ? instance.expected.gatewayText : nil
+        dns = known ? instance.expected.dnsText : nil
+        addressError = known ? instance.expected.errorText : nil
         addressMismatches = instance.mismatches.count
         netns = c.netnsPath
-        tap = c.effectiveTapName
+        tap = known ? c.effectiveTapName : nil
         apiSocket = instance.apiSocket
         apiSocketStatus = instance.socketOwnership?.status
         forwardCount = instance.forwards?.count
         forwardsError = instance.forwardsError
         problems = p.problems
+        if let reason = p.configurationSource.unknownReason { problems["configuration"] = "unknown: \(reason)" }
         container = instance.container.map { ContainerReport($0, members: instance.podMembers) }
         portHandler = instance.container?.portHandler
         rootlessportPIDs = instance.rootlessPorts.map(\.pid)
         guard detailed else { return }
         arguments = p.arguments
-        options = c.explained
+        options = known ? c.explained : [] // an empty configuration explains only defaults
         addresses = instance.addressChecks
         observed = instance.observed
         observeError = instance.observeError

@@ -133,7 +133,9 @@ public struct Inventory: Sendable {
     public func instance(_ target: SlirpProcess) throws(SystemError) -> SlirpInstance? {
         let listeners = ListeningSockets.now()
         let (processes, ports) = try scanner.scanAll(listeners: listeners)
-        guard let process = processes.first(where: { $0.identity == target.identity }) else { return nil }
+        guard let scanned = processes.first(where: { $0.identity == target.identity }) else { return nil }
+        // A defunct target carries what was kept of it while it ran (`TargetResolver.lastSeen`); this scan has nothing of it.
+        let process = scanned.configurationSource.isKnown ? scanned : target
         let podman = options.podman.map { $0.snapshot(for: processes) } ?? .empty
         var instances = [inspect(process, listeners: listeners)]
         join(&instances, podman: podman, ports: ports)
@@ -545,7 +547,9 @@ public struct Inventory: Sendable {
                 }
             }
         }
-        let checks = AddressCheck.compare(config, observed: observed, reason: observeError ?? (options.readAddresses ? nil : "not read"))
+        // With its configuration unknown there is nothing to compute what to expect from.
+        let checks = !process.configurationSource.isKnown ? []
+            : AddressCheck.compare(config, observed: observed, reason: observeError ?? (options.readAddresses ? nil : "not read"))
         return SlirpInstance(process: process, expected: ExpectedAddresses(config), observed: observed, observeError: observeError,
                              addressChecks: checks, apiSocket: contact.apiSocket, socketOwnership: contact.ownership, apiSocketFile: contact.socketFile,
                              forwards: contact.forwards, forwardsError: contact.forwardsError, log: contact.log, logError: contact.logError,

@@ -9,7 +9,7 @@ extension TargetResolver {
         // A PID names one process: read only it, not every instance on the host (a scan's cost
         // grows with the host's instances, a PID's does not).
         if let pid = Int32(target), pid > 0, let process = scanner.process(pid: pid) {
-            return process
+            return lastSeen(process, scanner: scanner)
         }
         let processes: [SlirpProcess]
         do { processes = try scanner.scan() } catch { throw .cannotScan(error.description) }
@@ -18,15 +18,25 @@ extension TargetResolver {
         // owner and network namespace) before the process is taken for it.
         do throws(Failure) {
             let found = try resolve(target, among: processes)
-            if found.containerID == nil || PodmanCLI.installed() == nil { return found }
+            if found.containerID == nil || PodmanCLI.installed() == nil { return lastSeen(found, scanner: scanner) }
         } catch {
             // Not found, or several claim the ID: Podman's answer names and proves.
             guard PodmanCLI.installed() != nil else { throw error }
         }
         let podman = catalog.snapshot(for: processes)
-        do throws(Failure) { return try resolve(target, among: processes, containers: podman.containers) } catch {
+        do throws(Failure) { return lastSeen(try resolve(target, among: processes, containers: podman.containers), scanner: scanner) } catch {
             throw podman.failures.isEmpty ? error : .podmanFailed(error, podman.failures)
         }
+    }
+
+    /// A defunct process with what `slirpmon list` kept of it while it ran (its configuration, last
+    /// seen; `ProcessFactsDiskCache`), else as it is (its configuration unknown). The kept facts are
+    /// read only for a defunct process: a running one's command line is read anew.
+    static func lastSeen(_ process: SlirpProcess, scanner: ProcessScanner) -> SlirpProcess {
+        guard process.isZombie, !process.configurationSource.isKnown, scanner.cache == nil, scanner.procRoot == "/proc" else { return process }
+        let kept = ProcessScanner(procRoot: scanner.procRoot, commandNames: scanner.commandNames, cache: InventoryCache.persistentFacts())
+        guard let seen = kept.process(pid: process.pid), seen.identity == process.identity else { return process }
+        return seen
     }
 
     /// Everything about the instance `target` names (`show`): resolved first, then only it is read and

@@ -24,3 +24,15 @@ extension DoctorStep.Status {
         }
     }
 }
+
+extension ConfigurationSource {
+    /// Where a configuration shown comes from, in words, when it is not the running process's:
+    /// `last seen: as read ... at HH:MM:SS ...`, `unknown: REASON`; nil for the running process's command line.
+    public var note: String? {
+        switch self {
+        case .commandLine: nil
+        case .lastSeen(let at): "last seen: as read from its command line at \(Format.wallTime(at: at)), while it ran (it has exited since)"
+        case .unknown(let reason): "unknown: \(reason)"
+        }
+    }
+}

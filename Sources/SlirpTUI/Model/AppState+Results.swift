@@ -147,7 +147,10 @@ extension AppState {
         }
         for row in rows where !present.contains(row.snapshot.identity) {
             let gone = (row.goneFor ?? 0) + 1
-            if gone <= Self.goneRefreshes { merged.append(InstanceRow(snapshot: row.snapshot, goneFor: gone)) }
+            // Its values stay, as last seen: the process that had them has exited.
+            var last = row.snapshot
+            last.configuration = last.configuration.afterExit
+            if gone <= Self.goneRefreshes { merged.append(InstanceRow(snapshot: last, goneFor: gone)) }
         }
         rows = merged
         let known = Set(rows.map(\.snapshot.identity))

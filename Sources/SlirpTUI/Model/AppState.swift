@@ -297,7 +297,7 @@ public struct AppState: Equatable, Sendable {
 
     func searchText(_ row: InstanceRow) -> String {
         let s = row.snapshot
-        var words = [s.name, s.shortID, s.containerID ?? "", s.isDetached ? "" : String(s.pid), s.state, s.cidr, s.guest ?? "", s.apiSocket ?? "",
+        var words = [s.name, s.shortID, s.containerID ?? "", s.isDetached ? "" : String(s.pid), s.state, s.cidr ?? "", s.guest ?? "", s.apiSocket ?? "",
                      s.netnsPath ?? "", s.user ?? "", s.logPath ?? ""]
         if let c = s.container { words += [c.image, c.state, c.podName ?? ""] + s.podMembers.map(\.name) }
         return words.joined(separator: " ").lowercased()
@@ -318,12 +318,12 @@ public struct AppState: Equatable, Sendable {
         case .user: return cmp(x.user ?? "~", y.user ?? "~")
         case .state: return cmp(x.state, y.state)
         case .uptime: return cmp(x.uptimeSeconds, y.uptimeSeconds)
-        case .cidr: return cmp(AddressSort.key(x.cidr), AddressSort.key(y.cidr))
+        case .cidr: return cmp(AddressSort.key(x.cidr ?? ""), AddressSort.key(y.cidr ?? ""))
         case .guest: return cmp(AddressSort.key(x.guest ?? ""), AddressSort.key(y.guest ?? ""))
         case .api: return cmp(x.apiColumn, y.apiColumn)
         case .forwards: return cmp(forwardCount(a) ?? -1, forwardCount(b) ?? -1)
         case .ipv6: return cmp(x.ipv6 ? 1 : 0, y.ipv6 ? 1 : 0)
-        case .mtu: return cmp(x.mtu, y.mtu)
+        case .mtu: return cmp(x.mtu ?? -1, y.mtu ?? -1)
         }
     }
 }

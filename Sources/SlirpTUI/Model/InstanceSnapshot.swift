@@ -15,9 +15,13 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var user: String?
     public var uptimeSeconds: Double
     public var residentBytes: Int64
-    public var cidr: String
-    public var mtu: Int
+    /// nil when the configuration is unknown (`configuration`): never slirp4netns's defaults as facts.
+    public var cidr: String?
+    public var mtu: Int?
     public var ipv6: Bool
+    /// Where the configuration shown comes from: the running process, last seen while it ran
+    /// (defunct or gone), or unknown (then `ipv6`, `tapName` and the addresses say nothing).
+    public var configuration: ConfigurationSource = .commandLine(readAt: 0)
     /// Run with `--disable-host-loopback` (UDP replies to loopback clients are dropped: `ForwardCaveat`).
     public var disableHostLoopback = false
     public var guest: String?
@@ -63,7 +67,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
 
     public init(identity: ProcessIdentity, containerID: String? = nil, state: String = "S", isZombie: Bool = false,
                 user: String? = "root", uptimeSeconds: Double = 0, residentBytes: Int64 = 0,
-                cidr: String = "10.0.2.0/24", mtu: Int = 1500, ipv6: Bool = false,
+                cidr: String? = "10.0.2.0/24", mtu: Int? = 1500, ipv6: Bool = false,
                 guest: String? = "10.0.2.100", gateway: String? = "10.0.2.2", dns: String? = "10.0.2.3",
                 addressError: String? = nil, netnsPath: String? = nil, tapName: String = "tap0",
                 apiSocket: String? = nil, socketStatus: SocketStatus? = nil, socketDescription: String? = nil,
@@ -110,14 +114,16 @@ public struct InstanceSnapshot: Equatable, Sendable {
         user = p.user ?? p.uid.map { String($0) }
         uptimeSeconds = p.uptimeSeconds
         residentBytes = p.residentBytes
-        cidr = c.effectiveCIDR
-        mtu = c.effectiveMTU
+        configuration = p.configurationSource
+        let known = configuration.isKnown
+        cidr = known ? c.effectiveCIDR : nil
+        mtu = known ? c.effectiveMTU : nil
         ipv6 = c.enableIPv6
         disableHostLoopback = c.disableHostLoopback
-        guest = instance.expected.guestText
-        gateway = instance.expected.gatewayText
-        dns = instance.expected.dnsText
-        addressError = instance.expected.errorText
+        guest = known ? instance.expected.guestText : nil
+        gateway = known ? instance.expected.gatewayText : nil
+        dns = known ? instance.expected.dnsText : nil
+        addressError = known ? instance.expected.errorText : nil
         netnsPath = c.netnsPath
         tapName = c.effectiveTapName
         apiSocket = instance.apiSocket
@@ -128,7 +134,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
         logPath = instance.log?.originalPath
         logDeleted = instance.log?.deleted ?? false
         logError = instance.logError
-        options = c.explained
+        options = known ? c.explained : [] // an empty configuration explains only defaults
         addressChecks = instance.addressChecks
         observeError = instance.observeError
         forwardBlocker = instance.forwardBlocker
@@ -170,6 +176,8 @@ public struct InstanceSnapshot: Equatable, Sendable {
     /// What the API column says of the row.
     public var api: APIColumn {
         if isDetached { return .detached }
+        // A defunct process holds no socket: its last-seen path is not checked (`-`, as its unknown one).
+        if isZombie && (apiSocket != nil || !configuration.isKnown) { return .detached }
         guard apiSocket != nil else { return rootlessPorts.isEmpty ? .noSocket : .rootlessport }
         return .socket(socketStatus)
     }
@@ -181,11 +189,16 @@ public struct InstanceSnapshot: Equatable, Sendable {
 }
 
 extension InstanceSnapshot {
-    /// A zombie has no command line left: keep what was known of it while it ran,
-    /// so the operator still sees which network died (and the filter still finds it).
+    /// A zombie has no command line left (nor has a process read as it exited): keep what was
+    /// known of it while it ran, marked last seen, so the operator still sees which network died
+    /// (and the filter still finds it).
     func keepingConfiguration(of earlier: InstanceSnapshot) -> InstanceSnapshot {
-        guard isZombie, options.isEmpty, !earlier.options.isEmpty else { return self }
+        guard !configuration.isKnown, earlier.configuration.isKnown else { return self }
         var kept = self
+        kept.configuration = earlier.configuration.afterExit
+        kept.problems["configuration"] = nil
+        kept.addressError = earlier.addressError
+        kept.disableHostLoopback = earlier.disableHostLoopback
         kept.containerID = containerID ?? earlier.containerID
         kept.cidr = earlier.cidr
         kept.mtu = earlier.mtu

@@ -10,7 +10,7 @@ enum DetailsView {
         if let detached = s.detached { return detachedLines(s, detached, readOnly: state.readOnly, width: width) }
         var lines: [Line] = []
         var head: Line = [Span("PID ", .dim), Span("\(s.pid)", .header), Span(" state ", .dim),
-                          Span(s.state + (s.isZombie ? " (zombie: exited, not reaped)" : ""), s.isZombie ? .error : .normal)]
+                          Span(s.state + (s.isZombie && !row.isGone ? " (zombie: exited, not reaped)" : ""), s.isZombie ? .error : .normal)]
         if row.isGone { head.append(Span("  gone: the process has exited", .error)) }
         head += [Span("  user ", .dim), Span(s.user ?? "?"), Span("  up ", .dim), Span(Format.duration(s.uptimeSeconds)),
                  Span("  RSS ", .dim), Span(Format.bytes(s.residentBytes)),
@@ -18,8 +18,19 @@ enum DetailsView {
         lines.append(head)
         lines += PodmanLines.container(s, width: width)
         lines += findingLines(s.findings, width: width)
-        lines.append([Span("netns   ", .dim), Span(s.netnsPath ?? "?"), Span("  tap ", .dim), Span(s.tapName)])
-        if let socket = s.apiSocket {
+        // Values not read from the running process say so: last seen while it ran, or unknown.
+        let known = s.configuration.isKnown
+        if let note = s.configuration.note {
+            for (i, piece) in Format.wrap(note, width: max(10, width - 8)).enumerated() {
+                lines.append([Span(i == 0 ? "config  " : "        ", .dim), Span(piece, .warning)])
+            }
+        }
+        lines.append([Span("netns   ", .dim), Span(s.netnsPath ?? (known ? "?" : "unknown")), Span("  tap ", .dim), Span(known ? s.tapName : "unknown")])
+        if !known {
+            lines.append([Span("API     ", .dim), Span("unknown: its command line is gone", .dim)])
+        } else if let socket = s.apiSocket, s.isZombie || row.isGone {
+            lines.append([Span("API     ", .dim), Span(socket), Span(" (last seen): the process has exited, so it holds none", .dim)])
+        } else if let socket = s.apiSocket {
             let held = s.socketStatus == .held
             lines.append([Span("API     ", .dim), Span(socket), Span(": ", .dim),
                           Span(s.socketDescription ?? "not checked", held ? .ok : .warning)])
@@ -59,12 +70,12 @@ enum DetailsView {
         }
 
         lines.append([])
-        lines.append([Span("COMMAND LINE, OPTION BY OPTION", .columnHeader)])
+        lines.append([Span("COMMAND LINE, OPTION BY OPTION" + (s.configuration.lastSeenAt.map { " (last seen \(Format.wallTime(at: $0)), while it ran)" } ?? ""), .columnHeader)])
         let optionW = min(34, max(14, s.options.map { TextWidth.of($0.option) }.max() ?? 14))
         for option in s.options {
             lines.append([Span(option.option.padded(to: optionW) + " ", .header), Span(option.meaning)])
         }
-        if s.options.isEmpty { lines.append([Span("(no arguments readable: \(s.isZombie ? "the process is defunct" : "permission denied?"))", .dim)]) }
+        if s.options.isEmpty { lines.append([Span("(no arguments readable: \(s.configuration.unknownReason ?? (s.isZombie ? "the process is defunct" : "permission denied?")))", .dim)]) }
         return lines
     }
 

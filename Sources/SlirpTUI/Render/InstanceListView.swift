@@ -125,8 +125,8 @@ enum InstanceListView {
             case .id: return (s.name, detached.isFailure ? .warning : nil)
             case .user: return (s.user ?? "?", nil)
             case .uptime: return (detached.isFailure ? (s.container?.state == "created" ? "FAILED" : "NO NET") : "exited", detached.isFailure ? .warning : nil)
-            case .cidr: return (s.cidr, nil)
-            case .mtu: return (String(s.mtu), nil)
+            case .cidr: return (s.cidr ?? "?", nil)
+            case .mtu: return (s.mtu.map(String.init) ?? "?", nil)
             case .ipv6: return (s.ipv6 ? "on" : "-", nil)
             default: return ("-", nil)
             }
@@ -139,7 +139,8 @@ enum InstanceListView {
             if row.isGone { return ("-", nil) }
             return (s.state, s.isZombie ? .error : nil)
         case .uptime: return (row.isGone ? "gone" : Format.duration(s.uptimeSeconds, .coarse), nil)
-        case .cidr: return (s.cidr, s.addressError != nil ? .error : nil)
+        // `?`: its configuration is unknown (a defunct process not seen running); the details say why.
+        case .cidr: return (s.cidr ?? "?", s.addressError != nil ? .error : s.cidr == nil ? .dim : nil)
         case .guest:
             if let guest = s.guest { return (guest, s.mismatchCount > 0 ? .addressMismatch : nil) }
             return ("?", .error)
@@ -152,14 +153,16 @@ enum InstanceListView {
             }
             return (s.api.word, role)
         case .forwards:
-            if s.apiSocket == nil { return ("-", .dim) }
+            if s.apiSocket == nil || s.isZombie { return ("-", .dim) }
             // Dim: as of when it was asked (its log cannot show a change since; the details pane says so).
             if let count = state.forwardCount(row) { return (String(count), s.forwardsAsOf == nil ? nil : .dim) }
             // Not asked (socket not proven its own) or the request failed: the details pane says which.
             if s.forwardsError != nil { return ("!", .warning) }
             return ("?", .dim)
-        case .ipv6: return (s.ipv6 ? "on" : "-", s.ipv6 ? nil : .dim)
-        case .mtu: return (String(s.mtu), nil)
+        case .ipv6:
+            if !s.configuration.isKnown { return ("?", .dim) }
+            return (s.ipv6 ? "on" : "-", s.ipv6 ? nil : .dim)
+        case .mtu: return (s.mtu.map(String.init) ?? "?", s.mtu == nil ? .dim : nil)
         }
     }
 }
