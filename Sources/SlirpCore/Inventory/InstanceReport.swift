@@ -37,6 +37,8 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
     @NullWhenAbsent public var portHandler: String?
     /// rootlessport / rootlessport-child processes carrying this container's ports.
     public var rootlessportPIDs: [Int32]
+    /// The rootless user's shared Podman network it serves, with the containers on it; nil for any other instance.
+    @NullWhenAbsent public var rootlessNetwork: RootlessNetworkReport?
     // Detail (show only)
     public var arguments: [String]?
     public var options: [ExplainedOption]?
@@ -69,6 +71,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         case container, kind
         case portHandler = "port_handler"
         case rootlessportPIDs = "rootlessport_pids"
+        case rootlessNetwork = "rootless_network"
         case unpersistedForwardIDs = "unpersisted_forward_ids"
         case persistCommand = "persist_command"
     }
@@ -105,6 +108,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         container = instance.container.map { ContainerReport($0, members: instance.podMembers) }
         portHandler = instance.container?.portHandler
         rootlessportPIDs = instance.rootlessPorts.map(\.pid)
+        rootlessNetwork = instance.rootlessNetwork.map(RootlessNetworkReport.init)
         guard detailed else { return }
         arguments = p.arguments
         options = c.explained

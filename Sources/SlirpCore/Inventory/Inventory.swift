@@ -137,6 +137,19 @@ public struct Inventory: Sendable {
         let podman = options.podman.map { $0.snapshot(for: processes) } ?? .empty
         var instances = [inspect(process, listeners: listeners)]
         join(&instances, podman: podman, ports: ports)
+        if var network = instances[0].rootlessNetwork, !process.isZombie, let path = process.configuration.netnsPath {
+            // Its bridges are seen only inside (no process shares the namespace): joined as root.
+            if geteuid() != 0 {
+                network.interfacesError = "joining the namespace needs root"
+            } else {
+                let seen = "\(options.procRoot)/\(process.pid)/root\(path)"
+                switch NamespaceInterfaces.read(netnsPath: NamespaceReader.isNamespaceFile(seen) ? seen : path, excluding: process.configuration.effectiveTapName) {
+                case .success(let interfaces): network.interfaces = interfaces
+                case .failure(let failure): network.interfacesError = failure.description
+                }
+            }
+            instances[0].rootlessNetwork = network
+        }
         return instances.first
     }
 
@@ -158,12 +171,47 @@ public struct Inventory: Sendable {
                     instances[i].process = process
                 }
             }
-            if let netns = instances[i].configuration.netnsPath {
-                let parents = ports.filter { !$0.isChild && $0.uid == process.uid && $0.netnsPaths.contains(netns) }
-                let children = ports.filter { p in p.isChild && parents.contains { $0.pid == p.parentPID || $0.netNamespace == p.netNamespace } }
-                instances[i].rootlessPorts = parents + children
+            if let layout = RootlessNetwork.claimed(by: process), let uid = process.uid {
+                // No container ID to prove: it serves its user's containers on Podman networks, and only its user's.
+                let name = process.user ?? UserNames.name(of: uid)
+                instances[i].rootlessNetwork = RootlessNetwork(layout: layout, ownerUID: uid, ownerName: name,
+                                                               containers: RootlessNetwork.attached(podman.containers, uid: uid))
             }
+            instances[i].rootlessPorts = carriers(of: &instances[i], ports: ports)
         }
+    }
+
+    /// The rootlessport processes (of the instance's user) carrying its ports: those holding its
+    /// `--netns-type=path` file open, or running in the network namespace it serves (the same nsfs
+    /// inode: a PID target's, as with `--uidmap` or `--userns`; for a rootless network, each attached
+    /// container's), with their rootlessport-child processes.
+    /// Costs a `stat` or `readlink` per namespace only when that user runs rootlessport.
+    /// A rootless network's carriers are also kept per container (`RootlessNetwork.carriers`).
+    private func carriers(of instance: inout SlirpInstance, ports: [RootlessPortProcess]) -> [RootlessPortProcess] {
+        let uid = instance.process.uid
+        let theirs = ports.filter { !$0.isChild && $0.uid == uid }
+        guard !theirs.isEmpty else { return [] }
+        var namespaces = Set<String>()
+        if var network = instance.rootlessNetwork {
+            var found: [RootlessPortProcess] = []
+            for c in network.containers where c.pid > 0 {
+                guard let link = try? Files.readLink("\(options.procRoot)/\(c.pid)/ns/net") else { continue }
+                let parents = theirs.filter { $0.netNamespace == link }
+                let carriers = parents + ports.filter { p in p.isChild && parents.contains { $0.pid == p.parentPID } }
+                network.carriers[c.id] = carriers.map(\.pid)
+                found += carriers.filter { p in !found.contains { $0.pid == p.pid } }
+            }
+            instance.rootlessNetwork = network
+            return found
+        } else if let served = ContainerJoin.namespace(of: instance.process, procRoot: options.procRoot) {
+            namespaces.insert("net:[\(served.identity.inode)]")
+        }
+        let netns = instance.rootlessNetwork == nil ? instance.configuration.netnsPath : nil
+        let parents = theirs.filter { p in
+            p.netNamespace.map(namespaces.contains) == true || netns.map(p.netnsPaths.contains) == true
+        }
+        let children = ports.filter { p in p.isChild && parents.contains { $0.pid == p.parentPID || $0.netNamespace == p.netNamespace } }
+        return parents + children
     }
 
     /// Inspects the given processes in parallel (API calls and namespace reads may each wait).
