@@ -181,37 +181,44 @@ public struct Inventory: Sendable {
         }
     }
 
-    /// The rootlessport processes (of the instance's user) carrying its ports: those holding its
-    /// `--netns-type=path` file open, or running in the network namespace it serves (the same nsfs
-    /// inode: a PID target's, as with `--uidmap` or `--userns`; for a rootless network, each attached
-    /// container's), with their rootlessport-child processes.
-    /// Costs a `stat` or `readlink` per namespace only when that user runs rootlessport.
-    /// A rootless network's carriers are also kept per container (`RootlessNetwork.carriers`).
+    /// The rootlessport processes (of the instance's user) carrying its ports, with their
+    /// rootlessport-child processes: a parent holding open the namespace it serves (its
+    /// `--netns-type=path` file, or `net:[inode]` for a PID target, as with `--uidmap` or `--userns`),
+    /// or whose child runs in that namespace (the same nsfs inode). For a rootless network: the
+    /// namespace of each attached container (its SandboxKey file, or its process's), kept per
+    /// container in `RootlessNetwork.carriers`. A parent's own `ns/net` is not used: it is only its
+    /// main thread's, and its Go threads sit in different namespaces (seen: the main thread in the
+    /// container's, six others in the host's), so it did not always match. Costs a `stat` or
+    /// `readlink` per namespace, only when that user runs rootlessport.
     private func carriers(of instance: inout SlirpInstance, ports: [RootlessPortProcess]) -> [RootlessPortProcess] {
         let uid = instance.process.uid
-        let theirs = ports.filter { !$0.isChild && $0.uid == uid }
-        guard !theirs.isEmpty else { return [] }
-        var namespaces = Set<String>()
+        guard ports.contains(where: { !$0.isChild && $0.uid == uid }) else { return [] }
+        /// The carriers of the namespace named by `names` (its `net:[inode]` and the paths it is known by).
+        func carrying(_ names: Set<String>) -> [RootlessPortProcess] {
+            let inside = ports.filter { $0.isChild && $0.uid == uid && $0.netNamespace.map(names.contains) == true }
+            let parents = ports.filter { p in
+                !p.isChild && p.uid == uid && (p.netnsPaths.contains(where: names.contains) || inside.contains { $0.parentPID == p.pid })
+            }
+            return parents + ports.filter { p in p.isChild && parents.contains { $0.pid == p.parentPID } }
+        }
         if var network = instance.rootlessNetwork {
             var found: [RootlessPortProcess] = []
             for c in network.containers where c.pid > 0 {
-                guard let link = try? Files.readLink("\(options.procRoot)/\(c.pid)/ns/net") else { continue }
-                let parents = theirs.filter { $0.netNamespace == link }
-                let carriers = parents + ports.filter { p in p.isChild && parents.contains { $0.pid == p.parentPID } }
+                var names = Set([c.sandboxKey].compactMap { $0 }.filter { !$0.isEmpty })
+                if let link = try? Files.readLink("\(options.procRoot)/\(c.pid)/ns/net") { names.insert(link) }
+                let carriers = carrying(names)
                 network.carriers[c.id] = carriers.map(\.pid)
                 found += carriers.filter { p in !found.contains { $0.pid == p.pid } }
             }
             instance.rootlessNetwork = network
             return found
-        } else if let served = ContainerJoin.namespace(of: instance.process, procRoot: options.procRoot) {
-            namespaces.insert("net:[\(served.identity.inode)]")
         }
-        let netns = instance.rootlessNetwork == nil ? instance.configuration.netnsPath : nil
-        let parents = theirs.filter { p in
-            p.netNamespace.map(namespaces.contains) == true || netns.map(p.netnsPaths.contains) == true
+        var names = Set<String>()
+        if let netns = instance.configuration.netnsPath { names.insert(netns) }
+        if let served = ContainerJoin.namespace(of: instance.process, procRoot: options.procRoot) {
+            names.insert("net:[\(served.identity.inode)]")
         }
-        let children = ports.filter { p in p.isChild && parents.contains { $0.pid == p.parentPID || $0.netNamespace == p.netNamespace } }
-        return parents + children
+        return carrying(names)
     }
 
     /// Inspects the given processes in parallel (API calls and namespace reads may each wait).
