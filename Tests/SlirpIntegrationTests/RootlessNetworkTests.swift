@@ -97,6 +97,18 @@ struct RootlessNetworkTests {
             #expect(show.stdout.contains(addresses[i]))
         }
         #expect(!show.stdout.contains("started by hand"))
+        // Another user's process named slirp4netns that claims the same namespace path is that user's
+        // "rootless network", with none of this user's containers; CONTAINER still names the real one.
+        let netns = try #require(row["netns"] as? String)
+        let fake = try UserFakeSlirp(["--netns-type=path", netns, "tap0"])
+        defer { fake.stop() }
+        let again = try #require(try json(["list", "--json"]) as? [[String: Any]])
+        let claimed = (again.first { $0["pid"] as? Int == Int(fake.pid) })?["rootless_network"] as? [String: Any]
+        #expect(claimed?["owner"] as? String == "nobody", "\(again.filter { $0["pid"] as? Int == Int(fake.pid) })")
+        #expect((claimed?["containers"] as? [Any])?.isEmpty == true)
+        #expect(again.filter { ($0["rootless_network"] as? [String: Any])?["owner"] as? String == user.name }.map { $0["pid"] as? Int } == [row["pid"] as? Int])
+        #expect((try json(["show", names[1], "--json"]) as? [String: Any])?["pid"] as? Int == row["pid"] as? Int)
+
         // The doctor (as the owner) says where the container's network is instead of "nothing to examine".
         let doctor = slirpmon(["doctor", names[0]])
         #expect(doctor.stderr.contains("rootless network") && doctor.stderr.contains("slirpmon show \(names[0])"), "\(doctor.stderr)")
