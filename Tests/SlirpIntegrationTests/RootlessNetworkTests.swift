@@ -109,6 +109,10 @@ struct RootlessNetworkTests {
         #expect(again.filter { ($0["rootless_network"] as? [String: Any])?["owner"] as? String == user.name }.map { $0["pid"] as? Int } == [row["pid"] as? Int])
         #expect((try json(["show", names[1], "--json"]) as? [String: Any])?["pid"] as? Int == row["pid"] as? Int)
 
+        // A live forward cannot be added: said as what it is, not as a hand-started instance's.
+        let add = slirpmon(["fwd", "add", names[0], "127.0.0.1:\(ports[0] + 1):80"])
+        #expect(add.status != 0 && add.stderr.contains("rootless network"), "\(add.stderr)")
+
         // The doctor (as the owner) says where the container's network is instead of "nothing to examine".
         let doctor = slirpmon(["doctor", names[0]])
         #expect(doctor.stderr.contains("rootless network") && doctor.stderr.contains("slirpmon show \(names[0])"), "\(doctor.stderr)")
