@@ -39,6 +39,8 @@ extension Slirpmon {
                     line("           carried by \(carriers.isEmpty ? "no rootlessport process found" : carriers.joined(separator: ", "))")
                     line("           live forwards need the slirp4netns API socket: create the container with --network slirp4netns:port_handler=slirp4netns and at least one -p")
                 }
+            } else if let network = instance.rootlessNetwork {
+                for (label, text) in network.describedLines { line("\((label + ":").padding(toLength: 11, withPad: " ", startingAt: 0))\(text)") }
             } else {
                 line("container: \(r.containerID.map { "\($0) (Podman did not report it)" } ?? "none (started by hand)")")
             }

@@ -47,6 +47,9 @@ public struct APIEndpoint: Sendable {
     static func blocker(process: SlirpProcess, path: String?, ownership: SocketOwnership?, allowingUnverified: Bool) -> String? {
         if process.isZombie { return "the process is defunct (zombie): it has exited" }
         guard let path else {
+            if RootlessNetwork.claimed(by: process) != nil {
+                return "no API socket: Podman starts a rootless network's slirp4netns without one; its containers' ports are carried by rootlessport (a port is added by creating the container again with -p)"
+            }
             return "no API socket: the instance was started without --api-socket (Podman adds one only with port_handler=slirp4netns and at least one -p)"
         }
         guard let ownership, !ownership.isUsable else { return nil }

@@ -18,7 +18,7 @@ struct PodmanDiskCache {
     /// The file (`KeptFile`'s format): this header, then the time written, the key, and the
     /// containers. The key and age are checked before any container is read (most runs need no
     /// answer).
-    static let header = Array("slirpmon-podman 3\n".utf8)
+    static let header = Array("slirpmon-podman 4\n".utf8)
 
     /// The cache of this user, or nil when there is no private runtime directory.
     static func forCurrentUser(maxAge: Double) -> PodmanDiskCache? {
@@ -100,6 +100,12 @@ struct PodmanDiskCache {
             out.number(UInt64(c.ownerUID))
             out.optional(c.ownerName)
             out.optional(c.sandboxKey)
+            out.number(UInt64(c.networks.count))
+            for n in c.networks {
+                out.text(n.network)
+                out.optional(n.address)
+                out.optional(n.gateway)
+            }
         }
         guard !out.refused else { return }
         PrivateFile.write(out.bytes, to: path)
@@ -128,10 +134,16 @@ struct PodmanDiskCache {
                 command.append(word)
             }
             guard let networkMode = fields.text(), let ownerUID = fields.number(UInt32.self),
-                  let ownerName = fields.optional(), let sandboxKey = fields.optional() else { return nil }
+                  let ownerName = fields.optional(), let sandboxKey = fields.optional(),
+                  let networkCount = fields.number(Int.self), networkCount <= fields.buffer.count else { return nil }
+            var networks: [PodmanNetworkAttachment] = []
+            for _ in 0..<networkCount {
+                guard let network = fields.text(), let address = fields.optional(), let gateway = fields.optional() else { return nil }
+                networks.append(PodmanNetworkAttachment(network: network, address: address, gateway: gateway))
+            }
             containers.append(PodmanContainer(id: id, name: name, image: image, state: state, pid: pid, podID: podID, podName: podName,
                                               isInfra: infra == 1, ports: ports, createCommand: command, networkMode: networkMode,
-                                              ownerUID: ownerUID, ownerName: ownerName, sandboxKey: sandboxKey))
+                                              ownerUID: ownerUID, ownerName: ownerName, sandboxKey: sandboxKey, networks: networks))
         }
         return fields.atEnd ? containers : nil
     }

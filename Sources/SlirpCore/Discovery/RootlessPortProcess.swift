@@ -6,7 +6,8 @@ public struct RootlessPortProcess: Sendable, Equatable, Codable {
     public let uid: UInt32?
     /// True for `rootlessport-child` (inside the container's namespace).
     public let isChild: Bool
-    /// Paths of network namespaces it holds open (the parent holds the container's netns file).
+    /// Network namespaces it holds open: the parent holds the container's netns file (a path), or
+    /// `net:[inode]` when Podman gave it `/proc/PID/ns/net` (a PID target: `--uidmap`, `--userns`).
     public let netnsPaths: [String]
     /// `net:[inode]` of its own network namespace.
     public let netNamespace: String?
@@ -28,7 +29,7 @@ public struct RootlessPortProcess: Sendable, Equatable, Codable {
         // The lowest fds only (its namespace is among them): any user can run a process named rootlessport with 20000 fds.
         if let fds = try? Files.directoryEntries("\(base)/fd", limit: ProcessScanner.descriptorLimit) {
             for fd in fds {
-                if let link = try? Files.readLink("\(base)/fd/\(fd)"), link.contains("/netns/") { paths.append(link) }
+                if let link = try? Files.readLink("\(base)/fd/\(fd)"), link.contains("/netns/") || link.hasPrefix("net:[") { paths.append(link) }
             }
         }
         let uid = (try? Files.status(base)).map { $0.st_uid }

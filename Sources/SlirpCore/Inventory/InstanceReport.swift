@@ -44,6 +44,8 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
     @NullWhenAbsent public var portHandler: String?
     /// rootlessport / rootlessport-child processes carrying this container's ports.
     public var rootlessportPIDs: [Int32]
+    /// The rootless user's shared Podman network it serves, with the containers on it; nil for any other instance.
+    @NullWhenAbsent public var rootlessNetwork: RootlessNetworkReport?
     // Detail (show only: every key written, null when unknown)
     @DetailKey public var arguments: [String]?
     @DetailKey public var options: [ExplainedOption]?
@@ -78,6 +80,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         case rootlessportPIDs = "rootlessport_pids"
         case configurationSource = "configuration_source"
         case configurationSeenAt = "configuration_seen_at"
+        case rootlessNetwork = "rootless_network"
         case unpersistedForwardIDs = "unpersisted_forward_ids"
         case persistCommand = "persist_command"
     }
@@ -118,6 +121,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         container = instance.container.map { ContainerReport($0, members: instance.podMembers) }
         portHandler = instance.container?.portHandler
         rootlessportPIDs = instance.rootlessPorts.map(\.pid)
+        rootlessNetwork = instance.rootlessNetwork.map(RootlessNetworkReport.init)
         guard detailed else { return }
         arguments = p.arguments
         options = known ? c.explained : [] // an empty configuration explains only defaults

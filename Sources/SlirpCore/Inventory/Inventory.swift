@@ -139,6 +139,19 @@ public struct Inventory: Sendable {
         let podman = options.podman.map { $0.snapshot(for: processes) } ?? .empty
         var instances = [inspect(process, listeners: listeners)]
         join(&instances, podman: podman, ports: ports)
+        if var network = instances[0].rootlessNetwork, !process.isZombie, let path = process.configuration.netnsPath {
+            // Its bridges are seen only inside (no process shares the namespace): joined as root.
+            if geteuid() != 0 {
+                network.interfacesError = "joining the namespace needs root"
+            } else {
+                let seen = "\(options.procRoot)/\(process.pid)/root\(path)"
+                switch NamespaceInterfaces.read(netnsPath: NamespaceReader.isNamespaceFile(seen) ? seen : path, excluding: process.configuration.effectiveTapName) {
+                case .success(let interfaces): network.interfaces = interfaces
+                case .failure(let failure): network.interfacesError = failure.description
+                }
+            }
+            instances[0].rootlessNetwork = network
+        }
         return instances.first
     }
 
@@ -160,12 +173,54 @@ public struct Inventory: Sendable {
                     instances[i].process = process
                 }
             }
-            if let netns = instances[i].configuration.netnsPath {
-                let parents = ports.filter { !$0.isChild && $0.uid == process.uid && $0.netnsPaths.contains(netns) }
-                let children = ports.filter { p in p.isChild && parents.contains { $0.pid == p.parentPID || $0.netNamespace == p.netNamespace } }
-                instances[i].rootlessPorts = parents + children
+            if let layout = RootlessNetwork.claimed(by: process), let uid = process.uid {
+                // No container ID to prove: it serves its user's containers on Podman networks, and only its user's.
+                let name = process.user ?? UserNames.name(of: uid)
+                instances[i].rootlessNetwork = RootlessNetwork(layout: layout, ownerUID: uid, ownerName: name,
+                                                               containers: RootlessNetwork.attached(podman.containers, uid: uid))
             }
+            instances[i].rootlessPorts = carriers(of: &instances[i], ports: ports)
         }
+    }
+
+    /// The rootlessport processes (of the instance's user) carrying its ports, with their
+    /// rootlessport-child processes: a parent holding open the namespace it serves (its
+    /// `--netns-type=path` file, or `net:[inode]` for a PID target, as with `--uidmap` or `--userns`),
+    /// or whose child runs in that namespace (the same nsfs inode). For a rootless network: the
+    /// namespace of each attached container (its SandboxKey file, or its process's), kept per
+    /// container in `RootlessNetwork.carriers`. A parent's own `ns/net` is not used: it is only its
+    /// main thread's, and its Go threads sit in different namespaces (seen: the main thread in the
+    /// container's, six others in the host's), so it did not always match. Costs a `stat` or
+    /// `readlink` per namespace, only when that user runs rootlessport.
+    private func carriers(of instance: inout SlirpInstance, ports: [RootlessPortProcess]) -> [RootlessPortProcess] {
+        let uid = instance.process.uid
+        guard ports.contains(where: { !$0.isChild && $0.uid == uid }) else { return [] }
+        /// The carriers of the namespace named by `names` (its `net:[inode]` and the paths it is known by).
+        func carrying(_ names: Set<String>) -> [RootlessPortProcess] {
+            let inside = ports.filter { $0.isChild && $0.uid == uid && $0.netNamespace.map(names.contains) == true }
+            let parents = ports.filter { p in
+                !p.isChild && p.uid == uid && (p.netnsPaths.contains(where: names.contains) || inside.contains { $0.parentPID == p.pid })
+            }
+            return parents + ports.filter { p in p.isChild && parents.contains { $0.pid == p.parentPID } }
+        }
+        if var network = instance.rootlessNetwork {
+            var found: [RootlessPortProcess] = []
+            for c in network.containers where c.pid > 0 {
+                var names = Set([c.sandboxKey].compactMap { $0 }.filter { !$0.isEmpty })
+                if let link = try? Files.readLink("\(options.procRoot)/\(c.pid)/ns/net") { names.insert(link) }
+                let carriers = carrying(names)
+                network.carriers[c.id] = carriers.map(\.pid)
+                found += carriers.filter { p in !found.contains { $0.pid == p.pid } }
+            }
+            instance.rootlessNetwork = network
+            return found
+        }
+        var names = Set<String>()
+        if let netns = instance.configuration.netnsPath { names.insert(netns) }
+        if let served = ContainerJoin.namespace(of: instance.process, procRoot: options.procRoot) {
+            names.insert("net:[\(served.identity.inode)]")
+        }
+        return carrying(names)
     }
 
     /// Inspects the given processes in parallel (API calls and namespace reads may each wait).

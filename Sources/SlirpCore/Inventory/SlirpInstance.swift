@@ -24,7 +24,11 @@ public struct SlirpInstance: Sendable {
     public internal(set) var container: PodmanContainer?
     /// For a pod's infra container: the members sharing this network.
     public internal(set) var podMembers: [PodmanContainer] = []
-    /// `rootlessport` processes carrying this container's ports (port_handler=rootlesskit).
+    /// For the slirp4netns of a rootless user's shared Podman network: that user and the containers
+    /// attached to it (it serves no one container, so `container` is nil).
+    public internal(set) var rootlessNetwork: RootlessNetwork?
+    /// `rootlessport` processes carrying this container's ports (port_handler=rootlesskit), or the
+    /// ports of the containers on its rootless network.
     public internal(set) var rootlessPorts: [RootlessPortProcess] = []
     /// When `forwards` were asked (seconds since the epoch), for an answer its log cannot prove still
     /// holds (stderr not a regular file): a forward added since is not in it. Nil when the answer is
@@ -58,7 +62,9 @@ public struct SlirpInstance: Sendable {
     }
 
     /// The name an operator knows it by: the container's (or pod's) name, its short ID, or "manual".
-    public var displayName: String { Format.instanceName(container: container, containerID: process.containerID) }
+    public var displayName: String {
+        rootlessNetwork?.displayName ?? Format.instanceName(container: container, containerID: process.containerID)
+    }
 
     /// Live forwards that Podman's configuration does not have: gone when the container restarts.
     public var unpersistedForwards: [HostForward] {

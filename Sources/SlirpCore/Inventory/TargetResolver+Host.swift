@@ -48,7 +48,8 @@ extension TargetResolver {
         let process = try process(target, catalog: catalog)
         var options = Inventory.Options(purpose: .show)
         options.apiTimeout = apiTimeout
-        options.podman = process.containerID == nil ? nil : catalog
+        // A rootless network has no container ID, but Podman's answer names the containers on it.
+        options.podman = process.containerID == nil && RootlessNetwork.claimed(by: process) == nil ? nil : catalog
         let inventory = Inventory(options: options)
         guard options.podman != nil, let joined = try? inventory.instance(process) else {
             return inventory.inspect(process)

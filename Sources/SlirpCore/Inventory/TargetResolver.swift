@@ -66,6 +66,7 @@ public enum TargetResolver {
             for owner in [container.sharedNetworkContainerID, infra, container.id].compactMap({ $0 }) {
                 if known[owner] != nil, let match = processes.first(where: { proven($0, owner) }) { return match }
             }
+            if let network = try rootlessNetwork(of: container, among: processes, containers: containers) { return network }
             throw .notRunning(target: trimmed, state: container.state)
         }
 
@@ -87,6 +88,20 @@ public enum TargetResolver {
             guard let id = p.containerID else { return "pid \(p.pid)" }
             return "\(names[id] ?? Format.shortID(id)) (pid \(p.pid))"
         })
+    }
+
+    /// The slirp4netns of the rootless network `container` is attached to (a rootless user's container on
+    /// a Podman network): the one process of the container's owner that serves that user's rootless
+    /// network namespace. Nil when the container is not on one or none runs; several: ambiguous.
+    static func rootlessNetwork(of container: PodmanContainer, among processes: [SlirpProcess],
+                                containers: [PodmanContainer]) throws(Failure) -> SlirpProcess? {
+        let uid = container.ownerUID
+        guard RootlessNetwork.attached(containers, uid: uid).contains(where: { $0.id == container.id }) else { return nil }
+        let serving = processes.filter { $0.uid == uid && !$0.isZombie && RootlessNetwork.claimed(by: $0) != nil }
+        if serving.count > 1 {
+            throw .ambiguous(target: container.name, candidates: serving.map { "rootless network of \(container.ownerName ?? String(uid)) (pid \($0.pid))" })
+        }
+        return serving.first
     }
 
     /// The one container `target` names among every owner's `containers`, running or not (for

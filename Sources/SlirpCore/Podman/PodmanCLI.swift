@@ -64,8 +64,24 @@ public struct PodmanCLI: Sendable {
                 podID: pod.isEmpty ? nil : pod, podName: podName.isEmpty ? nil : podName, isInfra: row["IsInfra"]?.bool ?? false,
                 ports: ports, createCommand: detail?["Config"]?["CreateCommand"]?.strings ?? [],
                 networkMode: detail?["HostConfig"]?["NetworkMode"]?.string ?? "", ownerUID: ownerUID, ownerName: ownerName,
-                sandboxKey: detail?["NetworkSettings"]?["SandboxKey"]?.string)
+                sandboxKey: detail?["NetworkSettings"]?["SandboxKey"]?.string,
+                networks: Self.networks(detail?["NetworkSettings"]?["Networks"]))
         })
+    }
+
+    /// `NetworkSettings.Networks` (name -> `IPAddress`, `IPPrefixLen`, `Gateway`), sorted by name.
+    /// An address Podman left empty stays nil: never a made-up one.
+    static func networks(_ value: JSONValue?) -> [PodmanNetworkAttachment] {
+        guard case .object(let byName)? = value else { return [] }
+        return byName.compactMap { name, settings -> PodmanNetworkAttachment? in
+            guard settings.object != nil else { return nil }
+            let prefix = int(settings["IPPrefixLen"])
+            func withPrefix(_ key: String) -> String? {
+                guard let address = settings[key]?.string, !address.isEmpty else { return nil }
+                return prefix > 0 ? "\(address)/\(prefix)" : address
+            }
+            return PodmanNetworkAttachment(network: name, address: withPrefix("IPAddress"), gateway: withPrefix("Gateway"))
+        }.sorted { $0.network < $1.network }
     }
 
     /// A number as Podman writes it (an integer, or a string of one in some versions); 0 otherwise.

@@ -21,10 +21,12 @@ public struct PodmanContainer: Sendable, Equatable, Codable {
     public var ownerName: String?
     /// `NetworkSettings.SandboxKey`: the network namespace file Podman made for it (empty or nil when none).
     public var sandboxKey: String?
+    /// `NetworkSettings.Networks`: the Podman networks (bridges) it is attached to, with its address on each.
+    public var networks: [PodmanNetworkAttachment] = []
 
     public init(id: String, name: String, image: String, state: String, pid: Int32, podID: String?, podName: String?,
                 isInfra: Bool, ports: [PodmanPort], createCommand: [String], networkMode: String, ownerUID: UInt32, ownerName: String?,
-                sandboxKey: String? = nil) {
+                sandboxKey: String? = nil, networks: [PodmanNetworkAttachment] = []) {
         self.id = id
         self.name = name
         self.image = image
@@ -39,6 +41,7 @@ public struct PodmanContainer: Sendable, Equatable, Codable {
         self.ownerUID = ownerUID
         self.ownerName = ownerName
         self.sandboxKey = sandboxKey
+        self.networks = networks
     }
 
     public var shortID: String { Format.shortID(id) }
@@ -78,6 +81,22 @@ public struct PodmanContainer: Sendable, Equatable, Codable {
     /// Extracts the slirp4netns options from a `podman run/create/pod create` command line.
     public static func networkOptions(inCreateCommand command: [String]) -> [String] {
         ContainerNetworkOptions.slirpOptions(createCommand: command) ?? []
+    }
+}
+
+/// A container's place on one Podman network (`NetworkSettings.Networks.NAME` of `podman inspect`):
+/// its address on the network's bridge and the bridge's own address, as Podman reports them.
+public struct PodmanNetworkAttachment: Sendable, Equatable, Codable, Hashable {
+    public var network: String
+    /// The container's address with its prefix, e.g. `10.89.0.2/24`; nil when Podman gave none.
+    @NullWhenAbsent public var address: String?
+    /// The bridge's address (the network's gateway) with the prefix, e.g. `10.89.0.1/24`; nil when none.
+    @NullWhenAbsent public var gateway: String?
+
+    public init(network: String, address: String?, gateway: String?) {
+        self.network = network
+        self.address = address
+        self.gateway = gateway
     }
 }
 

@@ -58,6 +58,8 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var podMembers: [PodmanContainer] = []
     /// `rootlessport` / `rootlessport-child` processes carrying the container's ports.
     public var rootlessPorts: [RootlessPortProcess] = []
+    /// For the slirp4netns of a rootless user's shared Podman network: the user and its containers.
+    public var rootlessNetwork: RootlessNetwork?
     /// What the passive checks found (process, API socket, log), most serious first.
     public var findings: [Finding] = []
     /// Set for a container in slirp4netns mode whose slirp4netns is not running: the row has no process.
@@ -144,6 +146,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
         container = instance.container
         podMembers = instance.podMembers
         rootlessPorts = instance.rootlessPorts
+        rootlessNetwork = instance.rootlessNetwork
     }
 
     /// The row of a container whose slirp4netns is not running (a failed start, or stopped).
@@ -168,7 +171,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var shortID: String { Format.shortID(containerID) }
 
     /// The name an operator knows it by: the container's name, `pod:NAME`, the short ID, or `manual`.
-    public var name: String { Format.instanceName(container: container, containerID: containerID) }
+    public var name: String { rootlessNetwork?.displayName ?? Format.instanceName(container: container, containerID: containerID) }
 
     /// True when the row is a container without a live slirp4netns.
     public var isDetached: Bool { detached != nil }
@@ -214,6 +217,7 @@ extension InstanceSnapshot {
         kept.options = earlier.options
         kept.container = container ?? earlier.container
         kept.podMembers = podMembers.isEmpty ? earlier.podMembers : podMembers
+        kept.rootlessNetwork = rootlessNetwork ?? earlier.rootlessNetwork
         return kept
     }
 }

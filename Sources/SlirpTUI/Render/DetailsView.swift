@@ -14,7 +14,7 @@ enum DetailsView {
         if row.isGone { head.append(Span("  gone: the process has exited", .error)) }
         head += [Span("  user ", .dim), Span(s.user ?? "?"), Span("  up ", .dim), Span(Format.duration(s.uptimeSeconds)),
                  Span("  RSS ", .dim), Span(Format.bytes(s.residentBytes)),
-                 Span("  container ", .dim), Span(s.container == nil ? s.containerID.map { Format.shortID($0) + " (Podman did not report it)" } ?? "manual (not Podman)" : s.name)]
+                 Span("  container ", .dim), Span(s.container != nil || s.rootlessNetwork != nil ? s.name : s.containerID.map { Format.shortID($0) + " (Podman did not report it)" } ?? "manual (not Podman)")]
         lines.append(head)
         lines += PodmanLines.container(s, width: width)
         lines += findingLines(s.findings, width: width)

@@ -4,6 +4,7 @@ import SlirpCore
 enum PodmanLines {
     /// Nothing for an instance Podman did not start (or did not report).
     static func container(_ s: InstanceSnapshot, width: Int) -> [Line] {
+        if let network = s.rootlessNetwork { return rootlessNetwork(network, width: width) }
         guard let c = s.container else { return [] }
         var lines: [Line] = []
         let labelW = 8
@@ -32,6 +33,19 @@ enum PodmanLines {
             add("", "live forwards need the slirp4netns API socket: create the container with --network slirp4netns:port_handler=slirp4netns and at least one -p", .dim)
         } else if c.portHandler == "slirp4netns" && c.ports.isEmpty && !s.isDetached {
             add("", "no -p: Podman made no API socket, so live forwards cannot be added", .dim)
+        }
+        return lines
+    }
+
+    /// A rootless user's shared Podman network: what it is, its bridges, each container on it.
+    static func rootlessNetwork(_ network: RootlessNetwork, width: Int) -> [Line] {
+        let labelW = 8
+        let textW = max(10, width - labelW)
+        var lines: [Line] = []
+        for (label, text) in network.describedLines {
+            for (i, piece) in Format.wrap(text, width: textW).enumerated() {
+                lines.append([Span((i == 0 ? label : "").padded(to: labelW), .dim), Span(piece)])
+            }
         }
         return lines
     }
