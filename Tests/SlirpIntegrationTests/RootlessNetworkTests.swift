@@ -118,6 +118,10 @@ struct RootlessNetworkTests {
         #expect(doctor.stderr.contains("rootless network") && doctor.stderr.contains("slirpmon show \(names[0])"), "\(doctor.stderr)")
         let detail = try #require(try json(["show", names[0], "--json"]) as? [String: Any])
         #expect(detail["pid"] as? Int == row["pid"] as? Int)
+        // Both shapes, with rootless_network filled in, match the written schema.
+        let validator = try SchemaValidator()
+        try validator.expectValid(slirpmon(["list", "--json"]), as: "list", "list --json with a rootless network")
+        try validator.expectValid(slirpmon(["show", names[0], "--json"]), as: "show", "show --json of a rootless network's container")
         let bridges = (detail["rootless_network"] as? [String: Any])?["bridges"] as? [[String: Any]]
         #expect(bridges?.first { $0["network"] as? String == network }?["interface"] as? String == bridge)
     }
