@@ -174,13 +174,59 @@ struct AddressCheckTests {
     @Test func nameserversFromResolvConf() throws {
         var observed = ObservedAddressesTests.observed()
         observed.nameservers = ["10.0.2.3", "fd00::3"]
+        observed.nameserverSource = NameserverSource(pid: 42, command: "catatonit")
         var rows = AddressCheck.compare(Self.config, observed: observed)
-        #expect(try row(rows, "dns").status == .match)
+        #expect(try row(rows, "dns") == AddressCheck(role: "dns", expected: "10.0.2.3", observed: "10.0.2.3", status: .match,
+                                                     note: "resolv.conf of PID 42 (catatonit)"))
         #expect(try row(rows, "dns6").status == .match)
         observed.nameservers = ["8.8.8.8"]
         rows = AddressCheck.compare(Self.config, observed: observed)
         #expect(try row(rows, "dns") == AddressCheck(role: "dns", expected: "10.0.2.3", observed: "8.8.8.8", status: .mismatch,
-                                                     note: "the namespace's resolv.conf names other servers"))
+                                                     note: "resolv.conf of PID 42 (catatonit): 8.8.8.8 is not slirp4netns's DNS (10.0.2.3): queries to it leave through slirp4netns to the host's network"))
+    }
+
+    @Test("dns6 is compared with IPv6 nameservers only: none is 'not configured', never a mismatch with 10.0.2.3")
+    func dnsComparesLikeWithLike() throws {
+        var observed = ObservedAddressesTests.observed()
+        observed.nameservers = ["10.0.2.3", "10.255.255.53"]
+        observed.nameserverSource = NameserverSource(pid: 7, command: "sleep")
+        let rows = AddressCheck.compare(Self.config, observed: observed)
+        #expect(try row(rows, "dns") == AddressCheck(role: "dns", expected: "10.0.2.3", observed: "10.0.2.3", status: .match,
+                                                     note: "resolv.conf of PID 7 (sleep); also names 10.255.255.53"))
+        #expect(try row(rows, "dns6") == AddressCheck(role: "dns6", expected: "fd00::3", observed: nil, status: .notConfigured,
+                                                      note: "resolv.conf of PID 7 (sleep) names no IPv6 nameserver"))
+        observed.nameservers = ["fd00::3"]
+        #expect(try row(AddressCheck.compare(Self.config, observed: observed), "dns").status == .notConfigured)
+        observed.nameservers = ["fd00::5"]
+        let other6 = try row(AddressCheck.compare(Self.config, observed: observed), "dns6")
+        #expect(other6.status == .mismatch && other6.note?.contains("in slirp4netns's network fd00::/64 but not its DNS") == true, "\(other6)")
+    }
+
+    @Test("a host's 127.0.0.53 copied in, and Podman 4.3's 10.0.2.3 under a custom cidr, are mismatches that say why")
+    func wrongNameserversSayWhy() throws {
+        var observed = ObservedAddressesTests.observed()
+        observed.nameservers = ["127.0.0.53"]
+        let loopback = try row(AddressCheck.compare(Self.config, observed: observed), "dns")
+        #expect(loopback.status == .mismatch && loopback.note?.hasPrefix("resolv.conf: 127.0.0.53 is a loopback address") == true, "\(loopback)")
+
+        let custom = SlirpCommandLine.decode(["slirp4netns", "--configure", "--cidr=10.9.0.0/24", "1234", "tap0"])
+        observed.nameservers = ["10.0.2.3", "10.255.255.53"]
+        let podman = try row(AddressCheck.compare(custom, observed: observed), "dns")
+        #expect(podman.expected == "10.9.0.3" && podman.observed == "10.0.2.3,10.255.255.53" && podman.status == .mismatch)
+        #expect(podman.note?.contains("in 10.9.0.0/24 it answers at 10.9.0.3, and the container cannot reach it at 10.0.2.3") == true, "\(podman)")
+        // Inside a wider network 10.0.2.3 is an ordinary address there, not the DNS.
+        let wide = SlirpCommandLine.decode(["slirp4netns", "--configure", "--cidr=10.0.0.0/16", "1234", "tap0"])
+        let inside = try row(AddressCheck.compare(wide, observed: observed), "dns")
+        #expect(inside.note?.contains("10.0.2.3 is in slirp4netns's network 10.0.0.0/16 but not its DNS (10.0.0.3)") == true, "\(inside)")
+    }
+
+    @Test("a resolv.conf is a user's text: control characters in a nameserver value are escaped, and only three servers count")
+    func hostileResolvConf() {
+        let text = "nameserver 10.0.2.3\nnameserver \u{1B}[2Jevil\nnameserver fd00::3\nnameserver 10.0.2.4\n"
+        let servers = ObservedAddresses.nameservers(inResolvConf: text)
+        #expect(servers.count == 3)
+        #expect(!servers.joined().contains("\u{1B}"), "\(servers)")
+        #expect(servers[0] == "10.0.2.3" && servers[2] == "fd00::3")
     }
 
     @Test func withoutConfigureAnEmptyTapIsNotAMismatch() throws {

@@ -13,7 +13,14 @@ public struct ObservedAddresses: Sendable, Equatable, Codable {
     public var nameservers: [String]?
     /// Why that resolv.conf was not read (a FIFO or device there, a file too large), when it was not.
     public var resolvConfProblem: String?
+    /// The process whose resolv.conf was read (or tried), when one was.
+    public var nameserverSource: NameserverSource?
     public var mtu: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case interface, interfacePresent, ipv4, ipv4Gateway, ipv6, ipv6Gateway, nameservers, resolvConfProblem, mtu
+        case nameserverSource = "nameserver_source"
+    }
 
     public init(interface: String) {
         self.interface = interface
@@ -89,11 +96,17 @@ public struct ObservedAddresses: Sendable, Equatable, Codable {
         return result
     }
 
-    /// `nameserver` lines of a resolv.conf text.
+    /// The resolver's nameservers in a resolv.conf text: the first three `nameserver` lines (glibc
+    /// and musl use no more, MAXNS). The text is a user's: a value that is not an address is kept
+    /// escaped, so it can be shown but never matches.
     public static func nameservers(inResolvConf text: String) -> [String] {
-        text.split(separator: "\n").compactMap { line in
-            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            return f.count >= 2 && f[0] == "nameserver" ? String(f[1]) : nil
+        let values = text.split(separator: "\n").lazy.compactMap { line -> String? in
+            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            guard f.count >= 2, f[0] == "nameserver" else { return nil }
+            let value = f[1].prefix(64)
+            let bare = value.split(separator: "%", maxSplits: 1).first ?? value // fe80::1%eth0
+            return IPv4Address(bare) != nil || IPv6Address(bare) != nil ? String(value) : TerminalText.escaping(String(value))
         }
+        return Array(values.prefix(3))
     }
 }

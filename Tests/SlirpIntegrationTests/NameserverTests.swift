@@ -1,0 +1,90 @@
+import Foundation
+import Glibc
+@testable import SlirpCore
+import SlirpTestSupport
+import Testing
+
+/// The DNS rows are observed: the resolv.conf of a process in the instance's namespace, named,
+/// compared with slirp4netns's DNS address of the same family.
+@Suite("DNS observed through a process in the namespace", .enabled(if: isRoot, "needs root for ip netns"))
+struct NameserverTests {
+    /// A lab instance with a `sleep` started by `ip netns exec` in its namespace, after `resolvConf`
+    /// was put in `/etc/netns/NAME/`: `ip netns exec` binds it over that process's /etc/resolv.conf.
+    func instance(_ lab: TestLab, _ name: String, resolvConf: String, ipv6: Bool = true) throws -> (SlirpLab.Instance, etc: String) {
+        let etc = "/etc/netns/\(lab.lab.prefix)-\(name)"
+        try FileManager.default.createDirectory(atPath: etc, withIntermediateDirectories: true)
+        try SafeFiles.writeNew(Array(resolvConf.utf8), to: "\(etc)/resolv.conf", mode: 0o644)
+        var spec = SlirpLab.Spec(name: name, ipv6: ipv6, apiSocket: false)
+        spec.server = .init(command: ["sleep", "600"], ports: [])
+        let instance = try lab.start(spec)
+        let sleeper = try #require(instance.serverPID)
+        try #require(eventually(5) { (try? Files.readText("/proc/\(sleeper)/comm")) == "sleep\n" }, "ip netns exec did not start sleep")
+        return (instance, etc)
+    }
+
+    func show(_ pid: Int32) throws -> (text: String, rows: [String: [String: Any]]) {
+        let text = slirpmon(["show", String(pid)])
+        #expect(text.status == 0, "\(text.stderr)")
+        let json = slirpmon(["show", String(pid), "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stderr)")
+        let addresses = try #require(object["addresses"] as? [[String: Any]])
+        return (text.stdout, Dictionary(addresses.map { ($0["role"] as? String ?? "?", $0) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    @Test("a hand-started slirp4netns with a process in its namespace: show reads that process's resolv.conf, names it, and dns matches")
+    func handStartedNamespaceDNSObserved() throws {
+        let lab = try TestLab("dnsok")
+        let (instance, etc) = try instance(lab, "a", resolvConf: "search example.org\nnameserver 10.0.2.3\n")
+        defer { try? FileManager.default.removeItem(atPath: etc) }
+        let sleeper = try #require(instance.serverPID)
+
+        let (text, rows) = try show(instance.pid)
+        #expect(rows["dns"]?["status"] as? String == "match", "\(text)")
+        #expect(rows["dns"]?["observed"] as? String == "10.0.2.3")
+        #expect(rows["dns"]?["note"] as? String == "resolv.conf of PID \(sleeper) (sleep)", "\(text)")
+        // No IPv6 nameserver in that resolv.conf: dns6 is not configured, not a mismatch with 10.0.2.3.
+        #expect(rows["dns6"]?["status"] as? String == "not-configured", "\(text)")
+        #expect(!(rows["dns6"]?["observed"] is String), "no IPv6 server observed")
+        #expect(text.contains("not configured  resolv.conf of PID \(sleeper) (sleep) names no IPv6 nameserver"), "\(text)")
+        let json = slirpmon(["show", String(instance.pid), "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let observed = try #require(object?["observed"] as? [String: Any])
+        let source = try #require(observed["nameserver_source"] as? [String: Any], "\(observed)")
+        #expect(source["pid"] as? Int == Int(sleeper) && source["command"] as? String == "sleep")
+    }
+
+    @Test("a host resolver's 127.0.0.53 planted in a namespace's resolv.conf is flagged as unreachable there; its IPv6 server fd00::3 matches")
+    func plantedLoopbackNameserverFlagged() throws {
+        let lab = try TestLab("dnsbad")
+        let (instance, etc) = try instance(lab, "b", resolvConf: "nameserver 127.0.0.53\nnameserver fd00::3\n")
+        defer { try? FileManager.default.removeItem(atPath: etc) }
+        let sleeper = try #require(instance.serverPID)
+
+        let (text, rows) = try show(instance.pid)
+        #expect(rows["dns"]?["status"] as? String == "mismatch", "\(text)")
+        #expect(rows["dns"]?["observed"] as? String == "127.0.0.53")
+        let note = rows["dns"]?["note"] as? String ?? ""
+        #expect(note.hasPrefix("resolv.conf of PID \(sleeper) (sleep): 127.0.0.53 is a loopback address"), "\(note)")
+        #expect(rows["dns6"]?["status"] as? String == "match", "\(text)")
+        let list = slirpmon(["list", "--json"])
+        let row = (try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])?.first { $0["pid"] as? Int == Int(instance.pid) }
+        #expect(row?["address_mismatches"] as? Int == 0, "list reads no namespace, so it claims no mismatch")
+    }
+
+    @Test("the monitor reads the selected instance's resolv.conf, and no other's (a pass over /proc per refresh for one instance only)")
+    func monitorReadsOnlyTheSelection() throws {
+        let lab = try TestLab("dnsmon")
+        let (a, etcA) = try instance(lab, "a", resolvConf: "nameserver 10.0.2.3\n", ipv6: false)
+        defer { try? FileManager.default.removeItem(atPath: etcA) }
+        let (b, etcB) = try instance(lab, "b", resolvConf: "nameserver 10.0.2.3\n", ipv6: false)
+        defer { try? FileManager.default.removeItem(atPath: etcB) }
+        let selected = try #require(ProcessScanner().process(pid: a.pid)).identity
+        let inventory = Inventory(options: Inventory.Options(purpose: .monitor(cache: InventoryCache(), selected: selected)))
+        let instances = try inventory.collect()
+        let dnsA = try #require(instances.first { $0.pid == a.pid }?.addressChecks.first { $0.role == "dns" })
+        let dnsB = try #require(instances.first { $0.pid == b.pid }?.addressChecks.first { $0.role == "dns" })
+        let sleeperA = try #require(a.serverPID)
+        #expect(dnsA.status == .match && dnsA.note == "resolv.conf of PID \(sleeperA) (sleep)", "\(dnsA)")
+        #expect(dnsB.status == .notObserved && dnsB.note?.contains("selected instance read it") == true, "\(dnsB)")
+    }
+}
