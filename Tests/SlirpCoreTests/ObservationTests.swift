@@ -220,6 +220,26 @@ struct AddressCheckTests {
         #expect(inside.note?.contains("10.0.2.3 is in slirp4netns's network 10.0.0.0/16 but not its DNS (10.0.0.3)") == true, "\(inside)")
     }
 
+    @Test("an MTU below 1280 with --enable-ipv6: the kernel disabled IPv6, not 'router advertisement pending'")
+    func lowMTUDisablesIPv6() throws {
+        let config = SlirpCommandLine.decode(["slirp4netns", "--configure", "--mtu=1200", "--enable-ipv6", "--netns-type=path", "/run/netns/t1", "tap0"])
+        var observed = ObservedAddressesTests.observed()
+        observed.ipv6 = []
+        observed.ipv6Gateway = nil
+        observed.mtu = 1200
+        let rows = AddressCheck.compare(config, observed: observed)
+        let note = "IPv6 disabled by the kernel: MTU 1200 is below IPv6's minimum 1280"
+        #expect(try row(rows, "guest6") == AddressCheck(role: "guest6", expected: "fd00::/64 (SLAAC)", observed: nil, status: .mismatch, note: note))
+        #expect(try row(rows, "gateway6").note == note)
+        // fd00::3 in a resolv.conf is unreachable then.
+        observed.nameservers = ["10.0.2.3", "fd00::3"]
+        let dns6 = try row(AddressCheck.compare(config, observed: observed), "dns6")
+        #expect(dns6.status == .mismatch && dns6.note == "resolv.conf: \(note)", "\(dns6)")
+        // At 1280 IPv6 stays on: no address yet is still a router advertisement to wait for.
+        observed.mtu = 1280
+        #expect(try row(AddressCheck.compare(config, observed: observed), "guest6").note?.contains("router advertisement") == true)
+    }
+
     @Test("a resolv.conf is a user's text: control characters in a nameserver value are escaped, and only three servers count")
     func hostileResolvConf() {
         let text = "nameserver 10.0.2.3\nnameserver \u{1B}[2Jevil\nnameserver fd00::3\nnameserver 10.0.2.4\n"

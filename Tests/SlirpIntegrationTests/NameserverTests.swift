@@ -87,4 +87,21 @@ struct NameserverTests {
         #expect(dnsA.status == .match && dnsA.note == "resolv.conf of PID \(sleeperA) (sleep)", "\(dnsA)")
         #expect(dnsB.status == .notObserved && dnsB.note?.contains("selected instance read it") == true, "\(dnsB)")
     }
+
+    @Test("an instance with --enable-ipv6 and MTU 1200: the kernel disabled IPv6 on tap0, said so instead of 'router advertisement pending'")
+    func lowMTUDisablesIPv6() throws {
+        let lab = try TestLab("mtu6")
+        var spec = SlirpLab.Spec(name: "m", ipv6: true, apiSocket: false)
+        spec.mtu = 1200
+        let instance = try lab.start(spec)
+        // Give a router advertisement time to arrive, were IPv6 on.
+        usleep(1_500_000)
+        let (text, rows) = try show(instance.pid)
+        let disabled = "IPv6 disabled by the kernel: MTU 1200 is below IPv6's minimum 1280"
+        #expect(rows["guest6"]?["status"] as? String == "mismatch", "\(text)")
+        #expect(rows["guest6"]?["note"] as? String == disabled, "\(text)")
+        #expect(rows["gateway6"]?["note"] as? String == disabled, "\(text)")
+        #expect(!text.contains("router advertisement pending"), "\(text)")
+        #expect(rows["mtu"]?["observed"] as? String == "1200")
+    }
 }

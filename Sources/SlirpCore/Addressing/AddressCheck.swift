@@ -82,7 +82,15 @@ public struct AddressCheck: Sendable, Equatable, Codable {
 
         if let plan = expected.ipv6 {
             let want = plan.prefix
-            if let observed {
+            // The kernel takes IPv6 off a link whose MTU is below 1280 (RFC 8200's minimum): no
+            // address, not even link-local, and no router advertisement will ever change that.
+            let mtu = observed?.mtu ?? configuration.effectiveMTU
+            let ipv6Off = observed.map { $0.ipv6.isEmpty && mtu < Self.ipv6MinimumMTU } ?? false
+            let disabled = "IPv6 disabled by the kernel: MTU \(mtu) is below IPv6's minimum \(Self.ipv6MinimumMTU)"
+            if ipv6Off {
+                rows.append(AddressCheck(role: "guest6", expected: "fd00::/64 (SLAAC)", observed: nil, status: .mismatch, note: disabled))
+                rows.append(AddressCheck(role: "gateway6", expected: plan.gateway.description, observed: nil, status: .mismatch, note: disabled))
+            } else if let observed {
                 let matching = observed.ipv6.filter { text in
                     IPv6Address(text.split(separator: "/").first ?? "").map { $0.sharesPrefix64(with: want) } ?? false
                 }
@@ -107,8 +115,12 @@ public struct AddressCheck: Sendable, Equatable, Codable {
                 rows.append(AddressCheck(role: "guest6", expected: "fd00::/64 (SLAAC)", observed: nil, status: .notObserved, note: unobserved))
                 rows.append(AddressCheck(role: "gateway6", expected: plan.gateway.description, observed: nil, status: .notObserved, note: unobserved))
             }
-            rows.append(compareNameserver(role: "dns6", expected: plan.dns.description, network: "fd00::/64", observed: observed,
-                                          disabled: configuration.disableDNS, unobserved: unobserved))
+            let dns6 = compareNameserver(role: "dns6", expected: plan.dns.description, network: "fd00::/64", observed: observed,
+                                         disabled: configuration.disableDNS, unobserved: unobserved)
+            // A resolv.conf naming fd00::3 cannot reach it over a link without IPv6.
+            rows.append(ipv6Off && dns6.status == .match
+                        ? AddressCheck(role: "dns6", expected: dns6.expected, observed: dns6.observed, status: .mismatch, note: "\(dns6.note ?? "resolv.conf"): \(disabled)")
+                        : dns6)
         }
 
         if let mtu = observed?.mtu {
@@ -126,6 +138,9 @@ public struct AddressCheck: Sendable, Equatable, Codable {
         }
         return AddressCheck(role: role, expected: expected, observed: value, status: value == expected ? .match : .mismatch)
     }
+
+    /// The smallest MTU IPv6 allows on a link (RFC 8200, section 5).
+    static let ipv6MinimumMTU = 1280
 
     /// slirp4netns's DNS address for its default network, which Podman 4.3 writes for a container
     /// with its own user namespace whatever the cidr.
