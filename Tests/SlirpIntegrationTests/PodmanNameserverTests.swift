@@ -55,6 +55,29 @@ struct PodmanNameserverTests {
         #expect((rows["dns6"]?["note"] as? String)?.hasSuffix("names no IPv6 nameserver") == true, "\(text)")
     }
 
+    @Test("a container whose ports rootlessport carries: its own resolv.conf is read, not that of rootlessport's child (the host's, in the same namespace)")
+    func rootlessportChildIsNotTheSource() throws {
+        try PodmanFixture.prepare()
+        let name = PodmanFixture.name("dnsrlk")
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--network", "slirp4netns", "-p", "127.0.0.1:\(port):80",
+                                        PodmanFixture.image, "sleep", "600"])
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name]) }
+        try #require(run.status == 0, "\(run.stderr)")
+        let pidText = PodmanFixture.podman(["inspect", "-f", "{{.State.Pid}}", name]).stdout.trimmingSpaces
+        let container = try #require(Int32(pidText), "no pid for \(name): \(pidText)")
+        // rootlessport's child joins the container's namespace earlier, with the host's root.
+        let inside = processes(inNamespaceOf: container)
+        let child = try #require(inside.keys.filter { $0 != container }.min(), "no rootlessport child beside the container: \(inside)")
+        #expect(child < container, "the child started first: \(inside)")
+        try #require(!((try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? "").contains("nameserver 10.0.2.3"),
+                     "the host's resolv.conf names 10.0.2.3: it cannot tell the two apart")
+
+        let (text, rows) = try dnsRows(name)
+        #expect(rows["dns"]?["status"] as? String == "match", "\(text)")
+        #expect((rows["dns"]?["note"] as? String)?.hasPrefix("resolv.conf of PID \(container) (sleep)") == true, "\(text)")
+    }
+
     @Test("a container with --uidmap and cidr=10.9.x.0/24 gets 'nameserver 10.0.2.3' from Podman 4.3: flagged, with why it cannot reach it")
     func uidmapContainerWrongNameserver() throws {
         try PodmanFixture.prepare()
