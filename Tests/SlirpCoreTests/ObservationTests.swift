@@ -171,34 +171,32 @@ struct AddressCheckTests {
         }
     }
 
-    @Test func nameserversFromResolvConf() throws {
+    /// The rows for a namespace whose resolv.conf, read from PID 7 (sleep), names `servers`.
+    private func compared(_ servers: [String]) -> [AddressCheck] {
         var observed = ObservedAddressesTests.observed()
-        observed.nameservers = ["10.0.2.3", "fd00::3"]
-        observed.nameserverSource = NameserverSource(pid: 42, command: "catatonit")
-        var rows = AddressCheck.compare(Self.config, observed: observed)
+        observed.nameservers = servers
+        observed.nameserverSource = NameserverSource(pid: 7, command: "sleep")
+        return AddressCheck.compare(Self.config, observed: observed)
+    }
+
+    @Test func nameserversFromResolvConf() throws {
+        var rows = compared(["10.0.2.3", "fd00::3"])
         #expect(try row(rows, "dns") == AddressCheck(role: "dns", expected: "10.0.2.3", observed: "10.0.2.3", status: .match,
-                                                     note: "resolv.conf of PID 42 (catatonit)"))
+                                                     note: "resolv.conf of PID 7 (sleep)"))
         #expect(try row(rows, "dns6").status == .match)
-        observed.nameservers = ["8.8.8.8"]
-        rows = AddressCheck.compare(Self.config, observed: observed)
+        rows = compared(["8.8.8.8"])
         #expect(try row(rows, "dns") == AddressCheck(role: "dns", expected: "10.0.2.3", observed: "8.8.8.8", status: .mismatch,
-                                                     note: "resolv.conf of PID 42 (catatonit): 8.8.8.8 is not slirp4netns's DNS (10.0.2.3): queries to it leave through slirp4netns to the host's network"))
+                                                     note: "resolv.conf of PID 7 (sleep): 8.8.8.8 is not slirp4netns's DNS (10.0.2.3): queries to it leave through slirp4netns to the host's network"))
     }
 
     @Test("dns6 is compared with IPv6 nameservers only: none is 'not configured', never a mismatch with 10.0.2.3")
     func dnsComparesLikeWithLike() throws {
-        var observed = ObservedAddressesTests.observed()
-        observed.nameservers = ["10.0.2.3", "10.255.255.53"]
-        observed.nameserverSource = NameserverSource(pid: 7, command: "sleep")
-        let rows = AddressCheck.compare(Self.config, observed: observed)
-        #expect(try row(rows, "dns") == AddressCheck(role: "dns", expected: "10.0.2.3", observed: "10.0.2.3", status: .match,
-                                                     note: "resolv.conf of PID 7 (sleep); also names 10.255.255.53"))
+        let rows = compared(["10.0.2.3", "10.255.255.53"])
+        #expect(try row(rows, "dns").note == "resolv.conf of PID 7 (sleep); also names 10.255.255.53")
         #expect(try row(rows, "dns6") == AddressCheck(role: "dns6", expected: "fd00::3", observed: nil, status: .notConfigured,
                                                       note: "resolv.conf of PID 7 (sleep) names no IPv6 nameserver"))
-        observed.nameservers = ["fd00::3"]
-        #expect(try row(AddressCheck.compare(Self.config, observed: observed), "dns").status == .notConfigured)
-        observed.nameservers = ["fd00::5"]
-        let other6 = try row(AddressCheck.compare(Self.config, observed: observed), "dns6")
+        #expect(try row(compared(["fd00::3"]), "dns").status == .notConfigured)
+        let other6 = try row(compared(["fd00::5"]), "dns6")
         #expect(other6.status == .mismatch && other6.note?.contains("in slirp4netns's network fd00::/64 but not its DNS") == true, "\(other6)")
     }
 

@@ -26,21 +26,34 @@ struct PodmanNameserverTests {
         return found
     }
 
+    /// Runs `podman run -d --name NAME ARGUMENTS IMAGE sleep 600` and returns the container's PID.
+    func run(_ name: String, _ arguments: [String]) throws -> Int32 {
+        let run = PodmanFixture.podman(["run", "-d", "--name", name] + arguments + [PodmanFixture.image, "sleep", "600"])
+        try #require(run.status == 0, "\(run.stderr)")
+        let pidText = PodmanFixture.podman(["inspect", "-f", "{{.State.Pid}}", name]).stdout.trimmingSpaces
+        return try #require(Int32(pidText), "no pid for \(name): \(pidText)")
+    }
+
+    /// `-p 127.0.0.1:PORT:80` on a free port.
+    func publish() throws -> [String] { ["-p", "127.0.0.1:\(try DemoFleet.freeTCPPort().value):80"] }
+
+    /// Runs `body` with a container started with `arguments` and a published port (its name and PID), then removes it.
+    func withContainer(_ base: String, _ arguments: [String], _ body: (String, Int32) throws -> Void) throws {
+        try PodmanFixture.prepare()
+        let name = PodmanFixture.name(base)
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name]) }
+        try body(name, try run(name, arguments + (try publish())))
+    }
+
     @Test("a rootful pod with IPv6: dns matches Podman's nameserver 10.0.2.3 in the resolv.conf of a named process of the pod; dns6 is not configured")
     func podDNSObserved() throws {
         try PodmanFixture.prepare()
         let pod = PodmanFixture.name("dnspod")
-        let port = Int(try DemoFleet.freeTCPPort().value)
-        let create = PodmanFixture.podman(["pod", "create", "--name", pod, "--network", "slirp4netns:port_handler=slirp4netns,enable_ipv6=true",
-                                           "-p", "127.0.0.1:\(port):80"])
+        let create = PodmanFixture.podman(["pod", "create", "--name", pod, "--network", "slirp4netns:port_handler=slirp4netns,enable_ipv6=true"] + (try publish()))
         defer { PodmanFixture.podman(["pod", "rm", "-f", "-t", "0", pod]) }
         try #require(create.status == 0, "\(create.stderr)")
-        for member in ["a", "b"] {
-            let run = PodmanFixture.podman(["run", "-d", "--pod", pod, "--name", "\(pod)-\(member)", PodmanFixture.image, "sleep", "600"])
-            try #require(run.status == 0, "\(run.stderr)")
-        }
-        let pidText = PodmanFixture.podman(["inspect", "-f", "{{.State.Pid}}", "\(pod)-a"]).stdout.trimmingSpaces
-        let member = try #require(Int32(pidText), "no pid for \(pod)-a: \(pidText)")
+        let member = try run("\(pod)-a", ["--pod", pod])
+        _ = try run("\(pod)-b", ["--pod", pod])
         let inside = processes(inNamespaceOf: member)
         #expect(inside.count >= 3, "catatonit and two members: \(inside)")
         // Podman writes the same resolv.conf for each: nameserver 10.0.2.3, then the host's IPv4 servers.
@@ -57,45 +70,31 @@ struct PodmanNameserverTests {
 
     @Test("a container whose ports rootlessport carries: its own resolv.conf is read, not that of rootlessport's child (the host's, in the same namespace)")
     func rootlessportChildIsNotTheSource() throws {
-        try PodmanFixture.prepare()
-        let name = PodmanFixture.name("dnsrlk")
-        let port = Int(try DemoFleet.freeTCPPort().value)
-        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--network", "slirp4netns", "-p", "127.0.0.1:\(port):80",
-                                        PodmanFixture.image, "sleep", "600"])
-        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name]) }
-        try #require(run.status == 0, "\(run.stderr)")
-        let pidText = PodmanFixture.podman(["inspect", "-f", "{{.State.Pid}}", name]).stdout.trimmingSpaces
-        let container = try #require(Int32(pidText), "no pid for \(name): \(pidText)")
-        // rootlessport's child joins the container's namespace earlier, with the host's root.
-        let inside = processes(inNamespaceOf: container)
-        let child = try #require(inside.keys.filter { $0 != container }.min(), "no rootlessport child beside the container: \(inside)")
-        #expect(child < container, "the child started first: \(inside)")
-        try #require(!((try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? "").contains("nameserver 10.0.2.3"),
-                     "the host's resolv.conf names 10.0.2.3: it cannot tell the two apart")
+        try withContainer("dnsrlk", ["--network", "slirp4netns"]) { name, container in
+            // rootlessport's child joins the container's namespace earlier, with the host's root.
+            let inside = processes(inNamespaceOf: container)
+            let child = try #require(inside.keys.filter { $0 != container }.min(), "no rootlessport child beside the container: \(inside)")
+            #expect(child < container, "the child started first: \(inside)")
+            try #require(!((try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? "").contains("nameserver 10.0.2.3"),
+                         "the host's resolv.conf names 10.0.2.3: it cannot tell the two apart")
 
-        let (text, rows) = try dnsRows(name)
-        #expect(rows["dns"]?["status"] as? String == "match", "\(text)")
-        #expect((rows["dns"]?["note"] as? String)?.hasPrefix("resolv.conf of PID \(container) (sleep)") == true, "\(text)")
+            let (text, rows) = try dnsRows(name)
+            #expect(rows["dns"]?["status"] as? String == "match", "\(text)")
+            #expect((rows["dns"]?["note"] as? String)?.hasPrefix("resolv.conf of PID \(container) (sleep)") == true, "\(text)")
+        }
     }
 
     @Test("a container with --uidmap and cidr=10.9.x.0/24 gets 'nameserver 10.0.2.3' from Podman 4.3: flagged, with why it cannot reach it")
     func uidmapContainerWrongNameserver() throws {
-        try PodmanFixture.prepare()
-        let name = PodmanFixture.name("dnsum")
-        let port = Int(try DemoFleet.freeTCPPort().value)
         let third = UInt8.random(in: 10...250)
-        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--uidmap", "0:400000:65536",
-                                        "--network", "slirp4netns:cidr=10.9.\(third).0/24,port_handler=slirp4netns",
-                                        "-p", "127.0.0.1:\(port):80", PodmanFixture.image, "sleep", "600"])
-        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name]) }
-        try #require(run.status == 0, "\(run.stderr)")
-
-        let (text, rows) = try dnsRows(name)
-        #expect(rows["dns"]?["expected"] as? String == "10.9.\(third).3")
-        #expect(rows["dns"]?["status"] as? String == "mismatch", "\(text)")
-        #expect((rows["dns"]?["observed"] as? String)?.hasPrefix("10.0.2.3") == true, "\(text)")
-        let note = rows["dns"]?["note"] as? String ?? ""
-        #expect(note.contains("the container cannot reach it at 10.0.2.3"), "\(note)")
-        #expect(note.hasPrefix("resolv.conf of PID "), "\(note)")
+        try withContainer("dnsum", ["--uidmap", "0:400000:65536", "--network", "slirp4netns:cidr=10.9.\(third).0/24,port_handler=slirp4netns"]) { name, _ in
+            let (text, rows) = try dnsRows(name)
+            #expect(rows["dns"]?["expected"] as? String == "10.9.\(third).3")
+            #expect(rows["dns"]?["status"] as? String == "mismatch", "\(text)")
+            #expect((rows["dns"]?["observed"] as? String)?.hasPrefix("10.0.2.3") == true, "\(text)")
+            let note = rows["dns"]?["note"] as? String ?? ""
+            #expect(note.contains("the container cannot reach it at 10.0.2.3"), "\(note)")
+            #expect(note.hasPrefix("resolv.conf of PID "), "\(note)")
+        }
     }
 }

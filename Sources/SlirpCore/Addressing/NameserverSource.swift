@@ -10,11 +10,6 @@ public struct NameserverSource: Sendable, Equatable, Codable, CustomStringConver
     /// Its `comm`, escaped for a terminal (its owner names it).
     public let command: String
 
-    public init(pid: Int32, command: String) {
-        self.pid = pid
-        self.command = command
-    }
-
     /// "PID 4242 (catatonit)".
     public var description: String { "PID \(pid) (\(command))" }
 }
