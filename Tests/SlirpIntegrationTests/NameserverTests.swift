@@ -8,28 +8,14 @@ import Testing
 /// compared with slirp4netns's DNS address of the same family.
 @Suite("DNS observed through a process in the namespace", .enabled(if: isRoot, "needs root for ip netns"))
 struct NameserverTests {
-    /// A lab instance with a `sleep` started by `ip netns exec` in its namespace, after `resolvConf`
-    /// was put in `/etc/netns/NAME/`: `ip netns exec` binds it over that process's /etc/resolv.conf.
-    func instance(_ lab: TestLab, _ name: String, resolvConf: String, ipv6: Bool = true) throws -> (SlirpLab.Instance, etc: String) {
-        let etc = "/etc/netns/\(lab.lab.prefix)-\(name)"
-        try FileManager.default.createDirectory(atPath: etc, withIntermediateDirectories: true)
-        try SafeFiles.writeNew(Array(resolvConf.utf8), to: "\(etc)/resolv.conf", mode: 0o644)
-        var spec = SlirpLab.Spec(name: name, ipv6: ipv6, apiSocket: false)
-        spec.server = .init(command: ["sleep", "600"], ports: [])
-        let instance = try lab.start(spec)
-        let sleeper = try #require(instance.serverPID)
-        try #require(eventually(5) { (try? Files.readText("/proc/\(sleeper)/comm")) == "sleep\n" }, "ip netns exec did not start sleep")
-        return (instance, etc)
-    }
-
     /// `show` of a lab instance whose `ip netns exec`'d sleep reads `resolvConf`: that sleep's PID,
     /// the text, the address rows by role and the `observed` object.
     func shown(_ tag: String, resolvConf: String) throws -> (sleeper: Int32, text: String, rows: [String: [String: Any]], observed: [String: Any]?) {
         let lab = try TestLab(tag)
-        let (instance, etc) = try instance(lab, "a", resolvConf: resolvConf)
+        let (instance, sleeper, etc) = try lab.startWithResolvConf("a", resolvConf: resolvConf)
         defer { try? FileManager.default.removeItem(atPath: etc) }
         let (text, rows, observed) = try show(instance.pid)
-        return (try #require(instance.serverPID), text, rows, observed)
+        return (sleeper, text, rows, observed)
     }
 
     /// `show PID`'s text, its address rows by role, and its `observed` object.
@@ -69,16 +55,15 @@ struct NameserverTests {
     @Test("the monitor reads the selected instance's resolv.conf, and no other's (a pass over /proc per refresh for one instance only)")
     func monitorReadsOnlyTheSelection() throws {
         let lab = try TestLab("dnsmon")
-        let (a, etcA) = try instance(lab, "a", resolvConf: "nameserver 10.0.2.3\n", ipv6: false)
+        let (a, sleeperA, etcA) = try lab.startWithResolvConf("a", resolvConf: "nameserver 10.0.2.3\n", ipv6: false)
         defer { try? FileManager.default.removeItem(atPath: etcA) }
-        let (b, etcB) = try instance(lab, "b", resolvConf: "nameserver 10.0.2.3\n", ipv6: false)
+        let (b, _, etcB) = try lab.startWithResolvConf("b", resolvConf: "nameserver 10.0.2.3\n", ipv6: false)
         defer { try? FileManager.default.removeItem(atPath: etcB) }
         let selected = try #require(ProcessScanner().process(pid: a.pid)).identity
         let inventory = Inventory(options: Inventory.Options(purpose: .monitor(cache: InventoryCache(), selected: selected)))
         let instances = try inventory.collect()
         let dnsA = try #require(instances.first { $0.pid == a.pid }?.addressChecks.first { $0.role == "dns" })
         let dnsB = try #require(instances.first { $0.pid == b.pid }?.addressChecks.first { $0.role == "dns" })
-        let sleeperA = try #require(a.serverPID)
         #expect(dnsA.status == .match && dnsA.note == "resolv.conf of PID \(sleeperA) (sleep)", "\(dnsA)")
         #expect(dnsB.status == .notObserved && dnsB.note?.contains("selected instance read it") == true, "\(dnsB)")
     }
