@@ -476,3 +476,31 @@ struct UnixSocketAndTargetTests {
         #expect(TargetResolver.Failure.notFound(target: "x", known: []).description.contains("none is running"))
     }
 }
+
+@Suite("Which process's resolv.conf stands for a namespace")
+struct NameserverSourceRankingTests {
+    @Test("a container's process before one in another mount namespace before the host's view; kernel threads and the defunct never")
+    func ranking() throws {
+        let proc = try SafeFiles.makePrivateDirectory(prefix: "slirpmon-fakeproc")
+        defer { try? FileManager.default.removeItem(atPath: proc) }
+        let containerRoot = try SafeFiles.makePrivateDirectory(prefix: "slirpmon-fakeroot")
+        defer { try? FileManager.default.removeItem(atPath: containerRoot) }
+        let fm = FileManager.default
+        // PID: (root, mount namespace, command line); self is slirpmon: the host's root and mounts.
+        let table: [(String, String?, String, String)] = [
+            ("self", "/", "/proc/self/ns/mnt", "slirpmon"),
+            ("27", containerRoot, "/proc/self/ns/mnt", ""),              // kdevtmpfs: a root of its own, no command line
+            ("30", nil, "/proc/self/ns/mnt", ""),                        // defunct: no root to look at
+            ("40", "/", "/proc/self/ns/mnt", "rootlessport-child"),      // the host's view
+            ("50", "/", "/proc/self/ns/net", "sleep"),                   // another mount namespace (stands in: any other nsfs file)
+            ("60", containerRoot, "/proc/self/ns/mnt", "catatonit"),     // a container's root
+        ]
+        for (pid, root, mounts, cmdline) in table {
+            try fm.createDirectory(atPath: "\(proc)/\(pid)/ns", withIntermediateDirectories: true)
+            if let root { try fm.createSymbolicLink(atPath: "\(proc)/\(pid)/root", withDestinationPath: root) }
+            try fm.createSymbolicLink(atPath: "\(proc)/\(pid)/ns/mnt", withDestinationPath: mounts)
+            try SafeFiles.writeNew(Array(cmdline.utf8), to: "\(proc)/\(pid)/cmdline")
+        }
+        #expect(NamespaceReader.rankedForResolvConf([27, 30, 40, 50, 60], procRoot: proc) == [60, 50, 40])
+    }
+}

@@ -84,4 +84,33 @@ struct NameserverTests {
         #expect(!text.contains("router advertisement pending"), "\(text)")
         #expect(rows["mtu"]?["observed"] as? String == "1200")
     }
+
+    @Test("a user who binds a file only root may read over their namespace's resolv.conf learns nothing of it from root's show")
+    func rootOnlyFileOverResolvConfIsNotRead() throws {
+        let directory = try SafeFiles.makePrivateDirectory(prefix: "slirpmon-dnssecret")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try #require(chmod(directory, 0o755) == 0)
+        let secret = "\(directory)/secret"
+        try SafeFiles.writeNew(Array("nameserver 10.66.66.66\n".utf8), to: secret, mode: 0o600)
+        let setpriv = try #require(Executables.find("setpriv"), "setpriv (util-linux) is not installed")
+        // nobody, in user, mount and network namespaces of its own: a bind mount needs no read permission.
+        guard case .success(let holder) = Executables.spawn(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", "unshare", "--user",
+                                                                      "--map-root-user", "--mount", "--net", "sh", "-c",
+                                                                      "mount --bind \(secret) /etc/resolv.conf && exec sleep 600"]) else {
+            throw LabSetupError("cannot start setpriv")
+        }
+        defer { kill(holder, SIGKILL); Executables.waitFor(holder) }
+        try #require(eventually(5) { (try? Files.readText("/proc/\(holder)/comm")) == "sleep\n" }, "nobody's holder did not bind the file")
+        let slirp = try #require(Executables.find("slirp4netns"), "slirp4netns is not installed")
+        guard case .success(let pid) = Executables.spawn(slirp, ["--configure", String(holder), "tap0"]) else {
+            throw LabSetupError("cannot start slirp4netns")
+        }
+        defer { kill(pid, SIGTERM); Executables.waitFor(pid) }
+        try #require(eventually(5) { (try? Files.readText("/proc/\(holder)/net/route"))?.contains("tap0") == true }, "slirp4netns did not configure tap0")
+
+        let (text, rows, observed) = try show(pid)
+        #expect(!text.contains("10.66.66.66") && !"\(rows)\(observed ?? [:])".contains("10.66.66.66"), "root read a file nobody may not: \(text)")
+        let note = rows["dns"]?["note"] as? String ?? ""
+        #expect(rows["dns"]?["status"] as? String == "not-observed" && note.contains("may not read it"), "\(text)")
+    }
 }

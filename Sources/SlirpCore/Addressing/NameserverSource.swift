@@ -47,7 +47,8 @@ extension NamespaceReader {
         let base = "\(procRoot)/\(pid)"
         let comm = (try? Files.readText("\(base)/comm"))?.trimmingSpaces
         do {
-            let text = try resolvConf(root: "\(base)/root")
+            let owner = try Files.status(base).st_uid
+            let text = try resolvConf(root: "\(base)/root", readableBy: owner)
             // Read after the file: a PID reused in between would otherwise name the wrong process.
             guard let comm, Files.exists("\(base)/ns/net") else { return false }
             observed.nameservers = ObservedAddresses.nameservers(inResolvConf: text)
@@ -65,10 +66,18 @@ extension NamespaceReader {
 
     /// `/etc/resolv.conf` as the process rooted at `root` sees it: its links resolve inside that
     /// root, never on the host; a FIFO or device there (a user's bind mount) is refused, not waited on.
-    static func resolvConf(root: String) throws(SystemError) -> String {
+    /// Read only when anyone may read it or `owner` (the process's) owns it: a user who binds a file
+    /// only root may read (/etc/shadow) over their container's resolv.conf learns nothing from root.
+    static func resolvConf(root: String, readableBy owner: uid_t) throws(SystemError) -> String {
+        let path = "\(root)/etc/resolv.conf"
         let fd = try SafeFiles.openInRoot(root, "etc/resolv.conf")
         defer { fd.close() }
-        return String(decoding: try fd.read(upTo: resolvConfLimit, path: "\(root)/etc/resolv.conf"), as: UTF8.self)
+        let st = try fd.status(path: path)
+        guard st.st_mode & S_IROTH != 0 || st.st_uid == owner else {
+            throw SystemError("open", path, errno: .permissionDenied,
+                              detail: "mode \(String(st.st_mode & 0o7777, radix: 8)), owner uid \(st.st_uid): the process's owner (uid \(owner)) may not read it (not read)")
+        }
+        return String(decoding: try fd.read(upTo: resolvConfLimit, path: path), as: UTF8.self)
     }
 
     /// The processes whose network namespace is the one at `netnsPath`: the same nsfs device and
@@ -84,11 +93,13 @@ extension NamespaceReader {
     }
 
     /// `pids` in the order their resolv.conf is preferred (see `readNameservers(into:netnsPath:procRoot:)`),
-    /// without those whose root cannot be looked at (defunct, gone).
+    /// without those whose root cannot be looked at (defunct, gone) and kernel threads (no command
+    /// line; kdevtmpfs's root is a devtmpfs of its own, so it would rank as a container).
     static func rankedForResolvConf(_ pids: [Int32], procRoot: String) -> [Int32] {
         let ourRoot = identity("\(procRoot)/self/root"), ourMounts = identity("\(procRoot)/self/ns/mnt")
         let ranked = pids.compactMap { pid -> (pid: Int32, rank: Int)? in
-            guard let root = identity("\(procRoot)/\(pid)/root") else { return nil }
+            guard let root = identity("\(procRoot)/\(pid)/root"),
+                  (try? Files.readProcessFile("\(procRoot)/\(pid)/cmdline", limit: 1))?.isEmpty == false else { return nil }
             if root != ourRoot { return (pid, 0) }
             return (pid, identity("\(procRoot)/\(pid)/ns/mnt") != ourMounts ? 1 : 2)
         }
