@@ -139,7 +139,7 @@ struct AddressCheckTests {
 
     @Test func unreadableNamespaceIsNotObserved() {
         let rows = AddressCheck.compare(Self.config, observed: nil, reason: "cannot enter network namespace: permission denied")
-        #expect(rows.map(\.role) == ["guest", "gateway", "dns", "guest6", "gateway6", "dns6"])
+        #expect(rows.map(\.role) == ["guest", "gateway", "dns", "guest6", "gateway6", "dns6", "mtu"])
         #expect(rows.allSatisfy { $0.status == .notObserved })
         #expect(rows.allSatisfy { $0.note == "cannot enter network namespace: permission denied" })
         #expect(rows.first?.expected == "10.0.2.100/24")
@@ -156,7 +156,7 @@ struct AddressCheckTests {
 
         let garbage = SlirpCommandLine.decode(["slirp4netns", "--cidr=nonsense", "1234"])
         let all = AddressCheck.compare(garbage, observed: nil)
-        #expect(all.allSatisfy { $0.status == .notComputable && $0.note == #"invalid cidr "nonsense""# })
+        #expect(all.filter { $0.role != "mtu" }.allSatisfy { $0.status == .notComputable && $0.note == #"invalid cidr "nonsense""# })
     }
 
     @Test func disabledDNSIsNeverExpectedToAnswer() throws {
@@ -236,6 +236,14 @@ struct AddressCheckTests {
         // At 1280 IPv6 stays on: no address yet is still a router advertisement to wait for.
         observed.mtu = 1280
         #expect(try row(AddressCheck.compare(config, observed: observed), "guest6").note?.contains("router advertisement") == true)
+    }
+
+    @Test("the MTU is a row even when it could not be read: read through a process (/proc/PID/net has none), or not read at all")
+    func unreadMTUIsSaid() throws {
+        let mtu = try row(AddressCheck.compare(Self.config, observed: ObservedAddressesTests.observed()), "mtu")
+        #expect(mtu == AddressCheck(role: "mtu", expected: "65520", observed: nil, status: .notObserved,
+                                    note: "read through a process in the namespace, whose /proc/PID/net has no MTU"))
+        #expect(try row(AddressCheck.compare(Self.config, observed: nil, reason: "not read"), "mtu").note == "not read")
     }
 
     @Test("a resolv.conf is a user's text: control characters in a nameserver value are escaped, and only three servers count")

@@ -95,6 +95,8 @@ struct PodmanNameserverTests {
             let note = rows["dns"]?["note"] as? String ?? ""
             #expect(note.contains("the container cannot reach it at 10.0.2.3"), "\(note)")
             #expect(note.hasPrefix("resolv.conf of PID "), "\(note)")
+            // A PID target is read through that process: its MTU is unknown, and said so.
+            #expect(rows["mtu"]?["status"] as? String == "not-observed", "\(text)")
         }
     }
 }

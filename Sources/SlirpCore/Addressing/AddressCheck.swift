@@ -123,9 +123,13 @@ public struct AddressCheck: Sendable, Equatable, Codable {
                         : dns6)
         }
 
+        let wantMTU = String(configuration.effectiveMTU)
         if let mtu = observed?.mtu {
-            let want = configuration.effectiveMTU
-            rows.append(AddressCheck(role: "mtu", expected: String(want), observed: String(mtu), status: mtu == want ? .match : .mismatch))
+            rows.append(AddressCheck(role: "mtu", expected: wantMTU, observed: String(mtu), status: wantMTU == String(mtu) ? .match : .mismatch))
+        } else {
+            // Only a thread inside the namespace can ask the tap's MTU (SIOCGIFMTU): /proc/PID/net has none.
+            rows.append(AddressCheck(role: "mtu", expected: wantMTU, observed: nil, status: .notObserved,
+                                     note: observed == nil ? unobserved : "read through a process in the namespace, whose /proc/PID/net has no MTU"))
         }
         return rows
     }
