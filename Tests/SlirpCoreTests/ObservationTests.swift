@@ -248,7 +248,7 @@ struct AddressCheckTests {
 
     @Test("a resolv.conf is a user's text: control characters in a nameserver value are escaped, and only three servers count")
     func hostileResolvConf() {
-        let text = "nameserver 10.0.2.3\nnameserver \u{1B}[2Jevil\nnameserver fd00::3\nnameserver 10.0.2.4\n"
+        let text = "nameserver 10.0.2.3\nnameserver fe80::1%\u{1B}[2Jevil\nnameserver fd00::3\nnameserver 10.0.2.4\n"
         let servers = ObservedAddresses.nameservers(inResolvConf: text)
         #expect(servers.count == 3)
         #expect(!servers.joined().contains("\u{1B}"), "\(servers)")

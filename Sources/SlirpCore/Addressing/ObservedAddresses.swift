@@ -97,15 +97,12 @@ public struct ObservedAddresses: Sendable, Equatable, Codable {
     }
 
     /// The resolver's nameservers in a resolv.conf text: the first three `nameserver` lines (glibc
-    /// and musl use no more, MAXNS). The text is a user's: a value that is not an address is kept
-    /// escaped, so it can be shown but never matches.
+    /// and musl use no more, MAXNS). The text is a user's: each value is cut at 64 characters and
+    /// escaped for a terminal (an address is left as it is).
     public static func nameservers(inResolvConf text: String) -> [String] {
         let values = text.split(separator: "\n").lazy.compactMap { line -> String? in
             let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
-            guard f.count >= 2, f[0] == "nameserver" else { return nil }
-            let value = f[1].prefix(64)
-            let bare = value.split(separator: "%", maxSplits: 1).first ?? value // fe80::1%eth0
-            return IPv4Address(bare) != nil || IPv6Address(bare) != nil ? String(value) : TerminalText.escaping(String(value))
+            return f.count >= 2 && f[0] == "nameserver" ? TerminalText.escaping(String(f[1].prefix(64))) : nil
         }
         return Array(values.prefix(3))
     }
