@@ -139,7 +139,7 @@ struct AddressCheckTests {
 
     @Test func unreadableNamespaceIsNotObserved() {
         let rows = AddressCheck.compare(Self.config, observed: nil, reason: "cannot enter network namespace: permission denied")
-        #expect(rows.map(\.role) == ["guest", "gateway", "dns", "guest6", "gateway6", "dns6"])
+        #expect(rows.map(\.role) == ["guest", "gateway", "dns", "guest6", "gateway6", "dns6", "mtu"])
         #expect(rows.allSatisfy { $0.status == .notObserved })
         #expect(rows.allSatisfy { $0.note == "cannot enter network namespace: permission denied" })
         #expect(rows.first?.expected == "10.0.2.100/24")
@@ -156,7 +156,7 @@ struct AddressCheckTests {
 
         let garbage = SlirpCommandLine.decode(["slirp4netns", "--cidr=nonsense", "1234"])
         let all = AddressCheck.compare(garbage, observed: nil)
-        #expect(all.allSatisfy { $0.status == .notComputable && $0.note == #"invalid cidr "nonsense""# })
+        #expect(all.filter { $0.role != "mtu" }.allSatisfy { $0.status == .notComputable && $0.note == #"invalid cidr "nonsense""# })
     }
 
     @Test func disabledDNSIsNeverExpectedToAnswer() throws {
@@ -171,16 +171,88 @@ struct AddressCheckTests {
         }
     }
 
-    @Test func nameserversFromResolvConf() throws {
+    /// The rows for a namespace whose resolv.conf, read from PID 7 (sleep), names `servers`.
+    private func compared(_ servers: [String]) -> [AddressCheck] {
         var observed = ObservedAddressesTests.observed()
-        observed.nameservers = ["10.0.2.3", "fd00::3"]
-        var rows = AddressCheck.compare(Self.config, observed: observed)
-        #expect(try row(rows, "dns").status == .match)
+        observed.nameservers = servers
+        observed.nameserverSource = NameserverSource(pid: 7, command: "sleep")
+        return AddressCheck.compare(Self.config, observed: observed)
+    }
+
+    @Test func nameserversFromResolvConf() throws {
+        var rows = compared(["10.0.2.3", "fd00::3"])
+        #expect(try row(rows, "dns") == AddressCheck(role: "dns", expected: "10.0.2.3", observed: "10.0.2.3", status: .match,
+                                                     note: "resolv.conf of PID 7 (sleep)"))
         #expect(try row(rows, "dns6").status == .match)
-        observed.nameservers = ["8.8.8.8"]
-        rows = AddressCheck.compare(Self.config, observed: observed)
+        rows = compared(["8.8.8.8"])
         #expect(try row(rows, "dns") == AddressCheck(role: "dns", expected: "10.0.2.3", observed: "8.8.8.8", status: .mismatch,
-                                                     note: "the namespace's resolv.conf names other servers"))
+                                                     note: "resolv.conf of PID 7 (sleep): 8.8.8.8 is not slirp4netns's DNS (10.0.2.3): queries to it leave through slirp4netns to the host's network"))
+    }
+
+    @Test("dns6 is compared with IPv6 nameservers only: none is 'not configured', never a mismatch with 10.0.2.3")
+    func dnsComparesLikeWithLike() throws {
+        let rows = compared(["10.0.2.3", "10.255.255.53"])
+        #expect(try row(rows, "dns").note == "resolv.conf of PID 7 (sleep); also names 10.255.255.53")
+        #expect(try row(rows, "dns6") == AddressCheck(role: "dns6", expected: "fd00::3", observed: nil, status: .notConfigured,
+                                                      note: "resolv.conf of PID 7 (sleep) names no IPv6 nameserver"))
+        #expect(try row(compared(["fd00::3"]), "dns").status == .notConfigured)
+        let other6 = try row(compared(["fd00::5"]), "dns6")
+        #expect(other6.status == .mismatch && other6.note?.contains("in slirp4netns's network fd00::/64 but not its DNS") == true, "\(other6)")
+    }
+
+    @Test("a host's 127.0.0.53 copied in, and Podman 4.3's 10.0.2.3 under a custom cidr, are mismatches that say why")
+    func wrongNameserversSayWhy() throws {
+        var observed = ObservedAddressesTests.observed()
+        observed.nameservers = ["127.0.0.53"]
+        let loopback = try row(AddressCheck.compare(Self.config, observed: observed), "dns")
+        #expect(loopback.status == .mismatch && loopback.note?.hasPrefix("resolv.conf: 127.0.0.53 is a loopback address") == true, "\(loopback)")
+
+        let custom = SlirpCommandLine.decode(["slirp4netns", "--configure", "--cidr=10.9.0.0/24", "1234", "tap0"])
+        observed.nameservers = ["10.0.2.3", "10.255.255.53"]
+        let podman = try row(AddressCheck.compare(custom, observed: observed), "dns")
+        #expect(podman.expected == "10.9.0.3" && podman.observed == "10.0.2.3,10.255.255.53" && podman.status == .mismatch)
+        #expect(podman.note?.contains("in 10.9.0.0/24 it answers at 10.9.0.3, and the container cannot reach it at 10.0.2.3") == true, "\(podman)")
+        // Inside a wider network 10.0.2.3 is an ordinary address there, not the DNS.
+        let wide = SlirpCommandLine.decode(["slirp4netns", "--configure", "--cidr=10.0.0.0/16", "1234", "tap0"])
+        let inside = try row(AddressCheck.compare(wide, observed: observed), "dns")
+        #expect(inside.note?.contains("10.0.2.3 is in slirp4netns's network 10.0.0.0/16 but not its DNS (10.0.0.3)") == true, "\(inside)")
+    }
+
+    @Test("an MTU below 1280 with --enable-ipv6: the kernel disabled IPv6, not 'router advertisement pending'")
+    func lowMTUDisablesIPv6() throws {
+        let config = SlirpCommandLine.decode(["slirp4netns", "--configure", "--mtu=1200", "--enable-ipv6", "--netns-type=path", "/run/netns/t1", "tap0"])
+        var observed = ObservedAddressesTests.observed()
+        observed.ipv6 = []
+        observed.ipv6Gateway = nil
+        observed.mtu = 1200
+        let rows = AddressCheck.compare(config, observed: observed)
+        let note = "IPv6 disabled by the kernel: MTU 1200 is below IPv6's minimum 1280"
+        #expect(try row(rows, "guest6") == AddressCheck(role: "guest6", expected: "fd00::/64 (SLAAC)", observed: nil, status: .mismatch, note: note))
+        #expect(try row(rows, "gateway6").note == note)
+        // fd00::3 in a resolv.conf is unreachable then.
+        observed.nameservers = ["10.0.2.3", "fd00::3"]
+        let dns6 = try row(AddressCheck.compare(config, observed: observed), "dns6")
+        #expect(dns6.status == .mismatch && dns6.note == "resolv.conf: \(note)", "\(dns6)")
+        // At 1280 IPv6 stays on: no address yet is still a router advertisement to wait for.
+        observed.mtu = 1280
+        #expect(try row(AddressCheck.compare(config, observed: observed), "guest6").note?.contains("router advertisement") == true)
+    }
+
+    @Test("the MTU is a row even when it could not be read: read through a process (/proc/PID/net has none), or not read at all")
+    func unreadMTUIsSaid() throws {
+        let mtu = try row(AddressCheck.compare(Self.config, observed: ObservedAddressesTests.observed()), "mtu")
+        #expect(mtu == AddressCheck(role: "mtu", expected: "65520", observed: nil, status: .notObserved,
+                                    note: "read through a process in the namespace, whose /proc/PID/net has no MTU"))
+        #expect(try row(AddressCheck.compare(Self.config, observed: nil, reason: "not read"), "mtu").note == "not read")
+    }
+
+    @Test("a resolv.conf is a user's text: control characters in a nameserver value are escaped, and only three servers count")
+    func hostileResolvConf() {
+        let text = "nameserver 10.0.2.3\nnameserver fe80::1%\u{1B}[2Jevil\nnameserver fd00::3\nnameserver 10.0.2.4\n"
+        let servers = ObservedAddresses.nameservers(inResolvConf: text)
+        #expect(servers.count == 3)
+        #expect(!servers.joined().contains("\u{1B}"), "\(servers)")
+        #expect(servers[0] == "10.0.2.3" && servers[2] == "fd00::3")
     }
 
     @Test func withoutConfigureAnEmptyTapIsNotAMismatch() throws {
@@ -410,5 +482,33 @@ struct UnixSocketAndTargetTests {
         let description = TargetResolver.Failure.notFound(target: "zzz", known: known).description
         #expect(description.contains("running: abc123000000 (pid 4242), abd456000000 (pid 4343), pid 5000"))
         #expect(TargetResolver.Failure.notFound(target: "x", known: []).description.contains("none is running"))
+    }
+}
+
+@Suite("Which process's resolv.conf stands for a namespace")
+struct NameserverSourceRankingTests {
+    @Test("a container's process before one in another mount namespace before the host's view; kernel threads and the defunct never")
+    func ranking() throws {
+        let proc = try SafeFiles.makePrivateDirectory(prefix: "slirpmon-fakeproc")
+        defer { try? FileManager.default.removeItem(atPath: proc) }
+        let containerRoot = try SafeFiles.makePrivateDirectory(prefix: "slirpmon-fakeroot")
+        defer { try? FileManager.default.removeItem(atPath: containerRoot) }
+        let fm = FileManager.default
+        // PID: (root, mount namespace, command line); self is slirpmon: the host's root and mounts.
+        let table: [(String, String?, String, String)] = [
+            ("self", "/", "/proc/self/ns/mnt", "slirpmon"),
+            ("27", containerRoot, "/proc/self/ns/mnt", ""),              // kdevtmpfs: a root of its own, no command line
+            ("30", nil, "/proc/self/ns/mnt", ""),                        // defunct: no root to look at
+            ("40", "/", "/proc/self/ns/mnt", "rootlessport-child"),      // the host's view
+            ("50", "/", "/proc/self/ns/net", "sleep"),                   // another mount namespace (stands in: any other nsfs file)
+            ("60", containerRoot, "/proc/self/ns/mnt", "catatonit"),     // a container's root
+        ]
+        for (pid, root, mounts, cmdline) in table {
+            try fm.createDirectory(atPath: "\(proc)/\(pid)/ns", withIntermediateDirectories: true)
+            if let root { try fm.createSymbolicLink(atPath: "\(proc)/\(pid)/root", withDestinationPath: root) }
+            try fm.createSymbolicLink(atPath: "\(proc)/\(pid)/ns/mnt", withDestinationPath: mounts)
+            try SafeFiles.writeNew(Array(cmdline.utf8), to: "\(proc)/\(pid)/cmdline")
+        }
+        #expect(NamespaceReader.rankedForResolvConf([27, 30, 40, 50, 60], procRoot: proc) == [60, 50, 40])
     }
 }

@@ -32,27 +32,10 @@ public enum NamespaceReader {
         }
     }
 
-    /// Reads through the `/proc/<pid>` of a process inside the namespace.
+    /// Reads through the `/proc/<pid>` of a process inside the namespace. The nameservers are
+    /// not read: `readNameservers` chooses the process for them.
     public static func read(viaProcess pid: Int32, interface: String, procRoot: String = "/proc") throws(Failure) -> ObservedAddresses {
-        let base = "\(procRoot)/\(pid)"
-        var observed = try readNetFiles(directory: "\(base)/net", interface: interface)
-        do {
-            observed.nameservers = ObservedAddresses.nameservers(inResolvConf: try resolvConf(root: "\(base)/root"))
-        } catch {
-            if !error.isGone { observed.resolvConfProblem = error.description }
-        }
-        return observed
-    }
-
-    /// The largest resolv.conf read: far above any real one (glibc reads 3 nameservers).
-    static let resolvConfLimit = 64 << 10
-
-    /// `/etc/resolv.conf` as the process rooted at `root` sees it: its links resolve inside that
-    /// root, never on the host; a FIFO or device there (a user's bind mount) is refused, not waited on.
-    static func resolvConf(root: String) throws(SystemError) -> String {
-        let fd = try SafeFiles.openInRoot(root, "etc/resolv.conf")
-        defer { fd.close() }
-        return String(decoding: try fd.read(upTo: resolvConfLimit, path: "\(root)/etc/resolv.conf"), as: UTF8.self)
+        try readNetFiles(directory: "\(procRoot)/\(pid)/net", interface: interface)
     }
 
     /// Reads by joining the namespace at `path` on a throwaway thread (needs CAP_SYS_ADMIN over it).
@@ -120,15 +103,9 @@ public enum NamespaceReader {
         cslirp_is_netns_file(path) == 1
     }
 
-    /// A process whose network namespace is the one at `netnsPath` (compares nsfs inodes).
+    /// A process whose network namespace is the one at `netnsPath` (compares nsfs device and inode).
     public static func processInside(netnsPath: String, procRoot: String = "/proc") -> Int32? {
-        guard let st = try? Files.status(netnsPath) else { return nil }
-        let wanted = "net:[\(st.st_ino)]"
-        guard let pids = try? Files.processIDs(procRoot: procRoot) else { return nil }
-        for pid in pids where (try? Files.readLink("\(procRoot)/\(pid)/ns/net")) == wanted {
-            return pid
-        }
-        return nil
+        processesInside(netnsPath: netnsPath, procRoot: procRoot, limit: 1).first
     }
 
     private final class ResultBox: @unchecked Sendable {

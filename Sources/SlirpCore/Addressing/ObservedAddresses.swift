@@ -13,6 +13,8 @@ public struct ObservedAddresses: Sendable, Equatable, Codable {
     @NullWhenAbsent public var nameservers: [String]? = nil
     /// Why that resolv.conf was not read (a FIFO or device there, a file too large), when it was not.
     @NullWhenAbsent public var resolvConfProblem: String? = nil
+    /// The process whose resolv.conf was read (or tried), when one was.
+    @NullWhenAbsent public var nameserverSource: NameserverSource? = nil
     @NullWhenAbsent public var mtu: Int? = nil
 
     public init(interface: String) {
@@ -89,12 +91,15 @@ public struct ObservedAddresses: Sendable, Equatable, Codable {
         return result
     }
 
-    /// `nameserver` lines of a resolv.conf text.
+    /// The resolver's nameservers in a resolv.conf text: the first three `nameserver` lines (glibc
+    /// and musl use no more, MAXNS). The text is a user's: each value is cut at 64 characters and
+    /// escaped for a terminal (an address is left as it is).
     public static func nameservers(inResolvConf text: String) -> [String] {
-        text.split(separator: "\n").compactMap { line in
-            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            return f.count >= 2 && f[0] == "nameserver" ? String(f[1]) : nil
+        let values = text.split(separator: "\n").lazy.compactMap { line -> String? in
+            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            return f.count >= 2 && f[0] == "nameserver" ? TerminalText.escaping(String(f[1].prefix(64))) : nil
         }
+        return Array(values.prefix(3))
     }
 }
 
@@ -106,5 +111,6 @@ extension ObservedAddresses {
         case ipv4Gateway = "ipv4_gateway"
         case ipv6Gateway = "ipv6_gateway"
         case resolvConfProblem = "resolv_conf_problem"
+        case nameserverSource = "nameserver_source"
     }
 }

@@ -56,6 +56,16 @@ public struct Inventory: Sendable {
             if case .monitor(_, let selected) = self { return selected == identity }
             return false
         }
+
+        /// True when a process's resolv.conf is read for the instance's nameservers: a pass over
+        /// `/proc` to find one in its namespace, so for `show` and the monitor's selection only.
+        func readsNameservers(_ identity: ProcessIdentity) -> Bool {
+            switch self {
+            case .show: true
+            case .scriptedList: false
+            case .monitor(_, let selected): selected == identity
+            }
+        }
     }
 
     /// How the instances' forwards are asked (`Purpose.asks`).
@@ -245,7 +255,10 @@ public struct Inventory: Sendable {
         let contacts = contact(processes, kept: keptContacts, listeners: listeners, known: known, readNamespace: plan.readHere, now: now)
         var observed = plan.kept.mapValues { Result<ObservedAddresses, NamespaceReader.Failure>.success($0) }
         for (b, reads) in pending.enumerated() {
-            for (k, result) in reads.results().enumerated() { observed[plan.jobs[b + k * batches].pid] = result }
+            for (k, result) in reads.results().enumerated() {
+                let job = plan.jobs[b + k * batches]
+                observed[job.pid] = job.nameservers ? withNameservers(result, namespace: job.path) : result
+            }
         }
         let instances = zip(processes, contacts).map { process, contact in
             assemble(process, contact, observed: contact.observed ?? observed[process.pid])
@@ -277,8 +290,8 @@ public struct Inventory: Sendable {
     private struct NamespacePlan {
         /// Kept from before: the cache's answer still holds.
         var kept: [Int32: ObservedAddresses] = [:]
-        /// Namespaces to join (as root), in batches on their own threads.
-        var jobs: [(pid: Int32, path: String, interface: String)] = []
+        /// Namespaces to join (as root), in batches on their own threads; `nameservers`: read after (`Purpose.readsNameservers`).
+        var jobs: [(pid: Int32, path: String, interface: String, nameservers: Bool)] = []
         /// Read through a process inside, while contacting the instance.
         var readHere = Set<Int32>()
         /// The namespace file of each instance looked at (to keep the new answer under).
@@ -304,7 +317,7 @@ public struct Inventory: Sendable {
                 }
             }
             if case .join(let path) = namespaceSource(process.configuration, pid: process.pid) {
-                plan.jobs.append((process.pid, path, process.configuration.effectiveTapName))
+                plan.jobs.append((process.pid, path, process.configuration.effectiveTapName, options.purpose.readsNameservers(process.identity)))
             } else {
                 plan.readHere.insert(process.pid)
             }
@@ -565,7 +578,7 @@ public struct Inventory: Sendable {
         let config = process.configuration
         var contact = Contact()
         if read && options.readAddresses && !process.isZombie {
-            contact.observed = readNamespace(config, pid: process.pid)
+            contact.observed = readNamespace(config, pid: process.pid, nameservers: options.purpose.readsNameservers(process.identity))
         }
 
         let endpoint = APIEndpoint.of(process, procRoot: options.procRoot, listeners: listeners)
@@ -596,7 +609,7 @@ public struct Inventory: Sendable {
             if process.isZombie {
                 observeError = "the process is defunct"
             } else {
-                switch read ?? readNamespace(config, pid: process.pid) {
+                switch read ?? readNamespace(config, pid: process.pid, nameservers: options.purpose.readsNameservers(process.identity)) {
                 case .success(let o): observed = o
                 case .failure(let e): observeError = e.description
                 }
@@ -648,16 +661,30 @@ public struct Inventory: Sendable {
         return .join(nsPath)
     }
 
-    /// Reads the namespace: through the target PID, or by joining the namespace file as root.
-    func readNamespace(_ config: SlirpConfiguration, pid: Int32) -> Result<ObservedAddresses, NamespaceReader.Failure> {
+    /// Reads the namespace: through the target PID, or by joining the namespace file as root;
+    /// with `nameservers`, also the resolv.conf of a process inside (`withNameservers`).
+    func readNamespace(_ config: SlirpConfiguration, pid: Int32, nameservers: Bool = false) -> Result<ObservedAddresses, NamespaceReader.Failure> {
         let tap = config.effectiveTapName
+        let result: Result<ObservedAddresses, NamespaceReader.Failure>
+        let namespace: String
         switch namespaceSource(config, pid: pid) {
         case .process(let inside):
-            return Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(viaProcess: inside, interface: tap, procRoot: options.procRoot) }
+            result = Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(viaProcess: inside, interface: tap, procRoot: options.procRoot) }
+            namespace = "\(options.procRoot)/\(inside)/ns/net"
         case .join(let nsPath):
-            return Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(netnsPath: nsPath, interface: tap) }
+            result = Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(netnsPath: nsPath, interface: tap) }
+            namespace = nsPath
         case .failure(let failure):
             return .failure(failure)
         }
+        return nameservers ? withNameservers(result, namespace: namespace) : result
+    }
+
+    /// `result` with the nameservers of a process in the namespace at `namespace` (a namespace
+    /// file, or `/proc/PID/ns/net` of a process in it), named; see `NamespaceReader.readNameservers`.
+    func withNameservers(_ result: Result<ObservedAddresses, NamespaceReader.Failure>, namespace: String) -> Result<ObservedAddresses, NamespaceReader.Failure> {
+        guard case .success(var observed) = result else { return result }
+        NamespaceReader.readNameservers(into: &observed, netnsPath: namespace, procRoot: options.procRoot)
+        return .success(observed)
     }
 }

@@ -9,6 +9,7 @@ extension AddressCheck.Status {
         case .mismatch: "MISMATCH"
         case .notComputable: "not computable"
         case .notObserved: "not observed"
+        case .notConfigured: "not configured"
         }
     }
 }

@@ -127,7 +127,7 @@ enum DetailsView {
         case .match: .ok
         case .mismatch: .addressMismatch
         case .notComputable: .error
-        case .notObserved: .dim
+        case .notObserved, .notConfigured: .dim
         }
     }
 
