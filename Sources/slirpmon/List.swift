@@ -116,14 +116,14 @@ struct ListRequest: Equatable {
         }
         if !snapshot.instances.isEmpty {
             var table = TextTable(header: ["PID", "NAME", "USER", "STATE", "UPTIME", "CIDR", "GUEST", "GATEWAY", "DNS", "IPV6", "MTU", "API", "FWD"])
-            // A defunct instance's values are last seen (marked `*`) or unknown (`-`), each said why below the table.
+            // A defunct instance's values are last seen (marked `*`) or unknown (`?`, as the monitor says), each said why below the table.
             var notes: [String] = []
             for i in snapshot.instances {
                 let r = InstanceReport(i, detailed: false)
                 let source = i.process.configurationSource
                 let mark = source.lastSeenAt == nil ? "" : "*"
-                if let note = source.note { notes.append("\(source.isKnown ? "*" : "-") pid \(r.pid): \(note)") }
-                func computed(_ value: String?) -> String { source.isKnown ? (value ?? "error") + mark : "-" }
+                if let note = source.note { notes.append("\(source.isKnown ? "*" : "?") pid \(r.pid): \(note)") }
+                func computed(_ value: String?) -> String { source.isKnown ? (value ?? "error") + mark : "?" }
                 table.rows.append([
                     String(r.pid), i.displayName, r.user ?? r.uid.map(String.init) ?? "?",
                     r.zombie ? "defunct" : r.state, Format.duration(r.uptimeSeconds), computed(r.cidr),

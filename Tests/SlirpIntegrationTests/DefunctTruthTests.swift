@@ -127,14 +127,16 @@ struct DefunctTruthTests {
         let line = Self.line(text, pid: pid)
         #expect(line.contains("defunct"), "\(text)")
         #expect(!line.contains("10.0.2") && !line.contains("1500"), "defaults shown as facts: \(line)")
-        #expect(text.contains("- pid \(pid): unknown:"), "\(text)")
+        #expect(text.contains("? pid \(pid): unknown:"), "\(text)")
 
         let shown = scene.slirpmon(["show", String(pid)]).stdout
         #expect(shown.contains("configuration: unknown"), "\(shown)")
         #expect(!shown.contains("10.0.2") && !shown.contains("started without --api-socket") && !shown.contains("(default name)"), "\(shown)")
         let json = try Self.show(scene.slirpmon(["show", String(pid), "--json"]))
         #expect(json["cidr"] is NSNull && json["mtu"] is NSNull && json["configuration_source"] as? String == "unknown", "\(json)")
-        #expect((json["addresses"] as? [Any])?.isEmpty == true, "nothing computed from an unknown configuration: \(String(describing: json["addresses"]))")
+        for key in ["arguments", "options", "addresses"] {
+            #expect(json[key] is NSNull, "unknown, not an empty list: \(key) is \(String(describing: json[key]))")
+        }
         let findings = try #require(json["findings"] as? [[String: Any]])
         let fix = try #require(findings.first { $0["check"] as? String == "process" }.flatMap { ($0["cause"] as? [String: Any])?["fix"] as? String })
         #expect(!fix.contains("podman"), "\(fix)")

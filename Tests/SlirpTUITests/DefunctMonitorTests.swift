@@ -69,4 +69,26 @@ struct DefunctMonitorTests {
         tmux.send("q")
         #expect(tmux.waitFor("EXITED 0").found)
     }
+
+    @Test("a row whose slirp4netns exits while its socket was held says nothing of the socket or its forwards once gone")
+    func goneRowDoesNotClaimItsSocket() throws {
+        try #require(TmuxHarness.canRun, "\(TmuxHarness.unavailableReason ?? "")")
+        let lab = try SlirpLab(prefix: "smt-gonemon-\(getpid())-\(UInt32.random(in: 0..<100000))")
+        defer { lab.tearDown(); try? FileManager.default.removeItem(atPath: lab.directory) }
+        let (instance, _) = try Self.start(lab, "held")
+        let tmux = TmuxHarness(width: 160, height: 45)
+        defer { tmux.tearDown() }
+        try tmux.startMonitor("-d 0.5")
+        tmux.showOnly(pid: instance.pid)
+        func row(_ screen: String) -> String { screen.split(separator: "\n").first { $0.contains(" \(instance.pid) ") }.map(String.init) ?? "" }
+        let held = tmux.waitUntil { row($0).contains(" yes ") }
+        #expect(held.found, "the socket is not shown held while it runs:\n\(held.screen)")
+        lab.stop(instance) // killed and reaped at once: from running straight to gone
+        let gone = tmux.waitUntil { row($0).contains(" gone ") }
+        #expect(gone.found, "the row is not marked gone:\n\(gone.screen)")
+        #expect(!row(gone.screen).contains(" yes "), "a gone process's socket is shown held: \(row(gone.screen))")
+        #expect(!row(gone.screen).contains(" 0 "), "a gone process's forward count is shown as current: \(row(gone.screen))")
+        tmux.send("q")
+        #expect(tmux.waitFor("EXITED 0").found)
+    }
 }

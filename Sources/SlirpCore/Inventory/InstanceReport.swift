@@ -123,9 +123,10 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         rootlessportPIDs = instance.rootlessPorts.map(\.pid)
         rootlessNetwork = instance.rootlessNetwork.map(RootlessNetworkReport.init)
         guard detailed else { return }
-        arguments = p.arguments
-        options = known ? c.explained : [] // an empty configuration explains only defaults
-        addresses = instance.addressChecks
+        // Unknown is null, not an empty list: a defunct process's command line is gone, not empty.
+        arguments = known ? p.arguments : nil
+        options = known ? c.explained : nil
+        addresses = known ? instance.addressChecks : nil
         observed = instance.observed
         observeError = instance.observeError
         forwards = instance.forwards

@@ -143,8 +143,11 @@ enum InstanceListView {
         case .cidr: return (s.cidr ?? "?", s.addressError != nil ? .error : s.cidr == nil ? .dim : nil)
         case .guest:
             if let guest = s.guest { return (guest, s.mismatchCount > 0 ? .addressMismatch : nil) }
-            return ("?", .error)
+            // Unknown (dim, as CIDR says it) is not a failed computation (an error).
+            return ("?", s.configuration.isKnown ? .error : .dim)
         case .api:
+            // A gone process holds no socket: its last check is not current (nor its forwards, below).
+            if row.isGone { return ("-", .dim) }
             // A socket held is plain; none (or rootlessport's) is dim; any other finding a warning.
             let role: Role? = switch s.api {
             case .socket(.held): nil
@@ -153,7 +156,7 @@ enum InstanceListView {
             }
             return (s.api.word, role)
         case .forwards:
-            if s.apiSocket == nil || s.isZombie { return ("-", .dim) }
+            if s.apiSocket == nil || s.isZombie || row.isGone { return ("-", .dim) }
             // Dim: as of when it was asked (its log cannot show a change since; the details pane says so).
             if let count = state.forwardCount(row) { return (String(count), s.forwardsAsOf == nil ? nil : .dim) }
             // Not asked (socket not proven its own) or the request failed: the details pane says which.
