@@ -7,26 +7,63 @@ import Testing
 /// never turns into a failed read or wait, and failures carry errno by name.
 @Suite("The file-descriptor layer: EINTR retried inside, errno by name")
 struct FileDescriptorTests {
-    /// A pipe whose read end is given a byte only after `signal` has hit `thread` ten times while
-    /// it slept in the kernel (its state `S` in /proc: blocked in a call): a call blocked on the
-    /// read end is interrupted, however late a loaded machine runs either thread.
-    static func interruptedPipe(signalling thread: pthread_t, task: pid_t) throws -> (read: FileDescriptor, write: FileDescriptor) {
-        var ends: [Int32] = [-1, -1]
-        try #require(pipe(&ends) == 0)
-        let reader = FileDescriptor(rawValue: ends[0]), writer = FileDescriptor(rawValue: ends[1])
-        Thread.detachNewThread {
-            var delivered = 0
-            let deadline = Deadline.after(seconds: 60)
-            while delivered < 10 && !deadline.hasPassed {
-                usleep(10_000)
-                guard let stat = try? Files.readText("/proc/self/task/\(task)/stat"),
-                      let close = stat.lastIndex(of: ")"), stat[close...].dropFirst(2).first == "S" else { continue }
-                pthread_kill(thread, SIGUSR2)
-                delivered += 1
+    /// The system calls a thread waits in on a pipe's read end: read, poll and ppoll.
+    #if arch(x86_64)
+    static let waitingCalls: Set<Int> = [0, 7, 271]
+    #elseif arch(arm64)
+    static let waitingCalls: Set<Int> = [63, 73]
+    #endif
+
+    /// A pipe whose read end is given a byte only after SIGUSR2 has hit `thread` ten times while it
+    /// was blocked in one of `waitingCalls` (`/proc/self/task/TID/syscall` names the call a blocked
+    /// task is in): a call waiting on the read end is interrupted, however late a loaded machine
+    /// runs either thread, and never a lock or sleep elsewhere (a signal there interrupts nothing).
+    final class InterruptedPipe: @unchecked Sendable {
+        let reader: FileDescriptor
+        private let writer: FileDescriptor
+        private let state = NSCondition()
+        private var stopped = false, finished = false
+
+        init(signalling thread: pthread_t, task: pid_t) throws {
+            var ends: [Int32] = [-1, -1]
+            try #require(pipe(&ends) == 0)
+            reader = FileDescriptor(rawValue: ends[0])
+            writer = FileDescriptor(rawValue: ends[1])
+            Thread.detachNewThread { [self] in
+                var delivered = 0
+                let deadline = Deadline.after(seconds: 60)
+                while delivered < 10 && !deadline.hasPassed && !isStopped {
+                    usleep(10_000)
+                    guard let text = try? Files.readText("/proc/self/task/\(task)/syscall"),
+                          let call = text.split(separator: " ").first.flatMap({ Int($0) }),
+                          FileDescriptorTests.waitingCalls.contains(call) else { continue }
+                    pthread_kill(thread, SIGUSR2)
+                    delivered += 1
+                }
+                if !isStopped { try? writer.writeAll([0x2A]) }
+                state.lock()
+                finished = true
+                state.broadcast()
+                state.unlock()
             }
-            try? writer.writeAll([0x2A])
         }
-        return (reader, writer)
+
+        private var isStopped: Bool {
+            state.lock()
+            defer { state.unlock() }
+            return stopped
+        }
+
+        /// Stops the signalling thread, waits for it, then closes both ends (not before: a number
+        /// closed early could be the next pipe's, and its byte would go there).
+        func close() {
+            state.lock()
+            stopped = true
+            while !finished { state.wait() }
+            state.unlock()
+            reader.close()
+            writer.close()
+        }
     }
 
     /// The calling thread's task ID (`/proc/thread-self` names `PID/task/TID`).
@@ -53,10 +90,10 @@ struct FileDescriptorTests {
 
     /// The set-up interrupts for real: a plain `read` on such a pipe fails with EINTR.
     static func plainReadIsInterrupted() throws -> Bool {
-        let (reader, writer) = try interruptedPipe(signalling: pthread_self(), task: try currentTask())
-        defer { reader.close(); writer.close() }
+        let pipe = try InterruptedPipe(signalling: pthread_self(), task: try currentTask())
+        defer { pipe.close() }
         var byte: UInt8 = 0
-        let n = Glibc.read(reader.rawValue, &byte, 1)
+        let n = Glibc.read(pipe.reader.rawValue, &byte, 1)
         return n == -1 && errno == EINTR
     }
 
@@ -64,9 +101,9 @@ struct FileDescriptorTests {
     static func waitingThroughSignals(_ call: (FileDescriptor) throws -> Bool) throws -> Bool {
         try withInterruptingSignal {
             #expect(try plainReadIsInterrupted(), "the set-up does not interrupt a blocked call: the test would prove nothing")
-            let (reader, writer) = try interruptedPipe(signalling: pthread_self(), task: try currentTask())
-            defer { reader.close(); writer.close() }
-            return try call(reader)
+            let pipe = try InterruptedPipe(signalling: pthread_self(), task: try currentTask())
+            defer { pipe.close() }
+            return try call(pipe.reader)
         }
     }
 
