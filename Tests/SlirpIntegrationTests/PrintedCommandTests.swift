@@ -94,4 +94,36 @@ struct PrintedCommandTests {
         let words = out.stdout.split(separator: "\n", maxSplits: 1).last?.split(separator: "\0").map(String.init)
         #expect(words == instance.arguments, "\(startAgain) -> \(words ?? [])")
     }
+
+    @Test("a pod's live forward is kept by the printed commands run as printed: the pod is removed whole (its infra cannot be removed alone) and created again with the forward")
+    func podsPrintedCommandsRunAsPrinted() throws {
+        try #require(PodmanFixture.available, "needs root, podman and busybox (bash assets/setup.sh)")
+        try PodmanFixture.prepare()
+        let pod = PodmanFixture.name("pcpod")
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        var live = Int(try DemoFleet.freeTCPPort().value)
+        while live == port { live = Int(try DemoFleet.freeTCPPort().value) }
+        defer { PodmanFixture.podman(["pod", "rm", "-f", "-t", "0", pod]) }
+        let create = PodmanFixture.podman(["pod", "create", "--name", pod, "--network", "slirp4netns:port_handler=slirp4netns", "-p", "127.0.0.1:\(port):80"])
+        try #require(create.status == 0, "\(create.stderr)")
+        let run = PodmanFixture.podman(["run", "-d", "--pod", pod, "--name", "\(pod)-web", PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"])
+        try #require(run.status == 0, "\(run.stderr)")
+        let add = slirpmon(["fwd", "add", pod, "127.0.0.1:\(live):80"])
+        try #require(add.status == 0, "\(add.stderr)")
+
+        let show = slirpmon(["show", pod])
+        let lines = show.stdout.split(separator: "\n").map(String.init)
+        let intro = try #require(lines.firstIndex { $0.hasPrefix("to make the live forwards permanent") }, "\(show.stdout)")
+        let remove = try #require(lines[intro].split(separator: "`").dropFirst().first.map(String.init))
+        #expect(remove == "podman pod rm -f \(pod)", "\(lines[intro])")
+        let persist = lines[intro + 1].trimmingCharacters(in: .whitespaces)
+        #expect(persist.contains(" pod create ") && persist.contains("-p 127.0.0.1:\(live):80/tcp"), "\(persist)")
+
+        let removed = sh("sh", ["-c", remove], timeout: 60)
+        #expect(removed.status == 0, "\(remove): \(removed.stderr)")
+        let recreated = sh("sh", ["-c", persist], timeout: 60)
+        #expect(recreated.status == 0, "\(persist): \(recreated.stderr)")
+        let ports = PodmanFixture.podman(["pod", "inspect", pod, "--format", "{{json .InfraConfig.PortBindings}}"])
+        #expect(ports.stdout.contains("\(live)"), "the pod created again lacks the forward: \(ports.stdout) \(ports.stderr)")
+    }
 }
