@@ -62,7 +62,7 @@ extension Slirpmon {
                     // Rootless, a Podman network's bridge lives in the user's rootless network namespace,
                     // served by one slirp4netns for all the user's containers on Podman networks.
                     if info.networkMode == "bridge" && geteuid() != 0 {
-                        throw CLIError.failed("container \(info.name) is on a Podman network (bridge): rootless, it reaches the outside through the user's rootless network, one slirp4netns for all the user's containers on Podman networks (`slirpmon show \(info.name)` shows it); the doctor examines the startup of a container's own slirp4netns (--network slirp4netns) only")
+                        throw CLIError.failed("container \(info.name) is on a Podman network (bridge): rootless, it reaches the outside through the user's rootless network, one slirp4netns for all the user's containers on Podman networks (`\(Shell.command(["slirpmon", "show", info.name]))` shows it); the doctor examines the startup of a container's own slirp4netns (--network slirp4netns) only")
                     }
                     throw CLIError.failed("container \(info.name) uses the \(info.networkMode.isEmpty ? "default" : info.networkMode) network, not slirp4netns: nothing for the doctor to examine")
                 }

@@ -88,7 +88,7 @@ extension Slirpmon.Fwd {
             // Root on a rootless user's instance: what keeps the forward is that user's Podman, not root's.
             if !added.isEmpty, let acting = Acting(owner: endpoint.process.uid, ownerName: endpoint.process.user) {
                 let keep = endpoint.process.containerID == nil ? ""
-                    : "; live only until the container restarts: `slirpmon show \(target)` prints the podman command that keeps it, to run as \(acting.ownerWord)"
+                    : "; live only until the container restarts: `\(Shell.command(["slirpmon", "show", target]))` prints the podman command that keeps it, to run as \(acting.ownerWord)"
                 FileHandleOutput.error("slirpmon: \(acting.note)\(keep)".terminalSafe)
             }
             if common.json {

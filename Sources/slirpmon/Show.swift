@@ -75,8 +75,8 @@ extension Slirpmon {
                     line("forwards (\(forwards.count)):")
                     let unpersisted = Set(instance.unpersistedForwards.map(\.id))
                     line(contentsOf: forwards.map { "  [\($0.id)] \($0.summary)\(unpersisted.contains($0.id) ? "   (live only: not persisted)" : "")" })
-                    if let command = instance.persistCommand {
-                        let remove = "podman rm -f \(instance.container?.name ?? "")"
+                    if let command = instance.persistCommand, let container = instance.container {
+                        let remove = container.removeCommand
                         line("to make the live forwards permanent (after `\(acting.map { $0.asOwner(remove) } ?? remove)`):")
                         line("  " + command)
                     }

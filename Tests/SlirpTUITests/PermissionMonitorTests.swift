@@ -61,9 +61,9 @@ struct PermissionMonitorTests {
         let details = tmux.waitFor("as root, on \(user.name)'s instance; its Podman commands run as \(user.name)", timeout: 30)
         #expect(details.found, "\(details.screen)")
         tmux.send("3")
-        let notes = tmux.waitFor("runuser -l \(user.name) -c 'podman rm -f \(name)'")
+        let notes = tmux.waitFor("runuser -l \(user.name) -s /bin/sh -c 'podman rm -f \(name)'")
         #expect(notes.found, "the remove step is not the user's:\n\(notes.screen)")
-        #expect(notes.screen.contains("runuser -l \(user.name) -c '"), "\(notes.screen)")
+        #expect(notes.screen.contains("runuser -l \(user.name) -s /bin/sh -c '"), "\(notes.screen)")
         tmux.send("q")
         #expect(tmux.waitFor("EXITED 0").found)
     }

@@ -96,8 +96,8 @@ public enum SocketOwnership: Sendable, Equatable, CustomStringConvertible {
     static func absent(path: String, error: SystemError) -> SocketOwnership {
         if error.errno == .noSuchFileOrDirectory || error.errno == .notADirectory { return .missing }
         if error.isPermissionDenied {
-            let where_ = Files.firstUnsearchableDirectory(of: path).map { ": \($0) is not searchable" } ?? ""
-            return .unknown("\(cannotCheck)\(where_)")
+            let closedDirectory = Files.firstUnsearchableDirectory(of: path).map { ": \($0) is not searchable" } ?? ""
+            return .unknown("\(cannotCheck)\(closedDirectory)")
         }
         return .unknown("cannot be checked: \(error)")
     }

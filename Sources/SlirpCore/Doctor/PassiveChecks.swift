@@ -23,7 +23,7 @@ public enum PassiveChecks {
                 findings.append(Finding(check: "api-socket", severity: .failure,
                                         message: "API socket \(socket) is not held by slirp4netns \(pid): the path was replaced or the socket closed",
                                         cause: FailureCause(.unknown, cause: "another file or socket now sits at the API socket path",
-                                                            fix: "restart the container; find what replaced the path (ls -l \(socket))")))
+                                                            fix: "restart the container; find what replaced the path (\(Shell.command(["ls", "-l", socket])))")))
             case .ambiguous:
                 findings.append(Finding(check: "api-socket", severity: .warning,
                                         message: "API socket \(socket): held by slirp4netns \(pid), but another socket was bound to the same path since"))
@@ -48,20 +48,23 @@ public enum PassiveChecks {
         let parent = parentCommand.map { "\($0) (pid \(ppid))" } ?? "pid \(ppid)"
         let exited = "slirp4netns \(p.pid) is defunct (zombie): it has exited and its parent \(parent) has not reaped it"
         let reap = "the defunct entry goes once its parent \(parent) waits for it or exits"
+        // Every command offered runs as the instance's owner when slirpmon runs as someone else
+        // (root on a rootless user's instance: `Acting.asOwner`), its words quoted (`Shell`).
+        let asOwner = { (command: String) in instance.acting?.asOwner(command) ?? command }
         if let c = instance.container {
             let name = c.isInfra ? (c.podName ?? c.name) : c.name
-            let restart = c.isInfra ? "podman pod restart \(name)" : "podman restart \(name)"
+            let restart = asOwner(Shell.command(c.isInfra ? ["podman", "pod", "restart", name] : ["podman", "restart", name]))
             let owner = c.ownerUID == 0 ? "" : " as \(c.ownerName ?? "uid \(c.ownerUID)")"
             return Finding(check: "process", severity: .failure,
                            message: "\(exited); \(c.isInfra ? "pod" : "container") \(name) has no network",
                            cause: FailureCause(.unknown, cause: "slirp4netns exited (a failed start leaves a short-lived defunct process)",
-                                               fix: "restart it\(owner): \(restart); `slirpmon doctor \(c.name)` reproduces the start-up and names the failure"))
+                                               fix: "restart it\(owner): \(restart); `\(Shell.command(["slirpmon", "doctor", c.name]))` reproduces the start-up and names the failure"))
         }
         if let id = p.containerID {
             return Finding(check: "process", severity: .failure,
                            message: "\(exited); its files name container \(Format.shortID(id)), which Podman did not report",
                            cause: FailureCause(.unknown, cause: "slirp4netns exited",
-                                               fix: "if the container exists, restart it as its owner (podman restart \(Format.shortID(id))); \(reap)"))
+                                               fix: "if the container exists, restart it as its owner (\(asOwner(Shell.command(["podman", "restart", Format.shortID(id)])))); \(reap)"))
         }
         // Its files named a container it could not be proven to serve (`ContainerJoin`): said as such.
         if let refused = p.problems["container"] {
@@ -75,10 +78,10 @@ public enum PassiveChecks {
             return Finding(check: "process", severity: .failure,
                            message: "\(exited); its parent is Podman's, but no container is named in what was seen of it",
                            cause: FailureCause(.unknown, cause: "slirp4netns exited during a Podman start or network set-up",
-                                               fix: "restart the containers that use it (`podman ps -a` as its owner); \(reap)"))
+                                               fix: "restart the containers that use it (`\(asOwner("podman ps -a"))` lists them); \(reap)"))
         }
         let how = p.configurationSource.isKnown
-            ? "start it again as it was started (its command line, last seen: \(p.arguments.joined(separator: " ")))"
+            ? "start it again as it was started (its command line, last seen: \(asOwner(Shell.command(p.arguments))))"
             : "start it again as it was started (its command line went with it, and none was kept)"
         return Finding(check: "process", severity: .failure,
                        message: "\(exited); its namespace has no network. Not started by Podman: no container is named\(p.configurationSource.isKnown ? " in its command line or log" : "") and its parent is not Podman",

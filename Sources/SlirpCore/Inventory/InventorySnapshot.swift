@@ -19,7 +19,7 @@ public struct DetachedContainer: Sendable {
     public var reason: String {
         switch container.state {
         case "created", "configured", "initialized":
-            return "never started: slirp4netns failed at startup? (try `slirpmon doctor \(container.name)`)"
+            return "never started: slirp4netns failed at startup? (try `\(Shell.command(["slirpmon", "doctor", container.name]))`)"
         case "running", "paused":
             return "running without its slirp4netns: the container has no network"
         case "exited", "stopped":

@@ -20,7 +20,7 @@ public enum TargetResolver {
             case .ambiguous(let target, let candidates):
                 "\(goQuoted(abbreviated(target))) matches several instances, give more of the ID: \(Self.some(candidates))"
             case .notRunning(let target, let state):
-                "container \(goQuoted(abbreviated(target))) has no running slirp4netns (state \(state)); `slirpmon doctor \(target)` explains why"
+                "container \(goQuoted(abbreviated(target))) has no running slirp4netns (state \(state)); `\(Shell.command(["slirpmon", "doctor", target]))` explains why"
             case .cannotScan(let why):
                 "cannot scan /proc: \(why)"
             case .podmanFailed(let failure, let podman):

@@ -75,7 +75,14 @@ public struct PodmanContainer: Sendable, Equatable, Codable {
         let flags = extra.flatMap { ["-p", "\($0.hostAddr == "0.0.0.0" ? "" : $0.hostAddr + ":")\($0.hostPort):\($0.guestPort)/\($0.proto.rawValue)"] }
         let at = (words.firstIndex { $0 == "run" || $0 == "create" }).map { $0 + 1 } ?? words.count
         words.insert(contentsOf: flags, at: at)
-        return words.map(shellQuoted).joined(separator: " ")
+        return Shell.command(words)
+    }
+
+    /// The command that removes what `persistCommand` creates again, quoted for a shell: a pod's
+    /// infra container cannot be removed alone (Podman refuses: "cannot be removed without
+    /// removing the pod"), so for it the pod (with its containers) is removed.
+    public var removeCommand: String {
+        isInfra ? Shell.command(["podman", "pod", "rm", "-f", podName ?? name]) : Shell.command(["podman", "rm", "-f", name])
     }
 
     /// Extracts the slirp4netns options from a `podman run/create/pod create` command line.
@@ -137,15 +144,4 @@ public struct PodmanPort: Sendable, Equatable, Codable, Hashable {
         }
         return "\(host)\(hostPort):\(containerPort)/\(proto)"
     }
-}
-
-/// Quotes a word for a POSIX shell when it needs it.
-func shellQuoted(_ word: String) -> String {
-    let safe = word.unicodeScalars.allSatisfy { s in
-        switch s {
-        case "a"..."z", "A"..."Z", "0"..."9", "-", "_", ".", "/", ":", ",", "=", "@", "%", "+": true
-        default: false
-        }
-    }
-    return safe && !word.isEmpty ? word : "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
 }

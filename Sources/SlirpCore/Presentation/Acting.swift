@@ -32,13 +32,24 @@ public struct Acting: Sendable, Equatable {
         return "as \(me), on \(ownerWord)'s instance"
     }
 
-    /// `command` (a shell command line) as the owner runs it. From root: `runuser -l OWNER -c
-    /// 'COMMAND'`, a login shell, so Podman gets the owner's HOME (containers.conf, storage) and a
-    /// working directory it may enter (`runuser -u` keeps root's, and rootless Podman then fails
-    /// "cannot chdir to /root"). From another user: nothing runs as the owner; the command is
-    /// labelled with whom it must run as.
+    /// `command` (a shell command line, its words quoted: `Shell`) as the owner runs it.
+    ///
+    /// From root, with the owner's name known: `runuser -l OWNER -s /bin/sh -c 'COMMAND'`. A login
+    /// (`-l`) so Podman gets the owner's HOME (containers.conf, storage) and a working directory it
+    /// may enter (`runuser -u` keeps root's, and rootless Podman then fails "cannot chdir to
+    /// /root"); `-s /bin/sh` because `-l` alone runs the owner's login shell, and the quoting is
+    /// sh's: csh or fish would read it otherwise, and `/usr/sbin/nologin` runs nothing at all.
+    ///
+    /// Otherwise nothing here can run it as the owner: root cannot `runuser` to a uid with no user
+    /// name (nor would rootless Podman find that user's HOME), and another user cannot switch at
+    /// all. Then the line is a shell comment, `# run as OWNER ...: COMMAND`: it says whom it must
+    /// run as, and pasted whole it does nothing, never the bare command as the wrong user (root's
+    /// `podman rm -f NAME` removes root's container of that name, not the owner's).
     public func asOwner(_ command: String) -> String {
-        guard actor == 0, let ownerName else { return "(as \(ownerWord)) \(command)" }
-        return "runuser -l \(shellQuoted(ownerName)) -c \(shellQuoted(command))"
+        if actor == 0, let ownerName {
+            return "runuser -l \(Shell.quoted(ownerName)) -s /bin/sh -c \(Shell.quoted(command))"
+        }
+        let why = actor == 0 ? ", not as root (no user name for it here, so no runuser line)" : ""
+        return "# run as \(ownerWord)\(why): \(command)"
     }
 }

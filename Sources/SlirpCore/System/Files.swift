@@ -78,15 +78,42 @@ public enum Files {
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// The first directory on the way to `path` that this process may not search (no `x` for
-    /// its effective ids): why a `stat` of `path` failed with EACCES. Nil when every one may be.
-    /// The corresponding C function is `faccessat` (with `AT_EACCESS`).
+    /// its effective ids): why a `stat` of `path` failed with EACCES. Nil when every one may be
+    /// searched, or when the way stops for another reason (a component missing, ENOENT, or not a
+    /// directory, ENOTDIR: that is no permission problem and is not reported as one).
+    ///
+    /// A relative `path` is walked from the working directory, as `stat` resolves it: its
+    /// prefixes are returned relative (`closed`), and the working directory itself, when it is
+    /// the one closed, by its absolute name (else `.`). The corresponding C function is
+    /// `faccessat` (with `AT_EACCESS`).
     public static func firstUnsearchableDirectory(of path: String) -> String? {
+        let absolute = path.hasPrefix("/")
+        if !absolute {
+            // access(".") asks for `x` on the working directory itself (its own path is not walked).
+            let result = faccessat(AT_FDCWD, ".", X_OK, AT_EACCESS)
+            if result != 0 { return errno == EACCES ? (workingDirectory() ?? ".") : nil }
+        }
         var directory = ""
         for component in path.split(separator: "/").dropLast() {
-            directory += "/" + component
-            if faccessat(AT_FDCWD, directory, X_OK, AT_EACCESS) != 0 { return directory }
+            directory += (directory.isEmpty && !absolute ? "" : "/") + component
+            if faccessat(AT_FDCWD, directory, X_OK, AT_EACCESS) != 0 { return errno == EACCES && isDirectory(directory) ? directory : nil }
         }
         return nil
+    }
+
+    /// Whether `path` is a directory: a file without `x` also fails `access(X_OK)` with EACCES,
+    /// but the way through it ends in ENOTDIR.
+    private static func isDirectory(_ path: String) -> Bool {
+        (try? status(path)).map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
+    }
+
+    /// The absolute name of the working directory; nil when it cannot be had. The corresponding C
+    /// function is `getcwd`.
+    static func workingDirectory() -> String? {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(PATH_MAX) + 1) { buffer in
+            guard let base = buffer.baseAddress, getcwd(base, buffer.count) != nil else { return nil }
+            return String(cString: base)
+        }
     }
 
     /// Names in a directory, without `.` and `..`; at most `limit` of them, in the directory's

@@ -125,7 +125,7 @@ extension AppState {
                                               options: container.networkOptions, portMappings: ports, state: container.state)
         var note: String?
         if let owner = container.ownerName, owner != host.userName, container.ownerUID != 0 {
-            note = "\(container.name) belongs to \(owner): the trial runs as \(host.userName), a rootless start may differ (slirpmon doctor \(container.name) as root examines it as \(owner))"
+            note = "\(container.name) belongs to \(owner): the trial runs as \(host.userName), a rootless start may differ (\(Shell.command(["slirpmon", "doctor", container.name])) as root examines it as \(owner))"
         }
         doctor = DoctorRun(containerID: container.id, name: row.snapshot.name, note: note)
         mode = .doctor(top: 0)

@@ -26,7 +26,7 @@ extension AppState {
         let extra = row.snapshot.unpersisted(list)
         guard !extra.isEmpty else { return notes }
         let what = extra.count == 1 ? "1 forward is" : "\(extra.count) forwards are"
-        notes += Format.wrap("\(what) live only (not persisted: lost when the container restarts); to make permanent, after `\(row.snapshot.asOwner("podman rm -f \(container.name)"))`:",
+        notes += Format.wrap("\(what) live only (not persisted: lost when the container restarts); to make permanent, after `\(row.snapshot.asOwner(container.removeCommand))`:",
                              width: max(10, width))
         if let command = row.snapshot.persistCommand(for: list) {
             notes += Array(Format.wrap(command, width: max(10, width - 2)).prefix(4)).map { "  " + $0 }
