@@ -89,6 +89,22 @@ struct NameserverTrustTests {
         #expect((hostObject["observe_error"] as? String)?.contains("not entered") == true, "\(host.stdout)")
     }
 
+    @Test("the join itself checks the owner on the descriptor it enters: a link swapped after the path was proven still reaches no namespace of root's")
+    func joinChecksTheOwnerOnTheDescriptorJoined() throws {
+        let lab = try TestLab("nsjoin")
+        let victim = try lab.start(SlirpLab.Spec(name: "v", ipv6: false, apiSocket: false))
+        #expect(throws: NamespaceReader.Failure.self) { try NamespaceReader.read(netnsPath: victim.netnsPath, interface: "tap0", owner: 65534) }
+        do {
+            _ = try NamespaceReader.read(netnsPath: victim.netnsPath, interface: "tap0", owner: 65534)
+        } catch {
+            #expect(error.description.contains("is not owned by uid 65534"), "\(error)")
+        }
+        // Root's own instance: no owner to check, read as before.
+        #expect(try NamespaceReader.read(netnsPath: victim.netnsPath, interface: "tap0").ipv4 == ["10.0.2.100/24"])
+        let interfaces = NamespaceInterfaces.read(netnsPath: victim.netnsPath, excluding: "tap0", owner: 65534)
+        guard case .failure(.notOwned) = interfaces else { Issue.record("bridges read in a namespace nobody does not own: \(interfaces)"); return }
+    }
+
     @Test("a root process at a rootless-netns-looking path is not a rootless network: root has none, so no containers are shown under it")
     func rootProcessClaimsNoRootlessNetwork() throws {
         let binary = try UserFakeSlirp.binary.get()

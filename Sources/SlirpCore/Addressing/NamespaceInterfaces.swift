@@ -17,9 +17,10 @@ public enum NamespaceInterfaces {
         public let ipv4: [String]
     }
 
-    /// The interfaces with an IPv4 route in the namespace at `path`, except `tap` and `lo`.
-    public static func read(netnsPath path: String, excluding tap: String) -> Result<[Interface], NamespaceReader.Failure> {
-        NamespaceReader.runInside(path) { () -> Result<[Interface], NamespaceReader.Failure> in
+    /// The interfaces with an IPv4 route in the namespace at `path`, except `tap` and `lo`; with
+    /// `owner`, only in a namespace that user owns (`NamespaceReader.runInside`).
+    public static func read(netnsPath path: String, excluding tap: String, owner: UInt32? = nil) -> Result<[Interface], NamespaceReader.Failure> {
+        NamespaceReader.runInside(path, owner: owner) { () -> Result<[Interface], NamespaceReader.Failure> in
             let route: String, fibTrie: String
             do throws(SystemError) {
                 route = try Files.readText("/proc/thread-self/net/route")

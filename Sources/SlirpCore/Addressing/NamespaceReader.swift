@@ -47,20 +47,21 @@ public enum NamespaceReader {
         try readNetFiles(directory: "\(procRoot)/\(pid)/net", interface: interface)
     }
 
-    /// Reads by joining the namespace at `path` on a throwaway thread (needs CAP_SYS_ADMIN over it).
-    public static func read(netnsPath path: String, interface: String) throws(Failure) -> ObservedAddresses {
-        try runInside(path) { readInside(path: path, interface: interface) }.get()
+    /// Reads by joining the namespace at `path` on a throwaway thread (needs CAP_SYS_ADMIN over it);
+    /// with `owner`, only a namespace that user owns (checked on the descriptor joined, see `enter`).
+    public static func read(netnsPath path: String, interface: String, owner: UInt32? = nil) throws(Failure) -> ObservedAddresses {
+        try runInside(path, owner: owner) { readInside(path: path, interface: interface) }.get()
     }
 
     /// Runs `body` on a throwaway thread that has joined the network namespace at `path` (needs
     /// CAP_SYS_ADMIN over it) and ends right after, so no other thread ever changes namespace and
     /// none needs to return to the host's.
-    static func runInside<T>(_ path: String, _ body: @escaping @Sendable () -> Result<T, Failure>) -> Result<T, Failure> {
+    static func runInside<T>(_ path: String, owner: UInt32? = nil, _ body: @escaping @Sendable () -> Result<T, Failure>) -> Result<T, Failure> {
         guard Files.exists(path) else { return .failure(.namespaceGone(path: path)) }
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
-            box.result = enter(path).flatMap { body() }
+            box.result = enter(path, owner: owner).flatMap { body() }
             done.signal()
         }
         thread.stackSize = 256 << 10
@@ -72,7 +73,7 @@ public enum NamespaceReader {
     /// Starts reading many namespaces on one throwaway thread that joins each in turn (a refresh
     /// of 100 instances otherwise starts 100 threads: most of its CPU time), and returns at once:
     /// the caller does other work (API requests) meanwhile and collects `results()`.
-    public static func start(netnsPaths jobs: [(path: String, interface: String)]) -> PendingReads {
+    public static func start(netnsPaths jobs: [(path: String, interface: String, owner: UInt32?)]) -> PendingReads {
         let pending = PendingReads(jobs: jobs.map(\.path))
         guard !jobs.isEmpty else {
             pending.finish([])
@@ -80,7 +81,8 @@ public enum NamespaceReader {
         }
         let thread = Thread {
             pending.finish(jobs.map { job in
-                Files.exists(job.path) ? enter(job.path).flatMap { readInside(path: job.path, interface: job.interface) } : .failure(.namespaceGone(path: job.path))
+                Files.exists(job.path) ? enter(job.path, owner: job.owner).flatMap { readInside(path: job.path, interface: job.interface) }
+                    : .failure(.namespaceGone(path: job.path))
             })
         }
         thread.stackSize = 256 << 10
@@ -166,8 +168,10 @@ public enum NamespaceReader {
 
     /// Joins the namespace at `path` on the calling thread, which must end without running anything
     /// else (a batch thread joins the next namespace from the previous one: only the path is looked
-    /// up, in the mount namespace).
-    private static func enter(_ path: String) -> Result<Void, Failure> {
+    /// up, in the mount namespace). With `owner`, only a namespace whose user namespace that user
+    /// created (or one above it): checked on the very descriptor joined, so a link swapped since
+    /// `namespaceFile` proved the path is caught here.
+    private static func enter(_ path: String, owner: UInt32?) -> Result<Void, Failure> {
         // Non-blocking and proven nsfs on the descriptor: a FIFO at a fake's --netns-type=path
         // would hang a blocking open forever.
         let fd: FileDescriptor
@@ -175,6 +179,13 @@ public enum NamespaceReader {
             return .failure(error.isGone ? .namespaceGone(path: path) : .cannotEnter(path: path, error))
         }
         defer { fd.close() }
+        if let owner {
+            switch cslirp_namespace_owned_by(fd.rawValue, owner) {
+            case 1: break
+            case 0: return .failure(.notOwned(path: path, uid: owner))
+            default: return .failure(.cannotEnter(path: path, SystemError("ioctl NS_GET_USERNS", path)))
+            }
+        }
         if cslirp_enter_netns(fd.rawValue) != 0 { return .failure(.cannotEnter(path: path, SystemError("setns", path))) }
         return .success(())
     }

@@ -155,7 +155,7 @@ public struct Inventory: Sendable {
                 network.interfacesError = "joining the namespace needs root"
             } else {
                 switch NamespaceReader.namespaceFile(path, of: process.pid, uid: process.uid, procRoot: options.procRoot)
-                    .flatMap({ NamespaceInterfaces.read(netnsPath: $0, excluding: process.configuration.effectiveTapName) }) {
+                    .flatMap({ NamespaceInterfaces.read(netnsPath: $0, excluding: process.configuration.effectiveTapName, owner: process.joinOwner) }) {
                 case .success(let interfaces): network.interfaces = interfaces
                 case .failure(let failure): network.interfacesError = failure.description
                 }
@@ -250,7 +250,9 @@ public struct Inventory: Sendable {
         let plan = planNamespaces(processes, keptContacts: keptContacts, now: now)
         let batches = max(1, min(plan.jobs.count, Self.cores))
         let pending = (0..<batches).map { b in
-            NamespaceReader.start(netnsPaths: stride(from: b, to: plan.jobs.count, by: batches).map { (path: plan.jobs[$0].path, interface: plan.jobs[$0].interface) })
+            NamespaceReader.start(netnsPaths: stride(from: b, to: plan.jobs.count, by: batches).map {
+                (path: plan.jobs[$0].path, interface: plan.jobs[$0].interface, owner: plan.jobs[$0].owner)
+            })
         }
         let contacts = contact(processes, kept: keptContacts, listeners: listeners, known: known, readNamespace: plan.readHere, now: now)
         var observed = plan.kept.mapValues { Result<ObservedAddresses, NamespaceReader.Failure>.success($0) }
@@ -293,7 +295,7 @@ public struct Inventory: Sendable {
         /// Kept from before: the cache's answer still holds.
         var kept: [Int32: ObservedAddresses] = [:]
         /// Namespaces to join (as root), in batches on their own threads; `nameservers`: read after (`Purpose.readsNameservers`).
-        var jobs: [(pid: Int32, path: String, interface: String, nameservers: Bool)] = []
+        var jobs: [(pid: Int32, path: String, interface: String, nameservers: Bool, owner: UInt32?)] = []
         /// Read through a process inside, while contacting the instance.
         var readHere = Set<Int32>()
         /// The namespace file of each instance looked at (to keep the new answer under).
@@ -318,8 +320,8 @@ public struct Inventory: Sendable {
                     }
                 }
             }
-            if case .join(let path) = namespaceSource(process) {
-                plan.jobs.append((process.pid, path, process.configuration.effectiveTapName, options.purpose.readsNameservers(process.identity)))
+            if case .join(let path, let owner) = namespaceSource(process) {
+                plan.jobs.append((process.pid, path, process.configuration.effectiveTapName, options.purpose.readsNameservers(process.identity), owner))
             } else {
                 plan.readHere.insert(process.pid)
             }
@@ -642,7 +644,8 @@ public struct Inventory: Sendable {
     /// Where a namespace's addresses are read from.
     enum NamespaceSource {
         case process(Int32)
-        case join(String)
+        /// The namespace file to join, and the user who must own it (nil: root's instance, or not root).
+        case join(String, owner: UInt32?)
         case failure(NamespaceReader.Failure)
     }
 
@@ -656,7 +659,7 @@ public struct Inventory: Sendable {
         if geteuid() == 0 {
             // As root: only the file slirp4netns itself sees, proven the user's (`NamespaceReader.namespaceFile`).
             switch NamespaceReader.namespaceFile(path, of: process.pid, uid: process.uid, procRoot: options.procRoot) {
-            case .success(let nsPath): return .join(nsPath)
+            case .success(let nsPath): return .join(nsPath, owner: process.joinOwner)
             case .failure(let failure): return .failure(failure)
             }
         }
@@ -667,7 +670,7 @@ public struct Inventory: Sendable {
         if let inside = NamespaceReader.processInside(netnsPath: nsPath, procRoot: options.procRoot) {
             return .process(inside)
         }
-        return .join(nsPath)
+        return .join(nsPath, owner: nil)
     }
 
     /// Reads the namespace: through the target PID, or by joining the namespace file as root;
@@ -681,8 +684,8 @@ public struct Inventory: Sendable {
         case .process(let inside):
             result = Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(viaProcess: inside, interface: tap, procRoot: options.procRoot) }
             namespace = "\(options.procRoot)/\(inside)/ns/net"
-        case .join(let nsPath):
-            result = Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(netnsPath: nsPath, interface: tap) }
+        case .join(let nsPath, let owner):
+            result = Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(netnsPath: nsPath, interface: tap, owner: owner) }
             namespace = nsPath
         case .failure(let failure):
             return .failure(failure)
@@ -703,4 +706,10 @@ public struct Inventory: Sendable {
         if let cache, let key { cache.keepNameserverSource(read, for: key) }
         return .success(observed)
     }
+}
+
+extension SlirpProcess {
+    /// Whose namespace root may join for this process: its user's, unless it is root's (nil).
+    /// Unknown owner: uid 0 is never assumed, so nobody's (`namespaceFile` refuses it first).
+    var joinOwner: UInt32? { uid == 0 ? nil : (uid ?? UInt32.max) }
 }
