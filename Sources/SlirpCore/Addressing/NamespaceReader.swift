@@ -119,11 +119,11 @@ public enum NamespaceReader {
 
     /// The namespace file `path` (slirp4netns `pid`'s `--netns-type=path`) as that process sees it,
     /// `/proc/PID/root` + `path`, for root to join: every link on the way resolved inside the
-    /// process's root and none through `/proc`'s magic links (`openat2` `RESOLVE_IN_ROOT`), an nsfs
-    /// file, and, for a user's process (`uid` not 0), a namespace that user owns (its owning user
-    /// namespace, or one above it, created by `uid`). A user's link to another tenant's namespace
-    /// or to `/proc/1/ns/net` is refused, not shown under their instance. Root's own process may
-    /// name a file only the host sees (then `path` as it is).
+    /// process's root and none through `/proc`'s magic links (`openat2` `RESOLVE_IN_ROOT`: a link to
+    /// `/proc/1/ns/net` is refused), and an nsfs file. For a user's process (`uid` not 0) the join
+    /// then enters it only when that user owns it (`enter`'s `owner`, checked on the descriptor
+    /// joined): a link to another tenant's namespace is refused, not shown under their instance.
+    /// Root's own process may name a file only the host sees (then `path` as it is).
     public static func namespaceFile(_ path: String, of pid: Int32, uid: UInt32?, procRoot: String = "/proc") -> Result<String, Failure> {
         let root = "\(procRoot)/\(pid)/root"
         let seen = root + path
@@ -139,21 +139,10 @@ public enum NamespaceReader {
             if uid == 0 && isNamespaceFile(path) { return .success(path) }
             return .failure(.cannotEnter(path: path, error))
         }
-        guard let uid else {
+        guard uid != nil else {
             return .failure(.cannotEnter(path: path, SystemError("open", seen, errno: .permissionDenied, detail: "the process's owner is unknown (not entered)")))
         }
-        guard uid != 0 else { return .success(seen) }
-        // The ioctls need an opened descriptor: the proven nsfs file, opened through the O_PATH one.
-        let fd: FileDescriptor
-        do { fd = try .open("/proc/self/fd/\(pathFD.rawValue)", .readOnly, options: [.closeOnExec, .nonBlocking]) } catch {
-            return .failure(.cannotEnter(path: path, error))
-        }
-        defer { fd.close() }
-        switch cslirp_namespace_owned_by(fd.rawValue, uid) {
-        case 1: return .success(seen)
-        case 0: return .failure(.notOwned(path: path, uid: uid))
-        default: return .failure(.cannotEnter(path: path, SystemError("ioctl NS_GET_USERNS", seen)))
-        }
+        return .success(seen)
     }
 
     /// A process whose network namespace is the one at `netnsPath` (compares nsfs device and inode).
