@@ -16,6 +16,7 @@
 #include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <linux/openat2.h>
+#include <linux/nsfs.h>
 #include <unistd.h>
 #include <signal.h>
 #include <spawn.h>
@@ -112,14 +113,40 @@ int cslirp_fd_is_nsfs(int fd) {
     return fs.f_type == 0x6e736673 ? 1 : 0; /* NSFS_MAGIC */
 }
 
-int cslirp_open_in_root(const char *root, const char *path, int flags) {
-    int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root_fd < 0) return -1;
+int cslirp_open_in_root_fd(int root_fd, const char *path, int flags) {
     struct open_how how;
     memset(&how, 0, sizeof(how));
     how.flags = (unsigned long long)(flags | O_CLOEXEC);
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+    return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+}
+
+int cslirp_namespace_owned_by(int ns_fd, uid_t uid) {
+    int fd = ioctl(ns_fd, NS_GET_USERNS);
+    if (fd < 0) return -1;
+    for (int depth = 0; depth < 64; depth++) { /* the kernel nests at most 32 */
+        uid_t owner;
+        if (ioctl(fd, NS_GET_OWNER_UID, &owner) != 0) { int saved = errno; close(fd); errno = saved; return -1; }
+        if (owner == uid) { close(fd); return 1; }
+        int parent = ioctl(fd, NS_GET_PARENT);
+        close(fd);
+        if (parent < 0) return errno == EPERM ? 0 : -1; /* EPERM: the initial namespace (or ours) reached */
+        fd = parent;
+    }
+    close(fd);
+    return 0;
+}
+
+int cslirp_fd_is_fuse(int fd) {
+    struct statfs fs;
+    if (fstatfs(fd, &fs) != 0) return -1;
+    return fs.f_type == 0x65735546 ? 1 : 0; /* FUSE_SUPER_MAGIC */
+}
+
+int cslirp_open_in_root(const char *root, const char *path, int flags) {
+    int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd < 0) return -1;
+    int fd = cslirp_open_in_root_fd(root_fd, path, flags);
     int saved = errno;
     close(root_fd);
     errno = saved;

@@ -238,6 +238,23 @@ struct AddressCheckTests {
         #expect(try row(AddressCheck.compare(config, observed: observed), "guest6").note?.contains("router advertisement") == true)
     }
 
+    @Test("IPv6 off read through a process (no MTU seen there) rests on the configured MTU, and says 'configured MTU'")
+    func ipv6OffOnConfiguredMTUSaysSo() throws {
+        let config = SlirpCommandLine.decode(["slirp4netns", "--configure", "--mtu=1200", "--enable-ipv6", "--netns-type=path", "/run/netns/t1", "tap0"])
+        var observed = ObservedAddressesTests.observed()
+        (observed.ipv6, observed.ipv6Gateway, observed.mtu) = ([], nil, nil)
+        let guest6 = try row(AddressCheck.compare(config, observed: observed), "guest6")
+        #expect(guest6.note == "IPv6 disabled by the kernel: configured MTU 1200 is below IPv6's minimum 1280", "\(guest6)")
+    }
+
+    @Test("a kernel thread is told by PF_KTHREAD in its stat, a user's process is not (its command line is never read)")
+    func kernelThreadFromStatFlags() throws {
+        let kthreadd = try #require(ProcessStat("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 2 0 0 18446744073709551615"))
+        #expect(kthreadd.isKernelThread && kthreadd.flags == 2129984)
+        let sleep = try #require(ProcessStat("4242 (sleep) S 1 4242 4242 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 900 0 0 18446744073709551615"))
+        #expect(!sleep.isKernelThread)
+    }
+
     @Test("the MTU is a row even when it could not be read: read through a process (/proc/PID/net has none), or not read at all")
     func unreadMTUIsSaid() throws {
         let mtu = try row(AddressCheck.compare(Self.config, observed: ObservedAddressesTests.observed()), "mtu")
@@ -494,20 +511,21 @@ struct NameserverSourceRankingTests {
         let containerRoot = try SafeFiles.makePrivateDirectory(prefix: "slirpmon-fakeroot")
         defer { try? FileManager.default.removeItem(atPath: containerRoot) }
         let fm = FileManager.default
-        // PID: (root, mount namespace, command line); self is slirpmon: the host's root and mounts.
-        let table: [(String, String?, String, String)] = [
-            ("self", "/", "/proc/self/ns/mnt", "slirpmon"),
-            ("27", containerRoot, "/proc/self/ns/mnt", ""),              // kdevtmpfs: a root of its own, no command line
-            ("30", nil, "/proc/self/ns/mnt", ""),                        // defunct: no root to look at
-            ("40", "/", "/proc/self/ns/mnt", "rootlessport-child"),      // the host's view
-            ("50", "/", "/proc/self/ns/net", "sleep"),                   // another mount namespace (stands in: any other nsfs file)
-            ("60", containerRoot, "/proc/self/ns/mnt", "catatonit"),     // a container's root
+        // PID: (root, mount namespace, PF_* flags in stat); self is slirpmon: the host's root and mounts.
+        let kernelThread = 0x20_8040, userProcess = 0x40_0100
+        let table: [(String, String?, String, Int)] = [
+            ("self", "/", "/proc/self/ns/mnt", userProcess),
+            ("27", containerRoot, "/proc/self/ns/mnt", kernelThread),    // kdevtmpfs: a root of its own, PF_KTHREAD
+            ("30", nil, "/proc/self/ns/mnt", userProcess),              // defunct: no root to look at
+            ("40", "/", "/proc/self/ns/mnt", userProcess),              // rootlessport-child: the host's view
+            ("50", "/", "/proc/self/ns/net", userProcess),              // sleep in another mount namespace (stands in: any other nsfs file)
+            ("60", containerRoot, "/proc/self/ns/mnt", userProcess),    // catatonit: a container's root
         ]
-        for (pid, root, mounts, cmdline) in table {
+        for (pid, root, mounts, flags) in table {
             try fm.createDirectory(atPath: "\(proc)/\(pid)/ns", withIntermediateDirectories: true)
             if let root { try fm.createSymbolicLink(atPath: "\(proc)/\(pid)/root", withDestinationPath: root) }
             try fm.createSymbolicLink(atPath: "\(proc)/\(pid)/ns/mnt", withDestinationPath: mounts)
-            try SafeFiles.writeNew(Array(cmdline.utf8), to: "\(proc)/\(pid)/cmdline")
+            try SafeFiles.writeNew(Array("\(pid == "self" ? "1" : pid) (x) S 1 1 1 0 -1 \(flags) 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0 18446744073709551615\n".utf8), to: "\(proc)/\(pid)/stat")
         }
         #expect(NamespaceReader.rankedForResolvConf([27, 30, 40, 50, 60], procRoot: proc) == [60, 50, 40])
     }

@@ -74,8 +74,11 @@ struct NameserverTests {
         var spec = SlirpLab.Spec(name: "m", ipv6: true, apiSocket: false)
         spec.mtu = 1200
         let instance = try lab.start(spec)
-        // Give a router advertisement time to arrive, were IPv6 on.
-        usleep(1_500_000)
+        // The fact itself: tap0 is up (slirp4netns configured it) and the kernel gave it no IPv6 at all, not even link-local.
+        let netns = try #require(instance.netnsName)
+        func inside(_ args: [String]) -> String { (try? Executables.run("/usr/bin/env", ["ip", "netns", "exec", netns] + args).get())?.stdout ?? "" }
+        try #require(eventually(5) { inside(["cat", "/proc/net/route"]).contains("tap0") }, "slirp4netns did not configure tap0")
+        #expect(!inside(["cat", "/proc/net/if_inet6"]).contains("tap0"), "the kernel left IPv6 on tap0 at MTU 1200")
         let (text, rows, _) = try show(instance.pid)
         let disabled = "IPv6 disabled by the kernel: MTU 1200 is below IPv6's minimum 1280"
         #expect(rows["guest6"]?["status"] as? String == "mismatch", "\(text)")

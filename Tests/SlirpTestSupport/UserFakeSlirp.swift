@@ -49,7 +49,7 @@ public final class UserFakeSlirp {
     }
 
     /// `DIR/slirp4netns`, DIR a private directory readable by all (the fake runs as nobody).
-    static let binary: Result<String, LabSetupError> = {
+    public static let binary: Result<String, LabSetupError> = {
         // Directories of earlier test runs whose process is gone.
         for name in (try? Files.directoryEntries("/tmp")) ?? [] where name.hasPrefix("slirpmon-userfake-") {
             let pid = name.dropFirst("slirpmon-userfake-".count).prefix { $0 != "." }

@@ -38,6 +38,16 @@ int cslirp_o_path(void);
 /* openat2 of `path` with `root` as "/" for every link on the way (RESOLVE_IN_ROOT, no magic
    links): a file inside a container's root as the container sees it, never outside it. */
 int cslirp_open_in_root(const char *root, const char *path, int flags);
+/* The same with the root given as an open directory descriptor (e.g. openat(/proc/PID dir, "root")). */
+int cslirp_open_in_root_fd(int root_fd, const char *path, int flags);
+
+/* 1 when the user namespace owning the namespace open at `ns_fd`, or one of its ancestors, was
+   created by `uid` (NS_GET_USERNS, NS_GET_OWNER_UID, NS_GET_PARENT up to the initial one, whose
+   owner is 0); 0 when none was; -1 on error. */
+int cslirp_namespace_owned_by(int ns_fd, uid_t uid);
+
+/* 1 when the open descriptor `fd` is on a FUSE file system, 0 when not, -1 on error. */
+int cslirp_fd_is_fuse(int fd);
 
 /* posix_spawn for a program slirpmon does not trust: POSIX_SPAWN_SETSID (a new session, so no
    controlling terminal), an empty signal mask and default dispositions, fds 0-2 from `stdio`

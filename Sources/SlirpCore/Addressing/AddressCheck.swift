@@ -84,9 +84,11 @@ public struct AddressCheck: Sendable, Equatable, Codable {
             let want = plan.prefix
             // The kernel takes IPv6 off a link whose MTU is below 1280 (RFC 8200's minimum): no
             // address, not even link-local, and no router advertisement will ever change that.
+            // The MTU seen on the tap, else the configured one, said as such (read through a process, it is not seen).
             let mtu = observed?.mtu ?? configuration.effectiveMTU
+            let mtuWords = observed?.mtu != nil ? "MTU \(mtu)" : "configured MTU \(mtu)"
             let ipv6Off = observed.map { $0.ipv6.isEmpty && mtu < Self.ipv6MinimumMTU } ?? false
-            let disabled = "IPv6 disabled by the kernel: MTU \(mtu) is below IPv6's minimum \(Self.ipv6MinimumMTU)"
+            let disabled = "IPv6 disabled by the kernel: \(mtuWords) is below IPv6's minimum \(Self.ipv6MinimumMTU)"
             if ipv6Off {
                 rows.append(AddressCheck(role: "guest6", expected: "fd00::/64 (SLAAC)", observed: nil, status: .mismatch, note: disabled))
                 rows.append(AddressCheck(role: "gateway6", expected: plan.gateway.description, observed: nil, status: .mismatch, note: disabled))
@@ -123,12 +125,12 @@ public struct AddressCheck: Sendable, Equatable, Codable {
                         : dns6)
         }
 
-        let wantMTU = String(configuration.effectiveMTU)
+        let wantMTU = configuration.effectiveMTU
         if let mtu = observed?.mtu {
-            rows.append(AddressCheck(role: "mtu", expected: wantMTU, observed: String(mtu), status: wantMTU == String(mtu) ? .match : .mismatch))
+            rows.append(AddressCheck(role: "mtu", expected: String(wantMTU), observed: String(mtu), status: wantMTU == mtu ? .match : .mismatch))
         } else {
             // Only a thread inside the namespace can ask the tap's MTU (SIOCGIFMTU): /proc/PID/net has none.
-            rows.append(AddressCheck(role: "mtu", expected: wantMTU, observed: nil, status: .notObserved,
+            rows.append(AddressCheck(role: "mtu", expected: String(wantMTU), observed: nil, status: .notObserved,
                                      note: observed == nil ? unobserved : "read through a process in the namespace, whose /proc/PID/net has no MTU"))
         }
         return rows

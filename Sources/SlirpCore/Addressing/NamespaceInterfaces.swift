@@ -3,14 +3,12 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CSlirpSystem
-import Foundation
 
 /// The IPv4 interfaces of a network namespace besides slirp4netns's tap and the loopback: the
 /// bridges of a rootless user's shared Podman network (`cni-podman1 10.89.0.1/24`), which no
 /// process inside shows (the containers have their own namespaces).
 ///
-/// Read as root by joining the namespace on a throwaway thread, as `NamespaceReader` does, from
+/// Read as root on a throwaway thread inside the namespace (`NamespaceReader.runInside`), from
 /// `/proc/thread-self/net/route` and `fib_trie`. Only `show` reads them: one namespace, once.
 public enum NamespaceInterfaces {
     /// One interface with its IPv4 addresses (with prefix), as the namespace has them.
@@ -19,41 +17,19 @@ public enum NamespaceInterfaces {
         public let ipv4: [String]
     }
 
-    private final class ResultBox: @unchecked Sendable {
-        var result: Result<[Interface], NamespaceReader.Failure>?
-    }
-
-    /// The interfaces with an IPv4 route in the namespace at `path`, except `tap` and `lo`.
-    public static func read(netnsPath path: String, excluding tap: String) -> Result<[Interface], NamespaceReader.Failure> {
-        guard Files.exists(path) else { return .failure(.namespaceGone(path: path)) }
-        let box = ResultBox()
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            box.result = enterAndRead(path: path, excluding: tap)
-            done.signal()
+    /// The interfaces with an IPv4 route in the namespace at `path`, except `tap` and `lo`; with
+    /// `owner`, only in a namespace that user owns (`NamespaceReader.runInside`).
+    public static func read(netnsPath path: String, excluding tap: String, owner: UInt32? = nil) -> Result<[Interface], NamespaceReader.Failure> {
+        NamespaceReader.runInside(path, owner: owner) { () -> Result<[Interface], NamespaceReader.Failure> in
+            let route: String, fibTrie: String
+            do throws(SystemError) {
+                route = try Files.readText("/proc/thread-self/net/route")
+                fibTrie = try Files.readText("/proc/thread-self/net/fib_trie")
+            } catch {
+                return .failure(.unreadable(error))
+            }
+            return .success(parse(route: route, fibTrie: fibTrie, excluding: tap))
         }
-        thread.stackSize = 256 << 10
-        thread.start()
-        done.wait()
-        return box.result ?? .failure(.unreadable(SystemError("setns", path, errno: .ioError)))
-    }
-
-    /// Runs on its own thread, which ends right after (it never returns to the host namespace).
-    private static func enterAndRead(path: String, excluding tap: String) -> Result<[Interface], NamespaceReader.Failure> {
-        let fd: FileDescriptor
-        do { fd = try SafeFiles.openForReading(path, kind: .networkNamespace) } catch {
-            return .failure(error.isGone ? .namespaceGone(path: path) : .cannotEnter(path: path, error))
-        }
-        defer { fd.close() }
-        if cslirp_enter_netns(fd.rawValue) != 0 { return .failure(.cannotEnter(path: path, SystemError("setns", path))) }
-        let route: String, fibTrie: String
-        do {
-            route = try Files.readText("/proc/thread-self/net/route")
-            fibTrie = try Files.readText("/proc/thread-self/net/fib_trie")
-        } catch {
-            return .failure(.unreadable(error))
-        }
-        return .success(parse(route: route, fibTrie: fibTrie, excluding: tap))
     }
 
     /// The interfaces named in `route` (in its order), each with its addresses from `fibTrie`.

@@ -37,6 +37,9 @@ public final class InventoryCache: Sendable {
     private let forwardLists = Mutex<ForwardLists>(ForwardLists())
     /// The monitor's last answer per instance (`Inventory.Purpose.monitor`).
     private let lastAnswers = Mutex<[ProcessIdentity: LastAnswer]>([:])
+    /// The process whose resolv.conf gave the last namespace's nameservers (the monitor's selection):
+    /// read again alone while it lives in that namespace (`NamespaceReader.readNameservers`).
+    private let nameserverSource = Mutex<(key: NamespaceKey, process: ProcessIdentity)?>(nil)
     /// Whether each log filesystem (by device) had room for echoes, and when that was looked at.
     private let logRoom = Mutex<[UInt64: Kept<UInt64, Bool>]>([:])
 
@@ -137,6 +140,16 @@ public final class InventoryCache: Sendable {
             guard let key else { return kept.value(now: now, maxAge: addressMaxAge) }
             return kept.value(provenBy: key, now: now, maxAge: addressMaxAge)
         }
+    }
+
+    /// The process last read for the nameservers of the namespace `key`, or nil.
+    func nameserverSource(_ key: NamespaceKey) -> ProcessIdentity? {
+        nameserverSource.withLock { kept in kept.flatMap { $0.key == key ? $0.process : nil } }
+    }
+
+    /// Keeps the process read for the namespace `key`'s nameservers (nil: none), in place of any other.
+    func keepNameserverSource(_ process: ProcessIdentity?, for key: NamespaceKey) {
+        nameserverSource.withLock { $0 = process.map { (key, $0) } }
     }
 
     func keep(_ observed: ObservedAddresses, key: NamespaceKey, for identity: ProcessIdentity, now: Double) {

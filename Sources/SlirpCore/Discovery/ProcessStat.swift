@@ -13,6 +13,11 @@ public struct ProcessStat: Equatable, Sendable {
     public let startTicks: UInt64
     /// Resident pages.
     public let residentPages: Int64
+    /// The kernel's `PF_*` flags (field 9).
+    public let flags: UInt64
+
+    /// True for a kernel thread (`PF_KTHREAD`): it has no command line, and its root is not a user's.
+    public var isKernelThread: Bool { flags & 0x0020_0000 != 0 }
 
     /// The process this line is about: its PID and start time.
     public var identity: ProcessIdentity { ProcessIdentity(pid: pid, startTicks: startTicks) }
@@ -36,7 +41,7 @@ public struct ProcessStat: Equatable, Sendable {
         // Fields 3 (state) to 24 (rss) of proc(5), separated by spaces, after the last ")".
         var field = 3, i = close + 1
         var stateByte: UInt8?
-        var ppid: Int64?, utime: Int64?, stime: Int64?, start: Int64?, rss: Int64?
+        var ppid: Int64?, flags: Int64?, utime: Int64?, stime: Int64?, start: Int64?, rss: Int64?
         while field <= 24 {
             while i < bytes.count && bytes[i] == 32 { i += 1 }
             let first = i
@@ -46,6 +51,7 @@ public struct ProcessStat: Equatable, Sendable {
             switch field {
             case 3: stateByte = text.first
             case 4: ppid = Self.number(text)
+            case 9: flags = Self.number(text)
             case 14: utime = Self.number(text)
             case 15: stime = Self.number(text)
             case 22: start = Self.number(text)
@@ -54,13 +60,14 @@ public struct ProcessStat: Equatable, Sendable {
             }
             field += 1
         }
-        guard let stateByte, let ppid, let utime, let stime, let start, let rss else { return nil }
+        guard let stateByte, let ppid, let flags, let utime, let stime, let start, let rss else { return nil }
         state = Character(UnicodeScalar(stateByte))
         parentPID = Int32(truncatingIfNeeded: ppid)
         userTicks = UInt64(max(0, utime))
         systemTicks = UInt64(max(0, stime))
         startTicks = UInt64(max(0, start))
         residentPages = rss
+        self.flags = UInt64(max(0, flags))
     }
 
     public var isZombie: Bool { state == "Z" || state == "X" }

@@ -154,8 +154,8 @@ public struct Inventory: Sendable {
             if geteuid() != 0 {
                 network.interfacesError = "joining the namespace needs root"
             } else {
-                let seen = "\(options.procRoot)/\(process.pid)/root\(path)"
-                switch NamespaceInterfaces.read(netnsPath: NamespaceReader.isNamespaceFile(seen) ? seen : path, excluding: process.configuration.effectiveTapName) {
+                switch NamespaceReader.namespaceFile(path, of: process.pid, uid: process.uid, procRoot: options.procRoot)
+                    .flatMap({ NamespaceInterfaces.read(netnsPath: $0, excluding: process.configuration.effectiveTapName, owner: process.joinOwner) }) {
                 case .success(let interfaces): network.interfaces = interfaces
                 case .failure(let failure): network.interfacesError = failure.description
                 }
@@ -183,8 +183,9 @@ public struct Inventory: Sendable {
                     instances[i].process = process
                 }
             }
-            if let layout = RootlessNetwork.claimed(by: process), let uid = process.uid {
+            if let layout = RootlessNetwork.claimed(by: process), let uid = process.uid, uid != 0 {
                 // No container ID to prove: it serves its user's containers on Podman networks, and only its user's.
+                // A rootless network is a user's: root's process at such a path claims none (root has no rootless network).
                 let name = process.user ?? UserNames.name(of: uid)
                 instances[i].rootlessNetwork = RootlessNetwork(layout: layout, ownerUID: uid, ownerName: name,
                                                                containers: RootlessNetwork.attached(podman.containers, uid: uid))
@@ -199,8 +200,7 @@ public struct Inventory: Sendable {
     /// or whose child runs in that namespace (the same nsfs inode). For a rootless network: the
     /// namespace of each attached container (its SandboxKey file, or its process's), kept per
     /// container in `RootlessNetwork.carriers`. A parent's own `ns/net` is not used: it is only its
-    /// main thread's, and its Go threads sit in different namespaces (seen: the main thread in the
-    /// container's, six others in the host's), so it did not always match. Costs a `stat` or
+    /// main thread's, and its Go threads may each sit in another namespace. Costs a `stat` or
     /// `readlink` per namespace, only when that user runs rootlessport.
     private func carriers(of instance: inout SlirpInstance, ports: [RootlessPortProcess]) -> [RootlessPortProcess] {
         let uid = instance.process.uid
@@ -250,7 +250,9 @@ public struct Inventory: Sendable {
         let plan = planNamespaces(processes, keptContacts: keptContacts, now: now)
         let batches = max(1, min(plan.jobs.count, Self.cores))
         let pending = (0..<batches).map { b in
-            NamespaceReader.start(netnsPaths: stride(from: b, to: plan.jobs.count, by: batches).map { (path: plan.jobs[$0].path, interface: plan.jobs[$0].interface) })
+            NamespaceReader.start(netnsPaths: stride(from: b, to: plan.jobs.count, by: batches).map {
+                (path: plan.jobs[$0].path, interface: plan.jobs[$0].interface, owner: plan.jobs[$0].owner)
+            })
         }
         let contacts = contact(processes, kept: keptContacts, listeners: listeners, known: known, readNamespace: plan.readHere, now: now)
         var observed = plan.kept.mapValues { Result<ObservedAddresses, NamespaceReader.Failure>.success($0) }
@@ -265,7 +267,9 @@ public struct Inventory: Sendable {
         }
         if let cache = options.purpose.cache {
             for instance in instances where plan.kept[instance.pid] == nil {
-                if let addresses = instance.observed, let key = plan.keys[instance.pid] {
+                if var addresses = instance.observed, let key = plan.keys[instance.pid] {
+                    // Kept without its nameservers: read for the selection only, nothing re-checks them once it moves.
+                    (addresses.nameservers, addresses.nameserverSource, addresses.resolvConfProblem) = (nil, nil, nil)
                     cache.keep(addresses, key: key, for: instance.identity, now: now)
                 } else {
                     cache.forgetAddresses(instance.identity)
@@ -291,7 +295,7 @@ public struct Inventory: Sendable {
         /// Kept from before: the cache's answer still holds.
         var kept: [Int32: ObservedAddresses] = [:]
         /// Namespaces to join (as root), in batches on their own threads; `nameservers`: read after (`Purpose.readsNameservers`).
-        var jobs: [(pid: Int32, path: String, interface: String, nameservers: Bool)] = []
+        var jobs: [(pid: Int32, path: String, interface: String, nameservers: Bool, owner: UInt32?)] = []
         /// Read through a process inside, while contacting the instance.
         var readHere = Set<Int32>()
         /// The namespace file of each instance looked at (to keep the new answer under).
@@ -316,8 +320,8 @@ public struct Inventory: Sendable {
                     }
                 }
             }
-            if case .join(let path) = namespaceSource(process.configuration, pid: process.pid) {
-                plan.jobs.append((process.pid, path, process.configuration.effectiveTapName, options.purpose.readsNameservers(process.identity)))
+            if case .join(let path, let owner) = namespaceSource(process) {
+                plan.jobs.append((process.pid, path, process.configuration.effectiveTapName, options.purpose.readsNameservers(process.identity), owner))
             } else {
                 plan.readHere.insert(process.pid)
             }
@@ -578,7 +582,7 @@ public struct Inventory: Sendable {
         let config = process.configuration
         var contact = Contact()
         if read && options.readAddresses && !process.isZombie {
-            contact.observed = readNamespace(config, pid: process.pid, nameservers: options.purpose.readsNameservers(process.identity))
+            contact.observed = readNamespace(process, nameservers: options.purpose.readsNameservers(process.identity))
         }
 
         let endpoint = APIEndpoint.of(process, procRoot: options.procRoot, listeners: listeners)
@@ -609,7 +613,7 @@ public struct Inventory: Sendable {
             if process.isZombie {
                 observeError = "the process is defunct"
             } else {
-                switch read ?? readNamespace(config, pid: process.pid, nameservers: options.purpose.readsNameservers(process.identity)) {
+                switch read ?? readNamespace(process, nameservers: options.purpose.readsNameservers(process.identity)) {
                 case .success(let o): observed = o
                 case .failure(let e): observeError = e.description
                 }
@@ -640,39 +644,48 @@ public struct Inventory: Sendable {
     /// Where a namespace's addresses are read from.
     enum NamespaceSource {
         case process(Int32)
-        case join(String)
+        /// The namespace file to join, and the user who must own it (nil: root's instance, or not root).
+        case join(String, owner: UInt32?)
         case failure(NamespaceReader.Failure)
     }
 
     /// Through the target PID, through a process inside, or by joining the namespace file as root.
-    func namespaceSource(_ config: SlirpConfiguration, pid: Int32) -> NamespaceSource {
+    func namespaceSource(_ process: SlirpProcess) -> NamespaceSource {
+        let config = process.configuration
         if let pid = config.targetPID { return .process(pid) }
         guard let path = config.netnsPath else {
             return .failure(.unreadable(SystemError("netns", "no target on the command line", code: ENOENT)))
         }
+        if geteuid() == 0 {
+            // As root: only the file slirp4netns itself sees, proven the user's (`NamespaceReader.namespaceFile`).
+            switch NamespaceReader.namespaceFile(path, of: process.pid, uid: process.uid, procRoot: options.procRoot) {
+            case .success(let nsPath): return .join(nsPath, owner: process.joinOwner)
+            case .failure(let failure): return .failure(failure)
+            }
+        }
         // A rootless Podman's netns file is a bind mount only in slirp4netns's own mount
         // namespace: look at it through /proc/PID/root, where it is the real nsfs file.
-        let seen = "\(options.procRoot)/\(pid)/root\(path)"
+        let seen = "\(options.procRoot)/\(process.pid)/root\(path)"
         let nsPath = NamespaceReader.isNamespaceFile(seen) ? seen : path
-        if geteuid() != 0 || !NamespaceReader.isNamespaceFile(nsPath),
-           let inside = NamespaceReader.processInside(netnsPath: nsPath, procRoot: options.procRoot) {
+        if let inside = NamespaceReader.processInside(netnsPath: nsPath, procRoot: options.procRoot) {
             return .process(inside)
         }
-        return .join(nsPath)
+        return .join(nsPath, owner: nil)
     }
 
     /// Reads the namespace: through the target PID, or by joining the namespace file as root;
     /// with `nameservers`, also the resolv.conf of a process inside (`withNameservers`).
-    func readNamespace(_ config: SlirpConfiguration, pid: Int32, nameservers: Bool = false) -> Result<ObservedAddresses, NamespaceReader.Failure> {
+    func readNamespace(_ process: SlirpProcess, nameservers: Bool = false) -> Result<ObservedAddresses, NamespaceReader.Failure> {
+        let config = process.configuration
         let tap = config.effectiveTapName
         let result: Result<ObservedAddresses, NamespaceReader.Failure>
         let namespace: String
-        switch namespaceSource(config, pid: pid) {
+        switch namespaceSource(process) {
         case .process(let inside):
             result = Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(viaProcess: inside, interface: tap, procRoot: options.procRoot) }
             namespace = "\(options.procRoot)/\(inside)/ns/net"
-        case .join(let nsPath):
-            result = Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(netnsPath: nsPath, interface: tap) }
+        case .join(let nsPath, let owner):
+            result = Result { () throws(NamespaceReader.Failure) in try NamespaceReader.read(netnsPath: nsPath, interface: tap, owner: owner) }
             namespace = nsPath
         case .failure(let failure):
             return .failure(failure)
@@ -682,9 +695,21 @@ public struct Inventory: Sendable {
 
     /// `result` with the nameservers of a process in the namespace at `namespace` (a namespace
     /// file, or `/proc/PID/ns/net` of a process in it), named; see `NamespaceReader.readNameservers`.
+    /// With a cache (the monitor), the process read last time for that namespace is tried first:
+    /// while it lives there, a refresh reads only its files, not all of `/proc`.
     func withNameservers(_ result: Result<ObservedAddresses, NamespaceReader.Failure>, namespace: String) -> Result<ObservedAddresses, NamespaceReader.Failure> {
         guard case .success(var observed) = result else { return result }
-        NamespaceReader.readNameservers(into: &observed, netnsPath: namespace, procRoot: options.procRoot)
+        let cache = options.purpose.cache
+        let key = cache != nil ? ContainerJoin.identity(namespace).map { InventoryCache.NamespaceKey(device: $0.device, inode: $0.inode) } : nil
+        let read = NamespaceReader.readNameservers(into: &observed, netnsPath: namespace, procRoot: options.procRoot,
+                                                   remembered: key.flatMap { cache?.nameserverSource($0) })
+        if let cache, let key { cache.keepNameserverSource(read, for: key) }
         return .success(observed)
     }
+}
+
+extension SlirpProcess {
+    /// Whose namespace root may join for this process: its user's, unless it is root's (nil).
+    /// Unknown owner: uid 0 is never assumed, so nobody's (`namespaceFile` refuses it first).
+    var joinOwner: UInt32? { uid == 0 ? nil : (uid ?? UInt32.max) }
 }

@@ -12,7 +12,7 @@ public struct RootlessNetwork: Sendable, Equatable {
     public enum Layout: String, Sendable, Codable {
         /// Podman 4 (`libpod/networking_linux.go`): `$XDG_RUNTIME_DIR/netns/rootless-netns-<hash>`,
         /// log `slirp4netns-rootless-netns.log`, pid file `rootless-netns/rootless-netns-slirp4netns.pid`
-        /// in Podman's tmp dir. Seen on Podman 4.3.1.
+        /// in Podman's tmp dir.
         case podman4 = "podman4"
         /// Podman 5 (containers/common `libnetwork/internal/rootlessnetns`):
         /// `<run root>/networks/rootless-netns/rootless-netns`, with the run root
