@@ -16,6 +16,26 @@ struct PodmanTests {
         rows.first { ($0["container"] as? [String: Any])?["name"] as? String == name }
     }
 
+    @Test("a container removed between podman ps and inspect costs only its own details: the others keep their create command")
+    func inspectSurvivesAContainerRemovedMeanwhile() throws {
+        try PodmanFixture.prepare()
+        let kept = PodmanFixture.name("insk"), removed = PodmanFixture.name("insr")
+        for name in [kept, removed] {
+            let created = PodmanFixture.podman(["create", "--name", name, PodmanFixture.image, "true"])
+            try #require(created.status == 0, "\(created.stderr)")
+        }
+        defer { PodmanFixture.podman(["rm", "-f", kept, removed]) }
+        let ids = try [kept, removed].map { name in
+            try #require(PodmanFixture.podman(["container", "inspect", "--format", "{{.Id}}", name]).stdout.split(separator: "\n").first.map(String.init))
+        }
+        try #require(PodmanFixture.podman(["rm", "-f", removed]).status == 0)
+        let cli = PodmanCLI(binary: try #require(PodmanCLI.installed()))
+        let inspected = cli.inspect(ids)
+        #expect(inspected[ids[0]]?["Config"]?["CreateCommand"]?.strings?.contains(kept) == true,
+                "the container still there lost its details with the one removed: \(inspected.keys)")
+        #expect(inspected[ids[1]] == nil)
+    }
+
     @Test("a rootful container with port_handler=slirp4netns: named, joined, and a live forward reaches its web server")
     func rootfulContainerLiveForward() throws {
         try PodmanFixture.prepare()

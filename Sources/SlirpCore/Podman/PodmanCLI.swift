@@ -43,10 +43,7 @@ public struct PodmanCLI: Sendable {
         }
         let ids = listed.compactMap { $0["Id"]?.string }
         guard !ids.isEmpty else { return .success([]) }
-        var inspected: [String: JSONValue] = [:]
-        if case .success(let json) = run(["container", "inspect", "--format", "json"] + ids), let rows = json.array, rows.allSatisfy({ $0.object != nil }) {
-            for row in rows { if let id = row["Id"]?.string { inspected[id] = row } }
-        }
+        let inspected = inspect(ids)
         let ownerUID = user?.uid ?? UInt32(getuid())
         let ownerName = user?.name ?? UserNames.name(of: ownerUID)
         return .success(listed.compactMap { row in
@@ -67,6 +64,18 @@ public struct PodmanCLI: Sendable {
                 sandboxKey: detail?["NetworkSettings"]?["SandboxKey"]?.string,
                 networks: Self.networks(detail?["NetworkSettings"]?["Networks"]))
         })
+    }
+
+    /// `podman container inspect` of `ids`, by ID. A container removed since `ps` listed it makes
+    /// Podman exit 125 ("no such container") after printing the others: those are kept, so one
+    /// container gone in between does not leave every other without its details.
+    func inspect(_ ids: [String]) -> [String: JSONValue] {
+        var inspected: [String: JSONValue] = [:]
+        if case .success(let json) = run(["container", "inspect", "--format", "json"] + ids, keepingOutputOf: "no such container"),
+           let rows = json.array, rows.allSatisfy({ $0.object != nil }) {
+            for row in rows { if let id = row["Id"]?.string { inspected[id] = row } }
+        }
+        return inspected
     }
 
     /// `NetworkSettings.Networks` (name -> `IPAddress`, `IPPrefixLen`, `Gateway`), sorted by name.
@@ -98,7 +107,8 @@ public struct PodmanCLI: Sendable {
     /// Runs podman and parses its JSON output. A user's Podman runs as an `UntrustedProgram`:
     /// it runs the user's own programs (`engine.conmon_path`, checked with `--version` by every
     /// `podman ps`, hooks, helpers), which must reach neither root's terminal nor its environment.
-    private func run(_ arguments: [String]) -> Result<JSONValue, Failure> {
+    /// `keepingOutputOf`: a failure whose last error line contains it still yields what Podman printed.
+    private func run(_ arguments: [String], keepingOutputOf partialFailure: String? = nil) -> Result<JSONValue, Failure> {
         let result: Result<Executables.Output, SystemError>
         if let user {
             guard let account = UntrustedProgram.Account.of(uid: user.uid) else {
@@ -114,8 +124,8 @@ public struct PodmanCLI: Sendable {
             if error.errno == .timedOut { return .failure(Failure(message: "\(who) did not answer within \(Int(timeout)) s (storage locked?)")) }
             return .failure(Failure(message: "cannot run \(who): \(error)"))
         case .success(let output):
-            guard output.status == 0 else {
-                let line = output.stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(output.status)"
+            let line = output.stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(output.status)"
+            guard output.status == 0 || partialFailure.map({ line.contains($0) && !output.stdout.isEmpty }) == true else {
                 return .failure(Failure(message: "\(who) failed: \(line)"))
             }
             do {
