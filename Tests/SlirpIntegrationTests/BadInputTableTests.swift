@@ -45,7 +45,11 @@ struct BadInputTableTests {
             table.append((["fwd", "rm", pid, id], 2, ""))
         }
         // TARGET: not an instance (exit 1, the running instances are named)
-        for target in ["0", "999999999", "99999999999999999999", "'; rm -rf /", "../../etc", "\u{1B}[2J", long, "ffffffffffffffffffff"] {
+        // "0" is no PID, yet a prefix of any container ID that starts with 0 (another suite's
+        // container may): then it names that container's state, still an error, nothing sent.
+        table.append((["fwd", "add", "0", "127.0.0.1:\(p):80"], 1, ""))
+        table.append((["fwd", "rm", "0", "all"], 1, ""))
+        for target in ["999999999", "99999999999999999999", "'; rm -rf /", "../../etc", "\u{1B}[2J", long, "ffffffffffffffffffff"] {
             table.append((["fwd", "add", target, "127.0.0.1:\(p):80"], 1, "no slirp4netns instance matches"))
             table.append((["fwd", "rm", target, "all"], 1, "no slirp4netns instance matches"))
         }
