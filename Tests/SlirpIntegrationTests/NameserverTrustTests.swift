@@ -45,6 +45,29 @@ struct NameserverTrustTests {
         #expect(try dns(inventory.collect(), a.pid).note == "resolv.conf of PID \(chrooted) (busybox)")
     }
 
+    @Test("a namespace found empty is not searched again every refresh: a process started in it is found once the addresses are read again")
+    func emptyNamespaceIsNotSearchedEveryRefresh() throws {
+        let lab = try TestLab("dnsnone")
+        let a = try lab.start(.init(name: "a"))
+        let netns = try #require(a.netnsName)
+        let selected = try #require(ProcessScanner().process(pid: a.pid)).identity
+        let inventory = Inventory(options: Inventory.Options(purpose: .monitor(cache: InventoryCache(addressMaxAge: 3), selected: selected)))
+        #expect(try dns(inventory.collect(), a.pid).note?.contains(NamespaceReader.nobodyInside) == true)
+
+        let ip = try #require(Executables.find("ip"))
+        guard case .success(let sleeper) = Executables.spawn(ip, ["netns", "exec", netns, "sleep", "600"]) else {
+            throw LabSetupError("cannot start a sleep in \(netns)")
+        }
+        defer { kill(sleeper, SIGKILL); Executables.waitFor(sleeper) }
+        try #require(eventually(10) { ContainerJoin.identity("/proc/\(sleeper)/ns/net") == ContainerJoin.identity("/run/netns/\(netns)")
+            && (try? Files.readText("/proc/\(sleeper)/comm")) == "sleep\n" }, "the sleep did not start in \(netns)")
+        // Kept: no pass over /proc looked for it (one would name it).
+        #expect(try dns(inventory.collect(), a.pid).note?.contains(NamespaceReader.nobodyInside) == true)
+        // Once the namespace's reads are due again, a pass finds it.
+        #expect(eventually(10) { (try? dns(inventory.collect(), a.pid).note)?.contains("PID \(sleeper) (sleep)") == true },
+                "the sleep started in the namespace is never found")
+    }
+
     @Test("after the monitor's selection moves, the row it left no longer shows DNS read for it as current")
     func nameserversDoNotOutliveTheSelection() throws {
         let lab = try TestLab("dnsmove")

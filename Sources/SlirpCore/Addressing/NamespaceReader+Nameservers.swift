@@ -22,6 +22,9 @@ extension NamespaceReader {
     /// How many processes of a namespace are tried before giving up (each one gone in between).
     static let resolvConfTries = 4
 
+    /// Why no resolv.conf was read: nothing runs in the namespace.
+    static let nobodyInside = "no process in the namespace to read resolv.conf from"
+
     /// Fills `observed`'s nameservers from the resolv.conf of a process whose network namespace is
     /// the one at `netnsPath` (same device and inode), and names that process; says why not in
     /// `resolvConfProblem`. Returns the process read (PID and start time), to be passed back as
@@ -42,7 +45,7 @@ extension NamespaceReader {
         }
         let candidates = rankedForResolvConf(processesInside(netnsPath: netnsPath, procRoot: procRoot), procRoot: procRoot)
         guard let wanted = ContainerJoin.identity(netnsPath), !candidates.isEmpty else {
-            observed.resolvConfProblem = "no process in the namespace to read resolv.conf from"
+            observed.resolvConfProblem = nobodyInside
             return nil
         }
         for pid in candidates.prefix(resolvConfTries) {

@@ -37,9 +37,10 @@ public final class InventoryCache: Sendable {
     private let forwardLists = Mutex<ForwardLists>(ForwardLists())
     /// The monitor's last answer per instance (`Inventory.Purpose.monitor`).
     private let lastAnswers = Mutex<[ProcessIdentity: LastAnswer]>([:])
-    /// The process whose resolv.conf gave the last namespace's nameservers (the monitor's selection):
-    /// read again alone while it lives in that namespace (`NamespaceReader.readNameservers`).
-    private let nameserverSource = Mutex<(key: NamespaceKey, process: ProcessIdentity)?>(nil)
+    /// What the last read of a namespace's nameservers found (the monitor's selection), and when:
+    /// the process whose resolv.conf gave them, read again alone while it lives in that namespace
+    /// (`NamespaceReader.readNameservers`), or none (see `nameserverHint`).
+    private let nameserverRead = Mutex<(key: NamespaceKey, process: ProcessIdentity?, readAt: Double)?>(nil)
     /// Whether each log filesystem (by device) had room for echoes, and when that was looked at.
     private let logRoom = Mutex<[UInt64: Kept<UInt64, Bool>]>([:])
 
@@ -142,14 +143,29 @@ public final class InventoryCache: Sendable {
         }
     }
 
-    /// The process last read for the nameservers of the namespace `key`, or nil.
-    func nameserverSource(_ key: NamespaceKey) -> ProcessIdentity? {
-        nameserverSource.withLock { kept in kept.flatMap { $0.key == key ? $0.process : nil } }
+    /// What the last nameserver read of the namespace `key` found.
+    enum NameserverHint: Equatable {
+        /// The process read: try it first.
+        case process(ProcessIdentity)
+        /// No process was in the namespace: none is looked for again until `addressMaxAge` has
+        /// passed, as its addresses are not read again before (finding none takes a pass over
+        /// every process on the host).
+        case nobodyInside
     }
 
-    /// Keeps the process read for the namespace `key`'s nameservers (nil: none), in place of any other.
-    func keepNameserverSource(_ process: ProcessIdentity?, for key: NamespaceKey) {
-        nameserverSource.withLock { $0 = process.map { (key, $0) } }
+    /// What the last nameserver read of the namespace `key` found, while it holds; nil: look.
+    func nameserverHint(_ key: NamespaceKey, now: Double) -> NameserverHint? {
+        nameserverRead.withLock { kept in
+            guard let kept, kept.key == key else { return nil }
+            if let process = kept.process { return .process(process) }
+            return now - kept.readAt < addressMaxAge ? .nobodyInside : nil
+        }
+    }
+
+    /// Keeps what the read of the namespace `key`'s nameservers found (`process` nil: none), in
+    /// place of any other namespace's.
+    func keepNameserverRead(_ process: ProcessIdentity?, for key: NamespaceKey, now: Double) {
+        nameserverRead.withLock { $0 = (key, process, now) }
     }
 
     func keep(_ observed: ObservedAddresses, key: NamespaceKey, for identity: ProcessIdentity, now: Double) {

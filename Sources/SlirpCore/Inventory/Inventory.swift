@@ -696,14 +696,21 @@ public struct Inventory: Sendable {
     /// `result` with the nameservers of a process in the namespace at `namespace` (a namespace
     /// file, or `/proc/PID/ns/net` of a process in it), named; see `NamespaceReader.readNameservers`.
     /// With a cache (the monitor), the process read last time for that namespace is tried first:
-    /// while it lives there, a refresh reads only its files, not all of `/proc`.
+    /// while it lives there, a refresh reads only its files, not all of `/proc`; a namespace found
+    /// empty is not searched again before `addressMaxAge`.
     func withNameservers(_ result: Result<ObservedAddresses, NamespaceReader.Failure>, namespace: String) -> Result<ObservedAddresses, NamespaceReader.Failure> {
         guard case .success(var observed) = result else { return result }
         let cache = options.purpose.cache
         let key = cache != nil ? ContainerJoin.identity(namespace).map { InventoryCache.NamespaceKey(device: $0.device, inode: $0.inode) } : nil
-        let read = NamespaceReader.readNameservers(into: &observed, netnsPath: namespace, procRoot: options.procRoot,
-                                                   remembered: key.flatMap { cache?.nameserverSource($0) })
-        if let cache, let key { cache.keepNameserverSource(read, for: key) }
+        let now = Double(Deadline.now.nanoseconds) / 1e9
+        let hint = key.flatMap { cache?.nameserverHint($0, now: now) }
+        if hint == .nobodyInside {
+            observed.resolvConfProblem = NamespaceReader.nobodyInside
+            return .success(observed)
+        }
+        let remembered: ProcessIdentity? = if case .process(let process) = hint { process } else { nil }
+        let read = NamespaceReader.readNameservers(into: &observed, netnsPath: namespace, procRoot: options.procRoot, remembered: remembered)
+        if let cache, let key { cache.keepNameserverRead(read, for: key, now: now) }
         return .success(observed)
     }
 }
