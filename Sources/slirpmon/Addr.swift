@@ -8,7 +8,7 @@ extension Slirpmon {
             commandName: "addr",
             abstract: "Print the guest, gateway and DNS addresses Podman computes (guest +100, gateway +2, DNS +3).")
 
-        @Option(help: "The slirp4netns network (default 10.0.2.0/24).") var cidr: String?
+        @Option(parsing: .unconditional, help: "The slirp4netns network (default 10.0.2.0/24).") var cidr: String?
         @Flag(help: "Also print the IPv6 addresses (fd00::/64).") var ipv6 = false
         @Flag(help: "Print JSON.") var json = false
 

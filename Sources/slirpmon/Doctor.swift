@@ -27,8 +27,10 @@ extension Slirpmon {
         @Option(name: .long, help: "slirp4netns options as after --network slirp4netns: (e.g. mtu=65520,cidr=10.0.2.0/24).")
         var options: String?
 
-        @Option(name: .long, help: "Seconds to wait for slirp4netns to report ready in the trial run.")
-        var timeout: Double = 10
+        @Option(name: .customLong("timeout"), parsing: .unconditional,
+                help: ArgumentHelp("Seconds to wait for slirp4netns to report ready in the trial run.", valueName: "timeout"))
+        var timeoutArgument = WrittenNumber<Double>(10)
+        var timeout: Double { timeoutArgument.value }
 
         @Flag(name: .customLong("no-trial"), help: "Do not start slirp4netns; run the other steps only.")
         var noTrial = false
@@ -37,7 +39,7 @@ extension Slirpmon {
         var json = false
 
         func validate() throws {
-            guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds, got \(timeout)") }
+            guard CommonOptions.isValidTimeout(timeout) else { throw ValidationError(CommonOptions.timeoutRange(got: timeoutArgument.written)) }
             if container != nil && options != nil {
                 throw ValidationError("give either CONTAINER or --options, not both")
             }

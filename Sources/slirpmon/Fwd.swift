@@ -48,14 +48,15 @@ extension Slirpmon.Fwd {
         )
 
         @Argument(help: "PID, container ID or unique ID prefix.") var target: String
-        @Argument(help: "One or more mappings, e.g. 127.0.0.1:8080:80 or 30000-30009:30000-30009/udp.") var mappings: [String]
-        @Option(name: .customLong("guest-addr"), help: "The guest address to forward to (IPv4; default: slirp4netns's guest address).")
+        @Argument(parsing: .allUnrecognized, help: "One or more mappings, e.g. 127.0.0.1:8080:80 or 30000-30009:30000-30009/udp.") var mappings: [String]
+        @Option(name: .customLong("guest-addr"), parsing: .unconditional, help: "The guest address to forward to (IPv4; default: slirp4netns's guest address).")
         var guestAddr: String?
         @Flag(help: "Send even when the API socket's owner cannot be proven (another user's instance whose file descriptors are not readable); SO_PEERCRED still checks the listener's PID.")
         var unverified = false
         @OptionGroup var common: CommonOptions
 
         func run() throws {
+            let mappings = try DashedValue.positionals(mappings)
             guard !mappings.isEmpty else { throw CLIError.usage("give at least one MAPPING, e.g. 8080:80") }
             var guest: IPv4Address?
             if let guestAddr {
@@ -108,12 +109,13 @@ extension Slirpmon.Fwd {
         static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove forwards by id, or all of them (remove_hostfwd).")
 
         @Argument(help: "PID, container ID or unique ID prefix.") var target: String
-        @Argument(help: "Forward ids (see `fwd list`), or `all`.") var ids: [String]
+        @Argument(parsing: .allUnrecognized, help: "Forward ids (see `fwd list`), or `all`.") var ids: [String]
         @Flag(help: "Send even when the API socket's owner cannot be proven (another user's instance whose file descriptors are not readable); SO_PEERCRED still checks the listener's PID.")
         var unverified = false
         @OptionGroup var common: CommonOptions
 
         func run() throws {
+            let ids = try DashedValue.positionals(ids)
             guard !ids.isEmpty else { throw CLIError.usage("give forward ids or `all`") }
             var numbers: [Int] = []
             let all = ids == ["all"]

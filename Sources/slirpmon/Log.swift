@@ -16,8 +16,10 @@ extension Slirpmon {
         @Flag(name: .shortAndLong, help: "Keep printing new lines as they are written, until the process exits or Ctrl-C.")
         var follow = false
 
-        @Option(name: .long, help: "Print at most the last N bytes (from a line start); the whole log is never read.")
-        var bytes: Int = 64 * 1024
+        @Option(name: .customLong("bytes"), parsing: .unconditional,
+                help: ArgumentHelp("Print at most the last N bytes (from a line start); the whole log is never read.", valueName: "bytes"))
+        var bytesArgument = WrittenNumber<Int>(64 * 1024)
+        var bytes: Int { bytesArgument.value }
 
         @Flag(name: .long, help: ArgumentHelp(
             "Write the log's bytes exactly as they are, to a pipe or a file (refused on a terminal).",
@@ -25,7 +27,7 @@ extension Slirpmon {
         var raw = false
 
         func validate() throws {
-            guard bytes > 0, bytes <= 1 << 30 else { throw ValidationError("--bytes must be between 1 and 1073741824, got \(bytes)") }
+            guard bytes > 0, bytes <= 1 << 30 else { throw ValidationError("--bytes must be from 1 to 1073741824 (1 GiB), got \(bytesArgument.written)") }
         }
 
         func run() throws {

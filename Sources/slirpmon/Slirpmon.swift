@@ -44,8 +44,10 @@ struct Slirpmon: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code.rawValue == 64 { // ArgumentParser's EX_USAGE: ours is 2, and one line
-                let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
-                FileHandleOutput.error("slirpmon: \(message.replacingOccurrences(of: "Error: ", with: "")) (see `slirpmon help`)")
+                let message = (Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage")
+                    .replacingOccurrences(of: "Error: ", with: "")
+                let explained = DashedValue.explainMissingTarget(message, arguments: CommandLine.arguments.dropFirst()) ?? message
+                FileHandleOutput.error("slirpmon: \(explained) (see `slirpmon help`)")
                 Glibc.exit(2)
             }
             // ArgumentParser's own message (help, a validation error), through the one output path.
@@ -62,8 +64,10 @@ struct Slirpmon: ParsableCommand {
 
 /// Options of the monitor, shared by `slirpmon` and `slirpmon demo`.
 struct MonitorOptions: ParsableArguments {
-    @Option(name: [.customShort("d"), .customLong("delay")], help: "Seconds between refreshes (like htop's -d, but in seconds).")
-    var delay: Double = 1
+    @Option(name: [.customShort("d"), .customLong("delay")], parsing: .unconditional,
+            help: ArgumentHelp("Seconds between refreshes (like htop's -d, but in seconds).", valueName: "delay"))
+    var delayArgument = WrittenNumber<Double>(1)
+    var delay: Double { delayArgument.value }
 
     @Flag(name: .customLong("no-color"), help: "No colours (also when NO_COLOR is set).")
     var noColor = false
@@ -72,7 +76,7 @@ struct MonitorOptions: ParsableArguments {
     var readOnly = false
 
     func validate() throws {
-        guard delay >= 0.1, delay <= 3600 else { throw ValidationError("--delay must be between 0.1 and 3600 seconds, got \(delay)") }
+        guard delay >= 0.1, delay <= 3600 else { throw ValidationError("--delay must be from 0.1 to 3600 seconds, got \(delayArgument.written)") }
     }
 
     func configuration(banner: String? = nil) -> MonitorConfiguration {
@@ -90,14 +94,18 @@ struct CommonOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON (shapes documented in the README).")
     var json = false
 
-    @Option(name: .long, help: "Seconds to wait for an API socket to connect and answer.")
-    var timeout: Double = CommonOptions.defaultTimeout
+    @Option(name: .customLong("timeout"), parsing: .unconditional,
+            help: ArgumentHelp("Seconds to wait for an API socket to connect and answer.", valueName: "timeout"))
+    var timeoutArgument = WrittenNumber<Double>(CommonOptions.defaultTimeout)
+    var timeout: Double { timeoutArgument.value }
 
     static let defaultTimeout = 2.0
     static func isValidTimeout(_ seconds: Double) -> Bool { seconds > 0 && seconds <= 600 }
+    /// The range error of every `--timeout`, with the value as written.
+    static func timeoutRange(got text: String) -> String { "--timeout must be more than 0 and at most 600 seconds, got \(text)" }
 
     func validate() throws {
-        guard Self.isValidTimeout(timeout) else { throw ValidationError("--timeout must be between 0 and 600 seconds, got \(timeout)") }
+        guard Self.isValidTimeout(timeout) else { throw ValidationError(Self.timeoutRange(got: timeoutArgument.written)) }
     }
 }
 

@@ -1,0 +1,99 @@
+import Foundation
+import Glibc
+import SlirpCore
+import SlirpTestSupport
+import Testing
+
+/// Bad input as an operator types it, to the real binary: the error names the value that was
+/// given (never "Missing value" for a value that is there), says what is allowed truly, and is
+/// one line on stderr with nothing on stdout.
+@Suite("Clear words for bad input", .enabled(if: isRoot, "needs root for ip netns"))
+struct ClearWordsTests {
+    /// (arguments, exit status, words the one line on stderr must contain).
+    static func cases(_ pid: String, _ port: Int) -> [([String], Int32, [String])] {
+        let p = String(port)
+        return [
+            // A value that begins with "-" is a value: it is named, with what is allowed.
+            (["fwd", "add", pid, "-80:80"], 2, [#"invalid port mapping "-80:80""#, "ports 1-65535"]),
+            (["fwd", "add", pid, "127.0.0.1:\(p):80", "-80:80"], 2, [#""-80:80""#, "ports 1-65535"]),
+            (["fwd", "add", pid, "127.0.0.1:\(p):-80"], 2, [#"container port "-80""#]),
+            (["fwd", "rm", pid, "-1"], 2, [#""-1" is not a forward id"#]),
+            (["fwd", "rm", pid, "1", "-1", "--json"], 2, [#""-1" is not a forward id"#]),
+            (["log", pid, "--bytes", "-5"], 2, ["--bytes must be from 1 to 1073741824 (1 GiB), got -5"]),
+            (["log", pid, "--bytes=-5"], 2, ["--bytes must be from 1 to 1073741824 (1 GiB), got -5"]),
+            (["-d", "-1"], 2, ["--delay must be from 0.1 to 3600 seconds, got -1"]),
+            (["--delay", "-0.5"], 2, ["--delay must be from 0.1 to 3600 seconds, got -0.5"]),
+            (["demo", "-d", "-1"], 2, ["--delay must be from 0.1 to 3600 seconds, got -1"]),
+            (["fwd", "list", pid, "--timeout", "-1"], 2, ["--timeout must be more than 0 and at most 600 seconds, got -1"]),
+            (["fwd", "add", pid, "127.0.0.1:\(p):80", "--timeout", "-1"], 2, ["got -1"]),
+            (["fwd", "rm", pid, "1", "--timeout", "-1"], 2, ["got -1"]),
+            (["show", pid, "--timeout", "-1"], 2, ["got -1"]),
+            (["list", "--timeout", "-1"], 2, ["--timeout must be more than 0 and at most 600 seconds, got -1"]),
+            (["doctor", "--no-trial", "--timeout", "-1"], 2, ["--timeout must be more than 0 and at most 600 seconds, got -1"]),
+            (["fwd", "add", pid, "127.0.0.1:\(p):80", "--guest-addr", "-1"], 2, [#"--guest-addr "-1" is not an IPv4 address"#]),
+            (["addr", "--cidr", "-1"], 2, [#"invalid cidr "-1""#]),
+            // A TARGET given as a negative number: ArgumentParser has no TARGET then, and says so no more.
+            (["show", "-5"], 2, [#""-5" is not a TARGET"#]),
+            (["log", "-5"], 2, [#""-5" is not a TARGET"#]),
+            (["fwd", "list", "-5"], 2, [#""-5" is not a TARGET"#]),
+            (["fwd", "add", "-5", "127.0.0.1:\(p):80"], 2, [#""-5" is not a TARGET"#]),
+            (["fwd", "rm", "-5", "1"], 2, [#""-5" is not a TARGET"#]),
+            (["fwd", "add", pid], 2, ["Missing expected argument '<mappings> ...'"]),
+            // An option slirpmon does not know, among the mappings or ids, is still one.
+            (["fwd", "add", pid, "--jsn", "127.0.0.1:\(p):80"], 2, [#"unknown option "--jsn""#]),
+            (["fwd", "rm", pid, "1", "-x"], 2, [#"unknown option "-x""#]),
+            // The range words say what is allowed, and the number as it was written.
+            (["fwd", "list", pid, "--timeout", "0"], 2, ["--timeout must be more than 0 and at most 600 seconds, got 0"]),
+            (["fwd", "list", pid, "--timeout", "0.0"], 2, ["got 0.0"]),
+            (["fwd", "list", pid, "--timeout", "601"], 2, ["got 601"]),
+            (["list", "--timeout", "0"], 2, ["--timeout must be more than 0 and at most 600 seconds, got 0"]),
+            (["doctor", "--no-trial", "--timeout", "0"], 2, ["--timeout must be more than 0 and at most 600 seconds, got 0"]),
+            (["-d", "0"], 2, ["--delay must be from 0.1 to 3600 seconds, got 0"]),
+            (["-d", "1e-3"], 2, ["got 1e-3"]),
+            (["log", pid, "--bytes", "0"], 2, ["got 0"]),
+        ]
+    }
+
+    @Test("a value that begins with '-', a zero timeout, a cidr slirp4netns refuses: each named in one line on stderr, nothing on stdout, nothing sent")
+    func everyValueIsNamed() throws {
+        let lab = try TestLab("words")
+        let instance = try lab.start(.init(name: "w"))
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let changes = { apiRequests(pid: instance.pid).filter { !$0.contains("list_hostfwd") } }
+        var failures: [String] = []
+        for (args, status, words) in Self.cases(String(instance.pid), port) {
+            let out = slirpmon(args, timeout: 30)
+            let shown = args.joined(separator: " ")
+            if out.status != status { failures.append("\(shown): status \(out.status), expected \(status): \(out.stderr)") }
+            for word in words where !out.stderr.contains(word) { failures.append("\(shown): no \(word.debugDescription) in \(out.stderr)") }
+            if out.stderr.contains("Missing") && !words.contains(where: { $0.hasPrefix("Missing") }) {
+                failures.append("\(shown): says a value is missing: \(out.stderr)")
+            }
+            if out.stderr.split(separator: "\n").count != 1 { failures.append("\(shown): not one line on stderr: \(out.stderr)") }
+            // `addr --json` keeps its documented shape (with `errors`) for Podman's own errors only.
+            let jsonResult = args.contains("--json") && status == 1
+            if !out.stdout.isEmpty && !jsonResult { failures.append("\(shown): stdout is not empty: \(out.stdout)") }
+        }
+        #expect(failures.isEmpty, Comment(rawValue: failures.joined(separator: "\n")))
+        #expect(changes().isEmpty, "an add or remove request reached slirp4netns: \(changes())")
+    }
+
+    @Test("mappings and ids read as before: options among them, before them and after them, and after --")
+    func optionsStillReadAmongMappingsAndIDs() throws {
+        let lab = try TestLab("wordsok")
+        let pid = String(try lab.start(.init(name: "o")).pid)
+        let a = try DemoFleet.freeTCPPort().value
+        let added = slirpmon(["fwd", "add", "--json", pid, "127.0.0.1:\(a):80", "--timeout", "5"])
+        #expect(added.status == 0, "\(added.stderr)")
+        let ids = ((try? JSONSerialization.jsonObject(with: Data(added.stdout.utf8))) as? [[String: Any]])?.compactMap { $0["id"] as? Int } ?? []
+        #expect(ids.count == 1, "\(added.stdout)")
+        // A second port, taken after the first is held by slirp4netns (never the same one).
+        let plain = slirpmon(["fwd", "add", pid, "--", "127.0.0.1:\(try DemoFleet.freeTCPPort().value):80"])
+        #expect(plain.status == 0 && plain.stdout.hasPrefix("added ["), "\(plain.stdout)\(plain.stderr)")
+        let removed = slirpmon(["fwd", "rm", pid, "--json", String(ids.first ?? 0), "--timeout", "5"])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(removed.stdout.contains("\"removed\""), "\(removed.stdout)")
+        let rest = slirpmon(["fwd", "rm", pid, "--", "all"])
+        #expect(rest.status == 0 && rest.stdout.hasPrefix("removed "), "\(rest.stdout)\(rest.stderr)")
+    }
+}
