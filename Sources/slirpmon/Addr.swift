@@ -23,8 +23,21 @@ extension Slirpmon {
         }
 
         func run() throws {
-            if let cidr, IPv4Network(cidr) == nil {
-                throw CLIError.usage("invalid cidr \(cidr.abbreviatedQuote): give an IPv4 network such as 10.0.2.0/24")
+            if let cidr {
+                guard let network = IPv4Network(cidr) else {
+                    throw CLIError.usage("invalid cidr \(cidr.abbreviatedQuote): give an IPv4 network such as 10.0.2.0/24")
+                }
+                // Podman clears host bits (Go's ParseCIDR) where slirp4netns refuses them: the
+                // network Podman would compute for never starts. Said in the doctor's words.
+                if !network.isNetworkAddress {
+                    let cause = FailureCause.cidrNotNetworkAddress(cidr, evidence: nil)
+                    throw CLIError.usage("--cidr \(cidr.abbreviatedQuote): \(cause.cause); use --cidr \(network)")
+                }
+                // A /0 Podman computes for, and slirp4netns refuses (a /26 or longer is refused by Podman's rules below).
+                if network.prefixLength < 1 {
+                    let cause = FailureCause.cidrPrefixLength(cidr, evidence: nil)
+                    throw CLIError.usage("--cidr \(cidr.abbreviatedQuote): \(cause.cause); \(cause.fix.replacingOccurrences(of: "cidr=", with: "--cidr "))")
+                }
             }
             let expected = ExpectedAddresses(cidr: cidr, ipv6: ipv6)
             var errors: [String] = []
@@ -38,9 +51,11 @@ extension Slirpmon {
                 cidr: expected.network?.description ?? cidr ?? "", guest: text(expected.guest), gateway: text(expected.gateway),
                 dns: text(expected.dns), errors: errors,
                 ipv6: expected.ipv6.map { .init(prefix: "\($0.prefix)/\($0.prefixLength)", gateway: $0.gateway.description, dns: $0.dns.description) })
+            // Podman's own errors (a network too small for +100): the JSON keeps its shape, with
+            // `errors`; the text has no result to print. Errors go to stderr in both.
             if json {
                 try FileHandleOutput.json(report)
-            } else {
+            } else if errors.isEmpty {
                 var lines = ["network  \(report.cidr)"]
                 lines.append("guest    \(report.guest ?? "-")")
                 lines.append("gateway  \(report.gateway ?? "-")")
@@ -48,10 +63,9 @@ extension Slirpmon {
                 if let v6 = report.ipv6 {
                     lines += ["guest6   SLAAC address in \(v6.prefix)", "gateway6 \(v6.gateway)", "dns6     \(v6.dns)"]
                 }
-                lines += errors.map { "error    \($0)" }
                 FileHandleOutput.print(lines.joined(separator: "\n"))
             }
-            if !errors.isEmpty { throw ExitCode(1) }
+            if !errors.isEmpty { throw CLIError.failed("--cidr \((cidr ?? "").abbreviatedQuote): \(errors.joined(separator: "; "))") }
         }
     }
 }

@@ -51,6 +51,12 @@ struct ClearWordsTests {
             (["-d", "0"], 2, ["--delay must be from 0.1 to 3600 seconds, got 0"]),
             (["-d", "1e-3"], 2, ["got 1e-3"]),
             (["log", pid, "--bytes", "0"], 2, ["got 0"]),
+            // addr refuses what slirp4netns refuses, in the doctor's words; Podman's errors go to stderr.
+            (["addr", "--cidr", "10.0.2.1/24"], 2, ["the cidr has host bits set: slirp4netns wants the network address", "use --cidr 10.0.2.0/24"]),
+            (["addr", "--cidr", "10.99.128.7/17", "--json"], 2, ["host bits set", "use --cidr 10.99.128.0/17"]),
+            (["addr", "--cidr", "0.0.0.0/0"], 2, ["prefix length must be 1-25"]),
+            (["addr", "--cidr", "10.0.2.0/31"], 1, ["calculated ip address 10.0.2.100 is not within given subnet 10.0.2.0/31"]),
+            (["addr", "--cidr", "10.0.2.0/26"], 1, ["calculated ip address 10.0.2.100 is not within given subnet 10.0.2.0/26"]),
         ]
     }
 
@@ -95,5 +101,28 @@ struct ClearWordsTests {
         #expect(removed.stdout.contains("\"removed\""), "\(removed.stdout)")
         let rest = slirpmon(["fwd", "rm", pid, "--", "all"])
         #expect(rest.status == 0 && rest.stdout.hasPrefix("removed "), "\(rest.stdout)\(rest.stderr)")
+    }
+
+    @Test("addr --cidr with host bits set is refused as slirp4netns refuses it, in the doctor's words")
+    func hostBitsAreRefusedAsSlirpAndTheDoctorDo() throws {
+        // slirp4netns itself, here: it refuses the cidr before it starts anything.
+        let ns = "smt-words-\(getpid())"
+        #expect(sh("ip", ["netns", "add", ns]).status == 0)
+        defer { _ = sh("ip", ["netns", "delete", ns]) }
+        let slirp = sh("slirp4netns", ["--configure", "--cidr=10.0.2.1/24", "--netns-type=path", "/run/netns/\(ns)", "tap0"], timeout: 10)
+        #expect(slirp.status == 1, "slirp4netns accepted 10.0.2.1/24: \(slirp.stderr)")
+        #expect(slirp.stderr.contains("CIDR needs to be a network address"), "\(slirp.stderr)")
+
+        // The doctor's trial, and its cause sentence: addr says the same.
+        let s = try DoctorScratch("words")
+        let (_, json) = s.doctor(["--options", "cidr=10.0.2.1/24"], timeout: 120)
+        let verdict = DoctorVerdict(json: json)
+        #expect(verdict.kind == "cidr-not-network-address", "\(json)")
+        let cause = try #require(verdict.cause?["cause"] as? String, "no cause in \(json)")
+        let addr = slirpmon(["addr", "--cidr", "10.0.2.1/24"])
+        #expect(addr.status == 2)
+        #expect(addr.stdout.isEmpty, "\(addr.stdout)")
+        #expect(addr.stderr.contains(cause), "addr: \(addr.stderr); doctor: \(cause)")
+        #expect(addr.stderr.contains("10.0.2.0/24"), "suggests the network address: \(addr.stderr)")
     }
 }

@@ -59,13 +59,10 @@ public struct FailureCause: Codable, Sendable, Equatable {
                                 fix: "use mtu=65520 (Podman's default) or lower: --network slirp4netns:mtu=65520", evidence: l)
         }
         if let l = line(containing: "prefix length needs to be 1-25") {
-            return FailureCause(.cidrPrefixLength, cause: "the cidr's prefix length must be 1-25: slirp4netns needs room for .2, .3 and .100",
-                                fix: "use a /25 or larger network, e.g. cidr=\(suggestedNetwork(cidr, prefix: 24))", evidence: l)
+            return cidrPrefixLength(cidr, evidence: l)
         }
         if let l = line(containing: "CIDR needs to be a network address") {
-            let network = cidr.flatMap { IPv4Network($0) }.map(\.description) ?? "10.0.2.0/24"
-            return FailureCause(.cidrNotNetworkAddress, cause: "the cidr has host bits set: slirp4netns wants the network address",
-                                fix: "use cidr=\(network)", evidence: l)
+            return cidrNotNetworkAddress(cidr, evidence: l)
         }
         if let l = line(containing: "open(\"/dev/net/tun\")") ?? line(containing: "/dev/net/tun") {
             if l.contains("No such file") || l.contains("No such device") {
@@ -161,6 +158,19 @@ public struct FailureCause: Codable, Sendable, Equatable {
         FailureCause(.readyTimeout, cause: "slirp4netns kept running but did not report ready within \(formatSeconds(seconds)) s (Podman would wait forever and the container would hang in its start)",
                      fix: "read the log below; a wrapper or old slirp4netns that ignores -r (--ready-fd) never reports ready: use slirp4netns 0.4 or newer directly; on a loaded host retry with a longer --timeout",
                      evidence: evidence)
+    }
+
+    /// slirp4netns's "prefix length needs to be 1-25", in words (the doctor's and `slirpmon addr`'s).
+    public static func cidrPrefixLength(_ cidr: String?, evidence: String?) -> FailureCause {
+        FailureCause(.cidrPrefixLength, cause: "the cidr's prefix length must be 1-25: slirp4netns needs room for .2, .3 and .100",
+                     fix: "use a /25 or larger network, e.g. cidr=\(suggestedNetwork(cidr, prefix: 24))", evidence: evidence)
+    }
+
+    /// slirp4netns's "CIDR needs to be a network address", in words (the doctor's and `slirpmon addr`'s).
+    public static func cidrNotNetworkAddress(_ cidr: String?, evidence: String?) -> FailureCause {
+        let network = cidr.flatMap { IPv4Network($0) }.map(\.description) ?? "10.0.2.0/24"
+        return FailureCause(.cidrNotNetworkAddress, cause: "the cidr has host bits set: slirp4netns wants the network address",
+                            fix: "use cidr=\(network)", evidence: evidence)
     }
 
     private static func suggestedNetwork(_ cidr: String?, prefix: Int) -> String {
