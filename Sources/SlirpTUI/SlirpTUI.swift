@@ -18,8 +18,9 @@ public struct MonitorConfiguration: Sendable {
 
 /// Runs the full-screen monitor until the operator quits; returns the exit status.
 ///
-/// Ctrl-C, SIGTERM and SIGHUP end it like `q` does (the terminal is restored and 0 is
-/// returned, so `slirpmon demo` still removes its instances).
+/// `q` returns 0. Ctrl-C, SIGTERM and SIGHUP end it as `q` does (the terminal is restored, so
+/// `slirpmon demo` still removes its instances) and return 128 + the signal's number, as a shell
+/// reports a command a signal ended: a script can tell killed from quit.
 public func runMonitor(_ configuration: MonitorConfiguration) -> Int32 {
     let terminal: Terminal
     do { terminal = try Terminal(useColor: configuration.useColor) } catch {
@@ -32,7 +33,7 @@ public func runMonitor(_ configuration: MonitorConfiguration) -> Int32 {
     // A doctor trial still running leaves nothing behind: its scratch namespace and process go now.
     monitor.worker.stopDoctor()
     terminal.end()
-    return 0
+    return monitor.endingSignal == 0 ? 0 : 128 + monitor.endingSignal
 }
 
 /// The main loop: keys and results in, effects out, the screen redrawn from the state.
@@ -43,6 +44,8 @@ struct Monitor {
     var nextRefresh = 0.0
     let delay: Double
     var quit = false
+    /// The signal that ended the loop (Ctrl-C read as a key counts as SIGINT), 0 when `q` did.
+    var endingSignal: Int32 = 0
 
     init(configuration: MonitorConfiguration) {
         delay = max(0.1, configuration.delay)
@@ -58,7 +61,10 @@ struct Monitor {
         // wakes for keys ten times a second but renders once per refresh.
         var changed = true
         while !quit {
-            if Signals.pending != 0 { break }
+            if Signals.pending != 0 {
+                endingSignal = Signals.pending
+                break
+            }
             state.now = Clock.monotonic()
             for result in worker.drain() {
                 perform(state.apply(result), terminal)
@@ -96,6 +102,7 @@ struct Monitor {
             changed = true
             switch key {
             case .control("c"):
+                endingSignal = SIGINT
                 quit = true
             case .resize:
                 terminal.invalidate()

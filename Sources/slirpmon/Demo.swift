@@ -50,8 +50,8 @@ extension Slirpmon {
                 FileHandleOutput.print("demo running: " + lab.running.map { "\($0.name) pid \($0.pid)" }.joined(separator: ", "))
                 FileHandleOutput.print(tryLine)
                 FileHandleOutput.print("Ctrl-C (or SIGTERM) stops it and removes everything.")
-                _ = TerminationSignals.wait()
-                return
+                // Stopped by a signal, as a script stops it: 128 + the signal, as the monitor (after the tear-down).
+                throw ExitCode(128 + TerminationSignals.wait())
             }
             var configuration = monitor.configuration(banner: "demo")
             configuration.greeting = tryLine + " (Esc hides this)"

@@ -80,7 +80,7 @@ extension Slirpmon {
             let report = StartupDoctor.run(request, cleanup: cleanup) { step in
                 if !json { FileHandleOutput.print(text.step(step)) }
             }
-            // A signal's cleanup ends the trial early: let the signal thread report and exit 130.
+            // A signal's cleanup ends the trial early: let the signal thread report and exit 128 + the signal.
             InterruptGuard.parkIfInterrupted()
             if json {
                 try FileHandleOutput.json(report)
@@ -213,7 +213,8 @@ extension DoctorText {
     static func collapsingHelp(_ lines: [String]) -> [String] { DoctorReport.collapsingHelp(lines) }
 }
 
-/// Ctrl-C, SIGTERM and SIGHUP during the doctor: remove what the trial created, then exit 130.
+/// Ctrl-C, SIGTERM and SIGHUP during the doctor: remove what the trial created, then exit with
+/// 128 + the signal (130, 143, 129), as a shell reports a command a signal ended.
 enum InterruptGuard {
     private static let raised = Atomic<Bool>(false)
 
@@ -223,11 +224,11 @@ enum InterruptGuard {
     }
 
     static func install(_ cleanup: TrialCleanup) {
-        TerminationSignals.handle { _ in
+        TerminationSignals.handle { signal in
             raised.store(true, ordering: .releasing)
             let undone = cleanup.run()
             FileHandleOutput.error("slirpmon: interrupted; removed " + (undone.isEmpty ? "nothing (no trial was running)" : undone.joined(separator: ", ")))
-            Glibc.exit(130)
+            Glibc.exit(128 + signal)
         }
     }
 }

@@ -343,8 +343,9 @@ struct DoctorTests {
         #expect(doctorLeftovers(marker: marker).isEmpty, "\(doctorLeftovers(marker: marker))")
     }
 
-    @Test("Ctrl-C during the trial removes the namespace and stops slirp4netns")
-    func interrupted() throws {
+    @Test("Ctrl-C, SIGTERM or SIGHUP during the trial removes the namespace, stops slirp4netns and exits 128 + the signal",
+          arguments: [SIGINT, SIGTERM, SIGHUP])
+    func interrupted(signal: Int32) throws {
         let s = try DoctorScratch("intr")
         let marker = "standin-\(s.tag)"
         let real = try #require(Executables.find("slirp4netns"))
@@ -359,9 +360,9 @@ struct DoctorTests {
         let started = eventually(10) { doctorLeftovers(marker: marker).contains { $0.contains(marker) } }
         #expect(started, "the stand-in slirp4netns should be running")
         #expect(((try? Files.directoryEntries("/run/netns")) ?? []).contains { $0.hasPrefix("\(TrialRun.namePrefix)\(pid)-") }, "the running doctor's namespace")
-        kill(pid, SIGINT)
+        kill(pid, signal)
         let status = Executables.waitFor(pid)
-        #expect(status == 130)
+        #expect(status == 128 + signal)
         #expect(eventually(3) { doctorLeftovers(marker: marker).isEmpty }, "\(doctorLeftovers(marker: marker))")
     }
 

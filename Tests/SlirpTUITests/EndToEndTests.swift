@@ -174,8 +174,9 @@ struct EndToEndTests {
         #expect(!report.screen.contains("F10Quit"))
     }
 
-    @Test(arguments: [SIGTERM, SIGHUP])
-    func aTerminationSignalEndsTheMonitorAndRestoresTheTerminal(signal: Int32) throws {
+    /// A script tells killed from quit: 128 + the signal, as a shell reports it (143, 129, 130), `q` 0.
+    @Test(arguments: [SIGTERM, SIGHUP, SIGINT])
+    func aTerminationSignalEndsTheMonitorWith128PlusTheSignalAndRestoresTheTerminal(signal: Int32) throws {
         let tmux = TmuxHarness(width: 100, height: 30)
         defer { tmux.tearDown() }
         try tmux.startMonitor()
@@ -183,7 +184,7 @@ struct EndToEndTests {
         guard let pid = tmux.monitorPID else { throw HarnessError("no monitor pid") }
         kill(pid, signal)
         let report = tmux.exitReport()
-        #expect(report.exited, "monitor did not exit cleanly:\n\(report.screen)")
+        #expect(report.status == Int(128 + signal), "monitor did not exit with \(128 + signal):\n\(report.screen)")
         #expect(report.cooked, "tty modes not restored:\n\(report.screen)")
     }
 
@@ -195,7 +196,7 @@ struct EndToEndTests {
         #expect(tmux.monitorPID != nil, "the harness finds the running monitor")
         tmux.send("C-c")
         let report = tmux.exitReport()
-        #expect(report.exited, "no clean exit:\n\(report.screen)")
+        #expect(report.status == 130, "Ctrl-C is SIGINT: 130, as a shell reports it:\n\(report.screen)")
         #expect(report.cooked, "tty modes not restored:\n\(report.screen)")
         // The pane's shell now runs `sleep 120`: that is not the monitor.
         #expect(tmux.monitorPID == nil, "the harness takes the pane's sleep for the monitor")

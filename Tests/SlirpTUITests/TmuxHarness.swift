@@ -68,10 +68,12 @@ final class TmuxHarness {
         filter(text)
     }
 
-    /// After the monitor exited: its exit line and whether the tty is back in cooked mode (echo, icanon).
-    func exitReport(timeout: Double = 15) -> (exited: Bool, cooked: Bool, screen: String) {
+    /// After the monitor exited: whether it exited 0, its exit status (nil if it did not exit),
+    /// and whether the tty is back in cooked mode (echo, icanon).
+    func exitReport(timeout: Double = 15) -> (exited: Bool, status: Int?, cooked: Bool, screen: String) {
         let result = waitFor(" END", timeout: timeout)
-        return (result.screen.contains("EXITED 0"), result.screen.contains("MODES echo icanon END"), result.screen)
+        let status = result.screen.firstMatch(of: /EXITED (\d+)/).flatMap { Int($0.1) }
+        return (status == 0, status, result.screen.contains("MODES echo icanon END"), result.screen)
     }
 
     /// PID of the running monitor: the pane shell's child that is slirpmon, nil once it exited
