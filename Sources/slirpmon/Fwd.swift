@@ -44,8 +44,7 @@ extension Slirpmon.Fwd {
             MAPPING is [HOSTIP:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp|/tcp,udp]; a range adds \
             one forward per port. HOSTIP defaults to 0.0.0.0. Every mapping is validated before \
             anything is sent; on a failure, the forwards already added stay and are listed.
-
-            """ + TargetHelp.rules
+            """ + "\n\n" + TargetHelp.rules
         )
 
         @Argument(help: TargetHelp.argument) var target: String
