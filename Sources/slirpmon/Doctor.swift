@@ -21,7 +21,7 @@ extension Slirpmon {
             """
         )
 
-        @Argument(help: "A Podman container (name or ID): examine its create-time --network slirp4netns options.")
+        @Argument(help: "A Podman container (name, ID or unique ID prefix; name:NAME or id:PREFIX names one kind only, and a target that matches two containers is refused): examine its create-time --network slirp4netns options.")
         var container: String?
 
         @Option(name: .long, help: "slirp4netns options as after --network slirp4netns: (e.g. mtu=65520,cidr=10.0.2.0/24).")
@@ -46,12 +46,15 @@ extension Slirpmon {
         }
 
         func run() throws {
-            // As root, the container is resolved as `show` and `fwd` resolve a TARGET (`TargetResolver`):
-            // another user's is examined as that user; root's is read by the ID resolved.
+            // The container is resolved as `show` and `fwd` resolve a TARGET (`TargetResolver`): as root,
+            // another user's is examined as that user; one's own is read by the ID resolved. A name
+            // Podman did not report is left to Podman's own words, an explicit form is not.
             var examined = container
-            if let container, geteuid() == 0, let match = try Self.resolve(container) {
-                if match.ownerUID != 0 { throw ExitCode(try Self.examineAsOwner(match, timeout: timeout)) }
+            if let container, let match = try Self.resolve(container) {
+                if geteuid() == 0, match.ownerUID != 0 { throw ExitCode(try Self.examineAsOwner(match, timeout: timeout)) }
                 examined = match.id
+            } else if let container, (try? TargetResolver.Target(parsing: container))?.kind != nil {
+                throw CLIError.failed("no container matches \(container.abbreviatedQuote) (podman ps -a lists them)")
             }
             let cleanup = TrialCleanup()
             InterruptGuard.install(cleanup)
@@ -99,7 +102,7 @@ extension Slirpmon.Doctor {
     static func resolve(_ target: String) throws -> PodmanContainer? {
         let processes = (try? ProcessScanner().scan()) ?? []
         let containers = PodmanCatalog().snapshot(for: processes).containers
-        do { return try TargetResolver.container(target, among: containers) } catch { throw CLIError.failed(error.description) }
+        do { return try TargetResolver.container(target, among: containers) } catch { throw Targets.cliError(error) }
     }
 
     /// As root, a rootless user's container is examined as that user, as its Podman would start

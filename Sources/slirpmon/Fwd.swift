@@ -17,9 +17,9 @@ extension Slirpmon {
 
 extension Slirpmon.Fwd {
     struct ListForwards: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the forwards (list_hostfwd).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the forwards (list_hostfwd).", discussion: TargetHelp.rules)
 
-        @Argument(help: "PID, container ID or unique ID prefix.") var target: String
+        @Argument(help: TargetHelp.argument) var target: String
         @Flag(help: "Send even when the API socket's owner cannot be proven (another user's instance whose file descriptors are not readable); SO_PEERCRED still checks the listener's PID.")
         var unverified = false
         @OptionGroup var common: CommonOptions
@@ -44,10 +44,10 @@ extension Slirpmon.Fwd {
             MAPPING is [HOSTIP:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp|/tcp,udp]; a range adds \
             one forward per port. HOSTIP defaults to 0.0.0.0. Every mapping is validated before \
             anything is sent; on a failure, the forwards already added stay and are listed.
-            """
+            """ + "\n\n" + TargetHelp.rules
         )
 
-        @Argument(help: "PID, container ID or unique ID prefix.") var target: String
+        @Argument(help: TargetHelp.argument) var target: String
         @Argument(parsing: .allUnrecognized, help: "One or more mappings, e.g. 127.0.0.1:8080:80 or 30000-30009:30000-30009/udp.") var mappings: [String]
         @Option(name: .customLong("guest-addr"), parsing: .unconditional, help: "The guest address to forward to (IPv4; default: slirp4netns's guest address).")
         var guestAddr: String?
@@ -106,9 +106,9 @@ extension Slirpmon.Fwd {
     }
 
     struct RemoveForwards: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove forwards by id, or all of them (remove_hostfwd).")
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove forwards by id, or all of them (remove_hostfwd).", discussion: TargetHelp.rules)
 
-        @Argument(help: "PID, container ID or unique ID prefix.") var target: String
+        @Argument(help: TargetHelp.argument) var target: String
         @Argument(parsing: .allUnrecognized, help: "Forward ids (see `fwd list`), or `all`.") var ids: [String]
         @Flag(help: "Send even when the API socket's owner cannot be proven (another user's instance whose file descriptors are not readable); SO_PEERCRED still checks the listener's PID.")
         var unverified = false

@@ -9,9 +9,10 @@ extension Slirpmon {
     struct Log: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "log",
-            abstract: "Print the instance's log (unlinked by Podman, read through /proc/PID/fd/1).")
+            abstract: "Print the instance's log (unlinked by Podman, read through /proc/PID/fd/1).",
+            discussion: TargetHelp.rules)
 
-        @Argument(help: "PID, container ID or unique ID prefix.") var target: String
+        @Argument(help: TargetHelp.argument) var target: String
 
         @Flag(name: .shortAndLong, help: "Keep printing new lines as they are written, until the process exits or Ctrl-C.")
         var follow = false

@@ -6,9 +6,10 @@ extension Slirpmon {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "show",
-            abstract: "Show one instance: decoded options, computed vs observed addresses, API socket, forwards, log.")
+            abstract: "Show one instance: decoded options, computed vs observed addresses, API socket, forwards, log.",
+            discussion: TargetHelp.rules)
 
-        @Argument(help: "PID, container ID or unique ID prefix.") var target: String
+        @Argument(help: TargetHelp.argument) var target: String
         @OptionGroup var common: CommonOptions
 
         func run() throws {
@@ -120,19 +121,19 @@ struct ShowJSON: Encodable {
 enum Targets {
     /// The process TARGET names.
     static func process(_ target: String) throws -> SlirpProcess {
-        do { return try TargetResolver.process(target) } catch { throw CLIError.failed(error.description) }
+        do { return try TargetResolver.process(target) } catch { throw cliError(error) }
     }
 
     /// Everything about TARGET; only it is read and asked.
     static func instance(_ target: String, common: CommonOptions) throws -> SlirpInstance {
-        do { return try TargetResolver.instance(target, apiTimeout: common.timeout) } catch { throw CLIError.failed(error.description) }
+        do { return try TargetResolver.instance(target, apiTimeout: common.timeout) } catch { throw cliError(error) }
     }
 
     /// The API socket of TARGET, refusing (before anything is sent) an instance that cannot take requests;
     /// `unverified`: the operator's `--unverified`, to send to a socket whose owner cannot be proven.
     static func client(_ target: String, common: CommonOptions, unverified: Bool = false) throws -> (APIEndpoint, APIClient) {
         let endpoint: APIEndpoint
-        do { endpoint = try TargetResolver.endpoint(target) } catch { throw CLIError.failed(error.description) }
+        do { endpoint = try TargetResolver.endpoint(target) } catch { throw cliError(error) }
         let pid = endpoint.process.pid
         if let blocker = endpoint.blocker(allowingUnverified: unverified) {
             let override = endpoint.ownership?.isUnverified == true ? "; `--unverified` sends anyway (SO_PEERCRED still checks that pid \(pid) listens)" : ""
@@ -140,5 +141,11 @@ enum Targets {
         }
         guard let client = endpoint.client(timeout: common.timeout) else { throw CLIError.failed("pid \(pid) has no API socket") }
         return (endpoint, client)
+    }
+
+    /// A malformed explicit form (`pid:x`) is invalid usage (exit 2); anything else failed (exit 1).
+    static func cliError(_ failure: TargetResolver.Failure) -> CLIError {
+        if case .invalidForm = failure { return .usage(failure.description) }
+        return .failed(failure.description)
     }
 }

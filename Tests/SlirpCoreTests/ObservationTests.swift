@@ -379,10 +379,18 @@ struct UnixSocketAndTargetTests {
     @Test func byPID() throws {
         #expect(try TargetResolver.resolve("4343", among: Self.fleet).pid == 4343)
         #expect(try TargetResolver.resolve(" 5000 ", among: Self.fleet).pid == 5000)
-        // A PID wins over a container ID that happens to start with the same digits.
+        // A PID that is also the start of a container ID names neither: the forms choose, and never fall back.
         let clash = [Self.process(4242, Self.idA), Self.process(77, "4242" + String(Self.idA.dropFirst(4)))]
-        #expect(try TargetResolver.resolve("4242", among: clash).pid == 4242)
+        #expect(throws: TargetResolver.Failure.ambiguous(target: "4242", candidates: [
+            "pid:4242 (slirp4netns pid 4242 of root, its files claim container abc123000000)",
+            "id:424223000000 (slirp4netns pid 77 of root, its files claim container 424223000000, which Podman did not report)"])) {
+            try TargetResolver.resolve("4242", among: clash)
+        }
+        #expect(try TargetResolver.resolve("pid:4242", among: clash).pid == 4242)
+        #expect(try TargetResolver.resolve("id:4242", among: clash).pid == 77)
         #expect(try TargetResolver.resolve("424223", among: clash).pid == 77)
+        #expect(throws: TargetResolver.Failure.self) { try TargetResolver.resolve("pid:77", among: [Self.process(4242, nil)]) }
+        #expect(throws: TargetResolver.Failure.self) { try TargetResolver.resolve("id:5000", among: Self.fleet) }
     }
 
     @Test func byUniqueContainerIDPrefix() throws {
@@ -437,7 +445,9 @@ struct UnixSocketAndTargetTests {
         usersWeb.ownerUID = 1002
         usersWeb.ownerName = "mallory"
         let containers = [Self.container("web", id: Self.idA), usersWeb]
-        #expect(throws: TargetResolver.Failure.ambiguous(target: "web", candidates: ["abc123000000 (container of root)", "abd456000000 (container of mallory)"])) {
+        #expect(throws: TargetResolver.Failure.ambiguous(target: "web", candidates: [
+            "id:abc123000000 (container web (abc123000000) of root, slirp4netns pid 4242)",
+            "id:abd456000000 (container web (abd456000000) of mallory, slirp4netns pid 4343)"])) {
             try TargetResolver.resolve("web", among: Self.fleet, containers: containers, serves: { _, _ in true })
         }
         // The ID still names each.
@@ -450,7 +460,9 @@ struct UnixSocketAndTargetTests {
         usersHex.ownerUID = 1002
         usersHex.ownerName = "mallory"
         let containers = [Self.container("web", id: Self.idA), usersHex]
-        #expect(throws: TargetResolver.Failure.ambiguous(target: "abc123", candidates: ["abd456000000 (container of mallory)", "abc123000000 (container of root)"])) {
+        #expect(throws: TargetResolver.Failure.ambiguous(target: "abc123", candidates: [
+            "name:abc123 (container abc123 (abd456000000) of mallory, slirp4netns pid 4343)",
+            "id:abc123000000 (container web (abc123000000) of root, slirp4netns pid 4242)"])) {
             try TargetResolver.resolve("abc123", among: Self.fleet, containers: containers, serves: { _, _ in true })
         }
         #expect(throws: TargetResolver.Failure.self) { try TargetResolver.container("abc123", among: containers) }
@@ -463,7 +475,9 @@ struct UnixSocketAndTargetTests {
         usersWeb.ownerName = "mallory"
         let rootsWeb = Self.container("web", id: Self.idA)
         let containers = [rootsWeb, usersWeb, Self.container("db", id: "f1" + String(repeating: "0", count: 62))]
-        #expect(throws: TargetResolver.Failure.ambiguous(target: "web", candidates: ["abc123000000 (container of root)", "abd456000000 (container of mallory)"])) {
+        #expect(throws: TargetResolver.Failure.ambiguous(target: "web", candidates: [
+            "id:abc123000000 (container web (abc123000000) of root, state running)",
+            "id:abd456000000 (container web (abd456000000) of mallory, state running)"])) {
             try TargetResolver.container("web", among: containers)
         }
         #expect(throws: TargetResolver.Failure.self) { try TargetResolver.container("ab", among: containers) }
@@ -477,8 +491,47 @@ struct UnixSocketAndTargetTests {
         #expect(throws: TargetResolver.Failure.self) { try TargetResolver.container("abc", among: twins) }
     }
 
+    @Test("pid:, name:, id: and pod: name one kind each and never fall back; one instance reached two ways is one answer; malformed forms are refused in words")
+    func explicitForms() throws {
+        let infra = Self.container("p-1-infra", id: Self.idA, pod: "1", infra: true)
+        // A container named with the digits of its own slirp4netns's PID: the same instance either way.
+        let named = Self.container("4343", id: Self.idB)
+        let containers = [infra, named]
+        let proven: (SlirpProcess, PodmanContainer) -> Bool = { process, container in process.containerID == container.id }
+        func resolve(_ target: String) throws(TargetResolver.Failure) -> Int32 {
+            try TargetResolver.resolve(target, among: Self.fleet, containers: containers, serves: proven).pid
+        }
+        #expect(try resolve("4343") == 4343)
+        #expect(try resolve("p-1") == 4242 && resolve("pod:p-1") == 4242 && resolve("pod:1") == 4242 && resolve("name:p-1-infra") == 4242)
+        #expect(try resolve("name:4343") == 4343 && resolve("pid:5000") == 5000 && resolve("id:ABD") == 4343)
+        for target in ["name:p-1", "pod:p-1-infra", "pid:4", "name:abd", "id:4343", "pod:4343"] {
+            #expect(throws: TargetResolver.Failure.self, "\(target) falls back to another kind") { try resolve(target) }
+        }
+        for (typed, words) in [("pid:", "nothing after pid:"), ("pid:+5", "a PID is a number"), ("pid:99999999999", "a PID is a number"),
+                               (" name: ", "nothing after name:"), ("id:g1", "hexadecimal"), ("x:1", "unknown form \"x:\""), ("pod:", "nothing after pod:")] {
+            do {
+                _ = try TargetResolver.Target(parsing: typed)
+                Issue.record("\(typed) was accepted")
+            } catch {
+                guard case .invalidForm = error else { Issue.record("\(typed): \(error)"); continue }
+                #expect(error.description.contains(words), "\(typed): \(error)")
+            }
+        }
+        // doctor CONTAINER: containers only.
+        #expect(try TargetResolver.container("name:4343", among: containers)?.id == Self.idB)
+        #expect(try TargetResolver.container("id:abd", among: containers)?.name == "4343")
+        #expect(try TargetResolver.container("name:abd", among: containers) == nil)
+        for target in ["pid:4343", "pod:p-1"] {
+            #expect(throws: TargetResolver.Failure.invalidForm(target: target, reason: "the doctor examines a container: give its name or ID (name:NAME, id:PREFIX), not \(target.prefix(3)):")) {
+                try TargetResolver.container(target, among: containers)
+            }
+        }
+    }
+
     @Test func ambiguousPrefixListsCandidates() {
-        #expect(throws: TargetResolver.Failure.ambiguous(target: "ab", candidates: ["abc123000000 (pid 4242)", "abd456000000 (pid 4343)"])) {
+        #expect(throws: TargetResolver.Failure.ambiguous(target: "ab", candidates: [
+            "id:abc123000000 (slirp4netns pid 4242 of root, its files claim container abc123000000, which Podman did not report)",
+            "id:abd456000000 (slirp4netns pid 4343 of root, its files claim container abd456000000, which Podman did not report)"])) {
             try TargetResolver.resolve("ab", among: Self.fleet)
         }
         let text = TargetResolver.Failure.ambiguous(target: "ab", candidates: ["abc123000000 (pid 4242)", "abd456000000 (pid 4343)"]).description

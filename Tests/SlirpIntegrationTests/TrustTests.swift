@@ -148,8 +148,8 @@ struct TrustTests {
 
         let both = slirpmon(["doctor", name, "--no-trial", "--json"], timeout: 120)
         #expect(both.status == 1, "\(both.stdout)\n\(both.stderr)")
-        #expect(both.stderr.contains("matches several"), "\(both.stderr)")
-        #expect(both.stderr.contains("\(rootsID.prefix(12)) (container of root)") && both.stderr.contains("\(usersID.prefix(12)) (container of \(user.name))"), "\(both.stderr)")
+        #expect(both.stderr.contains("matches more than one"), "\(both.stderr)")
+        #expect(both.stderr.contains("id:\(rootsID.prefix(12)) (container \(name) (\(rootsID.prefix(12))) of root") && both.stderr.contains("id:\(usersID.prefix(12)) (container \(name) (\(usersID.prefix(12))) of \(user.name)"), "\(both.stderr)")
         #expect(!both.stderr.contains("examining it as"), "root's doctor picked the user's container: \(both.stderr)")
         #expect(both.stdout.isEmpty, "a report was made for one of them: \(both.stdout)")
 

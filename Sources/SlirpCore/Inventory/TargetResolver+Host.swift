@@ -1,30 +1,24 @@
 /// An operator's TARGET resolved on this host: the process, then only what the command needs of it.
 extension TargetResolver {
-    /// The process `target` names (a PID, a container or pod name, an ID or unique ID prefix). Podman is
-    /// asked for names and to prove a container ID claim, through `catalog` (which keeps the answer for
-    /// the caller's next question, and on disk for 5 s, as `list` does: `fwd add ID` right after `list`
-    /// runs no Podman).
+    /// The process `target` names (see `Target`). Podman is asked for names and pods and to prove a
+    /// container ID claim, through `catalog` (which keeps the answer for the caller's next question,
+    /// and on disk for 5 s, as `list` does: `fwd add ID` right after `list` runs no Podman).
     public static func process(_ target: String, catalog: PodmanCatalog = PodmanCatalog(persistent: true),
                                scanner: ProcessScanner = ProcessScanner()) throws(Failure) -> SlirpProcess {
-        // A PID names one process: read only it, not every instance on the host (a scan's cost
-        // grows with the host's instances, a PID's does not).
-        if let pid = Int32(target), pid > 0, let process = scanner.process(pid: pid) {
+        let parsed = try Target(parsing: target)
+        // `pid:N` names one process and nothing else: only it is read, not every instance on the
+        // host nor Podman (a scan's cost grows with the host's instances, a PID's does not). A bare
+        // PID is looked up with every other kind: a container may be named with its digits.
+        if parsed.kind == .pid, let pid = parsed.pid, let process = scanner.process(pid: pid) {
             return lastSeen(process, scanner: scanner)
         }
         let processes: [SlirpProcess]
         do { processes = try scanner.scan() } catch { throw .cannotScan(error.description) }
-        // Without Podman's answer, only a process that claims no container is taken: a container ID in
-        // a process's file names is a claim anyone can make, proven against Podman's container (its
-        // owner and network namespace) before the process is taken for it.
-        do throws(Failure) {
-            let found = try resolve(target, among: processes)
-            if found.containerID == nil || PodmanCLI.installed() == nil { return lastSeen(found, scanner: scanner) }
-        } catch {
-            // Not found, or several claim the ID: Podman's answer names and proves.
-            guard PodmanCLI.installed() != nil else { throw error }
-        }
-        let podman = catalog.snapshot(for: processes)
-        do throws(Failure) { return lastSeen(try resolve(target, among: processes, containers: podman.containers), scanner: scanner) } catch {
+        // Every other target may name a container or a pod, and a container ID in a process's file
+        // names is a claim anyone can make, proven against Podman's container (its owner and network
+        // namespace) before the process is taken for it: Podman is asked (unless not installed).
+        let podman = parsed.kind == .pid || PodmanCLI.installed() == nil ? PodmanCatalog.Snapshot.empty : catalog.snapshot(for: processes)
+        do throws(Failure) { return lastSeen(try resolve(parsed, among: processes, containers: podman.containers), scanner: scanner) } catch {
             throw podman.failures.isEmpty ? error : .podmanFailed(error, podman.failures)
         }
     }
