@@ -214,7 +214,7 @@ final class Bench {
             return elapsed
         }
         for _ in 0..<options.fwdRuns {
-            slirp.append(try fresh { i, _ in try Measure.wall(slirpmon, ["fwd", "add", String(i.pid), mapping]) })
+            slirp.append(try fresh { i, _ in try Measure.wall(slirpmon, ["fwd", "add", "pid:\(i.pid)", mapping]) })
             raw.append(try fresh { _, s in try Measure.wall(selfPath, ["raw-add", s, String(first), String(count)]) })
             shell.append(try fresh { _, s in try Measure.wall(tools.bash, [addScript, s, String(first), String(count)], timeout: 600) })
         }
