@@ -153,8 +153,10 @@ extension Slirpmon.Fwd {
         static let configuration = CommandConfiguration(
             commandName: "rm", abstract: "Remove forwards by id, or all of them (remove_hostfwd).",
             discussion: """
-            Exit status 3: a request was sent but slirp4netns did not answer (a stopped or hung \
-            process): it may still be removed, `fwd list` shows whether it was; the rest were not sent.
+            Several ids are checked against the instance's list first: an id it does not have, or \
+            one given twice, refuses them all, nothing sent. Exit status 3: a request was sent but \
+            slirp4netns did not answer (a stopped or hung process): it may still be removed, \
+            `fwd list` shows whether it was; the rest were not sent.
             """
         )
 
@@ -167,12 +169,15 @@ extension Slirpmon.Fwd {
         func run() throws {
             guard !ids.isEmpty else { throw CLIError.usage("give forward ids or `all`") }
             var numbers: [Int] = []
+            var given = Set<Int>()
             let all = ids == ["all"]
             if !all {
                 for text in ids {
                     guard let id = Int(text), id >= 0, id <= Int(Int32.max) else {
                         throw CLIError.usage("\(text.abbreviatedQuote) is not a forward id (a number from `slirpmon fwd list`) or `all`")
                     }
+                    // The same id twice: the second removal would fail after the first was done.
+                    guard given.insert(id).inserted else { throw CLIError.usage("nothing sent: forward id \(id) is given twice") }
                     numbers.append(id)
                 }
             }
@@ -180,7 +185,14 @@ extension Slirpmon.Fwd {
             if all {
                 do { numbers = try client.list().map(\.id) } catch { throw CLIError.failed(error.description) }
             }
-            let outcome = ForwardSession(client: client, pid: endpoint.process.pid).remove(numbers)
+            let outcome = ForwardSession(client: client, pid: endpoint.process.pid).remove(numbers, listed: all)
+            switch outcome.refusal {
+            case .unknownIDs(let unknown)?:
+                throw CLIError.failed("nothing sent: the instance has no forward \(unknown.map(String.init).joined(separator: ",")); `\(Shell.command(["slirpmon", "fwd", "list", target]))` shows the ids")
+            case .listFailed(let failure)?:
+                throw CLIError.failed("nothing sent: the instance's forwards could not be listed to check the \(numbers.count) ids against them: \(failure.explanation)")
+            case nil: break
+            }
             let removed = outcome.removed
             if let (id, failure) = outcome.failure {
                 let message = Slirpmon.Fwd.failure(failure, adding: false, "forward \(id)", target: target,

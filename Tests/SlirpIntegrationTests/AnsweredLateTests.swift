@@ -126,3 +126,30 @@ struct AnsweredLateTests {
         #expect(try client.list().map(\.hostPort) == ports.prefix(2).map { Int($0.value) })
     }
 }
+
+/// `fwd rm` with several ids is checked whole too: an id the instance does not have no longer
+/// fails after the ones before it were removed.
+@Suite("fwd rm checked whole", .serialized, .enabled(if: isRoot, "needs root for ip netns"))
+struct RemoveBatchTests {
+    @Test("fwd rm with an id the instance does not have, or one id twice, removes nothing and says which")
+    func removalBatchWithAnUnknownIDRemovesNothing() throws {
+        let lab = try TestLab("rmbatch")
+        let instance = try lab.start(.init(name: "m"))
+        let pid = String(instance.pid)
+        let first = try DemoFleet.freeTCPPort(), second = try DemoFleet.freeTCPPort()
+        #expect(slirpmon(["fwd", "add", pid, "127.0.0.1:\(first):80", "127.0.0.1:\(second):81"]).status == 0)
+        let before = try AnsweredLateTests.listed(instance.pid)
+        #expect(before.map(\.id) == [1, 2])
+
+        let unknown = slirpmon(["fwd", "rm", pid, "1", "99"])
+        #expect(unknown.status == 1, "\(unknown.status) \(unknown.stderr)")
+        #expect(unknown.stderr.contains("nothing sent: the instance has no forward 99"), "\(unknown.stderr)")
+        let twice = slirpmon(["fwd", "rm", pid, "2", "2"])
+        #expect(twice.status == 2, "\(twice.status) \(twice.stderr)")
+        #expect(twice.stderr.contains("nothing sent: forward id 2 is given twice"), "\(twice.stderr)")
+        #expect(try AnsweredLateTests.listed(instance.pid) == before, "forward 1 and 2 are still there")
+        #expect(!apiRequests(pid: instance.pid).contains { $0.contains("remove_hostfwd") }, "slirp4netns received no remove_hostfwd")
+        #expect(slirpmon(["fwd", "rm", pid, "2", "1"]).status == 0, "ids it has are removed")
+        #expect(try AnsweredLateTests.listed(instance.pid).isEmpty)
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import SlirpCore
 import SlirpTestSupport
+@testable import SlirpTUI
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -61,5 +62,27 @@ struct AnsweredLateMonitorTests {
         usleep(500_000)
         #expect(apiRequests(pid: instance.pid).filter { $0.contains("add_hostfwd") }.count == adds, "no add_hostfwd was sent")
         #expect(tcpRoundTrip(port: Int(port.value - 1), timeout: 1) == nil)
+    }
+
+    @Test("a removal sent without an answer is listed again at the forwards cadence, on any pane, and the answer says it was carried out")
+    func unansweredRemovalIsFollowedUntilTheInstanceAnswers() throws {
+        var state = Fixtures.state()
+        let target = EffectTarget(identity: Fixtures.web, apiSocket: "/tmp/lab/lab-web.sock")
+        let forward = HostForward(id: 3, proto: .tcp, hostAddr: "127.0.0.1", hostPort: 18080, guestAddr: "10.0.2.100", guestPort: 80)
+        state.pane = .log
+        state.now = 100
+        _ = state.apply(.removed(target, forward, error: "slirp4netns did not answer within 2 s", unanswered: true))
+        #expect(state.status?.text.hasPrefix("removing forward 3: sent, no answer: it may still be removed") == true, "\(state.status?.text ?? "")")
+        func lists() -> Bool { state.reconcile().effects.contains(.listForwards(target)) }
+        #expect(lists(), "listed again at once, though the forwards pane is not shown")
+        _ = state.apply(.forwards(Fixtures.web, nil, error: "slirp4netns did not answer within 2 s"))
+        state.now = 102
+        #expect(!lists(), "not again before the cadence (no hammering)")
+        state.now = 105.5
+        #expect(lists(), "again after \(AppState.forwardsInterval) s")
+        _ = state.apply(.forwards(Fixtures.web, [], error: nil))
+        #expect(state.status?.text == "pid 4242 answers again: forward 3, whose removal was sent without an answer, is gone: it was removed")
+        state.now = 120
+        #expect(!lists(), "once answered, nothing more is asked off the forwards pane")
     }
 }

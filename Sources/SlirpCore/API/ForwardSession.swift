@@ -56,8 +56,17 @@ public struct ForwardSession: Sendable {
         public var removed: [Int] = []
         /// The id whose removal failed and why; nil when every one was removed.
         public var failure: (id: Int, Failure)?
-        /// The ids never sent (after the failure).
+        /// The ids never sent: those after the failure, or all when the batch was refused.
         public var notSent: [Int] = []
+        /// Why nothing was sent: ids the instance does not list, or the listing that could not be made.
+        public var refusal: RemoveRefusal?
+    }
+
+    /// Why a batch of removals was not sent at all.
+    public enum RemoveRefusal: Sendable {
+        /// Ids the instance does not list.
+        case unknownIDs([Int])
+        case listFailed(Failure)
     }
 
     /// Sends `add_hostfwd` for each request in order; stops at the first failure. `progress` is told
@@ -108,9 +117,25 @@ public struct ForwardSession: Sendable {
         error.description + (error.hint.map { "; " + $0 } ?? "")
     }
 
-    /// Sends `remove_hostfwd` for each id in order; stops at the first failure.
-    public func remove(_ ids: [Int]) -> RemoveOutcome {
+    /// Sends `remove_hostfwd` for each id in order; stops at the first failure. More than one id
+    /// (unless `listed`: the ids come from the list just read) is checked against the list first:
+    /// an id it does not have refuses them all, nothing sent, rather than removing the ones before it.
+    public func remove(_ ids: [Int], listed: Bool = false) -> RemoveOutcome {
         var outcome = RemoveOutcome()
+        if ids.count > 1 && !listed {
+            let existing: Set<Int>
+            do throws(APIError) { existing = Set(try client.list().map(\.id)) } catch {
+                outcome.refusal = .listFailed(Failure(error: error, explanation: Self.explain(error)))
+                outcome.notSent = ids
+                return outcome
+            }
+            let unknown = ids.filter { !existing.contains($0) }
+            guard unknown.isEmpty else {
+                outcome.refusal = .unknownIDs(unknown)
+                outcome.notSent = ids
+                return outcome
+            }
+        }
         for (n, id) in ids.enumerated() {
             do throws(APIError) { try client.remove(id: id) } catch {
                 outcome.failure = (id, Failure(error: error, explanation: Self.explain(error)))
