@@ -12,6 +12,13 @@ struct AnsweredLateTests {
     /// The `add_hostfwd` requests slirp4netns logged (every request it reads is echoed to its log).
     static func addsLogged(_ pid: Int32) -> Int { apiRequests(pid: pid).filter { $0.contains("add_hostfwd") }.count }
 
+    /// A fresh instance of its own lab (the lab ends with the test), and its PID as a TARGET.
+    static func instance(_ name: String) throws -> (lab: TestLab, instance: SlirpLab.Instance, target: String) {
+        let lab = try TestLab(name)
+        let instance = try lab.start(.init(name: String(name.prefix(1))))
+        return (lab, instance, String(instance.pid))
+    }
+
     static func listed(_ pid: Int32) throws -> [HostForward] {
         let out = slirpmon(["fwd", "list", String(pid), "--json"])
         guard out.status == 0 else { throw LabSetupError("fwd list: \(out.status) \(out.stderr)") }
@@ -20,12 +27,11 @@ struct AnsweredLateTests {
 
     @Test("a forward added to a stopped slirp4netns is 'sent, no answer' (exit 3), and reaches the container once it is continued; the next one, never delivered, is 'not added'")
     func stoppedInstanceCarriesOutTheAddOnceContinued() throws {
-        let lab = try TestLab("late")
-        let instance = try lab.start(.init(name: "l"))
+        let (lab, instance, pid) = try AnsweredLateTests.instance("late")
+        _ = lab
         let server = try NamespaceServer(netns: try #require(instance.netnsName), port: 80, reply: "late-\(instance.pid)")
         _ = server
         let port = try DemoFleet.freeTCPPort(), other = try DemoFleet.freeTCPPort()
-        let pid = String(instance.pid)
         #expect(kill(instance.pid, SIGSTOP) == 0)
         var stopped = true
         defer { if stopped { kill(instance.pid, SIGCONT) } }
@@ -51,10 +57,9 @@ struct AnsweredLateTests {
 
     @Test("a forward removed from a stopped slirp4netns is 'sent, no answer' (exit 3), and gone once it is continued")
     func stoppedInstanceCarriesOutTheRemovalOnceContinued() throws {
-        let lab = try TestLab("laterm")
-        let instance = try lab.start(.init(name: "r"))
+        let (lab, instance, pid) = try AnsweredLateTests.instance("laterm")
+        _ = lab
         let port = try DemoFleet.freeTCPPort()
-        let pid = String(instance.pid)
         #expect(slirpmon(["fwd", "add", pid, "127.0.0.1:\(port):80"]).status == 0)
         let id = try #require(try Self.listed(instance.pid).first?.id)
         #expect(kill(instance.pid, SIGSTOP) == 0)
@@ -71,9 +76,8 @@ struct AnsweredLateTests {
 
     @Test("fwd add with two mappings on one host port (or 0.0.0.0 beside 127.0.0.1) sends nothing and names every conflict")
     func batchConflictingWithItselfSendsNothing() throws {
-        let lab = try TestLab("batch")
-        let instance = try lab.start(.init(name: "b"))
-        let pid = String(instance.pid)
+        let (lab, instance, pid) = try AnsweredLateTests.instance("batch")
+        _ = lab
         let port = try DemoFleet.freeTCPPort(), udp = try DemoFleet.freeTCPPort()
         let out = slirpmon(["fwd", "add", pid, "\(port):80", "\(port):81", "127.0.0.1:\(udp):53/udp", "\(udp):54/udp"])
         #expect(out.status == 2, "\(out.status) \(out.stderr)")
@@ -86,9 +90,8 @@ struct AnsweredLateTests {
 
     @Test("fwd add whose mappings conflict with the instance's forwards sends nothing and names the forward in the way")
     func batchConflictingWithExistingForwardsSendsNothing() throws {
-        let lab = try TestLab("batchx")
-        let instance = try lab.start(.init(name: "x"))
-        let pid = String(instance.pid)
+        let (lab, instance, pid) = try AnsweredLateTests.instance("batchx")
+        _ = lab
         let taken = try DemoFleet.freeTCPPort(), free = try DemoFleet.freeTCPPort()
         #expect(slirpmon(["fwd", "add", pid, "\(taken):80"]).status == 0)
         let before = try Self.listed(instance.pid)
@@ -104,8 +107,8 @@ struct AnsweredLateTests {
 
     @Test("a batch whose instance stops answering halfway: the added are confirmed, the unanswered one is sent, the rest never sent, and after SIGCONT exactly the sent ones exist")
     func batchStopsAtTheFirstUnansweredRequest() throws {
-        let lab = try TestLab("half")
-        let instance = try lab.start(.init(name: "h"))
+        let (lab, instance, _) = try AnsweredLateTests.instance("half")
+        _ = lab
         let client = APIClient(socketPath: try #require(instance.apiSocket), expectedPID: instance.pid, timeout: 1)
         let ports = try (0..<3).map { _ in try DemoFleet.freeTCPPort() }
         let requests = ports.map { ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: $0, guestPort: Port.http) }
@@ -133,9 +136,8 @@ struct AnsweredLateTests {
 struct RemoveBatchTests {
     @Test("fwd rm with an id the instance does not have, or one id twice, removes nothing and says which")
     func removalBatchWithAnUnknownIDRemovesNothing() throws {
-        let lab = try TestLab("rmbatch")
-        let instance = try lab.start(.init(name: "m"))
-        let pid = String(instance.pid)
+        let (lab, instance, pid) = try AnsweredLateTests.instance("rmbatch")
+        _ = lab
         let first = try DemoFleet.freeTCPPort(), second = try DemoFleet.freeTCPPort()
         #expect(slirpmon(["fwd", "add", pid, "127.0.0.1:\(first):80", "127.0.0.1:\(second):81"]).status == 0)
         let before = try AnsweredLateTests.listed(instance.pid)

@@ -1,11 +1,9 @@
 import Foundation
+import Glibc
 import SlirpCore
 import SlirpTestSupport
 @testable import SlirpTUI
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The monitor's add form on a stopped slirp4netns: the request is sent but not answered, the
 /// monitor says so (not "failed"), lists the forwards again at its normal cadence and, once the
