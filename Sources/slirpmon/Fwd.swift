@@ -16,6 +16,25 @@ extension Slirpmon {
 }
 
 extension Slirpmon.Fwd {
+    /// The line for a request of `fwd add` or `fwd rm` that did not go through: sent whole but not
+    /// answered (it may still be carried out), refused by slirp4netns, or never sent (only that one is
+    /// "not added"); then what was done before it and what was not sent after it.
+    static func failure(_ failure: ForwardSession.Failure, adding: Bool, _ subject: String, target: String,
+                        done: String?, notSent: String?) -> String {
+        let (verb, past) = adding ? ("adding", "added") : ("removing", "removed")
+        var message: String
+        if failure.sentWithoutAnswer {
+            message = "\(verb) \(subject): \(ForwardSession.sentNoAnswer): it may still be \(past); `\(Shell.command(["slirpmon", "fwd", "list", target]))` shows whether it was. \(failure.explanation)"
+        } else if case .slirp = failure.error {
+            message = "\(verb) \(subject) failed: \(failure.explanation)"
+        } else {
+            message = "\(subject) not \(past) (never sent): \(failure.explanation)"
+        }
+        if let done { message += ". \(past.prefix(1).uppercased() + past.dropFirst()) before it: \(done)" }
+        if let notSent { message += ". Not sent: \(notSent)" }
+        return message
+    }
+
     struct ListForwards: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the forwards (list_hostfwd).", discussion: TargetHelp.rules)
 
@@ -43,7 +62,12 @@ extension Slirpmon.Fwd {
             discussion: """
             MAPPING is [HOSTIP:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp|/tcp,udp]; a range adds \
             one forward per port. HOSTIP defaults to 0.0.0.0. Every mapping is validated before \
-            anything is sent; on a failure, the forwards already added stay and are listed.
+            anything is sent, and several are checked against each other and against the forwards \
+            the instance has (same protocol and host port on the same address or on 0.0.0.0): a \
+            conflict refuses them all, nothing sent. On a failure, the forwards already added stay \
+            and are listed. Exit status 3: a request was sent but slirp4netns did not answer (a \
+            stopped or hung process): it may still be added, `fwd list` shows whether it was; the \
+            rest were not sent.
             """ + "\n\n" + TargetHelp.rules
         )
 
@@ -69,6 +93,8 @@ extension Slirpmon.Fwd {
             for text in mappings {
                 do { requests += try PortMapping.parse(text).requests(guestAddr: guest) } catch { throw CLIError.usage(error.description) }
             }
+            let clashes = ForwardConflict.find(in: requests)
+            if !clashes.isEmpty { throw CLIError.usage("nothing sent: the mappings conflict: \(Self.conflicts(clashes))") }
             let (endpoint, client) = try Targets.client(target, common: common, unverified: unverified)
             let showProgress = requests.count > 1 && isatty(2) != 0 && !common.json
             let outcome = ForwardSession(client: client, pid: endpoint.process.pid).add(requests) { n in
@@ -78,10 +104,23 @@ extension Slirpmon.Fwd {
             }
             if showProgress { FileHandleOutput.error("") }
             let added = outcome.added.map { ($0.request, $0.id) }
+            switch outcome.refusal {
+            case .conflicts(let clashes)?:
+                throw CLIError.failed("nothing sent: the mappings conflict with the instance's forwards: \(Self.conflicts(clashes))")
+            case .listFailed(let failure)?:
+                throw CLIError.failed("nothing sent: the instance's forwards could not be listed to check the \(requests.count) mappings against them: \(failure.explanation)")
+            case nil: break
+            }
             if let (request, failure) = outcome.failure {
-                var message = "adding \(request.summary) failed: \(failure.explanation)"
-                if !added.isEmpty { message += ". Added before the failure: ids \(added.map { String($0.1) }.joined(separator: ","))" }
-                throw CLIError.failed(message)
+                let message = Slirpmon.Fwd.failure(failure, adding: true, request.summary, target: target,
+                                                   done: added.isEmpty ? nil : "ids " + added.map { String($0.1) }.joined(separator: ","),
+                                                   notSent: outcome.notSent.isEmpty ? nil : Self.summaries(outcome.notSent))
+                guard failure.sentWithoutAnswer else { throw CLIError.failed(message) }
+                if common.json {
+                    try FileHandleOutput.json(added.map { AddedForward($0.0, id: $0.1, state: "added") } + [AddedForward(request, id: nil, state: "sent_no_answer")]
+                                              + outcome.notSent.map { AddedForward($0, id: nil, state: "not_sent") })
+                }
+                throw CLIError.unknownOutcome(message)
             }
             if let note = ForwardCaveat.loopbackUDPReplies(added.map(\.0), configuration: endpoint.process.configuration) {
                 FileHandleOutput.error("slirpmon: \(note)")
@@ -92,21 +131,35 @@ extension Slirpmon.Fwd {
                     : "; live only until the container restarts: `\(Shell.command(["slirpmon", "show", target]))` prints the podman command that keeps it, to run as \(acting.ownerWord)"
                 FileHandleOutput.error("slirpmon: \(acting.note)\(keep)".terminalSafe)
             }
-            if common.json {
-                return try FileHandleOutput.json(added.map { AddedForward(id: $0.1, proto: $0.0.proto.rawValue, hostAddr: $0.0.hostAddr.description,
-                                                                          hostPort: Int($0.0.hostPort.value), guestAddr: $0.0.guestAddr?.description,
-                                                                          guestPort: Int($0.0.guestPort.value)) })
-            }
+            if common.json { return try FileHandleOutput.json(added.map { AddedForward($0.0, id: $0.1, state: "added") }) }
             if added.count <= 20 {
                 for (request, id) in added { FileHandleOutput.print("added [\(id)] \(request.summary)") }
             } else if let first = added.first, let last = added.last {
                 FileHandleOutput.print("added \(added.count) forwards, ids \(first.1)-\(last.1)")
             }
         }
+
+        /// Each conflict named (the first 20 of a long batch, and how many more).
+        static func conflicts(_ clashes: [ForwardConflict]) -> String {
+            clashes.prefix(20).map(\.description).joined(separator: "; ") + (clashes.count > 20 ? "; and \(clashes.count - 20) more" : "")
+        }
+
+        /// Requests by their summaries (the first 5 of a long list, and how many more).
+        static func summaries(_ requests: [ForwardRequest]) -> String {
+            requests.prefix(5).map(\.summary).joined(separator: ", ") + (requests.count > 5 ? " and \(requests.count - 5) more" : "")
+        }
     }
 
     struct RemoveForwards: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove forwards by id, or all of them (remove_hostfwd).", discussion: TargetHelp.rules)
+        static let configuration = CommandConfiguration(
+            commandName: "rm", abstract: "Remove forwards by id, or all of them (remove_hostfwd).",
+            discussion: """
+            Several ids are checked against the instance's list first: an id it does not have, or \
+            one given twice, refuses them all, nothing sent. Exit status 3: a request was sent but \
+            slirp4netns did not answer (a stopped or hung process): it may still be removed, \
+            `fwd list` shows whether it was; the rest were not sent.
+            """ + "\n\n" + TargetHelp.rules
+        )
 
         @Argument(help: TargetHelp.argument) var target: String
         @Argument(parsing: .allUnrecognized, help: "Forward ids (see `fwd list`), or `all`.") var ids: [String]
@@ -118,12 +171,15 @@ extension Slirpmon.Fwd {
             let ids = try DashedValue.positionals(ids)
             guard !ids.isEmpty else { throw CLIError.usage("give forward ids or `all`") }
             var numbers: [Int] = []
+            var given = Set<Int>()
             let all = ids == ["all"]
             if !all {
                 for text in ids {
                     guard let id = Int(text), id >= 0, id <= Int(Int32.max) else {
                         throw CLIError.usage("\(text.abbreviatedQuote) is not a forward id (a number from `slirpmon fwd list`) or `all`")
                     }
+                    // The same id twice: the second removal would fail after the first was done.
+                    guard given.insert(id).inserted else { throw CLIError.usage("nothing sent: forward id \(id) is given twice") }
                     numbers.append(id)
                 }
             }
@@ -131,22 +187,34 @@ extension Slirpmon.Fwd {
             if all {
                 do { numbers = try client.list().map(\.id) } catch { throw CLIError.failed(error.description) }
             }
-            let outcome = ForwardSession(client: client, pid: endpoint.process.pid).remove(numbers)
+            let outcome = ForwardSession(client: client, pid: endpoint.process.pid).remove(numbers, listed: all)
+            switch outcome.refusal {
+            case .unknownIDs(let unknown)?:
+                throw CLIError.failed("nothing sent: the instance has no forward \(unknown.map(String.init).joined(separator: ",")); `\(Shell.command(["slirpmon", "fwd", "list", target]))` shows the ids")
+            case .listFailed(let failure)?:
+                throw CLIError.failed("nothing sent: the instance's forwards could not be listed to check the \(numbers.count) ids against them: \(failure.explanation)")
+            case nil: break
+            }
             let removed = outcome.removed
             if let (id, failure) = outcome.failure {
-                var message = "removing forward \(id) failed: \(failure.explanation)"
-                if !removed.isEmpty { message += ". Removed before the failure: \(removed.map(String.init).joined(separator: ","))" }
-                throw CLIError.failed(message)
+                let message = Slirpmon.Fwd.failure(failure, adding: false, "forward \(id)", target: target,
+                                                   done: removed.isEmpty ? nil : removed.map(String.init).joined(separator: ","),
+                                                   notSent: outcome.notSent.isEmpty ? nil : outcome.notSent.map(String.init).joined(separator: ","))
+                guard failure.sentWithoutAnswer else { throw CLIError.failed(message) }
+                if common.json { try FileHandleOutput.json(["removed": removed, "sent_no_answer": [id], "not_sent": outcome.notSent]) }
+                throw CLIError.unknownOutcome(message)
             }
-            if common.json { return try FileHandleOutput.json(["removed": removed]) }
+            if common.json { return try FileHandleOutput.json(["removed": removed, "sent_no_answer": [], "not_sent": []]) }
             FileHandleOutput.print(removed.isEmpty ? "No forwards to remove." : "removed \(removed.map(String.init).joined(separator: ","))")
         }
     }
 }
 
-/// The JSON shape of one added forward.
+/// The JSON shape of one forward `fwd add` was asked for: `state` `added` (with its `id`),
+/// `sent_no_answer` (sent, unanswered: it may still be added; `id` null) or `not_sent`.
 struct AddedForward: Encodable {
-    let id: Int
+    @NullWhenAbsent var id: Int?
+    let state: String
     let proto: String
     let hostAddr: String
     let hostPort: Int
@@ -154,10 +222,17 @@ struct AddedForward: Encodable {
     let guestPort: Int
 
     enum CodingKeys: String, CodingKey {
-        case id, proto
+        case id, state, proto
         case hostAddr = "host_addr"
         case hostPort = "host_port"
         case guestAddr = "guest_addr"
         case guestPort = "guest_port"
+    }
+}
+
+extension AddedForward {
+    init(_ request: ForwardRequest, id: Int?, state: String) {
+        self.init(id: id, state: state, proto: request.proto.rawValue, hostAddr: request.hostAddr.description, hostPort: Int(request.hostPort.value),
+                  guestAddr: request.guestAddr?.description, guestPort: Int(request.guestPort.value))
     }
 }

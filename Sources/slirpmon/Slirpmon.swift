@@ -118,4 +118,6 @@ struct CLIError: Error {
 
     static func failed(_ message: String) -> CLIError { CLIError(message: message, status: 1) }
     static func usage(_ message: String) -> CLIError { CLIError(message: message, status: 2) }
+    /// A request sent whole but not answered: it may still be carried out (exit 3).
+    static func unknownOutcome(_ message: String) -> CLIError { CLIError(message: message, status: 3) }
 }

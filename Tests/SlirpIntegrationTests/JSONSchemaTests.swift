@@ -30,7 +30,7 @@ final class SchemaValidator {
         directory = "/tmp/smt-schema-\(getpid())-\(UInt32.random(in: 0..<1_000_000))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // The validator answers at all (a broken install fails here, not as a "schema error").
-        let smoke = try problems("{\"removed\": [1]}", as: "fwd_rm")
+        let smoke = try problems("{\"removed\": [1], \"sent_no_answer\": [], \"not_sent\": []}", as: "fwd_rm")
         guard smoke.isEmpty else { throw Failure(description: "\(Self.program) refuses a valid fwd_rm output: \(smoke)") }
     }
 
@@ -167,6 +167,24 @@ struct JSONSchemaTests {
                                   as: "fwd_add", "fwd add --guest-addr --json")
         let id = try #require((try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [[String: Any]])?.first?["id"] as? Int)
         try validator.expectValid(slirpmon(["fwd", "rm", target, String(id), "--json"]), as: "fwd_rm", "fwd rm ID --json")
+        // Sent to a stopped slirp4netns, unanswered (exit 3): the JSON still says what became of each request.
+        kill(full.pid, SIGSTOP)
+        let late = try DemoFleet.freeTCPPort()
+        let unanswered = slirpmon(["fwd", "add", target, "127.0.0.1:\(late):82", "--json", "--timeout", "1"])
+        kill(full.pid, SIGCONT)
+        #expect(unanswered.status == 3 && unanswered.stdout.contains("sent_no_answer"), "\(unanswered.status) \(unanswered.stderr)")
+        #expect(try validator.problems(unanswered.stdout, as: "fwd_add") == [], "fwd add --json, sent without an answer")
+        func lateID() -> Int? {
+            (try? JSONDecoder().decode([HostForward].self, from: Data(slirpmon(["fwd", "list", target, "--json"]).stdout.utf8)))?
+                .first { $0.hostPort == Int(late.value) }?.id
+        }
+        #expect(eventually(5) { lateID() != nil }, "carried out once continued")
+        let unansweredID = try #require(lateID())
+        kill(full.pid, SIGSTOP)
+        let unansweredRemoval = slirpmon(["fwd", "rm", target, String(unansweredID), "--json", "--timeout", "1"])
+        kill(full.pid, SIGCONT)
+        #expect(unansweredRemoval.status == 3, "\(unansweredRemoval.status) \(unansweredRemoval.stderr)")
+        #expect(try validator.problems(unansweredRemoval.stdout, as: "fwd_rm") == [], "fwd rm --json, sent without an answer")
         try validator.expectValid(slirpmon(["fwd", "rm", target, "all", "--json"]), as: "fwd_rm", "fwd rm all --json")
         try validator.expectValid(slirpmon(["fwd", "list", target, "--json"]), as: "fwd_list", "fwd list --json, empty")
 

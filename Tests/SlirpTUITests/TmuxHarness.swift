@@ -104,6 +104,15 @@ final class TmuxHarness {
         send("1")
     }
 
+    /// Shows only `pid` on the forwards pane (with no forwards yet) and opens the add form there.
+    func openAddForm(pid: Int32) -> Bool {
+        showOnly(pid: pid)
+        send("3")
+        guard waitFor("No forwards added").found else { return false }
+        send("a")
+        return waitFor("Add forward to pid \(pid)").found
+    }
+
     func send(_ keys: String...) {
         _ = try? tmux(["send-keys", "-t", session] + keys)
     }

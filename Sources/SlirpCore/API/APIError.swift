@@ -67,6 +67,20 @@ public enum APIError: Error, Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
+    /// True when the whole request was written and its end signalled (`shutdown(SHUT_WR)`), but no
+    /// answer was understood: slirp4netns may carry it out yet (a stopped process does once it is
+    /// continued: the request waits in its socket), so the outcome is unknown, not a failure. A
+    /// request that was not connected or not written whole never reaches slirp4netns's parser
+    /// whole: that one was not carried out.
+    public var requestWasSent: Bool {
+        switch self {
+        case .timedOut(_, let phase, _): return phase == "reply"
+        case .transfer(_, let error): return error.operation == "shutdown" || error.operation == "read"
+        case .badReply, .replyTooLarge: return true
+        default: return false
+        }
+    }
+
     /// True for `add_hostfwd` failing to bind the host port.
     public var isBindFailure: Bool {
         if case .slirp(let desc) = self { return desc.hasSuffix("slirp_add_hostfwd failed") }

@@ -72,3 +72,12 @@ public struct ForwardRequest: Sendable, Equatable {
         "\(proto.rawValue) \(hostAddr):\(hostPort) -> \(guestAddr.map(\.description) ?? ""):\(guestPort)"
     }
 }
+
+extension ForwardRequest {
+    /// True when `forward` is what this request adds: same protocol, host address and port, guest
+    /// port, and guest address when the request names one (else slirp4netns picked it).
+    public func isAdded(as forward: HostForward) -> Bool {
+        forward.proto == proto && forward.hostPort == Int(hostPort.value) && forward.guestPort == Int(guestPort.value)
+            && IPv4Address(forward.hostAddr) == hostAddr && (guestAddr == nil || IPv4Address(forward.guestAddr) == guestAddr)
+    }
+}

@@ -13,6 +13,15 @@ extension AppState {
                 effects.append(.listForwards(EffectTarget(identity: identity, apiSocket: socket, apiSocketFile: row.snapshot.apiSocketFile)))
             }
         }
+        // An instance that left a request unanswered is listed at the same cadence, shown or not,
+        // until it answers (then `apply` says what became of the request).
+        for (identity, request) in unanswered {
+            let entry = forwards[identity] ?? ForwardsEntry()
+            if !entry.pending && now - entry.fetchedAt >= Self.forwardsInterval {
+                forwards[identity, default: ForwardsEntry()].pending = true
+                effects.append(.listForwards(request.target))
+            }
+        }
         if pane == .log, let selected, log.identity != selected, selectedRow?.snapshot.isDetached != true {
             log = LogState()
             log.identity = selected
@@ -39,6 +48,9 @@ extension AppState {
             if let list {
                 entry.forwards = list.sorted { $0.id < $1.id }
                 entry.error = nil
+                if let request = unanswered.removeValue(forKey: identity) {
+                    status = StatusMessage(request.outcome(in: list))
+                }
             } else {
                 entry.error = error
             }
@@ -46,10 +58,16 @@ extension AppState {
             if identity == selected {
                 forwardIndex = min(forwardIndex, max(0, (entry.forwards?.count ?? 1) - 1))
             }
-        case .added(let target, let added, let failure):
+        case .added(let target, let added, let failure, let sentWithoutAnswer):
             busy = nil
             let ids = added.map { String($0.id) }.joined(separator: ",")
-            if let failure {
+            if let request = sentWithoutAnswer, let failure {
+                unanswered[target.identity] = UnansweredRequest(target: target, kind: .add(request))
+                let before = added.isEmpty ? "" : " (added before it: id \(ids))"
+                let why = failure.hasPrefix(request.summary + ": ") ? String(failure.dropFirst(request.summary.count + 2)) : failure
+                status = StatusMessage("\(request.summary): \(ForwardSession.sentNoAnswer): it may still be added; listed again every "
+                                       + "\(Int(Self.forwardsInterval)) s until pid \(target.pid) answers\(before). \(why)", kind: .waiting)
+            } else if let failure {
                 let before = added.isEmpty ? "" : " (added before the failure: id \(ids))"
                 status = StatusMessage("add failed: \(failure)\(before)", kind: .error)
             } else if added.count == 1, let first = added.first {
@@ -59,9 +77,13 @@ extension AppState {
             }
             addNote = nil
             return invalidateForwards(target.identity)
-        case .removed(let target, let forward, let error):
+        case .removed(let target, let forward, let error, let sentWithoutAnswer):
             busy = nil
-            if let error {
+            if let error, sentWithoutAnswer {
+                unanswered[target.identity] = UnansweredRequest(target: target, kind: .remove(forward))
+                status = StatusMessage("removing forward \(forward.id): \(ForwardSession.sentNoAnswer): it may still be removed; "
+                                       + "listed again every \(Int(Self.forwardsInterval)) s until pid \(target.pid) answers. \(error)", kind: .waiting)
+            } else if let error {
                 status = StatusMessage("removing forward \(forward.id) failed: \(error)", kind: .error)
             } else {
                 status = StatusMessage("removed forward \(forward.id): \(forward.summary) (pid \(target.pid))")
@@ -155,6 +177,7 @@ extension AppState {
         rows = merged
         let known = Set(rows.map(\.snapshot.identity))
         forwards = forwards.filter { known.contains($0.key) }
+        unanswered = unanswered.filter { known.contains($0.key) }
         let visible = visibleRows
         if let selected, visible.contains(where: { $0.snapshot.identity == selected }) {
             keepSelectionVisible()

@@ -6,9 +6,12 @@ public enum WorkResult: Equatable, Sendable {
     /// or why the scan failed; `clock` is the wall time, formatted.
     case inventory([InstanceSnapshot], podman: PodmanStatus = .absent, error: String?, clock: String)
     case forwards(ProcessIdentity, [HostForward]?, error: String?)
-    /// Forwards added (request summary, id) and the failure that stopped the rest, explained.
-    case added(EffectTarget, [AddedForward], failure: String?)
-    case removed(EffectTarget, HostForward, error: String?)
+    /// Forwards added (request summary, id) and the failure that stopped the rest, explained;
+    /// `unanswered`: the request the failure is about was sent whole but not answered (it may
+    /// still be added).
+    case added(EffectTarget, [AddedForward], failure: String?, unanswered: ForwardRequest? = nil)
+    /// `unanswered`: the removal was sent whole but not answered (it may still be carried out).
+    case removed(EffectTarget, HostForward, error: String?, unanswered: Bool = false)
     case logSaved(path: String?, error: String?)
     /// The tail of a log just (re)opened.
     case logLoaded(ProcessIdentity, lines: [String], truncatedBefore: Bool, error: String?)

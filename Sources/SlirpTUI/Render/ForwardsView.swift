@@ -25,6 +25,11 @@ enum ForwardsView {
             return
         }
         let entry = state.forwards[row.snapshot.identity]
+        if let request = state.unanswered[row.snapshot.identity] {
+            let text = "\(request.summary): \(ForwardSession.sentNoAnswer), it may still be carried out; listed again every "
+                + "\(Int(AppState.forwardsInterval)) s until pid \(row.snapshot.pid) answers"
+            lines += Format.wrap(text, width: w).map { [Span($0, .warning)] }
+        }
         guard let forwards = entry?.forwards else {
             if let error = entry?.error {
                 lines += Format.wrap("list_hostfwd failed: " + error, width: w).map { [Span($0, .error)] }

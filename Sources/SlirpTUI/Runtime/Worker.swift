@@ -154,7 +154,17 @@ final class Worker: Sendable {
             let client = APIClient(socketPath: socket, expectedPID: target.pid, expectedFile: target.apiSocketFile, timeout: timeout)
             let outcome = ForwardSession(client: client, pid: target.pid).add(requests)
             let added = outcome.added.map { AddedForward(summary: $0.request.summary, id: $0.id) }
-            post(.added(target, added, failure: outcome.failure.map { request, failure in "\(request.summary): \(failure.explanation)" }))
+            switch outcome.refusal {
+            case .conflicts(let clashes):
+                post(.added(target, [], failure: "nothing sent: " + clashes.prefix(5).map(\.description).joined(separator: "; ")
+                            + (clashes.count > 5 ? "; and \(clashes.count - 5) more" : "")))
+            case .listFailed(let failure):
+                post(.added(target, [], failure: "nothing sent: the forwards could not be listed to check the \(requests.count) against them: \(failure.explanation)"))
+            case nil:
+                let unanswered = outcome.failure.flatMap { $0.1.sentWithoutAnswer ? $0.request : nil }
+                post(.added(target, added, failure: outcome.failure.map { request, failure in "\(request.summary): \(failure.explanation)" },
+                            unanswered: unanswered))
+            }
         }
     }
 
@@ -177,7 +187,7 @@ final class Worker: Sendable {
         api.async { [self] in
             let client = APIClient(socketPath: socket, expectedPID: target.pid, expectedFile: target.apiSocketFile, timeout: timeout)
             let outcome = ForwardSession(client: client, pid: target.pid).remove([forward.id])
-            post(.removed(target, forward, error: outcome.failure?.1.explanation))
+            post(.removed(target, forward, error: outcome.failure?.1.explanation, unanswered: outcome.failure?.1.sentWithoutAnswer ?? false))
         }
     }
 }
