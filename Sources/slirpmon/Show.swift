@@ -76,10 +76,11 @@ extension Slirpmon {
                     line("forwards (\(forwards.count)):")
                     let unpersisted = Set(instance.unpersistedForwards.map(\.id))
                     line(contentsOf: forwards.map { "  [\($0.id)] \($0.summary)\(unpersisted.contains($0.id) ? "   (live only: not persisted)" : "")" })
-                    if let command = instance.persistCommand, let container = instance.container {
-                        let remove = container.removeCommand
-                        line("to make the live forwards permanent (after `\(acting.map { $0.asOwner(remove) } ?? remove)`):")
-                        line("  " + command)
+                    if let plan = instance.persistPlan, plan.steps.isEmpty {
+                        line("to make the live forwards permanent: \(plan.consequence)")
+                    } else if let plan = instance.persistPlan {
+                        line("to make the live forwards permanent, run these steps (\(plan.consequence)):")
+                        line(contentsOf: plan.steps.map { "  " + $0 })
                     }
                 } else if let error = r.forwardsError {
                     line("forwards: not listed: \(error)")

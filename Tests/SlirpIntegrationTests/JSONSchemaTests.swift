@@ -234,7 +234,10 @@ struct JSONSchemaTests {
         #expect(show.stdout.contains("\"persist_command\" : "), "a container's show has persist_command")
         try validator.expectValid(slirpmon(["fwd", "add", web, "127.0.0.1:\(try DemoFleet.freeTCPPort()):80", "--json"]), as: "fwd_add", "fwd add NAME --json")
         try validator.expectValid(slirpmon(["fwd", "list", web, "--json"]), as: "fwd_list", "fwd list NAME --json")
-        try validator.expectValid(slirpmon(["show", web, "--json"]), as: "show", "show --json with a live-only forward")
+        let kept = slirpmon(["show", web, "--json"])
+        try validator.expectValid(kept, as: "show", "show --json with a live-only forward")
+        let steps = (try JSONSerialization.jsonObject(with: Data(kept.stdout.utf8)) as? [String: Any])?["persist_steps"] as? [String]
+        #expect(steps?.first == "podman rm -f \(web)" && steps?.count == 2, "persist_steps, in order: \(steps ?? [])")
         try validator.expectValid(slirpmon(["doctor", web, "--no-trial", "--json"], timeout: 120), as: "doctor", "doctor NAME --no-trial --json")
         // Its trial fails (exit 1): the same shape, with a verdict.
         let failed = slirpmon(["doctor", bad, "--json"], timeout: 120)

@@ -95,35 +95,152 @@ struct PrintedCommandTests {
         #expect(words == instance.arguments, "\(startAgain) -> \(words ?? [])")
     }
 
-    @Test("a pod's live forward is kept by the printed commands run as printed: the pod is removed whole (its infra cannot be removed alone) and created again with the forward")
-    func podsPrintedCommandsRunAsPrinted() throws {
+    /// What `slirpmon show TARGET` prints to make live forwards permanent: the line above the
+    /// steps, the steps (indented lines under it) and `show --json`'s `persist_steps`.
+    static func persistSteps(_ target: String) throws -> (intro: String, steps: [String], json: [String]?) {
+        let show = slirpmon(["show", target])
+        let lines = show.stdout.split(separator: "\n").map(String.init)
+        let intro = try #require(lines.firstIndex { $0.hasPrefix("to make the live forwards permanent") }, "\(show.stdout)\(show.stderr)")
+        let steps = lines[(intro + 1)...].prefix { $0.hasPrefix("  ") }.map { String($0.dropFirst(2)) }
+        let json = try JSONSerialization.jsonObject(with: Data(slirpmon(["show", target, "--json"]).stdout.utf8)) as? [String: Any]
+        return (lines[intro], steps, json?["persist_steps"] as? [String])
+    }
+
+    /// Real Podman prepared, a unique name from `base`, and two different free TCP ports: one
+    /// configured with `-p`, one added live.
+    static func podmanScene(_ base: String) throws -> (name: String, port: Int, live: Int) {
         try #require(PodmanFixture.available, "needs root, podman and busybox (bash assets/setup.sh)")
         try PodmanFixture.prepare()
-        let pod = PodmanFixture.name("pcpod")
         let port = Int(try DemoFleet.freeTCPPort().value)
         var live = Int(try DemoFleet.freeTCPPort().value)
         while live == port { live = Int(try DemoFleet.freeTCPPort().value) }
-        defer { PodmanFixture.podman(["pod", "rm", "-f", "-t", "0", pod]) }
-        let create = PodmanFixture.podman(["pod", "create", "--name", pod, "--network", "slirp4netns:port_handler=slirp4netns", "-p", "127.0.0.1:\(port):80"])
-        try #require(create.status == 0, "\(create.stderr)")
-        let run = PodmanFixture.podman(["run", "-d", "--pod", pod, "--name", "\(pod)-web", PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"])
+        return (PodmanFixture.name(base), port, live)
+    }
+
+    /// `steps` run as printed, by root's sh, from a directory a rootless owner may not enter,
+    /// stopping at the first step that fails.
+    static func runAsPrinted(_ steps: [String]) -> Executables.Output {
+        sh("sh", ["-c", "cd /root && set -e\n" + steps.joined(separator: "\n")], timeout: 180)
+    }
+
+    /// `command` as slirpmon prints it for `user`'s instance when root runs it.
+    static func asUser(_ user: (name: String, uid: UInt32)?, _ command: String) -> String {
+        user.map { "runuser -l \($0.name) -s /bin/sh -c \(Shell.quoted(command))" } ?? command
+    }
+
+    @Test("a container's live forward is kept by the printed steps run as printed: removed, created again with the forward, and both ports serve")
+    func containersPrintedStepsRunAsPrinted() throws {
+        let (name, port, live) = try Self.podmanScene("pcweb")
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name]) }
+        let run = PodmanFixture.runWebServer(name, port: port)
         try #require(run.status == 0, "\(run.stderr)")
+        let add = slirpmon(["fwd", "add", name, "127.0.0.1:\(live):80"])
+        try #require(add.status == 0, "\(add.stderr)")
+
+        let (intro, steps, json) = try Self.persistSteps(name)
+        #expect(intro.contains("they stop container \(name) and create it again: what it wrote outside its volumes is lost"), "\(intro)")
+        #expect(steps.count == 2 && steps.first == "podman rm -f \(name)", "\(steps)")
+        #expect(steps.last?.contains("podman run -p 127.0.0.1:\(live):80/tcp -d --name \(name) ") == true, "\(steps)")
+        #expect(json == steps, "show --json's persist_steps: \(json ?? [])")
+
+        let ran = Self.runAsPrinted(steps)
+        #expect(ran.status == 0, "\(steps): \(ran.stderr)")
+        #expect(eventually(20) { PodmanFixture.httpGet(port: live)?.contains("slirpmon-fixture") == true }, "the kept forward does not serve")
+        #expect(PodmanFixture.httpGet(port: port)?.contains("slirpmon-fixture") == true, "the configured port was lost")
+        let after = slirpmon(["show", name])
+        #expect(after.stdout.contains("(live only: not persisted)") == false, "\(after.stdout)")
+    }
+
+    @Test("a pod's live forward is kept by the printed steps run as printed: the pod is removed whole (its infra cannot be removed alone), created again with its old ports and the forward, and its members with it")
+    func podsPrintedStepsRunAsPrinted() throws {
+        try podPersistRunAsPrinted(user: nil)
+    }
+
+    @Test("root's printed steps for a rootless user's pod run as that user and bring the pod back as the user's, with the forward and its members")
+    func rootlessPodsPrintedStepsRunAsPrinted() throws {
+        try #require(PodmanFixture.available, "needs root, podman and busybox (bash assets/setup.sh)")
+        try podPersistRunAsPrinted(user: try PodmanFixture.prepareRootlessUser())
+    }
+
+    @Test("a pod made by podman kube play gets no steps, only where to add the ports: its create command takes no -p, and removing it first would lose it")
+    func kubePlayedPodGetsNoSteps() throws {
+        let (pod, port, live) = try Self.podmanScene("pckube")
+        let yaml = "/tmp/\(pod).yaml"
+        try Files.write("""
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: \(pod)
+            spec:
+              containers:
+              - name: web
+                image: \(PodmanFixture.image):latest
+                command: ["/bin/httpd", "-f", "-p", "80", "-h", "/www"]
+                ports:
+                - containerPort: 80
+                  hostPort: \(port)
+                  hostIP: 127.0.0.1
+
+            """, to: yaml)
+        defer {
+            PodmanFixture.podman(["pod", "rm", "-f", "-t", "0", pod])
+            unlink(yaml)
+        }
+        let play = PodmanFixture.podman(["kube", "play", "--network", "slirp4netns:port_handler=slirp4netns", yaml])
+        try #require(play.status == 0, "\(play.stderr)")
         let add = slirpmon(["fwd", "add", pod, "127.0.0.1:\(live):80"])
         try #require(add.status == 0, "\(add.stderr)")
 
         let show = slirpmon(["show", pod])
-        let lines = show.stdout.split(separator: "\n").map(String.init)
-        let intro = try #require(lines.firstIndex { $0.hasPrefix("to make the live forwards permanent") }, "\(show.stdout)")
-        let remove = try #require(lines[intro].split(separator: "`").dropFirst().first.map(String.init))
-        #expect(remove == "podman pod rm -f \(pod)", "\(lines[intro])")
-        let persist = lines[intro + 1].trimmingCharacters(in: .whitespaces)
-        #expect(persist.contains(" pod create ") && persist.contains("-p 127.0.0.1:\(live):80/tcp"), "\(persist)")
+        let intro = try #require(show.stdout.split(separator: "\n").first { $0.hasPrefix("to make the live forwards permanent") }, "\(show.stdout)")
+        #expect(intro.hasPrefix("to make the live forwards permanent: pod \(pod) was made by `") && intro.hasSuffix("kube play --network slirp4netns:port_handler=slirp4netns \(yaml)`, which takes no -p: add the ports where it is defined (a YAML's hostPort), then make it again"),
+                "\(intro)")
+        #expect(!show.stdout.contains("pod rm"), "\(show.stdout)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(slirpmon(["show", pod, "--json"]).stdout.utf8)) as? [String: Any])
+        #expect(json["persist_steps"] is NSNull && json["persist_command"] is NSNull, "\(json["persist_steps"] ?? "") \(json["persist_command"] ?? "")")
+        #expect((json["unpersisted_forward_ids"] as? [Int])?.count == 1)
+    }
 
-        let removed = sh("sh", ["-c", remove], timeout: 60)
-        #expect(removed.status == 0, "\(remove): \(removed.stderr)")
-        let recreated = sh("sh", ["-c", persist], timeout: 60)
-        #expect(recreated.status == 0, "\(persist): \(recreated.stderr)")
-        let ports = PodmanFixture.podman(["pod", "inspect", pod, "--format", "{{json .InfraConfig.PortBindings}}"])
-        #expect(ports.stdout.contains("\(live)"), "the pod created again lacks the forward: \(ports.stdout) \(ports.stderr)")
+    /// A pod (of `user`, else root's) with a web server member joined by name and a member never
+    /// started, joined by the pod's short ID; a live forward added by slirpmon; then the printed
+    /// steps, run as printed: the pod comes back with both ports, both members as they were.
+    func podPersistRunAsPrinted(user: (name: String, uid: UInt32)?) throws {
+        let (pod, port, live) = try Self.podmanScene(user == nil ? "pcpod" : "pcrlpod")
+        defer { PodmanFixture.podman(["pod", "rm", "-f", "-t", "0", pod], user: user) }
+        let create = PodmanFixture.podman(["pod", "create", "--name", pod, "--network", "slirp4netns:port_handler=slirp4netns", "-p", "127.0.0.1:\(port):80"], user: user)
+        try #require(create.status == 0, "\(create.stderr)")
+        let oldID = create.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let web = PodmanFixture.podman(["run", "-d", "--pod", pod, "--name", "\(pod)-web", PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"], user: user)
+        try #require(web.status == 0, "\(web.stderr)")
+        let side = PodmanFixture.podman(["create", "--pod", String(oldID.prefix(12)), "--name", "\(pod)-side", PodmanFixture.image, "sleep", "1000"], user: user)
+        try #require(side.status == 0, "\(side.stderr)")
+        let add = slirpmon(["fwd", "add", pod, "127.0.0.1:\(live):80"])
+        try #require(add.status == 0, "\(add.stderr)")
+        try #require(eventually(10) { PodmanFixture.httpGet(port: live)?.contains("slirpmon-fixture") == true }, "the live forward does not serve")
+
+        let (intro, steps, json) = try Self.persistSteps(pod)
+        #expect(intro.contains("they stop pod \(pod) and create it again with its members \(pod)-web, \(pod)-side: what its containers wrote outside their volumes is lost"), "\(intro)")
+        #expect(json == steps, "show --json's persist_steps: \(json ?? [])")
+        try #require(steps.count == 4, "\(steps)")
+        #expect(steps[0] == Self.asUser(user, "podman pod rm -f \(pod)"), "\(steps[0])")
+        #expect(steps[1].contains("podman pod create -p 127.0.0.1:\(live):80/tcp --name \(pod) ") && steps[1].contains("-p 127.0.0.1:\(port):80"), "\(steps[1])")
+        // Each member's own create command (Podman keeps the path podman was run by: /usr/bin/podman here).
+        #expect(steps[2].hasPrefix(user.map { "runuser -l \($0.name) -s /bin/sh -c '" } ?? "") && steps[2].hasSuffix("podman run -d --pod \(pod) --name \(pod)-web \(PodmanFixture.image) httpd -f -p 80 -h /www" + (user == nil ? "" : "'")),
+                "\(steps[2])")
+        #expect(steps[3].hasSuffix("podman create --pod \(pod) --name \(pod)-side \(PodmanFixture.image) sleep 1000" + (user == nil ? "" : "'")),
+                "the member joined by the pod's old ID joins by name: \(steps[3])")
+
+        let ran = Self.runAsPrinted(steps)
+        #expect(ran.status == 0, "\(steps): \(ran.stderr)")
+        let inspect = PodmanFixture.podman(["pod", "inspect", pod, "--format", "{{.Id}} {{json .InfraConfig.PortBindings}}"], user: user)
+        #expect(inspect.status == 0 && !inspect.stdout.hasPrefix(oldID), "the pod was not created again: \(inspect.stdout) \(inspect.stderr)")
+        #expect(inspect.stdout.contains("\"\(port)\"") && inspect.stdout.contains("\"\(live)\""), "the pod created again lacks a port: \(inspect.stdout)")
+        let members = PodmanFixture.podman(["container", "inspect", "--format", "{{.Name}} {{.State.Status}} {{.Pod}}", "\(pod)-web", "\(pod)-side"], user: user)
+        let newID = String(inspect.stdout.prefix(64))
+        #expect(members.stdout == "\(pod)-web running \(newID)\n\(pod)-side created \(newID)\n", "members after the steps, as they were, in the new pod: \(members.stdout) \(members.stderr)")
+        #expect(eventually(20) { PodmanFixture.httpGet(port: live)?.contains("slirpmon-fixture") == true }, "the kept forward does not serve")
+        #expect(PodmanFixture.httpGet(port: port)?.contains("slirpmon-fixture") == true, "the pod's old port was lost")
+        let after = slirpmon(["show", pod])
+        #expect(after.status == 0 && !after.stdout.contains("(live only: not persisted)"), "\(after.stdout) \(after.stderr)")
     }
 }

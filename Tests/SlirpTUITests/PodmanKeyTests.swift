@@ -104,8 +104,8 @@ import Testing
     @Test func persistLineQuotesWordsThatNeedIt() {
         var s = PodmanFixtures.webSnapshot()
         s.container?.createCommand = ["podman", "run", "--name", "it's", "img", "sh", "-c", "echo hi"]
-        let line = s.persistCommand(for: PodmanFixtures.webForwards)
-        #expect(line == "podman run -p 127.0.0.1:18090:80/tcp --name 'it'\\''s' img sh -c 'echo hi'")
+        let plan = s.persistPlan(for: PodmanFixtures.webForwards)
+        #expect(plan?.steps == ["podman rm -f web1", "podman run -p 127.0.0.1:18090:80/tcp --name 'it'\\''s' img sh -c 'echo hi'"])
         #expect(s.unpersisted(PodmanFixtures.webForwards).map(\.id) == [2])
     }
 }

@@ -33,6 +33,24 @@ import Testing
         }
     }
 
+    @Test("a pod's live forward is made permanent by removing the pod and creating it again with its members, and a step cut short says where the whole is")
+    func aPodsPersistStepsRecreateItsMembers() throws {
+        var state = PodmanFixtures.state(size: Size(width: 100, height: 40))
+        state.press(.down, .character("3"))
+        try #require(state.selected == PodmanFixtures.pod)
+        let live = HostForward(id: 1, proto: .tcp, hostAddr: "127.0.0.1", hostPort: 18095, guestAddr: "10.0.2.100", guestPort: 80)
+        _ = state.apply(.forwards(PodmanFixtures.pod, [live], error: nil))
+        let notes = state.forwardsNotes(width: 100)
+        #expect(notes.contains("  podman pod rm -f shop"), "\(notes)")
+        #expect(notes.contains { $0.contains("podman pod create -p 127.0.0.1:18095:80/tcp --name shop") }, "\(notes)")
+        #expect(notes.joined(separator: " ").contains("they stop pod shop and create it again with its members shop-web, shop-db"), "\(notes)")
+        #expect(notes.contains { $0.hasPrefix("  podman run -d --name shop-db ") }, "\(notes)")
+        #expect(!notes.contains { $0.contains("podman rm -f") }, "an infra container cannot be removed alone: \(notes)")
+        let narrow = state.forwardsNotes(width: 40)
+        #expect(narrow.filter { $0.hasPrefix("  ") }.count == 7, "at most 8 lines, the last saying where the rest is: \(narrow)")
+        #expect(narrow.joined(separator: " ").contains("`slirpmon show 5102` prints all 4 steps"), "\(narrow)")
+    }
+
     @Test(arguments: sizes) func aRootlesskitInstanceNamesRootlessport(size: Size) {
         var state = PodmanFixtures.state(size: size)
         state.press(.down, .down)

@@ -55,9 +55,13 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
     @DetailKey public var forwards: [HostForward]?
     @DetailKey public var log: SlirpInstance.LogInfo?
     @DetailKey public var logError: String?
-    /// Live forwards Podman's configuration lacks (lost on restart), and the line that would keep them.
+    /// Live forwards Podman's configuration lacks (lost on restart), and what would keep them:
+    /// `persistSteps` in order (`PersistPlan`), `persistCommand` the one among them that creates
+    /// the container or pod with the forwards (run alone it fails: the name is taken); both null
+    /// when Podman kept no create command that takes `-p` (`show` says what to do instead).
     @DetailKey public var unpersistedForwardIDs: [Int]?
     @DetailKey public var persistCommand: String?
+    @DetailKey public var persistSteps: [String]?
 
     enum CodingKeys: String, CodingKey {
         case pid, ppid, state, zombie, uid, user, cidr, mtu, ipv6, guest, gateway, dns, netns, tap, problems
@@ -83,6 +87,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         case rootlessNetwork = "rootless_network"
         case unpersistedForwardIDs = "unpersisted_forward_ids"
         case persistCommand = "persist_command"
+        case persistSteps = "persist_steps"
     }
 
     public init(_ instance: SlirpInstance, detailed: Bool) {
@@ -134,7 +139,9 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         logError = instance.logError
         let forwardsOfContainer = instance.container != nil && instance.forwards != nil
         unpersistedForwardIDs = forwardsOfContainer ? instance.unpersistedForwards.map(\.id) : nil
-        persistCommand = forwardsOfContainer ? instance.persistCommand : nil
+        let plan = forwardsOfContainer ? instance.persistPlan : nil
+        persistCommand = plan?.createStep
+        persistSteps = plan.flatMap { $0.steps.isEmpty ? nil : $0.steps }
     }
 }
 

@@ -72,11 +72,11 @@ public struct SlirpInstance: Sendable {
         return container.unpersisted(forwards)
     }
 
-    /// A `podman run` (or `pod create`) line that would make the unpersisted forwards permanent,
-    /// as whoever runs slirpmon must type it: run as the container's owner (`Acting.asOwner`).
-    public var persistCommand: String? {
-        guard let container, let forwards, let command = container.persistCommand(for: forwards) else { return nil }
-        return acting.map { $0.asOwner(command) } ?? command
+    /// The steps that make the unpersisted forwards permanent (remove, create again; for a pod
+    /// also its members), as whoever runs slirpmon must type them: as the container's owner.
+    public var persistPlan: PersistPlan? {
+        guard let container, let forwards else { return nil }
+        return PersistPlan(container: container, members: podMembers, forwards: forwards, acting: acting)
     }
 
     /// Set when slirpmon runs as another user than the instance's owner (root on a rootless

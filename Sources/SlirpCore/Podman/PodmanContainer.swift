@@ -66,25 +66,6 @@ public struct PodmanContainer: Sendable, Equatable, Codable {
         forwards.filter { forward in !ports.contains { $0.covers(forward) } }
     }
 
-    /// The create command (`podman run` or `pod create`) with the unpersisted forwards added as
-    /// `-p` flags, quoted for a shell; nil when nothing needs persisting.
-    public func persistCommand(for forwards: [HostForward]) -> String? {
-        let extra = unpersisted(forwards)
-        guard !extra.isEmpty, !createCommand.isEmpty else { return nil }
-        var words = createCommand
-        let flags = extra.flatMap { ["-p", "\($0.hostAddr == "0.0.0.0" ? "" : $0.hostAddr + ":")\($0.hostPort):\($0.guestPort)/\($0.proto.rawValue)"] }
-        let at = (words.firstIndex { $0 == "run" || $0 == "create" }).map { $0 + 1 } ?? words.count
-        words.insert(contentsOf: flags, at: at)
-        return Shell.command(words)
-    }
-
-    /// The command that removes what `persistCommand` creates again, quoted for a shell: a pod's
-    /// infra container cannot be removed alone (Podman refuses: "cannot be removed without
-    /// removing the pod"), so for it the pod (with its containers) is removed.
-    public var removeCommand: String {
-        isInfra ? Shell.command(["podman", "pod", "rm", "-f", podName ?? name]) : Shell.command(["podman", "rm", "-f", name])
-    }
-
     /// Extracts the slirp4netns options from a `podman run/create/pod create` command line.
     public static func networkOptions(inCreateCommand command: [String]) -> [String] {
         ContainerNetworkOptions.slirpOptions(createCommand: command) ?? []

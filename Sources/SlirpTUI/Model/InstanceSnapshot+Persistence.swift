@@ -7,32 +7,40 @@ extension InstanceSnapshot {
         container?.unpersisted(forwards) ?? []
     }
 
-    /// A `podman run` (or `pod create`) line with the live-only forwards as `-p` flags, run as the
-    /// container's owner (`Acting.asOwner`); nil when nothing needs persisting.
-    public func persistCommand(for forwards: [HostForward]) -> String? {
-        container?.persistCommand(for: forwards).map(asOwner)
+    /// The steps that make the live-only forwards permanent (`PersistPlan`), each as the
+    /// container's owner runs it; nil when nothing needs persisting.
+    public func persistPlan(for forwards: [HostForward]) -> PersistPlan? {
+        container.flatMap { PersistPlan(container: $0, members: podMembers, forwards: forwards, acting: acting) }
     }
-
-    /// `command` as the instance's owner runs it (unchanged when the monitor runs as the owner).
-    public func asOwner(_ command: String) -> String { acting.map { $0.asOwner(command) } ?? command }
 }
 
 extension AppState {
     /// Lines under the forwards table of the selected container's instance: Podman's `-p`
-    /// ports, and the command that makes live-only forwards permanent (wrapped to `width`).
+    /// ports, and the steps that make live-only forwards permanent (wrapped to `width`). The steps
+    /// take at most `persistLinesShown` lines; a step that does not fit is never shown cut short
+    /// without a line that says where the whole of it is (`slirpmon show PID`).
     public func forwardsNotes(width: Int) -> [String] {
         guard let row = selectedRow, let container = row.snapshot.container, let list = selectedForwards?.forwards else { return [] }
         var notes = ["Podman's ports: " + (container.ports.isEmpty ? "none (-p)" : container.ports.map { "-p " + $0.flag }.joined(separator: " "))]
         let extra = row.snapshot.unpersisted(list)
         guard !extra.isEmpty else { return notes }
         let what = extra.count == 1 ? "1 forward is" : "\(extra.count) forwards are"
-        notes += Format.wrap("\(what) live only (not persisted: lost when the container restarts); to make permanent, after `\(row.snapshot.asOwner(container.removeCommand))`:",
-                             width: max(10, width))
-        if let command = row.snapshot.persistCommand(for: list) {
-            notes += Array(Format.wrap(command, width: max(10, width - 2)).prefix(4)).map { "  " + $0 }
+        guard let plan = row.snapshot.persistPlan(for: list) else { return notes }
+        guard !plan.steps.isEmpty else {
+            return notes + Format.wrap("\(what) live only (not persisted: lost when the container restarts); to make permanent: \(plan.consequence)",
+                                       width: max(10, width))
         }
-        return notes
+        notes += Format.wrap("\(what) live only (not persisted: lost when the container restarts); to make permanent, run these steps (\(plan.consequence)):",
+                             width: max(10, width))
+        let steps = plan.steps.flatMap { Format.wrap($0, width: max(10, width - 2)).map { "  " + $0 } }
+        guard steps.count > Self.persistLinesShown else { return notes + steps }
+        return notes + steps.prefix(Self.persistLinesShown - 1)
+            + Format.wrap("… \(steps.count - Self.persistLinesShown + 1) more lines: `slirpmon show \(row.snapshot.pid)` prints all \(plan.steps.count) steps",
+                          width: max(10, width))
     }
+
+    /// The most lines the persist steps take under the forwards table, so the forwards stay in view.
+    static let persistLinesShown = 8
 
     /// Forward rows that fit in the pane beside the table header, the notes and the footer.
     func forwardRowsVisible(paneHeight: Int) -> Int {
