@@ -133,11 +133,13 @@ extension Slirpmon.Fwd {
             let removed = outcome.removed
             if let (id, failure) = outcome.failure {
                 var message = "removing forward \(id) failed: \(failure.explanation)"
-                if !removed.isEmpty { message += ". Removed before the failure: \(removed.map(String.init).joined(separator: ","))" }
+                if !removed.isEmpty { message += ". Removed before the failure: ids \(Format.idRanges(removed))" }
                 throw CLIError.failed(message)
             }
             if common.json { return try FileHandleOutput.json(["removed": removed]) }
-            FileHandleOutput.print(removed.isEmpty ? "No forwards to remove." : "removed \(removed.map(String.init).joined(separator: ","))")
+            // Ids as `fwd add` prints them: `removed 1000 forwards, ids 1-1000`, not 1000 numbers on a line.
+            FileHandleOutput.print(removed.isEmpty ? "No forwards to remove."
+                                   : removed.count == 1 ? "removed \(removed[0])" : "removed \(removed.count) forwards, ids \(Format.idRanges(removed))")
         }
     }
 }
