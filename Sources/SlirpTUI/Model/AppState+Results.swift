@@ -48,7 +48,7 @@ extension AppState {
             }
         case .added(let target, let added, let failure):
             busy = nil
-            let ids = added.map { String($0.id) }.joined(separator: ",")
+            let ids = Format.idRanges(added.map(\.id))
             if let failure {
                 let before = added.isEmpty ? "" : " (added before the failure: id \(ids))"
                 status = StatusMessage("add failed: \(failure)\(before)", kind: .error)
