@@ -79,7 +79,7 @@ extension Slirpmon.Fwd {
             let added = outcome.added.map { ($0.request, $0.id) }
             if let (request, failure) = outcome.failure {
                 var message = "adding \(request.summary) failed: \(failure.explanation)"
-                if !added.isEmpty { message += ". Added before the failure: ids \(added.map { String($0.1) }.joined(separator: ","))" }
+                if !added.isEmpty { message += ". Added before the failure: ids \(Format.idRanges(added.map(\.1)))" }
                 throw CLIError.failed(message)
             }
             if let note = ForwardCaveat.loopbackUDPReplies(added.map(\.0), configuration: endpoint.process.configuration) {
@@ -98,8 +98,9 @@ extension Slirpmon.Fwd {
             }
             if added.count <= 20 {
                 for (request, id) in added { FileHandleOutput.print("added [\(id)] \(request.summary)") }
-            } else if let first = added.first, let last = added.last {
-                FileHandleOutput.print("added \(added.count) forwards, ids \(first.1)-\(last.1)")
+            } else {
+                // The ids as they are: another client adding at the same time leaves gaps that first-last would hide.
+                FileHandleOutput.print("added \(added.count) forwards, ids \(Format.idRanges(added.map(\.1)))")
             }
         }
     }
