@@ -70,6 +70,24 @@ struct SmallScreenTests {
         #expect(render(state, size: Size(width: 20, height: 5)).text.contains("(q quits)"))
     }
 
+    @Test("at 40x12 the forwards pane shows each guest port whole, the form its Esc key, and a line wider than a box ends in …")
+    func panesAndDialogsAtFortyByTwelve() {
+        var state = Fixtures.state(size: Size(width: 40, height: 12))
+        _ = state.apply(.forwards(Fixtures.web, Fixtures.webForwards, error: nil))
+        _ = state.press(.character("3"))
+        let pane = render(state, size: state.size).text
+        #expect(pane.contains(" 1 127.0.0.1:18080 -> 10.0.2.100:80/tcp"), "\(pane)")
+        _ = state.press(.tab, .down)
+        let second = render(state, size: state.size).text
+        #expect(second.contains(" 2 0.0.0.0:5353    -> 10.0.2.100:53/udp"), "\(second)")
+        _ = state.press(.tab)
+        _ = state.press(.character("a"))
+        let form = render(state, size: state.size).text
+        #expect(form.contains("Enter send  Tab field  Esc cancel") && form.contains("(invalid)"), "\(form)")
+        #expect(DialogBox.clipped([Span("ab", .header), Span("cdef")], to: 4) == [Span("ab", .header), Span("c"), Span("…")])
+        #expect(DialogBox.clipped([Span("abcd")], to: 4) == [Span("abcd")])
+    }
+
     @Test("the help at 40x12 keeps its more marker on a row of its own, every line whole, and scrolls to its end and back")
     func helpAtFortyByTwelve() {
         var state = Fixtures.state(size: Size(width: 40, height: 12))
