@@ -45,6 +45,14 @@ int cslirp_interface_mtu(int socket_fd, const char *name, int *mtu) {
     return 0;
 }
 
+int cslirp_window_size(int fd, int *rows, int *columns) {
+    struct winsize size;
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0) return -1;
+    *rows = size.ws_row;
+    *columns = size.ws_col;
+    return 0;
+}
+
 int cslirp_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }

@@ -107,10 +107,9 @@ struct Monitor {
             case .resize:
                 terminal.invalidate()
             default:
-                if Layout(size: state.size, rowCount: 0).isTooSmall {
-                    if KeyBindings.action(for: key, readOnly: state.readOnly) == .quit { quit = true }
-                    continue
-                }
+                // A key is judged at the size the terminal has now: curses reports a resize after
+                // a key typed in the same moment (a key at "too small" must not act unseen).
+                if let now = terminal.currentSize, now != state.size { state.size = now }
                 perform(state.handle(key), terminal)
             }
         }

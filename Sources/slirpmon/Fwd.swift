@@ -113,7 +113,7 @@ extension Slirpmon.Fwd {
             }
             if let (request, failure) = outcome.failure {
                 let message = Slirpmon.Fwd.failure(failure, adding: true, request.summary, target: target,
-                                                   done: added.isEmpty ? nil : "ids " + added.map { String($0.1) }.joined(separator: ","),
+                                                   done: added.isEmpty ? nil : "ids " + Format.idRanges(added.map(\.1)),
                                                    notSent: outcome.notSent.isEmpty ? nil : Self.summaries(outcome.notSent))
                 guard failure.sentWithoutAnswer else { throw CLIError.failed(message) }
                 if common.json {
@@ -134,8 +134,9 @@ extension Slirpmon.Fwd {
             if common.json { return try FileHandleOutput.json(added.map { AddedForward($0.0, id: $0.1, state: "added") }) }
             if added.count <= 20 {
                 for (request, id) in added { FileHandleOutput.print("added [\(id)] \(request.summary)") }
-            } else if let first = added.first, let last = added.last {
-                FileHandleOutput.print("added \(added.count) forwards, ids \(first.1)-\(last.1)")
+            } else {
+                // The ids as they are: another client adding at the same time leaves gaps that first-last would hide.
+                FileHandleOutput.print("added \(added.count) forwards, ids \(Format.idRanges(added.map(\.1)))")
             }
         }
 
@@ -190,7 +191,7 @@ extension Slirpmon.Fwd {
             let outcome = ForwardSession(client: client, pid: endpoint.process.pid).remove(numbers, listed: all)
             switch outcome.refusal {
             case .unknownIDs(let unknown)?:
-                throw CLIError.failed("nothing sent: the instance has no forward \(unknown.map(String.init).joined(separator: ",")); `\(Shell.command(["slirpmon", "fwd", "list", target]))` shows the ids")
+                throw CLIError.failed("nothing sent: the instance has no forward \(Format.idRanges(unknown)); `\(Shell.command(["slirpmon", "fwd", "list", target]))` shows the ids")
             case .listFailed(let failure)?:
                 throw CLIError.failed("nothing sent: the instance's forwards could not be listed to check the \(numbers.count) ids against them: \(failure.explanation)")
             case nil: break
@@ -198,14 +199,16 @@ extension Slirpmon.Fwd {
             let removed = outcome.removed
             if let (id, failure) = outcome.failure {
                 let message = Slirpmon.Fwd.failure(failure, adding: false, "forward \(id)", target: target,
-                                                   done: removed.isEmpty ? nil : removed.map(String.init).joined(separator: ","),
-                                                   notSent: outcome.notSent.isEmpty ? nil : outcome.notSent.map(String.init).joined(separator: ","))
+                                                   done: removed.isEmpty ? nil : "ids " + Format.idRanges(removed),
+                                                   notSent: outcome.notSent.isEmpty ? nil : "ids " + Format.idRanges(outcome.notSent))
                 guard failure.sentWithoutAnswer else { throw CLIError.failed(message) }
                 if common.json { try FileHandleOutput.json(["removed": removed, "sent_no_answer": [id], "not_sent": outcome.notSent]) }
                 throw CLIError.unknownOutcome(message)
             }
             if common.json { return try FileHandleOutput.json(["removed": removed, "sent_no_answer": [], "not_sent": []]) }
-            FileHandleOutput.print(removed.isEmpty ? "No forwards to remove." : "removed \(removed.map(String.init).joined(separator: ","))")
+            // Ids as `fwd add` prints them: `removed 1000 forwards, ids 1-1000`, not 1000 numbers on a line.
+            FileHandleOutput.print(removed.isEmpty ? "No forwards to remove."
+                                   : removed.count == 1 ? "removed \(removed[0])" : "removed \(removed.count) forwards, ids \(Format.idRanges(removed))")
         }
     }
 }

@@ -114,6 +114,51 @@ struct TextTable {
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
+
+    /// The table in `width` columns where it can be: a first cell wider than a third of the width
+    /// stands whole on a line of its own (a path stays one copyable piece), the rest of its row on
+    /// the next line; the last column wraps at spaces under itself. Lines end without blanks.
+    func rendered(fitting width: Int) -> String {
+        let rows = rows.map { $0.map(\.terminalSafe) }
+        let cap = max(header.first?.count ?? 0, width / 3)
+        let alone = rows.map { $0.count > 1 && $0[0].count > cap }
+        var widths = header.map(\.count)
+        for (row, alone) in zip(rows, alone) {
+            for (i, cell) in row.enumerated() where i < widths.count && !(i == 0 && alone) { widths[i] = max(widths[i], cell.count) }
+        }
+        let lastStart = widths.dropLast().reduce(0) { $0 + $1 + 2 }
+        // Too little room beside the other columns: the last one runs on as it is.
+        let room = width - lastStart >= 20 ? width - lastStart : Int.max
+        func lines(_ cells: [String]) -> [String] {
+            let head = cells.dropLast().enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) + "  " }.joined()
+            let pieces = Self.wrap(cells.last ?? "", width: room)
+            return pieces.enumerated().map { i, piece in
+                var text = (i == 0 ? head : String(repeating: " ", count: lastStart)) + piece
+                while text.last == " " { text.removeLast() }
+                return text
+            }
+        }
+        var out = lines(header)
+        for (row, alone) in zip(rows, alone) {
+            if alone { out.append(row[0]) }
+            out += lines(alone ? [""] + row.dropFirst() : row)
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// `text` in lines of at most `width` characters, broken at spaces (a longer word stays whole).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ") {
+            if !current.isEmpty && current.count + 1 + word.count > width {
+                lines.append(current)
+                current = ""
+            }
+            current += (current.isEmpty ? "" : " ") + word
+        }
+        return lines + [current]
+    }
 }
 
 extension String {

@@ -52,9 +52,12 @@ extension Slirpmon {
             line("")
             line(source.lastSeenAt.map { "command line (last seen \(Format.wallTime(at: $0)), while it ran):" } ?? "command line:")
             line("  " + (source.isKnown ? (r.arguments ?? []).joined(separator: " ") : "(unknown: \(source.unknownReason ?? ""))"))
+            // The tables fit the terminal (80 columns into a pipe): a long --api-socket= path is not
+            // allowed to push every meaning past the right edge.
+            let width = TerminalOutput.columns(1)
             var options = TextTable(header: ["  OPTION", "MEANING"])
             options.rows = (r.options ?? []).map { ["  " + $0.option, $0.meaning] }
-            out.append(options.rendered)
+            out.append(options.rendered(fitting: width))
             line("")
             line(source.isKnown ? "addresses (computed by Podman's rules\(source.lastSeenAt == nil ? "" : " from the last-seen configuration") vs observed in the namespace):"
                  : "addresses: not computed: the configuration they follow from is unknown")
@@ -63,7 +66,7 @@ extension Slirpmon {
                 table.rows.append(["  " + check.role, check.expected ?? "-", check.observed ?? "-",
                                    check.status.word, check.note ?? ""])
             }
-            out.append(table.rendered)
+            out.append(table.rendered(fitting: width))
             if let error = r.observeError { line("  (namespace not read: \(error))") }
             line("")
             if let socket = r.apiSocket, r.zombie {

@@ -51,6 +51,44 @@ struct FormatTests {
         #expect(Format.seconds(0.25) == "0.3s")
     }
 
+    @Test("a list's uptime of 100 days or more fits its 6 columns as whole days, never cut short")
+    func longUptimesFitTheColumn() {
+        #expect(Format.duration(99 * 86_400 + 3600 * 4, .coarse) == "99d04h")
+        #expect(Format.duration(100 * 86_400 + 3600 * 4, .coarse) == "100d")
+        #expect(Format.duration(4321 * 86_400, .coarse) == "4321d")
+        #expect(Format.duration(100 * 86_400 + 3600 * 4) == "100d04h", "the exact form (show, details) keeps the hours")
+        for days in [1, 9, 10, 99, 100, 999, 1000, 99_999] {
+            #expect(Format.duration(Double(days) * 86_400 + 86_399, .coarse).count <= 6, "\(days) days")
+        }
+    }
+
+    @Test("a count too wide for its column reads in a smaller unit, rounded down, never as its first digits")
+    func countsFitTheirColumn() {
+        let cases: [(Int, Int, String)] = [
+            (0, 3, "0"), (999, 3, "999"), (1000, 4, "1000"), (9999, 4, "9999"), (10_000, 4, "10k"), (12_999, 4, "12k"),
+            (123_456, 4, "123k"), (999_999, 4, "999k"), (1_000_000, 4, "1.0M"), (1_250_000, 4, "1.2M"), (12_000_000, 4, "12M"),
+            (1000, 3, "1k"), (1999, 3, "1k"), (1999, 4, "1999"), (1999, 5, "1999"), (65_521, 5, "65521"), (100_000, 5, "100k"),
+            (99_999_999, 5, "99M"), (1_500, 2, "1k"), (5, 1, "5"), (-3, 1, "-3"),
+        ]
+        for (n, width, expected) in cases {
+            #expect(Format.count(n, width: width) == expected, "\(n) in \(width)")
+        }
+        for n in [1, 12, 999, 1000, 1001, 9999, 10_000, 65_535, 131_070, 999_999, 1_000_000, Int(Int32.max)] {
+            #expect(Format.count(n, width: 4).count <= 4, "\(n)")
+        }
+    }
+
+    @Test("forward ids print as ranges: 1000 ids in one short line, gaps and order kept")
+    func idRanges() {
+        #expect(Format.idRanges(Array(1...1000)) == "1-1000")
+        #expect(Format.idRanges([]) == "")
+        #expect(Format.idRanges([7]) == "7")
+        #expect(Format.idRanges([4, 5]) == "4,5")
+        #expect(Format.idRanges([1, 2, 3, 5, 7, 8, 9, 12]) == "1-3,5,7-9,12")
+        #expect(Format.idRanges([9, 8, 7, 1, 2, 3]) == "9,8,7,1-3", "the order given, runs going up")
+        #expect(Format.idRanges([Int.max - 1, Int.max, Int.min]) == "\(Int.max - 1),\(Int.max),\(Int.min)", "no overflow at the edges")
+    }
+
     @Test("a container is shown by the first 12 digits of its ID, an instance Podman did not start as manual")
     func shortIDsAndNames() {
         let id = "3f2a9c0d1e7b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5"

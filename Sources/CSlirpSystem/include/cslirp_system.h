@@ -15,6 +15,9 @@ int cslirp_enter_netns(int fd);
 /* SIOCGIFMTU on a socket: the MTU of interface `name` in the socket's namespace. */
 int cslirp_interface_mtu(int socket_fd, const char *name, int *mtu);
 
+/* TIOCGWINSZ on a terminal: its size in character cells as the kernel has it now. */
+int cslirp_window_size(int fd, int *rows, int *columns);
+
 /* pipe2(fds, O_CLOEXEC). */
 int cslirp_pipe_cloexec(int fds[2]);
 

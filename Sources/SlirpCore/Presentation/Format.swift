@@ -20,7 +20,47 @@ public enum Format {
         if s < 60 { return style == .coarse ? "<1m" : "\(s)s" }
         if s < 3600 { return style == .coarse ? "\(s / 60)m" : "\(s / 60)m" + two(s % 60) + "s" }
         if s < 86400 { return "\(s / 3600)h" + two(s % 3600 / 60) + "m" }
+        // From 100 days the coarse text drops the hours: `100d04h` would not fit the monitor's
+        // 6-column UPTIME and be cut into a number that reads wrong.
+        if style == .coarse && s >= 100 * 86400 { return "\(s / 86400)d" }
         return "\(s / 86400)d" + two(s % 86400 / 3600) + "h"
+    }
+
+    /// A count in at most `width` columns: its digits when they fit, else thousands, millions
+    /// or billions rounded down with one decimal when there is room (`1.2k`, `12k`, `123k`, `1.2M`):
+    /// a column too narrow for the number shows a smaller unit, never the number cut short
+    /// (`10…` for 1000 reads as ten). Digits when nothing fits: the caller's clipping marks the cut.
+    public static func count(_ n: Int, width: Int) -> String {
+        let digits = String(n)
+        guard digits.utf8.count > width, n > 0 else { return digits }
+        for (unit, suffix) in [(1000, "k"), (1_000_000, "M"), (1_000_000_000, "G")] where n >= unit {
+            let whole = n / unit
+            let tenth = n % unit / (unit / 10)
+            let withTenth = "\(whole).\(tenth)\(suffix)", plain = "\(whole)\(suffix)"
+            if whole < 10, withTenth.utf8.count <= width { return withTenth }
+            if plain.utf8.count <= width { return plain }
+        }
+        return digits
+    }
+
+    /// Forward ids as an operator reads them: each run of consecutive ids as `first-last`, the rest
+    /// by commas (`1-1000`, `3,5,7-9`), in the order given. One rule for every human line that lists
+    /// ids (`fwd add`, `fwd rm`, the monitor's status); JSON keeps the full list.
+    public static func idRanges(_ ids: [Int]) -> String {
+        var parts: [String] = []
+        var index = 0
+        while index < ids.count {
+            var end = index
+            while end + 1 < ids.count, ids[end] < Int.max, ids[end + 1] == ids[end] + 1 { end += 1 }
+            // Two in a row read better as `4,5` than as a range.
+            if end - index >= 2 {
+                parts.append("\(ids[index])-\(ids[end])")
+            } else {
+                parts += ids[index...end].map(String.init)
+            }
+            index = end + 1
+        }
+        return parts.joined(separator: ",")
     }
 
     /// A short interval with one decimal: `1.0s`, `0.5s`, `2.5s` (the monitor's refresh delay).

@@ -11,6 +11,11 @@ extension AppState {
     /// Applies a key; returns what the runtime must do. Pure: no I/O happens here.
     public mutating func handle(_ key: Key) -> Reaction {
         if key == .resize { return .none }
+        // Too small, nothing but "terminal too small ... (q quits)" shows: only the quit keys act
+        // (Ctrl-C is the runtime's); any other key would change what the operator cannot see.
+        if Layout(size: size, rowCount: 0).isTooSmall {
+            return KeyBindings.action(for: key, readOnly: readOnly) == .quit ? Reaction([.quit]) : .none
+        }
         switch mode {
         case .normal: return handleNormal(key)
         case .help(let top): return handleHelp(key, top: top)
@@ -251,12 +256,16 @@ extension AppState {
     // MARK: Modes
 
     private mutating func handleHelp(_ key: Key, top: Int) -> Reaction {
-        let page = max(1, size.height - 4)
+        // Scrolls within what is drawn: past the end, Up moves at once (the top is kept in range).
+        let count = HelpView.lines(readOnly: readOnly, width: size.width).count
+        let shown = HelpView.page(lineCount: count, size: size, top: top)
+        let page = max(1, shown.rows - 1)
+        func scroll(_ delta: Int) { mode = .help(top: HelpView.page(lineCount: count, size: size, top: shown.first + delta).first) }
         switch KeyBindings.action(for: key, in: .help, readOnly: readOnly) {
-        case .down: mode = .help(top: top + 1)
-        case .up: mode = .help(top: max(0, top - 1))
-        case .pageDown: mode = .help(top: top + page)
-        case .pageUp: mode = .help(top: max(0, top - page))
+        case .down: scroll(1)
+        case .up: scroll(-1)
+        case .pageDown: scroll(page)
+        case .pageUp: scroll(-page)
         case .quit: return Reaction([.quit])
         default: mode = .normal
         }

@@ -60,7 +60,7 @@ extension AppState {
             }
         case .added(let target, let added, let failure, let sentWithoutAnswer):
             busy = nil
-            let ids = added.map { String($0.id) }.joined(separator: ",")
+            let ids = Format.idRanges(added.map(\.id))
             if let request = sentWithoutAnswer, let failure {
                 unanswered[target.identity] = UnansweredRequest(target: target, kind: .add(request))
                 let before = added.isEmpty ? "" : " (added before it: id \(ids))"

@@ -29,10 +29,27 @@ struct DialogBox {
         screen.put(" " + title.clipped(to: max(0, width - 6)) + " ", x: x + 2, y: y, role: .header)
     }
 
-    /// Draws a line inside the frame at inner row `row`.
+    /// Draws a line inside the frame at inner row `row`; a line wider than the box ends in `…`
+    /// (a value cut at the frame would read as a shorter one).
     func draw(_ line: Line, row: Int, into screen: inout Screen) {
         guard row >= 0, row < innerHeight else { return }
-        screen.draw(line, x: x + 2, y: y + 1 + row, width: innerWidth)
+        screen.draw(Self.clipped(line, to: innerWidth), x: x + 2, y: y + 1 + row, width: innerWidth)
+    }
+
+    /// `line` in `width` columns, its last one `…` when it is wider.
+    static func clipped(_ line: Line, to width: Int) -> Line {
+        guard width > 0, line.reduce(0, { $0 + TextWidth.of($1.text) }) > width else { return line }
+        var out: Line = []
+        var used = 0
+        for span in line {
+            let room = width - 1 - used
+            guard room > 0 else { break }
+            let text = TextWidth.of(span.text) <= room ? span.text : String(span.text.prefix(room))
+            out.append(Span(text, span.role))
+            used += TextWidth.of(text)
+        }
+        out.append(Span("…", line.last?.role ?? .normal))
+        return out
     }
 }
 

@@ -15,7 +15,9 @@ enum DoctorView {
         }
         if let note = run.note { wrapped(note, indent: 0, .warning) }
         for step in run.steps {
-            lines.append([Span(step.status.tag + "  ", role(step.status)), Span(step.name.padded(to: 9) + " ", .header), Span(step.title)])
+            // A long title continues under itself, not cut at the box.
+            lines += LineLayout.wrap([Span(step.status.tag + "  ", role(step.status)), Span(step.name.padded(to: 9) + " ", .header), Span(step.title)],
+                                     width: width, indent: TextWidth.of(step.status.tag) + 12)
             for detail in step.details { wrapped(detail, indent: 6, step.status == .failed && detail == step.details.last ? .error : .normal) }
         }
         guard let report = run.report else {
@@ -67,8 +69,11 @@ enum DoctorView {
         for i in 0..<height where first + i < all.count {
             box.draw(all[first + i], row: i, into: &screen)
         }
-        let position = all.count > height ? "  lines \(first + 1)-\(min(all.count, first + height)) of \(all.count)" : ""
-        box.draw([Span("↑↓ PgUp PgDn", .header), Span(" scroll  "), Span("Esc", .header), Span(" close" + position, .normal)],
+        let range = "\(first + 1)-\(min(all.count, first + height)) of \(all.count)"
+        // Narrow: the short keys, so that the position is never cut into another number.
+        let narrow = box.innerWidth < 50
+        let position = all.count > height ? (narrow ? "  " : "  lines ") + range : ""
+        box.draw([Span(narrow ? "↑↓" : "↑↓ PgUp PgDn", .header), Span(" scroll  "), Span("Esc", .header), Span(" close" + position, .normal)],
                  row: box.innerHeight - 1, into: &screen)
     }
 }

@@ -41,13 +41,15 @@ enum FormView {
             }
         }
         row += 1
+        // Narrow: the short words, so that the keys (Esc above all) and the verdict stay whole.
+        let narrow = box.innerWidth < 60
         if let requests = form.requests {
             let count = requests.count == 1 ? "1 add_hostfwd request" : "\(requests.count) add_hostfwd requests"
             box.draw([Span("Mapping ", .dim), Span(form.mappingText, .ok), Span(" = \(count)", .dim)], row: row, into: &screen)
         } else {
-            box.draw([Span("Mapping ", .dim), Span(form.mappingText), Span(" (invalid: nothing will be sent)", .inputError)], row: row, into: &screen)
+            box.draw([Span(narrow ? "" : "Mapping ", .dim), Span(form.mappingText), Span(narrow ? " (invalid)" : " (invalid: nothing will be sent)", .inputError)], row: row, into: &screen)
         }
-        box.draw([Span("Enter", .header), Span(" send  "), Span("Tab/↑↓", .header), Span(" field  "), Span("Esc", .header), Span(" cancel")],
+        box.draw([Span("Enter", .header), Span(" send  "), Span(narrow ? "Tab" : "Tab/↑↓", .header), Span(" field  "), Span("Esc", .header), Span(" cancel")],
                  row: row + 1, into: &screen)
     }
 }

@@ -46,17 +46,26 @@ enum ForwardsView {
             if !state.readOnly { lines.append([Span("Press a (F7) to add one.", .dim)]) }
             return
         }
-        let hostW = 22
+        // Columns of fixed width; when those would cut the guest address and port at the right
+        // edge, ID and HOST as wide as their widest value and the protocol after the guest port
+        // (`10.0.2.100:80/tcp`, as Podman writes a mapping).
+        let hostTexts = forwards.map { "\($0.hostAddr):\($0.hostPort)" }
+        let guestWidest = forwards.map { TextWidth.of("\($0.guestAddr):\($0.guestPort)") }.max() ?? 0
+        let narrow = 5 + 1 + 5 + 1 + 22 + 4 + guestWidest > w
+        let idW = narrow ? max(2, forwards.map { String($0.id).count }.max() ?? 2) : 5
+        let hostW = narrow ? max(4, hostTexts.map { TextWidth.of($0) }.max() ?? 4) : 22
+        let fixedW = narrow ? idW + 1 + hostW + 4 + guestWidest + 4 : idW + 1 + 5 + hostW + 18
         let extra = row.snapshot.unpersisted(forwards)
-        let titles = "   ID PROTO " + "HOST".padded(to: hostW) + "    GUEST"
-        lines.append([Span(row.snapshot.container == nil ? titles : titles.padded(to: 11 + hostW + 19) + "PODMAN", .columnHeader)])
+        let titles = "ID".padded(to: idW, right: true) + " " + (narrow ? "" : "PROTO ") + "HOST".padded(to: hostW) + "    GUEST"
+        lines.append([Span(row.snapshot.container == nil ? titles : titles.padded(to: fixedW + 1) + "PODMAN", .columnHeader)])
         let visible = state.forwardRowsVisible(paneHeight: height)
         let index = min(max(0, state.forwardIndex), forwards.count - 1)
         let top = max(0, index - visible + 1)
         for i in top..<min(forwards.count, top + visible) {
             let forward = forwards[i]
-            let text = String(forward.id).padded(to: 5, right: true) + " " + forward.proto.rawValue.padded(to: 5) + " "
+            let text = String(forward.id).padded(to: idW, right: true) + " " + (narrow ? "" : forward.proto.rawValue.padded(to: 5) + " ")
                 + "\(forward.hostAddr):\(forward.hostPort)".padded(to: hostW) + " -> \(forward.guestAddr):\(forward.guestPort)"
+                + (narrow ? "/" + forward.proto.rawValue : "")
             let selected = i == index
             forwardOnLine[lines.count] = i
             let role: Role = selected ? (state.focus == .pane ? .selection : .selectionUnfocused) : .normal
@@ -66,7 +75,7 @@ enum ForwardsView {
                 // Beside Podman's configured ports: a live-only forward is lost on restart.
                 let live = extra.contains(forward)
                 let mark = (live ? "not persisted" : "-p configured")
-                let padded = text.padded(to: max(0, 11 + hostW + 18)) + " "
+                let padded = text.padded(to: max(0, fixedW)) + " "
                 lines.append([Span(padded, role), Span(mark.padded(to: max(0, w - TextWidth.of(padded))), selected ? role : (live ? .warning : .dim))])
             }
         }

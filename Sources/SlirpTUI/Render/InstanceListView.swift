@@ -23,14 +23,19 @@ enum InstanceListView {
         ColumnSpec(column: .mtu, width: 5, rightAligned: true),
     ]
 
+    /// FWD's width once a count has four digits: exact to 9999, then `12k` (`Format.count`).
+    static let forwardsWidth = 4
+
     /// Which columns to drop first when the screen is narrow.
     static let dropOrder: [Column] = [.ipv6, .mtu, .uptime, .forwards, .cidr, .user, .state, .api]
 
     /// The columns that fit in `width`, in display order (USER only when it tells rows apart;
-    /// API wide enough for `rootlessport` or `unverified` only when a row says it).
-    static func columns(fitting width: Int, showUser: Bool = true, wideAPI: Bool = true) -> [ColumnSpec] {
+    /// API wide enough for `rootlessport` or `unverified` only when a row says it; `wider`: the
+    /// columns a row's value or the sort mark needs wider, before any is dropped).
+    static func columns(fitting width: Int, showUser: Bool = true, wideAPI: Bool = true, wider: [Column: Int] = [:]) -> [ColumnSpec] {
         var chosen = (showUser ? specs : specs.filter { $0.column != .user }).map { spec in
-            spec.column == .api && !wideAPI ? ColumnSpec(column: .api, width: 7, rightAligned: false) : spec
+            if let need = wider[spec.column], need > spec.width { return ColumnSpec(column: spec.column, width: need, rightAligned: spec.rightAligned) }
+            return spec.column == .api && !wideAPI ? ColumnSpec(column: .api, width: 7, rightAligned: false) : spec
         }
         func total(_ list: [ColumnSpec]) -> Int { list.reduce(0) { $0 + $1.width } + max(0, list.count - 1) }
         for column in dropOrder where total(chosen) > width {
@@ -41,8 +46,13 @@ enum InstanceListView {
 
     static func draw(_ state: AppState, layout: Layout, into screen: inout Screen) {
         let w = screen.width
+        // A count of 1000 or more gets a fourth FWD column (`1000`, not `10…`), and the sorted
+        // column room for its mark (`▼FWD`, not `▼F…`).
+        var wider: [Column: Int] = [state.sortColumn: TextWidth.of(state.sortColumn.title) + 1]
+        if state.rows.contains(where: { (state.forwardCount($0) ?? 0) >= 1000 }) { wider[.forwards] = max(wider[.forwards] ?? 0, forwardsWidth) }
         var columns = columns(fitting: w, showUser: state.showsUserColumn,
-                              wideAPI: state.rows.contains { $0.snapshot.api == .rootlessport || $0.snapshot.api == .socket(.unverified) })
+                              wideAPI: state.rows.contains { $0.snapshot.api == .rootlessport || $0.snapshot.api == .socket(.unverified) },
+                              wider: wider)
         // Long container and user names get room a wide screen has to spare (NETNS keeps at least 30).
         for (column, most) in [(Column.id, 16), (Column.user, 6)] {
             let spare = w - (columns.reduce(0) { $0 + $1.width } + columns.count) - 30
@@ -126,7 +136,7 @@ enum InstanceListView {
             case .user: return (s.user ?? "?", nil)
             case .uptime: return (detached.isFailure ? (s.container?.state == "created" ? "FAILED" : "NO NET") : "exited", detached.isFailure ? .warning : nil)
             case .cidr: return (s.cidr ?? "?", nil)
-            case .mtu: return (s.mtu.map(String.init) ?? "?", nil)
+            case .mtu: return (s.mtu.map { Format.count($0, width: 5) } ?? "?", nil)
             case .ipv6: return (s.ipv6 ? "on" : "-", nil)
             default: return ("-", nil)
             }
@@ -158,14 +168,14 @@ enum InstanceListView {
         case .forwards:
             if s.apiSocket == nil || s.isZombie || row.isGone { return ("-", .dim) }
             // Dim: as of when it was asked (its log cannot show a change since; the details pane says so).
-            if let count = state.forwardCount(row) { return (String(count), s.forwardsAsOf == nil ? nil : .dim) }
+            if let count = state.forwardCount(row) { return (Format.count(count, width: forwardsWidth), s.forwardsAsOf == nil ? nil : .dim) }
             // Not asked (socket not proven its own) or the request failed: the details pane says which.
             if s.forwardsError != nil { return ("!", .warning) }
             return ("?", .dim)
         case .ipv6:
             if !s.configuration.isKnown { return ("?", .dim) }
             return (s.ipv6 ? "on" : "-", s.ipv6 ? nil : .dim)
-        case .mtu: return (s.mtu.map(String.init) ?? "?", s.mtu == nil ? .dim : nil)
+        case .mtu: return (s.mtu.map { Format.count($0, width: 5) } ?? "?", s.mtu == nil ? .dim : nil)
         }
     }
 }

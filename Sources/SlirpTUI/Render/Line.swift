@@ -27,6 +27,58 @@ extension Screen {
     }
 }
 
+/// Lines laid out in columns.
+enum LineLayout {
+    /// `line` in lines of at most `width` columns, broken after a run of blanks (a word longer
+    /// than a line is cut across lines), every character keeping its span's role; lines after
+    /// the first start with `indent` blanks. Blanks inside a line are kept (padded key columns).
+    static func wrap(_ line: Line, width: Int, indent: Int = 0) -> [Line] {
+        guard width > indent else { return [line] }
+        // Tokens: a word and the blanks after it.
+        var tokens: [[(Character, Role)]] = []
+        var token: [(Character, Role)] = []
+        var inBlanks = false
+        for span in line {
+            for c in span.text {
+                if c == " " {
+                    inBlanks = true
+                } else if inBlanks {
+                    tokens.append(token)
+                    token = []
+                    inBlanks = false
+                }
+                token.append((c, span.role))
+            }
+        }
+        if !token.isEmpty { tokens.append(token) }
+        var rows: [[(Character, Role)]] = [[]]
+        var used = 0
+        func breakLine() {
+            rows.append(Array(repeating: (" ", .normal), count: indent))
+            used = indent
+        }
+        for token in tokens {
+            let word = token.prefix { $0.0 != " " }
+            let wordWidth = word.reduce(0) { $0 + TextWidth.of($1.0) }
+            if used + wordWidth > width && used > indent { breakLine() }
+            for (c, role) in token {
+                let w = TextWidth.of(c)
+                if c == " " && used + w > width { continue } // blanks at a break are dropped
+                if used + w > width { breakLine() }
+                rows[rows.count - 1].append((c, role))
+                used += w
+            }
+        }
+        return rows.map { row in
+            var spans: Line = []
+            for (c, role) in row {
+                if let last = spans.last, last.role == role { spans[spans.count - 1].text.append(c) } else { spans.append(Span(String(c), role)) }
+            }
+            return spans
+        }
+    }
+}
+
 /// Text laid out in columns (the words themselves are SlirpCore's `Format`, shared with the CLI).
 extension Format {
     /// Splits `text` into lines of at most `width` columns at spaces where possible.

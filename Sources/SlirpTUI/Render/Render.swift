@@ -41,8 +41,10 @@ enum TooSmallView {
     static func draw(into screen: inout Screen) {
         let w = screen.width, h = screen.height
         guard w > 0, h > 0 else { return }
-        let message = "terminal too small: \(w)x\(h), slirpmon needs \(Layout.minimum.width)x\(Layout.minimum.height) (q quits)"
-        let lines = Format.wrap(message, width: w)
+        // The longest message that fits: "(q quits)" always shows, as only q acts here.
+        let messages = ["terminal too small: \(w)x\(h), slirpmon needs \(Layout.minimum.width)x\(Layout.minimum.height) (q quits)",
+                        "too small: \(w)x\(h), needs \(Layout.minimum.width)x\(Layout.minimum.height) (q quits)", "too small (q quits)", "q quits"]
+        let lines = messages.lazy.map { Format.wrap($0, width: w) }.first { $0.count <= h } ?? Format.wrap("q quits", width: w)
         let top = max(0, (h - lines.count) / 2)
         for (i, line) in lines.enumerated() where top + i < h {
             let x = max(0, (w - TextWidth.of(line)) / 2)

@@ -1,4 +1,5 @@
 import CNcursesW
+import SlirpCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,6 +62,10 @@ final class Terminal {
         guard let window else { return Size(width: 0, height: 0) }
         return Size(width: Int(slirpmon_max_x(window)), height: Int(slirpmon_max_y(window)))
     }
+
+    /// The terminal's size as the kernel has it now, which curses learns only at its next
+    /// KEY_RESIZE (after a key typed in the same moment); nil when it reports none.
+    var currentSize: Size? { TerminalOutput.windowSize(1).map { Size(width: $0.columns, height: $0.rows) } }
 
     /// Forgets what is on the terminal: the next `present` redraws everything.
     func invalidate() {
