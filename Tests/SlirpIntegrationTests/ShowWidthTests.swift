@@ -47,6 +47,6 @@ struct ShowWidthTests {
         #expect(one.stdout == "removed 4\n", "\(one.combined)")
         let rest = slirpmon(["fwd", "rm", String(instance.pid), "all", "--json"])
         let ids = (try? JSONSerialization.jsonObject(with: Data(rest.stdout.utf8))) as? [String: [Int]]
-        #expect(ids == ["removed": [6, 7, 10]], "\(rest.combined)")
+        #expect(ids == ["removed": [6, 7, 10], "sent_no_answer": [], "not_sent": []], "\(rest.combined)")
     }
 }
