@@ -181,7 +181,9 @@ public enum StartupDoctor {
         step.details.append("namespace \(outcome.namespace.isEmpty ? "-" : outcome.namespace); log and socket in \(outcome.directory)")
         step.details.append("ran: " + outcome.commandLine.joined(separator: " ")
                             + (outcome.privateMountNamespace ? "  (in a private mount namespace, as Podman does for --enable-sandbox)" : ""))
-        let lastLine = outcome.log.split(separator: "\n").last.map { String($0) } ?? "(empty log)"
+        func classify(_ log: String) -> FailureCause? {
+            FailureCause.classify(log: log, cidr: options.cidr, outboundAddr: options.outboundAddr, outboundAddr6: options.outboundAddr6)
+        }
         switch outcome.ending {
         case .ready(let seconds):
             step.details.append("ready after \(Int((seconds * 1000).rounded())) ms")
@@ -193,7 +195,7 @@ public enum StartupDoctor {
             if let error = outcome.observeError { step.warn("addresses not read: \(error)") }
             if let api = outcome.apiResult {
                 if outcome.apiFailed {
-                    step.fail(api, cause: FailureCause.classify(log: outcome.log, cidr: options.cidr)
+                    step.fail(api, cause: classify(outcome.log)
                         ?? FailureCause(.unknown, cause: "slirp4netns started but its API socket does not answer: Podman's port setup would fail",
                                         fix: "read the log; check the API socket path and tmp_dir", evidence: api))
                 } else {
@@ -201,16 +203,16 @@ public enum StartupDoctor {
                 }
             }
         case .exited(let status):
-            let cause = FailureCause.classify(log: outcome.log, cidr: options.cidr)
-                ?? FailureCause(.unknown, cause: "slirp4netns exited with status \(status) before it was ready: \(lastLine)",
-                                fix: "read the log below; run the command line above by hand for more", evidence: lastLine)
-            step.fail("slirp4netns exited with status \(status) before it was ready (Podman: \"\(outcome.commandLine.first ?? "slirp4netns") failed: <log>\")", cause: cause)
+            let cause = classify(outcome.log) ?? FailureCause.unexplainedExit(status: status, log: outcome.log)
+            // Podman's own words, as it prints them.
+            step.fail("slirp4netns exited with status \(status) before it was ready; Podman says: "
+                      + FailureCause.podmanExitMessage(binary: outcome.commandLine.first ?? "slirp4netns", log: outcome.log), cause: cause)
         case .killed(let signal):
             step.fail("slirp4netns was killed by signal \(signal) (\(signalName(signal))) before it was ready",
                       cause: FailureCause.classify(log: "killed by signal \(signal)") ?? FailureCause(.killedBySignal, cause: "killed by signal \(signal)", fix: "see dmesg"))
         case .timedOut(let seconds):
             step.fail("slirp4netns is running but did not report ready within \(twoDecimals(seconds)) s",
-                      cause: FailureCause.readyTimeout(seconds: seconds, evidence: lastLine))
+                      cause: FailureCause.readyTimeout(seconds: seconds, evidence: FailureCause.errorLine(in: outcome.log)))
         case .setupFailed(let why):
             let kind: FailureCause.Kind = why.contains("unshare") ? .userNamespacesDisabled : .unknown
             step.fail("the trial could not be set up: \(why)",
