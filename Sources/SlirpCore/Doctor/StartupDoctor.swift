@@ -147,8 +147,11 @@ public enum StartupDoctor {
         var log: String?
         var commandLine: [String]?
         if let binary, let basic, let options, request.runTrial {
-            let plan = TrialRun.Plan(binary: binary.path, basicArguments: basic, apiSocket: apiSocket, tmpDir: tmpDir,
+            var plan = TrialRun.Plan(binary: binary.path, basicArguments: basic, apiSocket: apiSocket, tmpDir: tmpDir,
                                      readyTimeout: request.readyTimeout, asRoot: request.isRoot)
+            plan.ports = request.container?.ports ?? []
+            plan.slirpHostForward = options.isSlirpHostForward
+            plan.own = PortTrial.OwnProcesses(containerID: request.container?.id, sandboxKey: request.container?.sandboxKey)
             let outcome = TrialRun.run(plan, cleanup: cleanup)
             log = outcome.log
             commandLine = outcome.commandLine
@@ -202,6 +205,7 @@ public enum StartupDoctor {
                     step.details.append(api)
                 }
             }
+            describe(outcome.portChecks, slirpHostForward: options.isSlirpHostForward, into: &step)
         case .exited(let status):
             let cause = classify(outcome.log) ?? FailureCause.unexplainedExit(status: status, log: outcome.log)
             // Podman's own words, as it prints them.
@@ -220,6 +224,21 @@ public enum StartupDoctor {
                                           ? "allow unprivileged user namespaces (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)"
                                           : "fix the problem named, or run the doctor as root", evidence: why))
         }
+    }
+
+    /// The container's mappings as tried: every failure, and the others one per line up to a few.
+    static func describe(_ checks: [PortTrial.Check], slirpHostForward: Bool, into step: inout DoctorStep) {
+        guard !checks.isEmpty else { return }
+        let how = slirpHostForward ? "add_hostfwd on the trial's API socket, as Podman does with port_handler=slirp4netns; removed afterwards"
+                                   : "bound as rootlessport binds them (port_handler=rootlesskit) and released at once"
+        step.details.append("the container's \(checks.count) port mapping(s): \(how)")
+        let failed = checks.filter { $0.cause != nil }
+        let shown = checks.count <= 8 ? checks : failed
+        for check in shown.prefix(20) {
+            if let cause = check.cause { step.fail(check.detail, cause: cause) } else { step.details.append(check.detail) }
+        }
+        if shown.count > 20 { step.details.append("... \(shown.count - 20) more failed") }
+        if shown.count < checks.count { step.details.append("\(checks.count - failed.count) of \(checks.count) set up") }
     }
 
     /// The options in words.
