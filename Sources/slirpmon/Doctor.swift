@@ -175,7 +175,8 @@ struct DoctorText {
     func header(_ request: StartupDoctor.Request) -> String {
         let what: String
         if let c = request.container {
-            what = "container \(c.name) (\(Format.shortID(c.id))), \(c.state ?? "?"), --network slirp4netns:\(c.options.joined(separator: ",")), \(c.portMappings) port mapping(s)"
+            let network = "slirp4netns" + (c.options.isEmpty ? "" : ":" + c.options.joined(separator: ","))
+            what = "container \(c.name) (\(Format.shortID(c.id))), \(c.state ?? "?"), --network \(network), \(c.portMappings) port mapping(s)"
         } else {
             what = request.options.isEmpty ? "default options" : "options " + request.options.joined(separator: ",")
         }

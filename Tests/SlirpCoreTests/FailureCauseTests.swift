@@ -59,4 +59,50 @@ struct FailureCauseTests {
         let path = SlirpCommandBuilder.apiSocketPath(tmpDir: String(repeating: "t", count: 38), containerID: String(repeating: "a", count: 64))
         #expect(path.utf8.count == maximumUnixSocketPathLength)
     }
+
+    /// slirp4netns 1.2.0's log for `--outbound-addr6=eth0`: the error on stderr without a newline,
+    /// then the warnings stdout flushes at exit.
+    static let outbound6Log = "outbound-addr has to be valid ipv4 address or iterface name.WARNING: Support for seccomp is experimental\nWARNING: Support for IPv6 is experimental\nWARNING: Support for --outbound-addr6 is experimental\n"
+
+    @Test("an error glued to the warning after it is split off; warnings and progress lines are told apart")
+    func lines() {
+        #expect(FailureCause.logLines(Self.outbound6Log) == [
+            "outbound-addr has to be valid ipv4 address or iterface name.", "WARNING: Support for seccomp is experimental",
+            "WARNING: Support for IPv6 is experimental", "WARNING: Support for --outbound-addr6 is experimental"])
+        #expect(FailureCause.logLines("seccomp: WARNING: can't add extra arch") == ["seccomp: WARNING: can't add extra arch"])
+        #expect(FailureCause.role(of: "seccomp: WARNING: can't add extra arch") == .warning)
+        #expect(FailureCause.role(of: "(slirp4netns:12): Slirp-WARNING **: 10:00:00.000: x") == .warning)
+        #expect(FailureCause.role(of: "sent tapfd=5 for tap0") == .progress)
+        #expect(FailureCause.role(of: "-c, --configure          bring up the interface") == .progress)
+        #expect(FailureCause.role(of: "--configure conflicts with --target-type=bess") == .error)
+    }
+
+    @Test("the quoted line is the error line: never a warning, not a consequence like child failed(1)")
+    func errorLine() {
+        #expect(FailureCause.errorLine(in: Self.outbound6Log) == "outbound-addr has to be valid ipv4 address or iterface name.")
+        #expect(FailureCause.errorLine(in: "WARNING: Support for seccomp is experimental\nsomething odd happened\nchild failed(1)\nWARNING: last") == "something odd happened")
+        #expect(FailureCause.errorLine(in: "WARNING: a\nWARNING: b\n") == nil)
+        let only = FailureCause.unexplainedExit(status: 1, log: "WARNING: a\nsent tapfd=5 for tap0\nWARNING: b\n")
+        #expect(only.cause.contains("only warnings (2: WARNING: a; WARNING: b)"))
+        #expect(only.evidence == nil)
+    }
+
+    @Test("outbound-addr refusals: which option, and the fix names this host's interfaces")
+    func outbound() throws {
+        let six = try #require(FailureCause.classify(log: Self.outbound6Log, outboundAddr6: "eth0"))
+        #expect(six.kind == .outboundAddressInvalid)
+        #expect(six.evidence == "outbound-addr has to be valid ipv4 address or iterface name.")
+        let interfaces = [HostChecks.Interface(name: "lo", ipv4: ["127.0.0.1"], ipv6: ["::1"]),
+                          HostChecks.Interface(name: "eth0", ipv4: ["192.0.2.2"], ipv6: ["fd00::2"]), HostChecks.Interface(name: "ifb0")]
+        let byName = FailureCause.outboundAddressInvalid("outbound_addr6", value: "eth0", outboundAddr: nil, interfaces: interfaces, evidence: nil)
+        #expect(byName.fix.hasPrefix("give an IPv6 address of this host: outbound_addr6=fd00::2"))
+        let four = FailureCause.outboundAddressInvalid("outbound_addr", value: "ifb0", outboundAddr: "ifb0", interfaces: interfaces, evidence: nil)
+        #expect(four.fix.contains("eth0 (192.0.2.2)") && !four.fix.contains("ifb0") && !four.fix.contains("127.0.0.1"))
+    }
+
+    @Test("Podman's message for an early exit is its own: the path, then the whole log Go-quoted")
+    func podmanMessage() {
+        #expect(FailureCause.podmanExitMessage(binary: "/usr/bin/slirp4netns", log: Self.outbound6Log)
+                == #"/usr/bin/slirp4netns failed: "outbound-addr has to be valid ipv4 address or iterface name.WARNING: Support for seccomp is experimental\nWARNING: Support for IPv6 is experimental\nWARNING: Support for --outbound-addr6 is experimental\n""#)
+    }
 }

@@ -35,7 +35,8 @@ import Testing
         state.press(.end)
         let reaction = state.handle(.character("D"))
         let expected = ContainerNetworkOptions(id: PodmanFixtures.brokenID, name: "broken", networkMode: "slirp4netns",
-                                               options: ["port_handler=slirp4netns", "mtu=65530"], portMappings: 1, state: "created")
+                                               options: ["port_handler=slirp4netns", "mtu=65530"], portMappings: 1, state: "created",
+                                               ports: [PodmanPort(hostIP: "127.0.0.1", hostPort: 18099, containerPort: 80, range: 1, proto: "tcp")])
         #expect(reaction == Reaction([.runDoctor(expected)]))
         #expect(!reaction.sendsChange)
         #expect(state.mode == .doctor(top: 0))

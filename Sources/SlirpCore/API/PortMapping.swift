@@ -33,7 +33,10 @@ public struct PortMapping: Sendable, Equatable {
             protocols = parsed
             body = body[..<slash]
         }
-        if body.hasPrefix("[") { throw fail("IPv6 host addresses are not supported by the slirp4netns API (IPv4 only)") }
+        if body.hasPrefix("[") {
+            let host = body.dropFirst().prefix { $0 != "]" }
+            throw fail(PortConflict.ipv6HostAddress(abbreviated(String(host))).sentence)
+        }
         let parts = body.split(separator: ":", omittingEmptySubsequences: false)
         var hostAddr = IPv4Address(0)
         let hostText: Substring, guestText: Substring
@@ -53,7 +56,7 @@ public struct PortMapping: Sendable, Equatable {
         default:
             let host = parts.dropLast(2).joined(separator: ":")
             if IPv6Address(host) != nil {
-                throw fail("IPv6 host addresses are not supported by the slirp4netns API (IPv4 only)")
+                throw fail(PortConflict.ipv6HostAddress(abbreviated(host)).sentence)
             }
             throw fail("too many ':'-separated parts: expected [HOSTIP:]HOSTPORT:CONTAINERPORT")
         }

@@ -16,14 +16,21 @@ public struct ContainerNetworkOptions: Sendable, Equatable {
     /// How many host port bindings the container has.
     public var portMappings: Int
     public var state: String?
+    /// The `-p` mappings, as Podman sets them up (`HostConfig.PortBindings`, or `podman ps`'s `Ports`).
+    public var ports: [PodmanPort]
+    /// `NetworkSettings.SandboxKey`: the container's network namespace path, when known.
+    public var sandboxKey: String?
 
-    public init(id: String, name: String, networkMode: String, options: [String], portMappings: Int, state: String? = nil) {
+    public init(id: String, name: String, networkMode: String, options: [String], portMappings: Int, state: String? = nil,
+                ports: [PodmanPort] = [], sandboxKey: String? = nil) {
         self.id = id
         self.name = name
         self.networkMode = networkMode
         self.options = options
         self.portMappings = portMappings
         self.state = state
+        self.ports = ports
+        self.sandboxKey = sandboxKey
     }
 
     public var usesSlirp4netns: Bool { networkMode == "slirp4netns" || networkMode.hasPrefix("slirp4netns:") }
@@ -62,7 +69,24 @@ public struct ContainerNetworkOptions: Sendable, Equatable {
         let state = container["State"]?["Status"]?.string
         let displayName = container["Name"]?.string ?? name
         return ContainerNetworkOptions(id: container["Id"]?.string ?? "", name: displayName, networkMode: mode,
-                                       options: slirpOptions(createCommand: command, image: container["ImageName"]?.string) ?? [], portMappings: ports, state: state)
+                                       options: slirpOptions(createCommand: command, image: container["ImageName"]?.string) ?? [], portMappings: ports, state: state,
+                                       ports: portBindings(bindings), sandboxKey: container["NetworkSettings"]?["SandboxKey"]?.string)
+    }
+
+    /// `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}` as mappings of one port each, ordered by
+    /// container port and protocol. Host ports that are not 1-65535 are left out.
+    static func portBindings(_ bindings: [String: JSONValue]) -> [PodmanPort] {
+        var result: [PodmanPort] = []
+        for (key, value) in bindings {
+            let parts = key.split(separator: "/", maxSplits: 1)
+            guard let containerPort = parts.first.flatMap({ Int($0) }), (1...65535).contains(containerPort) else { continue }
+            let proto = parts.count == 2 ? String(parts[1]) : "tcp"
+            for binding in value.array ?? [] {
+                guard let hostPort = binding["HostPort"]?.string.flatMap({ Int($0) }), (1...65535).contains(hostPort) else { continue }
+                result.append(PodmanPort(hostIP: binding["HostIp"]?.string ?? "", hostPort: hostPort, containerPort: containerPort, range: 1, proto: proto))
+            }
+        }
+        return result.sorted { ($0.containerPort, $0.proto, $0.hostPort) < ($1.containerPort, $1.proto, $1.hostPort) }
     }
 
     /// The slirp4netns options in a create command line (`--network`, `--net`, `=`-joined or not);

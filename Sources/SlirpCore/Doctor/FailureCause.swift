@@ -20,6 +20,12 @@ public struct FailureCause: Codable, Sendable, Equatable {
         case tunMissing = "tun-missing"
         case userNamespacesDisabled = "user-namespaces-disabled"
         case outboundAddressNotLocal = "outbound-address-not-local"
+        case outboundAddressInvalid = "outbound-address-invalid"
+        case hostPortInUse = "host-port-in-use"
+        case hostPortPrivileged = "host-port-privileged"
+        case hostAddressNotLocal = "host-address-not-local"
+        case hostAddressIPv6 = "host-address-ipv6"
+        case hostPortUnavailable = "host-port-unavailable"
         case apiSocketPathTooLong = "api-socket-path-too-long"
         case tmpDirNotWritable = "tmp-dir-not-writable"
         case readyTimeout = "ready-timeout"
@@ -50,8 +56,11 @@ public struct FailureCause: Codable, Sendable, Equatable {
 
     /// Names the failure a slirp4netns log (or Podman's error text) shows, or nil when no known line matches.
     /// `cidr` (the option given) makes the cidr fixes concrete.
-    public static func classify(log: String, cidr: String? = nil) -> FailureCause? {
-        let lines = log.replacingEscapedNewlines.split(separator: "\n").map { $0.trimmingSpaces }
+    /// Warnings (`WARNING: Support for IPv6 is experimental`) and progress lines are never matched:
+    /// the cause comes from an error line. `outboundAddr`/`outboundAddr6` (the options given) name
+    /// the option slirp4netns refused.
+    public static func classify(log: String, cidr: String? = nil, outboundAddr: String? = nil, outboundAddr6: String? = nil) -> FailureCause? {
+        let lines = logLines(log).filter { role(of: $0) == .error }
         func line(containing needle: String) -> String? { lines.first { $0.contains(needle) } }
 
         if let l = line(containing: "MTU must be a positive integer") {
@@ -71,6 +80,12 @@ public struct FailureCause: Codable, Sendable, Equatable {
             if l.contains("Permission denied") || l.contains("Operation not permitted") {
                 return tunDenied(mode: nil, evidence: l)
             }
+        }
+        if let l = line(containing: "outbound-addr has to be valid") {
+            // slirp4netns says "ipv4 ... iterface" for both options; the misspelling is outbound_addr6's message.
+            let six = outboundAddr == nil || (outboundAddr6 != nil && l.contains("iterface"))
+            return outboundAddressInvalid(six ? "outbound_addr6" : "outbound_addr", value: (six ? outboundAddr6 : outboundAddr) ?? "?",
+                                          outboundAddr: outboundAddr, interfaces: HostChecks.interfaces(), evidence: l)
         }
         if let l = line(containing: "API socket path is too long") {
             return FailureCause(.apiSocketPathTooLong, cause: "the API socket path does not fit a unix socket address (107 bytes at most)",
@@ -96,6 +111,26 @@ public struct FailureCause: Codable, Sendable, Equatable {
             return binaryMissing(path: nil, evidence: l)
         }
         return nil
+    }
+
+    /// slirp4netns refused `outbound_addr`/`outbound_addr6` (it resolves them before it starts).
+    /// `interfaces` (the host's, with their addresses) make the fix concrete.
+    public static func outboundAddressInvalid(_ option: String, value: String, outboundAddr: String?,
+                                              interfaces: [HostChecks.Interface], evidence: String?) -> FailureCause {
+        let six = option == "outbound_addr6"
+        let usable = interfaces.filter { $0.name != "lo" && !(six ? $0.ipv6 : $0.ipv4).isEmpty }
+        let list = usable.map { "\($0.name) (\((six ? $0.ipv6 : $0.ipv4).joined(separator: ", ")))" }.joined(separator: ", ")
+        let has = list.isEmpty ? "this host has no \(six ? "IPv6" : "IPv4") address besides the loopback's" : "this host has \(list)"
+        if six && IPv6Address(value) == nil {
+            // slirp4netns (1.2.0 to 1.3.x) looks an outbound_addr6 interface name up with outbound_addr's value.
+            let example = usable.first.flatMap { $0.ipv6.first }.map { "outbound_addr6=\($0)" } ?? "an IPv6 address of this host"
+            return FailureCause(.outboundAddressInvalid,
+                                cause: "slirp4netns refuses outbound_addr6=\(value): given an interface name, it looks up the outbound_addr value instead (a slirp4netns bug), so a name works only when outbound_addr names the same interface\(outboundAddr.map { " (outbound_addr=\($0))" } ?? "")",
+                                fix: "give an IPv6 address of this host: \(example) (\(has)), or add outbound_addr=\(value)", evidence: evidence)
+        }
+        return FailureCause(.outboundAddressInvalid,
+                            cause: "slirp4netns refuses \(option)=\(value): it is neither an \(six ? "IPv6" : "IPv4") address nor the name of an interface with one",
+                            fix: "give an address of this host or the name of an interface that has one (\(has))", evidence: evidence)
     }
 
     /// A Podman option error (its `parseSlirp4netnsNetworkOptions` messages).
@@ -180,6 +215,83 @@ public struct FailureCause: Codable, Sendable, Equatable {
 
     static func formatSeconds(_ seconds: Double) -> String {
         seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+    }
+}
+
+extension FailureCause {
+    /// What a line of a slirp4netns log says.
+    public enum LineRole: Sendable, Equatable {
+        /// Anything else: what went wrong.
+        case error
+        /// `WARNING: ...`, `seccomp: WARNING: ...`, GLib's `(slirp4netns:1): Slirp-WARNING **: ...`.
+        case warning
+        /// Progress and help: `sent tapfd=5 for tap0`, `Starting slirp`, `* MTU: ...`, `Usage: ...` and the option list.
+        case progress
+    }
+
+    /// The log's lines, trimmed, without empty ones. slirp4netns prints some errors without a
+    /// newline on stderr and its warnings on buffered stdout, flushed at exit, so an error and a
+    /// warning can share a line (`...iterface name.WARNING: Support for seccomp is experimental`):
+    /// such a line is split before the `WARNING:`.
+    public static func logLines(_ log: String) -> [String] {
+        var out: [String] = []
+        for raw in log.replacingEscapedNewlines.split(separator: "\n") {
+            var start = raw.startIndex
+            var from = raw.startIndex
+            while let mark = raw.range(of: "WARNING: ", range: from..<raw.endIndex) {
+                // Not `seccomp: WARNING: ...` (a warning of its own).
+                if mark.lowerBound > start, raw[raw.index(before: mark.lowerBound)] != " " {
+                    out.append(String(raw[start..<mark.lowerBound]))
+                    start = mark.lowerBound
+                }
+                from = mark.upperBound
+            }
+            out.append(String(raw[start...]))
+        }
+        return out.map { $0.trimmingSpaces }.filter { !$0.isEmpty }
+    }
+
+    /// What `line` (one of `logLines`) says.
+    public static func role(of line: String) -> LineRole {
+        if line.hasPrefix("WARNING") || line.hasPrefix("seccomp: WARNING") || line.contains("-WARNING **") || line.hasPrefix("warning:") {
+            return .warning
+        }
+        let progress = ["sent tapfd=", "received tapfd=", "Starting slirp", "* ", "Usage: ", "User-mode networking", "slirp4netns version",
+                        "commit: ", "libslirp: ", "SLIRP_CONFIG_VERSION_MAX", "libseccomp: ", "api_handler: got request"]
+        // --help's option lines (`-c, --configure     bring up ...`), not `--configure conflicts with ...`.
+        if line.hasPrefix("-") && line.contains("  ") { return .progress }
+        return progress.contains { line.hasPrefix($0) } ? .progress : .error
+    }
+
+    /// Lines slirp4netns prints after the real error, as a consequence of it.
+    static let consequences = ["child failed", "parent failed", "do_slirp failed", "failed to receive tapfd"]
+
+    /// The line that says why slirp4netns failed: the line a known cause matches, else the first
+    /// error line that is not a consequence of an earlier one (`child failed(1)`), else the first
+    /// error line; never a warning or a progress line. nil when the log has none.
+    public static func errorLine(in log: String) -> String? {
+        if let known = classify(log: log)?.evidence { return known }
+        let errors = logLines(log).filter { role(of: $0) == .error }
+        return errors.first { line in !consequences.contains { line.hasPrefix($0) } } ?? errors.first
+    }
+
+    /// The cause when slirp4netns exited before it was ready and no known line matches: quotes the
+    /// error line, or says that the log has only warnings.
+    static func unexplainedExit(status: Int32, log: String) -> FailureCause {
+        if let line = errorLine(in: log) {
+            return FailureCause(.unknown, cause: "slirp4netns exited with status \(status) before it was ready: \(line)",
+                                fix: "read the log below; run the command line above by hand for more", evidence: line)
+        }
+        let warnings = logLines(log).filter { role(of: $0) == .warning }
+        let said = warnings.isEmpty ? "an empty log" : "only warnings (\(warnings.count): \(warnings.joined(separator: "; ")))"
+        return FailureCause(.unknown, cause: "slirp4netns exited with status \(status) before it was ready, with \(said) and no error line",
+                            fix: "run the command line above by hand; look for a seccomp, AppArmor or resource denial in `dmesg`", evidence: nil)
+    }
+
+    /// Podman's own message for a slirp4netns that exited before it was ready, exactly as Podman
+    /// prints it (`waitForSync`: `"%s failed: %q"` with the binary's path and the whole log).
+    public static func podmanExitMessage(binary: String, log: String) -> String {
+        "\(binary) failed: \(goQuoted(log))"
     }
 }
 

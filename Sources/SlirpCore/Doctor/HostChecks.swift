@@ -20,6 +20,8 @@ public enum HostChecks {
         public var outboundAddr6: String?
         public var tunPath = "/dev/net/tun"
         public var procRoot = "/proc"
+        /// The host's interfaces; nil: read them (`interfaces()`).
+        public var interfaces: [Interface]?
 
         public init(isRoot: Bool, uid: UInt32, tmpDir: String, apiSocketPath: String?, apiSocketNote: String,
                     outboundAddr: String? = nil, outboundAddr6: String? = nil) {
@@ -170,7 +172,7 @@ public enum HostChecks {
                               cause: outboundNotLocal(addr, list: list))
                 }
             } else {
-                step.details.append("outbound_addr \(addr): the interface \(addr) exists")
+                checkOutboundName("outbound_addr", addr, input, &step)
             }
         }
         if let addr6 = input.outboundAddr6 {
@@ -187,9 +189,71 @@ public enum HostChecks {
                               cause: outboundNotLocal(addr6, list: list))
                 }
             } else {
-                step.details.append("outbound_addr6 \(addr6): the interface \(addr6) exists")
+                checkOutboundName("outbound_addr6", addr6, input, &step)
             }
         }
+    }
+
+    /// An interface name given as `option`: slirp4netns takes the interface's first address of the
+    /// option's family, and refuses to start without one. For outbound_addr6 it looks up the
+    /// outbound_addr value instead (slirp4netns 1.2.0 to 1.3.x), so only the same name there works.
+    static func checkOutboundName(_ option: String, _ name: String, _ input: Input, _ step: inout DoctorStep) {
+        let six = option == "outbound_addr6"
+        let interfaces = input.interfaces ?? interfaces()
+        let looked = six ? input.outboundAddr : name
+        let found = interfaces.first { $0.name == looked }.map { six ? $0.ipv6 : $0.ipv4 } ?? []
+        if let first = found.first {
+            if looked == name {
+                step.details.append("\(option) \(name): the interface \(name) has \(six ? "IPv6" : "IPv4") address \(first)")
+            } else {
+                step.warn("\(option) \(name): slirp4netns looks up outbound_addr's interface \(looked ?? "-") instead (a slirp4netns bug) and binds to its address \(first); give the IPv6 address to be sure")
+            }
+            return
+        }
+        let cause = FailureCause.outboundAddressInvalid(option, value: name, outboundAddr: input.outboundAddr, interfaces: interfaces, evidence: nil)
+        step.fail("\(option) \(name): slirp4netns will refuse it (\(cause.cause))", cause: cause)
+    }
+
+    /// One network interface of this host with its addresses.
+    public struct Interface: Sendable, Equatable {
+        public let name: String
+        public var ipv4: [String] = []
+        public var ipv6: [String] = []
+
+        public init(name: String, ipv4: [String] = [], ipv6: [String] = []) {
+            self.name = name
+            self.ipv4 = ipv4
+            self.ipv6 = ipv6
+        }
+    }
+
+    /// This host's interfaces (this process's network namespace), in `getifaddrs` order.
+    public static func interfaces() -> [Interface] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let head = list else { return [] }
+        defer { freeifaddrs(head) }
+        var result: [Interface] = []
+        var cursor: UnsafeMutablePointer<ifaddrs>? = head
+        while let entry = cursor {
+            defer { cursor = entry.pointee.ifa_next }
+            guard let cName = entry.pointee.ifa_name else { continue }
+            let name = String(cString: cName)
+            var index = result.firstIndex { $0.name == name }
+            if index == nil { result.append(Interface(name: name)); index = result.count - 1 }
+            guard let i = index, let address = entry.pointee.ifa_addr else { continue }
+            switch Int32(address.pointee.sa_family) {
+            case AF_INET:
+                let v4 = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+                result[i].ipv4.append(IPv4Address(UInt32(bigEndian: v4)).description)
+            case AF_INET6:
+                let bytes = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
+                    withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
+                }
+                if let v6 = IPv6Address(bytes: bytes) { result[i].ipv6.append(v6.description) }
+            default: break
+            }
+        }
+        return result
     }
 
     static func outboundNotLocal(_ addr: String, list: String) -> FailureCause {

@@ -147,8 +147,11 @@ public enum StartupDoctor {
         var log: String?
         var commandLine: [String]?
         if let binary, let basic, let options, request.runTrial {
-            let plan = TrialRun.Plan(binary: binary.path, basicArguments: basic, apiSocket: apiSocket, tmpDir: tmpDir,
+            var plan = TrialRun.Plan(binary: binary.path, basicArguments: basic, apiSocket: apiSocket, tmpDir: tmpDir,
                                      readyTimeout: request.readyTimeout, asRoot: request.isRoot)
+            plan.ports = request.container?.ports ?? []
+            plan.slirpHostForward = options.isSlirpHostForward
+            plan.own = PortTrial.OwnProcesses(containerID: request.container?.id, sandboxKey: request.container?.sandboxKey)
             let outcome = TrialRun.run(plan, cleanup: cleanup)
             log = outcome.log
             commandLine = outcome.commandLine
@@ -181,7 +184,9 @@ public enum StartupDoctor {
         step.details.append("namespace \(outcome.namespace.isEmpty ? "-" : outcome.namespace); log and socket in \(outcome.directory)")
         step.details.append("ran: " + outcome.commandLine.joined(separator: " ")
                             + (outcome.privateMountNamespace ? "  (in a private mount namespace, as Podman does for --enable-sandbox)" : ""))
-        let lastLine = outcome.log.split(separator: "\n").last.map { String($0) } ?? "(empty log)"
+        func classify(_ log: String) -> FailureCause? {
+            FailureCause.classify(log: log, cidr: options.cidr, outboundAddr: options.outboundAddr, outboundAddr6: options.outboundAddr6)
+        }
         switch outcome.ending {
         case .ready(let seconds):
             step.details.append("ready after \(Int((seconds * 1000).rounded())) ms")
@@ -193,24 +198,25 @@ public enum StartupDoctor {
             if let error = outcome.observeError { step.warn("addresses not read: \(error)") }
             if let api = outcome.apiResult {
                 if outcome.apiFailed {
-                    step.fail(api, cause: FailureCause.classify(log: outcome.log, cidr: options.cidr)
+                    step.fail(api, cause: classify(outcome.log)
                         ?? FailureCause(.unknown, cause: "slirp4netns started but its API socket does not answer: Podman's port setup would fail",
                                         fix: "read the log; check the API socket path and tmp_dir", evidence: api))
                 } else {
                     step.details.append(api)
                 }
             }
+            describe(outcome.portChecks, slirpHostForward: options.isSlirpHostForward, into: &step)
         case .exited(let status):
-            let cause = FailureCause.classify(log: outcome.log, cidr: options.cidr)
-                ?? FailureCause(.unknown, cause: "slirp4netns exited with status \(status) before it was ready: \(lastLine)",
-                                fix: "read the log below; run the command line above by hand for more", evidence: lastLine)
-            step.fail("slirp4netns exited with status \(status) before it was ready (Podman: \"\(outcome.commandLine.first ?? "slirp4netns") failed: <log>\")", cause: cause)
+            let cause = classify(outcome.log) ?? FailureCause.unexplainedExit(status: status, log: outcome.log)
+            // Podman's own words, as it prints them.
+            step.fail("slirp4netns exited with status \(status) before it was ready; Podman says: "
+                      + FailureCause.podmanExitMessage(binary: outcome.commandLine.first ?? "slirp4netns", log: outcome.log), cause: cause)
         case .killed(let signal):
             step.fail("slirp4netns was killed by signal \(signal) (\(signalName(signal))) before it was ready",
                       cause: FailureCause.classify(log: "killed by signal \(signal)") ?? FailureCause(.killedBySignal, cause: "killed by signal \(signal)", fix: "see dmesg"))
         case .timedOut(let seconds):
             step.fail("slirp4netns is running but did not report ready within \(twoDecimals(seconds)) s",
-                      cause: FailureCause.readyTimeout(seconds: seconds, evidence: lastLine))
+                      cause: FailureCause.readyTimeout(seconds: seconds, evidence: FailureCause.errorLine(in: outcome.log)))
         case .setupFailed(let why):
             let kind: FailureCause.Kind = why.contains("unshare") ? .userNamespacesDisabled : .unknown
             step.fail("the trial could not be set up: \(why)",
@@ -218,6 +224,21 @@ public enum StartupDoctor {
                                           ? "allow unprivileged user namespaces (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)"
                                           : "fix the problem named, or run the doctor as root", evidence: why))
         }
+    }
+
+    /// The container's mappings as tried: every failure, and the others one per line up to a few.
+    static func describe(_ checks: [PortTrial.Check], slirpHostForward: Bool, into step: inout DoctorStep) {
+        guard !checks.isEmpty else { return }
+        let how = slirpHostForward ? "add_hostfwd on the trial's API socket, as Podman does with port_handler=slirp4netns; removed afterwards"
+                                   : "bound as rootlessport binds them (port_handler=rootlesskit) and released at once"
+        step.details.append("the container's \(checks.count) port mapping(s): \(how)")
+        let failed = checks.filter { $0.cause != nil }
+        let shown = checks.count <= 8 ? checks : failed
+        for check in shown.prefix(20) {
+            if let cause = check.cause { step.fail(check.detail, cause: cause) } else { step.details.append(check.detail) }
+        }
+        if shown.count > 20 { step.details.append("... \(shown.count - 20) more failed") }
+        if shown.count < checks.count { step.details.append("\(checks.count - failed.count) of \(checks.count) set up") }
     }
 
     /// The options in words.

@@ -32,6 +32,12 @@ public enum TrialRun {
         public var readyTimeout: Double
         /// Root: an `ip netns` namespace and `--netns-type=path`; a user: `unshare --user --net` and its PID.
         public var asRoot: Bool
+        /// The container's `-p` mappings, set up after the start as Podman would (`PortTrial`).
+        public var ports: [PodmanPort] = []
+        /// port_handler=slirp4netns: the mappings go through the API socket; else rootlessport binds them.
+        public var slirpHostForward = false
+        /// The container's own processes: a port they hold is no conflict.
+        public var own = PortTrial.OwnProcesses(containerID: nil)
 
         public init(binary: String, basicArguments: [String], apiSocket: Bool, tmpDir: String,
                     containerID: String = TrialRun.randomContainerID(), readyTimeout: Double = 10, asRoot: Bool = geteuid() == 0) {
@@ -74,6 +80,8 @@ public enum TrialRun {
         public var apiFailed = false
         /// True when slirp4netns ran in a private mount namespace (root with --enable-sandbox, as Podman).
         public var privateMountNamespace = false
+        /// The container's mappings, each tried as Podman would set it up (`PortTrial`).
+        public var portChecks: [PortTrial.Check] = []
     }
 
     /// A random 64-character hex ID, the shape of a Podman container ID.
@@ -227,6 +235,7 @@ public enum TrialRun {
         outcome.log = readLog()
         guard case .ready = outcome.ending else { return outcome }
 
+        var own = plan.own
         // Addresses inside the namespace, and the API socket.
         let configuration = SlirpCommandLine.decode(outcome.commandLine)
         let deadline = Deadline.after(seconds: 2)
@@ -250,13 +259,22 @@ public enum TrialRun {
             let socketDeadline = Deadline.after(seconds: 2)
             while !Files.exists(socketPath) && !socketDeadline.hasPassed { usleep(5_000) }
             boundSocket.note(socketPath)
+            let client = APIClient(socketPath: socketPath, expectedPID: pid, timeout: 2)
             do {
-                let forwards = try APIClient(socketPath: socketPath, expectedPID: pid, timeout: 2).list()
+                let forwards = try client.list()
                 outcome.apiResult = "API socket \(socketPath) answers list_hostfwd (\(forwards.count) forwards)"
             } catch {
                 outcome.apiFailed = true
                 outcome.apiResult = "API socket \(socketPath) does not answer: \(error)"
             }
+            // Podman's next step: each -p through the API socket (removed again before this returns).
+            if plan.slirpHostForward && !outcome.apiFailed {
+                outcome.portChecks = PortTrial.viaAPI(plan.ports, client: client, slirpPID: pid, own: &own)
+            }
+        }
+        // With rootlesskit, rootlessport binds each host port once slirp4netns is ready.
+        if !plan.slirpHostForward {
+            outcome.portChecks = PortTrial.viaRootlessport(plan.ports, own: &own)
         }
         outcome.log = readLog()
         return outcome

@@ -127,7 +127,7 @@ extension AppState {
         }
         let ports = container.ports.reduce(0) { $0 + $1.range }
         let request = ContainerNetworkOptions(id: container.id, name: container.name, networkMode: container.networkMode,
-                                              options: container.networkOptions, portMappings: ports, state: container.state)
+                                              options: container.networkOptions, portMappings: ports, state: container.state, ports: container.ports)
         var note: String?
         if let owner = container.ownerName, owner != host.userName, container.ownerUID != 0 {
             note = "\(container.name) belongs to \(owner): the trial runs as \(host.userName), a rootless start may differ (\(Shell.command(["slirpmon", "doctor", container.name])) as root examines it as \(owner))"
