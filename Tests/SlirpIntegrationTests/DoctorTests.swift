@@ -71,7 +71,8 @@ func doctorLeftovers(marker: String? = nil) -> [String] {
     func leftBehind(_ text: String) -> Bool {
         guard let range = text.range(of: TrialRun.namePrefix) else { return false }
         let digits = text[range.upperBound...].prefix { $0.isNumber }
-        guard let doctor = pid_t(digits) else { return true }
+        // Not a tag without its PID: the test image `slirpmon-doctor-bb` in another suite's `podman run`.
+        guard let doctor = pid_t(digits) else { return false }
         return kill(doctor, 0) != 0 && errno == ESRCH
     }
     var found: [String] = []
@@ -118,12 +119,26 @@ struct DoctorTests {
         let (out, json) = s.doctor(["--options", "mtu=65530"])
         let v = DoctorVerdict(json: json)
         #expect(out.status == 1)
-        #expect(v.step == "trial")
+        #expect(v.step == "trial", "the cause the options step foresees is named from the trial's log")
         #expect(v.kind == "mtu-too-large")
+        #expect(v.status("options") == "failed", "Podman accepts it and slirp4netns refuses it for certain: the options step fails")
         #expect(v.log.contains("MTU must be a positive integer (< 65522)"))
         #expect(v.fix.contains("mtu=65520"))
-        #expect(v.status("options") == "warning", "Podman accepts it; the options step warns")
         #expect(doctorLeftovers().isEmpty, "\(doctorLeftovers())")
+    }
+
+    @Test("--no-trial with mtu=65530 or a cidr slirp4netns refuses is not healthy: the options step fails with the trial's cause")
+    func refusedOptionsWithoutTrial() throws {
+        let s = try DoctorScratch("notrial")
+        for (options, kind) in [("mtu=65530", "mtu-too-large"), ("cidr=10.0.2.0/30", "cidr-prefix-length"),
+                                ("cidr=10.0.2.1/24", "cidr-not-network-address")] {
+            let (out, json) = s.doctor(["--no-trial", "--options", options])
+            let v = DoctorVerdict(json: json)
+            #expect(out.status == 1, "\(options): \(out.stdout.suffix(400))")
+            #expect(json["healthy"] as? Bool == false, "\(options)")
+            #expect(v.step == "options" && v.kind == kind, "\(options): \(v.step ?? "-") \(v.kind ?? "-")")
+            #expect(v.status("trial") == "skipped", "\(options)")
+        }
     }
 
     @Test("cidr=10.0.2.0/30: the prefix length must be 1-25")

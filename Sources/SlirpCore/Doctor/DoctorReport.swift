@@ -57,8 +57,11 @@ public struct DoctorReport: Codable, Sendable, Equatable {
         self.binary = binary
         // The first failed step decides; when its cause is unknown, a later step may know better.
         let failed = steps.filter { $0.status == .failed }
-        let decisive = failed.first { $0.cause != nil && $0.cause?.kind != .unknown && $0.name == failed.first?.name }
+        let first = failed.first { $0.cause != nil && $0.cause?.kind != .unknown && $0.name == failed.first?.name }
             ?? failed.first { $0.cause != nil && $0.cause?.kind != .unknown } ?? failed.first
+        // A cause foreseen from the options (no evidence) gives way to the same cause seen in the trial's log.
+        let seen = first?.cause?.evidence == nil ? failed.first { $0.cause?.kind == first?.cause?.kind && $0.cause?.evidence != nil } : nil
+        let decisive = seen ?? first
         let verdict = decisive.map { step in
             Verdict(step: step.name, cause: step.cause ?? FailureCause(.unknown, cause: step.details.last ?? "the step failed",
                                                                       fix: "read the details and the log above"))

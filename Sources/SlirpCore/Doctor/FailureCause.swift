@@ -64,8 +64,7 @@ public struct FailureCause: Codable, Sendable, Equatable {
         func line(containing needle: String) -> String? { lines.first { $0.contains(needle) } }
 
         if let l = line(containing: "MTU must be a positive integer") {
-            return FailureCause(.mtuTooLarge, cause: "slirp4netns refuses MTUs above 65521 (\(l))",
-                                fix: "use mtu=65520 (Podman's default) or lower: --network slirp4netns:mtu=65520", evidence: l)
+            return mtuTooLarge(evidence: l)
         }
         if let l = line(containing: "prefix length needs to be 1-25") {
             return cidrPrefixLength(cidr, evidence: l)
@@ -199,6 +198,12 @@ public struct FailureCause: Codable, Sendable, Equatable {
     public static func cidrPrefixLength(_ cidr: String?, evidence: String?) -> FailureCause {
         FailureCause(.cidrPrefixLength, cause: "the cidr's prefix length must be 1-25: slirp4netns needs room for .2, .3 and .100",
                      fix: "use a /25 or larger network, e.g. cidr=\(suggestedNetwork(cidr, prefix: 24))", evidence: evidence)
+    }
+
+    /// slirp4netns's "MTU must be a positive integer (< 65522)", in words (the trial's and the options step's).
+    public static func mtuTooLarge(evidence: String?) -> FailureCause {
+        FailureCause(.mtuTooLarge, cause: "slirp4netns refuses MTUs above 65521" + (evidence.map { " (\($0))" } ?? ""),
+                     fix: "use mtu=65520 (Podman's default) or lower: --network slirp4netns:mtu=65520", evidence: evidence)
     }
 
     /// slirp4netns's "CIDR needs to be a network address", in words (the doctor's and `slirpmon addr`'s).

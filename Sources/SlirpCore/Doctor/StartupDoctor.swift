@@ -105,7 +105,7 @@ public enum StartupDoctor {
                 let parsed = try SlirpNetworkOptions.parse(request.options, engineOptions: conf.networkCommandOptions, noPivotRoot: conf.noPivotRoot)
                 options = parsed
                 optionsStep.details.append("effective: " + describe(parsed))
-                for warning in slirpLimits(parsed) { optionsStep.warn(warning) }
+                for (detail, cause) in slirpLimits(parsed) { optionsStep.fail(detail, cause: cause) }
             } catch {
                 optionsStep.fail("Podman: \(error.message)", cause: FailureCause.podmanOption(error.message))
             }
@@ -251,18 +251,23 @@ public enum StartupDoctor {
         return parts.joined(separator: ", ")
     }
 
-    /// Values Podman accepts and slirp4netns 1.x refuses (the trial shows the real answer).
-    static func slirpLimits(_ o: SlirpNetworkOptions) -> [String] {
-        var warnings: [String] = []
-        if o.mtu > 65521 { warnings.append("mtu=\(o.mtu): Podman accepts it, slirp4netns refuses MTUs above 65521") }
+    /// Values Podman accepts and slirp4netns 1.x refuses: a start with them fails for certain, so
+    /// the options step fails with the trial's cause even under --no-trial.
+    static func slirpLimits(_ o: SlirpNetworkOptions) -> [(String, FailureCause)] {
+        var refused: [(String, FailureCause)] = []
+        if o.mtu > 65521 {
+            refused.append(("mtu=\(o.mtu): Podman accepts it, slirp4netns refuses MTUs above 65521", FailureCause.mtuTooLarge(evidence: nil)))
+        }
         if let cidr = o.cidr, let network = IPv4Network(cidr) {
             if network.prefixLength < 1 || network.prefixLength > 25 {
-                warnings.append("cidr=\(cidr): Podman accepts it, slirp4netns needs a prefix length of 1-25")
+                refused.append(("cidr=\(cidr): Podman accepts it, slirp4netns needs a prefix length of 1-25",
+                                FailureCause.cidrPrefixLength(cidr, evidence: nil)))
             } else if !network.isNetworkAddress {
-                warnings.append("cidr=\(cidr): Podman accepts it, slirp4netns wants the network address \(network)")
+                refused.append(("cidr=\(cidr): Podman accepts it, slirp4netns wants the network address \(network)",
+                                FailureCause.cidrNotNetworkAddress(cidr, evidence: nil)))
             }
         }
-        return warnings
+        return refused
     }
 
     static func signalName(_ signal: Int32) -> String {
