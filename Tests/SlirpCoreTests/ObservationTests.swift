@@ -424,6 +424,25 @@ struct UnixSocketAndTargetTests {
         }
     }
 
+    @Test("another user's container claiming root's pod or network is neither a member of root's pod nor a way to its slirp4netns")
+    func podClaimsOfAnotherUser() throws {
+        let infra = Self.container("p-1-infra", id: Self.idA, pod: "1", infra: true)
+        let member = Self.container("db", id: "f2" + String(repeating: "0", count: 62), pod: "1")
+        var claimer = Self.container("evil", id: "f4" + String(repeating: "0", count: 62), pod: "1")
+        claimer.ownerUID = 1001
+        var sharer = Self.container("evil2", id: "f5" + String(repeating: "0", count: 62), network: "container:\(Self.idA)")
+        sharer.ownerUID = 1001
+        let containers = [infra, member, claimer, sharer]
+        #expect(Inventory.members(of: infra, in: containers).map(\.name) == ["db"])
+        let proven: (SlirpProcess, PodmanContainer) -> Bool = { _, _ in true }
+        #expect(try TargetResolver.resolve("db", among: Self.fleet, containers: containers, serves: proven).pid == 4242)
+        for name in ["evil", "evil2"] {
+            #expect(throws: TargetResolver.Failure.self, "\(name) must not reach root's slirp4netns") {
+                try TargetResolver.resolve(name, among: Self.fleet, containers: containers, serves: proven)
+            }
+        }
+    }
+
     @Test("a process that only claims a container's ID is not taken for it, by name or by ID prefix")
     func claimedIDIsNotEnough() throws {
         // 4141 names its socket after the container 4242 serves (another user's program, say).

@@ -130,7 +130,7 @@ public struct Inventory: Sendable {
         let live = Set(instances.filter { !$0.process.isZombie }.compactMap(\.container?.id))
         let detached = podman.containers
             .filter { $0.usesSlirp4netns && !live.contains($0.id) }
-            .map { c in DetachedContainer(container: c, members: podman.containers.filter { m in c.isInfra && m.podID == c.podID && !m.isInfra }) }
+            .map { c in DetachedContainer(container: c, members: c.isInfra ? Self.members(of: c, in: podman.containers) : []) }
         return InventorySnapshot(instances: instances, detachedContainers: detached, podmanFailures: podman.failures,
                                  podmanInstalled: podman.installed, rootlessPorts: ports)
     }
@@ -165,6 +165,13 @@ public struct Inventory: Sendable {
         return instances.first
     }
 
+    /// The members of the pod whose infra container is `infra`: its owner's only. Another user's
+    /// Podman may claim any pod ID, and a member's create command becomes a step of the pod's persist plan.
+    static func members(of infra: PodmanContainer, in containers: [PodmanContainer]) -> [PodmanContainer] {
+        guard let pod = infra.podID else { return [] }
+        return containers.filter { $0.podID == pod && !$0.isInfra && $0.ownerUID == infra.ownerUID }
+    }
+
     /// Joins each instance with its container (proven, `ContainerJoin`), its pod's members and the
     /// rootlessport processes carrying its ports.
     private func join(_ instances: inout [SlirpInstance], podman: PodmanCatalog.Snapshot, ports: [RootlessPortProcess]) {
@@ -175,9 +182,7 @@ public struct Inventory: Sendable {
                 let (joined, refusal) = ContainerJoin.container(id, in: podman.containers, servedBy: process, procRoot: options.procRoot)
                 if let container = joined {
                     instances[i].container = container
-                    if container.isInfra, let pod = container.podID {
-                        instances[i].podMembers = podman.containers.filter { $0.podID == pod && !$0.isInfra }
-                    }
+                    if container.isInfra { instances[i].podMembers = Self.members(of: container, in: podman.containers) }
                 } else if let refusal {
                     process = process.withoutContainerClaim(because: refusal)
                     instances[i].process = process

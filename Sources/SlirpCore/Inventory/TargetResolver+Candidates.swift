@@ -115,9 +115,13 @@ extension TargetResolver {
         /// load came back otherwise, and `show member` failed while `list` showed the pod with it), so
         /// the pod's infra is tried as well.
         func instance(of container: PodmanContainer) -> Result<SlirpProcess, Failure> {
-            let infra = container.isInfra ? nil : container.podID.flatMap { pod in containers.first { $0.isInfra && $0.podID == pod }?.id }
+            // A pod or a shared network is the container's own user's: another user's Podman may claim any pod ID.
+            let infra = container.isInfra ? nil : container.podID.flatMap { pod in
+                containers.first { $0.isInfra && $0.podID == pod && $0.ownerUID == container.ownerUID }?.id
+            }
             for owner in [container.sharedNetworkContainerID, infra, container.id].compactMap({ $0 }) {
-                if let served = known[owner], let match = processes.first(where: { $0.containerID == owner && !$0.isZombie && serves($0, served) }) {
+                if let served = known[owner], served.ownerUID == container.ownerUID,
+                   let match = processes.first(where: { $0.containerID == owner && !$0.isZombie && serves($0, served) }) {
                     return .success(match)
                 }
             }
