@@ -39,7 +39,7 @@ extension Slirpmon {
         var json = false
 
         func validate() throws {
-            guard CommonOptions.isValidTimeout(timeout) else { throw ValidationError(CommonOptions.timeoutRange(got: timeoutArgument.written)) }
+            guard timeoutArgument.isNumber(within: CommonOptions.isValidTimeout) else { throw ValidationError(CommonOptions.timeoutRange(got: timeoutArgument.written)) }
             if container != nil && options != nil {
                 throw ValidationError("give either CONTAINER or --options, not both")
             }

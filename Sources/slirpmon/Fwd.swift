@@ -80,7 +80,7 @@ extension Slirpmon.Fwd {
         @OptionGroup var common: CommonOptions
 
         func run() throws {
-            let mappings = try DashedValue.positionals(mappings)
+            let mappings = try DashedValue.positionals(mappings, of: Self.self)
             guard !mappings.isEmpty else { throw CLIError.usage("give at least one MAPPING, e.g. 8080:80") }
             var guest: IPv4Address?
             if let guestAddr {
@@ -168,7 +168,7 @@ extension Slirpmon.Fwd {
         @OptionGroup var common: CommonOptions
 
         func run() throws {
-            let ids = try DashedValue.positionals(ids)
+            let ids = try DashedValue.positionals(ids, of: Self.self)
             guard !ids.isEmpty else { throw CLIError.usage("give forward ids or `all`") }
             var numbers: [Int] = []
             var given = Set<Int>()
@@ -178,6 +178,8 @@ extension Slirpmon.Fwd {
                     guard let id = Int(text), id >= 0, id <= Int(Int32.max) else {
                         throw CLIError.usage("\(text.abbreviatedQuote) is not a forward id (a number from `slirpmon fwd list`) or `all`")
                     }
+                    // slirp4netns numbers forwards from 1: 0 names none, whether given alone or among others.
+                    guard id >= 1 else { throw CLIError.usage("nothing sent: 0 is not a forward id: slirp4netns numbers forwards from 1 (`slirpmon fwd list` shows them)") }
                     // The same id twice: the second removal would fail after the first was done.
                     guard given.insert(id).inserted else { throw CLIError.usage("nothing sent: forward id \(id) is given twice") }
                     numbers.append(id)
