@@ -75,6 +75,9 @@ struct ClearWordsTests {
             (["fwd", "add", pid, "--jsn", "127.0.0.1:\(p):80"], 2, [#"unknown option "--jsn"; did you mean "--json"?"#]),
             (["fwd", "rm", pid, "1", "--unverifed"], 2, [#"did you mean "--unverified"?"#]),
             (["fwd", "add", pid, "127.0.0.1:\(p):80", "--guest-adr", "10.0.2.100"], 2, [#"did you mean "--guest-addr"?"#]),
+            // The doctor takes a container: a slirp4netns PID gets what to run instead, not Podman's "no such container".
+            (["doctor", pid], 2, ["\(pid) is the PID of a running slirp4netns, not a container: the doctor examines a container", "`slirpmon show pid:\(pid)`"]),
+            (["doctor", "pid:\(pid)"], 2, ["the doctor examines a container (its name or ID", "`slirpmon show pid:\(pid)`"]),
         ]
     }
 
