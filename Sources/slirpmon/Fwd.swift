@@ -22,13 +22,17 @@ extension Slirpmon.Fwd {
     static func failure(_ failure: ForwardSession.Failure, adding: Bool, _ subject: String, target: String,
                         done: String?, notSent: String?) -> String {
         let (verb, past) = adding ? ("adding", "added") : ("removing", "removed")
+        // APIError's hint names `fwd list TARGET` (the monitor has no TARGET to type); here the
+        // operator's own TARGET is the command to run.
+        let explanation = failure.explanation.replacingOccurrences(
+            of: "`slirpmon fwd list TARGET`", with: "`\(Shell.command(["slirpmon", "fwd", "list", target]))`")
         var message: String
         if failure.sentWithoutAnswer {
-            message = "\(verb) \(subject): \(ForwardSession.sentNoAnswer): it may still be \(past); `\(Shell.command(["slirpmon", "fwd", "list", target]))` shows whether it was. \(failure.explanation)"
+            message = "\(verb) \(subject): \(ForwardSession.sentNoAnswer): it may still be \(past); `\(Shell.command(["slirpmon", "fwd", "list", target]))` shows whether it was. \(explanation)"
         } else if case .slirp = failure.error {
-            message = "\(verb) \(subject) failed: \(failure.explanation)"
+            message = "\(verb) \(subject) failed: \(explanation)"
         } else {
-            message = "\(subject) not \(past) (never sent): \(failure.explanation)"
+            message = "\(subject) not \(past) (never sent): \(explanation)"
         }
         if let done { message += ". \(past.prefix(1).uppercased() + past.dropFirst()) before it: \(done)" }
         if let notSent { message += ". Not sent: \(notSent)" }

@@ -122,6 +122,10 @@ struct ClearWordsTests {
         #expect(removed.stdout.contains("\"removed\""), "\(removed.stdout)")
         let rest = slirpmon(["fwd", "rm", pid, "--", "all"])
         #expect(rest.status == 0 && rest.stdout.hasPrefix("removed "), "\(rest.stdout)\(rest.stderr)")
+        // An id the instance does not have: the command that lists them is written with this TARGET.
+        let unknown = slirpmon(["fwd", "rm", pid, "9"])
+        #expect(unknown.status == 1, "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("no forward has that id; `slirpmon fwd list \(pid)` shows the ids"), "\(unknown.stderr)")
     }
 
     @Test("addr --cidr with host bits set is refused as slirp4netns refuses it, in the doctor's words")
