@@ -20,7 +20,9 @@ public struct MonitorConfiguration: Sendable {
 ///
 /// `q` returns 0. Ctrl-C, SIGTERM and SIGHUP end it as `q` does (the terminal is restored, so
 /// `slirpmon demo` still removes its instances) and return 128 + the signal's number, as a shell
-/// reports a command a signal ended: a script can tell killed from quit.
+/// reports a command a signal ended: a script can tell killed from quit. A terminal that goes
+/// away without a SIGHUP (no controlling terminal: every read fails with EOF/EIO) ends it as a
+/// hangup does, 129, with a line on stderr when stderr still goes somewhere.
 public func runMonitor(_ configuration: MonitorConfiguration) -> Int32 {
     let terminal: Terminal
     do { terminal = try Terminal(useColor: configuration.useColor) } catch {
@@ -33,6 +35,9 @@ public func runMonitor(_ configuration: MonitorConfiguration) -> Int32 {
     // A doctor trial still running leaves nothing behind: its scratch namespace and process go now.
     monitor.worker.stopDoctor()
     terminal.end()
+    if monitor.terminalLost {
+        FileOutput.standardError("slirpmon: the terminal went away (reading it failed, no SIGHUP came): ended as on a hangup, exit status \(128 + SIGHUP)\n")
+    }
     return monitor.endingSignal == 0 ? 0 : 128 + monitor.endingSignal
 }
 
@@ -46,6 +51,8 @@ struct Monitor {
     var quit = false
     /// The signal that ended the loop (Ctrl-C read as a key counts as SIGINT), 0 when `q` did.
     var endingSignal: Int32 = 0
+    /// True when the loop ended because the terminal went away (`endingSignal` is then SIGHUP).
+    var terminalLost = false
 
     init(configuration: MonitorConfiguration) {
         delay = max(0.1, configuration.delay)
@@ -96,7 +103,12 @@ struct Monitor {
                 changed = false
             }
             guard let key = terminal.readKey() else {
-                if terminal.isGone { break }
+                if terminal.isGone {
+                    // Without a controlling terminal no SIGHUP comes: the same end, so a script sees 129, not 0.
+                    terminalLost = true
+                    endingSignal = SIGHUP
+                    break
+                }
                 continue
             }
             changed = true

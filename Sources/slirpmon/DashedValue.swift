@@ -1,3 +1,5 @@
+import ArgumentParser
+
 /// Values that begin with `-` (`-80:80`, `-1`), which ArgumentParser takes for options: the
 /// operator gave a value, so the error names that value, not a missing one.
 ///
@@ -16,13 +18,51 @@ enum DashedValue {
     /// A value that begins with `-` and a digit is kept (its own check refuses it in words); any
     /// other word that begins with `-` is an option slirpmon does not know, refused as ArgumentParser
     /// would refuse it; the first `--` only ends the options.
-    static func positionals(_ words: [String]) throws(CLIError) -> [String] {
+    /// An unknown option close to one of `command`'s gets ArgumentParser's suggestion back
+    /// ("did you mean \"--json\"?"), which `.allUnrecognized` takes away.
+    static func positionals(_ words: [String], of command: any ParsableCommand.Type) throws(CLIError) -> [String] {
         var words = words
         if let terminator = words.firstIndex(of: "--") { words.remove(at: terminator) }
         if let option = words.first(where: { $0.hasPrefix("-") && $0 != "-" && !isNegative($0) }) {
-            throw CLIError.usage("unknown option \(option.abbreviatedQuote) (see `slirpmon help`)")
+            let suggestion = closest(to: option, among: options(of: command)).map { "; did you mean \($0.abbreviatedQuote)?" } ?? ""
+            throw CLIError.usage("unknown option \(option.abbreviatedQuote)\(suggestion) (see `slirpmon help`)")
         }
         return words
+    }
+
+    /// The long options `command` has, as its help lists them (read on this error path only, so
+    /// the list is never kept apart from the declarations).
+    static func options(of command: any ParsableCommand.Type) -> [String] {
+        let help = command.helpMessage(columns: 1000)
+        guard let start = help.range(of: "\nOPTIONS:\n") else { return [] }
+        return help[start.upperBound...].split(separator: "\n").flatMap { line in
+            line.split(separator: " ").prefix { $0.hasPrefix("-") || $0.hasPrefix("<") }
+                .map { String($0.hasSuffix(",") ? $0.dropLast() : $0) }
+                .filter { $0.hasPrefix("--") }
+        }
+    }
+
+    /// The option nearest to `word`, as ArgumentParser suggests one: a long option fewer than 4
+    /// edits away, the nearest first; nil when none is that close.
+    static func closest(to word: String, among options: [String]) -> String? {
+        let word = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
+        return options.map { ($0, editDistance(Array(word.utf8), Array($0.utf8))) }
+            .filter { $0.1 < 4 }
+            .min { $0.1 < $1.1 }?.0
+    }
+
+    /// Levenshtein distance (insertions, deletions, substitutions each cost 1).
+    static func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        guard !a.isEmpty, !b.isEmpty, a.count < 200 else { return a.isEmpty ? b.count : max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     /// ArgumentParser's "Missing expected argument" when a TARGET was given as `-5`: it took

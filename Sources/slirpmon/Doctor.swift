@@ -39,7 +39,7 @@ extension Slirpmon {
         var json = false
 
         func validate() throws {
-            guard CommonOptions.isValidTimeout(timeout) else { throw ValidationError(CommonOptions.timeoutRange(got: timeoutArgument.written)) }
+            guard timeoutArgument.isNumber(within: CommonOptions.isValidTimeout) else { throw ValidationError(CommonOptions.timeoutRange(got: timeoutArgument.written)) }
             if container != nil && options != nil {
                 throw ValidationError("give either CONTAINER or --options, not both")
             }
@@ -99,10 +99,31 @@ extension Slirpmon.Doctor {
     /// The one container `target` names among every owner's (`TargetResolver.container`: a name or ID
     /// prefix that names containers of two owners names neither, so root's doctor never examines a
     /// user's "web" for root's, nor the other way); nil when none does.
+    ///
+    /// A PID is no container: `pid:N`, or digits that name no container but a running slirp4netns
+    /// (whose PID an operator copied from `list`), get what to run instead, not Podman's "no such
+    /// container" (exit 2, as any TARGET of the wrong kind).
     static func resolve(_ target: String) throws -> PodmanContainer? {
+        let parsed = try? TargetResolver.Target(parsing: target)
+        if let parsed, parsed.kind == .pid { throw CLIError.usage(notAContainer(parsed.value, process: nil, containers: [])) }
         let processes = (try? ProcessScanner().scan()) ?? []
         let containers = PodmanCatalog().snapshot(for: processes).containers
-        do { return try TargetResolver.container(target, among: containers) } catch { throw Targets.cliError(error) }
+        let match: PodmanContainer?
+        do { match = try TargetResolver.container(target, among: containers) } catch { throw Targets.cliError(error) }
+        if match == nil, let parsed, parsed.kind == nil, let pid = Int32(parsed.value), pid > 0,
+           let process = processes.first(where: { $0.pid == pid }) {
+            throw CLIError.usage(notAContainer(parsed.value, process: process, containers: containers))
+        }
+        return match
+    }
+
+    /// The doctor examines a container; for a slirp4netns PID, what to run instead (and, when Podman
+    /// started that slirp4netns, the doctor command for its container).
+    static func notAContainer(_ pid: String, process: SlirpProcess?, containers: [PodmanContainer]) -> String {
+        let owner = process?.containerID.flatMap { id in containers.first { $0.id == id } }
+        let what = process == nil ? "\(pid.abbreviatedQuote) is a PID" : "\(pid) is the PID of a running slirp4netns, not a container"
+        let doctor = owner.map { "; `\(Shell.command(["slirpmon", "doctor", "id:" + String($0.id.prefix(12))]))` examines its container \($0.name)" } ?? ""
+        return "\(what): the doctor examines a container (its name or ID, name:NAME, id:PREFIX) or --options; for a running slirp4netns use `slirpmon show pid:\(pid)`\(doctor)"
     }
 
     /// As root, a rootless user's container is examined as that user, as its Podman would start

@@ -22,13 +22,17 @@ extension Slirpmon.Fwd {
     static func failure(_ failure: ForwardSession.Failure, adding: Bool, _ subject: String, target: String,
                         done: String?, notSent: String?) -> String {
         let (verb, past) = adding ? ("adding", "added") : ("removing", "removed")
+        // APIError's hint names `fwd list TARGET` (the monitor has no TARGET to type); here the
+        // operator's own TARGET is the command to run.
+        let explanation = failure.explanation.replacingOccurrences(
+            of: "`slirpmon fwd list TARGET`", with: "`\(Shell.command(["slirpmon", "fwd", "list", target]))`")
         var message: String
         if failure.sentWithoutAnswer {
-            message = "\(verb) \(subject): \(ForwardSession.sentNoAnswer): it may still be \(past); `\(Shell.command(["slirpmon", "fwd", "list", target]))` shows whether it was. \(failure.explanation)"
+            message = "\(verb) \(subject): \(ForwardSession.sentNoAnswer): it may still be \(past); `\(Shell.command(["slirpmon", "fwd", "list", target]))` shows whether it was. \(explanation)"
         } else if case .slirp = failure.error {
-            message = "\(verb) \(subject) failed: \(failure.explanation)"
+            message = "\(verb) \(subject) failed: \(explanation)"
         } else {
-            message = "\(subject) not \(past) (never sent): \(failure.explanation)"
+            message = "\(subject) not \(past) (never sent): \(explanation)"
         }
         if let done { message += ". \(past.prefix(1).uppercased() + past.dropFirst()) before it: \(done)" }
         if let notSent { message += ". Not sent: \(notSent)" }
@@ -80,7 +84,7 @@ extension Slirpmon.Fwd {
         @OptionGroup var common: CommonOptions
 
         func run() throws {
-            let mappings = try DashedValue.positionals(mappings)
+            let mappings = try DashedValue.positionals(mappings, of: Self.self)
             guard !mappings.isEmpty else { throw CLIError.usage("give at least one MAPPING, e.g. 8080:80") }
             var guest: IPv4Address?
             if let guestAddr {
@@ -169,7 +173,7 @@ extension Slirpmon.Fwd {
         @OptionGroup var common: CommonOptions
 
         func run() throws {
-            let ids = try DashedValue.positionals(ids)
+            let ids = try DashedValue.positionals(ids, of: Self.self)
             guard !ids.isEmpty else { throw CLIError.usage("give forward ids or `all`") }
             var numbers: [Int] = []
             var given = Set<Int>()
@@ -179,6 +183,8 @@ extension Slirpmon.Fwd {
                     guard let id = Int(text), id >= 0, id <= Int(Int32.max) else {
                         throw CLIError.usage("\(text.abbreviatedQuote) is not a forward id (a number from `slirpmon fwd list`) or `all`")
                     }
+                    // slirp4netns numbers forwards from 1: 0 names none, whether given alone or among others.
+                    guard id >= 1 else { throw CLIError.usage("nothing sent: 0 is not a forward id: slirp4netns numbers forwards from 1 (`slirpmon fwd list` shows them)") }
                     // The same id twice: the second removal would fail after the first was done.
                     guard given.insert(id).inserted else { throw CLIError.usage("nothing sent: forward id \(id) is given twice") }
                     numbers.append(id)

@@ -28,7 +28,7 @@ extension Slirpmon {
         var raw = false
 
         func validate() throws {
-            guard bytes > 0, bytes <= 1 << 30 else { throw ValidationError("--bytes must be from 1 to 1073741824 (1 GiB), got \(bytesArgument.written)") }
+            guard bytesArgument.isNumber(within: { $0 > 0 && $0 <= 1 << 30 }) else { throw ValidationError("--bytes must be from 1 to 1073741824 (1 GiB), got \(bytesArgument.written)") }
         }
 
         func run() throws {

@@ -38,6 +38,7 @@ struct Slirpmon: ParsableCommand {
                 try list.run()
                 return
             }
+            if let conflict = RepeatedOption.conflict(in: CommandLine.arguments.dropFirst()) { throw CLIError.usage(conflict) }
             var command = try parseAsRoot()
             try command.run()
         } catch let error as CLIError {
@@ -78,7 +79,7 @@ struct MonitorOptions: ParsableArguments {
     var readOnly = false
 
     func validate() throws {
-        guard delay >= 0.1, delay <= 3600 else { throw ValidationError("--delay must be from 0.1 to 3600 seconds, got \(delayArgument.written)") }
+        guard delayArgument.isNumber(within: { $0 >= 0.1 && $0 <= 3600 }) else { throw ValidationError("--delay must be from 0.1 to 3600 seconds, got \(delayArgument.written)") }
     }
 
     func configuration(banner: String? = nil) -> MonitorConfiguration {
@@ -107,7 +108,7 @@ struct CommonOptions: ParsableArguments {
     static func timeoutRange(got text: String) -> String { "--timeout must be more than 0 and at most 600 seconds, got \(text)" }
 
     func validate() throws {
-        guard Self.isValidTimeout(timeout) else { throw ValidationError(Self.timeoutRange(got: timeoutArgument.written)) }
+        guard timeoutArgument.isNumber(within: Self.isValidTimeout) else { throw ValidationError(Self.timeoutRange(got: timeoutArgument.written)) }
     }
 }
 

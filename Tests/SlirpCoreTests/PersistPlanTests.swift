@@ -8,8 +8,8 @@ struct PersistPlanTests {
     static let podID = "9aab9d4acd8ab66ad48f7b024d200564bc4901282c10b4a868c255683c8e4cdc"
     static let live = [HostForward(id: 2, proto: .tcp, hostAddr: "127.0.0.1", hostPort: 18090, guestAddr: "10.0.2.100", guestPort: 80)]
 
-    static func container(_ name: String, infra: Bool = false, create: [String]) -> PodmanContainer {
-        PodmanContainer(id: String(repeating: infra ? "a" : "b", count: 64), name: name, image: "bb", state: "running", pid: 1,
+    static func container(_ name: String, infra: Bool = false, create: [String], state: String = "running") -> PodmanContainer {
+        PodmanContainer(id: String(repeating: infra ? "a" : "b", count: 64), name: name, image: "bb", state: state, pid: 1,
                         podID: podID, podName: "shop", isInfra: infra,
                         ports: infra ? [PodmanPort(hostIP: "", hostPort: 8080, containerPort: 80, range: 1, proto: "tcp")] : [],
                         createCommand: create, networkMode: infra ? "slirp4netns" : "container:x", ownerUID: 0, ownerName: "root")
@@ -20,7 +20,7 @@ struct PersistPlanTests {
         let run = ["podman", "run", "-d", "--pod", "new:shop", "--network", "slirp4netns:port_handler=slirp4netns", "-p", "8080:80", "--name", "web", "bb"]
         let infra = Self.container("9aab9d4acd8a-infra", infra: true, create: run)
         let web = Self.container("web", create: run)
-        let db = Self.container("db", create: ["podman", "create", "--pod", "shop", "--name", "db", "bb", "sleep", "9"])
+        let db = Self.container("db", create: ["podman", "create", "--pod", "shop", "--name", "db", "bb", "sleep", "9"], state: "created")
         let plan = try #require(PersistPlan(container: infra, members: [web, db], forwards: Self.live, acting: nil))
         #expect(plan.steps == ["podman pod rm -f shop",
                                "podman run -p 127.0.0.1:18090:80/tcp -d --pod new:shop --network slirp4netns:port_handler=slirp4netns -p 8080:80 --name web bb",
@@ -84,5 +84,26 @@ struct PersistPlanTests {
                 == ["/usr/bin/podman", "--root", "/var/run", "container", "create", "-p", "127.0.0.1:1:2/tcp", "bb"])
         #expect(PersistPlan.publishing(flags, in: ["podman", "pod", "create", "--name", "run"]) == ["podman", "pod", "create", "-p", "127.0.0.1:1:2/tcp", "--name", "run"])
         #expect(PersistPlan.publishing(flags, in: []) == nil)
+    }
+
+    @Test("each member's step leaves it as it is: a foreground run (-t, -it, -dit's d lost) runs detached, a created-then-started one runs, a stopped one is created without run's own options")
+    func membersComeBackAsTheyAre() {
+        let cases: [([String], Bool, [String])] = [
+            (["podman", "run", "-it", "--pod", "shop", "bb", "sh"], true, ["podman", "run", "-d", "-it", "--pod", "shop", "bb", "sh"]),
+            (["podman", "run", "-t", "--name", "w", "bb", "httpd", "-d"], true, ["podman", "run", "-d", "-t", "--name", "w", "bb", "httpd", "-d"]),
+            (["podman", "run", "-dit", "bb"], true, ["podman", "run", "-dit", "bb"]),
+            (["podman", "run", "--detach=false", "-e", "-d", "bb"], true, ["podman", "run", "-d", "-e", "-d", "bb"]),
+            (["podman", "create", "--pod", "shop", "bb"], true, ["podman", "run", "-d", "--pod", "shop", "bb"]),
+            (["podman", "container", "run", "-d", "--sig-proxy", "--detach-keys", "ctrl-x", "bb", "top", "-d", "1"], false,
+             ["podman", "container", "create", "bb", "top", "-d", "1"]),
+            (["podman", "run", "-dp", "8080:80", "--rmi", "bb"], false, ["podman", "create", "-p", "8080:80", "bb"]),
+            (["podman", "run", "-itd", "bb"], false, ["podman", "create", "-it", "bb"]),
+            (["podman", "create", "--pod", "shop", "bb"], false, ["podman", "create", "--pod", "shop", "bb"]),
+            (["podman", "pod", "create", "--name", "shop"], true, ["podman", "pod", "create", "--name", "shop"]),
+            (["podman", "kube", "play", "x.yaml"], false, ["podman", "kube", "play", "x.yaml"]),
+        ]
+        for (command, running, expected) in cases {
+            #expect(RecreateCommand.leaving(command, running: running) == expected, "\(command) running: \(running)")
+        }
     }
 }

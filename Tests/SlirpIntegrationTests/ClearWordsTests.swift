@@ -57,6 +57,27 @@ struct ClearWordsTests {
             (["addr", "--cidr", "0.0.0.0/0"], 2, ["prefix length must be 1-25"]),
             (["addr", "--cidr", "10.0.2.0/31"], 1, ["calculated ip address 10.0.2.100 is not within given subnet 10.0.2.0/31"]),
             (["addr", "--cidr", "10.0.2.0/26"], 1, ["calculated ip address 10.0.2.100 is not within given subnet 10.0.2.0/26"]),
+            // Forward ids start at 1: 0 is refused before anything is sent, alone or among others.
+            (["fwd", "rm", pid, "0"], 2, ["0 is not a forward id: slirp4netns numbers forwards from 1"]),
+            (["fwd", "rm", pid, "1", "0", "--json"], 2, ["0 is not a forward id: slirp4netns numbers forwards from 1"]),
+            // An option with one value given twice: the first value is not dropped silently.
+            (["fwd", "add", pid, "127.0.0.1:\(p):80", "--guest-addr", "10.0.2.100", "--guest-addr", "10.0.2.101"], 2,
+             [#"--guest-addr is given twice, "10.0.2.100" and "10.0.2.101": give it once"#]),
+            (["fwd", "add", pid, "127.0.0.1:\(p):80", "--guest-addr=10.0.2.100", "--guest-addr", "10.0.2.99"], 2, ["--guest-addr is given twice"]),
+            (["fwd", "list", pid, "--timeout", "1", "--timeout=5"], 2, [#"--timeout is given twice, "1" and "5""#]),
+            (["-d", "1", "--delay", "2"], 2, ["--delay is given twice"]),
+            // A value that is no number of the kind gets the range words, not the parser's "is invalid".
+            (["log", pid, "--bytes", "1.5"], 2, ["--bytes must be from 1 to 1073741824 (1 GiB), got 1.5"]),
+            (["fwd", "list", pid, "--timeout", "abc"], 2, ["--timeout must be more than 0 and at most 600 seconds, got abc"]),
+            (["-d", "x"], 2, ["--delay must be from 0.1 to 3600 seconds, got x"]),
+            (["doctor", "--no-trial", "--timeout", "1s"], 2, ["--timeout must be more than 0 and at most 600 seconds, got 1s"]),
+            // An unknown option among mappings or ids still gets the parser's suggestion.
+            (["fwd", "add", pid, "--jsn", "127.0.0.1:\(p):80"], 2, [#"unknown option "--jsn"; did you mean "--json"?"#]),
+            (["fwd", "rm", pid, "1", "--unverifed"], 2, [#"did you mean "--unverified"?"#]),
+            (["fwd", "add", pid, "127.0.0.1:\(p):80", "--guest-adr", "10.0.2.100"], 2, [#"did you mean "--guest-addr"?"#]),
+            // The doctor takes a container: a slirp4netns PID gets what to run instead, not Podman's "no such container".
+            (["doctor", pid], 2, ["\(pid) is the PID of a running slirp4netns, not a container: the doctor examines a container", "`slirpmon show pid:\(pid)`"]),
+            (["doctor", "pid:\(pid)"], 2, ["the doctor examines a container (its name or ID", "`slirpmon show pid:\(pid)`"]),
         ]
     }
 
@@ -101,6 +122,10 @@ struct ClearWordsTests {
         #expect(removed.stdout.contains("\"removed\""), "\(removed.stdout)")
         let rest = slirpmon(["fwd", "rm", pid, "--", "all"])
         #expect(rest.status == 0 && rest.stdout.hasPrefix("removed "), "\(rest.stdout)\(rest.stderr)")
+        // An id the instance does not have: the command that lists them is written with this TARGET.
+        let unknown = slirpmon(["fwd", "rm", pid, "9"])
+        #expect(unknown.status == 1, "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("no forward has that id; `slirpmon fwd list \(pid)` shows the ids"), "\(unknown.stderr)")
     }
 
     @Test("addr --cidr with host bits set is refused as slirp4netns refuses it, in the doctor's words")

@@ -201,6 +201,38 @@ struct PrintedCommandTests {
         #expect((json["unpersisted_forward_ids"] as? [Int])?.count == 1)
     }
 
+    @Test("a pod member started in the foreground is created again detached, and a member stopped since its run -d is created, not started: the printed steps run to the end, each member as it was")
+    func podMembersComeBackAsTheyWere() throws {
+        let (pod, port, live) = try Self.podmanScene("pcfg")
+        defer { PodmanFixture.podman(["pod", "rm", "-f", "-t", "0", pod]) }
+        let create = PodmanFixture.podman(["pod", "create", "--name", pod, "--network", "slirp4netns:port_handler=slirp4netns", "-p", "127.0.0.1:\(port):80"])
+        try #require(create.status == 0, "\(create.stderr)")
+        // A web server run in the foreground (`-t`, no -d), as an operator types it in a terminal:
+        // its podman stays attached, in the background of this test.
+        let podman = try #require(Executables.find("podman"), "no podman")
+        let foreground = sh("sh", ["-c", "setsid \(podman) run -t --pod \(pod) --name \(pod)-fg \(PodmanFixture.image) httpd -f -p 80 -h /www </dev/null >/dev/null 2>&1 &"])
+        try #require(foreground.status == 0, "\(foreground.stderr)")
+        try #require(eventually(30) { PodmanFixture.podman(["container", "inspect", "--format", "{{.State.Status}}", "\(pod)-fg"]).stdout == "running\n" }, "the foreground member does not run")
+        let stopped = PodmanFixture.podman(["run", "-d", "--pod", pod, "--name", "\(pod)-stopped", PodmanFixture.image, "sleep", "1000"])
+        try #require(stopped.status == 0, "\(stopped.stderr)")
+        try #require(PodmanFixture.podman(["stop", "-t", "0", "\(pod)-stopped"]).status == 0)
+        let add = slirpmon(["fwd", "add", pod, "127.0.0.1:\(live):80"])
+        try #require(add.status == 0, "\(add.stderr)")
+
+        let (_, steps, json) = try Self.persistSteps(pod)
+        #expect(json == steps, "show --json's persist_steps: \(json ?? [])")
+        try #require(steps.count == 4, "\(steps)")
+        #expect(steps[2].hasSuffix("podman run -d -t --pod \(pod) --name \(pod)-fg \(PodmanFixture.image) httpd -f -p 80 -h /www"), "\(steps[2])")
+        #expect(steps[3].hasSuffix("podman create --pod \(pod) --name \(pod)-stopped \(PodmanFixture.image) sleep 1000"), "\(steps[3])")
+
+        // Run as printed, with a limit: a step left in the foreground would hold the steps here.
+        let ran = sh("sh", ["-c", "cd /root && set -e\n" + steps.joined(separator: "\n")], timeout: 90)
+        #expect(ran.status == 0, "\(steps): \(ran.status) \(ran.stderr)")
+        let members = PodmanFixture.podman(["container", "inspect", "--format", "{{.Name}} {{.State.Status}}", "\(pod)-fg", "\(pod)-stopped"])
+        #expect(members.stdout == "\(pod)-fg running\n\(pod)-stopped created\n", "members after the steps: \(members.stdout) \(members.stderr)")
+        #expect(eventually(20) { PodmanFixture.httpGet(port: live)?.contains("slirpmon-fixture") == true }, "the kept forward does not serve")
+    }
+
     /// A pod (of `user`, else root's) with a web server member joined by name and a member never
     /// started, joined by the pod's short ID; a live forward added by slirpmon; then the printed
     /// steps, run as printed: the pod comes back with both ports, both members as they were.

@@ -128,4 +128,31 @@ struct HostileTerminalTests {
             Issue.record("the monitor outlived its terminal by 10 s (using \(String(format: "%.2f", used)) s CPU per second)")
         }
     }
+
+    /// A script that ran the monitor tells "its terminal went away" from "the operator quit": 129, as on a hangup.
+    @Test func aMonitorWhoseTerminalGoesAwayWithoutSIGHUPExits129AndSaysWhyOnStderr() throws {
+        guard let binary = TmuxHarness.binary else { throw HarnessError("no slirpmon binary") }
+        let tmux = TmuxHarness(width: 100, height: 30)
+        defer { tmux.tearDown() }
+        let d = tmux.directory
+        // setsid: the sh and the monitor have no controlling terminal, so closing the pane sends
+        // no SIGHUP; the sh outlives the pane and writes the monitor's exit status.
+        try tmux.start(#"setsid sh -c "echo \$\$ > \#(d)/inner; \#(binary) -d 0.2 2> \#(d)/stderr; echo \$? > \#(d)/lost-status"; sleep 120"#)
+        #expect(tmux.waitFor("F10Quit").found)
+        var pid: Int32?
+        _ = eventually(10) {
+            guard let inner = Int32(file(tmux, "inner").trimmingCharacters(in: .whitespacesAndNewlines)),
+                  let children = try? Files.readText("/proc/\(inner)/task/\(inner)/children") else { return false }
+            pid = children.split(separator: " ").compactMap { Int32($0) }.first { (try? Files.readText("/proc/\($0)/comm")) == "slirpmon\n" }
+            return pid != nil
+        }
+        let monitor = try #require(pid, "no monitor under the setsid sh")
+        _ = try? tmux.tmux(["kill-server"])
+        let ended = eventually(10) { !file(tmux, "lost-status").isEmpty }
+        if !ended { kill(monitor, SIGKILL) }
+        #expect(ended, "the monitor outlived its terminal by 10 s")
+        let status = file(tmux, "lost-status").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(status == "129", "exit status \(status.debugDescription) after its terminal went away (0 would read as quit)")
+        #expect(file(tmux, "stderr").contains("the terminal went away"), "stderr: \(file(tmux, "stderr"))")
+    }
 }

@@ -8,7 +8,8 @@
 /// (exit 125: it "cannot be removed without removing the pod"). So for a pod the steps are
 /// `podman pod rm -f POD` (which removes its members too), the pod's create command with all its
 /// `-p` and the forwards, then each member's own create command, in the order Podman lists them
-/// (creation order). A member whose create command Podman did not keep gets a comment line in its
+/// (creation order), each written to leave it as it is (`RecreateCommand`: a running one detached,
+/// a stopped one created, not started). A member whose create command Podman did not keep gets a comment line in its
 /// place, never an invented command; one created by the pod's own create command (`podman run
 /// --pod new:POD ...` made both) is not created twice.
 ///
@@ -35,7 +36,10 @@ public struct PersistPlan: Sendable, Equatable {
         guard !extra.isEmpty else { return nil }
         let flags = extra.flatMap { ["-p", "\($0.hostAddr == "0.0.0.0" ? "" : $0.hostAddr + ":")\($0.hostPort):\($0.guestPort)/\($0.proto.rawValue)"] }
         let what = container.isInfra ? "pod \(container.podName ?? container.name)" : "container \(container.name)"
-        guard let create = Self.publishing(flags, in: container.createCommand) else {
+        // The container (or, for a pod made by `podman run --pod new:POD`, that member) runs: its
+        // step runs it detached, never in the foreground of the steps.
+        let running = members.first { $0.createCommand == container.createCommand }.map(Self.isRunning) ?? true
+        guard let create = Self.publishing(flags, in: RecreateCommand.leaving(container.createCommand, running: running)) else {
             steps = []
             createStep = nil
             membersWithoutCommand = []
@@ -61,7 +65,8 @@ public struct PersistPlan: Sendable, Equatable {
                 unknown.append(member.name)
                 steps.append("# \(member.name): Podman kept no create command for it: create it again by hand, with --pod \(pod)")
             } else {
-                steps.append(asOwner(Shell.command(Self.joiningByName(member.createCommand, pod: pod, podID: container.podID))))
+                let again = RecreateCommand.leaving(member.createCommand, running: Self.isRunning(member))
+                steps.append(asOwner(Shell.command(Self.joiningByName(again, pod: pod, podID: container.podID))))
             }
         }
         self.steps = steps
@@ -75,6 +80,10 @@ public struct PersistPlan: Sendable, Equatable {
         }
         consequence = words
     }
+
+    /// True when `container` runs (or is paused): its step runs it again, detached; otherwise its
+    /// step only creates it (`RecreateCommand`).
+    static func isRunning(_ container: PodmanContainer) -> Bool { container.isRunning || container.state == "paused" }
 
     /// `command` with `flags` right after its `run` or `create` (`podman run`, `podman container
     /// create`, `podman pod create`, `podman run --pod new:POD`); nil when it is empty or its first
