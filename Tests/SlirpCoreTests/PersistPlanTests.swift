@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import SlirpCore
 import Testing
 
@@ -47,6 +50,35 @@ struct PersistPlanTests {
         // Only the first --pod is Podman's: a later one belongs to the container's own command.
         #expect(PersistPlan.joiningByName(["podman", "run", "--pod", "shop", "bb", "app", "--pod", "9a"], pod: "shop", podID: Self.podID)
                 == ["podman", "run", "--pod", "shop", "bb", "app", "--pod", "9a"])
+    }
+
+    @Test("a name or a create command a user chose cannot end a comment step: piped to sh, the comments run nothing")
+    func commentsStayComments() throws {
+        let dir = try SafeFiles.makePrivateDirectory(prefix: "smt-persist-comment")
+        let marker = "\(dir)/pwned"
+        defer { unlink(marker); rmdir(dir) }
+        let infra = Self.container("i", infra: true, create: ["podman", "pod", "create", "--name", "shop", "-p", "8080:80", "x\ntouch \(marker)\n"])
+        let named = Self.container("m\ntouch \(marker)", create: [])
+        let acting = try #require(Acting(actor: 0, owner: 4_242_424, ownerName: nil))
+        for plan in [try #require(PersistPlan(container: infra, members: [named], forwards: Self.live, acting: acting)),
+                     try #require(PersistPlan(container: infra, members: [named], forwards: Self.live, acting: nil))] {
+            let comments = plan.steps.filter { $0.hasPrefix("#") }
+            #expect(!comments.isEmpty && comments.allSatisfy { !$0.contains("\n") }, "\(plan.steps)")
+            // Only the comments are run: the others would ask Podman.
+            let script = comments.joined(separator: "\n") + "\n"
+            let run = try Executables.run("/bin/sh", ["-c", script], timeout: 10).get()
+            #expect(run.status == 0 && !Files.exists(marker), "a comment ran a command: \(script)")
+        }
+    }
+
+    @Test("another user's container claiming the pod is no step of the pod owner's plan")
+    func anotherUsersClaimIsNoStep() throws {
+        let infra = Self.container("i", infra: true, create: ["podman", "pod", "create", "--name", "shop", "-p", "8080:80"])
+        var claim = Self.container("evil", create: ["podman", "run", "-d", "--pod", "shop", "--privileged", "-v", "/:/h", "bb"])
+        claim.ownerUID = 1001
+        let plan = try #require(PersistPlan(container: infra, members: [claim], forwards: Self.live, acting: nil))
+        #expect(plan.steps.count == 2 && !plan.steps.joined().contains("evil"), "\(plan.steps)")
+        #expect(!plan.consequence.contains("evil"), "\(plan.consequence)")
     }
 
     @Test("for an owner root cannot switch to, every step is a comment that says whom it must run as")

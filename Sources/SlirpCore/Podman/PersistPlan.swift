@@ -60,10 +60,12 @@ public struct PersistPlan: Sendable, Equatable {
         let pod = container.podName ?? container.podID ?? container.name
         var steps = [asOwner(Shell.command(["podman", "pod", "rm", "-f", pod])), createStep]
         var unknown: [String] = []
+        // Members are the pod owner's only (`Inventory.members`); another user's claim is no step of root's.
+        let members = members.filter { $0.ownerUID == container.ownerUID }
         for member in members where member.createCommand != container.createCommand {
             if member.createCommand.isEmpty {
                 unknown.append(member.name)
-                steps.append("# \(member.name): Podman kept no create command for it: create it again by hand, with --pod \(pod)")
+                steps.append(Shell.comment("\(member.name): Podman kept no create command for it: create it again by hand, with --pod \(pod)"))
             } else {
                 let again = RecreateCommand.leaving(member.createCommand, running: Self.isRunning(member))
                 steps.append(asOwner(Shell.command(Self.joiningByName(again, pod: pod, podID: container.podID))))

@@ -50,6 +50,6 @@ public struct Acting: Sendable, Equatable {
             return "runuser -l \(Shell.quoted(ownerName)) -s /bin/sh -c \(Shell.quoted(command))"
         }
         let why = actor == 0 ? ", not as root (no user name for it here, so no runuser line)" : ""
-        return "# run as \(ownerWord)\(why): \(command)"
+        return Shell.comment("run as \(ownerWord)\(why): \(command)")
     }
 }

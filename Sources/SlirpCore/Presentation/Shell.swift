@@ -21,4 +21,18 @@ public enum Shell {
     public static func command(_ words: [String]) -> String {
         words.map(quoted).joined(separator: " ")
     }
+
+    /// `text` as a shell comment line: `# ` and the text with every control character (a newline
+    /// above all, which would end the comment and run what follows it) and line separator as `?`.
+    /// A comment may quote a command or a name a user chose; pasted or piped to sh, it stays inert.
+    public static func comment(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator: out.append("?")
+            default: out.append(scalar)
+            }
+        }
+        return "# " + String(out)
+    }
 }
