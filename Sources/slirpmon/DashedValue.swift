@@ -71,8 +71,15 @@ enum DashedValue {
     static func explainMissingTarget(_ parserMessage: String, arguments: ArraySlice<String>) -> String? {
         let missing = ["'<target>'", "'<mappings> ...'", "'<ids> ...'"]
         guard parserMessage.hasPrefix("Missing expected argument"), missing.contains(where: parserMessage.contains) else { return nil }
-        let options = arguments.prefix { $0 != "--" }
-        guard let value = options.first(where: isNegative) else { return nil }
+        // A negative number given as an option's value (`--timeout -1`) is that option's, not the TARGET.
+        var words = arguments.prefix { $0 != "--" }
+        var stray: String?
+        while let word = words.popFirst() {
+            let (name, attached) = RepeatedOption.split(word)
+            if RepeatedOption.names[name] != nil, attached == nil { _ = words.popFirst(); continue }
+            if isNegative(word) { stray = word; break }
+        }
+        guard let value = stray else { return nil }
         return "\(value.abbreviatedQuote) is not a TARGET: a PID is a positive number and no container name or ID begins with \"-\""
     }
 }

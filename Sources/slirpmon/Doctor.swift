@@ -50,11 +50,14 @@ extension Slirpmon {
             // another user's is examined as that user; one's own is read by the ID resolved. A name
             // Podman did not report is left to Podman's own words, an explicit form is not.
             var examined = container
-            if let container, let match = try Self.resolve(container) {
+            let (match, podmanFailures) = try container.map(Self.resolve) ?? (nil, [])
+            if let match {
                 if geteuid() == 0, match.ownerUID != 0 { throw ExitCode(try Self.examineAsOwner(match, timeout: timeout)) }
                 examined = match.id
             } else if let container, (try? TargetResolver.Target(parsing: container))?.kind != nil {
-                throw CLIError.failed("no container matches \(container.abbreviatedQuote) (podman ps -a lists them)")
+                // Podman's failures may be why, as `show` and `fwd` say.
+                let incomplete = podmanFailures.isEmpty ? "" : "; Podman's answer was incomplete: \(podmanFailures.joined(separator: "; "))"
+                throw CLIError.failed("no container matches \(container.abbreviatedQuote) (podman ps -a lists them)\(incomplete)")
             }
             let cleanup = TrialCleanup()
             InterruptGuard.install(cleanup)
@@ -98,23 +101,25 @@ extension Slirpmon {
 extension Slirpmon.Doctor {
     /// The one container `target` names among every owner's (`TargetResolver.container`: a name or ID
     /// prefix that names containers of two owners names neither, so root's doctor never examines a
-    /// user's "web" for root's, nor the other way); nil when none does.
+    /// user's "web" for root's, nor the other way); nil when none does, with Podman's failures
+    /// (a user's Podman that did not answer may be why).
     ///
     /// A PID is no container: `pid:N`, or digits that name no container but a running slirp4netns
     /// (whose PID an operator copied from `list`), get what to run instead, not Podman's "no such
     /// container" (exit 2, as any TARGET of the wrong kind).
-    static func resolve(_ target: String) throws -> PodmanContainer? {
+    static func resolve(_ target: String) throws -> (PodmanContainer?, podmanFailures: [String]) {
         let parsed = try? TargetResolver.Target(parsing: target)
         if let parsed, parsed.kind == .pid { throw CLIError.usage(notAContainer(parsed.value, process: nil, containers: [])) }
         let processes = (try? ProcessScanner().scan()) ?? []
-        let containers = PodmanCatalog().snapshot(for: processes).containers
+        let podman = PodmanCatalog().snapshot(for: processes)
+        let containers = podman.containers
         let match: PodmanContainer?
         do { match = try TargetResolver.container(target, among: containers) } catch { throw Targets.cliError(error) }
         if match == nil, let parsed, parsed.kind == nil, let pid = Int32(parsed.value), pid > 0,
            let process = processes.first(where: { $0.pid == pid }) {
             throw CLIError.usage(notAContainer(parsed.value, process: process, containers: containers))
         }
-        return match
+        return (match, podman.failures)
     }
 
     /// The doctor examines a container; for a slirp4netns PID, what to run instead (and, when Podman

@@ -29,7 +29,7 @@ enum RepeatedOption {
     }
 
     /// `--name=value` as ("--name", "value"); any other word as (word, nil).
-    private static func split(_ word: String) -> (String, String?) {
+    static func split(_ word: String) -> (String, String?) {
         guard word.hasPrefix("-"), let eq = word.firstIndex(of: "=") else { return (word, nil) }
         return (String(word[..<eq]), String(word[word.index(after: eq)...]))
     }

@@ -419,8 +419,21 @@ struct UnixSocketAndTargetTests {
         #expect(try TargetResolver.resolve("web", among: Self.fleet, containers: containers, serves: proven).pid == 4242)
         #expect(try TargetResolver.resolve("db", among: Self.fleet, containers: containers, serves: proven).pid == 4242)
         #expect(try TargetResolver.resolve("solo", among: Self.fleet, containers: containers, serves: proven).pid == 4343)
-        #expect(throws: TargetResolver.Failure.notRunning(target: "gone", state: "running")) {
+        #expect(throws: TargetResolver.Failure.notRunning(target: "gone", state: "running", doctor: "gone")) {
             try TargetResolver.resolve("gone", among: Self.fleet, containers: containers, serves: proven)
+        }
+    }
+
+    @Test("a container with no slirp4netns is sent to the doctor by a TARGET the doctor takes: its ID form when its name also starts another ID")
+    func notRunningSuggestsATargetTheDoctorTakes() {
+        let stopped = Self.container("f3", id: "f3" + String(repeating: "0", count: 62))
+        let other = Self.container("other", id: "f3" + String(repeating: "1", count: 62))
+        let proven: (SlirpProcess, PodmanContainer) -> Bool = { _, _ in true }
+        #expect(throws: TargetResolver.Failure.notRunning(target: "f3", state: "running", doctor: "id:f30000000000")) {
+            try TargetResolver.resolve("name:f3", among: Self.fleet, containers: [stopped, other], serves: proven)
+        }
+        #expect(throws: TargetResolver.Failure.notRunning(target: "f3", state: "running", doctor: "f3")) {
+            try TargetResolver.resolve("name:f3", among: Self.fleet, containers: [stopped], serves: proven)
         }
     }
 
@@ -451,7 +464,7 @@ struct UnixSocketAndTargetTests {
         let proven: (SlirpProcess, PodmanContainer) -> Bool = { process, _ in process.pid == 4242 }
         #expect(try TargetResolver.resolve("web", among: fleet, containers: containers, serves: proven).pid == 4242)
         #expect(try TargetResolver.resolve("abc123", among: fleet, containers: containers, serves: proven).pid == 4242)
-        #expect(throws: TargetResolver.Failure.notRunning(target: "web", state: "running")) {
+        #expect(throws: TargetResolver.Failure.notRunning(target: "web", state: "running", doctor: "web")) {
             try TargetResolver.resolve("web", among: [Self.process(4141, Self.idA)], containers: containers, serves: proven)
         }
         // Without Podman's containers a claim is all there is: two claims are ambiguous, never a guess.

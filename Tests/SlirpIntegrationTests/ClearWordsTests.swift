@@ -39,6 +39,9 @@ struct ClearWordsTests {
             (["fwd", "add", "-5", "127.0.0.1:\(p):80"], 2, [#""-5" is not a TARGET"#]),
             (["fwd", "rm", "-5", "1"], 2, [#""-5" is not a TARGET"#]),
             (["fwd", "add", pid], 2, ["Missing expected argument '<mappings> ...'"]),
+            // No TARGET, and a negative option value: the value is the option's, not a TARGET.
+            (["show", "--timeout", "-1"], 2, ["Missing expected argument '<target>'"]),
+            (["log", "--bytes", "-5"], 2, ["Missing expected argument '<target>'"]),
             // An option slirpmon does not know, among the mappings or ids, is still one.
             (["fwd", "add", pid, "--jsn", "127.0.0.1:\(p):80"], 2, [#"unknown option "--jsn""#]),
             (["fwd", "rm", pid, "1", "-x"], 2, [#"unknown option "-x""#]),

@@ -267,5 +267,11 @@ struct PodmanTests {
         #expect(failing.stdout.contains(String(instance.pid)))
         let lines = failing.stderr.split(separator: "\n")
         #expect(lines.count >= 1 && lines.allSatisfy { $0.hasPrefix("slirpmon: ") && $0.contains("podman") }, "\(failing.stderr)")
+        // The doctor names no container then, and says Podman's failure may be why, as show and fwd do.
+        guard case .success(let doctor) = Executables.run(slirpmonBinary, ["doctor", "name:smt-nopod-none"], timeout: 60, environment: env) else {
+            Issue.record("could not run slirpmon"); return
+        }
+        #expect(doctor.status == 1 && doctor.stderr.contains("no container matches") && doctor.stderr.contains("Podman's answer was incomplete"),
+                "\(doctor.stderr)")
     }
 }

@@ -102,7 +102,7 @@ extension TargetResolver {
             let outcome = instance(of: c)
             let leadsTo = switch outcome {
             case .success(let process): "slirp4netns pid \(process.pid)"
-            case .failure(.notRunning(_, let state)): instances ? "state \(state), no slirp4netns running" : "state \(state)"
+            case .failure(.notRunning(_, let state, _)): instances ? "state \(state), no slirp4netns running" : "state \(state)"
             case .failure(let failure): failure.description
             }
             let described = c.isInfra ? "infra container \(c.name) (\(c.shortID)) of pod \(c.podName ?? "?")" : "container \(c.name) (\(c.shortID))"
@@ -130,7 +130,10 @@ extension TargetResolver {
             } catch {
                 return .failure(error)
             }
-            return .failure(.notRunning(target: container.name, state: container.state))
+            // The doctor's TARGET for it: its name when no other container has that name or an ID
+            // starting with it (the doctor refuses a name that names two), else its ID form.
+            let named = !containers.contains { $0.id != container.id && ($0.name == container.name || $0.id.hasPrefix(container.name)) }
+            return .failure(.notRunning(target: container.name, state: container.state, doctor: named ? container.name : idForm(container.id)))
         }
 
         /// `id:` and the shortest of 12 characters or the whole ID that no other container or claim shares.

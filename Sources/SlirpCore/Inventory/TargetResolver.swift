@@ -10,8 +10,8 @@ public enum TargetResolver {
         case notFound(target: String, known: [String])
         /// Each candidate: the explicit form that names it alone, then what it is.
         case ambiguous(target: String, candidates: [String])
-        /// The container exists but has no live slirp4netns.
-        case notRunning(target: String, state: String)
+        /// The container exists but has no live slirp4netns; `doctor` is the TARGET that names it alone.
+        case notRunning(target: String, state: String, doctor: String)
         /// An explicit form that cannot name anything (`pid:x`, `id:`, `foo:1`): a usage error.
         case invalidForm(target: String, reason: String)
         /// `/proc` could not be read.
@@ -27,8 +27,8 @@ public enum TargetResolver {
                     : "no slirp4netns instance matches \(goQuoted(abbreviated(target))); running: \(Self.some(known))"
             case .ambiguous(let target, let candidates):
                 "\(goQuoted(abbreviated(target))) matches more than one: \(Self.some(candidates, separator: "; ")); give the form that names the one you mean (nothing was sent)"
-            case .notRunning(let target, let state):
-                "container \(goQuoted(abbreviated(target))) has no running slirp4netns (state \(state)); `\(Shell.command(["slirpmon", "doctor", target]))` explains why"
+            case .notRunning(let target, let state, let doctor):
+                "container \(goQuoted(abbreviated(target))) has no running slirp4netns (state \(state)); `\(Shell.command(["slirpmon", "doctor", doctor]))` explains why"
             case .invalidForm(let target, let reason):
                 "TARGET \(goQuoted(abbreviated(target))): \(reason)"
             case .cannotScan(let why):
