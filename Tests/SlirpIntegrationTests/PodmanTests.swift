@@ -260,6 +260,7 @@ struct PodmanTests {
         // A Podman that fails (a broken containers.conf): one line on stderr, the list still printed.
         let broken = "\(lab.lab.directory)/broken.conf"
         try Files.write("[engine\nthis is not toml", to: broken)
+        defer { unlink(broken) }  // the lab removes only an empty directory
         let env = ["PATH=/usr/bin:/bin:/usr/sbin:/sbin", "CONTAINERS_CONF=\(broken)"]
         guard case .success(let failing) = Executables.run(slirpmonBinary, ["list", "--no-forwards"], timeout: 30, environment: env) else {
             Issue.record("could not run slirpmon"); return

@@ -64,6 +64,7 @@ struct PrintedCommandTests {
         let planted = "\(lab.lab.directory)/planted"
         // `touch planted` (no slash: the path's directory must exist) runs in the lab's directory.
         let socket = "\(lab.lab.directory)/a;touch planted;.sock"
+        defer { unlink(socket); unlink(planted) }  // the lab removes only an empty directory
         var spec = SlirpLab.Spec(name: "q", apiSocket: false)
         spec.extraArguments = ["--api-socket", socket]
         let instance = try lab.lab.start(spec)
