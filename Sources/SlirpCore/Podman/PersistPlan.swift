@@ -7,8 +7,8 @@
 /// A pod's ports are its infra container's, and Podman refuses to remove an infra container alone
 /// (exit 125: it "cannot be removed without removing the pod"). So for a pod the steps are
 /// `podman pod rm -f POD` (which removes its members too), the pod's create command with all its
-/// `-p` and the forwards, then each member's own create command, in the order Podman lists them
-/// (creation order), each written to leave it as it is (`RecreateCommand`: a running one detached,
+/// `-p` and the forwards, then each member's own create command, oldest first (`podman ps
+/// --sort created`, as `PodmanCLI` lists them), each written to leave it as it is (`RecreateCommand`: a running one detached,
 /// a stopped one created, not started). A member whose create command Podman did not keep gets a comment line in its
 /// place, never an invented command; one created by the pod's own create command (`podman run
 /// --pod new:POD ...` made both) is not created twice.

@@ -32,10 +32,11 @@ public struct PodmanCLI: Sendable {
     /// The Podman binary in PATH, or nil when Podman is not installed.
     public static func installed() -> String? { Executables.find("podman") }
 
-    /// Every container of this user (`-a`: also created and exited ones).
+    /// Every container of this user (`-a`: also created and exited ones), oldest first: a pod's
+    /// members are created again in this order by its persist steps (`PersistPlan`).
     public func containers() -> Result<[PodmanContainer], Failure> {
         let listed: [JSONValue]
-        switch run(["ps", "-a", "--pod", "--format", "json"]) {
+        switch run(["ps", "-a", "--pod", "--sort", "created", "--format", "json"]) {
         case .failure(let f): return .failure(f)
         case .success(let json):
             guard let rows = json.array, rows.allSatisfy({ $0.object != nil }) else { return .success([]) }
