@@ -24,6 +24,13 @@ public struct ForwardConflict: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// `conflicts` named one by one, `; ` between them: the first `limit`, then how many more
+    /// (the CLI and the monitor say them alike, each with the room it has).
+    public static func described(_ conflicts: [ForwardConflict], limit: Int) -> String {
+        conflicts.prefix(limit).map(\.description).joined(separator: "; ")
+            + (conflicts.count > limit ? "; and \(conflicts.count - limit) more" : "")
+    }
+
     private static func on(_ a: IPv4Address, _ b: IPv4Address) -> String {
         a == b ? " on \(a)" : " (\(a.isUnspecified ? a : b) covers every address)"
     }

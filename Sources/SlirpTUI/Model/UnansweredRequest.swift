@@ -13,12 +13,15 @@ public struct UnansweredRequest: Equatable, Sendable {
         self.kind = kind
     }
 
-    /// `tcp 0.0.0.0:8080 -> :80` or `removing forward 3`.
-    public var summary: String {
-        switch kind {
-        case .add(let request): request.summary
-        case .remove(let forward): "removing forward \(forward.id)"
+    /// What the status line and the forwards pane say while it waits for an answer, in the CLI's
+    /// words (`ForwardSession.sentNoAnswer`): `adding tcp 127.0.0.1:8080 -> :80: sent, no answer:
+    /// it may still be added; listed again every 5 s until pid 4242 answers`.
+    public var waiting: String {
+        let sent = switch kind {
+        case .add(let request): ForwardSession.sentNoAnswer(adding: true, request.summary)
+        case .remove(let forward): ForwardSession.sentNoAnswer(adding: false, "forward \(forward.id)")
         }
+        return sent + "; listed again every \(Int(AppState.forwardsInterval)) s until pid \(target.pid) answers"
     }
 
     /// What the instance's list says became of it, once it answers.
