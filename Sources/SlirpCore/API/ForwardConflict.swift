@@ -1,8 +1,7 @@
 /// Two forwards that cannot both exist: the same protocol and host port, on the same host
-/// address or with either one on 0.0.0.0. slirp4netns refuses the second (`slirp_add_hostfwd
-/// failed`: its bind fails), TCP and UDP alike (seen with 1.2.0: 0.0.0.0:P then 127.0.0.1:P,
-/// and the reverse, are both refused). A batch is checked for these before anything is sent, so
-/// that a conflict cannot leave half of it added.
+/// address or with either one on 0.0.0.0 (in either order). slirp4netns refuses the second
+/// (`slirp_add_hostfwd failed`: its bind fails), TCP and UDP alike. A batch is checked for these
+/// before anything is sent, so that a conflict cannot leave half of it added.
 public struct ForwardConflict: Sendable, Equatable, CustomStringConvertible {
     /// The request that cannot be added.
     public let request: ForwardRequest
