@@ -47,10 +47,6 @@ public struct PodmanStatus: Equatable, Sendable {
 public struct SentNoAnswer: Equatable, Sendable {
     public var request: ForwardRequest
     public var explanation: String
-    public init(request: ForwardRequest, explanation: String) {
-        self.request = request
-        self.explanation = explanation
-    }
 }
 
 /// One forward the API accepted.
