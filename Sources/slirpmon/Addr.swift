@@ -27,16 +27,18 @@ extension Slirpmon {
                 guard let network = IPv4Network(cidr) else {
                     throw CLIError.usage("invalid cidr \(cidr.abbreviatedQuote): give an IPv4 network such as 10.0.2.0/24")
                 }
-                // Podman clears host bits (Go's ParseCIDR) where slirp4netns refuses them: the
-                // network Podman would compute for never starts. Said in the doctor's words.
-                if !network.isNetworkAddress {
-                    let cause = FailureCause.cidrNotNetworkAddress(cidr, evidence: nil)
-                    throw CLIError.usage("--cidr \(cidr.abbreviatedQuote): \(cause.cause); use --cidr \(network)")
-                }
-                // A /0 Podman computes for, and slirp4netns refuses (a /26 or longer is refused by Podman's rules below).
+                // The prefix length first: a suggestion must be a value that is itself accepted.
+                // A /0 Podman computes for, and slirp4netns refuses; a /26 or longer, host bits or
+                // not, Podman refuses itself (+100 is outside it: its error below).
                 if network.prefixLength < 1 {
                     let cause = FailureCause.cidrPrefixLength(cidr, evidence: nil)
                     throw CLIError.usage("--cidr \(cidr.abbreviatedQuote): \(cause.cause); \(cause.fix.replacingOccurrences(of: "cidr=", with: "--cidr "))")
+                }
+                // Podman clears host bits (Go's ParseCIDR) where slirp4netns refuses them: the
+                // network Podman would compute for never starts. Said in the doctor's words.
+                if !network.isNetworkAddress && network.prefixLength <= 25 {
+                    let cause = FailureCause.cidrNotNetworkAddress(cidr, evidence: nil)
+                    throw CLIError.usage("--cidr \(cidr.abbreviatedQuote): \(cause.cause); use --cidr \(network)")
                 }
             }
             let expected = ExpectedAddresses(cidr: cidr, ipv6: ipv6)

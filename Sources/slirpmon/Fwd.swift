@@ -28,7 +28,8 @@ extension Slirpmon.Fwd {
             of: "`slirpmon fwd list TARGET`", with: "`\(Shell.command(["slirpmon", "fwd", "list", target]))`")
         var message: String
         if failure.sentWithoutAnswer {
-            message = "\(verb) \(subject): \(ForwardSession.sentNoAnswer): it may still be \(past); `\(Shell.command(["slirpmon", "fwd", "list", target]))` shows whether it was. \(explanation)"
+            message = ForwardSession.sentNoAnswer(adding: adding, subject)
+                + "; `\(Shell.command(["slirpmon", "fwd", "list", target]))` shows whether it was. \(explanation)"
         } else if case .slirp = failure.error {
             message = "\(verb) \(subject) failed: \(explanation)"
         } else {
@@ -98,7 +99,7 @@ extension Slirpmon.Fwd {
                 do { requests += try PortMapping.parse(text).requests(guestAddr: guest) } catch { throw CLIError.usage(error.description) }
             }
             let clashes = ForwardConflict.find(in: requests)
-            if !clashes.isEmpty { throw CLIError.usage("nothing sent: the mappings conflict: \(Self.conflicts(clashes))") }
+            if !clashes.isEmpty { throw CLIError.usage("nothing sent: the mappings conflict: \(ForwardConflict.described(clashes, limit: 20))") }
             let (endpoint, client) = try Targets.client(target, common: common, unverified: unverified)
             let showProgress = requests.count > 1 && isatty(2) != 0 && !common.json
             let outcome = ForwardSession(client: client, pid: endpoint.process.pid).add(requests) { n in
@@ -110,7 +111,7 @@ extension Slirpmon.Fwd {
             let added = outcome.added.map { ($0.request, $0.id) }
             switch outcome.refusal {
             case .conflicts(let clashes)?:
-                throw CLIError.failed("nothing sent: the mappings conflict with the instance's forwards: \(Self.conflicts(clashes))")
+                throw CLIError.failed("nothing sent: the mappings conflict with the instance's forwards: \(ForwardConflict.described(clashes, limit: 20))")
             case .listFailed(let failure)?:
                 throw CLIError.failed("nothing sent: the instance's forwards could not be listed to check the \(requests.count) mappings against them: \(failure.explanation)")
             case nil: break
@@ -142,11 +143,6 @@ extension Slirpmon.Fwd {
                 // The ids as they are: another client adding at the same time leaves gaps that first-last would hide.
                 FileHandleOutput.print("added \(added.count) forwards, ids \(Format.idRanges(added.map(\.1)))")
             }
-        }
-
-        /// Each conflict named (the first 20 of a long batch, and how many more).
-        static func conflicts(_ clashes: [ForwardConflict]) -> String {
-            clashes.prefix(20).map(\.description).joined(separator: "; ") + (clashes.count > 20 ? "; and \(clashes.count - 20) more" : "")
         }
 
         /// Requests by their summaries (the first 5 of a long list, and how many more).

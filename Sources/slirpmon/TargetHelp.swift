@@ -11,7 +11,8 @@ enum TargetHelp {
         with a PID's digits, a name that is the start of another container's ID, a name two users \
         give) is refused, exit 1, nothing sent: the error lists each candidate with the form that \
         names it alone. pid:N, name:NAME, id:PREFIX and pod:NAME (a pod's name or ID) name that \
-        kind only and never fall back to another; pid:N reads that process only (no scan, no \
-        Podman), the quickest form for scripts.
+        kind only and never fall back to another; pid:N of a slirp4netns reads that process only \
+        (no scan, no Podman), the quickest form for scripts; when N is not one, /proc is scanned \
+        (Podman is not asked) to list the slirp4netns running in the error.
         """
 }

@@ -131,6 +131,47 @@ struct ClearWordsTests {
         #expect(unknown.stderr.contains("no forward has that id; `slirpmon fwd list \(pid)` shows the ids"), "\(unknown.stderr)")
     }
 
+    /// The cidrs written right after each `option` in `text` (the value given is quoted: not taken).
+    static func suggested(in text: String, option: String) -> [String] {
+        text.components(separatedBy: option).dropFirst().compactMap { rest in
+            let value = String(rest.prefix { $0.isNumber || $0 == "." || $0 == "/" })
+            return value.isEmpty ? nil : value
+        }
+    }
+
+    @Test("a cidr refused with host bits set or a prefix length outside 1-25 is answered with a cidr addr and slirp4netns itself accept (10.0.2.0/0 never suggests 0.0.0.0/0, 10.0.2.1/30 never 10.0.2.0/30)")
+    func everySuggestedCidrIsAccepted() throws {
+        // slirp4netns reads its options before the namespace: an accepted cidr fails on the PID, above any pid_max.
+        func slirpAccepts(_ cidr: String) -> (Bool, String) {
+            let out = sh("slirp4netns", ["--cidr=\(cidr)", "2147483647", "tap0"], timeout: 10)
+            return (out.stderr.contains("/proc/2147483647/ns/net") && !out.stderr.contains("prefix length") && !out.stderr.contains("CIDR needs"), out.stderr)
+        }
+        try #require(Executables.find("slirp4netns") != nil, "slirp4netns is not installed")
+        #expect(!slirpAccepts("10.0.2.0/30").0 && !slirpAccepts("10.0.2.1/24").0, "slirp4netns refuses both (the check itself works)")
+        var failures: [String] = []
+        for refused in ["10.0.2.0/0", "10.0.2.1/0", "0.0.0.0/0", "10.0.2.1/30", "10.0.2.65/26", "10.0.2.1/24", "10.99.128.7/17", "10.0.2.1/25"] {
+            let addr = slirpmon(["addr", "--cidr", refused])
+            if addr.status == 0 { failures.append("addr --cidr \(refused) was accepted: \(addr.stdout)") }
+            var offered = Self.suggested(in: addr.stderr, option: "--cidr ").map { ("addr --cidr \(refused)", $0) }
+            for cause in [FailureCause.cidrNotNetworkAddress(refused, evidence: nil), FailureCause.cidrPrefixLength(refused, evidence: nil)] {
+                let found = Self.suggested(in: cause.fix, option: "cidr=")
+                if found.isEmpty { failures.append("the doctor's \(cause.kind.rawValue) fix for \(refused) names no cidr: \(cause.fix)") }
+                offered += found.map { ("the doctor's \(cause.kind.rawValue) fix for \(refused)", $0) }
+            }
+            for (source, cidr) in offered {
+                let again = slirpmon(["addr", "--cidr", cidr])
+                if again.status != 0 { failures.append("\(source) suggests \(cidr), which addr refuses: \(again.stderr)") }
+                let (accepted, said) = slirpAccepts(cidr)
+                if !accepted { failures.append("\(source) suggests \(cidr), which slirp4netns refuses: \(said)") }
+            }
+        }
+        #expect(failures.isEmpty, Comment(rawValue: failures.joined(separator: "\n")))
+        let zero = slirpmon(["addr", "--cidr", "10.0.2.0/0"])
+        #expect(zero.status == 2 && zero.stderr.contains("prefix length must be 1-25") && zero.stderr.contains("--cidr 10.0.2.0/24"), "\(zero.stderr)")
+        let small = slirpmon(["addr", "--cidr", "10.0.2.1/30"])
+        #expect(small.status == 1 && small.stderr.contains("is not within given subnet 10.0.2.0/30"), "Podman's own refusal: \(small.stderr)")
+    }
+
     @Test("addr --cidr with host bits set is refused as slirp4netns refuses it, in the doctor's words")
     func hostBitsAreRefusedAsSlirpAndTheDoctorDo() throws {
         // slirp4netns itself, here: it refuses the cidr before it starts anything.

@@ -157,6 +157,24 @@ struct TargetFormTests {
         #expect(byName.status == 1 && byName.stderr.contains("no slirp4netns instance matches"), "\(byName.stderr)")
     }
 
+    @Test("pid:N of a process that is not a slirp4netns scans /proc to name the ones running, as --help and the README say; of a slirp4netns, it reads that one only")
+    func pidFormScansOnlyWhenItNamesNoSlirp() throws {
+        try #require(isRoot, "these tests run as root (ip netns)")
+        let lab = try TestLab("tgtn")
+        let hand = try lab.start(.init(name: "n"))
+        let notSlirp = getpid()
+        let out = slirpmon(["show", "pid:\(notSlirp)"])
+        #expect(out.status == 1, "\(out.stdout)\(out.stderr)")
+        #expect(out.stderr.contains("no slirp4netns instance matches \"pid:\(notSlirp)\"; running: ") && out.stderr.contains("pid \(hand.pid)"),
+                "the running ones, found by a scan: \(out.stderr)")
+        #expect(slirpmon(["show", "pid:\(hand.pid)"]).status == 0)
+        let help = slirpmon(["show", "--help"]).stdout.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
+        for words in ["pid:N of a slirp4netns reads that process only (no scan, no Podman)",
+                      "when N is not one, /proc is scanned (Podman is not asked) to list the slirp4netns running in the error"] {
+            #expect(help.contains(words), "show --help lacks \"\(words)\": \(help)")
+        }
+    }
+
     @Test("--help of every command that takes a TARGET names the PID, name, ID prefix and pod, the explicit forms and the refusal of an ambiguous one")
     func helpStatesTheRules() throws {
         for command in [["show"], ["log"], ["fwd", "list"], ["fwd", "add"], ["fwd", "rm"]] {

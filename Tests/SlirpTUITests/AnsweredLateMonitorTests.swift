@@ -83,4 +83,30 @@ struct AnsweredLateMonitorTests {
         state.now = 120
         #expect(!lists(), "once answered, nothing more is asked off the forwards pane")
     }
+
+    @Test("an unanswered add or removal reads as `slirpmon fwd add|rm` says it, in the status line and the forwards pane alike: 'adding ...: sent, no answer: it may still be added'")
+    func unansweredRequestsReadTheSameEverywhere() throws {
+        var state = Fixtures.state(size: Size(width: 200, height: 40))
+        let target = EffectTarget(identity: Fixtures.web, apiSocket: "/tmp/lab/lab-web.sock")
+        _ = state.apply(.forwards(Fixtures.web, Fixtures.webForwards, error: nil))
+        _ = state.press(.character("3"))
+        let request = ForwardRequest(proto: .tcp, hostAddr: try #require(IPv4Address("127.0.0.1")), hostPort: try #require(Port(18081)), guestPort: try #require(Port(81)))
+        let answerless = "slirp4netns did not answer within 2 s"
+        _ = state.apply(.added(target, [], failure: nil, unanswered: SentNoAnswer(request: request, explanation: answerless)))
+        let adding = "adding tcp 127.0.0.1:18081 -> :81: sent, no answer: it may still be added; listed again every 5 s until pid 4242 answers"
+        #expect(ForwardSession.sentNoAnswer(adding: true, request.summary) == "adding tcp 127.0.0.1:18081 -> :81: sent, no answer: it may still be added")
+        #expect(state.status?.text == adding + ". " + answerless, "\(state.status?.text ?? "")")
+        // The rows above the status line (which says it too).
+        func pane() -> String {
+            let screen = render(state, size: state.size)
+            return (0..<state.size.height - 2).map { screen.text(row: $0) }.joined(separator: "\n")
+        }
+        #expect(pane().contains(adding), "\(pane())")
+
+        _ = state.apply(.forwards(Fixtures.web, Fixtures.webForwards, error: nil))
+        _ = state.apply(.removed(target, Fixtures.webForwards[0], error: answerless, unanswered: true))
+        let removing = "removing forward 1: sent, no answer: it may still be removed; listed again every 5 s until pid 4242 answers"
+        #expect(state.status?.text == removing + ". " + answerless, "\(state.status?.text ?? "")")
+        #expect(pane().contains(removing), "\(pane())")
+    }
 }

@@ -88,6 +88,29 @@ struct SmallScreenTests {
         #expect(DialogBox.clipped([Span("abcd")], to: 4) == [Span("abcd")])
     }
 
+    @Test("at 40x12 a host name typed in double-width characters is cut by its display width: its lines in the add-forward box end in … inside the frame")
+    func doubleWidthNameInADialogAtFortyByTwelve() {
+        var state = Fixtures.state(size: Size(width: 40, height: 12))
+        _ = state.press(.character("a"))
+        _ = state.press(.up)
+        for _ in 0..<9 { _ = state.press(.backspace) }
+        for c in "ウェブサーバー.例え.テスト.jp" { _ = state.press(.character(c)) }
+        guard case .form(let form) = state.mode, form.value(.hostAddress) == "ウェブサーバー.例え.テスト.jp" else { Issue.record("not typed: \(state.mode)"); return }
+        let screen = render(state, size: state.size)
+        // The box's columns, in cells (a double-width character takes two): from ┌ to ┐.
+        let top = (0..<screen.height).first { y in (0..<screen.width).contains { screen[$0, y].character == "┌" } } ?? 0
+        let left = (0..<screen.width).first { screen[$0, top].character == "┌" } ?? 0
+        let right = (0..<screen.width).first { screen[$0, top].character == "┐" } ?? 0
+        func inside(_ y: Int) -> String {
+            String(String((left + 1..<right).map { screen[$0, y] }.filter { !$0.continuation }.map(\.character)).drop { $0 == " " }).trimmingTrailingSpaces
+        }
+        let rows = (top..<screen.height).filter { y in inside(y).contains("ウェブ") }
+        #expect(rows.map(inside) == ["Host address   ウェブサーバー.…  ✗", "ウェブサーバー.例え.テスト.jp::/t…"], "\(screen.text)")
+        for y in rows { #expect(screen[right, y].character == "│", "the frame, row \(y): \(screen.text(row: y))") }
+        #expect(DialogBox.clipped([Span("東京東京")], to: 5) == [Span("東京"), Span("…")])
+        #expect(DialogBox.clipped([Span("東京東", .header), Span("ab")], to: 6) == [Span("東京", .header), Span("…")])
+    }
+
     @Test("the help at 40x12 keeps its more marker on a row of its own, every line whole, and scrolls to its end and back")
     func helpAtFortyByTwelve() {
         var state = Fixtures.state(size: Size(width: 40, height: 12))

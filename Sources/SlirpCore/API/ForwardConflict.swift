@@ -1,8 +1,7 @@
 /// Two forwards that cannot both exist: the same protocol and host port, on the same host
-/// address or with either one on 0.0.0.0. slirp4netns refuses the second (`slirp_add_hostfwd
-/// failed`: its bind fails), TCP and UDP alike (seen with 1.2.0: 0.0.0.0:P then 127.0.0.1:P,
-/// and the reverse, are both refused). A batch is checked for these before anything is sent, so
-/// that a conflict cannot leave half of it added.
+/// address or with either one on 0.0.0.0 (in either order). slirp4netns refuses the second
+/// (`slirp_add_hostfwd failed`: its bind fails), TCP and UDP alike. A batch is checked for these
+/// before anything is sent, so that a conflict cannot leave half of it added.
 public struct ForwardConflict: Sendable, Equatable, CustomStringConvertible {
     /// The request that cannot be added.
     public let request: ForwardRequest
@@ -22,6 +21,13 @@ public struct ForwardConflict: Sendable, Equatable, CustomStringConvertible {
         case .forward(let forward):
             return "\(request.summary) takes \(port), held by forward \(forward.id) (\(forward.summary))"
         }
+    }
+
+    /// `conflicts` named one by one, `; ` between them: the first `limit`, then how many more
+    /// (the CLI and the monitor say them alike, each with the room it has).
+    public static func described(_ conflicts: [ForwardConflict], limit: Int) -> String {
+        conflicts.prefix(limit).map(\.description).joined(separator: "; ")
+            + (conflicts.count > limit ? "; and \(conflicts.count - limit) more" : "")
     }
 
     private static func on(_ a: IPv4Address, _ b: IPv4Address) -> String {

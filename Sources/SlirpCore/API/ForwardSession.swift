@@ -9,8 +9,14 @@ public struct ForwardSession: Sendable {
     /// The instance's PID: a host port in use is explained as seen from its network.
     public let pid: Int32
 
-    /// The words for a request sent whole without an answer, the same in the CLI and the monitor.
-    public static let sentNoAnswer = "sent, no answer"
+    /// The words for a request sent whole without an answer, the same in the CLI and the monitor:
+    /// `adding tcp 127.0.0.1:8080 -> :80: sent, no answer: it may still be added`, `removing
+    /// forward 3: sent, no answer: it may still be removed`. `subject` is the request's summary
+    /// (an add) or `forward ID` (a removal); each caller says after it how to learn the outcome.
+    public static func sentNoAnswer(adding: Bool, _ subject: String) -> String {
+        let (verb, past) = adding ? ("adding", "added") : ("removing", "removed")
+        return "\(verb) \(subject): sent, no answer: it may still be \(past)"
+    }
 
     public init(client: APIClient, pid: Int32) {
         self.client = client

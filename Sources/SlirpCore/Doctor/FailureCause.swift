@@ -207,10 +207,16 @@ public struct FailureCause: Codable, Sendable, Equatable {
     }
 
     /// slirp4netns's "CIDR needs to be a network address", in words (the doctor's and `slirpmon addr`'s).
+    /// The fix names a cidr slirp4netns accepts: the network address, or, when the prefix length
+    /// is refused too (slirp4netns checks it first), the /24 around the address.
     public static func cidrNotNetworkAddress(_ cidr: String?, evidence: String?) -> FailureCause {
-        let network = cidr.flatMap { IPv4Network($0) }.map(\.description) ?? "10.0.2.0/24"
+        let network = cidr.flatMap { IPv4Network($0) }
+        if let network, !(1...25).contains(network.prefixLength) {
+            return FailureCause(.cidrNotNetworkAddress, cause: "the cidr has host bits set and its prefix length is not 1-25: slirp4netns wants the network address of a /25 or larger network",
+                                fix: "use a /25 or larger network, e.g. cidr=\(suggestedNetwork(cidr, prefix: 24))", evidence: evidence)
+        }
         return FailureCause(.cidrNotNetworkAddress, cause: "the cidr has host bits set: slirp4netns wants the network address",
-                            fix: "use cidr=\(network)", evidence: evidence)
+                            fix: "use cidr=\(network?.description ?? "10.0.2.0/24")", evidence: evidence)
     }
 
     private static func suggestedNetwork(_ cidr: String?, prefix: Int) -> String {

@@ -1,4 +1,3 @@
-import CSlirpSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -31,17 +30,9 @@ public enum TerminalOutput {
         write(2, "\r" + TerminalText.escaping(text, as: .line))
     }
 
-    /// The size of the terminal on `fd` now (columns, rows), nil when `fd` is not a terminal or
-    /// reports no size. The corresponding C call is `ioctl(fd, TIOCGWINSZ)`.
-    public static func windowSize(_ fd: Int32) -> (columns: Int, rows: Int)? {
-        var rows: Int32 = 0, columns: Int32 = 0
-        guard isatty(fd) != 0, cslirp_window_size(fd, &rows, &columns) == 0, columns > 0, rows > 0 else { return nil }
-        return (Int(columns), Int(rows))
-    }
-
     /// The columns text written to `fd` should fit: the terminal's width, or 80 when `fd` is not a
     /// terminal (a pipe, a file) or reports no width.
-    public static func columns(_ fd: Int32) -> Int { windowSize(fd)?.columns ?? 80 }
+    public static func columns(_ fd: Int32) -> Int { TerminalSize(of: fd)?.columns ?? 80 }
 
     /// Writes `text` (already safe) to `fd`: 0, or the errno of the failed write.
     static func write(_ fd: Int32, _ text: String) -> Int32 {

@@ -58,15 +58,14 @@ extension AppState {
             if identity == selected {
                 forwardIndex = min(forwardIndex, max(0, (entry.forwards?.count ?? 1) - 1))
             }
-        case .added(let target, let added, let failure, let sentWithoutAnswer):
+        case .added(let target, let added, let failure, let sentNoAnswer):
             busy = nil
             let ids = Format.idRanges(added.map(\.id))
-            if let request = sentWithoutAnswer, let failure {
-                unanswered[target.identity] = UnansweredRequest(target: target, kind: .add(request))
+            if let sent = sentNoAnswer {
+                let request = UnansweredRequest(target: target, kind: .add(sent.request))
+                unanswered[target.identity] = request
                 let before = added.isEmpty ? "" : " (added before it: id \(ids))"
-                let why = failure.hasPrefix(request.summary + ": ") ? String(failure.dropFirst(request.summary.count + 2)) : failure
-                status = StatusMessage("\(request.summary): \(ForwardSession.sentNoAnswer): it may still be added; listed again every "
-                                       + "\(Int(Self.forwardsInterval)) s until pid \(target.pid) answers\(before). \(why)", kind: .waiting)
+                status = StatusMessage("\(request.waiting)\(before). \(sent.explanation)", kind: .waiting)
             } else if let failure {
                 let before = added.isEmpty ? "" : " (added before the failure: id \(ids))"
                 status = StatusMessage("add failed: \(failure)\(before)", kind: .error)
@@ -80,9 +79,9 @@ extension AppState {
         case .removed(let target, let forward, let error, let sentWithoutAnswer):
             busy = nil
             if let error, sentWithoutAnswer {
-                unanswered[target.identity] = UnansweredRequest(target: target, kind: .remove(forward))
-                status = StatusMessage("removing forward \(forward.id): \(ForwardSession.sentNoAnswer): it may still be removed; "
-                                       + "listed again every \(Int(Self.forwardsInterval)) s until pid \(target.pid) answers. \(error)", kind: .waiting)
+                let request = UnansweredRequest(target: target, kind: .remove(forward))
+                unanswered[target.identity] = request
+                status = StatusMessage("\(request.waiting). \(error)", kind: .waiting)
             } else if let error {
                 status = StatusMessage("removing forward \(forward.id) failed: \(error)", kind: .error)
             } else {

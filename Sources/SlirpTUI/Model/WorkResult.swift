@@ -6,10 +6,10 @@ public enum WorkResult: Equatable, Sendable {
     /// or why the scan failed; `clock` is the wall time, formatted.
     case inventory([InstanceSnapshot], podman: PodmanStatus = .absent, error: String?, clock: String)
     case forwards(ProcessIdentity, [HostForward]?, error: String?)
-    /// Forwards added (request summary, id) and the failure that stopped the rest, explained;
-    /// `unanswered`: the request the failure is about was sent whole but not answered (it may
-    /// still be added).
-    case added(EffectTarget, [AddedForward], failure: String?, unanswered: ForwardRequest? = nil)
+    /// Forwards added (request summary, id) and what stopped the rest: `failure`, the line for a
+    /// request refused or never sent (or a batch refused whole), or `unanswered`, a request sent
+    /// whole without an answer (it may still be added) with the error that says so.
+    case added(EffectTarget, [AddedForward], failure: String?, unanswered: SentNoAnswer? = nil)
     /// `unanswered`: the removal was sent whole but not answered (it may still be carried out).
     case removed(EffectTarget, HostForward, error: String?, unanswered: Bool = false)
     case logSaved(path: String?, error: String?)
@@ -40,6 +40,13 @@ public struct PodmanStatus: Equatable, Sendable {
         guard installed, let first = failures.first else { return nil }
         return "Podman: " + first + (failures.count > 1 ? " (+\(failures.count - 1) more: `slirpmon list` prints each)" : "")
     }
+}
+
+/// A request sent whole that the instance did not answer, and the error that says so, explained
+/// (`ForwardSession.Failure.explanation`).
+public struct SentNoAnswer: Equatable, Sendable {
+    public var request: ForwardRequest
+    public var explanation: String
 }
 
 /// One forward the API accepted.

@@ -44,9 +44,14 @@ struct DialogBox {
         for span in line {
             let room = width - 1 - used
             guard room > 0 else { break }
-            let text = TextWidth.of(span.text) <= room ? span.text : String(span.text.prefix(room))
-            out.append(Span(text, span.role))
-            used += TextWidth.of(text)
+            // Cut by display width: a double-width character counts two (it would push the `…` out).
+            guard TextWidth.of(span.text) > room else {
+                out.append(span)
+                used += TextWidth.of(span.text)
+                continue
+            }
+            out.append(Span(span.text.prefix(columns: room), span.role))
+            break
         }
         out.append(Span("…", line.last?.role ?? .normal))
         return out

@@ -26,9 +26,7 @@ enum ForwardsView {
         }
         let entry = state.forwards[row.snapshot.identity]
         if let request = state.unanswered[row.snapshot.identity] {
-            let text = "\(request.summary): \(ForwardSession.sentNoAnswer), it may still be carried out; listed again every "
-                + "\(Int(AppState.forwardsInterval)) s until pid \(row.snapshot.pid) answers"
-            lines += Format.wrap(text, width: w).map { [Span($0, .warning)] }
+            lines += Format.wrap(request.waiting, width: w).map { [Span($0, .warning)] }
         }
         guard let forwards = entry?.forwards else {
             if let error = entry?.error {

@@ -180,15 +180,21 @@ extension String {
     func clipped(to width: Int) -> String {
         guard width > 0 else { return "" }
         if TextWidth.of(self) <= width { return self }
+        return prefix(columns: width - 1) + "…"
+    }
+
+    /// The longest start of the text that fits `columns` display columns (`TextWidth`): a
+    /// double-width character that would straddle the edge is left out.
+    func prefix(columns: Int) -> String {
         var out = ""
         var used = 0
         for c in self {
             let w = TextWidth.of(c)
-            if used + w > width - 1 { break }
+            if used + w > columns { break }
             out.append(c)
             used += w
         }
-        return out + "…"
+        return out
     }
 
     /// Padded with spaces (or clipped) to exactly `width` columns.

@@ -156,14 +156,15 @@ final class Worker: Sendable {
             let added = outcome.added.map { AddedForward(summary: $0.request.summary, id: $0.id) }
             switch outcome.refusal {
             case .conflicts(let clashes):
-                post(.added(target, [], failure: "nothing sent: " + clashes.prefix(5).map(\.description).joined(separator: "; ")
-                            + (clashes.count > 5 ? "; and \(clashes.count - 5) more" : "")))
+                post(.added(target, [], failure: "nothing sent: " + ForwardConflict.described(clashes, limit: 5)))
             case .listFailed(let failure):
                 post(.added(target, [], failure: "nothing sent: the forwards could not be listed to check the \(requests.count) against them: \(failure.explanation)"))
             case nil:
-                let unanswered = outcome.failure.flatMap { $0.1.sentWithoutAnswer ? $0.request : nil }
-                post(.added(target, added, failure: outcome.failure.map { request, failure in "\(request.summary): \(failure.explanation)" },
-                            unanswered: unanswered))
+                if let (request, failure) = outcome.failure, failure.sentWithoutAnswer {
+                    post(.added(target, added, failure: nil, unanswered: SentNoAnswer(request: request, explanation: failure.explanation)))
+                } else {
+                    post(.added(target, added, failure: outcome.failure.map { request, failure in "\(request.summary): \(failure.explanation)" }))
+                }
             }
         }
     }

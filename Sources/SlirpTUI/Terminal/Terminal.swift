@@ -65,7 +65,7 @@ final class Terminal {
 
     /// The terminal's size as the kernel has it now, which curses learns only at its next
     /// KEY_RESIZE (after a key typed in the same moment); nil when it reports none.
-    var currentSize: Size? { TerminalOutput.windowSize(1).map { Size(width: $0.columns, height: $0.rows) } }
+    var currentSize: Size? { TerminalSize(of: 1).map { Size(width: $0.columns, height: $0.rows) } }
 
     /// Forgets what is on the terminal: the next `present` redraws everything.
     func invalidate() {

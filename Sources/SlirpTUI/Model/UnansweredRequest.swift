@@ -1,0 +1,43 @@
+import SlirpCore
+
+/// A request sent whole that the instance did not answer: it may still be carried out.
+public struct UnansweredRequest: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        case add(ForwardRequest)
+        case remove(HostForward)
+    }
+    public var target: EffectTarget
+    public var kind: Kind
+    public init(target: EffectTarget, kind: Kind) {
+        self.target = target
+        self.kind = kind
+    }
+
+    /// What the status line and the forwards pane say while it waits for an answer, in the CLI's
+    /// words (`ForwardSession.sentNoAnswer`): `adding tcp 127.0.0.1:8080 -> :80: sent, no answer:
+    /// it may still be added; listed again every 5 s until pid 4242 answers`.
+    public var waiting: String {
+        let sent = switch kind {
+        case .add(let request): ForwardSession.sentNoAnswer(adding: true, request.summary)
+        case .remove(let forward): ForwardSession.sentNoAnswer(adding: false, "forward \(forward.id)")
+        }
+        return sent + "; listed again every \(Int(AppState.forwardsInterval)) s until pid \(target.pid) answers"
+    }
+
+    /// What the instance's list says became of it, once it answers.
+    func outcome(in list: [HostForward]) -> String {
+        let said = "pid \(target.pid) answers again: "
+        switch kind {
+        case .add(let request):
+            if let forward = list.first(where: { request.isAdded(as: $0) }) {
+                return said + "\(request.summary), sent without an answer, was added: id \(forward.id)"
+            }
+            return said + "\(request.summary), sent without an answer, is not listed: it was not added"
+        case .remove(let forward):
+            if list.contains(where: { $0.id == forward.id }) {
+                return said + "forward \(forward.id), whose removal was sent without an answer, is still listed: it was not removed"
+            }
+            return said + "forward \(forward.id), whose removal was sent without an answer, is gone: it was removed"
+        }
+    }
+}
