@@ -104,7 +104,7 @@ struct TerminalTextTests {
         let conflict = try runSlirpmon(["fwd", "add", pid, "127.0.0.1:\(port):80"])
         #expect(conflict.status == 1)
         expectSafe(conflict, "fwd add, port held")
-        #expect(String(decoding: conflict.stderr, as: UTF8.self).contains("by pid \(holder) (\(hostileShown)x)"), "the holder's name, escaped")
+        #expect(String(decoding: conflict.stderr, as: UTF8.self).contains("by pid \(holder) (\(hostileShown)x, user root)"), "the holder's name, escaped")
     }
 
     @Test("a user's program named slirp4netns with escape sequences in its command line is listed and shown with them escaped, and --json keeps them exactly")
