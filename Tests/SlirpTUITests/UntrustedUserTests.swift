@@ -171,8 +171,21 @@ struct UntrustedUserTests {
             _ = try? HostileUser.prepare()
         }
 
+        // Both lists keep their Podman answer and remembered failure in a /run/slirpmon of their own:
+        // another suite's root `list` (whose run of this user's Podman does not hang) would store an
+        // answer the second list takes from disk, and it would rightly have no failure to tell.
+        let state = try SafeFiles.makePrivateDirectory(prefix: "smt-hung-state")
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        func list() throws -> Executables.Output {
+            let unshare = try #require(Executables.find("unshare"), "unshare is needed (util-linux)")
+            mkdir("/run/slirpmon", 0o700) // the mount point; slirpmon makes it so itself
+            let script = "mount --bind \"$0\" /run/slirpmon && exec \"$@\""
+            return try Executables.run(unshare, ["--mount", "--propagation", "private", "sh", "-c", script, state, armed.binary, "list"],
+                                       timeout: 60).get()
+        }
+
         let first = Deadline.now
-        let slow = try Executables.run(armed.binary, ["list"], timeout: 60).get()
+        let slow = try list()
         let firstSeconds = Deadline.now.seconds(since: first)
         #expect(slow.stderr.contains("\(user.name)'s podman did not answer within 10 s"), "\(slow.stderr)")
         #expect(firstSeconds >= 9, "the first list did not wait for the user's Podman: \(firstSeconds) s")
@@ -182,7 +195,7 @@ struct UntrustedUserTests {
         #expect(left.isEmpty, "processes of the user's Podman run survived its deadline: \(left.map(HostileUser.describe))")
 
         let second = Deadline.now
-        let fast = try Executables.run(armed.binary, ["list"], timeout: 60).get()
+        let fast = try list()
         let secondSeconds = Deadline.now.seconds(since: second)
         #expect(secondSeconds < 3, "the second list asked the hung Podman again: \(secondSeconds) s")
         let said = fast.stderr.split(separator: "\n").first { $0.contains("\(user.name)'s podman") }.map(String.init) ?? ""

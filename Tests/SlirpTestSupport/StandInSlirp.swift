@@ -67,7 +67,10 @@ public final class StandInSlirp {
             throw LabSetupError("cannot start the stand-in slirp4netns")
         }
         self.pid = pid
-        guard eventually(5, { Files.exists(socketPath) }) else {
+        // Listening, not only bound: the file exists from bind(), and a connection before listen()
+        // is refused ("nothing listens"); the stand-in writes its first log line after listen().
+        let logPath = self.logPath
+        guard eventually(15, { Files.exists(socketPath) && ((try? Files.readBytes(logPath)).map { !$0.isEmpty } ?? false) }) else {
             stop()
             throw LabSetupError("the stand-in slirp4netns did not create \(socketPath)")
         }
