@@ -89,7 +89,10 @@ public final class RootlessKitFixture {
                 let comm = (try? Files.readText("/proc/\(child)/comm")) ?? ""
                 if comm == "slirp4netns\n" { slirpPID = child } else if comm == "exe\n" { childPID = child }
             }
-            guard slirpPID > 0, childPID > 0 else { return false }
+            // The child runs the command once the namespaces are set up (helpers it runs before are not it): ready when it does.
+            let argv = command.map { $0 + "\u{0}" }.joined()
+            guard slirpPID > 0, childPID > 0,
+                  ((try? Self.children(of: childPID)) ?? []).contains(where: { (try? Files.readText("/proc/\($0)/cmdline")) == argv }) else { return false }
             if !passStateDir, let environ = try? Files.readBytes("/proc/\(childPID)/environ"),
                let entry = environ.split(separator: 0).first(where: { $0.starts(with: Array("ROOTLESSKIT_STATE_DIR=".utf8)) }) {
                 self.stateDir = String(decoding: entry.dropFirst("ROOTLESSKIT_STATE_DIR=".count), as: UTF8.self)
