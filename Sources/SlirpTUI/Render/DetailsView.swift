@@ -17,7 +17,7 @@ enum DetailsView {
                  Span("  container ", .dim), Span(s.container != nil || s.rootlessNetwork != nil || s.rootlessKit != nil ? s.name : s.containerID.map { Format.shortID($0) + " (Podman did not report it)" } ?? "manual (not Podman)")]
         lines.append(head)
         for (label, text) in s.rootlessKit?.describedLines ?? [] {
-            lines.append([Span(label.padded(to: 12), .dim), Span(text)])
+            lines.append([Span(label.padded(to: max(12, label.count + 2)), .dim), Span(text)])
         }
         lines += PodmanLines.container(s, width: width)
         lines += findingLines(s.findings, width: width)
