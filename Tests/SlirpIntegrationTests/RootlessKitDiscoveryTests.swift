@@ -127,4 +127,51 @@ struct RootlessKitDiscoveryTests {
         let line = list.stdout.split(separator: "\n").first { $0.hasPrefix("\(slirp) ") } ?? ""
         #expect(line.contains(" manual "), "listed as manual: \(line)")
     }
+
+    @Test("root lists a user's Docker rootless (Debian's dockerd-rootless.sh, which passes no --state-dir) as rootlesskit running Docker rootless, with dockerd's PID (the one in $XDG_RUNTIME_DIR/docker.pid) and the random state dir from the child's environment")
+    func dockerRootless() throws {
+        let user = try RootlessKitFixture.prepareUser()
+        let script = "/usr/share/docker.io/contrib/dockerd-rootless.sh"
+        try #require(Files.exists(script) && Files.exists("/usr/sbin/dockerd"), "docker.io is not installed: run assets/setup.sh")
+        let setpriv = try #require(Executables.find("setpriv"))
+        let runtime = "/run/user/\(user.uid)", home = "/home/\(user.name)"
+        let log = try SafeFiles.makePrivateDirectory(prefix: "smt-rkdocker")
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let fd = open("\(log)/dockerd.log", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        defer { close(fd) }
+        // The script execs rootlesskit: the PID spawned is rootlesskit's.
+        guard case .success(let pid) = Executables.spawn(setpriv, ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--init-groups", "--", script],
+                                                         descriptors: [1: fd, 2: fd],
+                                                         environment: ["HOME=\(home)", "USER=\(user.name)", "XDG_RUNTIME_DIR=\(runtime)",
+                                                                       "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DOCKER_HOST=unix://\(runtime)/docker.sock",
+                                                                       "DOCKERD_ROOTLESS_ROOTLESSKIT_NET=slirp4netns"]) else {
+            Issue.record("cannot start dockerd-rootless.sh")
+            return
+        }
+        defer {
+            kill(pid, SIGTERM)
+            #expect(eventually(30) { !HostileUser.isAlive(pid) }, "rootlesskit \(pid) exits on SIGTERM")
+            Executables.waitFor(pid)
+            #expect(eventually(10) { RootlessKitFixture.userProcesses(uid: user.uid).isEmpty }, "no process of \(user.name) remains")
+            sh("rm", ["-rf", "--one-file-system", "\(runtime)/docker", "\(runtime)/docker.pid", "\(runtime)/docker.sock", "\(home)/.local/share/docker"])
+        }
+        var dockerd: Int32 = 0
+        let up = eventually(60) {
+            dockerd = ((try? Files.readText("\(runtime)/docker.pid")) ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? 0
+                : Int32(((try? Files.readText("\(runtime)/docker.pid")) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            return dockerd > 0 && Files.exists("\(runtime)/docker.sock")
+        }
+        try #require(up, "dockerd rootless did not start: \((try? Files.readText("\(log)/dockerd.log")) ?? "")")
+        let slirp = try #require(try RootlessKitFixture.children(of: pid).first { (try? Files.readText("/proc/\($0)/comm")) == "slirp4netns\n" })
+        let rk = try #require(try row(pid: slirp)["rootlesskit"] as? [String: Any])
+        #expect(rk["pid"] as? Int == Int(pid))
+        #expect(rk["port_driver"] as? String == "builtin")
+        #expect((rk["state_dir"] as? String)?.hasPrefix("/tmp/rootlesskit") == true, "\(rk["state_dir"] ?? "")")
+        #expect(rk["state_dir_source"] as? String == "child_environment")
+        #expect(rk["api_socket_listening"] as? Bool == true)
+        #expect((rk["child"] as? [String: Any])?["kind"] as? String == "docker")
+        #expect(rk["dockerd_pid"] as? Int == Int(dockerd))
+        let show = slirpmon(["show", String(slirp)])
+        #expect(show.stdout.contains("runs:      Docker rootless (dockerd pid \(dockerd))"), "\(show.stdout)")
+    }
 }
