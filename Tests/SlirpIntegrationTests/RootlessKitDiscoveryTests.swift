@@ -43,6 +43,7 @@ struct RootlessKitDiscoveryTests {
         #expect(child["command"] as? [String] == ["sleep", "600"])
         #expect(child["kind"] as? String == "command")
         #expect(rk["dockerd_pid"] is NSNull)
+        #expect(rk["docker_socket"] is NSNull)
         // rootlesskit reads slirp4netns's output and, without --debug, drops it.
         #expect(rk["log"] as? String == "a pipe read by rootlesskit (pid \(kit.pid)), which drops it: rootlesskit logs slirp4netns's output only with --debug",
                 "\(rk["log"] ?? "")")
@@ -171,7 +172,9 @@ struct RootlessKitDiscoveryTests {
         #expect(rk["api_socket_listening"] as? Bool == true)
         #expect((rk["child"] as? [String: Any])?["kind"] as? String == "docker")
         #expect(rk["dockerd_pid"] as? Int == Int(dockerd))
+        #expect(rk["docker_socket"] as? String == "\(runtime)/docker.sock")
         let show = slirpmon(["show", String(slirp)])
-        #expect(show.stdout.contains("runs:      Docker rootless (dockerd pid \(dockerd))"), "\(show.stdout)")
+        #expect(show.stdout.contains("runs:      Docker rootless (dockerd pid \(dockerd), socket \(runtime)/docker.sock)"), "\(show.stdout)")
+        try SchemaValidator().expectValid(slirpmon(["list", "--json", "--no-podman"]), as: "list", "list --json with Docker rootless")
     }
 }

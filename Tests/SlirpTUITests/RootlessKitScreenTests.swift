@@ -8,7 +8,7 @@ import Testing
     func rootlessKitRowAndDetails() {
         let kit = RootlessKitParent(pid: 4242, uid: 1009, user: "alice", portDriver: "builtin", stateDir: "/tmp/rootlesskit123",
                                     stateDirSource: .childEnvironment, apiSocket: "/tmp/rootlesskit123/api.sock", apiSocketListening: true,
-                                    child: .init(pid: 4250, command: ["dockerd"], kind: .docker, commandPID: 4277),
+                                    child: .init(pid: 4250, command: ["dockerd"], kind: .docker, commandPID: 4277), dockerSocket: "/run/user/1009/docker.sock",
                                     log: "a pipe read by rootlesskit (pid 4242), which drops it: rootlesskit logs slirp4netns's output only with --debug",
                                     problems: [:])
         var snapshot = InstanceSnapshot(identity: ProcessIdentity(pid: 4260, startTicks: 5), uptimeSeconds: 60, residentBytes: 1 << 20, mtu: 1500,
@@ -24,7 +24,7 @@ import Testing
         let text = (0..<size.height).map { screen.text(row: $0) }.joined(separator: "\n")
         #expect(!text.contains("manual"), "\(text)")
         #expect(text.contains("rootlesskit  pid 4242, user alice, port driver builtin"), "\(text)")
-        #expect(text.contains("Docker rootless (dockerd pid 4277)"), "\(text)")
+        #expect(text.contains("Docker rootless (dockerd pid 4277, socket /run/user/1009/docker.sock)"), "\(text)")
         #expect(text.contains("/tmp/rootlesskit123 (from the child's ROOTLESSKIT_STATE_DIR)"), "\(text)")
         #expect(text.contains("no file: slirp4netns writes to a pipe read by rootlesskit (pid 4242)"), "\(text)")
         #expect(!text.contains("does not log to a file"), "\(text)")

@@ -4,7 +4,7 @@ extension RootlessKitParent {
         guard let child else { return "unknown (its child was not found)" }
         let command = child.command.joined(separator: " ")
         switch child.kind {
-        case .docker: return "Docker rootless (dockerd pid \(child.commandPID.map(String.init) ?? "?"))"
+        case .docker: return "Docker rootless (dockerd pid \(child.commandPID.map(String.init) ?? "?")\(dockerSocket.map { ", socket \($0)" } ?? ""))"
         case .containerd: return "containerd rootless (containerd pid \(child.commandPID.map(String.init) ?? "?"))"
         case .command: return command.isEmpty ? "nothing yet (child pid \(child.pid))" : "\(command) (pid \(child.commandPID.map(String.init) ?? String(child.pid)))"
         }

@@ -47,6 +47,9 @@ public struct RootlessKitParent: Sendable, Equatable {
     /// True when a socket is listening on `apiSocket` and the rootlesskit parent holds it.
     public let apiSocketListening: Bool
     public let child: Child?
+    /// Docker rootless's API socket: dockerd's `-H unix://PATH` (`--host`), else `$XDG_RUNTIME_DIR/docker.sock`
+    /// of dockerd's environment (dockerd-rootless.sh's default); nil for anything else.
+    public let dockerSocket: String?
     /// Where slirp4netns's stdout and stderr go, in words (a pipe read by rootlesskit: rootlesskit's stderr).
     public let log: String
     /// Field -> why it could not be read.
@@ -111,9 +114,12 @@ public struct RootlessKitParent: Sendable, Equatable {
             let held = Set(descriptors.values.compactMap(ProcessScanner.socketInode))
             listening = listeners.sockets(boundTo: apiSocket).contains(where: held.contains)
         }
+        let dockerSocket = child.flatMap { $0.kind == .docker ? $0.commandPID : nil }.flatMap { dockerd in
+            Self.dockerSocket(of: dockerd, procRoot: procRoot, problems: &problems)
+        }
         return RootlessKitParent(pid: pid, uid: uid, user: slirp.user ?? uid.flatMap(UserNames.name(of:)), portDriver: flags.portDriver,
                                  stateDir: stateDir, stateDirSource: source, apiSocket: apiSocket, apiSocketListening: listening,
-                                 child: child, log: logWords(slirp, rootlesskit: pid, debug: flags.debug, descriptors: descriptors),
+                                 child: child, dockerSocket: dockerSocket, log: logWords(slirp, rootlesskit: pid, debug: flags.debug, descriptors: descriptors),
                                  problems: problems)
     }
 
@@ -133,6 +139,21 @@ public struct RootlessKitParent: Sendable, Equatable {
         }
         let destination = descriptors[2].map { $0.hasPrefix("pipe:[") || $0.hasPrefix("socket:[") ? "\($0), its reader's log (e.g. a journal)" : $0 } ?? "closed"
         return "rootlesskit's stderr (pid \(pid), --debug: level=debug lines): \(destination)"
+    }
+
+    /// dockerd's unix socket: its `-H`/`--host unix://PATH` (the first), else its environment's
+    /// `$XDG_RUNTIME_DIR/docker.sock` (dockerd-rootless.sh's default).
+    static func dockerSocket(of dockerd: Int32, procRoot: String, problems: inout [String: String]) -> String? {
+        var words = argv(of: dockerd, procRoot: procRoot, problems: &problems, field: "dockerd").dropFirst()
+        while let word = words.popFirst() {
+            var value: String?
+            for flag in ["-H", "--host"] {
+                if word == flag { value = words.popFirst() } else if word.hasPrefix(flag + "=") { value = String(word.dropFirst(flag.count + 1)) }
+            }
+            if let value, value.hasPrefix("unix://") { return String(value.dropFirst("unix://".count)) }
+        }
+        guard let runtime = environmentValue("XDG_RUNTIME_DIR", of: dockerd, procRoot: procRoot), runtime.hasPrefix("/") else { return nil }
+        return runtime + "/docker.sock"
     }
 
     /// The open fds of `pid` (the lowest `ProcessScanner.descriptorLimit`), as link strings.

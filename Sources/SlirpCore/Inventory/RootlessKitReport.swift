@@ -12,6 +12,8 @@ public struct RootlessKitReport: Encodable, Sendable, Equatable {
     public var apiSocketListening: Bool
     @NullWhenAbsent public var child: Child?
     @NullWhenAbsent public var dockerdPID: Int32?
+    /// Docker rootless's socket (dockerd's -H unix://, else its $XDG_RUNTIME_DIR/docker.sock); null for anything else.
+    @NullWhenAbsent public var dockerSocket: String?
     /// Where slirp4netns's output goes, in words.
     public var log: String
     public var problems: [String: String]
@@ -37,6 +39,7 @@ public struct RootlessKitReport: Encodable, Sendable, Equatable {
         case apiSocket = "api_socket"
         case apiSocketListening = "api_socket_listening"
         case dockerdPID = "dockerd_pid"
+        case dockerSocket = "docker_socket"
     }
 
     public init(_ kit: RootlessKitParent) {
@@ -49,6 +52,7 @@ public struct RootlessKitReport: Encodable, Sendable, Equatable {
         apiSocketListening = kit.apiSocketListening
         child = kit.child.map { Child(pid: $0.pid, command: $0.command, kind: $0.kind.rawValue, commandPID: $0.commandPID) }
         dockerdPID = kit.dockerdPID
+        dockerSocket = kit.dockerSocket
         log = kit.log
         problems = kit.problems
     }
