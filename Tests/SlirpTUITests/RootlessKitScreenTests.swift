@@ -15,13 +15,7 @@ import Testing
                                         netnsPath: "/proc/4250/ns/net")
         snapshot.logError = "slirp4netns 4260 does not log to a file"
         snapshot.rootlessKit = kit
-        let size = Size(width: 160, height: 40)
-        var state = AppState(readOnly: false, banner: "demo", delay: 1, useColor: true,
-                             host: HostInfo(hostName: "testhost", userName: "root", slirpVersion: "1.2.0", features: []))
-        state.size = size
-        _ = state.apply(.inventory([snapshot], error: nil, clock: "12:34:56"))
-        let screen = render(state, size: size)
-        let text = (0..<size.height).map { screen.text(row: $0) }.joined(separator: "\n")
+        let text = Fixtures.screenText([snapshot], size: Size(width: 160, height: 40))
         #expect(!text.contains("manual"), "\(text)")
         #expect(text.contains("rootlesskit  pid 4242, user alice, port driver builtin"), "\(text)")
         #expect(text.contains("Docker rootless (dockerd pid 4277, socket /run/user/1009/docker.sock)"), "\(text)")
