@@ -42,6 +42,8 @@ extension Slirpmon {
                 }
             } else if let network = instance.rootlessNetwork {
                 for (label, text) in network.describedLines { line("\((label + ":").padding(toLength: 11, withPad: " ", startingAt: 0))\(text)") }
+            } else if let kit = instance.rootlessKit {
+                for (label, text) in kit.describedLines { line("\((label + ":").padding(toLength: max(11, label.count + 2), withPad: " ", startingAt: 0))\(text)") }
             } else {
                 line("container: \(r.containerID.map { "\($0) (Podman did not report it)" } ?? "none (started by hand)")")
             }
@@ -93,6 +95,8 @@ extension Slirpmon {
             }
             if let log = r.log {
                 line("log: \(log.originalPath)\(log.deleted ? " (deleted)" : "") via /proc/\(r.pid)/fd/\(log.fd), \(Format.bytes(log.sizeBytes))")
+            } else if let kit = instance.rootlessKit {
+                line("log: no file: slirp4netns writes to \(kit.log)")
             } else if let error = r.logError {
                 line("log: \(error)")
             }

@@ -84,6 +84,16 @@ enum Fixtures {
         _ = state.apply(.inventory([webSnapshot(), customSnapshot(), noapiSnapshot()], error: nil, clock: "12:34:56"))
         return state
     }
+
+    /// The whole screen, as text, of a monitor loaded with `snapshots` (the first selected).
+    static func screenText(_ snapshots: [InstanceSnapshot], size: Size) -> String {
+        var state = AppState(readOnly: false, banner: "demo", delay: 1, useColor: true,
+                             host: HostInfo(hostName: "testhost", userName: "root", slirpVersion: "1.2.0", features: []))
+        state.size = size
+        _ = state.apply(.inventory(snapshots, error: nil, clock: "12:34:56"))
+        let screen = render(state, size: size)
+        return (0..<size.height).map { screen.text(row: $0) }.joined(separator: "\n")
+    }
 }
 
 extension AppState {

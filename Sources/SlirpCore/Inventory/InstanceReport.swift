@@ -46,6 +46,8 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
     public var rootlessportPIDs: [Int32]
     /// The rootless user's shared Podman network it serves, with the containers on it; nil for any other instance.
     @NullWhenAbsent public var rootlessNetwork: RootlessNetworkReport?
+    /// The RootlessKit that started it (Docker rootless, containerd rootless, a command); nil for any other instance.
+    @NullWhenAbsent public var rootlesskit: RootlessKitReport?
     // Detail (show only: every key written, null when unknown)
     @DetailKey public var arguments: [String]?
     @DetailKey public var options: [ExplainedOption]?
@@ -85,6 +87,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         case configurationSource = "configuration_source"
         case configurationSeenAt = "configuration_seen_at"
         case rootlessNetwork = "rootless_network"
+        case rootlesskit
         case unpersistedForwardIDs = "unpersisted_forward_ids"
         case persistCommand = "persist_command"
         case persistSteps = "persist_steps"
@@ -127,6 +130,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         portHandler = instance.container?.portHandler
         rootlessportPIDs = instance.rootlessPorts.map(\.pid)
         rootlessNetwork = instance.rootlessNetwork.map(RootlessNetworkReport.init)
+        rootlesskit = instance.rootlessKit.map(RootlessKitReport.init)
         guard detailed else { return }
         // Unknown is null, not an empty list: a defunct process's command line is gone, not empty.
         arguments = known ? p.arguments : nil

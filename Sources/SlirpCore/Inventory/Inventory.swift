@@ -126,7 +126,7 @@ public struct Inventory: Sendable {
         let podmanAnswer = options.podman.map { catalog in Pending { catalog.snapshot(for: processes) } }
         var instances = inspect(processes, listeners: listeners, known: known)
         let podman = podmanAnswer?.wait() ?? .empty
-        join(&instances, podman: podman, ports: ports)
+        join(&instances, podman: podman, ports: ports, listeners: listeners)
         let live = Set(instances.filter { !$0.process.isZombie }.compactMap(\.container?.id))
         let detached = podman.containers
             .filter { $0.usesSlirp4netns && !live.contains($0.id) }
@@ -148,7 +148,7 @@ public struct Inventory: Sendable {
         let process = scanned.configurationSource.isKnown ? scanned : target
         let podman = options.podman.map { $0.snapshot(for: processes) } ?? .empty
         var instances = [inspect(process, listeners: listeners)]
-        join(&instances, podman: podman, ports: ports)
+        join(&instances, podman: podman, ports: ports, listeners: listeners)
         if var network = instances[0].rootlessNetwork, !process.isZombie, let path = process.configuration.netnsPath {
             // Its bridges are seen only inside (no process shares the namespace): joined as root.
             if geteuid() != 0 {
@@ -174,9 +174,12 @@ public struct Inventory: Sendable {
 
     /// Joins each instance with its container (proven, `ContainerJoin`), its pod's members and the
     /// rootlessport processes carrying its ports.
-    private func join(_ instances: inout [SlirpInstance], podman: PodmanCatalog.Snapshot, ports: [RootlessPortProcess]) {
+    private func join(_ instances: inout [SlirpInstance], podman: PodmanCatalog.Snapshot, ports: [RootlessPortProcess],
+                      listeners: ListeningSockets?) {
         for i in instances.indices {
             var process = instances[i].process
+            // One readlink of its parent's exe (none for PID 1's children: Podman's); the rest only under rootlesskit.
+            instances[i].rootlessKit = RootlessKitParent.of(process, procRoot: options.procRoot, listeners: listeners)
             // The ID in its file names is a claim: joined only when owner and network namespace prove it.
             if let id = process.containerID {
                 let (joined, refusal) = ContainerJoin.container(id, in: podman.containers, servedBy: process, procRoot: options.procRoot)

@@ -30,6 +30,8 @@ public struct SlirpInstance: Sendable {
     /// `rootlessport` processes carrying this container's ports (port_handler=rootlesskit), or the
     /// ports of the containers on its rootless network.
     public internal(set) var rootlessPorts: [RootlessPortProcess] = []
+    /// The RootlessKit whose slirp4netns this is (its parent runs an installed rootlesskit); nil otherwise.
+    public internal(set) var rootlessKit: RootlessKitParent?
     /// When `forwards` were asked (seconds since the epoch), for an answer its log cannot prove still
     /// holds (stderr not a regular file): a forward added since is not in it. Nil when the answer is
     /// proven current, or was just asked.
@@ -61,9 +63,10 @@ public struct SlirpInstance: Sendable {
         APIEndpoint.blocker(process: process, path: apiSocket, ownership: socketOwnership, allowingUnverified: allowingUnverified)
     }
 
-    /// The name an operator knows it by: the container's (or pod's) name, its short ID, or "manual".
+    /// The name an operator knows it by: the container's (or pod's) name, its short ID, `rootlesskit`, or "manual".
     public var displayName: String {
-        rootlessNetwork?.displayName ?? Format.instanceName(container: container, containerID: process.containerID)
+        if container == nil, process.containerID == nil, rootlessKit != nil { return "rootlesskit" }
+        return rootlessNetwork?.displayName ?? Format.instanceName(container: container, containerID: process.containerID)
     }
 
     /// Live forwards that Podman's configuration does not have: gone when the container restarts.

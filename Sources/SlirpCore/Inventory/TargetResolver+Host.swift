@@ -46,7 +46,9 @@ extension TargetResolver {
         options.podman = process.containerID == nil && RootlessNetwork.claimed(by: process) == nil ? nil : catalog
         let inventory = Inventory(options: options)
         guard options.podman != nil, let joined = try? inventory.instance(process) else {
-            return inventory.inspect(process)
+            var instance = inventory.inspect(process)
+            instance.rootlessKit = RootlessKitParent.of(process, listeners: ListeningSockets.now())
+            return instance
         }
         return joined
     }

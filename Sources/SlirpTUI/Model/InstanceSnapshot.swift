@@ -60,6 +60,8 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var rootlessPorts: [RootlessPortProcess] = []
     /// For the slirp4netns of a rootless user's shared Podman network: the user and its containers.
     public var rootlessNetwork: RootlessNetwork?
+    /// The RootlessKit whose slirp4netns this is (Docker/containerd rootless, a command).
+    public var rootlessKit: RootlessKitParent?
     /// What the passive checks found (process, API socket, log), most serious first.
     public var findings: [Finding] = []
     /// Set for a container in slirp4netns mode whose slirp4netns is not running: the row has no process.
@@ -147,6 +149,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
         podMembers = instance.podMembers
         rootlessPorts = instance.rootlessPorts
         rootlessNetwork = instance.rootlessNetwork
+        rootlessKit = instance.rootlessKit
     }
 
     /// The row of a container whose slirp4netns is not running (a failed start, or stopped).
@@ -171,7 +174,10 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var shortID: String { Format.shortID(containerID) }
 
     /// The name an operator knows it by: the container's name, `pod:NAME`, the short ID, or `manual`.
-    public var name: String { rootlessNetwork?.displayName ?? Format.instanceName(container: container, containerID: containerID) }
+    public var name: String {
+        if container == nil, containerID == nil, rootlessKit != nil { return "rootlesskit" }
+        return rootlessNetwork?.displayName ?? Format.instanceName(container: container, containerID: containerID)
+    }
 
     /// True when the row is a container without a live slirp4netns.
     public var isDetached: Bool { detached != nil }
@@ -218,6 +224,7 @@ extension InstanceSnapshot {
         kept.container = container ?? earlier.container
         kept.podMembers = podMembers.isEmpty ? earlier.podMembers : podMembers
         kept.rootlessNetwork = rootlessNetwork ?? earlier.rootlessNetwork
+        kept.rootlessKit = rootlessKit ?? earlier.rootlessKit
         return kept
     }
 }

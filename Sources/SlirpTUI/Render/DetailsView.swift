@@ -14,8 +14,11 @@ enum DetailsView {
         if row.isGone { head.append(Span("  gone: the process has exited", .error)) }
         head += [Span("  user ", .dim), Span(s.user ?? "?"), Span("  up ", .dim), Span(Format.duration(s.uptimeSeconds)),
                  Span("  RSS ", .dim), Span(Format.bytes(s.residentBytes)),
-                 Span("  container ", .dim), Span(s.container != nil || s.rootlessNetwork != nil ? s.name : s.containerID.map { Format.shortID($0) + " (Podman did not report it)" } ?? "manual (not Podman)")]
+                 Span("  container ", .dim), Span(s.container != nil || s.rootlessNetwork != nil || s.rootlessKit != nil ? s.name : s.containerID.map { Format.shortID($0) + " (Podman did not report it)" } ?? "manual (not Podman)")]
         lines.append(head)
+        for (label, text) in s.rootlessKit?.describedLines ?? [] {
+            lines.append([Span(label.padded(to: max(12, label.count + 2)), .dim), Span(text)])
+        }
         lines += PodmanLines.container(s, width: width)
         lines += findingLines(s.findings, width: width)
         // Values not read from the running process say so: last seen while it ran, or unknown.
@@ -45,6 +48,8 @@ enum DetailsView {
         }
         if let path = s.logPath {
             lines.append([Span("log     ", .dim), Span(path), Span(s.logDeleted ? " (deleted)" : "", .warning)])
+        } else if let kit = s.rootlessKit {
+            lines.append([Span("log     ", .dim), Span("no file: slirp4netns writes to \(kit.log)")])
         } else {
             lines.append([Span("log     ", .dim), Span(s.logError ?? "unknown", .warning)])
         }
