@@ -9,19 +9,14 @@
 /// socket file `RootlessKitEndpoint` proved the process holds), the connection goes to that
 /// file only, as `APIClient` does for slirp4netns.
 public struct RootlessKitAPI: Sendable {
-    public let socketPath: String
-    public let expectedPID: Int32?
-    public let expectedFile: SocketFile?
-    public var timeout: Double
-    public var maximumReplyBytes: Int
+    /// The socket layer: connect (pinned), `SO_PEERCRED`, write, read to the close within the cap.
+    public var transport: APIClient
+    public var socketPath: String { transport.socketPath }
 
     public init(socketPath: String, expectedPID: Int32? = nil, expectedFile: SocketFile? = nil, timeout: Double = 2,
                 maximumReplyBytes: Int = 16 << 20) {
-        self.socketPath = socketPath
-        self.expectedPID = expectedPID
-        self.expectedFile = expectedFile
-        self.timeout = timeout
-        self.maximumReplyBytes = maximumReplyBytes
+        transport = APIClient(socketPath: socketPath, expectedPID: expectedPID, expectedFile: expectedFile, timeout: timeout,
+                              maximumReplyBytes: maximumReplyBytes)
     }
 
     /// The instance's versions, state directory, child PID and drivers (`GET /v1/info`).
@@ -99,35 +94,9 @@ public struct RootlessKitAPI: Sendable {
         do { return try HTTPReply.parse(bytes) } catch { throw .badReply(path: socketPath, status: nil, reason: error.reason) }
     }
 
-    /// Sends the request bytes and returns the reply bytes, read until the peer closes.
+    /// Sends the request bytes and returns the reply bytes, read until the peer closes (the request
+    /// says `Connection: close`; its end is not signalled with a half-close).
     func exchangeRaw(_ request: [UInt8]) throws(RootlessKitAPIError) -> [UInt8] {
-        let deadline = Deadline.after(seconds: timeout)
-        do {
-            let socket = try UnixStreamSocket.connect(to: socketPath, pinned: expectedFile, deadline: deadline)
-            if let expectedPID {
-                let peer = try socket.peerCredentials()
-                guard peer.pid == expectedPID else {
-                    throw RootlessKitAPIError.wrongPeer(path: socketPath, expected: expectedPID, actual: peer.pid)
-                }
-            }
-            try socket.writeAll(request, deadline: deadline)
-            return try socket.readToEnd(deadline: deadline, limit: maximumReplyBytes)
-        } catch let error as RootlessKitAPIError {
-            throw error
-        } catch let failure as UnixStreamSocket.Failure {
-            throw map(failure)
-        } catch {
-            throw .transfer(path: socketPath, SystemError("exchange", socketPath, errno: .ioError))
-        }
-    }
-
-    private func map(_ failure: UnixStreamSocket.Failure) -> RootlessKitAPIError {
-        switch failure {
-        case .pathTooLong(let bytes): .pathTooLong(path: socketPath, bytes: bytes)
-        case .timedOut(let phase): .timedOut(path: socketPath, phase: phase, seconds: timeout)
-        case .tooLarge(let limit): .replyTooLarge(path: socketPath, limit: limit)
-        case .replaced: .replaced(path: socketPath, expected: expectedPID ?? 0)
-        case .system(let error): error.operation == "connect" ? .connect(path: socketPath, error) : .transfer(path: socketPath, error)
-        }
+        do { return try transport.exchangeRaw(request, endingWrite: false) } catch { throw .transport(error) }
     }
 }

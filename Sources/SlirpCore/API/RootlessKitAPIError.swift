@@ -2,20 +2,9 @@
 public enum RootlessKitAPIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The request was not sent: slirpmon refused it (`reason`) before connecting.
     case invalidRequest(String)
-    /// Connecting failed (no socket file, nobody listening, permission).
-    case connect(path: String, SystemError)
-    /// The path does not fit a unix socket address.
-    case pathTooLong(path: String, bytes: Int)
-    /// The deadline passed while waiting for `phase` (connect, write, reply).
-    case timedOut(path: String, phase: String, seconds: Double)
-    /// The listener is not the rootlesskit process the socket should belong to (`SO_PEERCRED`): nothing was sent.
-    case wrongPeer(path: String, expected: Int32, actual: Int32)
-    /// The socket file at the path is not the one proven held by `expected`: nothing was connected.
-    case replaced(path: String, expected: Int32)
-    /// Reading or writing failed after connecting.
-    case transfer(path: String, SystemError)
-    /// The reply exceeded the cap.
-    case replyTooLarge(path: String, limit: Int)
+    /// Connecting, proving the peer, writing or reading failed (the socket layer's error, which
+    /// `APIClient` shares with slirp4netns's API), in words that name rootlesskit.
+    case transport(APIError)
     /// The reply is not the HTTP or JSON RootlessKit sends; `reason` says what was wrong.
     case badReply(path: String, status: Int?, reason: String)
     /// RootlessKit refused the request with `status` and its own `message`, verbatim.
@@ -25,25 +14,8 @@ public enum RootlessKitAPIError: Error, Sendable, Equatable, CustomStringConvert
         switch self {
         case .invalidRequest(let reason):
             return "not sent: \(reason)"
-        case .connect(let path, let error):
-            switch error.errno {
-            case .noSuchFileOrDirectory: return "no RootlessKit API socket at \(path) (the instance has exited, or its state directory is elsewhere)"
-            case .connectionRefused: return "nothing listens on \(path): the rootlesskit process that owned it has exited"
-            case .permissionDenied, .notPermitted: return "permission denied connecting to \(path): run slirpmon as root or as the instance's user"
-            default: return "cannot connect to \(path): \(error.reason)"
-            }
-        case .pathTooLong(let path, let bytes):
-            return "RootlessKit API socket path is \(bytes) bytes, longer than the \(maximumUnixSocketPathLength) a unix socket allows: \(path)"
-        case .timedOut(let path, let phase, let seconds):
-            return "rootlesskit did not answer within \(formatSeconds(seconds)) (waiting for \(phase) on \(path)): the process may be stopped or hung"
-        case .wrongPeer(let path, let expected, let actual):
-            return "refusing to talk to \(path): it is held by pid \(actual), not by rootlesskit pid \(expected) (the path was replaced)"
-        case .replaced(let path, let expected):
-            return "refusing to connect to \(path): the socket file there is not the one rootlesskit pid \(expected) was found holding (replaced since it was checked)"
-        case .transfer(let path, let error):
-            return "connection to \(path) failed: \(error.reason)"
-        case .replyTooLarge(let path, let limit):
-            return "reply from \(path) exceeds \(limit >= 1 << 20 ? "\(limit / (1 << 20)) MiB" : "\(limit) bytes"): not a RootlessKit API socket?"
+        case .transport(let error):
+            return error.describe(program: "rootlesskit")
         case .badReply(let path, let status, let reason):
             return "not a RootlessKit API reply\(status.map { " (HTTP \($0))" } ?? ""): \(reason) (from \(path))"
         case .rootlesskit(let status, let message):
@@ -70,10 +42,9 @@ public enum RootlessKitAPIError: Error, Sendable, Equatable, CustomStringConvert
     /// carried it out (a port added), so the outcome is unknown, not a failure.
     public var requestWasSent: Bool {
         switch self {
-        case .timedOut(_, let phase, _): return phase == "reply"
-        case .transfer(_, let error): return error.operation == "read"
-        case .badReply, .replyTooLarge: return true
-        default: return false
+        case .transport(let error): return error.requestWasSent
+        case .badReply: return true
+        case .invalidRequest, .rootlesskit: return false
         }
     }
 }

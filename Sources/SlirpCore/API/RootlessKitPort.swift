@@ -1,4 +1,6 @@
 /// What a RootlessKit port forwards: `{"proto","parentIP","parentPort","childIP","childPort"}` of `/v1/ports`.
+///
+/// Encoded as RootlessKit reads it: an absent address is left out (the synthesized `encodeIfPresent`), not `null`.
 public struct RootlessKitPortSpec: Sendable, Equatable, Encodable {
     /// The protocols RootlessKit's API knows; a port driver supports a subset (`RootlessKitInfo.protocols`).
     public static let protocols = ["tcp", "tcp4", "tcp6", "udp", "udp4", "udp6"]
@@ -30,17 +32,6 @@ public struct RootlessKitPortSpec: Sendable, Equatable, Encodable {
         return nil
     }
 
-    enum CodingKeys: String, CodingKey { case proto, parentIP, parentPort, childIP, childPort }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(proto, forKey: .proto)
-        try c.encodeIfPresent(parentIP, forKey: .parentIP)
-        try c.encode(parentPort, forKey: .parentPort)
-        try c.encodeIfPresent(childIP, forKey: .childIP)
-        try c.encode(childPort, forKey: .childPort)
-    }
-
     /// The spec in a `/v1/ports` entry; nil when a member is missing or of the wrong type.
     init?(_ value: JSONValue) {
         guard value.object != nil, let proto = value["proto"]?.string, let parentPort = value["parentPort"]?.integer,
@@ -59,14 +50,13 @@ public struct RootlessKitPortSpec: Sendable, Equatable, Encodable {
 
 /// One port of `GET /v1/ports`: RootlessKit's id and what it forwards.
 public struct RootlessKitPort: Sendable, Equatable {
+    /// RootlessKit's id: ids grow and are never reused while the instance runs.
     public let id: Int
+    /// What it forwards, as RootlessKit echoes it (`proto` `tcp4` and `childIP` `127.0.0.1` for Docker's own ports).
     public let spec: RootlessKitPortSpec
+}
 
-    public init(id: Int, spec: RootlessKitPortSpec) {
-        self.id = id
-        self.spec = spec
-    }
-
+extension RootlessKitPort {
     /// `{"id":N,"spec":{...}}`; nil when it is not that shape.
     init?(_ value: JSONValue) {
         guard let id = value["id"]?.integer, let specValue = value["spec"], let spec = RootlessKitPortSpec(specValue) else { return nil }
