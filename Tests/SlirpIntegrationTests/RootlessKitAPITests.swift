@@ -199,6 +199,21 @@ struct RootlessKitAPITests {
         }
     }
 
+    @Test("a stopped rootlesskit (SIGSTOP) costs the deadline, not a hang, and answers again once continued")
+    func stoppedRootlessKit() throws {
+        let rk = try RootlessKitRun(portDriver: "builtin", tag: "stop")
+        var api = try rk.client()
+        api.transport.timeout = 1
+        kill(rk.pid, SIGSTOP)
+        defer { kill(rk.pid, SIGCONT) }
+        let start = Deadline.now
+        #expect(throws: RootlessKitAPIError.transport(.timedOut(path: rk.socketPath, phase: "reply", seconds: 1))) { try api.ports() }
+        #expect(Deadline.now.seconds(since: start) < 5)
+        kill(rk.pid, SIGCONT)
+        api.transport.timeout = 5
+        #expect(try api.ports() == [])
+    }
+
     @Test("only the socket rootlesskit's own parent process holds gets a request")
     func ownership() throws {
         let rk = try RootlessKitRun(portDriver: "builtin", tag: "own")
