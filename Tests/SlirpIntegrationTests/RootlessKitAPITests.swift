@@ -214,6 +214,32 @@ struct RootlessKitAPITests {
         #expect(try api.ports() == [])
     }
 
+    @Test("the slirp4netns port driver: tcp6 and a loopback childIP are refused before sending, with the reason")
+    func slirp4netnsDriverRules() throws {
+        let rk = try RootlessKitRun(portDriver: "slirp4netns", tag: "rules")
+        let api = try rk.client()
+        let info = try api.info()
+        let server = try ChildNamespaceServer(childPID: rk.childPID, port: 8081, reply: "loopback-rk")
+        let port = freePort()
+        let loopback = RootlessKitPortSpec(proto: "tcp", parentIP: "127.0.0.1", parentPort: port, childIP: "127.0.0.1", childPort: 8081)
+        // What RootlessKit alone does: it accepts the port, and nothing gets through.
+        let accepted = try api.add(loopback)
+        #expect(tcpRoundTrip(port: port, timeout: 2)?.contains("loopback-rk") != true)
+        try api.remove(id: accepted.id)
+        // slirpmon refuses it, and says what works instead.
+        do {
+            try api.add(loopback, on: info)
+            Issue.record("a loopback childIP was sent to the slirp4netns driver")
+        } catch {
+            #expect(error.description.contains("cannot reach the child's loopback") && error.description.contains("10.0.2.100"), "\(error)")
+        }
+        #expect(throws: RootlessKitAPIError.invalidRequest("the slirp4netns port driver does not take tcp6 (it takes tcp, tcp4, udp, udp4)")) {
+            try api.add(RootlessKitPortSpec(proto: "tcp6", parentPort: port, childPort: 8081), on: info)
+        }
+        #expect(try api.ports() == [])
+        _ = server
+    }
+
     @Test("only the socket rootlesskit's own parent process holds gets a request")
     func ownership() throws {
         let rk = try RootlessKitRun(portDriver: "builtin", tag: "own")

@@ -42,10 +42,11 @@ public struct RootlessKitAPI: Sendable {
         return ports.sorted { $0.id < $1.id }
     }
 
-    /// Adds a port (`POST /v1/ports`, answered 201 with the new id); a spec with a `problem` is not sent.
+    /// Adds a port (`POST /v1/ports`, answered 201 with the new id); a spec with a `problem` (on
+    /// `info`, the instance's drivers, when given) is not sent.
     @discardableResult
-    public func add(_ spec: RootlessKitPortSpec) throws(RootlessKitAPIError) -> RootlessKitPort {
-        if let problem = spec.problem { throw .invalidRequest(problem) }
+    public func add(_ spec: RootlessKitPortSpec, on info: RootlessKitInfo? = nil) throws(RootlessKitAPIError) -> RootlessKitPort {
+        if let problem = info.map(spec.problem(on:)) ?? spec.problem { throw .invalidRequest(problem) }
         let body: [UInt8]
         do { body = try JSONText.encode(spec, pretty: false) } catch { throw .invalidRequest("the spec cannot be written as JSON: \(error)") }
         let reply = try exchange(method: "POST", target: "/v1/ports", body: body)

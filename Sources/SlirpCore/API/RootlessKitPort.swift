@@ -32,6 +32,20 @@ public struct RootlessKitPortSpec: Sendable, Equatable, Encodable {
         return nil
     }
 
+    /// Why this instance's port driver (`info`) would take the spec but not carry it, or nil. RootlessKit
+    /// checks neither: the slirp4netns driver answers `tcp6` with an error, but it accepts a
+    /// loopback `childIP` despite its own `disallowLoopbackChildIP`, and connections then time out.
+    public func problem(on info: RootlessKitInfo) -> String? {
+        if let problem { return problem }
+        if !info.protocols.isEmpty, !info.protocols.contains(proto) {
+            return "the \(info.portDriver ?? "?") port driver does not take \(proto) (it takes \(info.protocols.joined(separator: ", ")))"
+        }
+        if info.disallowsLoopbackChildIP, let childIP, IPv4Address(childIP)?.isLoopback == true || IPv6Address(childIP) == IPv6Address("::1") {
+            return "the \(info.portDriver ?? "?") port driver cannot reach the child's loopback (\(childIP)): leave childIP out for \(info.childIP ?? "the child's own address")"
+        }
+        return nil
+    }
+
     /// The spec in a `/v1/ports` entry; nil when a member is missing or of the wrong type.
     init?(_ value: JSONValue) {
         guard value.object != nil, let proto = value["proto"]?.string, let parentPort = value["parentPort"]?.integer,
