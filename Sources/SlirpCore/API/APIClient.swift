@@ -66,8 +66,9 @@ public struct APIClient: Sendable {
         do { return try APIMessage.decode(bytes) } catch { throw .badReply(path: socketPath, error) }
     }
 
-    /// Sends one request and returns the raw reply bytes.
-    public func exchangeRaw(_ request: [UInt8]) throws(APIError) -> [UInt8] {
+    /// Sends one request and returns the raw reply bytes. `endingWrite`: signal the request's end with
+    /// `shutdown(SHUT_WR)`, as slirp4netns needs (not to an HTTP peer: Go's net/http cancels the request of a client that half-closes).
+    public func exchangeRaw(_ request: [UInt8], endingWrite: Bool = true) throws(APIError) -> [UInt8] {
         let deadline = Deadline.after(seconds: timeout)
         do {
             let socket = try UnixStreamSocket.connect(to: socketPath, pinned: expectedFile, deadline: deadline)
@@ -78,7 +79,7 @@ public struct APIClient: Sendable {
                 }
             }
             try socket.writeAll(request, deadline: deadline)
-            try socket.shutdownWrite()
+            if endingWrite { try socket.shutdownWrite() }
             return try socket.readToEnd(deadline: deadline, limit: maximumReplyBytes)
         } catch let error as APIError {
             throw error

@@ -19,27 +19,32 @@ public enum APIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// slirp4netns answered with an error; `desc` is its text, verbatim.
     case slirp(desc: String)
 
-    public var description: String {
+    public var description: String { describe(program: "slirp4netns") }
+
+    /// The words, naming `program` as the process that should answer (`RootlessKitAPIError` says rootlesskit).
+    func describe(program: String) -> String {
         switch self {
         case .connect(let path, let error):
             switch error.errno {
-            case .noSuchFileOrDirectory: return "no API socket at \(path) (removed, or the instance was started without --api-socket)"
-            case .connectionRefused: return "nothing listens on \(path): the slirp4netns process that owned it has exited"
+            case .noSuchFileOrDirectory:
+                let why = program == "slirp4netns" ? "removed, or the instance was started without --api-socket" : "removed: the \(program) instance has exited?"
+                return "no API socket at \(path) (\(why))"
+            case .connectionRefused: return "nothing listens on \(path): the \(program) process that owned it has exited"
             case .permissionDenied, .notPermitted: return "permission denied connecting to \(path): run slirpmon as root or as the instance's user"
             default: return "cannot connect to \(path): \(error.reason)"
             }
         case .pathTooLong(let path, let bytes):
             return "API socket path is \(bytes) bytes, longer than the \(maximumUnixSocketPathLength) a unix socket allows: \(path)"
         case .timedOut(let path, let phase, let seconds):
-            return "slirp4netns did not answer within \(formatSeconds(seconds)) (waiting for \(phase) on \(path)): the process may be stopped or hung"
+            return "\(program) did not answer within \(formatSeconds(seconds)) (waiting for \(phase) on \(path)): the process may be stopped or hung"
         case .wrongPeer(let path, let expected, let actual):
-            return "refusing to talk to \(path): it is held by pid \(actual), not by slirp4netns pid \(expected) (the path was replaced)"
+            return "refusing to talk to \(path): it is held by pid \(actual), not by \(program) pid \(expected) (the path was replaced)"
         case .replaced(let path, let expected):
-            return "refusing to connect to \(path): the socket file there is not the one slirp4netns pid \(expected) was found holding (replaced since it was checked)"
+            return "refusing to connect to \(path): the socket file there is not the one \(program) pid \(expected) was found holding (replaced since it was checked)"
         case .transfer(let path, let error):
             return "connection to \(path) failed: \(error.reason)"
         case .replyTooLarge(let path, let limit):
-            return "reply from \(path) exceeds \(limit / (1 << 20)) MiB: not a slirp4netns API socket?"
+            return "reply from \(path) exceeds \(limit / (1 << 20)) MiB: not a \(program) API socket?"
         case .badReply(let path, let error):
             return "\(error) (from \(path))"
         case .slirp(let desc):
