@@ -66,6 +66,37 @@ struct DockerRootlessTests {
         #expect(HostileUser.isAlive(outer.pid) == false && HostileUser.isAlive(parent) == false)
     }
 
+    @Test("with the slirp4netns port driver, the port Docker registers (childIP 10.0.2.100) is joined to its container, which serves it")
+    func slirpPortDriverPortIsJoined() throws {
+        let fixture = try DockerRootlessFixture(portDriver: "slirp4netns")
+        let seconds = try fixture.start()
+        print("Docker rootless (slirp4netns port driver) answered docker info after \(String(format: "%.2f", seconds)) s")
+        var stopped = false
+        defer { if !stopped { _ = try? fixture.stop() } }
+        let port = 18_800 + Int(getpid() % 15)
+        let name = "smt-dkslirp-\(getpid())"
+        try fixture.run(name: name, publish: ["127.0.0.1:\(port):80"], command: DockerRootlessFixture.httpd)
+        var page: String?
+        let deadline = Deadline.after(seconds: 10)
+        while page == nil && !deadline.hasPassed {
+            page = PodmanFixture.httpGet(port: port)
+            if page == nil { usleep(100_000) }
+        }
+        #expect(page?.contains("slirpmon-docker-fixture") == true, "no page on 127.0.0.1:\(port): \(page ?? "nothing")")
+        let parent = try #require(fixture.rootlessKitPID)
+        let child = try #require(Self.rootlessKitChild(of: parent))
+        let (proxies, refused) = DockerProxyProcess.scan(under: child)
+        #expect(refused.isEmpty, "\(refused)")
+        let inner = try #require(proxies.first { $0.kind == .dockerProxy }, "no docker-proxy: \(proxies)")
+        #expect(inner.mapping.hostIP == "10.0.2.100" && inner.mapping.hostPort == port, "\(inner.mapping)")
+        let containers = try DockerContainerAddress.ask(account: fixture.account, socket: fixture.socket).get()
+        let registered = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: port, childIP: "10.0.2.100", childPort: port)
+        #expect(DockerPortJoin.owner(of: registered, proxies: proxies, containers: containers)?.containerName == name)
+        let left = try fixture.stop()
+        stopped = true
+        #expect(left.isEmpty, "left behind: \(left)")
+    }
+
     @Test("a user's process named rootlesskit-docker-proxy, with a real proxy's exact command line, is not taken for one")
     func impostorIsNotAProxy() throws {
         guard isRoot else { throw LabSetupError("needs root (runs the impostor as nobody)") }
