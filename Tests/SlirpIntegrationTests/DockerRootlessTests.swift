@@ -20,18 +20,14 @@ struct DockerRootlessTests {
         }
     }
 
-    @Test("a container published with docker run -p 127.0.0.1:P:80 serves P, its proxies read as (tcp, 127.0.0.1, P, 172.17.0.x, 80), its port is joined to its name, and stopping leaves nothing")
-    func publishedPortIsJoinedToItsContainer() throws {
-        let fixture = try DockerRootlessFixture(portDriver: "builtin")
-        let seconds = try fixture.start()
-        print("Docker rootless (builtin port driver) answered docker info after \(String(format: "%.2f", seconds)) s")
-        #expect(seconds < 30, "the daemon took \(seconds) s to answer")
-        var stopped = false
-        defer { if !stopped { _ = try? fixture.stop() } }
-        let port = 18_780 + Int(getpid() % 15)
-        let name = "smt-dkweb-\(getpid())"
-        try fixture.run(name: name, publish: ["127.0.0.1:\(port):80"], command: DockerRootlessFixture.httpd)
 
+    /// Starts the daemon, runs busybox httpd as `name` published on 127.0.0.1:`port`, and waits
+    /// for its page there; returns the rootlesskit child (dockerd's ancestor).
+    static func serve(_ fixture: DockerRootlessFixture, name: String, port: Int) throws -> Int32 {
+        let seconds = try fixture.start()
+        print("Docker rootless (\(fixture.portDriver) port driver) answered docker info after \(String(format: "%.2f", seconds)) s")
+        #expect(seconds < 30, "the daemon took \(seconds) s to answer")
+        try fixture.run(name: name, publish: ["127.0.0.1:\(port):80"], command: DockerRootlessFixture.httpd)
         var page: String?
         let deadline = Deadline.after(seconds: 10)
         while page == nil && !deadline.hasPassed {
@@ -39,9 +35,33 @@ struct DockerRootlessTests {
             if page == nil { usleep(100_000) }
         }
         #expect(page?.contains("slirpmon-docker-fixture") == true, "no page on 127.0.0.1:\(port): \(page ?? "nothing")")
-
         let parent = try #require(fixture.rootlessKitPID)
-        let child = try #require(Self.rootlessKitChild(of: parent), "no rootlesskit child under \(parent)")
+        return try #require(rootlessKitChild(of: parent), "no rootlesskit child under \(parent)")
+    }
+
+
+    /// What RootlessKit's API lists (`GET /v1/ports` on the state dir's api.sock, by curl as root).
+    static func registeredPorts(_ fixture: DockerRootlessFixture) throws -> [DockerPortJoin.Port] {
+        let state = try #require(fixture.stateDirectories().first, "no RootlessKit state dir")
+        let out = sh("curl", ["-s", "--max-time", "5", "--unix-socket", "\(state)/api.sock", "http://rootlesskit/v1/ports"])
+        let list = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8), options: .fragmentsAllowed) as? [[String: Any]] ?? []
+        return list.compactMap { entry in
+            guard let spec = entry["spec"] as? [String: Any], let proto = spec["proto"] as? String,
+                  let parentPort = spec["parentPort"] as? Int, let childPort = spec["childPort"] as? Int else { return nil }
+            return DockerPortJoin.Port(proto: proto, parentIP: spec["parentIP"] as? String, parentPort: parentPort,
+                                       childIP: spec["childIP"] as? String, childPort: childPort)
+        }
+    }
+
+    @Test("a container published with docker run -p 127.0.0.1:P:80 serves P, its proxies read as (tcp, 127.0.0.1, P, 172.17.0.x, 80), its port is joined to its name, and stopping leaves nothing")
+    func publishedPortIsJoinedToItsContainer() throws {
+        let fixture = try DockerRootlessFixture(portDriver: "builtin")
+        var stopped = false
+        defer { if !stopped { _ = try? fixture.stop() } }
+        let port = 18_780 + Int(getpid() % 15)
+        let name = "smt-dkweb-\(getpid())"
+        let child = try Self.serve(fixture, name: name, port: port)
+        let parent = try #require(fixture.rootlessKitPID)
         let (proxies, refused) = DockerProxyProcess.scan(under: child)
         #expect(refused.isEmpty, "\(refused)")
         let outer = try #require(proxies.first { $0.kind == .rootlessKitProxy }, "no rootlesskit-docker-proxy under \(child): \(proxies)")
@@ -52,8 +72,9 @@ struct DockerRootlessTests {
         #expect(inner.parentPID == outer.pid && inner.mapping.hostIP == "127.0.0.1" && inner.mapping.hostPort == port)
 
         let containers = try DockerContainerAddress.ask(account: fixture.account, socket: fixture.socket).get()
-        // What Docker registers with RootlessKit for this -p (builtin driver), as /v1/ports shows it.
-        let registered = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: port, childIP: "127.0.0.1", childPort: port)
+        // What Docker registered with RootlessKit for this -p (builtin driver), as /v1/ports lists it.
+        let registered = try #require(try Self.registeredPorts(fixture).first { $0.parentPort == port })
+        #expect(registered == DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: port, childIP: "127.0.0.1", childPort: port))
         let owner = DockerPortJoin.owner(of: registered, proxies: proxies, containers: containers)
         #expect(owner?.containerName == name && owner?.containerPort == 80 && owner?.containerIP == outer.mapping.containerIP,
                 "\(String(describing: owner)) from \(containers)")
@@ -69,29 +90,18 @@ struct DockerRootlessTests {
     @Test("with the slirp4netns port driver, the port Docker registers (childIP 10.0.2.100) is joined to its container, which serves it")
     func slirpPortDriverPortIsJoined() throws {
         let fixture = try DockerRootlessFixture(portDriver: "slirp4netns")
-        let seconds = try fixture.start()
-        print("Docker rootless (slirp4netns port driver) answered docker info after \(String(format: "%.2f", seconds)) s")
         var stopped = false
         defer { if !stopped { _ = try? fixture.stop() } }
         let port = 18_800 + Int(getpid() % 15)
-        let name = "smt-dkslirp-\(getpid())"
-        try fixture.run(name: name, publish: ["127.0.0.1:\(port):80"], command: DockerRootlessFixture.httpd)
-        var page: String?
-        let deadline = Deadline.after(seconds: 10)
-        while page == nil && !deadline.hasPassed {
-            page = PodmanFixture.httpGet(port: port)
-            if page == nil { usleep(100_000) }
-        }
-        #expect(page?.contains("slirpmon-docker-fixture") == true, "no page on 127.0.0.1:\(port): \(page ?? "nothing")")
-        let parent = try #require(fixture.rootlessKitPID)
-        let child = try #require(Self.rootlessKitChild(of: parent))
+        let child = try Self.serve(fixture, name: "smt-dkslirp-\(getpid())", port: port)
         let (proxies, refused) = DockerProxyProcess.scan(under: child)
         #expect(refused.isEmpty, "\(refused)")
         let inner = try #require(proxies.first { $0.kind == .dockerProxy }, "no docker-proxy: \(proxies)")
         #expect(inner.mapping.hostIP == "10.0.2.100" && inner.mapping.hostPort == port, "\(inner.mapping)")
         let containers = try DockerContainerAddress.ask(account: fixture.account, socket: fixture.socket).get()
-        let registered = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: port, childIP: "10.0.2.100", childPort: port)
-        #expect(DockerPortJoin.owner(of: registered, proxies: proxies, containers: containers)?.containerName == name)
+        let registered = try #require(try Self.registeredPorts(fixture).first { $0.parentPort == port })
+        #expect(registered == DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: port, childIP: "10.0.2.100", childPort: port))
+        #expect(DockerPortJoin.owner(of: registered, proxies: proxies, containers: containers)?.containerName == "smt-dkslirp-\(getpid())")
         let left = try fixture.stop()
         stopped = true
         #expect(left.isEmpty, "left behind: \(left)")

@@ -27,14 +27,6 @@ public struct DockerProxyProcess: Sendable, Equatable, Codable {
         public let containerIP: String
         public let containerPort: Int
 
-        public init(proto: String, hostIP: String, hostPort: Int, containerIP: String, containerPort: Int) {
-            self.proto = proto
-            self.hostIP = hostIP
-            self.hostPort = hostPort
-            self.containerIP = containerIP
-            self.containerPort = containerPort
-        }
-
         /// True when the host address is IPv6 (RootlessKit's `tcp6`/`udp6`).
         public var isIPv6: Bool { IPv4Address(hostIP) == nil }
     }
@@ -44,14 +36,6 @@ public struct DockerProxyProcess: Sendable, Equatable, Codable {
     public let uid: UInt32?
     public let kind: Kind
     public let mapping: Mapping
-
-    public init(pid: Int32, parentPID: Int32, uid: UInt32?, kind: Kind, mapping: Mapping) {
-        self.pid = pid
-        self.parentPID = parentPID
-        self.uid = uid
-        self.kind = kind
-        self.mapping = mapping
-    }
 
     /// The installed proxies (Debian's docker.io and rootlesskit, and Docker's own packages).
     /// A proxy's `exe` is read in its own mount namespace, which RootlessKit copies from the host's.
