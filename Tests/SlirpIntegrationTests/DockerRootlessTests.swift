@@ -53,6 +53,14 @@ struct DockerRootlessTests {
         }
     }
 
+
+    /// `POST /v1/ports` with `spec` (JSON) by curl as root; returns the HTTP status and body.
+    static func addPort(_ fixture: DockerRootlessFixture, _ spec: String) throws -> String {
+        let state = try #require(fixture.stateDirectories().first, "no RootlessKit state dir")
+        return sh("curl", ["-s", "--max-time", "5", "-w", " HTTP %{http_code}", "--unix-socket", "\(state)/api.sock",
+                           "-X", "POST", "-d", spec, "http://rootlesskit/v1/ports"]).stdout
+    }
+
     @Test("a container published with docker run -p 127.0.0.1:P:80 serves P, its proxies read as (tcp, 127.0.0.1, P, 172.17.0.x, 80), its port is joined to its name, and stopping leaves nothing")
     func publishedPortIsJoinedToItsContainer() throws {
         let fixture = try DockerRootlessFixture(portDriver: "builtin")
@@ -87,7 +95,7 @@ struct DockerRootlessTests {
         #expect(HostileUser.isAlive(outer.pid) == false && HostileUser.isAlive(parent) == false)
     }
 
-    @Test("with the slirp4netns port driver, the port Docker registers (childIP 10.0.2.100) is joined to its container, which serves it")
+    @Test("with the slirp4netns port driver, the port Docker registers (childIP 10.0.2.100) is joined to its container; a port for the container's bridge address is refused before sending (RootlessKit takes it and nothing gets through), slirp's own address serves")
     func slirpPortDriverPortIsJoined() throws {
         let fixture = try DockerRootlessFixture(portDriver: "slirp4netns")
         var stopped = false
@@ -102,6 +110,18 @@ struct DockerRootlessTests {
         let registered = try #require(try Self.registeredPorts(fixture).first { $0.parentPort == port })
         #expect(registered == DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: port, childIP: "10.0.2.100", childPort: port))
         #expect(DockerPortJoin.owner(of: registered, proxies: proxies, containers: containers)?.containerName == "smt-dkslirp-\(getpid())")
+
+        // A port for the container's bridge address: RootlessKit takes it, slirp cannot reach it, the rule says so first.
+        let bridge = inner.mapping.containerIP
+        #expect(ChildAddressRule.refusal(childIP: bridge, portDriver: fixture.portDriver) != nil)
+        let accepted = try Self.addPort(fixture, #"{"proto":"tcp","parentIP":"127.0.0.1","parentPort":\#(port + 50),"childIP":"\#(bridge)","childPort":80}"#)
+        #expect(accepted.hasSuffix("HTTP 201"), "\(accepted)")
+        #expect(tcpExchange(port: port + 50, send: "GET /index.html HTTP/1.0\r\n\r\n", timeout: 3)?.contains("slirpmon-docker-fixture") != true)
+        // What the rule points to instead: no childIP (slirp's own address), to the port docker-proxy listens on there.
+        #expect(ChildAddressRule.refusal(childIP: nil, portDriver: fixture.portDriver) == nil)
+        let own = try Self.addPort(fixture, #"{"proto":"tcp","parentIP":"127.0.0.1","parentPort":\#(port + 60),"childPort":\#(port)}"#)
+        #expect(own.hasSuffix("HTTP 201"), "\(own)")
+        #expect(PodmanFixture.httpGet(port: port + 60)?.contains("slirpmon-docker-fixture") == true)
         let left = try fixture.stop()
         stopped = true
         #expect(left.isEmpty, "left behind: \(left)")
