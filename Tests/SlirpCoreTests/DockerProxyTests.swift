@@ -65,6 +65,9 @@ struct DockerProxyTests {
                        Self.proxy(11, parent: 10, .dockerProxy, host: "127.0.0.1", port: 18700)]
         let live = DockerPortJoin.Port(proto: "tcp", parentIP: "127.0.0.1", parentPort: 18701, childIP: "172.17.0.2", childPort: 80)
         #expect(DockerPortJoin.owner(of: live, proxies: proxies, containers: [Self.web]) == nil)
+        #expect(DockerPortJoin.liveTarget(of: live, containers: [Self.web]) == Self.web)
+        let registered = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
+        #expect(DockerPortJoin.liveTarget(of: registered, containers: [Self.web]) == nil)
         // Same host port, but RootlessKit forwards to another child port than the proxy listens on.
         let elsewhere = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 80)
         #expect(DockerPortJoin.owner(of: elsewhere, proxies: proxies, containers: [Self.web]) == nil)

@@ -61,7 +61,7 @@ struct DockerRootlessTests {
                            "-X", "POST", "-d", spec, "http://rootlesskit/v1/ports"]).stdout
     }
 
-    @Test("a container published with docker run -p 127.0.0.1:P:80 serves P, its proxies read as (tcp, 127.0.0.1, P, 172.17.0.x, 80), its port is joined to its name, and stopping leaves nothing")
+    @Test("a container published with docker run -p 127.0.0.1:P:80 serves P, its proxies read as (tcp, 127.0.0.1, P, 172.17.0.x, 80), its port is joined to its name, a port added live for its bridge address is told apart, and stopping leaves nothing")
     func publishedPortIsJoinedToItsContainer() throws {
         let fixture = try DockerRootlessFixture(portDriver: "builtin")
         var stopped = false
@@ -86,8 +86,13 @@ struct DockerRootlessTests {
         let owner = DockerPortJoin.owner(of: registered, proxies: proxies, containers: containers)
         #expect(owner?.containerName == name && owner?.containerPort == 80 && owner?.containerIP == outer.mapping.containerIP,
                 "\(String(describing: owner)) from \(containers)")
-        let live = DockerPortJoin.Port(proto: "tcp", parentIP: "127.0.0.1", parentPort: port + 100, childIP: outer.mapping.containerIP, childPort: 80)
+        // A port added live for the container's bridge address (builtin: it works) is no Docker port, and points at the container.
+        let added = try Self.addPort(fixture, #"{"proto":"tcp","parentIP":"127.0.0.1","parentPort":\#(port + 100),"childIP":"\#(outer.mapping.containerIP)","childPort":80}"#)
+        #expect(added.hasSuffix("HTTP 201"), "\(added)")
+        #expect(PodmanFixture.httpGet(port: port + 100)?.contains("slirpmon-docker-fixture") == true)
+        let live = try #require(try Self.registeredPorts(fixture).first { $0.parentPort == port + 100 })
         #expect(DockerPortJoin.owner(of: live, proxies: proxies, containers: containers) == nil)
+        #expect(DockerPortJoin.liveTarget(of: live, containers: containers)?.name == name)
 
         let left = try fixture.stop()
         stopped = true

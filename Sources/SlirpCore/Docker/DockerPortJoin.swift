@@ -62,6 +62,17 @@ public enum DockerPortJoin {
                      containerName: named.count == 1 ? named.first?.name : nil)
     }
 
+    /// The container a port added live points at: its `childIP` is that container's address
+    /// (with the builtin driver RootlessKit dials it inside the namespace, e.g. `rootlessctl
+    /// add-ports 127.0.0.1:18701:172.17.0.2:80/tcp`). nil for a port without childIP or with an
+    /// address no single container has, which includes every Docker-registered port (their childIP
+    /// is 127.0.0.1, ::1 or slirp's own address, never a container's).
+    public static func liveTarget(of port: Port, containers: [DockerContainerAddress]) -> DockerContainerAddress? {
+        guard let childIP = port.childIP.flatMap(DockerProxyProcess.address) else { return nil }
+        let named = containers.filter { $0.addresses.contains(childIP) }
+        return named.count == 1 ? named.first : nil
+    }
+
     /// `tcp4` -> (`tcp`, 4); `tcp` -> (`tcp`, nil); nil for anything else.
     static func split(_ proto: String) -> (String, Int?)? {
         for base in ["tcp", "udp", "sctp"] where proto.hasPrefix(base) {
