@@ -1,0 +1,110 @@
+@testable import SlirpCore
+import Testing
+
+/// Docker rootless's published ports: the proxies' command lines (a user's text, taken only in
+/// dockerd's exact form) and the join from a RootlessKit port to the container it serves.
+@Suite("Docker rootless ports: proxy command lines and the join to containers")
+struct DockerProxyTests {
+    static let line = ["-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", "18700", "-container-ip", "172.17.0.2", "-container-port", "80"]
+
+    @Test("dockerd's rootlesskit-docker-proxy line gives the host and container address and port")
+    func parsesDockerdsLine() throws {
+        let mapping = try DockerProxyProcess.parse(arguments: Self.line).get()
+        #expect(mapping == .init(proto: "tcp", hostIP: "127.0.0.1", hostPort: 18700, containerIP: "172.17.0.2", containerPort: 80))
+        // docker-proxy's order differs; the same flags.
+        let child = ["-container-ip", "172.17.0.2", "-container-port", "80", "-host-ip", "::", "-host-port", "18700", "-proto", "udp"]
+        let six = try DockerProxyProcess.parse(arguments: child).get()
+        #expect(six.hostIP == "::" && six.isIPv6 && six.proto == "udp")
+    }
+
+    @Test("a command line not in dockerd's exact form is refused, with a reason that does not repeat it",
+          arguments: [
+            ["--proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", "18700", "-container-ip", "172.17.0.2", "-container-port", "80"],
+            ["-proto=tcp", "-host-ip", "127.0.0.1", "-host-port", "18700", "-container-ip", "172.17.0.2", "-container-port", "80", "x"],
+            ["-proto", "tcp", "-proto", "tcp", "-host-port", "18700", "-container-ip", "172.17.0.2", "-container-port", "80"],
+            ["-proto", "raw", "-host-ip", "127.0.0.1", "-host-port", "18700", "-container-ip", "172.17.0.2", "-container-port", "80"],
+            ["-proto", "tcp", "-host-ip", "127.0.0.01", "-host-port", "18700", "-container-ip", "172.17.0.2", "-container-port", "80"],
+            ["-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", "0", "-container-ip", "172.17.0.2", "-container-port", "80"],
+            ["-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", "65536", "-container-ip", "172.17.0.2", "-container-port", "80"],
+            ["-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", "+8080", "-container-ip", "172.17.0.2", "-container-port", "80"],
+            ["-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", "18700", "-container-ip", "web\u{1b}[2J", "-container-port", "80"],
+            ["-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", "18700", "-container-ip", "172.17.0.2", "-container-port", "80", "-x", "1"],
+            ["-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", "18700", "-container-ip", "172.17.0.2", "\u{1b}]0;x\u{7}", "80"],
+          ])
+    func refusesOtherForms(arguments: [String]) {
+        guard case .failure(let error) = DockerProxyProcess.parse(arguments: arguments) else {
+            Issue.record("taken: \(arguments)")
+            return
+        }
+        #expect(!error.description.contains("\u{1b}"), "\(error)")
+    }
+
+    static func proxy(_ pid: Int32, parent: Int32, _ kind: DockerProxyProcess.Kind, host: String, port: Int, container: String = "172.17.0.2", containerPort: Int = 80) -> DockerProxyProcess {
+        DockerProxyProcess(pid: pid, parentPID: parent, uid: 1008, kind: kind,
+                           mapping: .init(proto: "tcp", hostIP: host, hostPort: port, containerIP: container, containerPort: containerPort))
+    }
+    static let web = DockerContainerAddress(id: String(repeating: "a", count: 64), name: "web1", addresses: ["172.17.0.2"])
+
+    @Test("the port Docker registers for -p 127.0.0.1:18700:80 belongs to the container at the proxy's address")
+    func joinsDockersPort() {
+        let proxies = [Self.proxy(10, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18700),
+                       Self.proxy(11, parent: 10, .dockerProxy, host: "127.0.0.1", port: 18700)]
+        let port = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
+        let owner = DockerPortJoin.owner(of: port, proxies: proxies, containers: [Self.web])
+        #expect(owner == .init(proxyPID: 10, containerIP: "172.17.0.2", containerPort: 80, containerName: "web1"))
+        // The slirp4netns port driver: childIP is slirp's tap address, which docker-proxy listens on.
+        let slirpProxies = [Self.proxy(10, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18710),
+                            Self.proxy(11, parent: 10, .dockerProxy, host: "10.0.2.100", port: 18710)]
+        let slirpPort = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18710, childIP: "10.0.2.100", childPort: 18710)
+        #expect(DockerPortJoin.owner(of: slirpPort, proxies: slirpProxies, containers: [Self.web])?.containerName == "web1")
+    }
+
+    @Test("a port added live (for the container's bridge address, or another family) has no Docker owner")
+    func liveAndMismatchedPortsHaveNoOwner() {
+        let proxies = [Self.proxy(10, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18700),
+                       Self.proxy(11, parent: 10, .dockerProxy, host: "127.0.0.1", port: 18700)]
+        let live = DockerPortJoin.Port(proto: "tcp", parentIP: "127.0.0.1", parentPort: 18701, childIP: "172.17.0.2", childPort: 80)
+        #expect(DockerPortJoin.owner(of: live, proxies: proxies, containers: [Self.web]) == nil)
+        #expect(DockerPortJoin.liveTarget(of: live, containers: [Self.web]) == Self.web)
+        let registered = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
+        #expect(DockerPortJoin.liveTarget(of: registered, containers: [Self.web]) == nil)
+        // Same host port, but RootlessKit forwards to another child port than the proxy listens on.
+        let elsewhere = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 80)
+        #expect(DockerPortJoin.owner(of: elsewhere, proxies: proxies, containers: [Self.web]) == nil)
+        let six = DockerPortJoin.Port(proto: "tcp6", parentIP: "127.0.0.1", parentPort: 18700, childIP: "::1", childPort: 18700)
+        #expect(DockerPortJoin.owner(of: six, proxies: proxies, containers: [Self.web]) == nil)
+        let udp = DockerPortJoin.Port(proto: "udp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
+        #expect(DockerPortJoin.owner(of: udp, proxies: proxies, containers: [Self.web]) == nil)
+        // A docker-proxy child listening elsewhere than RootlessKit's childIP does not confirm it.
+        let wrongChild = [Self.proxy(10, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18700),
+                          Self.proxy(11, parent: 10, .dockerProxy, host: "10.0.2.100", port: 18700)]
+        let port = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
+        #expect(DockerPortJoin.owner(of: port, proxies: wrongChild, containers: [Self.web]) == nil)
+    }
+
+    @Test("two containers claiming one address name neither; two proxies for one port own it neither")
+    func ambiguityIsNotGuessed() {
+        let proxies = [Self.proxy(10, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18700)]
+        let port = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
+        let twin = DockerContainerAddress(id: String(repeating: "b", count: 64), name: "web2", addresses: ["172.17.0.2"])
+        let owner = DockerPortJoin.owner(of: port, proxies: proxies, containers: [Self.web, twin])
+        #expect(owner != nil && owner?.containerName == nil)
+        let two = proxies + [Self.proxy(12, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18700, container: "172.17.0.3")]
+        #expect(DockerPortJoin.owner(of: port, proxies: two, containers: [Self.web]) == nil)
+    }
+
+    @Test("a user's daemon answering docker inspect with escapes, a bad ID or a bad address is refused whole")
+    func inspectAnswerIsChecked() throws {
+        let id = String(repeating: "c", count: 64)
+        let good = try DockerContainerAddress.parse(inspectOutput: "\(id)|/web1|172.17.0.2 \n\(id)|/db|\n").get()
+        #expect(good == [.init(id: id, name: "web1", addresses: ["172.17.0.2"]), .init(id: id, name: "db", addresses: [])])
+        for bad in ["\(id)|/we\u{1b}[2Jb|172.17.0.2 ", "\(id)|web1|172.17.0.2 ", "xyz|/web1|172.17.0.2 ", "\(id)|/web1|172.17.0.256 ",
+                    "\(id)|/web1", "\(id)|/-web|172.17.0.2 ", "\(id)|/web1|172.17.0.2|x"] {
+            guard case .failure(let error) = DockerContainerAddress.parse(inspectOutput: bad) else {
+                Issue.record("taken: \(bad)")
+                continue
+            }
+            #expect(!error.description.contains("\u{1b}"))
+        }
+    }
+}
