@@ -206,6 +206,16 @@ struct RootlessKitAPITests {
         api.transport.timeout = 1
         kill(rk.pid, SIGSTOP)
         defer { kill(rk.pid, SIGCONT) }
+        // A stop reaches each of Go's threads when it next leaves the kernel: until all are stopped,
+        // one may still serve the request (seen under a full parallel run).
+        let stopped = eventually {
+            let tasks = (try? Files.directoryEntries("/proc/\(rk.pid)/task")) ?? []
+            return !tasks.isEmpty && tasks.allSatisfy { task in
+                let stat = (try? Files.readBytes("/proc/\(rk.pid)/task/\(task)/stat")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                return stat.range(of: ") T ") != nil
+            }
+        }
+        try #require(stopped, "SIGSTOP takes effect on every thread of rootlesskit")
         let start = Deadline.now
         #expect(throws: RootlessKitAPIError.transport(.timedOut(path: rk.socketPath, phase: "reply", seconds: 1))) { try api.ports() }
         #expect(Deadline.now.seconds(since: start) < 5)
