@@ -176,10 +176,13 @@ public struct Inventory: Sendable {
     /// rootlessport processes carrying its ports.
     private func join(_ instances: inout [SlirpInstance], podman: PodmanCatalog.Snapshot, ports: [RootlessPortProcess],
                       listeners: ListeningSockets?) {
+        // One readlink of each parent's exe (none for PID 1's children: Podman's); the rest only under rootlesskit.
+        let kits = Set(instances.map(\.process.parentPID)).filter { RootlessKitParent.runsRootlessKit($0, procRoot: options.procRoot) }
         for i in instances.indices {
             var process = instances[i].process
-            // One readlink of its parent's exe (none for PID 1's children: Podman's); the rest only under rootlesskit.
-            instances[i].rootlessKit = RootlessKitParent.of(process, procRoot: options.procRoot, listeners: listeners)
+            if kits.contains(process.parentPID) {
+                instances[i].rootlessKit = RootlessKitParent.of(process, procRoot: options.procRoot, listeners: listeners)
+            }
             // The ID in its file names is a claim: joined only when owner and network namespace prove it.
             if let id = process.containerID {
                 let (joined, refusal) = ContainerJoin.container(id, in: podman.containers, servedBy: process, procRoot: options.procRoot)
