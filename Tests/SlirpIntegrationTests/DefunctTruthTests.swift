@@ -16,9 +16,7 @@ struct DefunctTruthTests {
         guard let unshare = Executables.find("unshare") else {
             return Executables.Output(status: -1, stdout: "", stderr: "unshare is not installed (util-linux)")
         }
-        mkdir("/run/slirpmon", 0o700) // the mount point; slirpmon makes it so itself
-        let script = "mount --bind \"$0\" /run/slirpmon && exec \"$@\""
-        switch Executables.run(unshare, ["--mount", "--propagation", "private", "sh", "-c", script, kept, slirpmonBinary] + arguments, timeout: 60) {
+        switch Executables.run(unshare, privateSlirpmonState(kept, [slirpmonBinary] + arguments), timeout: 60) {
         case .success(let output): return output
         case .failure(let error): return Executables.Output(status: -1, stdout: "", stderr: "\(error)")
         }

@@ -196,10 +196,8 @@ struct UntrustedInputTests {
         func listAlone() -> (output: Executables.Output, kib: Int?) {
             guard let state = try? SafeFiles.makePrivateDirectory(prefix: "smt-junk-state") else { return (Executables.Output(status: -1, stdout: "", stderr: "no state dir"), nil) }
             defer { try? FileManager.default.removeItem(atPath: state) }
-            mkdir("/run/slirpmon", 0o700) // the mount point; slirpmon makes it so itself
-            let script = "mount --bind \"$0\" /run/slirpmon && exec \"$@\""
-            return peakResidentKiB("/usr/bin/env", ["PATH=\(fake):/usr/bin:/bin:/usr/sbin:/sbin", unshare, "--mount", "--propagation", "private",
-                                                    "sh", "-c", script, state, slirpmonBinary, "list"])
+            return peakResidentKiB("/usr/bin/env", ["PATH=\(fake):/usr/bin:/bin:/usr/sbin:/sbin", unshare]
+                                   + privateSlirpmonState(state, [slirpmonBinary, "list"]))
         }
 
         // With an empty storage, the user is looked at (and has no container).

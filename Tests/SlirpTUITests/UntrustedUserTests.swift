@@ -178,10 +178,7 @@ struct UntrustedUserTests {
         defer { try? FileManager.default.removeItem(atPath: state) }
         func list() throws -> Executables.Output {
             let unshare = try #require(Executables.find("unshare"), "unshare is needed (util-linux)")
-            mkdir("/run/slirpmon", 0o700) // the mount point; slirpmon makes it so itself
-            let script = "mount --bind \"$0\" /run/slirpmon && exec \"$@\""
-            return try Executables.run(unshare, ["--mount", "--propagation", "private", "sh", "-c", script, state, armed.binary, "list"],
-                                       timeout: 60).get()
+            return try Executables.run(unshare, privateSlirpmonState(state, [armed.binary, "list"]), timeout: 60).get()
         }
 
         let first = Deadline.now
