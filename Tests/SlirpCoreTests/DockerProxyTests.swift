@@ -49,13 +49,13 @@ struct DockerProxyTests {
     func joinsDockersPort() {
         let proxies = [Self.proxy(10, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18700),
                        Self.proxy(11, parent: 10, .dockerProxy, host: "127.0.0.1", port: 18700)]
-        let port = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
+        let port = RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
         let owner = DockerPortJoin.owner(of: port, proxies: proxies, containers: [Self.web])
         #expect(owner == .init(proxyPID: 10, containerIP: "172.17.0.2", containerPort: 80, containerName: "web1"))
         // The slirp4netns port driver: childIP is slirp's tap address, which docker-proxy listens on.
         let slirpProxies = [Self.proxy(10, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18710),
                             Self.proxy(11, parent: 10, .dockerProxy, host: "10.0.2.100", port: 18710)]
-        let slirpPort = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18710, childIP: "10.0.2.100", childPort: 18710)
+        let slirpPort = RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18710, childIP: "10.0.2.100", childPort: 18710)
         #expect(DockerPortJoin.owner(of: slirpPort, proxies: slirpProxies, containers: [Self.web])?.containerName == "web1")
     }
 
@@ -63,29 +63,29 @@ struct DockerProxyTests {
     func liveAndMismatchedPortsHaveNoOwner() {
         let proxies = [Self.proxy(10, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18700),
                        Self.proxy(11, parent: 10, .dockerProxy, host: "127.0.0.1", port: 18700)]
-        let live = DockerPortJoin.Port(proto: "tcp", parentIP: "127.0.0.1", parentPort: 18701, childIP: "172.17.0.2", childPort: 80)
+        let live = RootlessKitPortSpec(proto: "tcp", parentIP: "127.0.0.1", parentPort: 18701, childIP: "172.17.0.2", childPort: 80)
         #expect(DockerPortJoin.owner(of: live, proxies: proxies, containers: [Self.web]) == nil)
         #expect(DockerPortJoin.liveTarget(of: live, containers: [Self.web]) == Self.web)
-        let registered = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
+        let registered = RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
         #expect(DockerPortJoin.liveTarget(of: registered, containers: [Self.web]) == nil)
         // Same host port, but RootlessKit forwards to another child port than the proxy listens on.
-        let elsewhere = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 80)
+        let elsewhere = RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 80)
         #expect(DockerPortJoin.owner(of: elsewhere, proxies: proxies, containers: [Self.web]) == nil)
-        let six = DockerPortJoin.Port(proto: "tcp6", parentIP: "127.0.0.1", parentPort: 18700, childIP: "::1", childPort: 18700)
+        let six = RootlessKitPortSpec(proto: "tcp6", parentIP: "127.0.0.1", parentPort: 18700, childIP: "::1", childPort: 18700)
         #expect(DockerPortJoin.owner(of: six, proxies: proxies, containers: [Self.web]) == nil)
-        let udp = DockerPortJoin.Port(proto: "udp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
+        let udp = RootlessKitPortSpec(proto: "udp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
         #expect(DockerPortJoin.owner(of: udp, proxies: proxies, containers: [Self.web]) == nil)
         // A docker-proxy child listening elsewhere than RootlessKit's childIP does not confirm it.
         let wrongChild = [Self.proxy(10, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18700),
                           Self.proxy(11, parent: 10, .dockerProxy, host: "10.0.2.100", port: 18700)]
-        let port = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
+        let port = RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
         #expect(DockerPortJoin.owner(of: port, proxies: wrongChild, containers: [Self.web]) == nil)
     }
 
     @Test("two containers claiming one address name neither; two proxies for one port own it neither")
     func ambiguityIsNotGuessed() {
         let proxies = [Self.proxy(10, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18700)]
-        let port = DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
+        let port = RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
         let twin = DockerContainerAddress(id: String(repeating: "b", count: 64), name: "web2", addresses: ["172.17.0.2"])
         let owner = DockerPortJoin.owner(of: port, proxies: proxies, containers: [Self.web, twin])
         #expect(owner != nil && owner?.containerName == nil)

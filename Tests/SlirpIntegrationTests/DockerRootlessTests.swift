@@ -41,14 +41,14 @@ struct DockerRootlessTests {
 
 
     /// What RootlessKit's API lists (`GET /v1/ports` on the state dir's api.sock, by curl as root).
-    static func registeredPorts(_ fixture: DockerRootlessFixture) throws -> [DockerPortJoin.Port] {
+    static func registeredPorts(_ fixture: DockerRootlessFixture) throws -> [RootlessKitPortSpec] {
         let state = try #require(fixture.stateDirectories().first, "no RootlessKit state dir")
         let out = sh("curl", ["-s", "--max-time", "5", "--unix-socket", "\(state)/api.sock", "http://rootlesskit/v1/ports"])
         let list = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8), options: .fragmentsAllowed) as? [[String: Any]] ?? []
         return list.compactMap { entry in
             guard let spec = entry["spec"] as? [String: Any], let proto = spec["proto"] as? String,
                   let parentPort = spec["parentPort"] as? Int, let childPort = spec["childPort"] as? Int else { return nil }
-            return DockerPortJoin.Port(proto: proto, parentIP: spec["parentIP"] as? String, parentPort: parentPort,
+            return RootlessKitPortSpec(proto: proto, parentIP: spec["parentIP"] as? String, parentPort: parentPort,
                                        childIP: spec["childIP"] as? String, childPort: childPort)
         }
     }
@@ -82,7 +82,7 @@ struct DockerRootlessTests {
         let containers = try DockerContainerAddress.ask(account: fixture.account, socket: fixture.socket).get()
         // What Docker registered with RootlessKit for this -p (builtin driver), as /v1/ports lists it.
         let registered = try #require(try Self.registeredPorts(fixture).first { $0.parentPort == port })
-        #expect(registered == DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: port, childIP: "127.0.0.1", childPort: port))
+        #expect(registered == RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: port, childIP: "127.0.0.1", childPort: port))
         let owner = DockerPortJoin.owner(of: registered, proxies: proxies, containers: containers)
         #expect(owner?.containerName == name && owner?.containerPort == 80 && owner?.containerIP == outer.mapping.containerIP,
                 "\(String(describing: owner)) from \(containers)")
@@ -113,7 +113,7 @@ struct DockerRootlessTests {
         #expect(inner.mapping.hostIP == "10.0.2.100" && inner.mapping.hostPort == port, "\(inner.mapping)")
         let containers = try DockerContainerAddress.ask(account: fixture.account, socket: fixture.socket).get()
         let registered = try #require(try Self.registeredPorts(fixture).first { $0.parentPort == port })
-        #expect(registered == DockerPortJoin.Port(proto: "tcp4", parentIP: "127.0.0.1", parentPort: port, childIP: "10.0.2.100", childPort: port))
+        #expect(registered == RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: port, childIP: "10.0.2.100", childPort: port))
         #expect(DockerPortJoin.owner(of: registered, proxies: proxies, containers: containers)?.containerName == "smt-dkslirp-\(getpid())")
 
         // A port for the container's bridge address: RootlessKit takes it, slirp cannot reach it, the rule says so first.

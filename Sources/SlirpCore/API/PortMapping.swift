@@ -69,7 +69,8 @@ public struct PortMapping: Sendable, Equatable {
         return PortMapping(hostAddr: hostAddr, hostPorts: hostPorts, guestPorts: guestPorts, protocols: protocols)
     }
 
-    private static func range(_ text: Substring, what: String, fail: (String) -> ParseError) throws(ParseError) -> ClosedRange<Int> {
+    /// `PORT` or `PORT-END` of ports 1-65535 (`what` names it in the error).
+    static func range(_ text: Substring, what: String, fail: (String) -> ParseError) throws(ParseError) -> ClosedRange<Int> {
         let ends = text.split(separator: "-", omittingEmptySubsequences: false)
         guard ends.count <= 2, ends.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 5 && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }) else {
             throw fail("\(what) \(goQuoted(abbreviated(String(text)))) is not a port or a range PORT-END of ports 1-65535")

@@ -53,3 +53,10 @@ public struct RootlessKitEndpoint: Sendable {
         return RootlessKitAPI(socketPath: path, expectedPID: parentPID, expectedFile: file, timeout: timeout)
     }
 }
+
+extension RootlessKitParent {
+    /// The endpoint of its API socket, checked now; nil while its state directory is unknown.
+    public func endpoint(procRoot: String = "/proc", listeners: ListeningSockets? = nil) -> RootlessKitEndpoint? {
+        stateDir.map { RootlessKitEndpoint.of(parentPID: pid, stateDir: $0, procRoot: procRoot, listeners: listeners) }
+    }
+}

@@ -1,7 +1,7 @@
 /// What a RootlessKit port forwards: `{"proto","parentIP","parentPort","childIP","childPort"}` of `/v1/ports`.
 ///
 /// Encoded as RootlessKit reads it: an absent address is left out (the synthesized `encodeIfPresent`), not `null`.
-public struct RootlessKitPortSpec: Sendable, Equatable, Encodable {
+public struct RootlessKitPortSpec: Sendable, Hashable, Encodable {
     /// The protocols RootlessKit's API knows; a port driver supports a subset (`RootlessKitInfo.protocols`).
     public static let protocols = ["tcp", "tcp4", "tcp6", "udp", "udp4", "udp6"]
 

@@ -8,24 +8,6 @@
 /// its `docker-proxy` child (when seen) listens on childIP:childPort. Any other port was added
 /// live (by `rootlessctl`, slirpmon or the API) and has no owner here.
 public enum DockerPortJoin {
-    /// A RootlessKit port, in the words of its API (`GET /v1/ports`' `spec`).
-    public struct Port: Sendable, Hashable, Codable {
-        /// `tcp`, `tcp4`, `tcp6`, `udp`, `udp4`, `udp6`.
-        public let proto: String
-        public let parentIP: String?
-        public let parentPort: Int
-        public let childIP: String?
-        public let childPort: Int
-
-        public init(proto: String, parentIP: String?, parentPort: Int, childIP: String?, childPort: Int) {
-            self.proto = proto
-            self.parentIP = parentIP
-            self.parentPort = parentPort
-            self.childIP = childIP
-            self.childPort = childPort
-        }
-    }
-
     /// The container side of a Docker port.
     public struct Owner: Sendable, Equatable, Codable {
         /// The `rootlesskit-docker-proxy` that registered the port.
@@ -39,7 +21,7 @@ public enum DockerPortJoin {
     /// The owner of `port` among `proxies` (one instance's, see `DockerProxyProcess.scan`) and
     /// `containers` (that instance's daemon's, see `DockerContainerAddress.ask`); nil for a port
     /// no proxy explains (added live).
-    public static func owner(of port: Port, proxies: [DockerProxyProcess], containers: [DockerContainerAddress]) -> Owner? {
+    public static func owner(of port: RootlessKitPortSpec, proxies: [DockerProxyProcess], containers: [DockerContainerAddress]) -> Owner? {
         guard let (base, family) = split(port.proto), port.childPort == port.parentPort,
               let parentIP = port.parentIP.flatMap(DockerProxyProcess.address) else { return nil }
         let childIP = port.childIP.flatMap(DockerProxyProcess.address)
@@ -67,7 +49,7 @@ public enum DockerPortJoin {
     /// add-ports 127.0.0.1:18701:172.17.0.2:80/tcp`). nil for a port without childIP or with an
     /// address no single container has, which includes every Docker-registered port (their childIP
     /// is 127.0.0.1, ::1 or slirp's own address, never a container's).
-    public static func liveTarget(of port: Port, containers: [DockerContainerAddress]) -> DockerContainerAddress? {
+    public static func liveTarget(of port: RootlessKitPortSpec, containers: [DockerContainerAddress]) -> DockerContainerAddress? {
         guard let childIP = port.childIP.flatMap(DockerProxyProcess.address) else { return nil }
         let named = containers.filter { $0.addresses.contains(childIP) }
         return named.count == 1 ? named.first : nil
