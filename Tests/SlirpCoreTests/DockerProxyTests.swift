@@ -107,4 +107,20 @@ struct DockerProxyTests {
             #expect(!error.description.contains("\u{1b}"))
         }
     }
+
+    @Test("the joined view: a published port names its container and has no -p to give; a live one to the container's address gives the -p that keeps it")
+    func joinedView() {
+        let proxies = [Self.proxy(10, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18700)]
+        let published = RootlessKitPort(id: 1, spec: RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700))
+        let live = RootlessKitPort(id: 2, spec: RootlessKitPortSpec(proto: "tcp", parentIP: "127.0.0.1", parentPort: 18701, childIP: "172.17.0.2", childPort: 80))
+        let bare = RootlessKitPort(id: 3, spec: RootlessKitPortSpec(proto: "udp", parentPort: 18702, childPort: 53))
+        let view = RootlessKitForward.join([published, live, bare], proxies: proxies, containers: [Self.web])
+        #expect(view.map(\.origin) == [.published, .live, .live])
+        #expect(view[0].container == .init(name: "web1", address: "172.17.0.2", port: 80, proxyPID: 10) && view[0].publishArgument == nil)
+        #expect(view[1].container == .init(name: "web1", address: "172.17.0.2", port: 80, proxyPID: nil))
+        #expect(view[1].publishArgument == "127.0.0.1:18701:80")
+        #expect(view[2].container == nil && view[2].publishArgument == nil)
+        // Without Docker facts nothing is claimed: the published port is not called the container's.
+        #expect(RootlessKitForward.join([published], proxies: [], containers: []).first?.container == nil)
+    }
 }
