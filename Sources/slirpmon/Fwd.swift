@@ -49,7 +49,12 @@ extension Slirpmon.Fwd {
         @OptionGroup var common: CommonOptions
 
         func run() throws {
-            let (_, client) = try Targets.client(target, common: common, unverified: unverified)
+            let route = try FwdRoute.of(target)
+            guard case .slirp(let endpoint) = route else {
+                if case .rootlessKit(let kit) = route { try RootlessKitFwd.list(kit, targetText: target, common: common, unverified: unverified) }
+                return
+            }
+            let (_, client) = try Targets.client(target, common: common, unverified: unverified, endpoint: endpoint)
             let forwards: [HostForward]
             do { forwards = try client.list() } catch { throw CLIError.failed(error.description) }
             if common.json { return try FileHandleOutput.json(forwards) }
@@ -78,7 +83,7 @@ extension Slirpmon.Fwd {
 
         @Argument(help: TargetHelp.argument) var target: String
         @Argument(parsing: .allUnrecognized, help: "One or more mappings, e.g. 127.0.0.1:8080:80 or 30000-30009:30000-30009/udp.") var mappings: [String]
-        @Option(name: .customLong("guest-addr"), parsing: .unconditional, help: "The guest address to forward to (IPv4; default: slirp4netns's guest address).")
+        @Option(name: .customLong("guest-addr"), parsing: .unconditional, help: "The guest address to forward to (IPv4; default: slirp4netns's guest address). For a RootlessKit instance: its childIP, IPv4 or IPv6 (e.g. a Docker container's bridge address; default: the child's own address).")
         var guestAddr: String?
         @Flag(help: "Send even when the API socket's owner cannot be proven (another user's instance whose file descriptors are not readable); SO_PEERCRED still checks the listener's PID.")
         var unverified = false
@@ -87,20 +92,47 @@ extension Slirpmon.Fwd {
         func run() throws {
             let mappings = try DashedValue.positionals(mappings, of: Self.self)
             guard !mappings.isEmpty else { throw CLIError.usage("give at least one MAPPING, e.g. 8080:80") }
-            var guest: IPv4Address?
-            if let guestAddr {
-                guard let address = IPv4Address(guestAddr) else {
-                    throw CLIError.usage("--guest-addr \(guestAddr.abbreviatedQuote) is not an IPv4 address (the slirp4netns API takes IPv4 only)")
+            // Read as slirp4netns's API and as RootlessKit's (a superset: tcp6, [IPv6], an IPv6
+            // --guest-addr) before TARGET is looked up: what neither takes is invalid usage, exit 2.
+            var slirpRequests: Result<[ForwardRequest], CLIError> = .success([])
+            do {
+                var guest: IPv4Address?
+                if let guestAddr {
+                    guard let address = IPv4Address(guestAddr) else {
+                        throw CLIError.usage("--guest-addr \(guestAddr.abbreviatedQuote) is not an IPv4 address (the slirp4netns API takes IPv4 only)")
+                    }
+                    guest = address
                 }
-                guest = address
+                var requests: [ForwardRequest] = []
+                for text in mappings {
+                    do { requests += try PortMapping.parse(text).requests(guestAddr: guest) } catch { throw CLIError.usage(error.description) }
+                }
+                slirpRequests = .success(requests)
+            } catch let error as CLIError {
+                slirpRequests = .failure(error)
             }
-            var requests: [ForwardRequest] = []
-            for text in mappings {
-                do { requests += try PortMapping.parse(text).requests(guestAddr: guest) } catch { throw CLIError.usage(error.description) }
+            var kitSpecs: Result<[RootlessKitPortSpec], CLIError> = .success([])
+            do {
+                var specs: [RootlessKitPortSpec] = []
+                for text in mappings {
+                    do throws(PortMapping.ParseError) { specs += try RootlessKitMapping.parse(text, childIP: guestAddr) } catch { throw CLIError.usage(error.description) }
+                }
+                kitSpecs = .success(specs)
+            } catch let error as CLIError {
+                kitSpecs = .failure(error)
             }
-            let clashes = ForwardConflict.find(in: requests)
-            if !clashes.isEmpty { throw CLIError.usage("nothing sent: the mappings conflict: \(ForwardConflict.described(clashes, limit: 20))") }
-            let (endpoint, client) = try Targets.client(target, common: common, unverified: unverified)
+            if case .failure(let error) = slirpRequests, case .failure = kitSpecs { throw error }
+            if case .success(let requests) = slirpRequests {
+                let clashes = ForwardConflict.find(in: requests)
+                if !clashes.isEmpty { throw CLIError.usage("nothing sent: the mappings conflict: \(ForwardConflict.described(clashes, limit: 20))") }
+            }
+            let route = try FwdRoute.of(target)
+            if case .rootlessKit(let kit) = route {
+                return try RootlessKitFwd.add(kit, specs: kitSpecs.get(), targetText: target, common: common, unverified: unverified)
+            }
+            guard case .slirp(let found) = route else { return }
+            let requests = try slirpRequests.get()
+            let (endpoint, client) = try Targets.client(target, common: common, unverified: unverified, endpoint: found)
             let showProgress = requests.count > 1 && isatty(2) != 0 && !common.json
             let outcome = ForwardSession(client: client, pid: endpoint.process.pid).add(requests) { n in
                 if showProgress && (n % 25 == 0 || n == requests.count - 1) {
@@ -186,7 +218,12 @@ extension Slirpmon.Fwd {
                     numbers.append(id)
                 }
             }
-            let (endpoint, client) = try Targets.client(target, common: common, unverified: unverified)
+            let route = try FwdRoute.of(target)
+            if case .rootlessKit(let kit) = route {
+                return try RootlessKitFwd.remove(kit, ids: numbers, all: all, targetText: target, common: common, unverified: unverified)
+            }
+            guard case .slirp(let found) = route else { return }
+            let (endpoint, client) = try Targets.client(target, common: common, unverified: unverified, endpoint: found)
             if all {
                 do { numbers = try client.list().map(\.id) } catch { throw CLIError.failed(error.description) }
             }

@@ -71,7 +71,9 @@ extension Slirpmon {
             out.append(table.rendered(fitting: width))
             if let error = r.observeError { line("  (namespace not read: \(error))") }
             line("")
-            if let socket = r.apiSocket, r.zombie {
+            if let kit = instance.rootlessKit, !r.zombie {
+                line(contentsOf: RootlessKitFwd.showLines(RootlessKitTarget(process: instance.process, kit: kit), slirpSocket: r.apiSocket, timeout: common.timeout))
+            } else if let socket = r.apiSocket, r.zombie {
                 line("API socket: \(socket) (last seen) — not checked: the process is defunct, so it holds none")
             } else if !source.isKnown {
                 line("API socket: unknown — its command line is gone")
@@ -139,9 +141,12 @@ enum Targets {
 
     /// The API socket of TARGET, refusing (before anything is sent) an instance that cannot take requests;
     /// `unverified`: the operator's `--unverified`, to send to a socket whose owner cannot be proven.
-    static func client(_ target: String, common: CommonOptions, unverified: Bool = false) throws -> (APIEndpoint, APIClient) {
+    /// `endpoint`: TARGET's, when the caller resolved it already (`FwdRoute`).
+    static func client(_ target: String, common: CommonOptions, unverified: Bool = false, endpoint found: APIEndpoint? = nil) throws -> (APIEndpoint, APIClient) {
         let endpoint: APIEndpoint
-        do { endpoint = try TargetResolver.endpoint(target) } catch { throw cliError(error) }
+        if let found { endpoint = found } else {
+            do { endpoint = try TargetResolver.endpoint(target) } catch { throw cliError(error) }
+        }
         let pid = endpoint.process.pid
         if let blocker = endpoint.blocker(allowingUnverified: unverified) {
             let override = endpoint.ownership?.isUnverified == true ? "; `--unverified` sends anyway (SO_PEERCRED still checks that pid \(pid) listens)" : ""

@@ -30,6 +30,10 @@ public enum RootlessKitAPIError: Error, Sendable, Equatable, CustomStringConvert
             return "another RootlessKit port (id \(message.dropFirst("conflict with ID ".count))) already forwards this parent address and port: remove it first, or choose another port"
         }
         if message.hasPrefix("unknown id") { return "no port has that id: `slirpmon fwd list TARGET` shows the ids" }
+        // The slirp4netns port driver hands DELETE to slirp4netns, whose refusal of an id it lacks comes back verbatim.
+        if message.contains("remove_hostfwd: bad arguments.id") {
+            return "no port has that id (slirp4netns's words, through the slirp4netns port driver): `slirpmon fwd list TARGET` shows the ids"
+        }
         if message.hasPrefix("cannot expose privileged port") {
             return "ports below net.ipv4.ip_unprivileged_port_start (1024 by default) need `sysctl -w net.ipv4.ip_unprivileged_port_start=PORT` on the host, or a port of 1024 or more"
         }

@@ -27,7 +27,7 @@ public struct RootlessKitSession: Sendable {
         /// True when the request was sent whole but no answer was understood: it may still be carried out.
         public var sentWithoutAnswer: Bool { error.requestWasSent }
 
-        init(_ error: RootlessKitAPIError) {
+        public init(_ error: RootlessKitAPIError) {
             self.error = error
             explanation = error.description + (error.hint.map { "; " + $0 } ?? "")
         }

@@ -1,0 +1,323 @@
+import SlirpCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where `fwd` sends for TARGET: slirp4netns's own API socket, or, for a slirp4netns started by
+/// RootlessKit, RootlessKit's REST API (`$STATE/api.sock`) whatever its port driver.
+///
+/// With the slirp4netns port driver, slirp4netns has an API socket of its own
+/// (`$STATE/.s4nn.sock`): a port added there works but RootlessKit does not list it and its
+/// next id skips it, so slirpmon never sends there; every request goes to RootlessKit's socket.
+enum FwdRoute {
+    case slirp(APIEndpoint)
+    case rootlessKit(RootlessKitTarget)
+
+    /// TARGET's route: its process is read once, and its parent's executable (one readlink) tells RootlessKit's.
+    static func of(_ target: String) throws -> FwdRoute {
+        let process = try Targets.process(target)
+        if let kit = RootlessKitParent.of(process) { return .rootlessKit(RootlessKitTarget(process: process, kit: kit)) }
+        return .slirp(APIEndpoint.of(process))
+    }
+}
+
+/// A slirp4netns started by RootlessKit, and its RootlessKit.
+struct RootlessKitTarget {
+    let process: SlirpProcess
+    let kit: RootlessKitParent
+
+    /// The client of RootlessKit's socket, refusing (before anything is sent) one whose owner is not proven.
+    func session(common: CommonOptions, unverified: Bool) throws -> RootlessKitSession {
+        guard let endpoint = kit.endpoint() else {
+            throw CLIError.failed("rootlesskit pid \(kit.pid) (parent of slirp4netns pid \(process.pid)): its state directory is unknown (\(kit.problems["state_dir"] ?? "?")), so its API socket is not found; nothing was sent")
+        }
+        if let blocker = endpoint.blocker(allowingUnverified: unverified) {
+            let override = endpoint.ownership.isUnverified ? "; `--unverified` sends anyway (SO_PEERCRED still checks that pid \(kit.pid) listens)" : ""
+            throw CLIError.failed("slirp4netns pid \(process.pid): \(blocker)\(override)")
+        }
+        guard let api = endpoint.client(timeout: common.timeout, allowingUnverified: unverified) else {
+            throw CLIError.failed("rootlesskit pid \(kit.pid) has no usable API socket")
+        }
+        let network = IPv4Network(process.configuration.effectiveCIDR) ?? ChildAddressRule.defaultSlirpNetwork
+        return RootlessKitSession(api: api, parentPID: kit.pid, slirpNetwork: network)
+    }
+
+    /// The ports joined with Docker (for Docker rootless: its proxies and containers, ~100 ms).
+    func forwards(_ ports: [RootlessKitPort]) -> (forwards: [RootlessKitForward], problem: String?) {
+        let facts = DockerFacts.of(kit)
+        return (RootlessKitForward.join(ports, proxies: facts.proxies, containers: facts.containers), facts.problem)
+    }
+
+    /// The line that keeps a live port to a container: Docker keeps ports only in how a container
+    /// was created, so the `-p` must be given when it is created again (as its owner, on its daemon).
+    func persistLine(_ forward: RootlessKitForward) -> String? {
+        guard let argument = forward.publishArgument, let name = forward.container?.name else { return nil }
+        let host = kit.dockerSocket.map { " (DOCKER_HOST=unix://\($0)\(kit.user.map { ", as \($0)" } ?? ""))" } ?? ""
+        return "port \(forward.id) reaches container \(name) live only, until RootlessKit restarts: to keep it, give "
+            + "`\(Shell.command(["docker", "run", "-p", argument]))` when \(name) is created again\(host): a container's ports cannot be changed while it exists"
+    }
+}
+
+extension RootlessKitPortSpec {
+    /// `127.0.0.1:8080`, `[::1]:8080`, `*:8080` (all addresses).
+    var hostColumn: String { Self.address(parentIP ?? "*", parentPort) }
+
+    /// `172.17.0.2:80`; `child`'s own (`info`'s address, else the word) without childIP.
+    func guestColumn(child: String?) -> String { Self.address(childIP ?? child ?? "(child)", childPort) }
+
+    static func address(_ address: String, _ port: Int) -> String {
+        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+}
+
+/// `fwd list|add|rm` for a RootlessKit instance: the same rules, errors and exit statuses as for
+/// slirp4netns's API (`Slirpmon.Fwd`), through `RootlessKitSession`.
+enum RootlessKitFwd {
+    static func list(_ target: RootlessKitTarget, targetText: String, common: CommonOptions, unverified: Bool) throws {
+        let session = try target.session(common: common, unverified: unverified)
+        let ports: [RootlessKitPort]
+        do throws(RootlessKitAPIError) { ports = try session.api.ports() } catch {
+            throw CLIError.failed(explained(error, target: targetText))
+        }
+        let (forwards, problem) = target.forwards(ports)
+        if common.json { return try FileHandleOutput.json(forwards.map(RootlessKitForwardJSON.init)) }
+        let info = try? session.api.info()
+        let docker = target.kit.child?.kind == .docker
+        FileHandleOutput.print("rootlesskit pid \(target.kit.pid), port driver \(info?.portDriver ?? target.kit.portDriver), API socket \(session.api.socketPath)".terminalSafe)
+        guard !forwards.isEmpty else { return FileHandleOutput.print("No ports.") }
+        var table = TextTable(header: ["ID", "PROTO", "HOST", "GUEST"] + (docker ? ["CONTAINER", "ORIGIN"] : []))
+        for f in forwards {
+            var row = [String(f.id), f.spec.proto, f.spec.hostColumn, f.spec.guestColumn(child: info?.childIP)]
+            if docker { row += [containerCell(f.container), f.origin.rawValue] }
+            table.rows.append(row)
+        }
+        FileHandleOutput.print(table.rendered)
+        for line in forwards.compactMap(target.persistLine) { FileHandleOutput.print(line.terminalSafe) }
+        if docker, let problem { FileHandleOutput.error("slirpmon: containers not named: \(problem)".terminalSafe) }
+    }
+
+    /// `name (172.17.0.2:80)`, the address alone when unnamed, `-` for none.
+    static func containerCell(_ container: RootlessKitForward.Container?) -> String {
+        guard let container else { return "-" }
+        let address = RootlessKitPortSpec.address(container.address, container.port)
+        return container.name.map { "\($0) (\(address))" } ?? address
+    }
+
+    static func add(_ target: RootlessKitTarget, specs: [RootlessKitPortSpec], targetText: String, common: CommonOptions, unverified: Bool) throws {
+        let clashes = RootlessKitConflict.find(in: specs)
+        if !clashes.isEmpty { throw CLIError.usage("nothing sent: the mappings conflict: \(RootlessKitConflict.described(clashes, limit: 20))") }
+        let session = try target.session(common: common, unverified: unverified)
+        let showProgress = specs.count > 1 && isatty(2) != 0 && !common.json
+        let outcome = session.add(specs) { n in
+            if showProgress && (n % 25 == 0 || n == specs.count - 1) { FileHandleOutput.progress("added \(n + 1)/\(specs.count)") }
+        }
+        if showProgress { FileHandleOutput.error("") }
+        switch outcome.refusal {
+        case .rejected(let rejected)?:
+            let reasons = rejected.prefix(5).map { "\($0.spec.summary): \($0.reason)" }.joined(separator: "; ")
+            throw CLIError.failed("nothing sent: \(reasons)\(rejected.count > 5 ? "; and \(rejected.count - 5) more" : "")".terminalSafe)
+        case .conflicts(let clashes)?:
+            throw CLIError.failed("nothing sent: the mappings conflict with the instance's ports: \(RootlessKitConflict.described(clashes, limit: 20))")
+        case .listFailed(let failure)?:
+            throw CLIError.failed("nothing sent: the instance's info and ports could not be read to check the \(specs.count) mappings against them: \(explained(failure, target: targetText))")
+        case nil: break
+        }
+        let added = outcome.added
+        if let (spec, failure) = outcome.failure {
+            let message = failureMessage(failure, adding: true, spec.summary, target: targetText,
+                                         done: added.isEmpty ? nil : "ids " + Format.idRanges(added.map(\.id)),
+                                         notSent: outcome.notSent.isEmpty ? nil : summaries(outcome.notSent))
+            guard failure.sentWithoutAnswer else { throw CLIError.failed(message) }
+            if common.json {
+                try FileHandleOutput.json(added.map { RootlessKitAddedJSON($0.spec, id: $0.id, state: "added") } + [RootlessKitAddedJSON(spec, id: nil, state: "sent_no_answer")]
+                                          + outcome.notSent.map { RootlessKitAddedJSON($0, id: nil, state: "not_sent") })
+            }
+            throw CLIError.unknownOutcome(message)
+        }
+        if !added.isEmpty, let acting = Acting(owner: target.process.uid, ownerName: target.process.user) {
+            FileHandleOutput.error("slirpmon: \(acting.note)".terminalSafe)
+        }
+        // A live port to a Docker container: what keeps it when the container is created again.
+        if !added.isEmpty, target.kit.child?.kind == .docker {
+            for line in target.forwards(added).forwards.compactMap(target.persistLine) { FileHandleOutput.error("slirpmon: \(line)".terminalSafe) }
+        }
+        if common.json { return try FileHandleOutput.json(added.map { RootlessKitAddedJSON($0.spec, id: $0.id, state: "added") }) }
+        if added.count <= 20 {
+            for port in added { FileHandleOutput.print("added [\(port.id)] \(port.spec.summary)") }
+        } else {
+            FileHandleOutput.print("added \(added.count) ports, ids \(Format.idRanges(added.map(\.id)))")
+        }
+    }
+
+    static func remove(_ target: RootlessKitTarget, ids given: [Int], all: Bool, targetText: String, common: CommonOptions, unverified: Bool) throws {
+        let session = try target.session(common: common, unverified: unverified)
+        var ids = given
+        if all {
+            do throws(RootlessKitAPIError) { ids = try session.api.ports().map(\.id) } catch { throw CLIError.failed(explained(error, target: targetText)) }
+        }
+        let outcome = session.remove(ids, listed: all)
+        switch outcome.refusal {
+        case .unknownIDs(let unknown)?:
+            throw CLIError.failed("nothing sent: the instance has no port \(Format.idRanges(unknown)); `\(Shell.command(["slirpmon", "fwd", "list", targetText]))` shows the ids")
+        case .listFailed(let failure)?:
+            throw CLIError.failed("nothing sent: the instance's ports could not be listed to check the \(ids.count) ids against them: \(explained(failure, target: targetText))")
+        case nil: break
+        }
+        let removed = outcome.removed
+        if let (id, failure) = outcome.failure {
+            let message = failureMessage(failure, adding: false, "port \(id)", target: targetText,
+                                         done: removed.isEmpty ? nil : "ids " + Format.idRanges(removed),
+                                         notSent: outcome.notSent.isEmpty ? nil : "ids " + Format.idRanges(outcome.notSent))
+            guard failure.sentWithoutAnswer else { throw CLIError.failed(message) }
+            if common.json { try FileHandleOutput.json(["removed": removed, "sent_no_answer": [id], "not_sent": outcome.notSent]) }
+            throw CLIError.unknownOutcome(message)
+        }
+        if common.json { return try FileHandleOutput.json(["removed": removed, "sent_no_answer": [], "not_sent": []]) }
+        FileHandleOutput.print(removed.isEmpty ? "No ports to remove."
+                               : removed.count == 1 ? "removed \(removed[0])" : "removed \(removed.count) ports, ids \(Format.idRanges(removed))")
+    }
+
+    /// The line for a request that did not go through, in `Slirpmon.Fwd.failure`'s words.
+    static func failureMessage(_ failure: RootlessKitSession.Failure, adding: Bool, _ subject: String, target: String,
+                               done: String?, notSent: String?) -> String {
+        let (verb, past) = adding ? ("adding", "added") : ("removing", "removed")
+        let list = "`\(Shell.command(["slirpmon", "fwd", "list", target]))`"
+        let explanation = explained(failure, target: target)
+        var message: String
+        if failure.sentWithoutAnswer {
+            message = ForwardSession.sentNoAnswer(adding: adding, subject) + "; \(list) shows whether it was. \(explanation)"
+        } else if case .rootlesskit = failure.error {
+            message = "\(verb) \(subject) failed: \(explanation)"
+        } else {
+            message = "\(subject) not \(past) (never sent): \(explanation)"
+        }
+        if let done { message += ". \(past.prefix(1).uppercased() + past.dropFirst()) before it: \(done)" }
+        if let notSent { message += ". Not sent: \(notSent)" }
+        return message.terminalSafe
+    }
+
+    /// The hint names `slirpmon fwd list TARGET`: here the operator's own TARGET.
+    static func explained(_ failure: RootlessKitSession.Failure, target: String) -> String {
+        failure.explanation.replacingOccurrences(of: "`slirpmon fwd list TARGET`", with: "`\(Shell.command(["slirpmon", "fwd", "list", target]))`")
+    }
+
+    static func explained(_ error: RootlessKitAPIError, target: String) -> String {
+        explained(RootlessKitSession.Failure(error), target: target)
+    }
+
+    static func summaries(_ specs: [RootlessKitPortSpec]) -> String {
+        specs.prefix(5).map(\.summary).joined(separator: ", ") + (specs.count > 5 ? " and \(specs.count - 5) more" : "")
+    }
+}
+
+/// `fwd list --json` for a RootlessKit instance: the keys of the slirp4netns list (`host_addr`
+/// null: all addresses; `guest_addr` null: the child's own address) and what RootlessKit and
+/// Docker add: `origin` (`published` by `-p`, or `live`), `container` and `publish` (the `-p`
+/// argument that keeps a live port to a named container).
+struct RootlessKitForwardJSON: Encodable {
+    struct Container: Encodable {
+        @NullWhenAbsent var name: String?
+        let address: String
+        let port: Int
+        @NullWhenAbsent var proxyPID: Int32?
+
+        enum CodingKeys: String, CodingKey {
+            case name, address, port
+            case proxyPID = "proxy_pid"
+        }
+    }
+
+    let id: Int
+    let proto: String
+    @NullWhenAbsent var hostAddr: String?
+    let hostPort: Int
+    @NullWhenAbsent var guestAddr: String?
+    let guestPort: Int
+    let origin: String
+    @NullWhenAbsent var container: Container?
+    @NullWhenAbsent var publish: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, proto, origin, container, publish
+        case hostAddr = "host_addr"
+        case hostPort = "host_port"
+        case guestAddr = "guest_addr"
+        case guestPort = "guest_port"
+    }
+
+    init(_ f: RootlessKitForward) {
+        id = f.id
+        proto = f.spec.proto
+        hostAddr = f.spec.parentIP
+        hostPort = f.spec.parentPort
+        guestAddr = f.spec.childIP
+        guestPort = f.spec.childPort
+        origin = f.origin.rawValue
+        container = f.container.map { Container(name: $0.name, address: $0.address, port: $0.port, proxyPID: $0.proxyPID) }
+        publish = f.publishArgument
+    }
+}
+
+/// `fwd add --json` for a RootlessKit instance: `AddedForward`'s keys, with `host_addr` null for all addresses.
+struct RootlessKitAddedJSON: Encodable {
+    @NullWhenAbsent var id: Int?
+    let state: String
+    let proto: String
+    @NullWhenAbsent var hostAddr: String?
+    let hostPort: Int
+    @NullWhenAbsent var guestAddr: String?
+    let guestPort: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, state, proto
+        case hostAddr = "host_addr"
+        case hostPort = "host_port"
+        case guestAddr = "guest_addr"
+        case guestPort = "guest_port"
+    }
+
+    init(_ spec: RootlessKitPortSpec, id: Int?, state: String) {
+        self.id = id
+        self.state = state
+        proto = spec.proto
+        hostAddr = spec.parentIP
+        hostPort = spec.parentPort
+        guestAddr = spec.childIP
+        guestPort = spec.childPort
+    }
+}
+
+extension RootlessKitFwd {
+    /// `show`'s lines for a RootlessKit instance: its API socket, its ports joined with Docker
+    /// (container, origin) and the `-p` that keeps each live one; slirp4netns's own socket
+    /// (`slirpSocket`, the slirp4netns port driver's) is named as the one not used.
+    static func showLines(_ target: RootlessKitTarget, slirpSocket: String?, timeout: Double) -> [String] {
+        let kit = target.kit
+        guard let endpoint = kit.endpoint() else {
+            return ["RootlessKit API socket: unknown — the state directory is not known (\(kit.problems["state_dir"] ?? "?"))"]
+        }
+        var out = ["RootlessKit API socket: \(endpoint.path) — \(endpoint.ownership.description) (rootlesskit pid \(kit.pid), port driver \(kit.portDriver))"]
+        if let slirpSocket {
+            out.append("           slirp4netns's own API socket \(slirpSocket) is not used: a port added there works, but RootlessKit neither lists it nor counts its id")
+        }
+        guard let api = endpoint.client(timeout: timeout) else {
+            out.append("ports: not listed: \(endpoint.blocker() ?? "?")")
+            return out
+        }
+        let ports: [RootlessKitPort]
+        do throws(RootlessKitAPIError) { ports = try api.ports() } catch {
+            out.append("ports: not listed: \(RootlessKitSession.Failure(error).explanation)")
+            return out
+        }
+        let (forwards, problem) = target.forwards(ports)
+        let docker = kit.child?.kind == .docker
+        out.append("ports (\(forwards.count)):")
+        for f in forwards {
+            let joined = docker ? "   \(f.origin.rawValue)\(f.container.map { ", container " + containerCell($0) } ?? "")" : ""
+            out.append("  [\(f.id)] \(f.spec.summary)\(joined)")
+        }
+        out += forwards.compactMap(target.persistLine)
+        if docker, let problem { out.append("containers not named: \(problem)") }
+        return out
+    }
+}
