@@ -21,16 +21,25 @@ extension Slirpmon.Fwd {
     /// "not added"); then what was done before it and what was not sent after it.
     static func failure(_ failure: ForwardSession.Failure, adding: Bool, _ subject: String, target: String,
                         done: String?, notSent: String?) -> String {
-        let (verb, past) = adding ? ("adding", "added") : ("removing", "removed")
         // APIError's hint names `fwd list TARGET` (the monitor has no TARGET to type); here the
         // operator's own TARGET is the command to run.
         let explanation = failure.explanation.replacingOccurrences(
             of: "`slirpmon fwd list TARGET`", with: "`\(Shell.command(["slirpmon", "fwd", "list", target]))`")
+        var refused = false
+        if case .slirp = failure.error { refused = true }
+        return Self.failure(explanation: explanation, sentWithoutAnswer: failure.sentWithoutAnswer, refusedByPeer: refused,
+                            adding: adding, subject, target: target, done: done, notSent: notSent)
+    }
+
+    /// The same line from its parts (for RootlessKit's API too): `refusedByPeer`, the program answered with a refusal.
+    static func failure(explanation: String, sentWithoutAnswer: Bool, refusedByPeer: Bool, adding: Bool, _ subject: String, target: String,
+                        done: String?, notSent: String?) -> String {
+        let (verb, past) = adding ? ("adding", "added") : ("removing", "removed")
         var message: String
-        if failure.sentWithoutAnswer {
+        if sentWithoutAnswer {
             message = ForwardSession.sentNoAnswer(adding: adding, subject)
                 + "; `\(Shell.command(["slirpmon", "fwd", "list", target]))` shows whether it was. \(explanation)"
-        } else if case .slirp = failure.error {
+        } else if refusedByPeer {
             message = "\(verb) \(subject) failed: \(explanation)"
         } else {
             message = "\(subject) not \(past) (never sent): \(explanation)"
@@ -77,7 +86,9 @@ extension Slirpmon.Fwd {
             conflict refuses them all, nothing sent. On a failure, the forwards already added stay \
             and are listed. Exit status 3: a request was sent but slirp4netns did not answer (a \
             stopped or hung process): it may still be added, `fwd list` shows whether it was; the \
-            rest were not sent.
+            rest were not sent. For a slirp4netns started by RootlessKit the ports go through \
+            RootlessKit's API ($STATE/api.sock): MAPPING also takes tcp4, tcp6, udp4, udp6 and \
+            [IPv6] host addresses, and HOSTIP defaults to all addresses.
             """ + "\n\n" + TargetHelp.rules
         )
 
@@ -236,29 +247,39 @@ extension Slirpmon.Fwd {
             case nil: break
             }
             let removed = outcome.removed
-            if let (id, failure) = outcome.failure {
-                let message = Slirpmon.Fwd.failure(failure, adding: false, "forward \(id)", target: target,
-                                                   done: removed.isEmpty ? nil : "ids " + Format.idRanges(removed),
-                                                   notSent: outcome.notSent.isEmpty ? nil : "ids " + Format.idRanges(outcome.notSent))
-                guard failure.sentWithoutAnswer else { throw CLIError.failed(message) }
-                if common.json { try FileHandleOutput.json(["removed": removed, "sent_no_answer": [id], "not_sent": outcome.notSent]) }
-                throw CLIError.unknownOutcome(message)
+            let failed = outcome.failure.map { id, failure in
+                (id, failure.sentWithoutAnswer, Slirpmon.Fwd.failure(failure, adding: false, "forward \(id)", target: target,
+                                                                     done: removed.isEmpty ? nil : "ids " + Format.idRanges(removed),
+                                                                     notSent: outcome.notSent.isEmpty ? nil : "ids " + Format.idRanges(outcome.notSent)))
             }
-            if common.json { return try FileHandleOutput.json(["removed": removed, "sent_no_answer": [], "not_sent": []]) }
+            try Self.report(removed: removed, failed: failed, notSent: outcome.notSent, json: common.json, noun: "forwards")
+        }
+
+        /// What `fwd rm` prints (slirp4netns's forwards or RootlessKit's ports, `noun`): the ids
+        /// removed, or the failure (exit 1; exit 3 with the JSON when sent without an answer).
+        static func report(removed: [Int], failed: (id: Int, sentWithoutAnswer: Bool, message: String)?, notSent: [Int], json: Bool, noun: String) throws {
+            if let failed {
+                guard failed.sentWithoutAnswer else { throw CLIError.failed(failed.message) }
+                if json { try FileHandleOutput.json(["removed": removed, "sent_no_answer": [failed.id], "not_sent": notSent]) }
+                throw CLIError.unknownOutcome(failed.message)
+            }
+            if json { return try FileHandleOutput.json(["removed": removed, "sent_no_answer": [], "not_sent": []]) }
             // Ids as `fwd add` prints them: `removed 1000 forwards, ids 1-1000`, not 1000 numbers on a line.
-            FileHandleOutput.print(removed.isEmpty ? "No forwards to remove."
-                                   : removed.count == 1 ? "removed \(removed[0])" : "removed \(removed.count) forwards, ids \(Format.idRanges(removed))")
+            FileHandleOutput.print(removed.isEmpty ? "No \(noun) to remove."
+                                   : removed.count == 1 ? "removed \(removed[0])" : "removed \(removed.count) \(noun), ids \(Format.idRanges(removed))")
         }
     }
 }
 
 /// The JSON shape of one forward `fwd add` was asked for: `state` `added` (with its `id`),
-/// `sent_no_answer` (sent, unanswered: it may still be added; `id` null) or `not_sent`.
+/// `sent_no_answer` (sent, unanswered: it may still be added; `id` null) or `not_sent`. Without
+/// `state` (left out), one entry of a RootlessKit instance's `fwd list` (`RootlessKitForwardJSON`).
 struct AddedForward: Encodable {
     @NullWhenAbsent var id: Int?
-    let state: String
+    let state: String?
     let proto: String
-    let hostAddr: String
+    /// Null for a RootlessKit port on all addresses; slirp4netns's are always an address.
+    @NullWhenAbsent var hostAddr: String?
     let hostPort: Int
     @NullWhenAbsent var guestAddr: String?
     let guestPort: Int

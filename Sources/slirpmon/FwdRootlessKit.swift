@@ -52,9 +52,9 @@ struct RootlessKitTarget {
     /// was created, so the `-p` must be given when it is created again (as its owner, on its daemon).
     func persistLine(_ forward: RootlessKitForward) -> String? {
         guard let argument = forward.publishArgument, let name = forward.container?.name else { return nil }
-        let host = kit.dockerSocket.map { " (DOCKER_HOST=unix://\($0)\(kit.user.map { ", as \($0)" } ?? ""))" } ?? ""
-        return "port \(forward.id) reaches container \(name) live only, until RootlessKit restarts: to keep it, give "
-            + "`\(Shell.command(["docker", "run", "-p", argument]))` when \(name) is created again\(host): a container's ports cannot be changed while it exists"
+        let host = kit.dockerSocket.map { "; as \(kit.user ?? "its owner"), DOCKER_HOST=unix://\($0)" } ?? ""
+        return "port \(forward.id) reaches container \(name) live only (until RootlessKit restarts). It is kept only if given when \(name) is created again: "
+            + "`\(Shell.command(["docker", "run", "-p", argument])) ...` with its other options\(host) (a container's ports cannot be changed while it exists)"
     }
 }
 
@@ -80,9 +80,10 @@ enum RootlessKitFwd {
             throw CLIError.failed(explained(error, target: targetText))
         }
         let (forwards, problem) = target.forwards(ports)
+        let docker = target.kit.child?.kind == .docker
+        if docker, let problem { FileHandleOutput.error("slirpmon: containers not named: \(problem)".terminalSafe) }
         if common.json { return try FileHandleOutput.json(forwards.map(RootlessKitForwardJSON.init)) }
         let info = try? session.api.info()
-        let docker = target.kit.child?.kind == .docker
         FileHandleOutput.print("rootlesskit pid \(target.kit.pid), port driver \(info?.portDriver ?? target.kit.portDriver), API socket \(session.api.socketPath)".terminalSafe)
         guard !forwards.isEmpty else { return FileHandleOutput.print("No ports.") }
         var table = TextTable(header: ["ID", "PROTO", "HOST", "GUEST"] + (docker ? ["CONTAINER", "ORIGIN"] : []))
@@ -93,7 +94,6 @@ enum RootlessKitFwd {
         }
         FileHandleOutput.print(table.rendered)
         for line in forwards.compactMap(target.persistLine) { FileHandleOutput.print(line.terminalSafe) }
-        if docker, let problem { FileHandleOutput.error("slirpmon: containers not named: \(problem)".terminalSafe) }
     }
 
     /// `name (172.17.0.2:80)`, the address alone when unnamed, `-` for none.
@@ -129,8 +129,8 @@ enum RootlessKitFwd {
                                          notSent: outcome.notSent.isEmpty ? nil : summaries(outcome.notSent))
             guard failure.sentWithoutAnswer else { throw CLIError.failed(message) }
             if common.json {
-                try FileHandleOutput.json(added.map { RootlessKitAddedJSON($0.spec, id: $0.id, state: "added") } + [RootlessKitAddedJSON(spec, id: nil, state: "sent_no_answer")]
-                                          + outcome.notSent.map { RootlessKitAddedJSON($0, id: nil, state: "not_sent") })
+                try FileHandleOutput.json(added.map { AddedForward($0.spec, id: $0.id, state: "added") } + [AddedForward(spec, id: nil, state: "sent_no_answer")]
+                                          + outcome.notSent.map { AddedForward($0, id: nil, state: "not_sent") })
             }
             throw CLIError.unknownOutcome(message)
         }
@@ -141,7 +141,7 @@ enum RootlessKitFwd {
         if !added.isEmpty, target.kit.child?.kind == .docker {
             for line in target.forwards(added).forwards.compactMap(target.persistLine) { FileHandleOutput.error("slirpmon: \(line)".terminalSafe) }
         }
-        if common.json { return try FileHandleOutput.json(added.map { RootlessKitAddedJSON($0.spec, id: $0.id, state: "added") }) }
+        if common.json { return try FileHandleOutput.json(added.map { AddedForward($0.spec, id: $0.id, state: "added") }) }
         if added.count <= 20 {
             for port in added { FileHandleOutput.print("added [\(port.id)] \(port.spec.summary)") }
         } else {
@@ -156,44 +156,28 @@ enum RootlessKitFwd {
             do throws(RootlessKitAPIError) { ids = try session.api.ports().map(\.id) } catch { throw CLIError.failed(explained(error, target: targetText)) }
         }
         let outcome = session.remove(ids, listed: all)
-        switch outcome.refusal {
-        case .unknownIDs(let unknown)?:
+        if case .unknownIDs(let unknown)? = outcome.refusal {
             throw CLIError.failed("nothing sent: the instance has no port \(Format.idRanges(unknown)); `\(Shell.command(["slirpmon", "fwd", "list", targetText]))` shows the ids")
-        case .listFailed(let failure)?:
+        }
+        if case .listFailed(let failure)? = outcome.refusal {
             throw CLIError.failed("nothing sent: the instance's ports could not be listed to check the \(ids.count) ids against them: \(explained(failure, target: targetText))")
-        case nil: break
         }
-        let removed = outcome.removed
-        if let (id, failure) = outcome.failure {
-            let message = failureMessage(failure, adding: false, "port \(id)", target: targetText,
-                                         done: removed.isEmpty ? nil : "ids " + Format.idRanges(removed),
-                                         notSent: outcome.notSent.isEmpty ? nil : "ids " + Format.idRanges(outcome.notSent))
-            guard failure.sentWithoutAnswer else { throw CLIError.failed(message) }
-            if common.json { try FileHandleOutput.json(["removed": removed, "sent_no_answer": [id], "not_sent": outcome.notSent]) }
-            throw CLIError.unknownOutcome(message)
+        let (removed, notSent) = (outcome.removed, outcome.notSent)
+        let failed = outcome.failure.map { id, failure in
+            (id, failure.sentWithoutAnswer, failureMessage(failure, adding: false, "port \(id)", target: targetText,
+                                                           done: removed.isEmpty ? nil : "ids " + Format.idRanges(removed),
+                                                           notSent: notSent.isEmpty ? nil : "ids " + Format.idRanges(notSent)))
         }
-        if common.json { return try FileHandleOutput.json(["removed": removed, "sent_no_answer": [], "not_sent": []]) }
-        FileHandleOutput.print(removed.isEmpty ? "No ports to remove."
-                               : removed.count == 1 ? "removed \(removed[0])" : "removed \(removed.count) ports, ids \(Format.idRanges(removed))")
+        try Slirpmon.Fwd.RemoveForwards.report(removed: removed, failed: failed, notSent: notSent, json: common.json, noun: "ports")
     }
 
     /// The line for a request that did not go through, in `Slirpmon.Fwd.failure`'s words.
     static func failureMessage(_ failure: RootlessKitSession.Failure, adding: Bool, _ subject: String, target: String,
                                done: String?, notSent: String?) -> String {
-        let (verb, past) = adding ? ("adding", "added") : ("removing", "removed")
-        let list = "`\(Shell.command(["slirpmon", "fwd", "list", target]))`"
-        let explanation = explained(failure, target: target)
-        var message: String
-        if failure.sentWithoutAnswer {
-            message = ForwardSession.sentNoAnswer(adding: adding, subject) + "; \(list) shows whether it was. \(explanation)"
-        } else if case .rootlesskit = failure.error {
-            message = "\(verb) \(subject) failed: \(explanation)"
-        } else {
-            message = "\(subject) not \(past) (never sent): \(explanation)"
-        }
-        if let done { message += ". \(past.prefix(1).uppercased() + past.dropFirst()) before it: \(done)" }
-        if let notSent { message += ". Not sent: \(notSent)" }
-        return message.terminalSafe
+        var refused = false
+        if case .rootlesskit = failure.error { refused = true }
+        return Slirpmon.Fwd.failure(explanation: explained(failure, target: target), sentWithoutAnswer: failure.sentWithoutAnswer,
+                                    refusedByPeer: refused, adding: adding, subject, target: target, done: done, notSent: notSent).terminalSafe
     }
 
     /// The hint names `slirpmon fwd list TARGET`: here the operator's own TARGET.
@@ -221,69 +205,37 @@ struct RootlessKitForwardJSON: Encodable {
         let port: Int
         @NullWhenAbsent var proxyPID: Int32?
 
-        enum CodingKeys: String, CodingKey {
-            case name, address, port
-            case proxyPID = "proxy_pid"
-        }
+        enum CodingKeys: String, CodingKey { case name, address, port, proxyPID = "proxy_pid" }
     }
 
-    let id: Int
-    let proto: String
-    @NullWhenAbsent var hostAddr: String?
-    let hostPort: Int
-    @NullWhenAbsent var guestAddr: String?
-    let guestPort: Int
+    let forward: AddedForward
     let origin: String
     @NullWhenAbsent var container: Container?
     @NullWhenAbsent var publish: String?
 
-    enum CodingKeys: String, CodingKey {
-        case id, proto, origin, container, publish
-        case hostAddr = "host_addr"
-        case hostPort = "host_port"
-        case guestAddr = "guest_addr"
-        case guestPort = "guest_port"
-    }
+    enum CodingKeys: String, CodingKey { case origin, container, publish }
 
     init(_ f: RootlessKitForward) {
-        id = f.id
-        proto = f.spec.proto
-        hostAddr = f.spec.parentIP
-        hostPort = f.spec.parentPort
-        guestAddr = f.spec.childIP
-        guestPort = f.spec.childPort
+        forward = AddedForward(f.spec, id: f.id, state: nil)
         origin = f.origin.rawValue
         container = f.container.map { Container(name: $0.name, address: $0.address, port: $0.port, proxyPID: $0.proxyPID) }
         publish = f.publishArgument
     }
+
+    func encode(to encoder: any Encoder) throws {
+        try forward.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(origin, forKey: .origin)
+        try c.encode(_container, forKey: .container)
+        try c.encode(_publish, forKey: .publish)
+    }
 }
 
-/// `fwd add --json` for a RootlessKit instance: `AddedForward`'s keys, with `host_addr` null for all addresses.
-struct RootlessKitAddedJSON: Encodable {
-    @NullWhenAbsent var id: Int?
-    let state: String
-    let proto: String
-    @NullWhenAbsent var hostAddr: String?
-    let hostPort: Int
-    @NullWhenAbsent var guestAddr: String?
-    let guestPort: Int
-
-    enum CodingKeys: String, CodingKey {
-        case id, state, proto
-        case hostAddr = "host_addr"
-        case hostPort = "host_port"
-        case guestAddr = "guest_addr"
-        case guestPort = "guest_port"
-    }
-
-    init(_ spec: RootlessKitPortSpec, id: Int?, state: String) {
-        self.id = id
-        self.state = state
-        proto = spec.proto
-        hostAddr = spec.parentIP
-        hostPort = spec.parentPort
-        guestAddr = spec.childIP
-        guestPort = spec.childPort
+extension AddedForward {
+    /// A RootlessKit port as `fwd add --json` writes it (`state` nil: as `fwd list --json` does).
+    init(_ spec: RootlessKitPortSpec, id: Int?, state: String?) {
+        self.init(id: id, state: state, proto: spec.proto, hostAddr: spec.parentIP, hostPort: spec.parentPort,
+                  guestAddr: spec.childIP, guestPort: spec.childPort)
     }
 }
 
