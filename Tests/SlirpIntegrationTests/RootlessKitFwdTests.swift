@@ -221,4 +221,37 @@ struct DockerRootlessFwdTests {
         stopped = true
         #expect(try fixture.stop() == [])
     }
+
+    @Test("with the slirp4netns port driver, a port to a running container's bridge address is refused before sending, with the reason; the published port still shows with its container")
+    func bridgeAddressRefusedOnSlirpDriver() throws {
+        let fixture = try DockerRootlessFixture(portDriver: "slirp4netns")
+        try fixture.start()
+        var stopped = false
+        defer { if !stopped { _ = try? fixture.stop() } }
+        let name = "smt-fwds-\(getpid())"
+        let published = freeFwdPort()
+        try fixture.run(name: name, publish: ["127.0.0.1:\(published):80"], command: DockerRootlessFixture.httpd)
+        let address = fixture.dockerCLI(["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let kit = try #require(fixture.rootlessKitPID)
+        let slirp = try #require(try RootlessKitFixture.children(of: kit).first { (try? Files.readText("/proc/\($0)/comm")) == "slirp4netns\n" })
+        let target = "pid:\(slirp)"
+        #expect(eventually(10) { PodmanFixture.httpGet(port: published)?.contains("slirpmon-docker-fixture") == true })
+        let state = try #require(fixture.stateDirectories().first)
+        let before = try rootlessKitPorts(stateDir: state)
+
+        let add = slirpmon(["fwd", "add", target, "127.0.0.1:\(freeFwdPort()):80", "--guest-addr", address])
+        #expect(add.status == 1, "\(add)")
+        #expect(add.stderr.contains("nothing sent") && add.stderr.contains("\(address) is outside slirp4netns's network 10.0.2.0/24")
+                && add.stderr.contains("builtin port driver"), "\(add.stderr)")
+        #expect(try rootlessKitPorts(stateDir: state).count == before.count, "something was sent")
+
+        let listed = try #require(try parsed(slirpmon(["fwd", "list", target, "--json"])) as? [[String: Any]])
+        let mine = try #require(listed.first { $0["host_port"] as? Int == published }, "\(listed)")
+        #expect(mine["origin"] as? String == "published")
+        #expect((mine["container"] as? [String: Any])?["name"] as? String == name, "\(mine)")
+
+        stopped = true
+        #expect(try fixture.stop() == [])
+    }
 }
