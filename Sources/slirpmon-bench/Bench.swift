@@ -60,6 +60,7 @@ final class Bench {
         }
         if steps.count > 1 { try measureForwards() }
         try measureLog()
+        try RootlessKitBench(bench: self, count: 100, firstPort: options.fwdPort + options.fwdCount).run()
         evaluateTargets()
         let table = Show.table(figures)
         let load = Measure.loadAverage()

@@ -20,8 +20,9 @@ struct BenchOptions {
 
     Starts N real slirp4netns instances (root: `ip netns add slirpmon-bench-<pid>-iK`), each
     with an API socket and 5 forwards on 127.0.0.1:PORT_BASE+5K..., and measures slirpmon
-    beside its baselines (ps + socat, ps alone, a raw-socket loop, htop). Needs socat, tmux
-    and htop. Everything it starts is removed at the end, on errors and on Ctrl-C.
+    beside its baselines (ps + socat, ps alone, a raw-socket loop, htop), and `fwd` on a real
+    RootlessKit instance beside rootlessctl (run as the user slirpmon-bench, created when
+    missing). Needs socat, tmux, htop, rootlesskit and setpriv. Everything it starts is removed at the end, on errors and on Ctrl-C.
     The slirpmon binary defaults to the one next to this executable (build it with
     `swift build -c release` first).
     """
