@@ -22,6 +22,7 @@ extension AppState {
         case .prompt(let prompt): return handlePrompt(key, prompt)
         case .form(let form): return handleForm(key, form)
         case .confirmRemove(let target, let forward): return handleConfirm(key, target, forward)
+        case .confirmRemovePort(let target, let port): return handleConfirmPort(key, target, port)
         case .doctor(let top): return handleDoctor(key, top: top)
         }
     }
@@ -88,11 +89,19 @@ extension AppState {
                 return .none
             }
             guard let row = selectedRow else { return .none }
-            mode = .form(ForwardForm(target: row.snapshot.identity))
+            mode = .form(ForwardForm(target: row.snapshot.identity, rootlessKit: row.snapshot.rootlessKit != nil))
         case .removeForward:
             guard !readOnly, pane == .forwards, let target = selectedTarget else { return .none }
             if let blocker = addBlocker {
                 status = StatusMessage("cannot remove a forward: \(blocker)", kind: .error)
+                return .none
+            }
+            if target.rootlessKit != nil {
+                guard let port = selectedPort else {
+                    status = StatusMessage("no port selected", kind: .error)
+                    return .none
+                }
+                mode = .confirmRemovePort(target, port)
                 return .none
             }
             guard let forward = selectedForward else {
@@ -160,7 +169,7 @@ extension AppState {
             log.top = top
             log.follow = top >= last && delta > 0
         case .forwards:
-            let count = selectedForwards?.forwards?.count ?? 0
+            let count = selectedForwards?.count ?? 0
             forwardIndex = min(max(0, forwardIndex + delta), max(0, count - 1))
         }
         return .none
@@ -359,6 +368,8 @@ extension AppState {
         case .nextField: form.next()
         case .previousField: form.previous()
         case .erase: form.backspace()
+        case .accept where form.rootlessKit:
+            return acceptPorts(form)
         case .accept:
             guard let requests = form.requests, !requests.isEmpty else {
                 let field = ForwardForm.Field.allCases.first { form.error(for: $0) != nil }
@@ -373,7 +384,7 @@ extension AppState {
                 return .none
             }
             mode = .normal
-            let target = EffectTarget(identity: form.target, apiSocket: row.snapshot.apiSocket, apiSocketFile: row.snapshot.apiSocketFile)
+            let target = row.snapshot.effectTarget
             addNote = ForwardCaveat.loopbackUDPReplies(requests, disableHostLoopback: row.snapshot.disableHostLoopback)
             busy = "adding \(requests.count == 1 ? "1 forward" : "\(requests.count) forwards") (\(form.mappingText)) to pid \(target.pid)"
             status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
@@ -383,6 +394,40 @@ extension AppState {
         }
         mode = .form(form)
         return .none
+    }
+
+    /// The form's RootlessKit ports sent, once every field is valid (`RootlessKitSession` checks
+    /// them against the instance's drivers and ports before anything is sent).
+    private mutating func acceptPorts(_ form: ForwardForm) -> Reaction {
+        var form = form
+        guard let specs = form.ports, !specs.isEmpty else {
+            let field = ForwardForm.Field.allCases.first { form.error(for: $0) != nil }
+            if let field { form.focus = field }
+            status = StatusMessage("not sent: fix \(field?.label.lowercased() ?? "the form") first", kind: .error)
+            mode = .form(form)
+            return .none
+        }
+        mode = .normal
+        guard let row = rows.first(where: { $0.snapshot.identity == form.target }), !row.isGone, let kit = row.snapshot.rootlessKit else {
+            status = StatusMessage("not sent: the instance has exited", kind: .error)
+            return .none
+        }
+        busy = "adding \(specs.count == 1 ? "1 port" : "\(specs.count) ports") (\(form.mappingText)) to rootlesskit pid \(kit.pid)"
+        status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
+        return Reaction([.addPorts(row.snapshot.effectTarget, specs)])
+    }
+
+    private mutating func handleConfirmPort(_ key: Key, _ target: EffectTarget, _ port: RootlessKitForward) -> Reaction {
+        mode = .normal
+        switch KeyBindings.action(for: key, in: .confirm, readOnly: readOnly) {
+        case .confirm:
+            busy = "removing port \(port.id) (\(port.spec.summary)) from rootlesskit pid \(target.rootlessKit.map { String($0.pid) } ?? "?")"
+            status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
+            return Reaction([.removePort(target, port.port)])
+        default:
+            status = StatusMessage("port \(port.id) kept")
+            return .none
+        }
     }
 
     private mutating func handleConfirm(_ key: Key, _ target: EffectTarget, _ forward: HostForward) -> Reaction {

@@ -5,13 +5,21 @@ extension AppState {
     public mutating func reconcile() -> Reaction {
         var effects: [Effect] = []
         if pane == .forwards, let row = selectedRow, !row.isGone, row.snapshot.forwardBlocker == nil,
-           let socket = row.snapshot.apiSocket {
+           row.snapshot.apiSocket != nil || row.snapshot.rootlessKit != nil {
             let identity = row.snapshot.identity
             let entry = forwards[identity] ?? ForwardsEntry()
-            if !entry.pending && (entry.forwards == nil && entry.error == nil || now - entry.fetchedAt >= Self.forwardsInterval) {
+            if !entry.pending && (entry.count == nil && entry.error == nil || now - entry.fetchedAt >= Self.forwardsInterval) {
                 forwards[identity, default: ForwardsEntry()].pending = true
-                effects.append(.listForwards(EffectTarget(identity: identity, apiSocket: socket, apiSocketFile: row.snapshot.apiSocketFile)))
+                effects.append(.listForwards(row.snapshot.effectTarget))
             }
+        }
+        // A RootlessKit instance's FWD count: its ports listed once when first seen (RootlessKit logs
+        // no request, and one `GET /v1/ports` costs about a millisecond), then by the pane while shown.
+        // (By index: this runs on every turn of the loop, and a row is large.)
+        for i in rows.indices where rows[i].snapshot.rootlessKit != nil && !rows[i].isGone && rows[i].snapshot.forwardBlocker == nil
+            && forwards[rows[i].snapshot.identity] == nil {
+            forwards[rows[i].snapshot.identity] = ForwardsEntry(pending: true)
+            effects.append(.listForwards(rows[i].snapshot.effectTarget))
         }
         // An instance that left a request unanswered is listed at the same cadence, shown or not,
         // until it answers (then `apply` says what became of the request).
@@ -46,6 +54,7 @@ extension AppState {
             entry.pending = false
             entry.fetchedAt = now
             if let list {
+                entry.ports = nil
                 entry.forwards = list.sorted { $0.id < $1.id }
                 entry.error = nil
                 if let request = unanswered.removeValue(forKey: identity) {
@@ -58,11 +67,33 @@ extension AppState {
             if identity == selected {
                 forwardIndex = min(forwardIndex, max(0, (entry.forwards?.count ?? 1) - 1))
             }
+        case .ports(let identity, let list, let error, let dockerProblem):
+            guard rows.contains(where: { $0.snapshot.identity == identity }) else { break }
+            var entry = forwards[identity] ?? ForwardsEntry()
+            entry.pending = false
+            entry.fetchedAt = now
+            if let list {
+                entry.ports = list
+                entry.forwards = nil
+                entry.error = nil
+                entry.dockerProblem = dockerProblem
+                if let request = unanswered.removeValue(forKey: identity) {
+                    status = StatusMessage(request.outcome(inPorts: list.map(\.port)))
+                }
+            } else {
+                entry.error = error
+            }
+            forwards[identity] = entry
+            if identity == selected {
+                forwardIndex = min(forwardIndex, max(0, (entry.count ?? 1) - 1))
+            }
         case .added(let target, let added, let failure, let sentNoAnswer):
             busy = nil
             let ids = Format.idRanges(added.map(\.id))
+            let whom = target.rootlessKit.map { "rootlesskit pid \($0.pid)" } ?? "pid \(target.pid)"
+            let what = target.rootlessKit == nil ? "forward" : "port"
             if let sent = sentNoAnswer {
-                let request = UnansweredRequest(target: target, kind: .add(sent.request))
+                let request = UnansweredRequest(target: target, kind: sent.kind)
                 unanswered[target.identity] = request
                 let before = added.isEmpty ? "" : " (added before it: id \(ids))"
                 status = StatusMessage("\(request.waiting)\(before). \(sent.explanation)", kind: .waiting)
@@ -70,9 +101,9 @@ extension AppState {
                 let before = added.isEmpty ? "" : " (added before the failure: id \(ids))"
                 status = StatusMessage("add failed: \(failure)\(before)", kind: .error)
             } else if added.count == 1, let first = added.first {
-                status = StatusMessage("added forward id \(first.id): \(first.summary) (pid \(target.pid))\(addNote.map { "; " + $0 } ?? "")")
+                status = StatusMessage("added \(what) id \(first.id): \(first.summary) (\(whom))\(addNote.map { "; " + $0 } ?? "")")
             } else {
-                status = StatusMessage("added \(added.count) forwards to pid \(target.pid): ids \(ids)\(addNote.map { "; " + $0 } ?? "")")
+                status = StatusMessage("added \(added.count) \(what)s to \(whom): ids \(ids)\(addNote.map { "; " + $0 } ?? "")")
             }
             addNote = nil
             return invalidateForwards(target.identity)
@@ -86,6 +117,19 @@ extension AppState {
                 status = StatusMessage("removing forward \(forward.id) failed: \(error)", kind: .error)
             } else {
                 status = StatusMessage("removed forward \(forward.id): \(forward.summary) (pid \(target.pid))")
+            }
+            return invalidateForwards(target.identity)
+        case .removedPort(let target, let port, let error, let sentWithoutAnswer):
+            busy = nil
+            let whom = target.rootlessKit.map { "rootlesskit pid \($0.pid)" } ?? "pid \(target.pid)"
+            if let error, sentWithoutAnswer {
+                let request = UnansweredRequest(target: target, kind: .removePort(port))
+                unanswered[target.identity] = request
+                status = StatusMessage("\(request.waiting). \(error)", kind: .waiting)
+            } else if let error {
+                status = StatusMessage("removing port \(port.id) failed: \(error)", kind: .error)
+            } else {
+                status = StatusMessage("removed port \(port.id): \(port.spec.summary) (\(whom))")
             }
             return invalidateForwards(target.identity)
         case .logSaved(let path, let error):

@@ -5,6 +5,9 @@ public struct UnansweredRequest: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
         case add(ForwardRequest)
         case remove(HostForward)
+        /// A RootlessKit `POST /v1/ports`, and `DELETE /v1/ports/{id}`.
+        case addPort(RootlessKitPortSpec)
+        case removePort(RootlessKitPort)
     }
     public var target: EffectTarget
     public var kind: Kind
@@ -20,8 +23,11 @@ public struct UnansweredRequest: Equatable, Sendable {
         let sent = switch kind {
         case .add(let request): ForwardSession.sentNoAnswer(adding: true, request.summary)
         case .remove(let forward): ForwardSession.sentNoAnswer(adding: false, "forward \(forward.id)")
+        case .addPort(let spec): ForwardSession.sentNoAnswer(adding: true, spec.summary)
+        case .removePort(let port): ForwardSession.sentNoAnswer(adding: false, "port \(port.id)")
         }
-        return sent + "; listed again every \(Int(AppState.forwardsInterval)) s until pid \(target.pid) answers"
+        let who = target.rootlessKit.map { "rootlesskit pid \($0.pid)" } ?? "pid \(target.pid)"
+        return sent + "; listed again every \(Int(AppState.forwardsInterval)) s until \(who) answers"
     }
 
     /// What the instance's list says became of it, once it answers.
@@ -38,6 +44,27 @@ public struct UnansweredRequest: Equatable, Sendable {
                 return said + "forward \(forward.id), whose removal was sent without an answer, is still listed: it was not removed"
             }
             return said + "forward \(forward.id), whose removal was sent without an answer, is gone: it was removed"
+        case .addPort, .removePort:
+            return said + "the request was sent to RootlessKit, not slirp4netns: see its ports"
+        }
+    }
+
+    /// What a RootlessKit instance's ports say became of it, once it answers.
+    func outcome(inPorts list: [RootlessKitPort]) -> String {
+        let said = "rootlesskit \(target.rootlessKit.map { String($0.pid) } ?? "?") answers again: "
+        switch kind {
+        case .addPort(let spec):
+            if let port = list.first(where: { $0.spec == spec }) {
+                return said + "\(spec.summary), sent without an answer, was added: id \(port.id)"
+            }
+            return said + "\(spec.summary), sent without an answer, is not listed: it was not added"
+        case .removePort(let port):
+            if list.contains(where: { $0.id == port.id }) {
+                return said + "port \(port.id), whose removal was sent without an answer, is still listed: it was not removed"
+            }
+            return said + "port \(port.id), whose removal was sent without an answer, is gone: it was removed"
+        case .add, .remove:
+            return said + "the request was sent to slirp4netns's own socket, not RootlessKit"
         }
     }
 }

@@ -23,6 +23,11 @@ final class Worker: Sendable {
                                                 contactMaxAge: InventoryCache.monitorContactMaxAge)
     /// Passive-check findings per instance, kept while nothing they depend on changed.
     private let findingsCache = Mutex<[ProcessIdentity: (key: FindingsKey, findings: [Finding])]>([:])
+    /// What each RootlessKit instance's Docker join last read (`DockerFacts`: its daemon asked
+    /// through `docker`, about 100 ms), and the port ids it was read for: read again only when the
+    /// ports change or after `dockerFactsMaxAge`, never for each listing.
+    private let dockerFacts = Mutex<[ProcessIdentity: (ids: [Int], at: Double, facts: DockerFacts)]>([:])
+    static let dockerFactsMaxAge = 60.0
     /// What the running doctor's trial created, removed on quit.
     private let trialCleanup = Mutex<TrialCleanup?>(nil)
 
@@ -62,12 +67,13 @@ final class Worker: Sendable {
                 let snapshot = try inventory.snapshot()
                 let instances = snapshot.instances.map { instance in
                     var view = InstanceSnapshot(instance)
-                    view.forwardsAsOf = instance.forwardsAsOf.map(Clock.wallTime(at:))
+                    view.forwardsAsOf = instance.rootlessKit == nil ? instance.forwardsAsOf.map(Clock.wallTime(at:)) : nil
                     view.findings = findings(instance)
                     return view
                 }
                 let live = Set(snapshot.instances.map(\.identity))
                 findingsCache.withLock { cache in cache = cache.filter { live.contains($0.key) } }
+                dockerFacts.withLock { cache in cache = cache.filter { live.contains($0.key) } }
                 post(.inventory(instances + snapshot.detachedContainers.map(InstanceSnapshot.init),
                                 podman: PodmanStatus(installed: snapshot.podmanInstalled, failures: snapshot.podmanFailures),
                                 error: nil, clock: Clock.wallTime()))
@@ -125,6 +131,7 @@ final class Worker: Sendable {
     }
 
     func listForwards(_ target: EffectTarget) {
+        if let kit = target.rootlessKit { return listPorts(target, kit) }
         guard let socket = target.apiSocket else { return }
         let timeout = apiTimeout
         let cache = inventoryCache
@@ -139,6 +146,109 @@ final class Worker: Sendable {
             switch result {
             case .success(let list): post(.forwards(target.identity, list, error: nil))
             case .failure(let error): post(.forwards(target.identity, nil, error: error.description))
+            }
+        }
+    }
+
+    /// The ports of a RootlessKit instance (`GET /v1/ports` on `$STATE/api.sock`, proven held by
+    /// its rootlesskit parent), joined with its Docker containers (`RootlessKitForward`).
+    private func listPorts(_ target: EffectTarget, _ kit: RootlessKitParent) {
+        let timeout = apiTimeout
+        api.async { [self] in
+            let client: RootlessKitAPI
+            switch Self.client(kit, timeout: timeout) {
+            case .success(let found): client = found
+            case .failure(let blocker):
+                post(.ports(target.identity, nil, error: blocker.reason))
+                return
+            }
+            let ports: [RootlessKitPort]
+            do throws(RootlessKitAPIError) { ports = try client.ports() } catch {
+                post(.ports(target.identity, nil, error: error.description + (error.hint.map { "; " + $0 } ?? "")))
+                return
+            }
+            let facts = dockerFacts(of: kit, for: target.identity, ids: ports.map(\.id))
+            post(.ports(target.identity, RootlessKitForward.join(ports, proxies: facts.proxies, containers: facts.containers),
+                        error: nil, dockerProblem: facts.problem))
+        }
+    }
+
+    /// `kit`'s Docker facts, kept while its port ids are `ids` and for `dockerFactsMaxAge`.
+    private func dockerFacts(of kit: RootlessKitParent, for identity: ProcessIdentity, ids: [Int]) -> DockerFacts {
+        guard kit.child?.kind == .docker else { return DockerFacts() }
+        let now = Clock.monotonic()
+        if let kept = dockerFacts.withLock({ $0[identity] }), kept.ids == ids, now - kept.at < Self.dockerFactsMaxAge { return kept.facts }
+        let facts = DockerFacts.of(kit)
+        dockerFacts.withLock { $0[identity] = (ids, now, facts) }
+        return facts
+    }
+
+    /// Why no request may go to `kit`'s API socket.
+    struct Blocked: Error { var reason: String }
+
+    /// A client of `kit`'s API socket, proven held by the rootlesskit parent now (`RootlessKitEndpoint`).
+    static func client(_ kit: RootlessKitParent, timeout: Double) -> Result<RootlessKitAPI, Blocked> {
+        guard let endpoint = kit.endpoint() else { return .failure(Blocked(reason: "RootlessKit's state directory is unknown, so its API socket is too")) }
+        guard let client = endpoint.client(timeout: timeout) else {
+            return .failure(Blocked(reason: endpoint.blocker() ?? "RootlessKit API socket \(endpoint.path) cannot be used"))
+        }
+        return .success(client)
+    }
+
+    /// The session for a RootlessKit target: its client and slirp4netns's network (what the slirp4netns port driver reaches).
+    static func session(_ target: EffectTarget, _ kit: RootlessKitParent, timeout: Double) -> Result<RootlessKitSession, Blocked> {
+        client(kit, timeout: timeout).map { client in
+            let network = target.slirpNetwork.flatMap { IPv4Network($0) } ?? ChildAddressRule.defaultSlirpNetwork
+            return RootlessKitSession(api: client, parentPID: kit.pid, slirpNetwork: network)
+        }
+    }
+
+    /// Adds RootlessKit ports: the batch checked whole (driver, childIP, privileged port, conflicts), then sent in order.
+    func addPorts(_ target: EffectTarget, _ specs: [RootlessKitPortSpec]) {
+        guard let kit = target.rootlessKit else {
+            post(.added(target, [], failure: "the instance has no RootlessKit"))
+            return
+        }
+        let timeout = apiTimeout
+        api.async { [self] in
+            let session: RootlessKitSession
+            switch Self.session(target, kit, timeout: timeout) {
+            case .success(let found): session = found
+            case .failure(let blocker):
+                post(.added(target, [], failure: "nothing sent: " + blocker.reason))
+                return
+            }
+            let outcome = session.add(specs)
+            let added = outcome.added.map { AddedForward(summary: $0.spec.summary, id: $0.id) }
+            switch outcome.refusal {
+            case .rejected(let rejected):
+                post(.added(target, [], failure: "nothing sent: " + rejected.prefix(3).map { "\($0.spec.summary): \($0.reason)" }.joined(separator: "; ")
+                            + (rejected.count > 3 ? "; and \(rejected.count - 3) more" : "")))
+            case .conflicts(let clashes):
+                post(.added(target, [], failure: "nothing sent: " + RootlessKitConflict.described(clashes, limit: 5)))
+            case .listFailed(let failure):
+                post(.added(target, [], failure: "nothing sent: RootlessKit's info and ports could not be read to check the \(specs.count) against them: \(failure.explanation)"))
+            case nil:
+                if let (spec, failure) = outcome.failure, failure.sentWithoutAnswer {
+                    post(.added(target, added, failure: nil, unanswered: SentNoAnswer(port: spec, explanation: failure.explanation)))
+                } else {
+                    post(.added(target, added, failure: outcome.failure.map { spec, failure in "\(spec.summary): \(failure.explanation)" }))
+                }
+            }
+        }
+    }
+
+    /// Removes a RootlessKit port by its id.
+    func removePort(_ target: EffectTarget, _ port: RootlessKitPort) {
+        guard let kit = target.rootlessKit else { return }
+        let timeout = apiTimeout
+        api.async { [self] in
+            switch Self.session(target, kit, timeout: timeout) {
+            case .success(let session):
+                let outcome = session.remove([port.id], listed: true)
+                post(.removedPort(target, port, error: outcome.failure?.1.explanation, unanswered: outcome.failure?.1.sentWithoutAnswer ?? false))
+            case .failure(let blocker):
+                post(.removedPort(target, port, error: "nothing sent: " + blocker.reason))
             }
         }
     }
