@@ -9,7 +9,8 @@ enum FormView {
         let height = 2 + ForwardForm.Field.allCases.count * fieldRows + 3
         let box = DialogBox(width: min(100, screen.width - 2), height: height, screen: screen, top: 0, bottom: layout.statusRow)
         let kit = form.rootlessKit ? state.rows.first { $0.snapshot.identity == form.target }?.snapshot.rootlessKit : nil
-        box.frame(title: kit.map { "Add port to rootlesskit pid \($0.pid) (\(name))" } ?? "Add forward to pid \(form.target.pid) (\(name))", into: &screen)
+        let title = kit.map { "Add port to rootlesskit pid \($0.pid) (slirp4netns pid \(form.target.pid))" } ?? "Add forward to pid \(form.target.pid) (\(name))"
+        box.frame(title: title, into: &screen)
         let labelW = 15
         let valueW = max(8, min(24, box.innerWidth - labelW - 2))
         var row = 0
