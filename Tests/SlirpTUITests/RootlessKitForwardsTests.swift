@@ -53,6 +53,7 @@ import Testing
         #expect(text.contains("GET /v1/ports of rootlesskit pid 5242, port driver \(driver)"), "\(text)")
         #expect(!text.contains("list_hostfwd"), "\(text)")
         #expect(text.contains("3 tcp   127.0.0.1:18080 -> :80"), "\(text)")
+        #expect(text.contains("pid 5260 rootlesskit  1 RootlessKit port"), "\(text)")
     }
 
     @Test("the add form of a RootlessKit instance takes tcp6, an IPv6 host address and an IPv6 childIP, refuses a family that does not match as it is typed, and sends exactly the parsed ports")

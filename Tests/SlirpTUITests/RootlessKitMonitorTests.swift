@@ -98,6 +98,30 @@ struct RootlessKitMonitorTests {
         #expect(after.count == 1, "something was sent: \(after)")
     }
 
+    @Test("the monitor's refresh does not ask the slirp4netns of a RootlessKit (slirp4netns port driver) for the FWD count through slirp4netns's own .s4nn.sock: its ports are RootlessKit's")
+    func refreshLeavesSlirpSocketOfRootlessKitAlone() throws {
+        let kit = try RootlessKitFixture(portDriver: .slirp4netns)
+        defer {
+            let left = kit.stop()
+            #expect(left.isEmpty, "left behind: \(left)")
+        }
+        let added = Self.rootlessctl(kit.stateDir + "/api.sock", ["add-ports", "127.0.0.1:\(Self.unusedPort()):8080/tcp"])
+        try #require(added.status == 0, "rootlessctl add-ports: \(added.combined)")
+        // The refresh as the monitor makes it, with the instance on screen and not.
+        var selected: ProcessIdentity?
+        for _ in 0..<2 {
+            var options = Inventory.Options(purpose: .monitor(cache: InventoryCache(addressMaxAge: 30, contactMaxAge: 5), selected: selected))
+            options.readAddresses = true
+            let snapshot = try Inventory(options: options).snapshot()
+            let instance = try #require(snapshot.instances.first { $0.pid == kit.slirpPID }, "slirp4netns \(kit.slirpPID) not found")
+            #expect(instance.rootlessKit?.pid == kit.pid)
+            #expect(instance.apiSocket == kit.stateDir + "/.s4nn.sock", "\(instance.apiSocket ?? "-")")
+            #expect(instance.forwards == nil && instance.forwardsError == nil,
+                    "slirp4netns's own socket was asked: \(instance.forwards.map { "\($0.count) forwards" } ?? instance.forwardsError ?? "-")")
+            selected = instance.identity
+        }
+    }
+
     @Test("Docker rootless: a container started with -p shows in the forwards pane with its name and published; a port added live to its address through the form reaches it and shows the docker run -p that keeps it; removing it closes it")
     func dockerRootlessContainers() throws {
         try #require(TmuxHarness.canRun, "\(TmuxHarness.unavailableReason ?? "")")

@@ -202,8 +202,9 @@ enum PaneTitleView {
             info += state.log.follow ? "  [follow]" : "  [paused]"
             info += "  \(state.log.lines.count) lines"
         case .forwards:
-            if let entry = state.forwards[row.snapshot.identity], let list = entry.forwards {
-                info += "  \(list.count) forward\(list.count == 1 ? "" : "s")" + (entry.pending ? " (refreshing...)" : "")
+            if let entry = state.forwards[row.snapshot.identity], let count = entry.count {
+                let what = entry.ports == nil ? "forward" : "RootlessKit port"
+                info += "  \(count) \(what)\(count == 1 ? "" : "s")" + (entry.pending ? " (refreshing...)" : "")
             }
         }
         if row.isGone { info += "  (gone)" }
