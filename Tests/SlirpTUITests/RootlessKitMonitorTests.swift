@@ -19,9 +19,13 @@ struct RootlessKitMonitorTests {
         return Int.random(in: 52000..<56000)
     }
 
+    /// The user this suite runs rootlesskit as: not `RootlessKitFixture.userName`, whose suites check
+    /// that no process of theirs is left while this one may run beside them.
+    static let user = "slirpmon-rkm"
+
     /// `rootlessctl --socket SOCKET ARGS...` as the test user, as an operator types it.
     static func rootlessctl(_ socket: String, _ args: [String]) -> Executables.Output {
-        sh("/usr/sbin/runuser", ["-u", RootlessKitFixture.userName, "--", "rootlessctl", "--socket", socket] + args)
+        sh("/usr/sbin/runuser", ["-u", user, "--", "rootlessctl", "--socket", socket] + args)
     }
 
     @Test("on a RootlessKit instance (each port driver) the forwards pane lists a port added with rootlessctl, adds one through the form that reaches a server in the namespace, removes it through the dialog (connection refused after), and shows a refusal before sending with nothing sent",
@@ -30,7 +34,7 @@ struct RootlessKitMonitorTests {
         try #require(TmuxHarness.canRun, "\(TmuxHarness.unavailableReason ?? "")")
         let reply = "hello-rk-tui-\(driver.rawValue)"
         // The command runs in RootlessKit's namespaces: a server on port 8080 there.
-        let kit = try RootlessKitFixture(portDriver: driver, command: ["socat", "TCP-LISTEN:8080,reuseaddr,fork", "SYSTEM:echo \(reply)"])
+        let kit = try RootlessKitFixture(portDriver: driver, command: ["socat", "TCP-LISTEN:8080,reuseaddr,fork", "SYSTEM:echo \(reply)"], userName: Self.user)
         let tmux = TmuxHarness(width: 160, height: 45)
         defer {
             tmux.tearDown()
@@ -100,7 +104,7 @@ struct RootlessKitMonitorTests {
 
     @Test("the monitor's refresh does not ask the slirp4netns of a RootlessKit (slirp4netns port driver) for the FWD count through slirp4netns's own .s4nn.sock: its ports are RootlessKit's")
     func refreshLeavesSlirpSocketOfRootlessKitAlone() throws {
-        let kit = try RootlessKitFixture(portDriver: .slirp4netns)
+        let kit = try RootlessKitFixture(portDriver: .slirp4netns, userName: Self.user)
         defer {
             let left = kit.stop()
             #expect(left.isEmpty, "left behind: \(left)")

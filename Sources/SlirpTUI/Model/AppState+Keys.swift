@@ -368,27 +368,8 @@ extension AppState {
         case .nextField: form.next()
         case .previousField: form.previous()
         case .erase: form.backspace()
-        case .accept where form.rootlessKit:
-            return acceptPorts(form)
         case .accept:
-            guard let requests = form.requests, !requests.isEmpty else {
-                let field = ForwardForm.Field.allCases.first { form.error(for: $0) != nil }
-                if let field { form.focus = field }
-                status = StatusMessage("not sent: fix \(field?.label.lowercased() ?? "the form") first", kind: .error)
-                mode = .form(form)
-                return .none
-            }
-            guard let row = rows.first(where: { $0.snapshot.identity == form.target }), !row.isGone else {
-                mode = .normal
-                status = StatusMessage("not sent: the instance has exited", kind: .error)
-                return .none
-            }
-            mode = .normal
-            let target = row.snapshot.effectTarget
-            addNote = ForwardCaveat.loopbackUDPReplies(requests, disableHostLoopback: row.snapshot.disableHostLoopback)
-            busy = "adding \(requests.count == 1 ? "1 forward" : "\(requests.count) forwards") (\(form.mappingText)) to pid \(target.pid)"
-            status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
-            return Reaction([.addForwards(target, requests)])
+            return accept(form)
         default:
             if case .character(let c) = key { form.type(c) }
         }
@@ -396,11 +377,12 @@ extension AppState {
         return .none
     }
 
-    /// The form's RootlessKit ports sent, once every field is valid (`RootlessKitSession` checks
-    /// them against the instance's drivers and ports before anything is sent).
-    private mutating func acceptPorts(_ form: ForwardForm) -> Reaction {
+    /// The form sent, once every field is valid: `add_hostfwd` requests, or RootlessKit ports
+    /// (`RootlessKitSession` checks those against the instance's drivers and ports before anything is sent).
+    private mutating func accept(_ form: ForwardForm) -> Reaction {
         var form = form
-        guard let specs = form.ports, !specs.isEmpty else {
+        let count = (form.rootlessKit ? form.ports?.count : form.requests?.count) ?? 0
+        guard count > 0 else {
             let field = ForwardForm.Field.allCases.first { form.error(for: $0) != nil }
             if let field { form.focus = field }
             status = StatusMessage("not sent: fix \(field?.label.lowercased() ?? "the form") first", kind: .error)
@@ -408,38 +390,46 @@ extension AppState {
             return .none
         }
         mode = .normal
-        guard let row = rows.first(where: { $0.snapshot.identity == form.target }), !row.isGone, let kit = row.snapshot.rootlessKit else {
+        guard let row = rows.first(where: { $0.snapshot.identity == form.target }), !row.isGone else {
             status = StatusMessage("not sent: the instance has exited", kind: .error)
             return .none
         }
-        busy = "adding \(specs.count == 1 ? "1 port" : "\(specs.count) ports") (\(form.mappingText)) to rootlesskit pid \(kit.pid)"
+        let target = row.snapshot.effectTarget
+        let effect: Effect
+        if let kit = target.rootlessKit, let specs = form.ports {
+            busy = "adding \(count == 1 ? "1 port" : "\(count) ports") (\(form.mappingText)) to rootlesskit pid \(kit.pid)"
+            effect = .addPorts(target, specs)
+        } else if let requests = form.requests {
+            addNote = ForwardCaveat.loopbackUDPReplies(requests, disableHostLoopback: row.snapshot.disableHostLoopback)
+            busy = "adding \(count == 1 ? "1 forward" : "\(count) forwards") (\(form.mappingText)) to pid \(target.pid)"
+            effect = .addForwards(target, requests)
+        } else {
+            status = StatusMessage("not sent: the form is not for this instance's API", kind: .error)
+            return .none
+        }
         status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
-        return Reaction([.addPorts(row.snapshot.effectTarget, specs)])
+        return Reaction([effect])
     }
 
     private mutating func handleConfirmPort(_ key: Key, _ target: EffectTarget, _ port: RootlessKitForward) -> Reaction {
-        mode = .normal
-        switch KeyBindings.action(for: key, in: .confirm, readOnly: readOnly) {
-        case .confirm:
-            busy = "removing port \(port.id) (\(port.spec.summary)) from rootlesskit pid \(target.rootlessKit.map { String($0.pid) } ?? "?")"
-            status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
-            return Reaction([.removePort(target, port.port)])
-        default:
-            status = StatusMessage("port \(port.id) kept")
-            return .none
-        }
+        confirm(key, doing: "removing port \(port.id) (\(port.spec.summary)) from rootlesskit pid \(target.rootlessKit.map { String($0.pid) } ?? "?")",
+                kept: "port \(port.id) kept", .removePort(target, port.port))
     }
 
     private mutating func handleConfirm(_ key: Key, _ target: EffectTarget, _ forward: HostForward) -> Reaction {
+        confirm(key, doing: "removing forward \(forward.id) (\(forward.summary)) from pid \(target.pid)", kept: "forward \(forward.id) kept",
+                .removeForward(target, forward))
+    }
+
+    /// The remove question answered: `y` sends `effect` (saying `doing`, waiting), any other key keeps it.
+    private mutating func confirm(_ key: Key, doing: String, kept: String, _ effect: Effect) -> Reaction {
         mode = .normal
-        switch KeyBindings.action(for: key, in: .confirm, readOnly: readOnly) {
-        case .confirm:
-            busy = "removing forward \(forward.id) (\(forward.summary)) from pid \(target.pid)"
-            status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
-            return Reaction([.removeForward(target, forward)])
-        default:
-            status = StatusMessage("forward \(forward.id) kept")
+        guard KeyBindings.action(for: key, in: .confirm, readOnly: readOnly) == .confirm else {
+            status = StatusMessage(kept)
             return .none
         }
+        busy = doing
+        status = StatusMessage(doing + ", waiting...", kind: .waiting)
+        return Reaction([effect])
     }
 }

@@ -49,44 +49,16 @@ extension AppState {
             if error == nil || !snapshots.isEmpty { merge(snapshots) }
             loaded = true
         case .forwards(let identity, let list, let error):
-            guard rows.contains(where: { $0.snapshot.identity == identity }) else { break }
-            var entry = forwards[identity] ?? ForwardsEntry()
-            entry.pending = false
-            entry.fetchedAt = now
-            if let list {
-                entry.ports = nil
-                entry.forwards = list.sorted { $0.id < $1.id }
-                entry.error = nil
-                if let request = unanswered.removeValue(forKey: identity) {
-                    status = StatusMessage(request.outcome(in: list))
-                }
-            } else {
-                entry.error = error
-            }
-            forwards[identity] = entry
-            if identity == selected {
-                forwardIndex = min(forwardIndex, max(0, (entry.forwards?.count ?? 1) - 1))
-            }
+            keepListing(identity, error: error, answered: list.map { list in
+                { entry in entry.forwards = list.sorted { $0.id < $1.id } }
+            }, outcome: { request in list.map { request.outcome(in: $0) } })
         case .ports(let identity, let list, let error, let dockerProblem):
-            guard rows.contains(where: { $0.snapshot.identity == identity }) else { break }
-            var entry = forwards[identity] ?? ForwardsEntry()
-            entry.pending = false
-            entry.fetchedAt = now
-            if let list {
-                entry.ports = list
-                entry.forwards = nil
-                entry.error = nil
-                entry.dockerProblem = dockerProblem
-                if let request = unanswered.removeValue(forKey: identity) {
-                    status = StatusMessage(request.outcome(inPorts: list.map(\.port)))
+            keepListing(identity, error: error, answered: list.map { list in
+                { entry in
+                    entry.ports = list
+                    entry.dockerProblem = dockerProblem
                 }
-            } else {
-                entry.error = error
-            }
-            forwards[identity] = entry
-            if identity == selected {
-                forwardIndex = min(forwardIndex, max(0, (entry.count ?? 1) - 1))
-            }
+            }, outcome: { request in list.map { request.outcome(inPorts: $0.map(\.port)) } })
         case .added(let target, let added, let failure, let sentNoAnswer):
             busy = nil
             let ids = Format.idRanges(added.map(\.id))
@@ -108,30 +80,9 @@ extension AppState {
             addNote = nil
             return invalidateForwards(target.identity)
         case .removed(let target, let forward, let error, let sentWithoutAnswer):
-            busy = nil
-            if let error, sentWithoutAnswer {
-                let request = UnansweredRequest(target: target, kind: .remove(forward))
-                unanswered[target.identity] = request
-                status = StatusMessage("\(request.waiting). \(error)", kind: .waiting)
-            } else if let error {
-                status = StatusMessage("removing forward \(forward.id) failed: \(error)", kind: .error)
-            } else {
-                status = StatusMessage("removed forward \(forward.id): \(forward.summary) (pid \(target.pid))")
-            }
-            return invalidateForwards(target.identity)
+            return removed(target, .remove(forward), subject: "forward \(forward.id)", summary: forward.summary, error: error, sentWithoutAnswer: sentWithoutAnswer)
         case .removedPort(let target, let port, let error, let sentWithoutAnswer):
-            busy = nil
-            let whom = target.rootlessKit.map { "rootlesskit pid \($0.pid)" } ?? "pid \(target.pid)"
-            if let error, sentWithoutAnswer {
-                let request = UnansweredRequest(target: target, kind: .removePort(port))
-                unanswered[target.identity] = request
-                status = StatusMessage("\(request.waiting). \(error)", kind: .waiting)
-            } else if let error {
-                status = StatusMessage("removing port \(port.id) failed: \(error)", kind: .error)
-            } else {
-                status = StatusMessage("removed port \(port.id): \(port.spec.summary) (\(whom))")
-            }
-            return invalidateForwards(target.identity)
+            return removed(target, .removePort(port), subject: "port \(port.id)", summary: port.spec.summary, error: error, sentWithoutAnswer: sentWithoutAnswer)
         case .logSaved(let path, let error):
             if let path {
                 status = StatusMessage("log saved to \(path)")
@@ -174,6 +125,48 @@ extension AppState {
             }
         }
         return .none
+    }
+
+    /// Keeps a listing's answer (`answered` fills the entry; nil: it failed with `error`); a request
+    /// sent without an answer is then said to be done or not (`outcome`).
+    private mutating func keepListing(_ identity: ProcessIdentity, error: String?, answered: ((inout ForwardsEntry) -> Void)?,
+                                      outcome: (UnansweredRequest) -> String?) {
+        guard rows.contains(where: { $0.snapshot.identity == identity }) else { return }
+        var entry = forwards[identity] ?? ForwardsEntry()
+        entry.pending = false
+        entry.fetchedAt = now
+        if let answered {
+            entry.forwards = nil
+            entry.ports = nil
+            entry.error = nil
+            answered(&entry)
+            if let request = unanswered.removeValue(forKey: identity), let said = outcome(request) {
+                status = StatusMessage(said)
+            }
+        } else {
+            entry.error = error
+        }
+        forwards[identity] = entry
+        if identity == selected {
+            forwardIndex = min(forwardIndex, max(0, (entry.count ?? 1) - 1))
+        }
+    }
+
+    /// A removal answered: done, failed, or sent without an answer (listed again until the instance answers).
+    private mutating func removed(_ target: EffectTarget, _ kind: UnansweredRequest.Kind, subject: String, summary: String,
+                                  error: String?, sentWithoutAnswer: Bool) -> Reaction {
+        busy = nil
+        if let error, sentWithoutAnswer {
+            let request = UnansweredRequest(target: target, kind: kind)
+            unanswered[target.identity] = request
+            status = StatusMessage("\(request.waiting). \(error)", kind: .waiting)
+        } else if let error {
+            status = StatusMessage("removing \(subject) failed: \(error)", kind: .error)
+        } else {
+            let whom = target.rootlessKit.map { "rootlesskit pid \($0.pid)" } ?? "pid \(target.pid)"
+            status = StatusMessage("removed \(subject): \(summary) (\(whom))")
+        }
+        return invalidateForwards(target.identity)
     }
 
     mutating func invalidateForwards(_ identity: ProcessIdentity) -> Reaction {

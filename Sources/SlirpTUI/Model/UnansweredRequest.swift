@@ -32,39 +32,32 @@ public struct UnansweredRequest: Equatable, Sendable {
 
     /// What the instance's list says became of it, once it answers.
     func outcome(in list: [HostForward]) -> String {
-        let said = "pid \(target.pid) answers again: "
         switch kind {
-        case .add(let request):
-            if let forward = list.first(where: { request.isAdded(as: $0) }) {
-                return said + "\(request.summary), sent without an answer, was added: id \(forward.id)"
-            }
-            return said + "\(request.summary), sent without an answer, is not listed: it was not added"
-        case .remove(let forward):
-            if list.contains(where: { $0.id == forward.id }) {
-                return said + "forward \(forward.id), whose removal was sent without an answer, is still listed: it was not removed"
-            }
-            return said + "forward \(forward.id), whose removal was sent without an answer, is gone: it was removed"
-        case .addPort, .removePort:
-            return said + "the request was sent to RootlessKit, not slirp4netns: see its ports"
+        case .add(let request): verdict(adding: request.summary, addedAs: list.first { request.isAdded(as: $0) }?.id)
+        case .remove(let forward): verdict(removing: "forward \(forward.id)", stillListed: list.contains { $0.id == forward.id })
+        case .addPort, .removePort: "\(answerer) answers again: the request was sent to RootlessKit, not slirp4netns: see its ports"
         }
     }
 
     /// What a RootlessKit instance's ports say became of it, once it answers.
     func outcome(inPorts list: [RootlessKitPort]) -> String {
-        let said = "rootlesskit \(target.rootlessKit.map { String($0.pid) } ?? "?") answers again: "
         switch kind {
-        case .addPort(let spec):
-            if let port = list.first(where: { $0.spec == spec }) {
-                return said + "\(spec.summary), sent without an answer, was added: id \(port.id)"
-            }
-            return said + "\(spec.summary), sent without an answer, is not listed: it was not added"
-        case .removePort(let port):
-            if list.contains(where: { $0.id == port.id }) {
-                return said + "port \(port.id), whose removal was sent without an answer, is still listed: it was not removed"
-            }
-            return said + "port \(port.id), whose removal was sent without an answer, is gone: it was removed"
-        case .add, .remove:
-            return said + "the request was sent to slirp4netns's own socket, not RootlessKit"
+        case .addPort(let spec): verdict(adding: spec.summary, addedAs: list.first { $0.spec == spec }?.id)
+        case .removePort(let port): verdict(removing: "port \(port.id)", stillListed: list.contains { $0.id == port.id })
+        case .add, .remove: "\(answerer) answers again: the request was sent to slirp4netns's own socket, not RootlessKit"
         }
+    }
+
+    /// Who was asked: the rootlesskit parent for RootlessKit's API, else the slirp4netns process.
+    private var answerer: String { target.rootlessKit.map { "rootlesskit \($0.pid)" } ?? "pid \(target.pid)" }
+
+    private func verdict(adding summary: String, addedAs id: Int?) -> String {
+        guard let id else { return "\(answerer) answers again: \(summary), sent without an answer, is not listed: it was not added" }
+        return "\(answerer) answers again: \(summary), sent without an answer, was added: id \(id)"
+    }
+
+    private func verdict(removing subject: String, stillListed: Bool) -> String {
+        stillListed ? "\(answerer) answers again: \(subject), whose removal was sent without an answer, is still listed: it was not removed"
+            : "\(answerer) answers again: \(subject), whose removal was sent without an answer, is gone: it was removed"
     }
 }

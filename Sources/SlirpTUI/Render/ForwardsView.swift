@@ -33,22 +33,8 @@ enum ForwardsView {
             ports(state, kit: kit, entry: entry, width: w, height: height, lines: &lines, forwardOnLine: &forwardOnLine)
             return
         }
-        guard let forwards = entry?.forwards else {
-            if let error = entry?.error {
-                lines += Format.wrap("list_hostfwd failed: " + error, width: w).map { [Span($0, .error)] }
-            } else {
-                lines.append([Span("asking the API socket (list_hostfwd), waiting...", .dim)])
-            }
-            return
-        }
-        if let error = entry?.error {
-            lines.append([Span("last refresh failed: " + error, .error)])
-        }
-        if forwards.isEmpty {
-            lines.append([Span("No forwards added through the API socket.", .dim)])
-            if !state.readOnly { lines.append([Span("Press a (F7) to add one.", .dim)]) }
-            return
-        }
+        guard let forwards = listed(entry?.forwards, entry: entry, failed: "list_hostfwd failed: ", waiting: "asking the API socket (list_hostfwd), waiting...",
+                                    empty: "No forwards added through the API socket.", readOnly: state.readOnly, width: w, lines: &lines) else { return }
         // Columns of fixed width; when those would cut the guest address and port at the right
         // edge, ID and HOST as wide as their widest value and the protocol after the guest port
         // (`10.0.2.100:80/tcp`, as Podman writes a mapping).
@@ -88,27 +74,35 @@ enum ForwardsView {
         lines.append([Span("list_hostfwd shows only forwards added through the API; each listing is logged by slirp4netns", .dim)])
     }
 
+    /// The list when there is a table to draw; else nil, with the lines that say why not: the listing
+    /// failed, is awaited, or is empty. (A failed refresh of a list already shown is said above it.)
+    static func listed<Item>(_ list: [Item]?, entry: ForwardsEntry?, failed: String, waiting: String, empty: String, readOnly: Bool,
+                             width: Int, lines: inout [Line]) -> [Item]? {
+        guard let list else {
+            if let error = entry?.error {
+                lines += Format.wrap(failed + error, width: width).map { [Span($0, .error)] }
+            } else {
+                lines.append([Span(waiting, .dim)])
+            }
+            return nil
+        }
+        if let error = entry?.error {
+            lines.append([Span("last refresh failed: " + error, .error)])
+        }
+        guard list.isEmpty else { return list }
+        lines.append([Span(empty, .dim)])
+        if !readOnly { lines.append([Span("Press a (F7) to add one.", .dim)]) }
+        return nil
+    }
+
     /// A RootlessKit instance's ports: ID, PROTO, HOST (`*` for all addresses), GUEST (childIP, or
     /// the child's own), and under Docker rootless the CONTAINER and ORIGIN (published with -p, or live).
     static func ports(_ state: AppState, kit: RootlessKitParent, entry: ForwardsEntry?, width w: Int, height: Int,
                       lines: inout [Line], forwardOnLine: inout [Int: Int]) {
         let source = "rootlesskit pid \(kit.pid), port driver \(kit.portDriver)"
-        guard let ports = entry?.ports else {
-            if let error = entry?.error {
-                lines += Format.wrap("listing RootlessKit's ports (GET /v1/ports) failed: " + error, width: w).map { [Span($0, .error)] }
-            } else {
-                lines.append([Span("asking RootlessKit's API (GET /v1/ports, \(source)), waiting...", .dim)])
-            }
-            return
-        }
-        if let error = entry?.error {
-            lines.append([Span("last refresh failed: " + error, .error)])
-        }
-        if ports.isEmpty {
-            lines.append([Span("No ports: RootlessKit (\(source)) forwards none.", .dim)])
-            if !state.readOnly { lines.append([Span("Press a (F7) to add one.", .dim)]) }
-            return
-        }
+        guard let ports = listed(entry?.ports, entry: entry, failed: "listing RootlessKit's ports (GET /v1/ports) failed: ",
+                                 waiting: "asking RootlessKit's API (GET /v1/ports, \(source)), waiting...", empty: "No ports: RootlessKit (\(source)) forwards none.",
+                                 readOnly: state.readOnly, width: w, lines: &lines) else { return }
         func address(_ ip: String?, _ port: Int) -> String {
             guard let ip else { return "*:\(port)" }
             return IPv4Address(ip) != nil ? "\(ip):\(port)" : "[\(ip)]:\(port)"

@@ -153,17 +153,9 @@ final class Worker: Sendable {
     /// The ports of a RootlessKit instance (`GET /v1/ports` on `$STATE/api.sock`, proven held by
     /// its rootlesskit parent), joined with its Docker containers (`RootlessKitForward`).
     private func listPorts(_ target: EffectTarget, _ kit: RootlessKitParent) {
-        let timeout = apiTimeout
-        api.async { [self] in
-            let client: RootlessKitAPI
-            switch Self.client(kit, timeout: timeout) {
-            case .success(let found): client = found
-            case .failure(let blocker):
-                post(.ports(target.identity, nil, error: blocker.reason))
-                return
-            }
+        onRootlessKit(target, ifBlocked: { .ports(target.identity, nil, error: $0) }) { [self] session in
             let ports: [RootlessKitPort]
-            do throws(RootlessKitAPIError) { ports = try client.ports() } catch {
+            do throws(RootlessKitAPIError) { ports = try session.api.ports() } catch {
                 post(.ports(target.identity, nil, error: error.description + (error.hint.map { "; " + $0 } ?? "")))
                 return
             }
@@ -183,73 +175,63 @@ final class Worker: Sendable {
         return facts
     }
 
-    /// Why no request may go to `kit`'s API socket.
-    struct Blocked: Error { var reason: String }
-
-    /// A client of `kit`'s API socket, proven held by the rootlesskit parent now (`RootlessKitEndpoint`).
-    static func client(_ kit: RootlessKitParent, timeout: Double) -> Result<RootlessKitAPI, Blocked> {
-        guard let endpoint = kit.endpoint() else { return .failure(Blocked(reason: "RootlessKit's state directory is unknown, so its API socket is too")) }
-        guard let client = endpoint.client(timeout: timeout) else {
-            return .failure(Blocked(reason: endpoint.blocker() ?? "RootlessKit API socket \(endpoint.path) cannot be used"))
-        }
-        return .success(client)
-    }
-
-    /// The session for a RootlessKit target: its client and slirp4netns's network (what the slirp4netns port driver reaches).
-    static func session(_ target: EffectTarget, _ kit: RootlessKitParent, timeout: Double) -> Result<RootlessKitSession, Blocked> {
-        client(kit, timeout: timeout).map { client in
+    /// Runs `work` on the API queue with a session of the target's RootlessKit API, its socket proven
+    /// held by the rootlesskit parent now (`RootlessKitEndpoint`); else posts `ifBlocked` with why not.
+    private func onRootlessKit(_ target: EffectTarget, ifBlocked: @escaping @Sendable (String) -> WorkResult,
+                               _ work: @escaping @Sendable (RootlessKitSession) -> Void) {
+        let timeout = apiTimeout
+        api.async { [self] in
+            guard let kit = target.rootlessKit else { return post(ifBlocked("the instance was not started by RootlessKit")) }
+            guard let endpoint = kit.endpoint() else { return post(ifBlocked("RootlessKit's state directory is unknown, so its API socket is too")) }
+            guard let client = endpoint.client(timeout: timeout) else {
+                return post(ifBlocked(endpoint.blocker() ?? "RootlessKit API socket \(endpoint.path) cannot be used"))
+            }
+            // slirp4netns's network (`--cidr`): all the slirp4netns port driver reaches.
             let network = target.slirpNetwork.flatMap { IPv4Network($0) } ?? ChildAddressRule.defaultSlirpNetwork
-            return RootlessKitSession(api: client, parentPID: kit.pid, slirpNetwork: network)
+            work(RootlessKitSession(api: client, parentPID: kit.pid, slirpNetwork: network))
         }
     }
 
     /// Adds RootlessKit ports: the batch checked whole (driver, childIP, privileged port, conflicts), then sent in order.
     func addPorts(_ target: EffectTarget, _ specs: [RootlessKitPortSpec]) {
-        guard let kit = target.rootlessKit else {
-            post(.added(target, [], failure: "the instance has no RootlessKit"))
-            return
-        }
-        let timeout = apiTimeout
-        api.async { [self] in
-            let session: RootlessKitSession
-            switch Self.session(target, kit, timeout: timeout) {
-            case .success(let found): session = found
-            case .failure(let blocker):
-                post(.added(target, [], failure: "nothing sent: " + blocker.reason))
-                return
-            }
+        onRootlessKit(target, ifBlocked: { .added(target, [], failure: "nothing sent: " + $0) }) { [self] session in
             let outcome = session.add(specs)
-            let added = outcome.added.map { AddedForward(summary: $0.spec.summary, id: $0.id) }
-            switch outcome.refusal {
-            case .rejected(let rejected):
-                post(.added(target, [], failure: "nothing sent: " + rejected.prefix(3).map { "\($0.spec.summary): \($0.reason)" }.joined(separator: "; ")
-                            + (rejected.count > 3 ? "; and \(rejected.count - 3) more" : "")))
-            case .conflicts(let clashes):
-                post(.added(target, [], failure: "nothing sent: " + RootlessKitConflict.described(clashes, limit: 5)))
-            case .listFailed(let failure):
-                post(.added(target, [], failure: "nothing sent: RootlessKit's info and ports could not be read to check the \(specs.count) against them: \(failure.explanation)"))
-            case nil:
-                if let (spec, failure) = outcome.failure, failure.sentWithoutAnswer {
-                    post(.added(target, added, failure: nil, unanswered: SentNoAnswer(port: spec, explanation: failure.explanation)))
-                } else {
-                    post(.added(target, added, failure: outcome.failure.map { spec, failure in "\(spec.summary): \(failure.explanation)" }))
-                }
+            let stopped = outcome.failure.map { spec, failure in
+                (spec.summary, failure.explanation, failure.sentWithoutAnswer ? SentNoAnswer(port: spec, explanation: failure.explanation) : nil)
             }
+            postAdded(target, outcome.added.map { AddedForward(summary: $0.spec.summary, id: $0.id) },
+                      refusal: outcome.refusal.map { Self.words($0, batch: specs.count) }, stopped: stopped)
         }
     }
 
     /// Removes a RootlessKit port by its id.
     func removePort(_ target: EffectTarget, _ port: RootlessKitPort) {
-        guard let kit = target.rootlessKit else { return }
-        let timeout = apiTimeout
-        api.async { [self] in
-            switch Self.session(target, kit, timeout: timeout) {
-            case .success(let session):
-                let outcome = session.remove([port.id], listed: true)
-                post(.removedPort(target, port, error: outcome.failure?.1.explanation, unanswered: outcome.failure?.1.sentWithoutAnswer ?? false))
-            case .failure(let blocker):
-                post(.removedPort(target, port, error: "nothing sent: " + blocker.reason))
-            }
+        onRootlessKit(target, ifBlocked: { .removedPort(target, port, error: "nothing sent: " + $0) }) { [self] session in
+            let outcome = session.remove([port.id], listed: true)
+            post(.removedPort(target, port, error: outcome.failure?.1.explanation, unanswered: outcome.failure?.1.sentWithoutAnswer ?? false))
+        }
+    }
+
+    /// Why a batch of RootlessKit ports was not sent, in the status line's words.
+    static func words(_ refusal: RootlessKitSession.Refusal, batch: Int) -> String {
+        switch refusal {
+        case .rejected(let rejected):
+            rejected.prefix(3).map { "\($0.spec.summary): \($0.reason)" }.joined(separator: "; ") + (rejected.count > 3 ? "; and \(rejected.count - 3) more" : "")
+        case .conflicts(let clashes): RootlessKitConflict.described(clashes, limit: 5)
+        case .listFailed(let failure): "RootlessKit's info and ports could not be read to check the \(batch) against them: \(failure.explanation)"
+        }
+    }
+
+    /// Posts what an add did: refused whole (`refusal`: nothing was sent), else the forwards added and
+    /// what stopped the rest (`stopped`: its summary, why, and the request when it was sent whole without an answer).
+    private func postAdded(_ target: EffectTarget, _ added: [AddedForward], refusal: String?,
+                           stopped: (summary: String, explanation: String, unanswered: SentNoAnswer?)?) {
+        if let refusal {
+            post(.added(target, [], failure: "nothing sent: " + refusal))
+        } else if let unanswered = stopped?.unanswered {
+            post(.added(target, added, failure: nil, unanswered: unanswered))
+        } else {
+            post(.added(target, added, failure: stopped.map { "\($0.summary): \($0.explanation)" }))
         }
     }
 
@@ -263,19 +245,15 @@ final class Worker: Sendable {
         api.async { [self] in
             let client = APIClient(socketPath: socket, expectedPID: target.pid, expectedFile: target.apiSocketFile, timeout: timeout)
             let outcome = ForwardSession(client: client, pid: target.pid).add(requests)
-            let added = outcome.added.map { AddedForward(summary: $0.request.summary, id: $0.id) }
-            switch outcome.refusal {
-            case .conflicts(let clashes):
-                post(.added(target, [], failure: "nothing sent: " + ForwardConflict.described(clashes, limit: 5)))
-            case .listFailed(let failure):
-                post(.added(target, [], failure: "nothing sent: the forwards could not be listed to check the \(requests.count) against them: \(failure.explanation)"))
-            case nil:
-                if let (request, failure) = outcome.failure, failure.sentWithoutAnswer {
-                    post(.added(target, added, failure: nil, unanswered: SentNoAnswer(request: request, explanation: failure.explanation)))
-                } else {
-                    post(.added(target, added, failure: outcome.failure.map { request, failure in "\(request.summary): \(failure.explanation)" }))
-                }
+            let refusal: String? = switch outcome.refusal {
+            case .conflicts(let clashes): ForwardConflict.described(clashes, limit: 5)
+            case .listFailed(let failure): "the forwards could not be listed to check the \(requests.count) against them: \(failure.explanation)"
+            case nil: nil
             }
+            postAdded(target, outcome.added.map { AddedForward(summary: $0.request.summary, id: $0.id) }, refusal: refusal,
+                      stopped: outcome.failure.map { request, failure in
+                          (request.summary, failure.explanation, failure.sentWithoutAnswer ? SentNoAnswer(request: request, explanation: failure.explanation) : nil)
+                      })
         }
     }
 
