@@ -34,6 +34,10 @@ import Testing
     @Test("the forwards pane of a RootlessKit instance asks RootlessKit's API (api.sock, its parent's), never slirp4netns's own .s4nn.sock, and the first sight lists it once for the FWD column", arguments: ["builtin", "slirp4netns"])
     func paneAsksRootlessKit(driver: String) throws {
         var state = Self.state(driver: driver)
+        let details = render(state, size: state.size).text
+        #expect(details.contains("API     /tmp/rootlesskit77/api.sock: RootlessKit's REST API, held by rootlesskit pid 5242"), "\(details)")
+        #expect(!details.contains("started without --api-socket"), "\(details)")
+        #expect(details.contains(".s4nn.sock: slirp4netns's own") == (driver == "slirp4netns"), "\(details)")
         // Seen: its ports are listed once for the FWD column (RootlessKit logs no request).
         let first = state.reconcile().effects
         #expect(first.count == 1, "\(first)")
