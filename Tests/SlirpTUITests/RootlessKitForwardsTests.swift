@@ -37,6 +37,7 @@ import Testing
         let details = render(state, size: state.size).text
         #expect(details.contains("API     /tmp/rootlesskit77/api.sock: RootlessKit's REST API, held by rootlesskit pid 5242"), "\(details)")
         #expect(!details.contains("started without --api-socket"), "\(details)")
+        #expect(details.contains("1 running, 0 failed, 1 with API"), "\(details)")
         #expect(details.contains(".s4nn.sock: slirp4netns's own") == (driver == "slirp4netns"), "\(details)")
         // Seen: its ports are listed once for the FWD column (RootlessKit logs no request).
         let first = state.reconcile().effects

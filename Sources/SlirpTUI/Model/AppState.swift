@@ -303,7 +303,8 @@ public struct AppState: Equatable, Sendable {
                 continue
             }
             if row.snapshot.isZombie { failed += 1 } else { running += 1 }
-            if row.snapshot.apiSocket != nil && !row.snapshot.isZombie { api += 1 }
+            // A RootlessKit instance's API is RootlessKit's (the builtin port driver gives slirp4netns none).
+            if (row.snapshot.apiSocket != nil || row.snapshot.api == .rootlessKit) && !row.snapshot.isZombie { api += 1 }
         }
         return (running, failed, api, gone, stopped)
     }
