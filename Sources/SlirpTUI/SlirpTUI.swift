@@ -137,6 +137,8 @@ struct Monitor {
             case .listForwards(let target): worker.listForwards(target)
             case .addForwards(let target, let requests): worker.add(target, requests)
             case .removeForward(let target, let forward): worker.remove(target, forward)
+            case .addPorts(let target, let specs): worker.addPorts(target, specs)
+            case .removePort(let target, let port): worker.removePort(target, port)
             case .saveLog(let identity): worker.save(follower.save(identity))
             case .reloadLog(let identity): perform(state.apply(follower.open(identity)), terminal)
             case .runDoctor(let container): worker.doctor(container)

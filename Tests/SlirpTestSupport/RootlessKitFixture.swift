@@ -30,8 +30,9 @@ public final class RootlessKitFixture {
     public private(set) var slirpPID: pid_t = 0
     private var stopped = false
 
-    /// The test user, created when missing (useradd adds its /etc/subuid and /etc/subgid ranges).
-    public static func prepareUser() throws -> (name: String, uid: UInt32, gid: UInt32) {
+    /// The test user (`name`: another one for a suite that runs beside those that expect `userName`
+    /// to themselves), created when missing (useradd adds its /etc/subuid and /etc/subgid ranges).
+    public static func prepareUser(_ userName: String = RootlessKitFixture.userName) throws -> (name: String, uid: UInt32, gid: UInt32) {
         guard isRoot else { throw LabSetupError("RootlessKit tests run as root (they create the user \(userName))") }
         guard Executables.find("rootlesskit") != nil else {
             throw LabSetupError("rootlesskit is not installed: run assets/setup.sh (it installs rootlesskit)")
@@ -61,8 +62,8 @@ public final class RootlessKitFixture {
     /// Starts `rootlesskit ... command` as the test user, with the state directory
     /// `$XDG_RUNTIME_DIR/<unique>` (or `stateDir` when given: its parent must be the user's).
     public init(portDriver: PortDriver, stateDir: String? = nil, command: [String] = ["sleep", "600"],
-                extraFlags: [String] = [], passStateDir: Bool = true) throws {
-        user = try Self.prepareUser()
+                extraFlags: [String] = [], passStateDir: Bool = true, userName: String = RootlessKitFixture.userName) throws {
+        user = try Self.prepareUser(userName)
         self.portDriver = portDriver
         let unique = "smt-rk-\(getpid())-\(UInt32.random(in: 0..<1_000_000))"
         self.stateDir = stateDir ?? "/run/user/\(user.uid)/\(unique)"

@@ -439,6 +439,10 @@ public struct Inventory: Sendable {
                     if now - last.askedAtMonotonic < InventoryCache.failedAnswerRetry { continue }
                 }
             }
+            // A RootlessKit's slirp4netns (the slirp4netns port driver's `.s4nn.sock`) is not asked: its
+            // ports are RootlessKit's, which the monitor counts through RootlessKit's API, and slirp's own
+            // list is not theirs. (One readlink, paid only where a request would be sent.)
+            if RootlessKitParent.runsRootlessKit(process.parentPID, procRoot: options.procRoot) { continue }
             asked.append(i)
             targets.append(target)
         }

@@ -22,6 +22,7 @@ extension AppState {
         case .prompt(let prompt): return handlePrompt(key, prompt)
         case .form(let form): return handleForm(key, form)
         case .confirmRemove(let target, let forward): return handleConfirm(key, target, forward)
+        case .confirmRemovePort(let target, let port): return handleConfirmPort(key, target, port)
         case .doctor(let top): return handleDoctor(key, top: top)
         }
     }
@@ -88,11 +89,19 @@ extension AppState {
                 return .none
             }
             guard let row = selectedRow else { return .none }
-            mode = .form(ForwardForm(target: row.snapshot.identity))
+            mode = .form(ForwardForm(target: row.snapshot.identity, rootlessKit: row.snapshot.rootlessKit != nil))
         case .removeForward:
             guard !readOnly, pane == .forwards, let target = selectedTarget else { return .none }
             if let blocker = addBlocker {
                 status = StatusMessage("cannot remove a forward: \(blocker)", kind: .error)
+                return .none
+            }
+            if target.rootlessKit != nil {
+                guard let port = selectedPort else {
+                    status = StatusMessage("no port selected", kind: .error)
+                    return .none
+                }
+                mode = .confirmRemovePort(target, port)
                 return .none
             }
             guard let forward = selectedForward else {
@@ -160,7 +169,7 @@ extension AppState {
             log.top = top
             log.follow = top >= last && delta > 0
         case .forwards:
-            let count = selectedForwards?.forwards?.count ?? 0
+            let count = selectedForwards?.count ?? 0
             forwardIndex = min(max(0, forwardIndex + delta), max(0, count - 1))
         }
         return .none
@@ -360,24 +369,7 @@ extension AppState {
         case .previousField: form.previous()
         case .erase: form.backspace()
         case .accept:
-            guard let requests = form.requests, !requests.isEmpty else {
-                let field = ForwardForm.Field.allCases.first { form.error(for: $0) != nil }
-                if let field { form.focus = field }
-                status = StatusMessage("not sent: fix \(field?.label.lowercased() ?? "the form") first", kind: .error)
-                mode = .form(form)
-                return .none
-            }
-            guard let row = rows.first(where: { $0.snapshot.identity == form.target }), !row.isGone else {
-                mode = .normal
-                status = StatusMessage("not sent: the instance has exited", kind: .error)
-                return .none
-            }
-            mode = .normal
-            let target = EffectTarget(identity: form.target, apiSocket: row.snapshot.apiSocket, apiSocketFile: row.snapshot.apiSocketFile)
-            addNote = ForwardCaveat.loopbackUDPReplies(requests, disableHostLoopback: row.snapshot.disableHostLoopback)
-            busy = "adding \(requests.count == 1 ? "1 forward" : "\(requests.count) forwards") (\(form.mappingText)) to pid \(target.pid)"
-            status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
-            return Reaction([.addForwards(target, requests)])
+            return accept(form)
         default:
             if case .character(let c) = key { form.type(c) }
         }
@@ -385,16 +377,59 @@ extension AppState {
         return .none
     }
 
-    private mutating func handleConfirm(_ key: Key, _ target: EffectTarget, _ forward: HostForward) -> Reaction {
-        mode = .normal
-        switch KeyBindings.action(for: key, in: .confirm, readOnly: readOnly) {
-        case .confirm:
-            busy = "removing forward \(forward.id) (\(forward.summary)) from pid \(target.pid)"
-            status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
-            return Reaction([.removeForward(target, forward)])
-        default:
-            status = StatusMessage("forward \(forward.id) kept")
+    /// The form sent, once every field is valid: `add_hostfwd` requests, or RootlessKit ports
+    /// (`RootlessKitSession` checks those against the instance's drivers and ports before anything is sent).
+    private mutating func accept(_ form: ForwardForm) -> Reaction {
+        var form = form
+        let count = (form.rootlessKit ? form.ports?.count : form.requests?.count) ?? 0
+        guard count > 0 else {
+            let field = ForwardForm.Field.allCases.first { form.error(for: $0) != nil }
+            if let field { form.focus = field }
+            status = StatusMessage("not sent: fix \(field?.label.lowercased() ?? "the form") first", kind: .error)
+            mode = .form(form)
             return .none
         }
+        mode = .normal
+        guard let row = rows.first(where: { $0.snapshot.identity == form.target }), !row.isGone else {
+            status = StatusMessage("not sent: the instance has exited", kind: .error)
+            return .none
+        }
+        let target = row.snapshot.effectTarget
+        let effect: Effect
+        if let kit = target.rootlessKit, let specs = form.ports {
+            busy = "adding \(count == 1 ? "1 port" : "\(count) ports") (\(form.mappingText)) to rootlesskit pid \(kit.pid)"
+            effect = .addPorts(target, specs)
+        } else if let requests = form.requests {
+            addNote = ForwardCaveat.loopbackUDPReplies(requests, disableHostLoopback: row.snapshot.disableHostLoopback)
+            busy = "adding \(count == 1 ? "1 forward" : "\(count) forwards") (\(form.mappingText)) to pid \(target.pid)"
+            effect = .addForwards(target, requests)
+        } else {
+            status = StatusMessage("not sent: the form is not for this instance's API", kind: .error)
+            return .none
+        }
+        status = StatusMessage(busy.map { $0 + ", waiting..." } ?? "", kind: .waiting)
+        return Reaction([effect])
+    }
+
+    private mutating func handleConfirmPort(_ key: Key, _ target: EffectTarget, _ port: RootlessKitForward) -> Reaction {
+        confirm(key, doing: "removing port \(port.id) (\(port.spec.summary)) from rootlesskit pid \(target.rootlessKit.map { String($0.pid) } ?? "?")",
+                kept: "port \(port.id) kept", .removePort(target, port.port))
+    }
+
+    private mutating func handleConfirm(_ key: Key, _ target: EffectTarget, _ forward: HostForward) -> Reaction {
+        confirm(key, doing: "removing forward \(forward.id) (\(forward.summary)) from pid \(target.pid)", kept: "forward \(forward.id) kept",
+                .removeForward(target, forward))
+    }
+
+    /// The remove question answered: `y` sends `effect` (saying `doing`, waiting), any other key keeps it.
+    private mutating func confirm(_ key: Key, doing: String, kept: String, _ effect: Effect) -> Reaction {
+        mode = .normal
+        guard KeyBindings.action(for: key, in: .confirm, readOnly: readOnly) == .confirm else {
+            status = StatusMessage(kept)
+            return .none
+        }
+        busy = doing
+        status = StatusMessage(doing + ", waiting...", kind: .waiting)
+        return Reaction([effect])
     }
 }

@@ -5,13 +5,21 @@ extension AppState {
     public mutating func reconcile() -> Reaction {
         var effects: [Effect] = []
         if pane == .forwards, let row = selectedRow, !row.isGone, row.snapshot.forwardBlocker == nil,
-           let socket = row.snapshot.apiSocket {
+           row.snapshot.apiSocket != nil || row.snapshot.rootlessKit != nil {
             let identity = row.snapshot.identity
             let entry = forwards[identity] ?? ForwardsEntry()
-            if !entry.pending && (entry.forwards == nil && entry.error == nil || now - entry.fetchedAt >= Self.forwardsInterval) {
+            if !entry.pending && (entry.count == nil && entry.error == nil || now - entry.fetchedAt >= Self.forwardsInterval) {
                 forwards[identity, default: ForwardsEntry()].pending = true
-                effects.append(.listForwards(EffectTarget(identity: identity, apiSocket: socket, apiSocketFile: row.snapshot.apiSocketFile)))
+                effects.append(.listForwards(row.snapshot.effectTarget))
             }
+        }
+        // A RootlessKit instance's FWD count: its ports listed once when first seen (RootlessKit logs
+        // no request, and one `GET /v1/ports` costs about a millisecond), then by the pane while shown.
+        // (By index: this runs on every turn of the loop, and a row is large.)
+        for i in rows.indices where rows[i].snapshot.rootlessKit != nil && !rows[i].isGone && rows[i].snapshot.forwardBlocker == nil
+            && forwards[rows[i].snapshot.identity] == nil {
+            forwards[rows[i].snapshot.identity] = ForwardsEntry(pending: true)
+            effects.append(.listForwards(rows[i].snapshot.effectTarget))
         }
         // An instance that left a request unanswered is listed at the same cadence, shown or not,
         // until it answers (then `apply` says what became of the request).
@@ -41,28 +49,23 @@ extension AppState {
             if error == nil || !snapshots.isEmpty { merge(snapshots) }
             loaded = true
         case .forwards(let identity, let list, let error):
-            guard rows.contains(where: { $0.snapshot.identity == identity }) else { break }
-            var entry = forwards[identity] ?? ForwardsEntry()
-            entry.pending = false
-            entry.fetchedAt = now
-            if let list {
-                entry.forwards = list.sorted { $0.id < $1.id }
-                entry.error = nil
-                if let request = unanswered.removeValue(forKey: identity) {
-                    status = StatusMessage(request.outcome(in: list))
+            keepListing(identity, error: error, answered: list.map { list in
+                { entry in entry.forwards = list.sorted { $0.id < $1.id } }
+            }, outcome: { request in list.map { request.outcome(in: $0) } })
+        case .ports(let identity, let list, let error, let dockerProblem):
+            keepListing(identity, error: error, answered: list.map { list in
+                { entry in
+                    entry.ports = list
+                    entry.dockerProblem = dockerProblem
                 }
-            } else {
-                entry.error = error
-            }
-            forwards[identity] = entry
-            if identity == selected {
-                forwardIndex = min(forwardIndex, max(0, (entry.forwards?.count ?? 1) - 1))
-            }
+            }, outcome: { request in list.map { request.outcome(inPorts: $0.map(\.port)) } })
         case .added(let target, let added, let failure, let sentNoAnswer):
             busy = nil
             let ids = Format.idRanges(added.map(\.id))
+            let whom = target.rootlessKit.map { "rootlesskit pid \($0.pid)" } ?? "pid \(target.pid)"
+            let what = target.rootlessKit == nil ? "forward" : "port"
             if let sent = sentNoAnswer {
-                let request = UnansweredRequest(target: target, kind: .add(sent.request))
+                let request = UnansweredRequest(target: target, kind: sent.kind)
                 unanswered[target.identity] = request
                 let before = added.isEmpty ? "" : " (added before it: id \(ids))"
                 status = StatusMessage("\(request.waiting)\(before). \(sent.explanation)", kind: .waiting)
@@ -70,24 +73,16 @@ extension AppState {
                 let before = added.isEmpty ? "" : " (added before the failure: id \(ids))"
                 status = StatusMessage("add failed: \(failure)\(before)", kind: .error)
             } else if added.count == 1, let first = added.first {
-                status = StatusMessage("added forward id \(first.id): \(first.summary) (pid \(target.pid))\(addNote.map { "; " + $0 } ?? "")")
+                status = StatusMessage("added \(what) id \(first.id): \(first.summary) (\(whom))\(addNote.map { "; " + $0 } ?? "")")
             } else {
-                status = StatusMessage("added \(added.count) forwards to pid \(target.pid): ids \(ids)\(addNote.map { "; " + $0 } ?? "")")
+                status = StatusMessage("added \(added.count) \(what)s to \(whom): ids \(ids)\(addNote.map { "; " + $0 } ?? "")")
             }
             addNote = nil
             return invalidateForwards(target.identity)
         case .removed(let target, let forward, let error, let sentWithoutAnswer):
-            busy = nil
-            if let error, sentWithoutAnswer {
-                let request = UnansweredRequest(target: target, kind: .remove(forward))
-                unanswered[target.identity] = request
-                status = StatusMessage("\(request.waiting). \(error)", kind: .waiting)
-            } else if let error {
-                status = StatusMessage("removing forward \(forward.id) failed: \(error)", kind: .error)
-            } else {
-                status = StatusMessage("removed forward \(forward.id): \(forward.summary) (pid \(target.pid))")
-            }
-            return invalidateForwards(target.identity)
+            return removed(target, .remove(forward), subject: "forward \(forward.id)", summary: forward.summary, error: error, sentWithoutAnswer: sentWithoutAnswer)
+        case .removedPort(let target, let port, let error, let sentWithoutAnswer):
+            return removed(target, .removePort(port), subject: "port \(port.id)", summary: port.spec.summary, error: error, sentWithoutAnswer: sentWithoutAnswer)
         case .logSaved(let path, let error):
             if let path {
                 status = StatusMessage("log saved to \(path)")
@@ -130,6 +125,48 @@ extension AppState {
             }
         }
         return .none
+    }
+
+    /// Keeps a listing's answer (`answered` fills the entry; nil: it failed with `error`); a request
+    /// sent without an answer is then said to be done or not (`outcome`).
+    private mutating func keepListing(_ identity: ProcessIdentity, error: String?, answered: ((inout ForwardsEntry) -> Void)?,
+                                      outcome: (UnansweredRequest) -> String?) {
+        guard rows.contains(where: { $0.snapshot.identity == identity }) else { return }
+        var entry = forwards[identity] ?? ForwardsEntry()
+        entry.pending = false
+        entry.fetchedAt = now
+        if let answered {
+            entry.forwards = nil
+            entry.ports = nil
+            entry.error = nil
+            answered(&entry)
+            if let request = unanswered.removeValue(forKey: identity), let said = outcome(request) {
+                status = StatusMessage(said)
+            }
+        } else {
+            entry.error = error
+        }
+        forwards[identity] = entry
+        if identity == selected {
+            forwardIndex = min(forwardIndex, max(0, (entry.count ?? 1) - 1))
+        }
+    }
+
+    /// A removal answered: done, failed, or sent without an answer (listed again until the instance answers).
+    private mutating func removed(_ target: EffectTarget, _ kind: UnansweredRequest.Kind, subject: String, summary: String,
+                                  error: String?, sentWithoutAnswer: Bool) -> Reaction {
+        busy = nil
+        if let error, sentWithoutAnswer {
+            let request = UnansweredRequest(target: target, kind: kind)
+            unanswered[target.identity] = request
+            status = StatusMessage("\(request.waiting). \(error)", kind: .waiting)
+        } else if let error {
+            status = StatusMessage("removing \(subject) failed: \(error)", kind: .error)
+        } else {
+            let whom = target.rootlessKit.map { "rootlesskit pid \($0.pid)" } ?? "pid \(target.pid)"
+            status = StatusMessage("removed \(subject): \(summary) (\(whom))")
+        }
+        return invalidateForwards(target.identity)
     }
 
     mutating func invalidateForwards(_ identity: ProcessIdentity) -> Reaction {

@@ -50,6 +50,11 @@ public struct InstanceRow: Equatable, Sendable {
 /// What the forwards of one instance are known to be.
 public struct ForwardsEntry: Equatable, Sendable {
     public var forwards: [HostForward]?
+    /// For a RootlessKit instance, its ports (`GET /v1/ports`) joined with Docker's containers, by id;
+    /// `forwards` stays nil.
+    public var ports: [RootlessKitForward]?
+    /// Why the ports' containers could not be named (the daemon did not answer), or nil.
+    public var dockerProblem: String?
     public var error: String?
     public var pending = false
     /// Monotonic seconds of the last answer (or request).
@@ -60,6 +65,9 @@ public struct ForwardsEntry: Equatable, Sendable {
         self.pending = pending
         self.fetchedAt = fetchedAt
     }
+
+    /// How many forwards (or RootlessKit ports) were listed; nil when not (yet).
+    public var count: Int? { forwards?.count ?? ports?.count }
 }
 
 /// The log pane's content: lines of the selected instance's log.
@@ -114,6 +122,8 @@ public enum Mode: Equatable, Sendable {
     case form(ForwardForm)
     /// Asks before removing `forward` from the instance.
     case confirmRemove(EffectTarget, HostForward)
+    /// Asks before removing a RootlessKit port (`DELETE /v1/ports/{id}`).
+    case confirmRemovePort(EffectTarget, RootlessKitForward)
     /// The startup doctor's report (`AppState.doctor`), scrolled to line `top`.
     case doctor(top: Int)
 }
@@ -249,7 +259,7 @@ public struct AppState: Equatable, Sendable {
 
     /// The instance the effects target.
     public var selectedTarget: EffectTarget? {
-        selectedRow.map { EffectTarget(identity: $0.snapshot.identity, apiSocket: $0.snapshot.apiSocket, apiSocketFile: $0.snapshot.apiSocketFile) }
+        selectedRow.map { $0.snapshot.effectTarget }
     }
 
     public var selectedForwards: ForwardsEntry? {
@@ -259,6 +269,12 @@ public struct AppState: Equatable, Sendable {
     /// The forward under the cursor in the forwards pane.
     public var selectedForward: HostForward? {
         guard let list = selectedForwards?.forwards, !list.isEmpty else { return nil }
+        return list[min(max(0, forwardIndex), list.count - 1)]
+    }
+
+    /// The RootlessKit port under the cursor in the forwards pane.
+    public var selectedPort: RootlessKitForward? {
+        guard let list = selectedForwards?.ports, !list.isEmpty else { return nil }
         return list[min(max(0, forwardIndex), list.count - 1)]
     }
 
@@ -287,7 +303,8 @@ public struct AppState: Equatable, Sendable {
                 continue
             }
             if row.snapshot.isZombie { failed += 1 } else { running += 1 }
-            if row.snapshot.apiSocket != nil && !row.snapshot.isZombie { api += 1 }
+            // A RootlessKit instance's API is RootlessKit's (the builtin port driver gives slirp4netns none).
+            if (row.snapshot.apiSocket != nil || row.snapshot.api == .rootlessKit) && !row.snapshot.isZombie { api += 1 }
         }
         return (running, failed, api, gone, stopped)
     }
@@ -307,9 +324,9 @@ public struct AppState: Equatable, Sendable {
     }
 
     /// The FWD column's count: the refresh's (`InstanceSnapshot.forwardCount`, kept current by the
-    /// instance's log), else the forwards pane's listing.
+    /// instance's log), else the forwards pane's listing (a RootlessKit instance's only source).
     func forwardCount(_ row: InstanceRow) -> Int? {
-        row.snapshot.forwardCount ?? forwards[row.snapshot.identity]?.forwards?.count
+        row.snapshot.forwardCount ?? forwards[row.snapshot.identity]?.count
     }
 
     private func compare(_ a: InstanceRow, _ b: InstanceRow, by column: Column) -> Int {

@@ -20,6 +20,7 @@ extension AppState {
     /// take at most `persistLinesShown` lines; a step that does not fit is never shown cut short
     /// without a line that says where the whole of it is (`slirpmon show PID`).
     public func forwardsNotes(width: Int) -> [String] {
+        if let kit = selectedRow?.snapshot.rootlessKit { return portsNotes(kit, width: width) }
         guard let row = selectedRow, let container = row.snapshot.container, let list = selectedForwards?.forwards else { return [] }
         var notes = ["Podman's ports: " + (container.ports.isEmpty ? "none (-p)" : container.ports.map { "-p " + $0.flag }.joined(separator: " "))]
         let extra = row.snapshot.unpersisted(list)
@@ -37,6 +38,26 @@ extension AppState {
         return notes + steps.prefix(Self.persistLinesShown - 1)
             + Format.wrap("… \(steps.count - Self.persistLinesShown + 1) more lines: `slirpmon show \(row.snapshot.pid)` prints all \(plan.steps.count) steps",
                           width: max(10, width))
+    }
+
+    /// Lines under a RootlessKit instance's ports: why Docker's containers could not be named, and
+    /// for each port added live to a container the `docker run -p` argument that keeps it (a live
+    /// port ends with RootlessKit; a published one lives with its container).
+    func portsNotes(_ kit: RootlessKitParent, width: Int) -> [String] {
+        guard let entry = selectedForwards, let ports = entry.ports else { return [] }
+        var notes: [String] = []
+        if let problem = entry.dockerProblem {
+            notes += Format.wrap("Docker's containers not named: " + problem, width: max(10, width))
+        }
+        let live = ports.compactMap { port in port.publishArgument.map { (port, $0) } }
+        guard !live.isEmpty else { return notes }
+        notes.append(live.count == 1 ? "1 port is live only (gone when RootlessKit restarts); the docker run -p that keeps it:"
+                                     : "\(live.count) ports are live only (gone when RootlessKit restarts); the docker run -p that keeps each:")
+        let lines = live.flatMap { port, argument in
+            Format.wrap("port \(port.id) (\(port.container?.name ?? "?")): docker run -p \(argument) ...", width: max(10, width - 2)).map { "  " + $0 }
+        }
+        guard lines.count > Self.persistLinesShown else { return notes + lines }
+        return notes + lines.prefix(Self.persistLinesShown - 1) + ["… \(lines.count - Self.persistLinesShown + 1) more lines: `slirpmon fwd list \(kit.pid)`"]
     }
 
     /// The most lines the persist steps take under the forwards table, so the forwards stay in view.

@@ -150,6 +150,30 @@ public struct InstanceSnapshot: Equatable, Sendable {
         rootlessPorts = instance.rootlessPorts
         rootlessNetwork = instance.rootlessNetwork
         rootlessKit = instance.rootlessKit
+        if let kit = instance.rootlessKit {
+            // Its ports are RootlessKit's: asked of its API (the forwards pane), never of slirp4netns's
+            // own socket (the slirp4netns port driver's `.s4nn.sock`), whose list RootlessKit does not see.
+            forwardBlocker = Self.blocker(of: kit)
+            forwardCount = nil
+            forwardsError = nil
+        }
+    }
+
+    /// Why RootlessKit's API cannot be asked, or nil: its state directory unknown, or no socket on
+    /// `$STATE/api.sock` that the rootlesskit parent holds and listens on (proven again before each request).
+    static func blocker(of kit: RootlessKitParent) -> String? {
+        guard let socket = kit.apiSocket else {
+            return "RootlessKit's state directory is unknown (\(kit.problems["state_dir"] ?? "not found")), so its API socket is too (rootlesskit pid \(kit.pid))"
+        }
+        guard kit.apiSocketListening else { return "RootlessKit API socket \(socket) is not listening in rootlesskit pid \(kit.pid)" }
+        return nil
+    }
+
+    /// Where the forwards pane's requests go: RootlessKit's API for a RootlessKit instance (its
+    /// slirp4netns's own socket left out), else the instance's API socket.
+    public var effectTarget: EffectTarget {
+        EffectTarget(identity: identity, apiSocket: rootlessKit == nil ? apiSocket : nil, apiSocketFile: rootlessKit == nil ? apiSocketFile : nil,
+                     rootlessKit: rootlessKit, slirpNetwork: rootlessKit == nil ? nil : cidr)
     }
 
     /// The row of a container whose slirp4netns is not running (a failed start, or stopped).
@@ -187,6 +211,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
         if isDetached { return .detached }
         // A defunct process holds no socket: its last-seen path is not checked (`-`, as its unknown one).
         if isZombie && (apiSocket != nil || !configuration.isKnown) { return .detached }
+        if let kit = rootlessKit { return kit.apiSocketListening ? .rootlessKit : .noSocket }
         guard apiSocket != nil else { return rootlessPorts.isEmpty ? .noSocket : .rootlessport }
         return .socket(socketStatus)
     }
@@ -237,6 +262,8 @@ public enum APIColumn: Equatable, Sendable {
     case noSocket
     /// Ports carried by rootlessport, not the API socket: `rootlessport`.
     case rootlessport
+    /// Ports through RootlessKit's API (`$STATE/api.sock`, listening in the rootlesskit parent): `rootlesskit`.
+    case rootlessKit
     /// An API socket, and what its check found (nil: not checked).
     case socket(SocketStatus?)
 
@@ -247,6 +274,7 @@ public enum APIColumn: Equatable, Sendable {
         case .detached: "-"
         case .noSocket: "no"
         case .rootlessport: "rootlessport"
+        case .rootlessKit: "rootlesskit"
         case .socket(.held): "yes"
         case .socket(.notHeld): "stale"
         case .socket(.ambiguous): "ambig"

@@ -6,6 +6,11 @@ public struct EffectTarget: Equatable, Sendable {
     public var apiSocket: String?
     /// The socket file proven held by the process: requests connect to it only.
     public var apiSocketFile: SocketFile? = nil
+    /// For a slirp4netns started by RootlessKit: requests go to RootlessKit's API (`$STATE/api.sock`,
+    /// proven held by this parent), never to slirp4netns's own socket, whose ports RootlessKit does not list.
+    public var rootlessKit: RootlessKitParent? = nil
+    /// slirp4netns's `--cidr` (the slirp4netns port driver reaches only it); nil: the default.
+    public var slirpNetwork: String? = nil
     public var pid: Int32 { identity.pid }
 }
 
@@ -13,11 +18,16 @@ public struct EffectTarget: Equatable, Sendable {
 public enum Effect: Equatable, Sendable {
     /// Scan for instances now.
     case refreshInventory
-    /// Ask the API socket for its forwards (lands in the instance's log as an audit line).
+    /// Ask the API socket for its forwards (lands in the instance's log as an audit line); for a
+    /// RootlessKit target, `GET /v1/ports` joined with its Docker containers.
     case listForwards(EffectTarget)
     /// Send these validated requests, in order.
     case addForwards(EffectTarget, [ForwardRequest])
     case removeForward(EffectTarget, HostForward)
+    /// Send these validated RootlessKit ports (`RootlessKitSession`: checked whole first, then in order).
+    case addPorts(EffectTarget, [RootlessKitPortSpec])
+    /// `DELETE /v1/ports/{id}` on the target's RootlessKit.
+    case removePort(EffectTarget, RootlessKitPort)
     /// Copy the whole log of the instance to a file in the working directory.
     case saveLog(ProcessIdentity)
     /// Re-read the log from its tail.
@@ -37,7 +47,7 @@ public struct Reaction: Equatable, Sendable {
     public var sendsChange: Bool {
         effects.contains { effect in
             switch effect {
-            case .addForwards, .removeForward: true
+            case .addForwards, .removeForward, .addPorts, .removePort: true
             default: false
             }
         }

@@ -6,12 +6,17 @@ public enum WorkResult: Equatable, Sendable {
     /// or why the scan failed; `clock` is the wall time, formatted.
     case inventory([InstanceSnapshot], podman: PodmanStatus = .absent, error: String?, clock: String)
     case forwards(ProcessIdentity, [HostForward]?, error: String?)
+    /// A RootlessKit instance's ports joined with its Docker containers (`RootlessKitForward`), or
+    /// why they could not be listed; `dockerProblem`: why containers could not be named.
+    case ports(ProcessIdentity, [RootlessKitForward]?, error: String?, dockerProblem: String? = nil)
     /// Forwards added (request summary, id) and what stopped the rest: `failure`, the line for a
     /// request refused or never sent (or a batch refused whole), or `unanswered`, a request sent
     /// whole without an answer (it may still be added) with the error that says so.
     case added(EffectTarget, [AddedForward], failure: String?, unanswered: SentNoAnswer? = nil)
     /// `unanswered`: the removal was sent whole but not answered (it may still be carried out).
     case removed(EffectTarget, HostForward, error: String?, unanswered: Bool = false)
+    /// A RootlessKit port removed, or why not (`unanswered`: sent whole, not answered).
+    case removedPort(EffectTarget, RootlessKitPort, error: String?, unanswered: Bool = false)
     case logSaved(path: String?, error: String?)
     /// The tail of a log just (re)opened.
     case logLoaded(ProcessIdentity, lines: [String], truncatedBefore: Bool, error: String?)
@@ -45,8 +50,17 @@ public struct PodmanStatus: Equatable, Sendable {
 /// A request sent whole that the instance did not answer, and the error that says so, explained
 /// (`ForwardSession.Failure.explanation`).
 public struct SentNoAnswer: Equatable, Sendable {
-    public var request: ForwardRequest
+    /// What was sent: an `add_hostfwd`, or a RootlessKit `POST /v1/ports`.
+    public var kind: UnansweredRequest.Kind
     public var explanation: String
+    public init(request: ForwardRequest, explanation: String) {
+        kind = .add(request)
+        self.explanation = explanation
+    }
+    public init(port: RootlessKitPortSpec, explanation: String) {
+        kind = .addPort(port)
+        self.explanation = explanation
+    }
 }
 
 /// One forward the API accepted.

@@ -31,6 +31,16 @@ enum DetailsView {
         lines.append([Span("netns   ", .dim), Span(s.netnsPath ?? (known ? "?" : "unknown")), Span("  tap ", .dim), Span(known ? s.tapName : "unknown")])
         if !known {
             lines.append([Span("API     ", .dim), Span("unknown: its command line is gone", .dim)])
+        } else if let kit = s.rootlessKit, !s.isZombie, !row.isGone {
+            // Its ports are RootlessKit's: its API is the instance's, slirp4netns's own socket is not asked.
+            let blocker = s.forwardBlocker
+            lines.append([Span("API     ", .dim), Span(kit.apiSocket ?? "RootlessKit's api.sock"), Span(": ", .dim),
+                          Span(blocker ?? "RootlessKit's REST API, held by rootlesskit pid \(kit.pid): the Forwards pane lists, adds and removes its ports",
+                               blocker == nil ? .ok : .warning)])
+            if let socket = s.apiSocket {
+                lines.append([Span("        ", .dim), Span(socket),
+                              Span(": slirp4netns's own (the slirp4netns port driver's), not asked: RootlessKit does not list what is added there", .dim)])
+            }
         } else if let socket = s.apiSocket, s.isZombie || row.isGone {
             lines.append([Span("API     ", .dim), Span(socket), Span(" (last seen): the process has exited, so it holds none", .dim)])
         } else if let socket = s.apiSocket {

@@ -8,7 +8,9 @@ enum FormView {
         let fieldRows = roomy ? 2 : 1
         let height = 2 + ForwardForm.Field.allCases.count * fieldRows + 3
         let box = DialogBox(width: min(100, screen.width - 2), height: height, screen: screen, top: 0, bottom: layout.statusRow)
-        box.frame(title: "Add forward to pid \(form.target.pid) (\(name))", into: &screen)
+        let kit = form.rootlessKit ? state.rows.first { $0.snapshot.identity == form.target }?.snapshot.rootlessKit : nil
+        let title = kit.map { "Add port to rootlesskit pid \($0.pid) (slirp4netns pid \(form.target.pid))" } ?? "Add forward to pid \(form.target.pid) (\(name))"
+        box.frame(title: title, into: &screen)
         let labelW = 15
         let valueW = max(8, min(24, box.innerWidth - labelW - 2))
         var row = 0
@@ -24,7 +26,7 @@ enum FormView {
                 row += 1
                 continue
             }
-            line.append(Span(" " + field.hint, .dim))
+            line.append(Span(" " + form.hint(field), .dim))
             box.draw(line, row: row, into: &screen)
             // The error under its field; moved left when it would not fit beside the labels.
             let indent = error.map { labelW + 2 + TextWidth.of($0) > box.innerWidth ? 0 : labelW } ?? labelW
@@ -43,8 +45,10 @@ enum FormView {
         row += 1
         // Narrow: the short words, so that the keys (Esc above all) and the verdict stay whole.
         let narrow = box.innerWidth < 60
-        if let requests = form.requests {
-            let count = requests.count == 1 ? "1 add_hostfwd request" : "\(requests.count) add_hostfwd requests"
+        let sent = form.rootlessKit ? form.ports?.count : form.requests?.count
+        if let sent {
+            let request = form.rootlessKit ? "POST /v1/ports" : "add_hostfwd"
+            let count = sent == 1 ? "1 \(request) request" : "\(sent) \(request) requests"
             box.draw([Span("Mapping ", .dim), Span(form.mappingText, .ok), Span(" = \(count)", .dim)], row: row, into: &screen)
         } else {
             box.draw([Span(narrow ? "" : "Mapping ", .dim), Span(form.mappingText), Span(narrow ? " (invalid)" : " (invalid: nothing will be sent)", .inputError)], row: row, into: &screen)
@@ -61,6 +65,19 @@ enum ConfirmView {
         box.frame(title: "Remove forward?", into: &screen)
         box.draw([Span("Remove forward "), Span("\(forward.id)", .header), Span(" of pid \(target.pid)?")], row: 0, into: &screen)
         box.draw([Span(forward.summary, .warning)], row: 1, into: &screen)
+        box.draw([Span("y", .header), Span(" remove    "), Span("any other key", .header), Span(" keep it")], row: 3, into: &screen)
+    }
+}
+
+/// Asks before RootlessKit's `DELETE /v1/ports/{id}`, naming the port and the container it reaches.
+enum ConfirmPortView {
+    static func draw(target: EffectTarget, port: RootlessKitForward, state: AppState, layout: Layout, into screen: inout Screen) {
+        let box = DialogBox(width: 72, height: 6, screen: screen, top: 0, bottom: layout.statusRow)
+        box.frame(title: "Remove port?", into: &screen)
+        let kit = target.rootlessKit.map { "rootlesskit pid \($0.pid)" } ?? "pid \(target.pid)"
+        box.draw([Span("Remove RootlessKit port "), Span("\(port.id)", .header), Span(" of \(kit)?")], row: 0, into: &screen)
+        let reaches = port.container?.name.map { " (\(port.origin.rawValue), container \($0))" } ?? ""
+        box.draw([Span(port.spec.summary + reaches, .warning)], row: 1, into: &screen)
         box.draw([Span("y", .header), Span(" remove    "), Span("any other key", .header), Span(" keep it")], row: 3, into: &screen)
     }
 }

@@ -21,8 +21,9 @@ enum HelpView {
             ([Span("Ctrl-C".padded(to: 18), .header), Span(" quit; SIGTERM and SIGHUP too, always restoring the terminal")], 19),
             ([Span("Mouse".padded(to: 18), .header), Span(" click a row, a pane tab or a function key; the wheel scrolls")], 19),
             ([], 0),
-            ([Span("Columns: ", .dim), Span("NAME container, pod:NAME, short ID or manual; USER when several users' instances show; S process state (Z zombie); API socket yes/no/status or rootlessport; FWD forwards (below); V6 IPv6; NETNS on wide screens (for a container without slirp4netns: why)", .dim)], 9),
+            ([Span("Columns: ", .dim), Span("NAME container, pod:NAME, short ID or manual; USER when several users' instances show; S process state (Z zombie); API socket yes/no/status, rootlessport or rootlesskit; FWD forwards (below); V6 IPv6; NETNS on wide screens (for a container without slirp4netns: why)", .dim)], 9),
             ([Span("FWD:     ", .dim), Span("asked once, then when its log shows a request; 12k: thousands; dim: as of when asked, see Details; ! not asked or failed", .dim)], 9),
+            ([Span("RootlessKit: ", .dim), Span("forwards pane through its API (api.sock), either port driver: tcp4/tcp6/udp4/udp6, IPv6, childIP; Docker rootless: CONTAINER, ORIGIN (published -p / live), the docker run -p that keeps a live port; FWD from its listing", .dim)], 13),
             ([Span("Colours: ", .dim), Span("MISMATCH", .addressMismatch), Span(" address differs from Podman's rules  "), Span("api_handler", .audit), Span(" API request in the log  "), Span("greyed", .gone), Span(" process gone or container stopped  "), Span("FAILED", .warning), Span(" container whose slirp4netns failed (D: doctor)")], 9),
         ]
         for (line, indent) in notes { lines += line.isEmpty ? [[]] : LineLayout.wrap(line, width: width - 1, indent: indent) }

@@ -51,7 +51,7 @@ enum InstanceListView {
         var wider: [Column: Int] = [state.sortColumn: TextWidth.of(state.sortColumn.title) + 1]
         if state.rows.contains(where: { (state.forwardCount($0) ?? 0) >= 1000 }) { wider[.forwards] = max(wider[.forwards] ?? 0, forwardsWidth) }
         var columns = columns(fitting: w, showUser: state.showsUserColumn,
-                              wideAPI: state.rows.contains { $0.snapshot.api == .rootlessport || $0.snapshot.api == .socket(.unverified) },
+                              wideAPI: state.rows.contains { $0.snapshot.api == .rootlessport || $0.snapshot.api == .rootlessKit || $0.snapshot.api == .socket(.unverified) },
                               wider: wider)
         // Long container and user names get room a wide screen has to spare (NETNS keeps at least 30).
         for (column, most) in [(Column.id, 16), (Column.user, 6)] {
@@ -160,13 +160,13 @@ enum InstanceListView {
             if row.isGone { return ("-", .dim) }
             // A socket held is plain; none (or rootlessport's) is dim; any other finding a warning.
             let role: Role? = switch s.api {
-            case .socket(.held): nil
+            case .socket(.held), .rootlessKit: nil
             case .noSocket, .rootlessport: .dim
             default: .warning
             }
             return (s.api.word, role)
         case .forwards:
-            if s.apiSocket == nil || s.isZombie || row.isGone { return ("-", .dim) }
+            if (s.apiSocket == nil && s.rootlessKit == nil) || s.isZombie || row.isGone { return ("-", .dim) }
             // Dim: as of when it was asked (its log cannot show a change since; the details pane says so).
             if let count = state.forwardCount(row) { return (Format.count(count, width: forwardsWidth), s.forwardsAsOf == nil ? nil : .dim) }
             // Not asked (socket not proven its own) or the request failed: the details pane says which.
@@ -202,8 +202,9 @@ enum PaneTitleView {
             info += state.log.follow ? "  [follow]" : "  [paused]"
             info += "  \(state.log.lines.count) lines"
         case .forwards:
-            if let entry = state.forwards[row.snapshot.identity], let list = entry.forwards {
-                info += "  \(list.count) forward\(list.count == 1 ? "" : "s")" + (entry.pending ? " (refreshing...)" : "")
+            if let entry = state.forwards[row.snapshot.identity], let count = entry.count {
+                let what = entry.ports == nil ? "forward" : "RootlessKit port"
+                info += "  \(count) \(what)\(count == 1 ? "" : "s")" + (entry.pending ? " (refreshing...)" : "")
             }
         }
         if row.isGone { info += "  (gone)" }

@@ -29,6 +29,7 @@ public func render(_ state: AppState, size: Size) -> Screen {
     case .doctor(let top): DoctorView.draw(state, top: top, layout: layout, into: &screen)
     case .form(let form): FormView.draw(form, state: state, layout: layout, into: &screen)
     case .confirmRemove(let target, let forward): ConfirmView.draw(target: target, forward: forward, state: state, layout: layout, into: &screen)
+    case .confirmRemovePort(let target, let port): ConfirmPortView.draw(target: target, port: port, state: state, layout: layout, into: &screen)
     default: break
     }
     StatusView.draw(state, row: layout.statusRow, into: &screen)

@@ -23,6 +23,11 @@ final class Worker: Sendable {
                                                 contactMaxAge: InventoryCache.monitorContactMaxAge)
     /// Passive-check findings per instance, kept while nothing they depend on changed.
     private let findingsCache = Mutex<[ProcessIdentity: (key: FindingsKey, findings: [Finding])]>([:])
+    /// What each RootlessKit instance's Docker join last read (`DockerFacts`: its daemon asked
+    /// through `docker`, about 100 ms), and the port ids it was read for: read again only when the
+    /// ports change or after `dockerFactsMaxAge`, never for each listing.
+    private let dockerFacts = Mutex<[ProcessIdentity: (ids: [Int], at: Double, facts: DockerFacts)]>([:])
+    static let dockerFactsMaxAge = 60.0
     /// What the running doctor's trial created, removed on quit.
     private let trialCleanup = Mutex<TrialCleanup?>(nil)
 
@@ -62,12 +67,13 @@ final class Worker: Sendable {
                 let snapshot = try inventory.snapshot()
                 let instances = snapshot.instances.map { instance in
                     var view = InstanceSnapshot(instance)
-                    view.forwardsAsOf = instance.forwardsAsOf.map(Clock.wallTime(at:))
+                    view.forwardsAsOf = instance.rootlessKit == nil ? instance.forwardsAsOf.map(Clock.wallTime(at:)) : nil
                     view.findings = findings(instance)
                     return view
                 }
                 let live = Set(snapshot.instances.map(\.identity))
                 findingsCache.withLock { cache in cache = cache.filter { live.contains($0.key) } }
+                dockerFacts.withLock { cache in cache = cache.filter { live.contains($0.key) } }
                 post(.inventory(instances + snapshot.detachedContainers.map(InstanceSnapshot.init),
                                 podman: PodmanStatus(installed: snapshot.podmanInstalled, failures: snapshot.podmanFailures),
                                 error: nil, clock: Clock.wallTime()))
@@ -125,6 +131,7 @@ final class Worker: Sendable {
     }
 
     func listForwards(_ target: EffectTarget) {
+        if let kit = target.rootlessKit { return listPorts(target, kit) }
         guard let socket = target.apiSocket else { return }
         let timeout = apiTimeout
         let cache = inventoryCache
@@ -143,6 +150,91 @@ final class Worker: Sendable {
         }
     }
 
+    /// The ports of a RootlessKit instance (`GET /v1/ports` on `$STATE/api.sock`, proven held by
+    /// its rootlesskit parent), joined with its Docker containers (`RootlessKitForward`).
+    private func listPorts(_ target: EffectTarget, _ kit: RootlessKitParent) {
+        onRootlessKit(target, ifBlocked: { .ports(target.identity, nil, error: $0) }) { [self] session in
+            let ports: [RootlessKitPort]
+            do throws(RootlessKitAPIError) { ports = try session.api.ports() } catch {
+                post(.ports(target.identity, nil, error: error.description + (error.hint.map { "; " + $0 } ?? "")))
+                return
+            }
+            let facts = dockerFacts(of: kit, for: target.identity, ids: ports.map(\.id))
+            post(.ports(target.identity, RootlessKitForward.join(ports, proxies: facts.proxies, containers: facts.containers),
+                        error: nil, dockerProblem: facts.problem))
+        }
+    }
+
+    /// `kit`'s Docker facts, kept while its port ids are `ids` and for `dockerFactsMaxAge`.
+    private func dockerFacts(of kit: RootlessKitParent, for identity: ProcessIdentity, ids: [Int]) -> DockerFacts {
+        guard kit.child?.kind == .docker else { return DockerFacts() }
+        let now = Clock.monotonic()
+        if let kept = dockerFacts.withLock({ $0[identity] }), kept.ids == ids, now - kept.at < Self.dockerFactsMaxAge { return kept.facts }
+        let facts = DockerFacts.of(kit)
+        dockerFacts.withLock { $0[identity] = (ids, now, facts) }
+        return facts
+    }
+
+    /// Runs `work` on the API queue with a session of the target's RootlessKit API, its socket proven
+    /// held by the rootlesskit parent now (`RootlessKitEndpoint`); else posts `ifBlocked` with why not.
+    private func onRootlessKit(_ target: EffectTarget, ifBlocked: @escaping @Sendable (String) -> WorkResult,
+                               _ work: @escaping @Sendable (RootlessKitSession) -> Void) {
+        let timeout = apiTimeout
+        api.async { [self] in
+            guard let kit = target.rootlessKit else { return post(ifBlocked("the instance was not started by RootlessKit")) }
+            guard let endpoint = kit.endpoint() else { return post(ifBlocked("RootlessKit's state directory is unknown, so its API socket is too")) }
+            guard let client = endpoint.client(timeout: timeout) else {
+                return post(ifBlocked(endpoint.blocker() ?? "RootlessKit API socket \(endpoint.path) cannot be used"))
+            }
+            // slirp4netns's network (`--cidr`): all the slirp4netns port driver reaches.
+            let network = target.slirpNetwork.flatMap { IPv4Network($0) } ?? ChildAddressRule.defaultSlirpNetwork
+            work(RootlessKitSession(api: client, parentPID: kit.pid, slirpNetwork: network))
+        }
+    }
+
+    /// Adds RootlessKit ports: the batch checked whole (driver, childIP, privileged port, conflicts), then sent in order.
+    func addPorts(_ target: EffectTarget, _ specs: [RootlessKitPortSpec]) {
+        onRootlessKit(target, ifBlocked: { .added(target, [], failure: "nothing sent: " + $0) }) { [self] session in
+            let outcome = session.add(specs)
+            let stopped = outcome.failure.map { spec, failure in
+                (spec.summary, failure.explanation, failure.sentWithoutAnswer ? SentNoAnswer(port: spec, explanation: failure.explanation) : nil)
+            }
+            postAdded(target, outcome.added.map { AddedForward(summary: $0.spec.summary, id: $0.id) },
+                      refusal: outcome.refusal.map { Self.words($0, batch: specs.count) }, stopped: stopped)
+        }
+    }
+
+    /// Removes a RootlessKit port by its id.
+    func removePort(_ target: EffectTarget, _ port: RootlessKitPort) {
+        onRootlessKit(target, ifBlocked: { .removedPort(target, port, error: "nothing sent: " + $0) }) { [self] session in
+            let outcome = session.remove([port.id], listed: true)
+            post(.removedPort(target, port, error: outcome.failure?.1.explanation, unanswered: outcome.failure?.1.sentWithoutAnswer ?? false))
+        }
+    }
+
+    /// Why a batch of RootlessKit ports was not sent, in the status line's words.
+    static func words(_ refusal: RootlessKitSession.Refusal, batch: Int) -> String {
+        switch refusal {
+        case .rejected(let rejected):
+            rejected.prefix(3).map { "\($0.spec.summary): \($0.reason)" }.joined(separator: "; ") + (rejected.count > 3 ? "; and \(rejected.count - 3) more" : "")
+        case .conflicts(let clashes): RootlessKitConflict.described(clashes, limit: 5)
+        case .listFailed(let failure): "RootlessKit's info and ports could not be read to check the \(batch) against them: \(failure.explanation)"
+        }
+    }
+
+    /// Posts what an add did: refused whole (`refusal`: nothing was sent), else the forwards added and
+    /// what stopped the rest (`stopped`: its summary, why, and the request when it was sent whole without an answer).
+    private func postAdded(_ target: EffectTarget, _ added: [AddedForward], refusal: String?,
+                           stopped: (summary: String, explanation: String, unanswered: SentNoAnswer?)?) {
+        if let refusal {
+            post(.added(target, [], failure: "nothing sent: " + refusal))
+        } else if let unanswered = stopped?.unanswered {
+            post(.added(target, added, failure: nil, unanswered: unanswered))
+        } else {
+            post(.added(target, added, failure: stopped.map { "\($0.summary): \($0.explanation)" }))
+        }
+    }
+
     /// Sends the requests in order; stops at the first failure and explains it.
     func add(_ target: EffectTarget, _ requests: [ForwardRequest]) {
         guard let socket = target.apiSocket else {
@@ -153,19 +245,15 @@ final class Worker: Sendable {
         api.async { [self] in
             let client = APIClient(socketPath: socket, expectedPID: target.pid, expectedFile: target.apiSocketFile, timeout: timeout)
             let outcome = ForwardSession(client: client, pid: target.pid).add(requests)
-            let added = outcome.added.map { AddedForward(summary: $0.request.summary, id: $0.id) }
-            switch outcome.refusal {
-            case .conflicts(let clashes):
-                post(.added(target, [], failure: "nothing sent: " + ForwardConflict.described(clashes, limit: 5)))
-            case .listFailed(let failure):
-                post(.added(target, [], failure: "nothing sent: the forwards could not be listed to check the \(requests.count) against them: \(failure.explanation)"))
-            case nil:
-                if let (request, failure) = outcome.failure, failure.sentWithoutAnswer {
-                    post(.added(target, added, failure: nil, unanswered: SentNoAnswer(request: request, explanation: failure.explanation)))
-                } else {
-                    post(.added(target, added, failure: outcome.failure.map { request, failure in "\(request.summary): \(failure.explanation)" }))
-                }
+            let refusal: String? = switch outcome.refusal {
+            case .conflicts(let clashes): ForwardConflict.described(clashes, limit: 5)
+            case .listFailed(let failure): "the forwards could not be listed to check the \(requests.count) against them: \(failure.explanation)"
+            case nil: nil
             }
+            postAdded(target, outcome.added.map { AddedForward(summary: $0.request.summary, id: $0.id) }, refusal: refusal,
+                      stopped: outcome.failure.map { request, failure in
+                          (request.summary, failure.explanation, failure.sentWithoutAnswer ? SentNoAnswer(request: request, explanation: failure.explanation) : nil)
+                      })
         }
     }
 
