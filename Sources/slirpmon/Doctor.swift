@@ -94,18 +94,26 @@ extension Slirpmon {
             request.runTrial = !noTrial
 
             let text = DoctorText()
-            if !json { FileHandleOutput.print(text.header(request)) }
-            let report = StartupDoctor.run(request, cleanup: cleanup) { step in
-                if !json { FileHandleOutput.print(text.step(step)) }
+            try present(header: text.header(request), run: { StartupDoctor.run(request, cleanup: cleanup, progress: $0) },
+                        healthy: \.healthy, ending: text.ending)
+        }
+
+        /// Runs a doctor: the header and each step as it finishes, then the ending (or the report
+        /// as JSON); exit 1 when a step failed.
+        func present<Report: Encodable>(header: String, run: ((DoctorStep) -> Void) -> Report,
+                                        healthy: (Report) -> Bool, ending: (Report) -> String) throws {
+            if !json { FileHandleOutput.print(header) }
+            let report = run { step in
+                if !json { FileHandleOutput.print(DoctorText().step(step)) }
             }
             // A signal's cleanup ends the trial early: let the signal thread report and exit 128 + the signal.
             InterruptGuard.parkIfInterrupted()
             if json {
                 try FileHandleOutput.json(report)
             } else {
-                FileHandleOutput.print(text.ending(report))
+                FileHandleOutput.print(ending(report))
             }
-            if !report.healthy { throw ExitCode(1) }
+            if !healthy(report) { throw ExitCode(1) }
         }
     }
 }
@@ -243,15 +251,18 @@ struct DoctorText {
             if lines.isEmpty { out.append("  (empty)") }
         }
         out.append("")
-        if let verdict = report.verdict {
-            out.append("VERDICT: the \(verdict.step) step fails: \(verdict.cause.kind.rawValue)")
-            out.append("  cause: \(verdict.cause.cause)")
-            out.append("  fix:   \(verdict.cause.fix)")
-        } else {
-            let warnings = report.steps.filter { $0.status == .warning }.map(\.name)
-            out.append("VERDICT: healthy: slirp4netns starts as Podman would start it" + (warnings.isEmpty ? "" : " (warnings in: \(warnings.joined(separator: ", ")))"))
-        }
+        out += verdictLines(report.verdict, steps: report.steps, healthy: "slirp4netns starts as Podman would start it")
         return out.joined(separator: "\n")
+    }
+
+    /// The verdict's lines (the Podman doctor's and the Docker rootless doctor's): the failure
+    /// with its cause and fix, or `healthy` with the steps that warn.
+    func verdictLines(_ verdict: DoctorReport.Verdict?, steps: [DoctorStep], healthy: String) -> [String] {
+        guard let verdict else {
+            let warnings = steps.filter { $0.status == .warning }.map(\.name)
+            return ["VERDICT: healthy: \(healthy)" + (warnings.isEmpty ? "" : " (warnings in: \(warnings.joined(separator: ", ")))")]
+        }
+        return ["VERDICT: the \(verdict.step) step fails: \(verdict.cause.kind.rawValue)", "  cause: \(verdict.cause.cause)", "  fix:   \(verdict.cause.fix)"]
     }
 }
 

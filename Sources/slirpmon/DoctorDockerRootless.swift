@@ -44,26 +44,16 @@ extension Slirpmon.Doctor {
         }
         let cleanup = TrialCleanup()
         InterruptGuard.install(cleanup)
-        var request = DockerRootlessDoctor.Request(user: account.name, uid: account.uid, home: account.home,
-                                                   environment: ProcessInfo.processInfo.environment,
+        var request = DockerRootlessDoctor.Request(account: account, environment: ProcessInfo.processInfo.environment,
                                                    overrides: environment.map { assignment in
-                                                       let eq = assignment.firstIndex(of: "=") ?? assignment.endIndex
-                                                       return (String(assignment[..<eq]), String(assignment[assignment.index(after: eq)...]))
+                                                       let parts = assignment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                                                       return (String(parts.first ?? ""), parts.count > 1 ? String(parts[1]) : "")
                                                    })
         request.runTrial = !noTrial
         request.timeout = timeout
-        if !json { FileHandleOutput.print("slirpmon doctor: Docker rootless start of \(account.name) (uid \(account.uid)), as dockerd-rootless.sh does it\n") }
         let text = DoctorText()
-        let report = DockerRootlessDoctor.run(request, cleanup: cleanup) { step in
-            if !json { FileHandleOutput.print(text.step(step)) }
-        }
-        InterruptGuard.parkIfInterrupted()
-        if json {
-            try FileHandleOutput.json(report)
-        } else {
-            FileHandleOutput.print(text.ending(report))
-        }
-        if !report.healthy { throw ExitCode(1) }
+        try present(header: "slirpmon doctor: Docker rootless start of \(account.name) (uid \(account.uid)), as dockerd-rootless.sh does it\n",
+                    run: { DockerRootlessDoctor.run(request, cleanup: cleanup, progress: $0) }, healthy: \.healthy, ending: text.ending)
     }
 }
 
@@ -79,14 +69,7 @@ extension DoctorText {
             if lines.isEmpty { out.append("  (empty)") }
         }
         out.append("")
-        if let verdict = report.verdict {
-            out.append("VERDICT: the \(verdict.step) step fails: \(verdict.cause.kind.rawValue)")
-            out.append("  cause: \(verdict.cause.cause)")
-            out.append("  fix:   \(verdict.cause.fix)")
-        } else {
-            let warnings = report.steps.filter { $0.status == .warning }.map(\.name)
-            out.append("VERDICT: healthy: rootlesskit starts slirp4netns with the daemon's settings" + (warnings.isEmpty ? "" : " (warnings in: \(warnings.joined(separator: ", ")))"))
-        }
+        out += verdictLines(report.verdict, steps: report.steps, healthy: "rootlesskit starts slirp4netns with the daemon's settings")
         return out.joined(separator: "\n")
     }
 }

@@ -26,14 +26,14 @@ public enum DockerRootlessDoctor {
         up=; while read -r l; do case "$l" in tap0:*) up=1;; esac; done < /proc/self/net/dev; \
         [ -n "$up" ] || { echo "slirpmon-trial: no tap0"; exit 3; }; echo "slirpmon-trial: tap0 is up"; n=0; \
         while [ ! -S "$ROOTLESSKIT_STATE_DIR/api.sock" ]; do n=$((n+1)); [ $n -gt 1000 ] && { echo "slirpmon-trial: no api.sock"; exit 4; }; \
-        sleep 0.01 2>/dev/null || sleep 1; done
+        sleep 0.01 2>/dev/null || sleep 1; done; echo "slirpmon-trial: api.sock is served"
         """
     static let probeOK = "slirpmon-trial: tap0 is up"
+    static let probeServed = "slirpmon-trial: api.sock is served"
 
     public struct Request: Sendable {
-        public var user: String
-        public var uid: UInt32
-        public var home: String
+        /// Whose daemon (the doctor runs as this user).
+        public var account: UntrustedProgram.Account
         /// The login environment (the caller's own; the one `UntrustedProgram` gives a user).
         public var environment: [String: String]
         /// `--env NAME=VALUE`, in order.
@@ -42,12 +42,8 @@ public enum DockerRootlessDoctor {
         /// Seconds the trial's rootlesskit may take.
         public var timeout: Double = 10
 
-        public init(user: String, uid: UInt32, home: String, environment: [String: String], overrides: [(name: String, value: String)]) {
-            self.user = user
-            self.uid = uid
-            self.home = home
-            self.environment = environment
-            self.overrides = overrides
+        public init(account: UntrustedProgram.Account, environment: [String: String], overrides: [(name: String, value: String)]) {
+            (self.account, self.environment, self.overrides) = (account, environment, overrides)
         }
     }
 
@@ -55,7 +51,7 @@ public enum DockerRootlessDoctor {
                            progress: (DoctorStep) -> Void = { _ in }) -> DockerRootlessReport {
         var steps: [DoctorStep] = []
         func finish(_ step: DoctorStep) { steps.append(step); progress(step) }
-        let settings = DockerRootlessSettings.load(home: request.home, uid: request.uid, userName: request.user,
+        let settings = DockerRootlessSettings.load(home: request.account.home, uid: request.account.uid, userName: request.account.name,
                                                    environment: request.environment, overrides: request.overrides)
         let path = settings["PATH"] ?? ""
 
@@ -73,7 +69,7 @@ public enum DockerRootlessDoctor {
                                                 fix: "apt-get install docker.io (Debian puts it in \(debianScript)), or fix ExecStart= in the unit", evidence: error.description))
         }
         scriptStep.details.append("PATH (\(settings.values["PATH"].map { DockerRootlessVariables.originText($0.origin).components(separatedBy: ";").first ?? "" } ?? "unset")): \(path)")
-        let launch = DockerRootlessLaunch.plan(script: script, scriptText: scriptText, settings: settings, uid: request.uid)
+        let launch = DockerRootlessLaunch.plan(script: script, scriptText: scriptText, settings: settings, uid: request.account.uid)
         for name in ["rootlesskit", "slirp4netns", "newuidmap", "newgidmap", "nsenter", "ip"] {
             let found = name == "rootlesskit" ? launch.rootlesskit : DockerRootlessLaunch.lookup(name, in: path)
             let need: String
@@ -128,10 +124,10 @@ public enum DockerRootlessDoctor {
 
         // 3. The host, as the user.
         var hostStep = DoctorStep(name: "host", title: "host checks as the user: /dev/net/tun, subordinate ids")
-        var tunInput = HostChecks.Input(isRoot: false, uid: request.uid, tmpDir: "/tmp", apiSocketPath: nil, apiSocketNote: "")
+        var tunInput = HostChecks.Input(isRoot: false, uid: request.account.uid, tmpDir: "/tmp", apiSocketPath: nil, apiSocketNote: "")
         tunInput.interfaces = []
         HostChecks.checkTun(tunInput, &hostStep)
-        checkSubordinateIDs(user: request.user, uid: request.uid, &hostStep)
+        checkSubordinateIDs(user: request.account.name, uid: request.account.uid, &hostStep)
 
         // 4. The trial.
         var trialStep = DoctorStep(name: "trial", title: "rootlesskit started with those flags, as the user, with a private state directory")
@@ -147,7 +143,7 @@ public enum DockerRootlessDoctor {
         }
         finish(hostStep)
         finish(trialStep)
-        let subject = DockerRootlessReport.Subject(user: request.user, uid: request.uid, script: script, unitFiles: settings.unitFiles,
+        let subject = DockerRootlessReport.Subject(user: request.account.name, uid: request.account.uid, script: script, unitFiles: settings.unitFiles,
                                                    variables: variables, problems: settings.problems)
         return DockerRootlessReport(subject: subject, steps: steps, log: log,
                                     arguments: launch.exitMessage == nil ? launch.arguments : nil, binary: launch.rootlesskit)
@@ -155,8 +151,7 @@ public enum DockerRootlessDoctor {
 
     /// Values rootlesskit or slirp4netns will refuse, named before the trial shows it.
     static func checkValues(_ launch: DockerRootlessLaunch, _ settings: DockerRootlessSettings, _ step: inout DoctorStep) {
-        let mtuFix = DockerRootlessVariables.change("DOCKERD_ROOTLESS_ROOTLESSKIT_MTU", to: "65520", settings: settings,
-                                                    orUnset: launch.netReason.hasPrefix("picked") ? "the script then uses 65520" : nil)
+        let mtuFix = DockerRootlessVariables.mtuFix(launch, settings)
         let mtuLine = "MTU \(launch.mtu)"
         if launch.net == "slirp4netns" {
             if let mtu = Int(launch.mtu) {
@@ -226,7 +221,8 @@ public enum DockerRootlessDoctor {
         switch outcome.ending {
         case .exited(0):
             step.details.append("rootlesskit started \(launch.net) and ran the command in \(Int((outcome.seconds * 1000).rounded())) ms"
-                                + (outcome.log.contains(probeOK) ? ": tap0 is up" : ""))
+                                + (outcome.log.contains(probeOK) ? ": tap0 is up" : "")
+                                + (outcome.log.contains(probeServed) ? ", the port driver and the API socket are served" : ""))
         case .exited(let status):
             let line = known?.evidence ?? FailureCause.rootlessKitErrorLines(outcome.log).first ?? outcome.log.split(separator: "\n").last.map(String.init) ?? "no output"
             step.fail("rootlesskit exited with status \(status): \(line)",

@@ -1,7 +1,7 @@
 /// The Docker rootless doctor's findings (`slirpmon doctor --docker-rootless USER --json`): the
 /// same `steps`, `verdict`, `healthy`, `log`, `arguments` and `binary` as the Podman doctor's
 /// `DoctorReport`, with a subject of its own.
-public struct DockerRootlessReport: Codable, Sendable, Equatable {
+public struct DockerRootlessReport: Encodable, Sendable, Equatable {
     /// Whose daemon, and the settings it starts with.
     public struct Subject: Codable, Sendable, Equatable {
         public var user: String
@@ -33,19 +33,16 @@ public struct DockerRootlessReport: Codable, Sendable, Equatable {
     /// The rootlesskit the script would run.
     @NullWhenAbsent public var binary: String?
 
-    enum CodingKeys: String, CodingKey {
-        case subject, steps, verdict, healthy, log, arguments, binary
-    }
-
     /// The verdict: the trial's cause when the real start failed for a known reason, told with an
     /// earlier step's words when that step saw the same cause (it knows the specifics: the tun's
     /// mode, the variable's file); otherwise the first failed step's.
     public init(subject: Subject, steps: [DoctorStep], log: String?, arguments: [String]?, binary: String?) {
-        self.subject = subject
-        self.steps = steps
-        self.log = log
-        self.arguments = arguments
-        self.binary = binary
+        let verdict = Self.decide(steps)
+        (self.subject, self.steps, self.verdict, healthy) = (subject, steps, verdict, verdict == nil)
+        (self.log, self.arguments, self.binary) = (log, arguments, binary)
+    }
+
+    static func decide(_ steps: [DoctorStep]) -> DoctorReport.Verdict? {
         let failed = steps.filter { $0.status == .failed }
         var verdict: DoctorReport.Verdict?
         if let trial = failed.first(where: { $0.name == "trial" }), let seen = trial.cause, seen.kind != .unknown {
@@ -55,19 +52,6 @@ public struct DockerRootlessReport: Codable, Sendable, Equatable {
             verdict = DoctorReport.Verdict(step: first.name, cause: first.cause ?? FailureCause(.unknown, cause: first.details.last ?? "the step failed",
                                                                                                 fix: "read the details and the log above"))
         }
-        self.verdict = verdict
-        healthy = verdict == nil
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        subject = try c.decode(Subject.self, forKey: .subject)
-        steps = try c.decode([DoctorStep].self, forKey: .steps)
-        let verdict = try c.decodeIfPresent(DoctorReport.Verdict.self, forKey: .verdict)
-        self.verdict = verdict
-        healthy = verdict == nil
-        log = try c.decodeIfPresent(String.self, forKey: .log)
-        arguments = try c.decodeIfPresent([String].self, forKey: .arguments)
-        binary = try c.decodeIfPresent(String.self, forKey: .binary)
+        return verdict
     }
 }

@@ -47,12 +47,10 @@ public enum DockerRootlessTrial {
 
         let logPath = "\(directory)/log"
         let logFD: FileDescriptor
-        do { logFD = try SafeFiles.createExclusive(logPath, readable: true) } catch {
+        do { logFD = try TrialRun.unlinkedLog(logPath, cleanup: cleanup) } catch {
             outcome.ending = .setupFailed("cannot create \(logPath): \(error.reason)")
             return outcome
         }
-        unlink(logPath)
-        cleanup.add("log descriptor") { logFD.close() }
 
         let command = ["/bin/sh", "-c", DockerRootlessDoctor.probe]
         let args = arguments + ["--state-dir=\(state)"] + command
@@ -96,7 +94,7 @@ public enum DockerRootlessTrial {
             usleep(5_000)
         }
         outcome.seconds = Deadline.now.seconds(since: start)
-        outcome.log = String(decoding: (try? logFD.read(fromAbsoluteOffset: 0, count: 256 << 10)) ?? [], as: UTF8.self)
+        outcome.log = TrialRun.read(log: logFD)
         return outcome
     }
 

@@ -14,8 +14,7 @@ extension FailureCause {
     public static func classifyRootlessKit(log: String, launch: DockerRootlessLaunch, settings: DockerRootlessSettings) -> FailureCause? {
         let lines = rootlessKitErrorLines(log)
         func line(_ needle: String) -> String? { lines.first { $0.contains(needle) } }
-        let mtuFix = DockerRootlessVariables.change("DOCKERD_ROOTLESS_ROOTLESSKIT_MTU", to: "65520", settings: settings,
-                                                    orUnset: launch.netReason.hasPrefix("picked") ? "the script then uses 65520" : nil)
+        let mtuFix = DockerRootlessVariables.mtuFix(launch, settings)
 
         if let l = line("executable file not found in $PATH") {
             let program = l.components(separatedBy: "exec: \"").dropFirst().first?.components(separatedBy: "\"").first ?? "?"
@@ -104,6 +103,13 @@ enum DockerRootlessVariables {
         }
         if let orUnset, settings.values[name] != nil { text += ", or remove it: \(orUnset)" }
         return text
+    }
+
+    /// The MTU fix: 65520, or no variable at all (the script's default: 65520 when it picks
+    /// slirp4netns itself, 1500 when DOCKERD_ROOTLESS_ROOTLESSKIT_NET is set).
+    static func mtuFix(_ launch: DockerRootlessLaunch, _ settings: DockerRootlessSettings) -> String {
+        change("DOCKERD_ROOTLESS_ROOTLESSKIT_MTU", to: "65520", settings: settings,
+               orUnset: "the script then uses " + (launch.netReason.hasPrefix("picked") ? "65520" : "1500"))
     }
 
     /// " (from FILE)" for a variable's origin, or "".
