@@ -260,6 +260,42 @@ struct DockerRootlessDoctorTests {
         #expect(eventually(10) { user.leftovers().isEmpty }, "left behind: \(user.leftovers())")
     }
 
+    @Test("a slirp4netns that died under a running Docker rootless: the finding restarts the user's daemon and names the doctor, never 'start it again by hand'")
+    func defunctUnderRootlessKit() throws {
+        // A stand-in for the script (a file named dockerd-rootless.sh that sleeps) run by the real rootlesskit and slirp4netns.
+        let dir = try user.pathDirectory("defunct", with: [], extra: ["dockerd-rootless.sh": "#!/bin/sh\nexec sleep 600\n"])
+        defer { sh("rm", ["-rf", dir]) }
+        let spawned = Executables.spawn("/usr/sbin/runuser", ["-u", DoctorUser.name, "--", "env", "XDG_RUNTIME_DIR=\(user.runtime)", "HOME=\(user.account.home)",
+                                                             "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "/usr/bin/rootlesskit", "--net=slirp4netns",
+                                                             "--disable-host-loopback", "--port-driver=builtin", "--state-dir=\(user.runtime)/slirpmon-dd-defunct",
+                                                             "\(dir)/dockerd-rootless.sh"], environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
+        guard case .success(let runuser) = spawned else { Issue.record("cannot start rootlesskit: \(spawned)"); return }
+        var rootlesskit: Int32?
+        defer {
+            if let rootlesskit { kill(rootlesskit, SIGTERM) }
+            _ = eventually(10) { var s: Int32 = 0; return waitpid(runuser, &s, WNOHANG) == runuser }
+            sh("rm", ["-rf", "\(user.runtime)/slirpmon-dd-defunct"])
+        }
+        func slirp() -> Int32? {
+            ((try? Files.processIDs()) ?? []).first { pid in
+                (try? Files.status("/proc/\(pid)"))?.st_uid == user.account.uid && (try? Files.readText("/proc/\(pid)/comm")) == "slirp4netns\n"
+            }
+        }
+        #expect(eventually(10) { slirp() != nil }, "rootlesskit started no slirp4netns")
+        guard let pid = slirp(), let stat = try? Files.readText("/proc/\(pid)/stat"), let parent = ProcessStat(stat)?.parentPID else { return }
+        rootlesskit = parent
+        kill(pid, SIGKILL)
+        #expect(eventually(5) { (try? Files.readText("/proc/\(pid)/stat")).flatMap { ProcessStat($0) }?.isZombie == true }, "rootlesskit reaped it")
+        let out = slirpmon(["show", "pid:\(pid)", "--json"])
+        let json = (try? JSONSerialization.jsonObject(with: Data(out.stdout.utf8))) as? [String: Any] ?? [:]
+        let finding = (json["findings"] as? [[String: Any]])?.first
+        let message = finding?["message"] as? String ?? ""
+        let fix = (finding?["cause"] as? [String: Any])?["fix"] as? String ?? ""
+        #expect(message.contains("rootlesskit \(parent) runs on without it") && message.contains("Docker rootless has no network"), "\(out.stdout.prefix(2000)) \(out.stderr)")
+        #expect(fix.contains("systemctl --user restart docker") && fix.contains("slirpmon doctor --docker-rootless \(DoctorUser.name)"), "\(fix)")
+        #expect(!fix.contains("start it again as it was started"), "\(fix)")
+    }
+
     @Test("the unit's Environment= lines are read as systemd reads them: quotes, several per line, continuation, an empty one resets, %h")
     func unitLinesAsSystemdReadsThem() {
         let text = """
