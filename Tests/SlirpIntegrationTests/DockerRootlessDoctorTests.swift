@@ -260,6 +260,28 @@ struct DockerRootlessDoctorTests {
         #expect(eventually(10) { user.leftovers().isEmpty }, "left behind: \(user.leftovers())")
     }
 
+    @Test("the rootlesskit arguments the doctor computes are the ones Debian's dockerd-rootless.sh execs (a rootlesskit stand-in prints them)", arguments: [
+        [String](),
+        ["DOCKERD_ROOTLESS_ROOTLESSKIT_NET=slirp4netns"],
+        ["DOCKERD_ROOTLESS_ROOTLESSKIT_NET=slirp4netns", "DOCKERD_ROOTLESS_ROOTLESSKIT_MTU=9000", "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=slirp4netns"],
+        ["DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX=false", "DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SECCOMP=true",
+         "DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS=--cidr=10.0.5.0/24  --debug", "DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER="],
+    ])
+    func argumentsMatchTheScript(variables: [String]) throws {
+        // First in PATH: a `rootlesskit` that prints its arguments, one per line, and exits.
+        let dir = try user.pathDirectory("args", with: [], extra: ["rootlesskit": "#!/bin/sh\nfor a in \"$@\"; do echo \"ARG:$a\"; done\n"])
+        defer { sh("rm", ["-rf", dir]) }
+        let path = "\(dir):/usr/sbin:/usr/bin:/sbin:/bin"
+        let script = sh("/usr/sbin/runuser", ["-u", DoctorUser.name, "--", "env", "-i", "XDG_RUNTIME_DIR=\(user.runtime)", "HOME=\(user.account.home)",
+                                              "PATH=\(path)"] + variables + [DockerRootlessDoctor.debianScript], timeout: 30)
+        var execed = script.stdout.split(separator: "\n").filter { $0.hasPrefix("ARG:") }.map { String($0.dropFirst(4)) }
+        #expect(execed.last == DockerRootlessDoctor.debianScript, "\(script.stdout) \(script.stderr.suffix(1500))")
+        execed = execed.dropLast()
+        let (out, report) = user.doctor(["--no-trial", "--env", "PATH=\(path)"] + variables.flatMap { ["--env", $0] })
+        #expect(out.status == 0, "\(out.stderr) \(out.stdout.prefix(2000))")
+        #expect(report.json["arguments"] as? [String] == execed, "the script execs \(execed)")
+    }
+
     @Test("a slirp4netns that died under a running Docker rootless: the finding restarts the user's daemon and names the doctor, never 'start it again by hand'")
     func defunctUnderRootlessKit() throws {
         // A stand-in for the script (a file named dockerd-rootless.sh that sleeps) run by the real rootlesskit and slirp4netns.
