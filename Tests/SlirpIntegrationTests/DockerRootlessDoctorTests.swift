@@ -156,6 +156,18 @@ struct DockerRootlessDoctorTests {
         #expect(eventually(5) { user.leftovers().isEmpty }, "left behind: \(user.leftovers())")
     }
 
+    @Test("a port driver rootlesskit does not know, or an option it does not know in DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS, is named as written", arguments: [
+        ("DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=foo", "invalid-option", "unknown port driver: foo", "set DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=builtin (now \"foo\", from --env)"),
+        ("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS=--debug --bogus=1", "unknown-option", "flag provided but not defined: -bogus", "remove --bogus=1 from DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS (from --env)"),
+    ])
+    func refusedValue(assignment: String, kind: String, evidence: String, fix: String) throws {
+        let (out, report) = user.doctor(["--env", assignment])
+        #expect(out.status == 1 && report.step == "trial" && report.kind == kind, "\(out.stdout.prefix(3000))")
+        #expect(report.evidence.contains(evidence), "\(report.evidence)")
+        #expect(report.fix.hasPrefix(fix), "\(report.fix)")
+        #expect(eventually(5) { user.leftovers().isEmpty }, "left behind: \(user.leftovers())")
+    }
+
     @Test("slirp4netns missing from the daemon's PATH: the script's own message when it picks the driver, rootlesskit's when DOCKERD_ROOTLESS_ROOTLESSKIT_NET=slirp4netns")
     func slirp4netnsMissing() throws {
         let dir = try user.pathDirectory("noslirp", with: ["rootlesskit", "newuidmap", "newgidmap", "nsenter", "ip", "sh", "sleep"])
@@ -298,13 +310,17 @@ struct DockerRootlessDoctorTests {
             _ = eventually(10) { var s: Int32 = 0; return waitpid(runuser, &s, WNOHANG) == runuser }
             sh("rm", ["-rf", "\(user.runtime)/slirpmon-dd-defunct"])
         }
-        func slirp() -> Int32? {
+        // This test's rootlesskit (runuser's child, through env's exec) and its live slirp4netns; never
+        // another one of the user's (an earlier trial's defunct slirp4netns waits for PID 1 to reap it).
+        func child(of parent: Int32, named name: String) -> Int32? {
             ((try? Files.processIDs()) ?? []).first { pid in
-                (try? Files.status("/proc/\(pid)"))?.st_uid == user.account.uid && (try? Files.readText("/proc/\(pid)/comm")) == "slirp4netns\n"
+                guard let stat = (try? Files.readText("/proc/\(pid)/stat")).flatMap(ProcessStat.init) else { return false }
+                return stat.parentPID == parent && !stat.isZombie && (try? Files.readText("/proc/\(pid)/comm")) == name + "\n"
             }
         }
-        #expect(eventually(10) { slirp() != nil }, "rootlesskit started no slirp4netns")
-        guard let pid = slirp(), let stat = try? Files.readText("/proc/\(pid)/stat"), let parent = ProcessStat(stat)?.parentPID else { return }
+        #expect(eventually(10) { child(of: runuser, named: "rootlesskit").flatMap { child(of: $0, named: "slirp4netns") } != nil },
+                "rootlesskit started no slirp4netns")
+        guard let parent = child(of: runuser, named: "rootlesskit"), let pid = child(of: parent, named: "slirp4netns") else { return }
         rootlesskit = parent
         kill(pid, SIGKILL)
         #expect(eventually(5) { (try? Files.readText("/proc/\(pid)/stat")).flatMap { ProcessStat($0) }?.isZombie == true }, "rootlesskit reaped it")

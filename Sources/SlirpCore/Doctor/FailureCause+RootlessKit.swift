@@ -61,7 +61,12 @@ extension FailureCause {
             }
         }
         if let l = line("flag provided but not defined") {
-            let flag = l.components(separatedBy: "defined: ").last ?? "?"
+            // Go's flag package names it with one dash: the word as written in the variable, when it is there.
+            let named = l.components(separatedBy: "defined: ").last ?? "?"
+            let bare = named.drop { $0 == "-" }
+            let written = (settings["DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS"] ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+                .first { word in word.drop { $0 == "-" }.split(separator: "=", maxSplits: 1).first.map { $0 == bare } ?? false }
+            let flag = written.map(String.init) ?? named
             return FailureCause(.unknownOption, cause: "rootlesskit \(launch.rootlesskit.map { "(\($0)) " } ?? "")does not know the option \(flag), which DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS adds",
                                 fix: "remove \(flag) from DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS\(DockerRootlessVariables.origin("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS", settings: settings)) (`rootlesskit --help` lists the options)",
                                 evidence: l)
