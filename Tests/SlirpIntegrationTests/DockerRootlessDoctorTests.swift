@@ -334,6 +334,18 @@ struct DockerRootlessDoctorTests {
         #expect(!fix.contains("start it again as it was started"), "\(fix)")
     }
 
+    @Test("called as root for a user, the core doctor runs none of the user's programs (their slirp4netns --help would run as root)")
+    func coreNeverRunsTheUsersProgramsAsRoot() throws {
+        let dir = try user.pathDirectory("asroot", with: ["rootlesskit", "newuidmap", "newgidmap", "nsenter", "ip"],
+                                        extra: ["slirp4netns": "#!/bin/sh\ntouch \"$(dirname \"$0\")/ran-as-$(id -u)\"\nexec /usr/bin/slirp4netns \"$@\"\n"])
+        defer { sh("rm", ["-rf", dir]) }
+        let request = DockerRootlessDoctor.Request(account: user.account, environment: ["XDG_RUNTIME_DIR": user.runtime, "HOME": user.account.home],
+                                                   overrides: [("PATH", dir)])
+        let report = DockerRootlessDoctor.run(request)
+        #expect(!report.healthy && report.steps.count == 1 && report.steps.first?.status == .failed, "\(report.steps)")
+        #expect(((try? Files.directoryEntries(dir)) ?? []).filter { $0.hasPrefix("ran-as-") }.isEmpty, "a program of the user's ran")
+    }
+
     @Test("the unit's Environment= lines are read as systemd reads them: quotes, several per line, continuation, an empty one resets, %h")
     func unitLinesAsSystemdReadsThem() {
         let text = """

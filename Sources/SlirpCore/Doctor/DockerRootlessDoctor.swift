@@ -51,6 +51,16 @@ public enum DockerRootlessDoctor {
                            progress: (DoctorStep) -> Void = { _ in }) -> DockerRootlessReport {
         var steps: [DoctorStep] = []
         func finish(_ step: DoctorStep) { steps.append(step); progress(step) }
+        // The user's unit, PATH and programs are read and run only as that user (the CLI runs itself as them).
+        guard geteuid() == request.account.uid else {
+            var refused = DoctorStep(name: "script", title: "dockerd-rootless.sh and the programs it takes from PATH")
+            refused.fail("the doctor runs as uid \(geteuid()), not as \(request.account.name) (uid \(request.account.uid))",
+                         cause: FailureCause(.unknown, cause: "the Docker rootless doctor runs as the daemon's user only: the unit, PATH and programs are theirs",
+                                             fix: "run it as \(request.account.name), or as root (slirpmon doctor --docker-rootless \(request.account.name) runs itself as the user)"))
+            finish(refused)
+            let subject = DockerRootlessReport.Subject(user: request.account.name, uid: request.account.uid, script: debianScript, unitFiles: [], variables: [], problems: [])
+            return DockerRootlessReport(subject: subject, steps: steps, log: nil, arguments: nil, binary: nil)
+        }
         let settings = DockerRootlessSettings.load(home: request.account.home, uid: request.account.uid, userName: request.account.name,
                                                    environment: request.environment, overrides: request.overrides)
         let path = settings["PATH"] ?? ""
