@@ -17,6 +17,10 @@ extension Slirpmon {
             then the container's, parsed as Podman does), features from --help and Podman's argument list, \
             a real start in a scratch network namespace (removed afterwards, also on Ctrl-C), and host checks \
             (/dev/net/tun, user namespaces, API socket path length, tmp_dir, outbound addresses). \
+            With --docker-rootless USER: a Docker rootless start instead (dockerd-rootless.sh's \
+            DOCKERD_ROOTLESS_ROOTLESSKIT_* variables from the user's systemd unit and --env, the rootlesskit \
+            command line it execs, /dev/net/tun and subordinate ids as the user, and that command line run \
+            for real with a private state directory); as root it runs as USER. \
             Exit status: 0 when every step passes, 1 when a step fails, 2 for invalid usage.
             """
         )
@@ -32,6 +36,12 @@ extension Slirpmon {
         var timeoutArgument = WrittenNumber<Double>(10)
         var timeout: Double { timeoutArgument.value }
 
+        @Option(name: .customLong("docker-rootless"), help: ArgumentHelp("Examine USER's Docker rootless start (dockerd-rootless.sh, rootlesskit, slirp4netns) instead of Podman's.", valueName: "user"))
+        var dockerRootless: String?
+
+        @Option(name: .customLong("env"), help: ArgumentHelp("With --docker-rootless: a variable the daemon starts with, over the unit's (repeatable), e.g. DOCKERD_ROOTLESS_ROOTLESSKIT_MTU=1500.", valueName: "name=value"))
+        var environment: [String] = []
+
         @Flag(name: .customLong("no-trial"), help: "Do not start slirp4netns; run the other steps only.")
         var noTrial = false
 
@@ -43,9 +53,11 @@ extension Slirpmon {
             if container != nil && options != nil {
                 throw ValidationError("give either CONTAINER or --options, not both")
             }
+            try validateDockerRootless()
         }
 
         func run() throws {
+            if let user = dockerRootless { return try runDockerRootless(user) }
             // The container is resolved as `show` and `fwd` resolve a TARGET (`TargetResolver`): as root,
             // another user's is examined as that user; one's own is read by the ID resolved. A name
             // Podman did not report is left to Podman's own words, an explicit form is not.
@@ -82,18 +94,26 @@ extension Slirpmon {
             request.runTrial = !noTrial
 
             let text = DoctorText()
-            if !json { FileHandleOutput.print(text.header(request)) }
-            let report = StartupDoctor.run(request, cleanup: cleanup) { step in
-                if !json { FileHandleOutput.print(text.step(step)) }
+            try present(header: text.header(request), run: { StartupDoctor.run(request, cleanup: cleanup, progress: $0) },
+                        healthy: \.healthy, ending: text.ending)
+        }
+
+        /// Runs a doctor: the header and each step as it finishes, then the ending (or the report
+        /// as JSON); exit 1 when a step failed.
+        func present<Report: Encodable>(header: String, run: ((DoctorStep) -> Void) -> Report,
+                                        healthy: (Report) -> Bool, ending: (Report) -> String) throws {
+            if !json { FileHandleOutput.print(header) }
+            let report = run { step in
+                if !json { FileHandleOutput.print(DoctorText().step(step)) }
             }
             // A signal's cleanup ends the trial early: let the signal thread report and exit 128 + the signal.
             InterruptGuard.parkIfInterrupted()
             if json {
                 try FileHandleOutput.json(report)
             } else {
-                FileHandleOutput.print(text.ending(report))
+                FileHandleOutput.print(ending(report))
             }
-            if !report.healthy { throw ExitCode(1) }
+            if !healthy(report) { throw ExitCode(1) }
         }
     }
 }
@@ -140,10 +160,15 @@ extension Slirpmon.Doctor {
         guard let account = UntrustedProgram.Account.of(uid: match.ownerUID) else {
             throw CLIError.failed("container \(match.name) belongs to uid \(match.ownerUID), which has no passwd entry: cannot examine it as its owner")
         }
-        let me = (try? Files.readLink("/proc/self/exe")) ?? CommandLine.arguments[0]
         FileHandleOutput.error("slirpmon: container \(match.name) belongs to \(account.name): examining it as \(account.name), as its Podman would")
         // The user's doctor reads the container (up to 20 s), probes slirp4netns and waits `timeout` for the trial.
-        let limit = 2 * timeout + 120
+        return try rerun(as: account, limit: 2 * timeout + 120)
+    }
+
+    /// Runs this slirpmon command again as `account` (see `examineAsOwner`) and relays its
+    /// output; returns its exit status. Past `limit` seconds it is stopped.
+    static func rerun(as account: UntrustedProgram.Account, limit: Double) throws -> Int32 {
+        let me = (try? Files.readLink("/proc/self/exe")) ?? CommandLine.arguments[0]
         var relay = OwnerOutputRelay()
         let result = UntrustedProgram(me, Array(CommandLine.arguments.dropFirst()), as: account)
             .stream(deadline: .after(seconds: limit), forwarding: [SIGINT, SIGTERM, SIGHUP]) { stream, bytes in
@@ -226,15 +251,18 @@ struct DoctorText {
             if lines.isEmpty { out.append("  (empty)") }
         }
         out.append("")
-        if let verdict = report.verdict {
-            out.append("VERDICT: the \(verdict.step) step fails: \(verdict.cause.kind.rawValue)")
-            out.append("  cause: \(verdict.cause.cause)")
-            out.append("  fix:   \(verdict.cause.fix)")
-        } else {
-            let warnings = report.steps.filter { $0.status == .warning }.map(\.name)
-            out.append("VERDICT: healthy: slirp4netns starts as Podman would start it" + (warnings.isEmpty ? "" : " (warnings in: \(warnings.joined(separator: ", ")))"))
-        }
+        out += verdictLines(report.verdict, steps: report.steps, healthy: "slirp4netns starts as Podman would start it")
         return out.joined(separator: "\n")
+    }
+
+    /// The verdict's lines (the Podman doctor's and the Docker rootless doctor's): the failure
+    /// with its cause and fix, or `healthy` with the steps that warn.
+    func verdictLines(_ verdict: DoctorReport.Verdict?, steps: [DoctorStep], healthy: String) -> [String] {
+        guard let verdict else {
+            let warnings = steps.filter { $0.status == .warning }.map(\.name)
+            return ["VERDICT: healthy: \(healthy)" + (warnings.isEmpty ? "" : " (warnings in: \(warnings.joined(separator: ", ")))")]
+        }
+        return ["VERDICT: the \(verdict.step) step fails: \(verdict.cause.kind.rawValue)", "  cause: \(verdict.cause.cause)", "  fix:   \(verdict.cause.fix)"]
     }
 }
 

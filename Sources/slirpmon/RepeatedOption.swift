@@ -7,7 +7,7 @@ enum RepeatedOption {
     /// An option added with one value belongs here.
     static let names: [String: String] = [
         "--guest-addr": "--guest-addr", "--timeout": "--timeout", "--bytes": "--bytes",
-        "--delay": "--delay", "-d": "--delay", "--cidr": "--cidr", "--options": "--options",
+        "--delay": "--delay", "-d": "--delay", "--cidr": "--cidr", "--options": "--options", "--docker-rootless": "--docker-rootless",
     ]
 
     /// The error for the first option of `names` given twice with different values among

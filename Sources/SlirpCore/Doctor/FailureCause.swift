@@ -32,6 +32,13 @@ public struct FailureCause: Codable, Sendable, Equatable {
         case killedBySignal = "killed-by-signal"
         case namespaceJoinFailed = "namespace-join-failed"
         case containersConf = "containers-conf"
+        // Docker rootless (`DockerRootlessDoctor`).
+        case scriptMissing = "dockerd-rootless-missing"
+        case rootlesskitMissing = "rootlesskit-missing"
+        case helperMissing = "helper-missing"
+        case runtimeDirectory = "runtime-dir-unusable"
+        case subordinateIDs = "subordinate-ids-missing"
+        case mtuTooSmall = "mtu-too-small"
         case unknown = "unknown"
     }
 

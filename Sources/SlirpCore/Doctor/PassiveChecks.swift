@@ -80,6 +80,11 @@ public enum PassiveChecks {
                            cause: FailureCause(.unknown, cause: "slirp4netns exited during a Podman start or network set-up",
                                                fix: "restart the containers that use it (`\(asOwner("podman ps -a"))` lists them); \(reap)"))
         }
+        // RootlessKit neither restarts nor reaps a slirp4netns that exits: it runs on, and what runs
+        // under it (Docker rootless) has no network until it is started again.
+        if RootlessKitParent.runsRootlessKit(ppid, procRoot: procRoot) {
+            return rootlessKitLost(instance, rootlesskit: ppid, exited: exited, procRoot: procRoot)
+        }
         let how = p.configurationSource.isKnown
             ? "start it again as it was started (its command line, last seen: \(asOwner(Shell.command(p.arguments))))"
             : "start it again as it was started (its command line went with it, and none was kept)"
@@ -87,5 +92,22 @@ public enum PassiveChecks {
                        message: "\(exited); its namespace has no network. Not started by Podman: no container is named\(p.configurationSource.isKnown ? " in its command line or log" : "") and its parent is not Podman",
                        cause: FailureCause(.unknown, cause: "slirp4netns exited (killed, or it failed)",
                                            fix: "\(how); \(reap)"))
+    }
+
+    /// A defunct slirp4netns whose parent is an installed rootlesskit: the fix restarts what
+    /// rootlesskit runs (Docker rootless: the user's daemon), never slirp4netns by hand (it
+    /// cannot join rootlesskit again); the doctor explains a start that fails.
+    static func rootlessKitLost(_ instance: SlirpInstance, rootlesskit pid: Int32, exited: String, procRoot: String) -> Finding {
+        var problems: [String: String] = [:]
+        let command = RootlessKitParent.argv(of: pid, procRoot: procRoot, problems: &problems, field: "command_line")
+        let docker = command.last?.hasSuffix("/dockerd-rootless.sh") == true
+        let user = instance.process.user ?? "uid \(instance.process.uid)"
+        let asOwner = { (command: String) in instance.acting?.asOwner(command) ?? command }
+        let fix = docker
+            ? "restart \(user)'s Docker rootless daemon: \(asOwner("systemctl --user restart docker")) (started by hand: \(asOwner("kill \(pid)")), then run dockerd-rootless.sh again); if it does not come back, `\(Shell.command(["slirpmon", "doctor", "--docker-rootless", user]))` names why slirp4netns fails to start"
+            : "stop rootlesskit \(pid) (\(asOwner("kill \(pid)"))) and start the command under rootlesskit again; slirp4netns cannot be started by hand into it"
+        return Finding(check: "process", severity: .failure,
+                       message: "\(exited); rootlesskit \(pid) runs on without it (it restarts no slirp4netns): \(docker ? "Docker rootless" : "the command under it") has no network",
+                       cause: FailureCause(.unknown, cause: "slirp4netns under RootlessKit exited (killed, or it failed)", fix: fix))
     }
 }

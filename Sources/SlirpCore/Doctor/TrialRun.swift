@@ -171,15 +171,11 @@ public enum TrialRun {
         // A new file, never a link or a file left at the name (tmp_dir may be shared): read back
         // through the same descriptor.
         let logFD: FileDescriptor
-        do { logFD = try SafeFiles.createExclusive(logPath, readable: true) } catch {
+        do { logFD = try unlinkedLog(logPath, cleanup: cleanup) } catch {
             outcome.ending = .setupFailed("cannot create the log \(logPath): \(error.reason)")
             return outcome
         }
-        unlink(logPath)
-        cleanup.add("log descriptor") { logFD.close() }
-        func readLog() -> String {
-            String(decoding: (try? logFD.read(fromAbsoluteOffset: 0, count: 256 << 10)) ?? [], as: UTF8.self)
-        }
+        func readLog() -> String { read(log: logFD) }
 
         var exitPipe: [Int32] = [0, 0], readyPipe: [Int32] = [0, 0]
         guard cslirp_pipe_cloexec(&exitPipe) == 0 else { outcome.ending = .setupFailed("pipe2: \(SystemError("pipe2").reason)"); return outcome }
@@ -278,6 +274,21 @@ public enum TrialRun {
         }
         outcome.log = readLog()
         return outcome
+    }
+
+    /// A new file at `path` for a trial's output, unlinked at once (as Podman does with
+    /// slirp4netns's log): never a link or a file left at the name, read back through the
+    /// read-write descriptor returned, which `cleanup` closes.
+    static func unlinkedLog(_ path: String, cleanup: TrialCleanup) throws(SystemError) -> FileDescriptor {
+        let fd = try SafeFiles.createExclusive(path, readable: true)
+        unlink(path)
+        cleanup.add("log descriptor") { fd.close() }
+        return fd
+    }
+
+    /// What a trial's log holds (its first 256 KiB).
+    static func read(log fd: FileDescriptor) -> String {
+        String(decoding: (try? fd.read(fromAbsoluteOffset: 0, count: 256 << 10)) ?? [], as: UTF8.self)
     }
 
     /// Podman's `waitForSync` with a deadline: a byte on the ready pipe means ready; each
