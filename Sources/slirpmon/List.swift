@@ -128,8 +128,8 @@ struct ListRequest: Equatable {
                     String(r.pid), i.displayName, r.user ?? r.uid.map(String.init) ?? "?",
                     r.zombie ? "defunct" : r.state, Format.duration(r.uptimeSeconds), computed(r.cidr),
                     computed(r.guest), computed(r.gateway), computed(r.dns), computed(r.ipv6.map { $0 ? "yes" : "no" }), computed(r.mtu.map(String.init)),
-                    r.zombie ? "-" : r.apiSocket == nil ? (i.rootlessPorts.isEmpty ? "-" : "rootlessport") : (r.apiSocketStatus?.rawValue ?? "?"),
-                    r.forwardCount.map(String.init) ?? (r.apiSocket == nil || r.zombie ? "-" : "?"),
+                    Slirpmon.List.apiColumn(r, i),
+                    Slirpmon.List.forwardColumn(r, i),
                 ])
             }
             FileHandleOutput.print(table.rendered)
@@ -145,5 +145,23 @@ struct ListRequest: Equatable {
             }
             FileHandleOutput.print(table.rendered)
         }
+    }
+}
+
+extension Slirpmon.List {
+    /// The API column: what takes the instance's forwards. A RootlessKit's slirp4netns is reached
+    /// through rootlesskit's api.sock (its own `.s4nn.sock`, with the slirp4netns port driver, is
+    /// rootlesskit's and not for other clients); `?` when that socket is not proven to listen.
+    static func apiColumn(_ r: InstanceReport, _ i: SlirpInstance) -> String {
+        if r.zombie { return "-" }
+        if let kit = i.rootlessKit { return kit.apiSocketListening ? "rootlesskit" : "?" }
+        if r.apiSocket == nil { return i.rootlessPorts.isEmpty ? "-" : "rootlessport" }
+        return r.apiSocketStatus?.rawValue ?? "?"
+    }
+
+    /// The FWD column: the count, `-` where there is nothing to count, `?` where it is not known.
+    static func forwardColumn(_ r: InstanceReport, _ i: SlirpInstance) -> String {
+        if let count = r.forwardCount { return String(count) }
+        return i.rootlessKit == nil && (r.apiSocket == nil || r.zombie) ? "-" : "?"
     }
 }

@@ -381,6 +381,11 @@ public struct Inventory: Sendable {
         var targets: [ForwardsTarget] = []
         for (i, process) in processes.enumerated() {
             guard let path = askable(process, &contacts[i]) else { continue }
+            // As the monitor: a RootlessKit's slirp4netns socket lists slirp's hostfwds, not RootlessKit's ports.
+            if RootlessKitParent.runsRootlessKit(process.parentPID, procRoot: options.procRoot) {
+                contacts[i].forwardsError = Self.rootlessKitNotAsked
+                continue
+            }
             let stopped = process.isStopped
             if let answer = known[process.identity], answer.path == path, !(answer.fromLog && stopped) {
                 record(answer.result, in: &contacts[i])
@@ -397,6 +402,9 @@ public struct Inventory: Sendable {
         }
         for (i, result) in zip(asked, ask(targets)) { record(result, in: &contacts[i]) }
     }
+
+    /// Why a RootlessKit's slirp4netns is not asked `list_hostfwd` (`fwd list` asks RootlessKit).
+    public static let rootlessKitNotAsked = "not asked: its ports are RootlessKit's, listed by `slirpmon fwd list` through RootlessKit's API"
 
     /// The socket path to ask `process` through, or nil: it has none, it is defunct, or the socket is
     /// not proven to be its own (unverified included: nothing is sent; `forwardsError` says why).
