@@ -15,15 +15,10 @@ extension Slirpmon.Doctor {
         if container != nil || options != nil { throw ValidationError("give --docker-rootless USER alone, without CONTAINER or --options") }
         if user.isEmpty { throw ValidationError("--docker-rootless needs a user name or uid") }
         for assignment in environment {
-            guard let eq = assignment.firstIndex(of: "="), Self.isVariableName(assignment[..<eq]) else {
+            guard let eq = assignment.firstIndex(of: "="), DockerRootlessSettings.isVariableName(assignment[..<eq]) else {
                 throw ValidationError("--env takes NAME=VALUE (e.g. DOCKERD_ROOTLESS_ROOTLESSKIT_MTU=1500), not \(assignment.abbreviatedQuote)")
             }
         }
-    }
-
-    static func isVariableName(_ name: Substring) -> Bool {
-        guard let first = name.first, first == "_" || first.isASCII && first.isLetter else { return false }
-        return name.allSatisfy { $0 == "_" || $0.isASCII && ($0.isLetter || $0.isNumber) }
     }
 
     /// As root, runs again as the user (the script, its PATH, the unit and rootlesskit are the
@@ -36,7 +31,10 @@ extension Slirpmon.Doctor {
             throw CLIError.usage("dockerd-rootless.sh runs as an ordinary user and refuses root: name the user who runs the rootless daemon")
         }
         if geteuid() == 0 {
-            FileHandleOutput.error("slirpmon: examining \(account.name)'s Docker rootless as \(account.name), as its daemon starts")
+            // The login environment is slirpmon's for the user, not the daemon's (which root does not read): said, with how to give the daemon's.
+            FileHandleOutput.error("slirpmon: examining \(account.name)'s Docker rootless as \(account.name), as its daemon starts, in a login environment "
+                + "of slirpmon's (\(account.environment.filter { $0.hasPrefix("PATH=") || $0.hasPrefix("XDG_RUNTIME_DIR=") }.joined(separator: " "))), "
+                + "not the daemon's: give what differs with --env NAME=VALUE (e.g. a PATH with ~/bin)")
             throw ExitCode(try Self.rerun(as: account, limit: timeout + 120))
         }
         guard geteuid() == account.uid else {

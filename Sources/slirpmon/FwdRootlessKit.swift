@@ -17,6 +17,11 @@ enum FwdRoute {
     static func of(_ target: String) throws -> FwdRoute {
         let process = try Targets.process(target)
         if let kit = RootlessKitParent.of(process) { return .rootlessKit(RootlessKitTarget(process: process, kit: kit)) }
+        // Its ports would be RootlessKit's: slirp4netns's own socket is not theirs, and RootlessKit's is not proven.
+        if let why = RootlessKitParent.untrusted(parentOf: process) {
+            throw CLIError.failed(("slirp4netns pid \(process.pid): \(why); slirpmon sends to neither its API socket nor slirp4netns's own, "
+                + "whose ports RootlessKit would not list: run `rootlessctl` as its owner").terminalSafe)
+        }
         return .slirp(APIEndpoint.of(process))
     }
 }
@@ -42,7 +47,7 @@ struct RootlessKitTarget {
         return RootlessKitSession(api: api, parentPID: kit.pid, slirpNetwork: network)
     }
 
-    /// The ports joined with Docker (for Docker rootless: its proxies and containers, ~100 ms).
+    /// The ports joined with Docker (for Docker rootless: its proxies and its daemon's containers, asked once per command).
     func forwards(_ ports: [RootlessKitPort]) -> (forwards: [RootlessKitForward], problem: String?) {
         let facts = DockerFacts.of(kit)
         return (RootlessKitForward.join(ports, proxies: facts.proxies, containers: facts.containers), facts.problem)
@@ -52,7 +57,7 @@ struct RootlessKitTarget {
     /// was created, so the `-p` must be given when it is created again (as its owner, on its daemon).
     func persistLine(_ forward: RootlessKitForward) -> String? {
         guard let argument = forward.publishArgument, let name = forward.container?.name else { return nil }
-        let host = kit.dockerSocket.map { "; as \(kit.user ?? "its owner"), DOCKER_HOST=unix://\($0)" } ?? ""
+        let host = kit.dockerSocket.map { "; as \(kit.user ?? "its owner"), with \(Shell.quoted("DOCKER_HOST=unix://" + $0))" } ?? ""
         return "port \(forward.id) reaches container \(name) live only (until RootlessKit restarts). It is kept only if given when \(name) is created again: "
             + "`\(Shell.command(["docker", "run", "-p", argument])) ...` with its other options\(host) (a container's ports cannot be changed while it exists)"
     }

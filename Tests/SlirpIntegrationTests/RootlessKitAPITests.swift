@@ -334,6 +334,24 @@ struct FakeRootlessKitPeerTests {
         #expect(ports.first?.spec == RootlessKitPortSpec(proto: "tcp", parentIP: "127.0.0.1", parentPort: 18600, childPort: 80))
     }
 
+    @Test("a lying peer's port with a line break or escape in its address, or a made-up protocol, is a bad reply; its echo of an added port is not taken")
+    func lyingPeer() throws {
+        let forged = #"[{"id":5,"spec":{"proto":"tcp","parentIP":"127.0.0.1\nslirpmon: removed all ports of bob","parentPort":8080,"childPort":80}}]"#
+        let (error, _, _) = try failure("printf 'HTTP/1.1 200 OK\\r\\nContent-Length: \(forged.utf8.count)\\r\\n\\r\\n%s' '\(forged)'", tag: "lying")
+        guard case .badReply(_, _, let reason) = error else { Issue.record("\(error)"); return }
+        #expect(reason.contains("a port is not"), "\(reason)")
+        #expect(!error.description.contains("\n"), "\(error.description.debugDescription)")
+        let escape = #"[{"id":5,"spec":{"proto":"tcp\u001b[2J","parentPort":8080,"childPort":80}}]"#
+        let (second, _, _) = try failure("printf 'HTTP/1.1 200 OK\\r\\nContent-Length: \(escape.utf8.count)\\r\\n\\r\\n%s' '\(escape)'", tag: "lyingproto")
+        guard case .badReply = second else { Issue.record("\(second)"); return }
+        // The reply to an add names another spec: what was added is what was sent, with the peer's id.
+        let echo = #"{"id":9,"spec":{"proto":"udp","parentIP":"10.9.9.9","parentPort":1,"childPort":1}}"#
+        let peer = try FakeRootlessKitPeer(tag: "echo", program: "printf 'HTTP/1.1 201 Created\\r\\nContent-Length: \(echo.utf8.count)\\r\\n\\r\\n%s' '\(echo)'")
+        let sent = RootlessKitPortSpec(proto: "tcp", parentIP: "127.0.0.1", parentPort: 18600, childPort: 80)
+        let added = try RootlessKitAPI(socketPath: peer.socketPath, expectedPID: peer.pid, timeout: 2).add(sent)
+        #expect(added.id == 9 && added.spec == sent, "\(added)")
+    }
+
     @Test("a socket held by another process than the expected rootlesskit gets no request")
     func wrongPeer() throws {
         let peer = try FakeRootlessKitPeer(tag: "wrongpid", program: "cat > {dir}/got", readsRequest: false)

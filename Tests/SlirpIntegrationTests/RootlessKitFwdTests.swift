@@ -26,9 +26,45 @@ private func parsed(_ output: Executables.Output) throws -> Any {
 
 /// `slirpmon fwd list|add|rm` on a slirp4netns started by `rootlesskit --net=slirp4netns`, run by
 /// the test user `slirpmon-rk` (rootlesskit refuses root) while slirpmon runs as root.
-@Suite("slirpmon fwd on a RootlessKit instance goes through RootlessKit's API", .serialized,
-       .enabled(if: isRoot, "needs root (starts rootlesskit as the test user)"))
+@Suite("slirpmon fwd on a RootlessKit instance goes through RootlessKit's API", .serialized)
 struct RootlessKitFwdTests {
+    @Test("show, list and fwd list never send list_hostfwd to slirp4netns's own .s4nn.sock (the slirp4netns port driver's): its log, copied by rootlesskit --debug, has none")
+    func slirpSocketLeftAlone() throws {
+        let rk = try RootlessKitFixture(portDriver: .slirp4netns, extraFlags: ["--debug"])
+        defer { #expect(rk.stop() == []) }
+        let target = "pid:\(rk.slirpPID)"
+        for arguments in [["show", target], ["show", target, "--json"], ["list"], ["list", "--json"], ["fwd", "list", target]] {
+            let out = slirpmon(arguments)
+            #expect(out.status == 0, "\(arguments): \(out.stderr)")
+        }
+        let list = try #require(try parsed(slirpmon(["list", "--json"])) as? [[String: Any]], "list --json")
+        let mine = list.first { $0["pid"] as? Int == Int(rk.slirpPID) }
+        #expect(mine?["forward_count"] is NSNull && (mine?["forwards_error"] as? String)?.contains("RootlessKit's API") == true, "\(String(describing: mine))")
+        #expect(!rk.log.contains("list_hostfwd"), "slirp4netns was asked on its own socket:\n\(rk.log)")
+        // The control: a request on that socket is in the log.
+        _ = try APIClient(socketPath: "\(rk.stateDir)/.s4nn.sock", expectedPID: rk.slirpPID).list()
+        #expect(eventually(5) { rk.log.contains("list_hostfwd") }, "the log does not show requests:\n\(rk.log)")
+    }
+
+    @Test("a slirp4netns whose parent is a user's own copy of rootlesskit gets nothing sent, to neither socket, with the reason")
+    func usersOwnRootlessKitIsNotTrusted() throws {
+        let user = try RootlessKitFixture.prepareUser()
+        let copy = try SafeFiles.makePrivateDirectory(prefix: "smt-rkcopy")
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        chmod(copy, 0o755)
+        let binary = copy + "/rootlesskit"
+        #expect(sh("cp", ["/usr/bin/rootlesskit", binary]).status == 0)
+        chown(binary, user.uid, user.gid)
+        let rk = try RootlessKitFixture(portDriver: .slirp4netns, rootlesskit: binary)
+        defer { #expect(rk.stop() == []) }
+        let port = freeFwdPort()
+        let add = slirpmon(["fwd", "add", "pid:\(rk.slirpPID)", "127.0.0.1:\(port):8080"])
+        #expect(add.status == 1, "\(add.stdout) \(add.stderr)")
+        #expect(add.stderr.contains("is named rootlesskit but does not run an installed, root-owned rootlesskit (\(binary))"), "\(add.stderr)")
+        #expect(try rootlessKitPorts(stateDir: rk.stateDir).isEmpty)
+        #expect(try APIClient(socketPath: "\(rk.stateDir)/.s4nn.sock", expectedPID: rk.slirpPID).list().isEmpty, "slirp4netns's own socket was sent the port")
+    }
+
     @Test("fwd add through RootlessKit reaches a server in its child, RootlessKit lists it (never slirp4netns's own .s4nn.sock), fwd rm closes it",
           arguments: [RootlessKitFixture.PortDriver.builtin, .slirp4netns])
     func addListRemove(driver: RootlessKitFixture.PortDriver) throws {
@@ -161,7 +197,7 @@ struct RootlessKitFwdTests {
 
 /// `slirpmon fwd` on a real Docker rootless daemon (builtin port driver): published ports named
 /// with their containers, a live port to a container's bridge address, its `-p` line, and removal.
-@Suite("slirpmon fwd on Docker rootless", .serialized, .enabled(if: isRoot, "needs root (starts Docker rootless as the test user)"))
+@Suite("slirpmon fwd on Docker rootless", .serialized)
 struct DockerRootlessFwdTests {
     @Test("a published port shows with its container; a live port added to the container's bridge address reaches its server, is listed live with the docker run -p that keeps it, and fwd rm closes it")
     func livePortToContainer() throws {

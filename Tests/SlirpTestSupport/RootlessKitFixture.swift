@@ -62,7 +62,8 @@ public final class RootlessKitFixture {
     /// Starts `rootlesskit ... command` as the test user, with the state directory
     /// `$XDG_RUNTIME_DIR/<unique>` (or `stateDir` when given: its parent must be the user's).
     public init(portDriver: PortDriver, stateDir: String? = nil, command: [String] = ["sleep", "600"],
-                extraFlags: [String] = [], passStateDir: Bool = true, userName: String = RootlessKitFixture.userName) throws {
+                extraFlags: [String] = [], passStateDir: Bool = true, userName: String = RootlessKitFixture.userName,
+                rootlesskit binary: String? = nil) throws {
         user = try Self.prepareUser(userName)
         self.portDriver = portDriver
         let unique = "smt-rk-\(getpid())-\(UInt32.random(in: 0..<1_000_000))"
@@ -72,7 +73,7 @@ public final class RootlessKitFixture {
         let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard log >= 0 else { throw LabSetupError("cannot create \(logPath)") }
         defer { close(log) }
-        guard let setpriv = Executables.find("setpriv"), let rootlesskit = Executables.find("rootlesskit") else {
+        guard let setpriv = Executables.find("setpriv"), let rootlesskit = binary ?? Executables.find("rootlesskit") else {
             throw LabSetupError("setpriv or rootlesskit missing")
         }
         let flags = ["--net=slirp4netns", "--port-driver=\(portDriver.rawValue)"] + (passStateDir ? ["--state-dir=\(self.stateDir)"] : [])

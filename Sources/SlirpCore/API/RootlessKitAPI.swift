@@ -52,7 +52,8 @@ public struct RootlessKitAPI: Sendable {
         let reply = try exchange(method: "POST", target: "/v1/ports", body: body)
         let value = try json(reply, expecting: 201)
         guard let port = RootlessKitPort(value) else { throw bad(reply, "no {id, spec} in the reply to the new port") }
-        return port
+        // What was added is what was sent: the peer's echo is not repeated as the port (only its id is new).
+        return RootlessKitPort(id: port.id, spec: spec)
     }
 
     /// Removes the port with `id` (`DELETE /v1/ports/{id}`, answered 200 with no body).

@@ -22,6 +22,13 @@ public struct RootlessKitPortSpec: Sendable, Hashable, Encodable {
         self.childPort = childPort
     }
 
+    /// `tcp4`, `sctp`: 1-8 lowercase letters and digits, a letter first (RootlessKit may know more than `protocols`).
+    static func isProtocolName(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard let first = bytes.first, (97...122).contains(first), bytes.count <= 8 else { return false }
+        return bytes.allSatisfy { (97...122).contains($0) || (48...57).contains($0) }
+    }
+
     /// Why RootlessKit should not be sent this spec, or nil: an unknown protocol or a port out of range.
     public var problem: String? {
         if !Self.protocols.contains(proto) { return "unknown protocol \"\(proto)\": RootlessKit knows \(Self.protocols.joined(separator: ", "))" }
@@ -46,14 +53,18 @@ public struct RootlessKitPortSpec: Sendable, Hashable, Encodable {
         return nil
     }
 
-    /// The spec in a `/v1/ports` entry; nil when a member is missing or of the wrong type.
+    /// The spec in a `/v1/ports` entry; nil when a member is missing, of the wrong type, or not what
+    /// RootlessKit writes: the peer is the user's process, so only a short lowercase protocol name,
+    /// ports 1-65535 and real IPv4/IPv6 addresses (kept in their canonical form) are taken: nothing
+    /// it sends can put a line or an escape on root's terminal.
     init?(_ value: JSONValue) {
-        guard value.object != nil, let proto = value["proto"]?.string, let parentPort = value["parentPort"]?.integer,
-              let childPort = value["childPort"]?.integer else { return nil }
+        guard value.object != nil, let proto = value["proto"]?.string, Self.isProtocolName(proto),
+              let parentPort = value["parentPort"]?.integer, (1...65535).contains(parentPort),
+              let childPort = value["childPort"]?.integer, (1...65535).contains(childPort) else { return nil }
         func optionalString(_ key: String) -> String?? {
             switch value[key] {
             case nil, .null?: return .some(nil)
-            case .string(let s)?: return .some(s)
+            case .string(let s)?: return DockerProxyProcess.address(s).map { .some($0) }
             default: return nil
             }
         }
@@ -106,13 +117,19 @@ public struct RootlessKitInfo: Sendable, Equatable {
         self.version = version
         stateDir = value["stateDir"]?.string
         childPID = value["childPID"]?.integer.flatMap { Int32(exactly: $0) }
+        // The peer is the user's process: names and addresses are taken only in the forms RootlessKit writes.
+        func driverName(_ text: String?) -> String? {
+            guard let text, (1...32).contains(text.utf8.count),
+                  text.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == UInt8(ascii: "-") }) else { return nil }
+            return text
+        }
         let network = value["networkDriver"]
-        networkDriver = network?["driver"]?.string
-        dns = network?["dns"]?.strings ?? []
-        childIP = network?["childIP"]?.string
+        networkDriver = driverName(network?["driver"]?.string)
+        dns = (network?["dns"]?.strings ?? []).compactMap(DockerProxyProcess.address)
+        childIP = network?["childIP"]?.string.flatMap(DockerProxyProcess.address)
         let port = value["portDriver"]
-        portDriver = port?["driver"]?.string
-        protocols = port?["protos"]?.strings ?? []
+        portDriver = driverName(port?["driver"]?.string)
+        protocols = (port?["protos"]?.strings ?? []).filter(RootlessKitPortSpec.isProtocolName)
         disallowsLoopbackChildIP = port?["disallowLoopbackChildIP"]?.bool ?? false
     }
 }

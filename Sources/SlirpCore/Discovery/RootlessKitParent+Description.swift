@@ -25,7 +25,8 @@ extension RootlessKitParent {
         }
         lines.append(("state dir", stateDir.map { "\($0) (from \(stateSource))" } ?? "unknown: \(problems["state_dir"] ?? "")"))
         if let apiSocket {
-            lines.append(("rk API", "\(apiSocket) — " + (apiSocketListening ? "listening, held by rootlesskit \(pid)" : "not listening, or not held by rootlesskit \(pid)")))
+            lines.append(("rk API", "\(apiSocket) — " + (apiSocketListening ? "listening, held by rootlesskit \(pid)"
+                : apiSocketUncheckable.map { "cannot check whether rootlesskit \(pid) holds it: \($0)" } ?? "not listening, or not held by rootlesskit \(pid)")))
         }
         lines.append(("output", log))
         return lines

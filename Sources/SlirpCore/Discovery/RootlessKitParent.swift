@@ -55,6 +55,11 @@ public struct RootlessKitParent: Sendable, Equatable {
     /// Field -> why it could not be read.
     public let problems: [String: String]
 
+    /// Why `apiSocketListening` is false when the answer is not known: the parent's file
+    /// descriptors could not be read (another user's, to a caller other than root), so whether it
+    /// holds the socket cannot be checked; nil when false means not listening or not held.
+    public var apiSocketUncheckable: String? { apiSocketListening ? nil : problems["fds"] }
+
     /// The Docker daemon under it (Docker rootless), if any.
     public var dockerdPID: Int32? { child?.kind == .docker ? child?.commandPID : nil }
 
@@ -72,6 +77,18 @@ public struct RootlessKitParent: Sendable, Equatable {
               let running = try? Files.status("\(procRoot)/\(pid)/exe"), let installed = try? Files.status(link) else { return false }
         return running.st_dev == installed.st_dev && running.st_ino == installed.st_ino && installed.st_uid == 0
             && installed.st_mode & 0o022 == 0
+    }
+
+    /// Why the parent of `slirp` may be a RootlessKit slirpmon does not trust, or nil: a process
+    /// named `rootlesskit` whose executable is not an installed, root-owned rootlesskit (Docker's
+    /// rootless bundle puts one in `~/bin`). Its ports would be RootlessKit's, but slirpmon does
+    /// not take a user's program for RootlessKit (its name and file prove nothing).
+    public static func untrusted(parentOf slirp: SlirpProcess, procRoot: String = "/proc") -> String? {
+        let pid = slirp.parentPID
+        guard pid > 1, !runsRootlessKit(pid, procRoot: procRoot),
+              (try? Files.readText("\(procRoot)/\(pid)/comm")) == "rootlesskit\n" else { return nil }
+        let exe = (try? Files.readLink("\(procRoot)/\(pid)/exe")).map { " (" + $0 + ")" } ?? ""
+        return "its parent, pid \(pid), is named rootlesskit but does not run an installed, root-owned rootlesskit\(exe)"
     }
 
     /// The RootlessKit that started `slirp`, or nil when its parent is not rootlesskit.

@@ -118,8 +118,7 @@ public enum DockerRootlessDoctor {
             variable.used = !newer || (scriptText?.contains(name) ?? false)
             variables.append(variable)
             guard DockerRootlessSettings.scriptVariables.contains(name) else { continue }
-            let origin = variable.origin == "environment" || variable.origin == "--env" ? variable.origin : variable.origin
-            settingsStep.details.append("\(name)=\(DockerRootlessSettings.quote(variable.value)) (\(origin))" + (variable.used ? "" : ": this script does not read it (a newer script's variable)"))
+            settingsStep.details.append("\(name)=\(DockerRootlessSettings.quote(variable.value)) (\(variable.origin))" + (variable.used ? "" : ": this script does not read it (a newer script's variable)"))
         }
         for problem in settings.problems { settingsStep.warn(problem) }
         if launch.exitMessage == nil {
@@ -138,6 +137,7 @@ public enum DockerRootlessDoctor {
         tunInput.interfaces = []
         HostChecks.checkTun(tunInput, &hostStep)
         checkSubordinateIDs(user: request.account.name, uid: request.account.uid, &hostStep)
+        finish(hostStep)
 
         // 4. The trial.
         var trialStep = DoctorStep(name: "trial", title: "rootlesskit started with those flags, as the user, with a private state directory")
@@ -151,7 +151,6 @@ public enum DockerRootlessDoctor {
             trialStep.status = .skipped
             trialStep.details.append(request.runTrial ? "skipped: the script would not start rootlesskit" : "skipped (--no-trial)")
         }
-        finish(hostStep)
         finish(trialStep)
         let subject = DockerRootlessReport.Subject(user: request.account.name, uid: request.account.uid, script: script, unitFiles: settings.unitFiles,
                                                    variables: variables, problems: settings.problems)

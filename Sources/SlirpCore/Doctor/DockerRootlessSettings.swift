@@ -197,7 +197,7 @@ public struct DockerRootlessSettings: Sendable, Equatable {
         return out
     }
 
-    static func isVariableName<S: StringProtocol>(_ name: S) -> Bool {
+    public static func isVariableName<S: StringProtocol>(_ name: S) -> Bool {
         guard let first = name.first, first == "_" || first.isASCII && first.isLetter else { return false }
         return name.allSatisfy { $0 == "_" || $0.isASCII && ($0.isLetter || $0.isNumber) }
     }

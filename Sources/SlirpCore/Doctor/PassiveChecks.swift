@@ -101,7 +101,7 @@ public enum PassiveChecks {
         var problems: [String: String] = [:]
         let command = RootlessKitParent.argv(of: pid, procRoot: procRoot, problems: &problems, field: "command_line")
         let docker = command.last?.hasSuffix("/dockerd-rootless.sh") == true
-        let user = instance.process.user ?? "uid \(instance.process.uid)"
+        let user = instance.process.user ?? instance.process.uid.map(String.init) ?? "?"
         let asOwner = { (command: String) in instance.acting?.asOwner(command) ?? command }
         let fix = docker
             ? "restart \(user)'s Docker rootless daemon: \(asOwner("systemctl --user restart docker")) (started by hand: \(asOwner("kill \(pid)")), then run dockerd-rootless.sh again); if it does not come back, `\(Shell.command(["slirpmon", "doctor", "--docker-rootless", user]))` names why slirp4netns fails to start"

@@ -548,6 +548,9 @@ public struct Inventory: Sendable {
                     answers[identity] = (path, .success(forwards), true)
                     continue
                 }
+                // A RootlessKit's slirp4netns is not asked (see `askForwards`): checked only for one about to be asked.
+                if let stat = try? Files.readBytes("\(procRoot)/\(identity.pid)/stat"), let parent = ProcessStat(bytes: stat)?.parentPID,
+                   RootlessKitParent.runsRootlessKit(parent, procRoot: procRoot) { continue }
                 let (ownership, file) = SocketOwnership.verify(path: path, pid: identity.pid, socketInodes: facts.socketInodes,
                                                                procRoot: procRoot, listeners: listeners)
                 guard ownership.isUsable else { continue }

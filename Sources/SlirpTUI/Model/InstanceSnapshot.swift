@@ -165,6 +165,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
         guard let socket = kit.apiSocket else {
             return "RootlessKit's state directory is unknown (\(kit.problems["state_dir"] ?? "not found")), so its API socket is too (rootlesskit pid \(kit.pid))"
         }
+        if let why = kit.apiSocketUncheckable { return "RootlessKit API socket \(socket): cannot check whether rootlesskit pid \(kit.pid) holds it: \(why)" }
         guard kit.apiSocketListening else { return "RootlessKit API socket \(socket) is not listening in rootlesskit pid \(kit.pid)" }
         return nil
     }
