@@ -8,7 +8,8 @@ import SlirpCore
 /// - an "outer" network namespace stands for the host: loopback up, and a veth with
 ///   198.51.100.53/24 and 2001:db8::53/64 (TEST-NET-2, documentation IPv6);
 /// - dnsmasq (Debian's dnsmasq-base) runs there, listening where the test says, answering
-///   `probe.test` with 192.0.2.77 / 2001:db8::77 and nothing else (no upstream: no internet);
+///   `probe.test` with 192.0.2.77 / 2001:db8::77 and example.com with 192.0.2.80, and refusing
+///   anything else (no upstream: no internet);
 /// - slirp4netns runs there too, in a private mount namespace (`unshare -m`) whose
 ///   /etc/resolv.conf is a bind mount of a file the test wrote: what slirp4netns forwards to;
 /// - the "guest" namespace it configures can hold a `sleep` whose own /etc/resolv.conf (a bind
@@ -23,6 +24,8 @@ public final class ResolverLab {
     public static let name = "probe.test"
     public static let answer4 = "192.0.2.77"
     public static let answer6 = "2001:db8::77"
+    /// What it answers for `DNSCheck.defaultName` (example.com), the name the monitor's `N` asks.
+    public static let defaultNameAnswer = "192.0.2.80"
 
     public let tag: String
     public let outer: String
@@ -30,6 +33,7 @@ public final class ResolverLab {
     public let directory: String
     public private(set) var slirpPID: Int32?
     public private(set) var sleeperPID: Int32?
+    public private(set) var resolverPID: Int32?
     private var pids: [Int32] = []
 
     public init(_ name: String) throws {
@@ -68,14 +72,24 @@ public final class ResolverLab {
         guard let ip = Executables.find("ip") else { throw LabSetupError("ip not installed") }
         let args = ["netns", "exec", outer, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--user=root", "--bind-interfaces",
                     "--listen-address=\(addresses.joined(separator: ","))", "--address=/\(Self.name)/\(Self.answer4)",
-                    "--address=/\(Self.name)/\(Self.answer6)", "--pid-file=", "--log-facility=\(directory)/dnsmasq.log", "--log-queries"]
+                    "--address=/\(Self.name)/\(Self.answer6)", "--address=/\(DNSCheck.defaultName)/\(Self.defaultNameAnswer)", "--pid-file=", "--log-facility=\(directory)/dnsmasq.log", "--log-queries"]
         guard case .success(let pid) = Executables.spawn(ip, args) else { throw LabSetupError("cannot start dnsmasq in \(outer)") }
         pids.append(pid)
+        resolverPID = pid
         // Bound: port 53 (0035) in its namespace's UDP tables, once per address family asked.
         let wanted = Set(addresses.map { $0.contains(":") ? "udp6" : "udp" })
         guard eventually(5, {
             wanted.allSatisfy { table in ((try? Files.readText("/proc/\(pid)/net/\(table)")) ?? "").contains(":0035 ") }
         }) else { throw LabSetupError("dnsmasq did not bind port 53 on \(addresses) in \(outer): \((try? Files.readText("\(directory)/dnsmasq.log")) ?? "")") }
+    }
+
+    /// Stops the dnsmasq this lab started (the slirp4netns keeps running and forwarding to its address).
+    public func stopResolver() {
+        guard let pid = resolverPID else { return }
+        kill(pid, SIGKILL)
+        Executables.waitFor(pid)
+        pids.removeAll { $0 == pid }
+        resolverPID = nil
     }
 
     /// The queries dnsmasq logged (`query[A] probe.test from 127.0.0.1`).
