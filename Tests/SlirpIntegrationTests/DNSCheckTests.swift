@@ -16,6 +16,9 @@ struct DNSCheckTests {
         #expect(json.status == text.status, "text and JSON agree on the exit status: \(text.stderr) \(json.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any],
                                   "dns --json printed no JSON: \(json.stdout) \(json.stderr)")
+        // Exit 1 (DNS does not work) prints the report too: it matches the schema either way.
+        let problems = try SchemaValidator().problems(json.stdout, as: "dns")
+        #expect(problems.isEmpty, "dns --json is not a valid $defs/dns:\n\(problems.joined(separator: "\n"))")
         return (text.status, text.stdout, object)
     }
 
@@ -65,6 +68,26 @@ struct DNSCheckTests {
         #expect(v.summary.contains("forwards to \(ResolverLab.resolverIPv4)") && v.summary.contains("nothing listens on its port 53"), "\(v.summary)")
         #expect(v.fix.contains("start the resolver at \(ResolverLab.resolverIPv4)") && v.fix.contains("re-reads it within a second"), "\(v.fix)")
         #expect(text.contains("verdict: FAILURE: 10.0.2.3 refused"), "\(text)")
+    }
+
+    @Test("a loopback host resolver that is not running (127.0.0.53 with nothing there): no refusal comes back, the verdict says it is not running; the fix, rewriting the host's resolv.conf, needs no restart")
+    func deadLoopbackThenRewrittenResolvConfWithoutRestart() throws {
+        let lab = try ResolverLab("reread")
+        try lab.startResolver(on: [ResolverLab.resolverIPv4])
+        let slirp = try lab.startSlirp(resolvConf: "nameserver 127.0.0.53\n")
+        let before = try dns(slirp, ["--timeout", "1"])
+        // slirp4netns 1.2 relays no ICMP port unreachable from the host's loopback: a timeout, not a refusal.
+        #expect(before.status == 1 && probe(before.json, "10.0.2.3")?["outcome"] as? String == "timeout", "\(before.text)")
+        let v = verdict(before.json)
+        #expect(v.summary.contains("a loopback resolver that is not running looks like this") && v.fix.hasPrefix("start the resolver at 127.0.0.53"), "\(v)")
+        // In place (the same inode, which the bind mount shows), as an editor that truncates does.
+        let fd = try FileDescriptor.open("\(lab.directory)/slirp-resolv.conf", .writeOnly, options: [.truncate, .closeOnExec])
+        try fd.writeAll(Array("nameserver \(ResolverLab.resolverIPv4)\n".utf8))
+        fd.close()
+        usleep(1_100_000) // libslirp looks at the file's mtime at most once a second
+        let after = try dns(slirp)
+        #expect(after.status == 0 && probe(after.json, "10.0.2.3")?["addresses"] as? [String] == [ResolverLab.answer4], "\(after.text)")
+        #expect((try? Files.readText("/proc/\(slirp)/comm")) == "slirp4netns\n", "the same slirp4netns, not restarted")
     }
 
     @Test("slirp4netns 1.2 asks only the first nameserver: a silent first one is the verdict, the working one after it is named as never asked")
@@ -126,6 +149,23 @@ struct DNSCheckTests {
         #expect(v.status == "warning", "\(v)")
         #expect(v.summary.contains("the namespace's resolv.conf does not name 10.99.0.3"), "\(v.summary)")
         #expect(v.fix.contains("name 10.99.0.3 first"), "\(v.fix)")
+    }
+
+    @Test("--enable-ipv6 with IPv4-only host resolvers (Podman's default on most hosts): fd00::3 is asked but waited for 250 ms, not the whole --timeout")
+    func unansweredIPv6CostsLittle() throws {
+        let lab = try ResolverLab("v4only")
+        try lab.startResolver(on: [ResolverLab.resolverIPv4])
+        let slirp = try lab.startSlirp(resolvConf: "nameserver \(ResolverLab.resolverIPv4)\n", ipv6: true)
+        let start = Deadline.now
+        let (status, text, json) = try dns(slirp, ["--timeout", "5"])
+        let seconds = Deadline.now.seconds(since: start)
+        #expect(status == 0, "\(text)")
+        let v6 = try #require(probe(json, "fd00::3"), "\(json)")
+        #expect(v6["outcome"] as? String == "timeout" && v6["milliseconds"] as? Double == 250, "\(v6)")
+        #expect(probe(json, "10.0.2.3")?["outcome"] as? String == "answered", "\(json)")
+        // Two runs (text and JSON): each well under the 5 s timeout.
+        #expect(seconds < 4, "dns waited for fd00::3 as long as for a resolver that exists: \(seconds) s for two runs")
+        #expect(text.contains("fd00::3   AAAA \(ResolverLab.name)  no answer within 250 ms") && text.contains("IPv6 queries to none (dropped)"), "\(text)")
     }
 
     @Test("a name that cannot be asked is a usage error, nothing is sent")

@@ -45,6 +45,9 @@ public struct DNSVerdict: Sendable, Equatable, Encodable {
 }
 
 public enum DNSCheck {
+    /// Seconds fd00::3 is waited for when slirp4netns's resolv.conf names no IPv6 nameserver.
+    static let unansweredIPv6Wait = 0.25
+
     /// The name asked when none is given (RFC 2606's; any reply, NXDOMAIN included, proves the path).
     public static let defaultName = "example.com"
 
@@ -98,15 +101,19 @@ public enum DNSCheck {
         let rows = AddressCheck.compare(configuration, observed: try? observed.get(),
                                         reason: { if case .failure(let f) = observed { return f.description }; return nil }())
             .filter { $0.role == "dns" || $0.role == "dns6" }
-        let servers = configuration.disableDNS ? [] : [dns] + (expected.ipv6.map { [$0.dns.description] } ?? [])
+        let host = HostResolver.of(pid: process.pid, uid: process.uid, procRoot: procRoot)
+        // fd00::3 is asked for the record; with no IPv6 nameserver behind it slirp4netns drops the
+        // query (seen on 1.2.0), so its wait is short: the common case (Podman's enable_ipv6, a
+        // host with IPv4 resolvers only) must not cost the whole timeout.
+        let wait6 = host.ipv6 == nil && host.problem == nil ? min(timeout, unansweredIPv6Wait) : timeout
+        let servers = configuration.disableDNS ? [] : [(dns, timeout)] + (expected.ipv6.map { [($0.dns.description, wait6)] } ?? [])
         var probes: [DNSProbe] = []
         if !servers.isEmpty {
-            switch DNSProbe.ask(servers, name: labels, timeout: timeout, inNamespace: path, owner: owner) {
+            switch DNSProbe.ask(servers, name: labels, inNamespace: path, owner: owner) {
             case .success(let answers): probes = answers
             case .failure(let failure): return .failure(.namespace(pid: process.pid, failure))
             }
         }
-        let host = HostResolver.of(pid: process.pid, uid: process.uid, procRoot: procRoot)
         let verdict = judge(pid: process.pid, probes: probes, resolvConf: rows, host: host, dns: dns, name: name,
                             disableDNS: configuration.disableDNS, disableHostLoopback: configuration.disableHostLoopback)
         return .success(DNSReport(pid: process.pid, name: name, namespace: path, probes: probes, resolvConf: rows,
@@ -127,7 +134,7 @@ public enum DNSCheck {
             return "slirp4netns forwards to \(server), the first \(family) nameserver of its /etc/resolv.conf (\(host.path))"
         }
         if let first = host.ipv4, HostResolver.isLoopback(first) {
-            notes.append("\(first) is a loopback resolver on the host (127.0.0.53: systemd-resolved's stub): slirp4netns 1.2 asks it from the host's side, so it serves containers"
+            notes.append("\(first) is a loopback resolver on the host (127.0.0.53: systemd-resolved's stub): slirp4netns 1.2 asks it from the host's side, so it can serve containers"
                          + (disableHostLoopback ? " (--disable-host-loopback blocks 10.0.2.2, not the DNS address)" : ""))
         }
         if let first = host.ipv4, !host.neverAsked(after: first).isEmpty {
@@ -161,9 +168,7 @@ public enum DNSCheck {
                               fix: "ask the host resolver directly on the host (\(Shell.command(["nslookup", name, host.ipv4 ?? "ADDRESS"]))) and repair it there",
                               notes: notes)
         case .refused:
-            let loopback = host.ipv4.map(HostResolver.isLoopback) ?? false
-            return DNSVerdict(status: .failure, summary: "\(dns) refused in \(time): \(forwardsTo(host.ipv4, family: "IPv4")), and nothing listens on its port 53 (ICMP port unreachable, relayed by slirp4netns)"
-                                + (loopback ? "; \(host.ipv4 ?? "") is a loopback resolver on the host that is not running (systemd-resolved stopped?)" : ""),
+            return DNSVerdict(status: .failure, summary: "\(dns) refused in \(time): \(forwardsTo(host.ipv4, family: "IPv4")), and nothing listens on its port 53 (ICMP port unreachable, relayed by slirp4netns)",
                               fix: "start the resolver at \(host.ipv4 ?? "that address"), or put a reachable nameserver first in the host's /etc/resolv.conf (\(reread))",
                               notes: notes)
         case .timeout:
@@ -176,9 +181,14 @@ public enum DNSCheck {
                                   fix: "add a reachable IPv4 nameserver to the host's /etc/resolv.conf (\(reread))", notes: notes)
             }
             let later = host.neverAsked(after: first)
+            // A loopback resolver that is not running gives no refusal: slirp4netns 1.2 relays an
+            // ICMP port unreachable from a host address, not from the host's loopback (seen: timeout).
+            let loopback = HostResolver.isLoopback(first)
             return DNSVerdict(status: .failure, summary: "\(dns) did not answer \(name) within \(time): \(forwardsTo(first, family: "IPv4")), and it did not answer"
+                                + (loopback ? " (a loopback resolver that is not running looks like this: slirp4netns relays no refusal from the host's loopback; systemd-resolved stopped?)" : "")
                                 + (later.isEmpty ? "" : "; slirp4netns never tries \(later.joined(separator: ", ")) listed after it"),
-                              fix: "make \(first) answer, or put a working nameserver first in the host's /etc/resolv.conf (\(reread))", notes: notes)
+                              fix: (loopback ? "start the resolver at \(first) (systemd-resolved's stub: systemctl start systemd-resolved), or" : "make \(first) answer, or")
+                                + " put a working nameserver first in the host's /etc/resolv.conf (\(reread))", notes: notes)
         case .error:
             return DNSVerdict(status: .failure, summary: "\(dns) could not be asked from inside the namespace: \(v4.error ?? "?")",
                               fix: "the namespace has no route to \(dns): `slirpmon show pid:\(pid)` compares its addresses and routes with Podman's", notes: notes)

@@ -48,18 +48,19 @@ public struct DNSProbe: Sendable, Equatable, Codable {
     /// True when the resolver answered (the name existing or not): DNS through slirp4netns works.
     public var resolverAnswers: Bool { outcome == .answered && (code == "NOERROR" || code == "NXDOMAIN") }
 
-    /// Asks each of `servers` (IPv4 or IPv6 literals) for `name` (A for an IPv4 server, AAAA for
-    /// an IPv6 one), all at once, from a throwaway thread inside the network namespace at `path`
-    /// (`NamespaceReader.runInside`: root, and with `owner`, only a namespace that user owns);
-    /// waits at most `timeout` seconds in all.
-    public static func ask(_ servers: [String], name labels: [[UInt8]], timeout: Double,
+    /// Asks each of `servers` (IPv4 or IPv6 literals, each with the seconds to wait for it) for
+    /// `name` (A for an IPv4 server, AAAA for an IPv6 one), all at once, from a throwaway thread
+    /// inside the network namespace at `path` (`NamespaceReader.runInside`: root, and with
+    /// `owner`, only a namespace that user owns).
+    public static func ask(_ servers: [(server: String, timeout: Double)], name labels: [[UInt8]],
                            inNamespace path: String, owner: UInt32?) -> Result<[DNSProbe], NamespaceReader.Failure> {
-        NamespaceReader.runInside(path, owner: owner) { .success(askHere(servers, labels: labels, timeout: timeout)) }
+        NamespaceReader.runInside(path, owner: owner) { .success(askHere(servers, labels: labels)) }
     }
 
     /// `ask` in the calling thread's network namespace.
-    static func askHere(_ servers: [String], labels: [[UInt8]], timeout: Double) -> [DNSProbe] {
-        let deadline = Deadline.after(seconds: timeout)
+    static func askHere(_ asked: [(server: String, timeout: Double)], labels: [[UInt8]]) -> [DNSProbe] {
+        let servers = asked.map(\.server)
+        let deadline = Deadline.after(seconds: asked.map(\.timeout).max() ?? 0)
         var probes = [DNSProbe?](repeating: nil, count: servers.count)
         var pending: [(index: Int, fd: Int32, query: [UInt8], type: DNSMessage.QueryType, sent: Deadline)] = []
         defer { for p in pending { close(p.fd) } }
@@ -74,8 +75,15 @@ public struct DNSProbe: Sendable, Equatable, Codable {
         }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !pending.isEmpty && !deadline.hasPassed {
+            // A probe past its own wait is a timeout; the others go on.
+            for slot in pending.indices.reversed() where Deadline.now.seconds(since: pending[slot].sent) >= asked[pending[slot].index].timeout {
+                let p = pending.remove(at: slot)
+                close(p.fd)
+                probes[p.index] = DNSProbe(server: servers[p.index], type: p.type.word, outcome: .timeout, milliseconds: asked[p.index].timeout * 1000)
+            }
+            guard let soonest = pending.map({ $0.sent.nanoseconds + UInt64(asked[$0.index].timeout * 1e9) }).min() else { break }
             var fds = pending.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
-            guard FileDescriptor.poll(&fds, until: deadline) > 0 else { continue }
+            guard FileDescriptor.poll(&fds, until: min(deadline, Deadline(nanoseconds: soonest))) > 0 else { continue }
             var finished: [Int] = []
             for (slot, fd) in fds.enumerated() where fd.revents != 0 {
                 let p = pending[slot], server = servers[p.index]
@@ -110,10 +118,10 @@ public struct DNSProbe: Sendable, Equatable, Codable {
             }
         }
         for p in pending {
-            probes[p.index] = DNSProbe(server: servers[p.index], type: p.type.word, outcome: .timeout, milliseconds: timeout * 1000)
+            probes[p.index] = DNSProbe(server: servers[p.index], type: p.type.word, outcome: .timeout, milliseconds: asked[p.index].timeout * 1000)
         }
         return probes.enumerated().map { index, probe in
-            probe ?? DNSProbe(server: servers[index], type: "?", outcome: .error, error: "not asked")
+            probe ?? DNSProbe(server: servers[index], type: servers[index].contains(":") ? "AAAA" : "A", outcome: .error, error: "not asked")
         }
     }
 
