@@ -12,7 +12,9 @@ extension Slirpmon {
             (10.0.2.3, or --cidr's +3; fd00::3 too with --enable-ipv6). slirp4netns 1.2 forwards it \
             to the FIRST nameserver of that family in /etc/resolv.conf as slirp4netns sees it (a \
             loopback one such as 127.0.0.53 included, with --disable-host-loopback too), never to a \
-            later one, and drops the query when there is none. Exit status 1 when DNS does not work.
+            later one, and drops the query when there is none. --timeout is the wait for an answer \
+            (fd00::3: 250 ms when slirp4netns has no IPv6 nameserver). Exit status 1 when DNS does not work.
+
             \(TargetHelp.rules)
             """)
 

@@ -15,7 +15,7 @@ struct Slirpmon: ParsableCommand {
         discussion: """
         Without a subcommand, opens the full-screen monitor. Every view has a scriptable \
         form below; add --json for machine-readable output.
-        TARGET (show, log, fwd) is a PID, a container name, ID or unique ID prefix, or a pod name; \
+        TARGET (show, log, fwd, dns) is a PID, a container name, ID or unique ID prefix, or a pod name; \
         pid:N, name:NAME, id:PREFIX, pod:NAME name one kind only; a TARGET that matches more than \
         one is refused (`slirpmon help show`).
         """,

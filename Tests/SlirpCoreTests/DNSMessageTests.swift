@@ -83,6 +83,8 @@ struct DNSMessageTests {
         #expect(HostResolver.nameservers(inResolvConf: text) == ["127.0.0.53", "::1%lo", "10.0.0.1"])
         let host = HostResolver(path: "p", nameservers: HostResolver.nameservers(inResolvConf: text), problem: nil)
         #expect(host.ipv4 == "127.0.0.53" && host.ipv6 == "::1%lo" && host.neverAsked(after: "127.0.0.53") == ["10.0.0.1"])
+        // A scope that is not an interface name (control bytes: found by assets/fuzz.sh dns-reply) is left off.
+        #expect(HostResolver.nameservers(inResolvConf: "nameserver ::1%l\u{0}\u{1b}[2J\n") == ["::1"])
         #expect(HostResolver.isLoopback("127.0.0.53") && HostResolver.isLoopback("::1%lo") && !HostResolver.isLoopback("10.0.0.1"))
     }
 }

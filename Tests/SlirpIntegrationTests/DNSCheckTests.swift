@@ -168,6 +168,18 @@ struct DNSCheckTests {
         #expect(text.contains("fd00::3   AAAA \(ResolverLab.name)  no answer within 250 ms") && text.contains("IPv6 queries to none (dropped)"), "\(text)")
     }
 
+    @Test("--disable-dns (seen: slirp4netns 1.2 then lets 10.0.2.3 time out): nothing is asked, the verdict names the option")
+    func disabledDNSNamed() throws {
+        let lab = try ResolverLab("nodns")
+        try lab.startResolver(on: [ResolverLab.resolverIPv4])
+        let slirp = try lab.startSlirp(resolvConf: "nameserver \(ResolverLab.resolverIPv4)\n", arguments: ["--disable-dns"])
+        let (status, text, json) = try dns(slirp)
+        #expect(status == 1, "\(text)")
+        #expect((json["probes"] as? [Any])?.isEmpty == true, "\(json)")
+        #expect(verdict(json).summary.hasPrefix("slirp4netns runs with --disable-dns: nothing answers at 10.0.2.3"), "\(verdict(json))")
+        #expect(text.contains("nothing asked (--disable-dns)"), "\(text)")
+    }
+
     @Test("a name that cannot be asked is a usage error, nothing is sent")
     func badNameRefused() throws {
         let out = slirpmon(["dns", "pid:1", "--name", "bad name;rm"])

@@ -36,11 +36,8 @@ public struct DNSProbe: Sendable, Equatable, Codable {
 
     public init(server: String, type: String, outcome: Outcome, code: String? = nil, addresses: [String] = [],
                 milliseconds: Double? = nil, error: String? = nil) {
-        self.server = server
-        self.type = type
-        self.outcome = outcome
+        (self.server, self.type, self.outcome, self.addresses) = (server, type, outcome, addresses)
         self.code = code
-        self.addresses = addresses
         self.milliseconds = milliseconds
         self.error = error
     }
@@ -125,35 +122,34 @@ public struct DNSProbe: Sendable, Equatable, Codable {
         }
     }
 
+    /// `connect(fd, address)` for a `sockaddr_in` or `sockaddr_in6`. The corresponding C function is `connect`.
+    private static func connect<Address>(_ fd: Int32, to address: Address) -> Int32 {
+        withUnsafePointer(to: address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
+        }
+    }
+
     /// A connected, non-blocking UDP socket to `server` port 53 with `query` sent on it, and when;
     /// connected, so an ICMP port unreachable comes back as ECONNREFUSED on the next `recv`.
     private static func send(_ query: [UInt8], to server: String) -> Result<(Int32, Deadline), SystemError> {
         let ipv6 = server.contains(":")
         let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return .failure(SystemError("socket", server)) }
-        var connected: Int32
+        let parsed: Bool, connected: Int32
         if ipv6 {
             var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = in_port_t(53).bigEndian
-            guard inet_pton(AF_INET6, server, &address.sin6_addr) == 1 else {
-                close(fd)
-                return .failure(SystemError("inet_pton", server, errno: .invalidArgument, detail: "not an IPv6 address"))
-            }
-            connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
+            (address.sin6_family, address.sin6_port) = (sa_family_t(AF_INET6), in_port_t(53).bigEndian)
+            parsed = inet_pton(AF_INET6, server, &address.sin6_addr) == 1
+            connected = parsed ? connect(fd, to: address) : -1
         } else {
             var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(53).bigEndian
-            guard inet_pton(AF_INET, server, &address.sin_addr) == 1 else {
-                close(fd)
-                return .failure(SystemError("inet_pton", server, errno: .invalidArgument, detail: "not an IPv4 address"))
-            }
-            connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            (address.sin_family, address.sin_port) = (sa_family_t(AF_INET), in_port_t(53).bigEndian)
+            parsed = inet_pton(AF_INET, server, &address.sin_addr) == 1
+            connected = parsed ? connect(fd, to: address) : -1
+        }
+        guard parsed else {
+            close(fd)
+            return .failure(SystemError("inet_pton", server, errno: .invalidArgument, detail: "not an IP address"))
         }
         guard connected == 0 else {
             let error = SystemError("connect", "\(server) port 53")

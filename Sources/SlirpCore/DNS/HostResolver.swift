@@ -50,7 +50,10 @@ public struct HostResolver: Sendable, Equatable, Encodable {
             } else {
                 let parts = token.split(separator: "%", maxSplits: 1)
                 guard let v6 = parts.first.flatMap({ IPv6Address($0) }) else { continue }
-                found.append(v6.description + (parts.count == 2 ? "%" + TerminalText.escaping(String(parts[1].prefix(16))) : ""))
+                // A scope is an interface name (at most 15 bytes); anything else is left off, not shown.
+                let scope = parts.count == 2 && (1...15).contains(parts[1].utf8.count)
+                    && parts[1].utf8.allSatisfy { DNSMessage.isNameByte($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "@") }
+                found.append(v6.description + (scope ? "%" + parts[1] : ""))
             }
         }
         return found
