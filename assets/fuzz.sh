@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/.build-fuzz
-TARGETS=(command-line network-options addresses api-reply port-mapping log proc-text containers-conf)
+TARGETS=(command-line network-options addresses api-reply port-mapping log proc-text containers-conf dns-reply)
 
 driver() { # command-line -> FuzzCommandLine
     local name="" part

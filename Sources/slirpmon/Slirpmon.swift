@@ -15,12 +15,12 @@ struct Slirpmon: ParsableCommand {
         discussion: """
         Without a subcommand, opens the full-screen monitor. Every view has a scriptable \
         form below; add --json for machine-readable output.
-        TARGET (show, log, fwd) is a PID, a container name, ID or unique ID prefix, or a pod name; \
+        TARGET (show, log, fwd, dns) is a PID, a container name, ID or unique ID prefix, or a pod name; \
         pid:N, name:NAME, id:PREFIX, pod:NAME name one kind only; a TARGET that matches more than \
         one is refused (`slirpmon help show`).
         """,
         version: SlirpmonVersion.current,
-        subcommands: [List.self, Show.self, Log.self, Fwd.self, Addr.self, Doctor.self, Demo.self, DemoServerCommand.self]
+        subcommands: [List.self, Show.self, Log.self, Fwd.self, Addr.self, Doctor.self, DNS.self, Demo.self, DemoServerCommand.self]
     )
 
     @OptionGroup var monitor: MonitorOptions

@@ -177,7 +177,7 @@ struct TargetFormTests {
 
     @Test("--help of every command that takes a TARGET names the PID, name, ID prefix and pod, the explicit forms and the refusal of an ambiguous one")
     func helpStatesTheRules() throws {
-        for command in [["show"], ["log"], ["fwd", "list"], ["fwd", "add"], ["fwd", "rm"]] {
+        for command in [["show"], ["log"], ["fwd", "list"], ["fwd", "add"], ["fwd", "rm"], ["dns"]] {
             let out = slirpmon(command + ["--help"])
             #expect(out.status == 0)
             let text = out.stdout.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")

@@ -5,6 +5,8 @@ public enum Action: String, CaseIterable, Sendable {
     case cyclePane, showDetails, showLog, showForwards, toggleFocus
     case up, down, pageUp, pageDown, home, end
     case follow, saveLog, addForward, removeForward, doctor, refresh, quit
+    /// Ask the selected instance's DNS address from inside its namespace (`DNSCheck`).
+    case checkDNS
     /// Clears the status line (main screen).
     case dismiss
     /// Prompts and the form: accept the text, send the form.

@@ -111,6 +111,19 @@ extension AppState {
             mode = .confirmRemove(target, forward)
         case .doctor:
             return startDoctor()
+        case .checkDNS:
+            guard let row = selectedRow else { return .none }
+            if row.isGone || row.snapshot.isZombie || row.snapshot.isDetached {
+                status = StatusMessage("no DNS to ask: no slirp4netns is running for \(row.snapshot.name)", kind: .error)
+                return .none
+            }
+            if let running = dnsCheck, running.isRunning {
+                status = StatusMessage("the DNS check of pid \(running.identity.pid) is still waiting for its answer", kind: .waiting)
+                return .none
+            }
+            dnsCheck = DNSCheckRun(identity: row.snapshot.identity)
+            status = StatusMessage("DNS: asking pid \(row.snapshot.pid)'s DNS address from inside its namespace...", kind: .waiting)
+            return Reaction([.checkDNS(row.snapshot.identity)])
         case .dismiss: status = nil
         case .accept, .cancel, .erase, .nextField, .previousField, .confirm, .close:
             break // the keys of the modes on top (`KeyBindings.modes`), never bound on the main screen

@@ -110,6 +110,14 @@ extension AppState {
         case .probed(let version, let features, let error):
             host.slirpVersion = version ?? error ?? "unknown"
             host.features = features
+        case .dnsChecked(let identity, let report, let error):
+            guard dnsCheck?.identity == identity else { break }
+            dnsCheck = DNSCheckRun(identity: identity, report: report, error: error ?? (report == nil ? "no answer" : nil))
+            if let report {
+                status = StatusMessage("DNS, pid \(identity.pid): \(report.verdict.status.rawValue): \(report.verdict.summary)", kind: report.verdict.status == .failure ? .error : .info)
+            } else {
+                status = StatusMessage("DNS, pid \(identity.pid): not checked: \(error ?? "")", kind: .error)
+            }
         case .doctorStep(let id, let step):
             guard doctor?.containerID == id, doctor?.isRunning == true else { break }
             doctor?.steps.append(step)

@@ -128,6 +128,14 @@ public enum Mode: Equatable, Sendable {
     case doctor(top: Int)
 }
 
+/// One DNS check of an instance (`N`): running, then its report or why it could not run.
+public struct DNSCheckRun: Equatable, Sendable {
+    public var identity: ProcessIdentity
+    public var report: DNSReport?
+    public var error: String?
+    public var isRunning: Bool { report == nil && error == nil }
+}
+
 /// One run of the startup doctor for a container: the steps so far, then the report.
 public struct DoctorRun: Equatable, Sendable {
     public var containerID: String
@@ -196,6 +204,8 @@ public struct AppState: Equatable, Sendable {
     public var podman = PodmanStatus.absent
     /// The last (or running) doctor run.
     public var doctor: DoctorRun?
+    /// The last (or running) DNS check, shown in the details pane while its instance is selected.
+    public var dnsCheck: DNSCheckRun?
 
     public var readOnly: Bool
     public var banner: String?

@@ -66,6 +66,7 @@ public enum KeyBindings {
         KeyBinding(.saveLog, [.function(9), .character("s")], "log: save a copy to ./slirp4netns-PID-TIME.log", bar: "Save", scope: .log),
         // Not `changesState`: the doctor starts slirp4netns only in a scratch namespace it removes, so it stays in --readonly.
         KeyBinding(.doctor, [.function(9), .character("D")], "doctor: replay the selected container's slirp4netns start-up in a scratch namespace and name the cause (changes nothing of the container; also with --readonly)", bar: "Doctor"),
+        KeyBinding(.checkDNS, [.character("N")], "DNS: ask the selected instance's DNS address (10.0.2.3) from inside its namespace and explain the host resolver; the verdict shows in the details pane"),
         KeyBinding(.up, [.up, .character("k")], "move up (in the focused list)"),
         KeyBinding(.down, [.down, .character("j")], "move down"),
         KeyBinding(.pageUp, [.pageUp], "page up"),

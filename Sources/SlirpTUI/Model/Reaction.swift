@@ -34,6 +34,8 @@ public enum Effect: Equatable, Sendable {
     case reloadLog(ProcessIdentity)
     /// Run the startup doctor for this container (off the input thread; it changes nothing of the container).
     case runDoctor(ContainerNetworkOptions)
+    /// Ask this instance's DNS address from inside its namespace (off the input thread; sends one query).
+    case checkDNS(ProcessIdentity)
     case quit
 }
 

@@ -27,6 +27,8 @@ public enum WorkResult: Equatable, Sendable {
     case doctorStep(containerID: String, DoctorStep)
     /// The doctor's whole report.
     case doctorFinished(containerID: String, DoctorReport)
+    /// The DNS check of an instance: its report, or why it could not run.
+    case dnsChecked(ProcessIdentity, DNSReport?, error: String?)
 }
 
 /// Whether Podman could be asked, for the header.

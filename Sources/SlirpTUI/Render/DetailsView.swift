@@ -21,6 +21,7 @@ enum DetailsView {
         }
         lines += PodmanLines.container(s, width: width)
         lines += findingLines(s.findings, width: width)
+        if let check = state.dnsCheck, check.identity == s.identity { lines += dnsLines(check, width: width) }
         // Values not read from the running process say so: last seen while it ran, or unknown.
         let known = s.configuration.isKnown
         if let note = s.configuration.note {
@@ -113,6 +114,34 @@ enum DetailsView {
                 }
             }
         }
+        return lines
+    }
+
+    /// The DNS check of the selected instance (`N`): waiting, or its probes, verdict and fix.
+    static func dnsLines(_ check: DNSCheckRun, width: Int) -> [Line] {
+        func wrapped(_ label: String, _ text: String, _ role: Role) -> [Line] {
+            Format.wrap(text, width: max(10, width - 8)).enumerated().map { i, piece in
+                [Span(i == 0 ? label : "        ", .dim), Span(piece, role)]
+            }
+        }
+        guard let report = check.report else {
+            return check.error.map { wrapped("DNS     ", "not checked: \($0)", .error) } ?? [[Span("DNS     ", .dim), Span("asking from inside the namespace...", .dim)]]
+        }
+        var lines: [Line] = []
+        for probe in report.probes {
+            let time = DNSCheck.milliseconds(probe.milliseconds ?? 0)
+            let (text, role): (String, Role) = switch probe.outcome {
+            case .answered: ("\(probe.code ?? "?") in \(time)" + (probe.addresses.isEmpty ? "" : ": " + probe.addresses.joined(separator: ", ")), probe.resolverAnswers ? .ok : .error)
+            case .refused: ("refused in \(time)", .error)
+            case .timeout: ("no answer within \(time)", .warning)
+            case .error: ("not asked: \(probe.error ?? "?")", .error)
+            }
+            lines.append([Span("DNS     ", .dim), Span("\(probe.server) \(probe.type) \(report.name): "), Span(text, role)])
+        }
+        let v = report.verdict
+        lines += wrapped("        ", "\(v.status.rawValue.uppercased()): \(v.summary)", v.status == .ok ? .ok : v.status == .warning ? .warning : .error)
+        if let fix = v.fix { lines += wrapped("        ", "fix: " + fix, .normal) }
+        for note in v.notes { lines += wrapped("        ", "note: " + note, .dim) }
         return lines
     }
 

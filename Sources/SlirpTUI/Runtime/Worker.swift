@@ -12,6 +12,7 @@ final class Worker: Sendable {
     private let scans = DispatchQueue(label: "slirpmon.inventory")
     private let api = DispatchQueue(label: "slirpmon.api")
     private let doctors = DispatchQueue(label: "slirpmon.doctor")
+    private let dnsChecks = DispatchQueue(label: "slirpmon.dns")
     private let saves = DispatchQueue(label: "slirpmon.save")
     private let apiTimeout: Double
     /// One catalog for the monitor's lifetime: it caches, and asks Podman again only when
@@ -112,6 +113,23 @@ final class Worker: Sendable {
             }
             trialCleanup.withLock { $0 = nil }
             post(.doctorFinished(containerID: container.id, report))
+        }
+    }
+
+    /// Asks the DNS address of the instance `identity` names from inside its namespace, on its own
+    /// queue (it waits up to the API timeout for a silent resolver): only while that very process
+    /// (PID and start time) still runs.
+    func checkDNS(_ identity: ProcessIdentity) {
+        let timeout = apiTimeout
+        dnsChecks.async { [self] in
+            guard let process = ProcessScanner().process(pid: identity.pid), process.identity == identity else {
+                post(.dnsChecked(identity, nil, error: "pid \(identity.pid) has exited"))
+                return
+            }
+            switch DNSCheck.run(process, timeout: timeout) {
+            case .success(let report): post(.dnsChecked(identity, report, error: nil))
+            case .failure(let failure): post(.dnsChecked(identity, nil, error: failure.description))
+            }
         }
     }
 
