@@ -88,6 +88,17 @@ extension AppState {
                 status = StatusMessage("removed forward \(forward.id): \(forward.summary) (pid \(target.pid))")
             }
             return invalidateForwards(target.identity)
+        case .events(let new):
+            events += new
+            if events.count > Self.maximumEvents { events.removeFirst(events.count - Self.maximumEvents) }
+            // A slirp4netns dying leaves its container without a network and nothing else says so
+            // (Podman #4488): the status line says it at once, in the warning colour.
+            let losses = new.filter { $0.kind.isLoss && !$0.seen }
+            if let last = losses.last {
+                let more = losses.count > 1 ? " (+\(losses.count - 1) more: 4 shows the events)" : " (4: events)"
+                status = StatusMessage("\(Format.wallTime(at: last.time)) \(last.name)\(last.process.map { " pid \($0.pid)" } ?? ""): \(last.kind.word): \(last.message)\(more)",
+                                       kind: .warning)
+            }
         case .logSaved(let path, let error):
             if let path {
                 status = StatusMessage("log saved to \(path)")

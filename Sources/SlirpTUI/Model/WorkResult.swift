@@ -6,6 +6,8 @@ public enum WorkResult: Equatable, Sendable {
     /// or why the scan failed; `clock` is the wall time, formatted.
     case inventory([InstanceSnapshot], podman: PodmanStatus = .absent, error: String?, clock: String)
     case forwards(ProcessIdentity, [HostForward]?, error: String?)
+    /// What changed since the scan before (the first scan's: the state as seen), oldest first.
+    case events([InventoryEvent])
     /// Forwards added (request summary, id) and what stopped the rest: `failure`, the line for a
     /// request refused or never sent (or a batch refused whole), or `unanswered`, a request sent
     /// whole without an answer (it may still be added) with the error that says so.

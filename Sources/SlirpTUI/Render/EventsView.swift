@@ -1,0 +1,27 @@
+import SlirpCore
+
+/// What changed among the instances, newest first, each with its time (`InventoryEvent`, the same
+/// events `slirpmon events` prints).
+enum EventsView {
+    static func draw(_ state: AppState, layout: Layout, into screen: inout Screen) {
+        let height = layout.paneHeight
+        guard height > 0 else { return }
+        guard !state.events.isEmpty else {
+            screen.draw([Span(state.loaded ? "No events yet." : "waiting for the first scan...", .dim)], x: 0, y: layout.paneTop, width: screen.width)
+            return
+        }
+        let top = min(max(0, state.paneTop), state.events.count - 1)
+        for (i, event) in state.events.reversed().dropFirst(top).prefix(height).enumerated() {
+            screen.draw(line(event), x: 0, y: layout.paneTop + i, width: screen.width)
+        }
+    }
+
+    /// `06:01:02  died             web1  pid 1234  slirp4netns exited`; the state as first seen is marked so.
+    static func line(_ event: InventoryEvent) -> Line {
+        let role: Role = event.kind.isLoss ? .warning : (event.kind == .started ? .ok : .normal)
+        var line: Line = [Span(Format.wallTime(at: event.time), .dim), Span("  "), Span(event.kind.word.padded(to: 16), role), Span("  "),
+                          Span(event.name), Span(event.process.map { "  pid \($0.pid)" } ?? "", .dim), Span("  " + event.message)]
+        if event.seen && event.timing == .noticed { line.append(Span("  (so at the first look)", .dim)) }
+        return line
+    }
+}
