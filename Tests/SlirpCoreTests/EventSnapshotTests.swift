@@ -22,9 +22,9 @@ struct EventSnapshotTests {
     static func kinds(_ events: [InventoryEvent]) -> [InventoryEvent.Kind] { events.map(\.kind) }
 
     @Test("an instance new since the look before started at its own process start time, and each forward it has was added since")
-    func newInstance() {
+    func newInstance() throws {
         let events = Self.look(2000, [Self.instance(Self.web, forwards: [Self.f1])]).events(since: Self.look(1990, []))
-        #expect(Self.kinds(events) == [.started, .forwardAdded])
+        try #require(Self.kinds(events) == [.started, .forwardAdded])
         #expect(events[0].time == 4.242 && events[0].timing == .processStart && !events[0].seen)
         #expect(events[1].time == 2000 && events[1].timing == .noticed && events[1].forward == Self.f1)
     }
@@ -49,10 +49,10 @@ struct EventSnapshotTests {
     }
 
     @Test("forwards are compared by id and content: one removed and one added between two looks")
-    func forwardChanges() {
+    func forwardChanges() throws {
         let before = Self.look(30, [Self.instance(Self.web, forwards: [Self.f1])])
         let events = Self.look(31, [Self.instance(Self.web, forwards: [Self.f2])]).events(since: before)
-        #expect(Self.kinds(events) == [.forwardRemoved, .forwardAdded])
+        try #require(Self.kinds(events) == [.forwardRemoved, .forwardAdded])
         #expect(events[0].forward == Self.f1 && events[1].forward == Self.f2 && events.allSatisfy { $0.time == 31 })
     }
 
@@ -65,12 +65,12 @@ struct EventSnapshotTests {
     }
 
     @Test("a container running without its slirp4netns lost it, with the slirp4netns it had; once only")
-    func lostSlirp4netns() {
+    func lostSlirp4netns() throws {
         let before = Self.look(50, [Self.instance(Self.web)])
         let stranded = EventSnapshot.Stranded(containerID: "c0ffee", name: "web1", user: "root")
         let after = Self.look(51, [], stranded: [stranded])
         let events = after.events(since: before)
-        #expect(Self.kinds(events) == [.died, .lostSlirp4netns])
+        try #require(Self.kinds(events) == [.died, .lostSlirp4netns])
         let lost = events[1]
         #expect(lost.process == Self.web && lost.containerID == "c0ffee" && lost.time == 51 && lost.kind.isLoss)
         #expect(Self.look(52, [], stranded: [stranded]).events(since: after).isEmpty)
