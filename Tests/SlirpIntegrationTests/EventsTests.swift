@@ -137,6 +137,12 @@ struct EventsTests {
 
         #expect(follower.terminate() == 0, "SIGTERM did not end it with 0: \(follower.stderr)")
         #expect(follower.stderr.isEmpty, "\(follower.stderr)")
+        // Every line is the documented shape (assets/slirpmon.schema.json, $defs/event).
+        let validator = try SchemaValidator()
+        let lines = ((try? String(contentsOfFile: follower.output, encoding: .utf8)) ?? "").split(separator: "\n")
+        for line in lines.filter({ $0.contains("\"pid\":\(first.pid),") || $0.contains("\"pid\":\(second.pid),") || $0.contains("\"pid\":\(third.pid),") }) {
+            #expect(try validator.problems(String(line), as: "event").isEmpty, "\(line)")
+        }
         #expect((try? String(contentsOfFile: follower.output, encoding: .utf8))?.hasSuffix("\n") == true, "a cut last line")
     }
 
