@@ -49,5 +49,9 @@ import Testing
         #expect(added >= 0 && Self.lines(screen)[added].hasPrefix(Format.wallTime(at: Self.now - 30)), "\(text)")
         state.press(.character("e"))
         #expect(state.pane == .events)
+        // The list's filter narrows the events too (on a busy host, to one instance's).
+        state.filter = "forward 7"
+        let filtered = Self.text(render(state, size: Size(width: 120, height: 30)))
+        #expect(filtered.contains("1 of 3 events (filter), newest first") && filtered.contains("forward added") && !filtered.contains("pid 4242  slirp4netns exited"), "\(filtered)")
     }
 }

@@ -6,13 +6,26 @@ enum EventsView {
     static func draw(_ state: AppState, layout: Layout, into screen: inout Screen) {
         let height = layout.paneHeight
         guard height > 0 else { return }
-        guard !state.events.isEmpty else {
-            screen.draw([Span(state.loaded ? "No events yet." : "waiting for the first scan...", .dim)], x: 0, y: layout.paneTop, width: screen.width)
+        let events = shown(state)
+        guard !events.isEmpty else {
+            let text = !state.loaded ? "waiting for the first scan..." : state.events.isEmpty ? "No events yet." : "No event matches the filter."
+            screen.draw([Span(text, .dim)], x: 0, y: layout.paneTop, width: screen.width)
             return
         }
-        let top = min(max(0, state.paneTop), state.events.count - 1)
-        for (i, event) in state.events.reversed().dropFirst(top).prefix(height).enumerated() {
+        let top = min(max(0, state.paneTop), events.count - 1)
+        for (i, event) in events.dropFirst(top).prefix(height).enumerated() {
             screen.draw(line(event), x: 0, y: layout.paneTop + i, width: screen.width)
+        }
+    }
+
+    /// The events shown, newest first: those the list's filter matches (by name, pid, container ID,
+    /// kind or words), all without a filter.
+    static func shown(_ state: AppState) -> [InventoryEvent] {
+        let needle = state.filter.lowercased()
+        guard !needle.isEmpty else { return state.events.reversed() }
+        return state.events.reversed().filter { event in
+            [event.name, event.process.map { "pid \($0.pid)" } ?? "", event.containerID ?? "", event.kind.word, event.message]
+                .joined(separator: " ").lowercased().contains(needle)
         }
     }
 

@@ -195,7 +195,9 @@ enum PaneTitleView {
         }
         if state.pane == .events {
             // The events of every instance, not of the selection.
-            let info = " \(state.events.count) event\(state.events.count == 1 ? "" : "s"), newest first"
+            let shown = state.filter.isEmpty ? state.events.count : EventsView.shown(state).count
+            let info = " \(shown)\(shown == state.events.count ? "" : " of \(state.events.count)") event\(state.events.count == 1 ? "" : "s")"
+                + (shown == state.events.count ? "" : " (filter)") + ", newest first"
             screen.put(info, x: x + 1, y: y, role: .paneTitle, limit: max(0, screen.width - x - 1))
             return
         }
