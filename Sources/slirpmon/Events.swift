@@ -1,5 +1,8 @@
 import ArgumentParser
 import SlirpCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Slirpmon {
     /// `slirpmon events`: what changed among the instances, and when; `--follow` keeps watching.
@@ -35,6 +38,9 @@ extension Slirpmon {
             // Blocked before any thread starts: a signal waits, pending, until the loop sleeps
             // (`wait(upTo:)`), so it never cuts a line in two.
             if follow { TerminationSignals.block() }
+            // A reader that goes away (`| grep -m1 died`, `| head`) ends the run with status 0 at the
+            // next line (EPIPE, `FileHandleOutput.jsonLine`), not with SIGPIPE's 141.
+            signal(SIGPIPE, SIG_IGN)
             // The monitor's way of looking (`Inventory.Purpose.monitor`): each instance's forwards asked
             // when first seen, then again only when its log shows a request since (another client's
             // add or remove); contacted at every look, so a change is noticed within one interval.

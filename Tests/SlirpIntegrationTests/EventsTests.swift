@@ -164,6 +164,28 @@ struct EventsTests {
         #expect(text.status == 0 && text.stdout.contains("started") && text.stdout.contains("pid \(instance.pid)"), "\(text.stdout)")
     }
 
+    @Test("events --follow --json | head -n 1: once the reader is gone, the next event ends it with status 0, not SIGPIPE's 141")
+    func readerGoneEndsItQuietly() throws {
+        try #require(isRoot, "needs root (ip netns)")
+        let bash = try #require(Executables.find("bash"), "bash is not installed")
+        let lab = try TestLab("evp")
+        _ = try lab.start(SlirpLab.Spec(name: "p"))
+        let done = try SafeFiles.makePrivateDirectory(in: "/tmp", prefix: "smt-evpipe-\(getpid())")
+        defer { try? FileManager.default.removeItem(atPath: done) }
+        // pipefail: the pipeline's status is slirpmon's. `head` ends after the first (seen) line.
+        let script = "set -o pipefail; \"$0\" events --follow --json --interval 0.2 | head -n 1 > \"$1/line\"; echo $? > \"$1/status\""
+        let pipeline = try Executables.spawn(bash, ["-c", script, slirpmonBinary, done]).get()
+        defer { kill(-pipeline, SIGKILL); Executables.waitFor(pipeline) }
+        try #require(eventually(10) { ((try? Files.readText(done + "/line")) ?? "").hasSuffix("\n") }, "no first line")
+        usleep(300_000)
+        let next = try lab.start(SlirpLab.Spec(name: "q")) // an event to write: EPIPE
+        _ = next
+        let ended = eventually(10) { Files.exists(done + "/status") }
+        #expect(ended, "slirpmon kept running after its reader left")
+        #expect((try? Files.readText(done + "/status"))?.trimmingCharacters(in: .whitespacesAndNewlines) == "0",
+                "status \((try? Files.readText(done + "/status")) ?? "?")")
+    }
+
     @Test("a rootless Podman container whose slirp4netns is killed: lost_slirp4netns, with the container and the slirp4netns it had")
     func podmanContainerLosesItsSlirp4netns() throws {
         try #require(PodmanFixture.available, "needs root, podman and busybox-static")
