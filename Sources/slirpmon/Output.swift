@@ -52,6 +52,18 @@ enum FileHandleOutput {
         standardOutput(try JSONText.encode(value) + [0x0A])
     }
 
+    /// One value as compact JSON on one line (`events --json`: a line per event, written as it
+    /// comes). A reader that went away (EPIPE: `| head -1`) ends the run with status 0.
+    static func jsonLine<T: Encodable>(_ value: T) throws {
+        (try JSONText.encode(value, pretty: false) + [0x0A]).withUnsafeBytes { standardOutput($0, endingQuietlyOnEPIPE: true) }
+    }
+
+    /// One line of text as `print` writes it, ending the run with status 0 when the reader went away.
+    static func streamLine(_ text: String) {
+        var text = TerminalText.escaping(text, as: .line) + "\n"
+        text.withUTF8 { standardOutput(UnsafeRawBufferPointer($0), endingQuietlyOnEPIPE: true) }
+    }
+
     /// Standard output when it is not a terminal: the only writer of bytes exactly as they are
     /// (`slirpmon log --raw`). A terminal would obey the escape sequences in them, so on a
     /// terminal there is none to have.

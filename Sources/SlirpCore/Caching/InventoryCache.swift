@@ -258,7 +258,7 @@ public final class InventoryCache: Sendable {
     }
 
     /// Seconds since the epoch.
-    static func wallNow() -> Double {
+    public static func wallNow() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

@@ -46,6 +46,24 @@ public enum TerminationSignals {
         return received
     }
 
+    /// Waits at most `seconds` for one (they must be blocked: `block`): its number, or nil when none
+    /// came in time. A loop sleeps here between its rounds, so a signal ends it at once, between two
+    /// rounds, without a handler or a thread. The corresponding C function is `sigtimedwait`.
+    public static func wait(upTo seconds: Double) -> Int32? {
+        var signals = set
+        let whole = max(0, seconds)
+        var timeout = timespec(tv_sec: Int(whole), tv_nsec: Int((whole - whole.rounded(.down)) * 1e9))
+        let deadline = Deadline.after(seconds: whole)
+        while true {
+            let received = sigtimedwait(&signals, nil, &timeout)
+            if received > 0 { return received }
+            guard errno == EINTR, !deadline.hasPassed else { return nil } // EAGAIN: the time is up
+            let current = Deadline.now.nanoseconds
+            let left = deadline.nanoseconds > current ? deadline.nanoseconds - current : 0
+            timeout = timespec(tv_sec: Int(left / 1_000_000_000), tv_nsec: Int(left % 1_000_000_000))
+        }
+    }
+
     /// Blocks them, then calls `handler` with each one received, in turn, on a thread of its own
     /// (a second signal waits until `handler` has returned). `handler` may do anything; it often ends the process.
     public static func handle(_ handler: @escaping @Sendable (Int32) -> Void) {

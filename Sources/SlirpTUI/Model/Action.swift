@@ -2,7 +2,7 @@
 /// the form, the confirmation, the doctor's report and the help on top of it.
 public enum Action: String, CaseIterable, Sendable {
     case help, search, searchNext, filter, sortNext, sortReverse
-    case cyclePane, showDetails, showLog, showForwards, toggleFocus
+    case cyclePane, showDetails, showLog, showForwards, showEvents, toggleFocus
     case up, down, pageUp, pageDown, home, end
     case follow, saveLog, addForward, removeForward, doctor, refresh, quit
     /// Ask the selected instance's DNS address from inside its namespace (`DNSCheck`).
@@ -57,6 +57,7 @@ public enum BindingScope: Sendable {
         case .details: self = .global
         case .log: self = .log
         case .forwards: self = .forwards
+        case .events: self = .global
         }
     }
 }

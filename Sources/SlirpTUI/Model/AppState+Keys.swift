@@ -61,6 +61,7 @@ extension AppState {
         case .showDetails: return show(.details)
         case .showLog: return show(.log)
         case .showForwards: return show(.forwards)
+        case .showEvents: return show(.events)
         case .toggleFocus: focus = focus == .list ? .pane : .list
         case .up: return move(-1)
         case .down: return move(1)
@@ -184,6 +185,8 @@ extension AppState {
         case .forwards:
             let count = selectedForwards?.count ?? 0
             forwardIndex = min(max(0, forwardIndex + delta), max(0, count - 1))
+        case .events:
+            paneTop = min(max(0, paneTop + delta), max(0, events.count - 1))
         }
         return .none
     }

@@ -83,6 +83,20 @@ extension AppState {
             return removed(target, .remove(forward), subject: "forward \(forward.id)", summary: forward.summary, error: error, sentWithoutAnswer: sentWithoutAnswer)
         case .removedPort(let target, let port, let error, let sentWithoutAnswer):
             return removed(target, .removePort(port), subject: "port \(port.id)", summary: port.spec.summary, error: error, sentWithoutAnswer: sentWithoutAnswer)
+        case .events(let new):
+            events += new
+            if events.count > Self.maximumEvents { events.removeFirst(events.count - Self.maximumEvents) }
+            // A slirp4netns dying leaves its container without a network and nothing else says so
+            // (Podman #4488): the status line says it at once, in the warning colour.
+            let losses = new.filter { $0.kind.isLoss && !$0.seen }
+            func who(_ event: InventoryEvent) -> String { event.name + (event.process.map { " pid \($0.pid)" } ?? "") }
+            if losses.count == 1, let loss = losses.first {
+                status = StatusMessage("\(Format.wallTime(at: loss.time)) \(who(loss)): \(loss.kind.word): \(loss.message) (4: events)", kind: .warning)
+            } else if let last = losses.last {
+                // Each one named: a death must not hide behind another noticed at the same refresh.
+                let all = losses.map { "\(who($0)) \($0.kind.word)" }.joined(separator: ", ")
+                status = StatusMessage("\(Format.wallTime(at: last.time)) \(losses.count) lost: \(all) (4: events)", kind: .warning)
+            }
         case .logSaved(let path, let error):
             if let path {
                 status = StatusMessage("log saved to \(path)")

@@ -2,12 +2,13 @@ import SlirpCore
 
 /// The panes under the instance list.
 public enum Pane: Int, CaseIterable, Sendable {
-    case details, log, forwards
+    case details, log, forwards, events
     public var title: String {
         switch self {
         case .details: "Details"
         case .log: "Log"
         case .forwards: "Forwards"
+        case .events: "Events"
         }
     }
 }
@@ -91,7 +92,8 @@ public struct LogState: Equatable, Sendable {
 
 /// A one-line message under the panes.
 public struct StatusMessage: Equatable, Sendable {
-    public enum Kind: Sendable { case info, error, waiting }
+    /// `warning`: something the operator must see at once (a slirp4netns died), in the warning colour.
+    public enum Kind: Sendable { case info, error, waiting, warning }
     public var text: String
     public var kind: Kind
     public init(_ text: String, kind: Kind = .info) {
@@ -206,6 +208,8 @@ public struct AppState: Equatable, Sendable {
     public var doctor: DoctorRun?
     /// The last (or running) DNS check, shown in the details pane while its instance is selected.
     public var dnsCheck: DNSCheckRun?
+    /// What changed, oldest first (`InventoryEvent`, made by the refresh), at most `maximumEvents`.
+    public var events: [InventoryEvent] = []
 
     public var readOnly: Bool
     public var banner: String?
@@ -221,6 +225,8 @@ public struct AppState: Equatable, Sendable {
 
     /// How many refreshes a vanished instance stays listed (greyed).
     public static let goneRefreshes = 3
+    /// The events kept for the Events pane (the oldest go first).
+    public static let maximumEvents = 5000
     /// Forwards of the shown instance are re-listed this often (each listing is logged by slirp4netns).
     public static let forwardsInterval = 5.0
 

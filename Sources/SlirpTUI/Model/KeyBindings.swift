@@ -50,10 +50,11 @@ public struct KeyBinding: Sendable {
 public enum KeyBindings {
     public static let all: [KeyBinding] = [
         KeyBinding(.help, [.function(1), .character("?"), .character("h")], "show this help", bar: "Help"),
-        KeyBinding(.cyclePane, [.function(2)], "next pane: details, log, forwards", bar: "Pane"),
+        KeyBinding(.cyclePane, [.function(2)], "next pane: details, log, forwards, events", bar: "Pane"),
         KeyBinding(.showDetails, [.character("1")], "details pane: decoded command line, addresses, socket, log path"),
         KeyBinding(.showLog, [.character("2"), .character("l")], "log pane: the unlinked log, live"),
         KeyBinding(.showForwards, [.character("3"), .character("f")], "forwards pane: list_hostfwd of the selected instance"),
+        KeyBinding(.showEvents, [.character("4"), .character("e")], "events pane: what changed, when (started, died, defunct, lost its slirp4netns, forwards added and removed)"),
         KeyBinding(.toggleFocus, [.tab, .backTab], "move the focus between the instance list and the pane"),
         KeyBinding(.search, [.function(3), .character("/")], "search the list (or the log, when the log pane has the focus)", bar: "Search"),
         KeyBinding(.searchNext, [.character("n")], "next search match"),

@@ -9,6 +9,8 @@ public enum WorkResult: Equatable, Sendable {
     /// A RootlessKit instance's ports joined with its Docker containers (`RootlessKitForward`), or
     /// why they could not be listed; `dockerProblem`: why containers could not be named.
     case ports(ProcessIdentity, [RootlessKitForward]?, error: String?, dockerProblem: String? = nil)
+    /// What changed since the scan before (the first scan's: the state as seen), oldest first.
+    case events([InventoryEvent])
     /// Forwards added (request summary, id) and what stopped the rest: `failure`, the line for a
     /// request refused or never sent (or a batch refused whole), or `unanswered`, a request sent
     /// whole without an answer (it may still be added) with the error that says so.

@@ -193,10 +193,18 @@ enum PaneTitleView {
             screen.mark(.paneTab(pane), columns: x..<(x + used), rows: y..<(y + 1))
             x += used
         }
+        if state.pane == .events {
+            // The events of every instance, not of the selection.
+            let shown = state.filter.isEmpty ? state.events.count : EventsView.shown(state).count
+            let info = " \(shown)\(shown == state.events.count ? "" : " of \(state.events.count)") event\(state.events.count == 1 ? "" : "s")"
+                + (shown == state.events.count ? "" : " (filter)") + ", newest first"
+            screen.put(info, x: x + 1, y: y, role: .paneTitle, limit: max(0, screen.width - x - 1))
+            return
+        }
         guard let row = state.selectedRow else { return }
         var info = row.snapshot.isDetached ? " \(row.snapshot.name) (no slirp4netns)" : " pid \(row.snapshot.pid) \(row.snapshot.name)"
         switch state.pane {
-        case .details: break
+        case .details, .events: break
         case .log:
             if let path = row.snapshot.logPath { info += "  " + path + (row.snapshot.logDeleted ? " (deleted)" : "") }
             info += state.log.follow ? "  [follow]" : "  [paused]"

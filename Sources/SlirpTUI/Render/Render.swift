@@ -24,6 +24,7 @@ public func render(_ state: AppState, size: Size) -> Screen {
     case .details: DetailsView.draw(state, layout: layout, into: &screen)
     case .log: LogView.draw(state, layout: layout, into: &screen)
     case .forwards: ForwardsView.draw(state, layout: layout, into: &screen)
+    case .events: EventsView.draw(state, layout: layout, into: &screen)
     }
     switch state.mode {
     case .doctor(let top): DoctorView.draw(state, top: top, layout: layout, into: &screen)

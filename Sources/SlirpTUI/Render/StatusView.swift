@@ -11,7 +11,7 @@ enum StatusView {
             let role: Role = switch status.kind {
             case .info: .status
             case .error: .statusError
-            case .waiting: .warning
+            case .waiting, .warning: .warning
             }
             screen.draw([Span(status.text, role)], x: 0, y: row, width: w)
             return

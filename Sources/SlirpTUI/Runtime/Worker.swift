@@ -29,6 +29,10 @@ final class Worker: Sendable {
     /// ports change or after `dockerFactsMaxAge`, never for each listing.
     private let dockerFacts = Mutex<[ProcessIdentity: (ids: [Int], at: Double, facts: DockerFacts)]>([:])
     static let dockerFactsMaxAge = 60.0
+    /// The last refresh's facts that events are made of (`EventSnapshot`): each refresh's events are
+    /// what differs from it, the first refresh's the state as seen. (A comparison of what the
+    /// refresh already holds: nothing more is read for it.)
+    private let eventFacts = Mutex<EventSnapshot?>(nil)
     /// What the running doctor's trial created, removed on quit.
     private let trialCleanup = Mutex<TrialCleanup?>(nil)
 
@@ -78,6 +82,12 @@ final class Worker: Sendable {
                 post(.inventory(instances + snapshot.detachedContainers.map(InstanceSnapshot.init),
                                 podman: PodmanStatus(installed: snapshot.podmanInstalled, failures: snapshot.podmanFailures),
                                 error: nil, clock: Clock.wallTime()))
+                let facts = EventSnapshot(snapshot, at: InventoryCache.wallNow())
+                let events = eventFacts.withLock { previous in
+                    defer { previous = facts }
+                    return previous.map { facts.events(since: $0) } ?? facts.seen
+                }
+                if !events.isEmpty { post(.events(events)) }
             } catch {
                 post(.inventory([], error: error.description, clock: Clock.wallTime()))
             }
