@@ -68,6 +68,8 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var detached: DetachedRow?
     /// Set when the monitor runs as another user than the instance's owner (root on a rootless user's container).
     public var acting: Acting?
+    /// CPU % and tap traffic from the monitor's readings (the CPU%, RX/s, TX/s columns); nil: none yet.
+    public var load: InstanceLoad?
 
     public init(identity: ProcessIdentity, containerID: String? = nil, state: String = "S", isZombie: Bool = false,
                 user: String? = "root", uptimeSeconds: Double = 0, residentBytes: Int64 = 0,
@@ -150,6 +152,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
         rootlessPorts = instance.rootlessPorts
         rootlessNetwork = instance.rootlessNetwork
         rootlessKit = instance.rootlessKit
+        load = instance.load
     }
 
     /// The row of a container whose slirp4netns is not running (a failed start, or stopped).
