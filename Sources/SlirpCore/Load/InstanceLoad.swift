@@ -79,10 +79,10 @@ public enum LoadRule {
     /// container's or pod's, as its owner), when known.
     public static func finding(pid: Int32, load: InstanceLoad, restart: String?) -> Finding? {
         guard load.pinned == true, let window = load.pinnedWindow else { return nil }
-        let used = load.cpuPercent.map { "on a CPU \(Int($0.rounded())) %" }
-        let wanted = load.demandPercent.map { "runnable \(Int($0.rounded())) %" }
+        let wanted = load.demandPercent.map { "wanted a CPU \(Int($0.rounded())) % of the time" }
+        let used = load.cpuPercent.map { "\(load.demandPercent == nil ? "used" : "got") \(Int($0.rounded())) %" }
         let over = [wanted, used].compactMap { $0 }.joined(separator: ", ")
-        var message = "slirp4netns \(pid) is pinned at a whole CPU (\(over) over the last \(Int(window.rounded())) s)"
+        var message = "slirp4netns \(pid) is pinned at a whole CPU (\(over), over the last \(Int(window.rounded())) s)"
         let cause: String
         if let rates = load.tapRates {
             message += "; tap \(Format.rate(rates.rxBytes + rates.txBytes))/s, \(Int((rates.rxPackets + rates.txPackets).rounded())) packets/s"

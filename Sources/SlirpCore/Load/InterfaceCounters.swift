@@ -1,18 +1,26 @@
-/// The counters of one network interface, as its namespace's `/proc/net/dev` shows them: totals
-/// since the interface was created (slirp4netns's tap: since it started).
-public struct InterfaceCounters: Sendable, Equatable, Codable {
-    public var rxBytes: UInt64
-    public var rxPackets: UInt64
-    public var txBytes: UInt64
-    public var txPackets: UInt64
+/// Four figures of one network interface, received and transmitted: bytes and packets.
+public struct InterfaceFigures<Value: Sendable & Equatable>: Sendable, Equatable {
+    public var rxBytes: Value
+    public var rxPackets: Value
+    public var txBytes: Value
+    public var txPackets: Value
 
-    public init(rxBytes: UInt64, rxPackets: UInt64, txBytes: UInt64, txPackets: UInt64) {
+    public init(rxBytes: Value, rxPackets: Value, txBytes: Value, txPackets: Value) {
         self.rxBytes = rxBytes
         self.rxPackets = rxPackets
         self.txBytes = txBytes
         self.txPackets = txPackets
     }
+}
 
+/// The counters of an interface as its namespace's `/proc/net/dev` shows them: totals since the
+/// interface was created (slirp4netns's tap: since it started).
+public typealias InterfaceCounters = InterfaceFigures<UInt64>
+
+/// Traffic per second on an interface between two readings of its counters.
+public typealias TrafficRates = InterfaceFigures<Double>
+
+extension InterfaceFigures where Value == UInt64 {
     /// The counters of `interface` in a `/proc/net/dev` text; nil when it has no such line.
     ///
     /// A line is `NAME: rx_bytes rx_packets errs drop fifo frame compressed multicast tx_bytes
@@ -28,37 +36,26 @@ public struct InterfaceCounters: Sendable, Equatable, Codable {
         }
         return nil
     }
-
-    enum CodingKeys: String, CodingKey {
-        case rxBytes = "rx_bytes"
-        case rxPackets = "rx_packets"
-        case txBytes = "tx_bytes"
-        case txPackets = "tx_packets"
-    }
 }
 
-/// Traffic per second on an interface between two readings of its counters.
-public struct TrafficRates: Sendable, Equatable {
-    public var rxBytes: Double
-    public var rxPackets: Double
-    public var txBytes: Double
-    public var txPackets: Double
-
-    public init(rxBytes: Double, rxPackets: Double, txBytes: Double, txPackets: Double) {
-        self.rxBytes = rxBytes
-        self.rxPackets = rxPackets
-        self.txBytes = txBytes
-        self.txPackets = txPackets
-    }
-
+extension InterfaceFigures where Value == Double {
     /// The rates from `earlier` to `later`, `seconds` apart; nil when a counter went back (the
     /// interface was created again: a new namespace or tap) or the interval is too short to say.
     public init?(from earlier: InterfaceCounters, to later: InterfaceCounters, seconds: Double) {
         guard seconds >= 0.05, later.rxBytes >= earlier.rxBytes, later.rxPackets >= earlier.rxPackets,
               later.txBytes >= earlier.txBytes, later.txPackets >= earlier.txPackets else { return nil }
-        rxBytes = Double(later.rxBytes - earlier.rxBytes) / seconds
-        rxPackets = Double(later.rxPackets - earlier.rxPackets) / seconds
-        txBytes = Double(later.txBytes - earlier.txBytes) / seconds
-        txPackets = Double(later.txPackets - earlier.txPackets) / seconds
+        func rate(_ a: UInt64, _ b: UInt64) -> Double { Double(b - a) / seconds }
+        self.init(rxBytes: rate(earlier.rxBytes, later.rxBytes), rxPackets: rate(earlier.rxPackets, later.rxPackets),
+                  txBytes: rate(earlier.txBytes, later.txBytes), txPackets: rate(earlier.txPackets, later.txPackets))
+    }
+}
+
+/// Written as `load.tap` (`{rx_bytes, rx_packets, tx_bytes, tx_packets}`).
+extension InterfaceFigures: Encodable where Value: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case rxBytes = "rx_bytes"
+        case rxPackets = "rx_packets"
+        case txBytes = "tx_bytes"
+        case txPackets = "tx_packets"
     }
 }
