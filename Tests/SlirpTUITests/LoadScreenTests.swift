@@ -67,16 +67,22 @@ import Testing
     @Test("CPU%, RSS, RX/s and TX/s sort the list; not measured sorts below every measured value")
     func loadColumnsSort() {
         var state = Self.state(size: Size(width: 160, height: 40))
+        // Each column in an order of its own, none the PID order (the tie-break).
         var rows = Self.snapshots()
+        rows[1].load = Self.load(cpu: 50, rx: 80 * 1048576, tx: 1024)
+        rows[2].load = Self.load(cpu: 0, rx: 10, tx: 4 * 1048576)
         rows.append({ var s = Fixtures.noapiSnapshot(); s.identity = ProcessIdentity(pid: 4250, startTicks: 9); s.load = nil; return s }())
         _ = state.apply(.inventory(rows, error: nil, clock: "12:00:00"))
         func order() -> [Int32] { state.visibleRows.map(\.snapshot.pid) }
         state.sortAscending = false
-        for (column, expected) in [(Column.cpu, [4242, 4243, 4244, 4250]), (.rx, [4242, 4243, 4244, 4250]), (.tx, [4242, 4243, 4244, 4250]),
+        for (column, expected) in [(Column.cpu, [4243, 4242, 4244, 4250]), (.rx, [4243, 4242, 4244, 4250]), (.tx, [4244, 4242, 4243, 4250]),
                                    (.rss, [4243, 4242, 4244, 4250])] as [(Column, [Int32])] {
             state.sortColumn = column
             #expect(order() == expected, "\(column.title) descending")
         }
+        state.sortAscending = true
+        state.sortColumn = .rx
+        #expect(order() == [4250, 4244, 4242, 4243], "not measured first when ascending, then 10 B/s, 2 MiB/s, 80 MiB/s")
         // The sort key reaches each load column.
         state.sortColumn = .user
         state.press(.character(">"))
