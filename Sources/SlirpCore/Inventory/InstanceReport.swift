@@ -48,8 +48,8 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
     @NullWhenAbsent public var rootlessNetwork: RootlessNetworkReport?
     /// The RootlessKit that started it (Docker rootless, containerd rootless, a command); nil for any other instance.
     @NullWhenAbsent public var rootlesskit: RootlessKitReport?
-    /// CPU % and tap traffic; rates null unless measured (`list --rates`), `load.unmeasured` says why.
-    public var load: LoadReport
+    /// CPU % and tap traffic as measured by `list --rates`; null when read once (`LoadReport`).
+    @NullWhenAbsent public var load: LoadReport?
     // Detail (show only: every key written, null when unknown)
     @DetailKey public var arguments: [String]?
     @DetailKey public var options: [ExplainedOption]?
@@ -133,7 +133,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         rootlessportPIDs = instance.rootlessPorts.map(\.pid)
         rootlessNetwork = instance.rootlessNetwork.map(RootlessNetworkReport.init)
         rootlesskit = instance.rootlessKit.map(RootlessKitReport.init)
-        load = LoadReport(instance)
+        load = instance.load.map { LoadReport(instance, $0) }
         guard detailed else { return }
         // Unknown is null, not an empty list: a defunct process's command line is gone, not empty.
         arguments = known ? p.arguments : nil

@@ -30,7 +30,10 @@ extension Inventory {
         let second = loadSamples(instances)
         for i in instances.indices {
             let p = instances[i].process
-            guard !p.isZombie else { continue }
+            guard !p.isZombie else {
+                instances[i].load = .single(cpuSeconds: p.cpuSeconds, reason: "defunct: it runs no more")
+                continue
+            }
             guard let a = first[i].sample, let b = second[i].sample else {
                 instances[i].load = .single(cpuSeconds: p.cpuSeconds, reason: "the process exited while it was measured")
                 continue

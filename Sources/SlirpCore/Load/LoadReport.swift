@@ -1,5 +1,7 @@
-/// The JSON shape of an instance's load (`list --json`'s and `show --json`'s `load`): every key
-/// always written, `null` when not measured (`unmeasured` says why), never 0 for "not measured".
+/// The JSON shape of an instance's measured load (`list --rates --json`'s `load`): every key always
+/// written, `null` when not measured (`unmeasured` says why), never 0 for "not measured". An
+/// instance read once (`list` without `--rates`, `show`) has `"load": null` instead: one reading
+/// has no rate, and a hundred objects of nulls would cost `list` a millisecond and half its output.
 public struct LoadReport: Encodable, Sendable, Equatable {
     public var cpuSeconds: Double
     @NullWhenAbsent public var cpuPercent: Double?
@@ -32,12 +34,7 @@ public struct LoadReport: Encodable, Sendable, Equatable {
         case tapError = "tap_error"
     }
 
-    /// Why an instance read once has no rates.
-    public static let readOnce = "read once: rates need two readings (`slirpmon list --rates SECONDS`, or the monitor)"
-
-    public init(_ instance: SlirpInstance) {
-        let p = instance.process
-        let load = instance.load ?? .single(cpuSeconds: p.cpuSeconds, reason: p.isZombie ? "defunct: it runs no more" : Self.readOnce)
+    public init(_ instance: SlirpInstance, _ load: InstanceLoad) {
         func rounded(_ x: Double?, _ places: Double = 10) -> Double? { x.map { ($0 * places).rounded() / places } }
         cpuSeconds = (load.cpuSeconds * 100).rounded() / 100
         cpuPercent = rounded(load.cpuPercent)
