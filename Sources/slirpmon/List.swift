@@ -21,6 +21,16 @@ extension Slirpmon {
             discussion: "By default `list` keeps, for its next run, what cannot change while an instance runs, Podman's answer for up to 5 s, and each instance's forward list while its log proves that no API request came since (slirp4netns writes every request it takes to its log)."))
         var noCache = false
 
+        @Option(name: .customLong("rates"), help: ArgumentHelp(
+            "Measure CPU % and tap traffic over SECONDS (0.1 to 60): two readings that far apart.",
+            discussion: "Adds the CPU%, RSS, RX/s and TX/s columns and fills the rates of each JSON row's `load` (otherwise null: one reading has no rate). A slirp4netns that wanted a whole CPU over the interval is flagged.",
+            valueName: "seconds"))
+        var rates: Double?
+
+        func validate() throws {
+            if let rates, !ListRequest.isValidRateWindow(rates) { throw ValidationError(ListRequest.rateWindowRange(got: rates)) }
+        }
+
         /// One row of `list --json`: a running instance, or a container without one.
         enum Row: Encodable {
             case instance(InstanceReport)
@@ -44,6 +54,11 @@ struct ListRequest: Equatable {
     var forwards = true
     var podman = true
     var cache = true
+    /// `--rates`: the seconds between two readings of each instance's load; nil: read once.
+    var rates: Double?
+
+    static func isValidRateWindow(_ seconds: Double) -> Bool { Inventory.rateWindows.contains(seconds) }
+    static func rateWindowRange(got seconds: Double) -> String { "--rates must be 0.1 to 60 seconds, got \(seconds)" }
 
     init(_ list: Slirpmon.List) {
         json = list.common.json
@@ -51,6 +66,7 @@ struct ListRequest: Equatable {
         forwards = !list.noForwards
         podman = !list.noPodman
         cache = !list.noCache
+        rates = list.rates
     }
 
     /// `list` as scripts run it, read without ArgumentParser, or nil: ArgumentParser then parses
@@ -72,6 +88,9 @@ struct ListRequest: Equatable {
             case "--no-forwards" where attached == nil: forwards = false
             case "--no-podman" where attached == nil: podman = false
             case "--no-cache" where attached == nil: cache = false
+            case "--rates":
+                guard let text = attached ?? words.popFirst(), let value = Double(text), Self.isValidRateWindow(value) else { return nil }
+                rates = value
             case "--timeout":
                 guard let text = attached ?? words.popFirst(), let value = Double(text),
                       CommonOptions.isValidTimeout(value) else { return nil }
@@ -96,10 +115,21 @@ struct ListRequest: Equatable {
         options.readAddresses = false
         options.readLogs = false
         options.podman = podman ? PodmanCatalog(persistent: cache) : nil
-        let snapshot: InventorySnapshot
-        do { snapshot = try Inventory(options: options).snapshot() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }
+        let inventory = Inventory(options: options)
+        var snapshot: InventorySnapshot
+        do { snapshot = try inventory.snapshot() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }
+        if let rates { inventory.measureLoad(&snapshot.instances, over: rates) }
         // What is kept for the next run is written while the output is made.
         if let kept { try kept.persist { try show(snapshot) } } else { try show(snapshot) }
+    }
+
+    /// CPU%, RSS, RX/s, TX/s of `list --rates` (`-`: not measured; `!` after CPU%: pinned at a whole CPU).
+    static func loadColumns(_ i: SlirpInstance) -> [String] {
+        let load = i.load
+        let rates = load?.tapRates
+        return [load?.cpuPercent.map { Format.percent($0) + (load?.pinned == true ? "!" : "") } ?? "-",
+                i.process.isZombie ? "-" : Format.rate(Double(i.process.residentBytes)),
+                rates.map { Format.rate($0.rxBytes) } ?? "-", rates.map { Format.rate($0.txBytes) } ?? "-"]
     }
 
     private func show(_ snapshot: InventorySnapshot) throws {
@@ -115,7 +145,8 @@ struct ListRequest: Equatable {
             return
         }
         if !snapshot.instances.isEmpty {
-            var table = TextTable(header: ["PID", "NAME", "USER", "STATE", "UPTIME", "CIDR", "GUEST", "GATEWAY", "DNS", "IPV6", "MTU", "API", "FWD"])
+            var table = TextTable(header: ["PID", "NAME", "USER", "STATE", "UPTIME", "CIDR", "GUEST", "GATEWAY", "DNS", "IPV6", "MTU", "API", "FWD"]
+                + (rates == nil ? [] : ["CPU%", "RSS", "RX/s", "TX/s"]))
             // A defunct instance's values are last seen (marked `*`) or unknown (`?`, as the monitor says), each said why below the table.
             var notes: [String] = []
             for i in snapshot.instances {
@@ -124,13 +155,15 @@ struct ListRequest: Equatable {
                 let mark = source.lastSeenAt == nil ? "" : "*"
                 if let note = source.note { notes.append("\(source.isKnown ? "*" : "?") pid \(r.pid): \(note)") }
                 func computed(_ value: String?) -> String { source.isKnown ? (value ?? "error") + mark : "?" }
-                table.rows.append([
+                let row: [String] = [
                     String(r.pid), i.displayName, r.user ?? r.uid.map(String.init) ?? "?",
                     r.zombie ? "defunct" : r.state, Format.duration(r.uptimeSeconds), computed(r.cidr),
                     computed(r.guest), computed(r.gateway), computed(r.dns), computed(r.ipv6.map { $0 ? "yes" : "no" }), computed(r.mtu.map(String.init)),
                     Slirpmon.List.apiColumn(r, i),
                     Slirpmon.List.forwardColumn(r, i),
-                ])
+                ]
+                table.rows.append(row + (rates == nil ? [] : Self.loadColumns(i)))
+                if rates != nil, let finding = i.loadFinding { notes.append("! pid \(r.pid): \(finding.message)" + (finding.cause.map { ": \($0.cause); fix: \($0.fix)" } ?? "")) }
             }
             FileHandleOutput.print(table.rendered)
             if !notes.isEmpty { FileHandleOutput.print(notes.map(\.terminalSafe).joined(separator: "\n")) }

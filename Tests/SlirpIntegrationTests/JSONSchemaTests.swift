@@ -150,7 +150,7 @@ struct JSONSchemaTests {
         defer { Executables.waitFor(zombie) }
         #expect(eventually(5) { (try? Files.readText("/proc/\(zombie)/stat"))?.contains(") Z ") == true })
 
-        for args in [["list", "--json"], ["list", "--json", "--no-forwards", "--no-podman"], ["list", "--json", "--no-cache"]] {
+        for args in [["list", "--json"], ["list", "--json", "--no-forwards", "--no-podman"], ["list", "--json", "--no-cache"], ["list", "--json", "--rates", "0.2"]] {
             let list = slirpmon(args)
             try validator.expectValid(list, as: "list", args.joined(separator: " "))
             for pid in [full.pid, bare.pid, zombie] { #expect(list.stdout.contains("\"pid\" : \(pid),"), "\(args): pid \(pid) listed") }

@@ -11,6 +11,7 @@ struct QuickParseTests {
         ["list"], ["list", "--json"], ["list", "--no-podman", "--json"], ["list", "--no-forwards"],
         ["list", "--timeout", "0.5"], ["list", "--timeout=7", "--no-forwards"], ["list", "--timeout", "1e1"],
         ["list", "--json", "--no-forwards", "--no-podman", "--timeout", "600"], ["list", "--no-cache", "--json"],
+        ["list", "--rates", "1", "--json"], ["list", "--rates=0.5"],
     ]
 
     @Test(arguments: plain)
@@ -26,6 +27,7 @@ struct QuickParseTests {
         ["list", "--timeout"], ["list", "--timeout", "0"], ["list", "--timeout", "601"], ["list", "--timeout", "-1"],
         ["list", "--timeout", "nan"], ["list", "--timeout", "inf"], ["list", "--timeout", "2s"], ["list", "--timeout", "1", "--timeout", "2"],
         ["list", "--no-podman=1"], ["list", "--"], ["list", "--no-cache", "--no-cache"], ["list", "--no-cache=yes"],
+        ["list", "--rates"], ["list", "--rates", "0"], ["list", "--rates", "61"], ["list", "--rates", "nan"],
     ]
 
     @Test(arguments: others)
@@ -44,9 +46,9 @@ struct QuickParseTests {
         let help = Slirpmon.helpMessage(for: Slirpmon.List.self, columns: 200)
         let options = Set(help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "<" })
             .filter { $0.hasPrefix("--") }.map(String.init))
-        #expect(options == ["--json", "--timeout", "--no-forwards", "--no-podman", "--no-cache", "--help", "--version"], "\(help)")
+        #expect(options == ["--json", "--timeout", "--no-forwards", "--no-podman", "--no-cache", "--rates", "--help", "--version"], "\(help)")
         for option in options.subtracting(["--help", "--version"]) {
-            let arguments = option == "--timeout" ? ["list", option, "3"] : ["list", option]
+            let arguments = option == "--timeout" || option == "--rates" ? ["list", option, "3"] : ["list", option]
             #expect(ListRequest(quick: arguments[...]) != nil, "\(option) is not parsed quickly")
         }
     }

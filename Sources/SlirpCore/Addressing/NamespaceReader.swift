@@ -160,7 +160,7 @@ public enum NamespaceReader {
     /// up, in the mount namespace). With `owner`, only a namespace whose user namespace that user
     /// created (or one above it): checked on the very descriptor joined, so a link swapped since
     /// `namespaceFile` proved the path is caught here.
-    private static func enter(_ path: String, owner: UInt32?) -> Result<Void, Failure> {
+    static func enter(_ path: String, owner: UInt32?) -> Result<Void, Failure> {
         // Non-blocking and proven nsfs on the descriptor: a FIFO at a fake's --netns-type=path
         // would hang a blocking open forever.
         let fd: FileDescriptor
@@ -202,12 +202,15 @@ public enum NamespaceReader {
                 throw .unreadable(error)
             }
         }
-        return ObservedAddresses.parse(
+        var observed = ObservedAddresses.parse(
             interface: interface,
             route: try text("route"),
             fibTrie: try text("fib_trie"),
             ifInet6: try text("if_inet6", optional: true),
             ipv6Route: try text("ipv6_route", optional: true)
         )
+        // One small file more per read, at the addresses' cadence: the tap's traffic counters.
+        observed.counters = InterfaceCounters.parse(netDev: try text("dev", optional: true), interface: interface)
+        return observed
     }
 }

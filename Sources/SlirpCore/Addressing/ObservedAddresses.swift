@@ -16,6 +16,9 @@ public struct ObservedAddresses: Sendable, Equatable, Codable {
     /// The process whose resolv.conf was read (or tried), when one was.
     @NullWhenAbsent public var nameserverSource: NameserverSource? = nil
     @NullWhenAbsent public var mtu: Int? = nil
+    /// The interface's counters from the namespace's `/proc/net/dev`, read with the addresses (the
+    /// monitor's traffic rates come from them); not written in `show --json`'s `observed`.
+    public var counters: InterfaceCounters? = nil
 
     public init(interface: String) {
         self.interface = interface

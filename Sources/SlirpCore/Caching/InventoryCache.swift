@@ -41,6 +41,8 @@ public final class InventoryCache: Sendable {
     /// the process whose resolv.conf gave them, read again alone while it lives in that namespace
     /// (`NamespaceReader.readNameservers`), or none (see `nameserverHint`).
     private let nameserverRead = Mutex<(key: NamespaceKey, process: ProcessIdentity?, readAt: Double)?>(nil)
+    /// The monitor's CPU and tap readings per instance (`LoadHistory`).
+    private let loads = Mutex<[ProcessIdentity: LoadHistory]>([:])
     /// Whether each log filesystem (by device) had room for echoes, and when that was looked at.
     private let logRoom = Mutex<[UInt64: Kept<UInt64, Bool>]>([:])
 
@@ -332,6 +334,16 @@ public final class InventoryCache: Sendable {
         }
     }
 
+    /// Adds the monitor's reading of an instance (`LoadHistory.add`) and says what its readings show;
+    /// `tap`: its counters when its namespace was read this refresh.
+    func load(_ identity: ProcessIdentity, at now: Double, cpuSeconds: Double, tap: InterfaceCounters?, procRoot: String) -> InstanceLoad {
+        // Changed in place: a copy out and back would copy its readings every refresh.
+        loads.withLock { histories in
+            histories[identity, default: LoadHistory()].add(at: now, cpuSeconds: cpuSeconds,
+                                                             demand: { LoadSample.demandSeconds(pid: identity.pid, procRoot: procRoot) }, tap: tap)
+        }
+    }
+
     func forgetAddresses(_ identity: ProcessIdentity) {
         _ = namespaces.withLock { $0.removeValue(forKey: identity) }
     }
@@ -343,6 +355,7 @@ public final class InventoryCache: Sendable {
         contacts.withLock { $0 = $0.filter { live.contains($0.key) } }
         forwardLists.withLock { $0.retain(only: live) }
         lastAnswers.withLock { $0 = $0.filter { live.contains($0.key) } }
+        loads.withLock { $0 = $0.filter { live.contains($0.key) } }
     }
 
     /// True while the facts of this process are kept.

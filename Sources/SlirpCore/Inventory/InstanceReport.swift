@@ -48,6 +48,8 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
     @NullWhenAbsent public var rootlessNetwork: RootlessNetworkReport?
     /// The RootlessKit that started it (Docker rootless, containerd rootless, a command); nil for any other instance.
     @NullWhenAbsent public var rootlesskit: RootlessKitReport?
+    /// CPU % and tap traffic as measured by `list --rates`; null when read once (`LoadReport`).
+    @NullWhenAbsent public var load: LoadReport?
     // Detail (show only: every key written, null when unknown)
     @DetailKey public var arguments: [String]?
     @DetailKey public var options: [ExplainedOption]?
@@ -87,7 +89,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         case configurationSource = "configuration_source"
         case configurationSeenAt = "configuration_seen_at"
         case rootlessNetwork = "rootless_network"
-        case rootlesskit
+        case rootlesskit, load
         case unpersistedForwardIDs = "unpersisted_forward_ids"
         case persistCommand = "persist_command"
         case persistSteps = "persist_steps"
@@ -131,6 +133,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         rootlessportPIDs = instance.rootlessPorts.map(\.pid)
         rootlessNetwork = instance.rootlessNetwork.map(RootlessNetworkReport.init)
         rootlesskit = instance.rootlessKit.map(RootlessKitReport.init)
+        load = instance.load.map { LoadReport(instance, $0) }
         guard detailed else { return }
         // Unknown is null, not an empty list: a defunct process's command line is gone, not empty.
         arguments = known ? p.arguments : nil

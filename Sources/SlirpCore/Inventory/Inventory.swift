@@ -273,9 +273,10 @@ public struct Inventory: Sendable {
                 observed[job.pid] = job.nameservers ? withNameservers(result, namespace: job.path) : result
             }
         }
-        let instances = zip(processes, contacts).map { process, contact in
+        var instances = zip(processes, contacts).map { process, contact in
             assemble(process, contact, observed: contact.observed ?? observed[process.pid])
         }
+        if case .monitor(let cache, _) = options.purpose { addLoad(&instances, cache: cache, keptAddresses: plan.kept, now: now) }
         if let cache = options.purpose.cache {
             for instance in instances where plan.kept[instance.pid] == nil {
                 if var addresses = instance.observed, let key = plan.keys[instance.pid] {

@@ -36,6 +36,9 @@ public struct SlirpInstance: Sendable {
     /// holds (stderr not a regular file): a forward added since is not in it. Nil when the answer is
     /// proven current, or was just asked.
     public internal(set) var forwardsAsOf: Double?
+    /// CPU % and tap traffic (`InstanceLoad`): the monitor's from its readings kept between refreshes,
+    /// `list --rates`'s from two readings; nil when read once (`InstanceReport` then says why).
+    public internal(set) var load: InstanceLoad?
 
     /// Where the instance's log is and how big it is.
     public struct LogInfo: Sendable, Equatable, Codable {

@@ -46,6 +46,11 @@ extension AppState {
             self.podman = podman
             lastRefresh = clock
             inventoryError = error
+            // A slirp4netns newly pinned at a whole CPU is said at once (the details pane says why and the fix).
+            let wasPinned = Set(rows.filter { $0.snapshot.load?.pinned == true }.map(\.snapshot.identity))
+            if let pinned = snapshots.first(where: { $0.load?.pinned == true && !wasPinned.contains($0.identity) }) {
+                status = StatusMessage("slirp4netns \(pinned.pid) (\(pinned.name)) is pinned at a whole CPU: see its details (1)", kind: .error)
+            }
             if error == nil || !snapshots.isEmpty { merge(snapshots) }
             loaded = true
         case .forwards(let identity, let list, let error):

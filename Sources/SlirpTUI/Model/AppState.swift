@@ -18,7 +18,7 @@ public enum Focus: Sendable { case list, pane }
 
 /// The columns of the instance list, each sortable.
 public enum Column: Int, CaseIterable, Sendable {
-    case id, pid, state, uptime, cidr, guest, api, forwards, ipv6, mtu, user
+    case id, pid, state, uptime, cidr, guest, api, forwards, ipv6, mtu, user, cpu, rss, rx, tx
     public var title: String {
         switch self {
         case .id: "NAME"
@@ -32,6 +32,10 @@ public enum Column: Int, CaseIterable, Sendable {
         case .forwards: "FWD"
         case .ipv6: "V6"
         case .mtu: "MTU"
+        case .cpu: "CPU%"
+        case .rss: "RSS"
+        case .rx: "RX/s"
+        case .tx: "TX/s"
         }
     }
 }
@@ -360,6 +364,11 @@ public struct AppState: Equatable, Sendable {
         case .forwards: return cmp(forwardCount(a) ?? -1, forwardCount(b) ?? -1)
         case .ipv6: return cmp(x.ipv6 ? 1 : 0, y.ipv6 ? 1 : 0)
         case .mtu: return cmp(x.mtu ?? -1, y.mtu ?? -1)
+        // Not measured (a first reading, a defunct or detached row) sorts below every measured value.
+        case .cpu: return cmp(x.load?.cpuPercent ?? -1, y.load?.cpuPercent ?? -1)
+        case .rss: return cmp(x.isDetached || x.isZombie ? -1 : x.residentBytes, y.isDetached || y.isZombie ? -1 : y.residentBytes)
+        case .rx: return cmp(x.load?.tapRates?.rxBytes ?? -1, y.load?.tapRates?.rxBytes ?? -1)
+        case .tx: return cmp(x.load?.tapRates?.txBytes ?? -1, y.load?.tapRates?.txBytes ?? -1)
         }
     }
 }

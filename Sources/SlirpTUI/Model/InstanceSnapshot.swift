@@ -68,6 +68,8 @@ public struct InstanceSnapshot: Equatable, Sendable {
     public var detached: DetachedRow?
     /// Set when the monitor runs as another user than the instance's owner (root on a rootless user's container).
     public var acting: Acting?
+    /// CPU % and tap traffic from the monitor's readings (the CPU%, RX/s, TX/s columns); nil: none yet.
+    public var load: InstanceLoad?
 
     public init(identity: ProcessIdentity, containerID: String? = nil, state: String = "S", isZombie: Bool = false,
                 user: String? = "root", uptimeSeconds: Double = 0, residentBytes: Int64 = 0,
@@ -157,6 +159,7 @@ public struct InstanceSnapshot: Equatable, Sendable {
             forwardCount = nil
             forwardsError = nil
         }
+        load = instance.load
     }
 
     /// Why RootlessKit's API cannot be asked, or nil: its state directory unknown, or no socket on

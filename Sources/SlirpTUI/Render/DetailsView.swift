@@ -30,6 +30,7 @@ enum DetailsView {
             }
         }
         lines.append([Span("netns   ", .dim), Span(s.netnsPath ?? (known ? "?" : "unknown")), Span("  tap ", .dim), Span(known ? s.tapName : "unknown")])
+        if !s.isZombie && !row.isGone, s.load != nil { lines.append(loadLine(s)) }
         if !known {
             lines.append([Span("API     ", .dim), Span("unknown: its command line is gone", .dim)])
         } else if let kit = s.rootlessKit, !s.isZombie, !row.isGone {
@@ -93,6 +94,28 @@ enum DetailsView {
         }
         if s.options.isEmpty { lines.append([Span("(no arguments readable: \(s.configuration.unknownReason ?? (s.isZombie ? "the process is defunct" : "permission denied?")))", .dim)]) }
         return lines
+    }
+
+    /// CPU % and the tap's traffic, each with the window it was measured over (the tap's is the
+    /// namespace's reading cadence: every refresh for the selection, every 30 s for the others).
+    static func loadLine(_ s: InstanceSnapshot) -> Line {
+        var line: Line = [Span("load    ", .dim)]
+        guard let load = s.load, let cpu = load.cpuPercent else { return line + [Span("measuring (rates need a second reading)", .dim)] }
+        line += [Span("CPU ", .dim), Span(Format.percent(cpu) + "%", load.pinned == true ? .warning : .normal)]
+        if let demand = load.demandPercent, let window = load.pinnedWindow {
+            line += [Span("  wanted ", .dim), Span(Format.percent(demand) + "%", load.pinned == true ? .warning : .normal),
+                     Span(" of a CPU over \(Int(window.rounded())) s", .dim)]
+        }
+        if let rates = load.tapRates, let window = load.tapWindow {
+            line += [Span("  \(s.tapName) rx ", .dim), Span("\(Format.rate(rates.rxBytes))/s \(Int(rates.rxPackets.rounded())) pkt/s"),
+                     Span("  tx ", .dim), Span("\(Format.rate(rates.txBytes))/s \(Int(rates.txPackets.rounded())) pkt/s"),
+                     Span(" over \(Format.seconds(window))", .dim)]
+        } else if let error = load.tapError {
+            line += [Span("  \(s.tapName): ", .dim), Span(error, .dim)]
+        } else {
+            line += [Span("  \(s.tapName): measuring", .dim)]
+        }
+        return line
     }
 
     /// The passive checks' findings, each with its role; a quiet line when there are none.

@@ -15,6 +15,10 @@ enum InstanceListView {
         ColumnSpec(column: .user, width: 8, rightAligned: false),
         ColumnSpec(column: .state, width: 1, rightAligned: false),
         ColumnSpec(column: .uptime, width: 6, rightAligned: true),
+        ColumnSpec(column: .cpu, width: 5, rightAligned: true),
+        ColumnSpec(column: .rss, width: 5, rightAligned: true),
+        ColumnSpec(column: .rx, width: 5, rightAligned: true),
+        ColumnSpec(column: .tx, width: 5, rightAligned: true),
         ColumnSpec(column: .cidr, width: 14, rightAligned: false),
         ColumnSpec(column: .guest, width: 14, rightAligned: false),
         ColumnSpec(column: .api, width: 12, rightAligned: false),
@@ -27,13 +31,17 @@ enum InstanceListView {
     static let forwardsWidth = 4
 
     /// Which columns to drop first when the screen is narrow.
-    static let dropOrder: [Column] = [.ipv6, .mtu, .uptime, .forwards, .cidr, .user, .state, .api]
+    /// (The load columns first: a narrow screen keeps what it showed before them.)
+    static let dropOrder: [Column] = [.tx, .rx, .rss, .cpu, .ipv6, .mtu, .uptime, .forwards, .cidr, .user, .state, .api]
 
     /// The columns that fit in `width`, in display order (USER only when it tells rows apart;
     /// API wide enough for `rootlessport` or `unverified` only when a row says it; `wider`: the
     /// columns a row's value or the sort mark needs wider, before any is dropped).
-    static func columns(fitting width: Int, showUser: Bool = true, wideAPI: Bool = true, wider: [Column: Int] = [:]) -> [ColumnSpec] {
-        var chosen = (showUser ? specs : specs.filter { $0.column != .user }).map { spec in
+    /// The load columns (CPU%, RSS, RX/s, TX/s): shown once a refresh has read any instance's load.
+    static let loadColumns: Set<Column> = [.cpu, .rss, .rx, .tx]
+
+    static func columns(fitting width: Int, showUser: Bool = true, wideAPI: Bool = true, showLoad: Bool = true, wider: [Column: Int] = [:]) -> [ColumnSpec] {
+        var chosen = specs.filter { (showUser || $0.column != .user) && (showLoad || !loadColumns.contains($0.column)) }.map { spec in
             if let need = wider[spec.column], need > spec.width { return ColumnSpec(column: spec.column, width: need, rightAligned: spec.rightAligned) }
             return spec.column == .api && !wideAPI ? ColumnSpec(column: .api, width: 7, rightAligned: false) : spec
         }
@@ -52,7 +60,7 @@ enum InstanceListView {
         if state.rows.contains(where: { (state.forwardCount($0) ?? 0) >= 1000 }) { wider[.forwards] = max(wider[.forwards] ?? 0, forwardsWidth) }
         var columns = columns(fitting: w, showUser: state.showsUserColumn,
                               wideAPI: state.rows.contains { $0.snapshot.api == .rootlessport || $0.snapshot.api == .rootlessKit || $0.snapshot.api == .socket(.unverified) },
-                              wider: wider)
+                              showLoad: state.rows.contains { $0.snapshot.load != nil }, wider: wider)
         // Long container and user names get room a wide screen has to spare (NETNS keeps at least 30).
         for (column, most) in [(Column.id, 16), (Column.user, 6)] {
             let spare = w - (columns.reduce(0) { $0 + $1.width } + columns.count) - 30
@@ -176,6 +184,14 @@ enum InstanceListView {
             if !s.configuration.isKnown { return ("?", .dim) }
             return (s.ipv6 ? "on" : "-", s.ipv6 ? nil : .dim)
         case .mtu: return (s.mtu.map { Format.count($0, width: 5) } ?? "?", s.mtu == nil ? .dim : nil)
+        // `-`: not measured (a first reading; a gone or defunct process); pinned at a whole CPU: a warning.
+        case .cpu:
+            guard !row.isGone, !s.isZombie, let percent = s.load?.cpuPercent else { return ("-", .dim) }
+            return (Format.percent(percent), s.load?.pinned == true ? .warning : nil)
+        case .rss: return (row.isGone || s.isZombie ? "-" : Format.rate(Double(s.residentBytes)), row.isGone || s.isZombie ? .dim : nil)
+        case .rx, .tx:
+            guard !row.isGone, !s.isZombie, let rates = s.load?.tapRates else { return ("-", .dim) }
+            return (Format.rate(column == .rx ? rates.rxBytes : rates.txBytes), nil)
         }
     }
 }

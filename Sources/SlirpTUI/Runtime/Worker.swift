@@ -74,6 +74,7 @@ final class Worker: Sendable {
                     var view = InstanceSnapshot(instance)
                     view.forwardsAsOf = instance.rootlessKit == nil ? instance.forwardsAsOf.map(Clock.wallTime(at:)) : nil
                     view.findings = findings(instance)
+                    if let pinned = instance.loadFinding { view.findings.insert(pinned, at: view.findings.firstIndex { $0.severity == .warning } ?? view.findings.count) }
                     return view
                 }
                 let live = Set(snapshot.instances.map(\.identity))
