@@ -160,7 +160,7 @@ final class Worker: Sendable {
                 return
             }
             let facts = dockerFacts(of: kit, for: target.identity, ids: ports.map(\.id))
-            post(.ports(target.identity, RootlessKitForward.join(ports, proxies: facts.proxies, containers: facts.containers),
+            post(.ports(target.identity, RootlessKitForward.join(ports, facts: facts),
                         error: nil, dockerProblem: facts.problem))
         }
     }
