@@ -135,6 +135,7 @@ struct Monitor {
                 nextRefresh = 0
                 terminal.invalidate()
             case .listForwards(let target): worker.listForwards(target)
+            case .joinDocker(let target, let ports): worker.joinDocker(target, ports)
             case .addForwards(let target, let requests): worker.add(target, requests)
             case .removeForward(let target, let forward): worker.remove(target, forward)
             case .addPorts(let target, let specs): worker.addPorts(target, specs)

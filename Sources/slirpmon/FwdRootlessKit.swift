@@ -50,7 +50,7 @@ struct RootlessKitTarget {
     /// The ports joined with Docker (for Docker rootless: its proxies and its daemon's containers, asked once per command).
     func forwards(_ ports: [RootlessKitPort]) -> (forwards: [RootlessKitForward], problem: String?) {
         let facts = DockerFacts.of(kit)
-        return (RootlessKitForward.join(ports, proxies: facts.proxies, containers: facts.containers), facts.problem)
+        return (RootlessKitForward.join(ports, facts: facts), facts.problem)
     }
 
     /// The line that keeps a live port to a container: Docker keeps ports only in how a container

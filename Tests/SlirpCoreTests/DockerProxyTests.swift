@@ -93,19 +93,28 @@ struct DockerProxyTests {
         #expect(DockerPortJoin.owner(of: port, proxies: two, containers: [Self.web]) == nil)
     }
 
-    @Test("a user's daemon answering docker inspect with escapes, a bad ID or a bad address is refused whole")
-    func inspectAnswerIsChecked() throws {
+    @Test("a user's daemon answering GET /containers/json with escapes, a bad ID, name or address is refused whole, and no error repeats its text")
+    func containerListIsChecked() throws {
         let id = String(repeating: "c", count: 64)
-        let good = try DockerContainerAddress.parse(inspectOutput: "\(id)|/web1|172.17.0.2 \n\(id)|/db|\n").get()
+        func entry(_ id: String = id, names: String = #"["/web1"]"#, networks: String = #"{"bridge":{"IPAddress":"172.17.0.2"}}"#) -> String {
+            #"{"Id":"\#(id)","Names":\#(names),"Image":"x","NetworkSettings":{"Networks":\#(networks)}}"#
+        }
+        let body = "[" + entry() + "," + entry(names: #"["/db","/web1/db"]"#, networks: #"{"none":{"IPAddress":""}}"#) + "]"
+        let good = try DockerContainerAddress.parse(containersJSON: Array(body.utf8)).get()
         #expect(good == [.init(id: id, name: "web1", addresses: ["172.17.0.2"]), .init(id: id, name: "db", addresses: [])])
-        for bad in ["\(id)|/we\u{1b}[2Jb|172.17.0.2 ", "\(id)|web1|172.17.0.2 ", "xyz|/web1|172.17.0.2 ", "\(id)|/web1|172.17.0.256 ",
-                    "\(id)|/web1", "\(id)|/-web|172.17.0.2 ", "\(id)|/web1|172.17.0.2|x"] {
-            guard case .failure(let error) = DockerContainerAddress.parse(inspectOutput: bad) else {
+        #expect(try DockerContainerAddress.parse(containersJSON: Array("[]".utf8)).get().isEmpty)
+        for bad in ["[" + entry(names: #"["/we\u001b[2Jb"]"#) + "]", "[" + entry(names: #"["web1"]"#) + "]", "[" + entry("xyz") + "]",
+                    "[" + entry(networks: #"{"bridge":{"IPAddress":"172.17.0.256"}}"#) + "]", "[" + entry(names: #"["/-web"]"#) + "]",
+                    "[" + entry(names: #"["/a/b"]"#) + "]", "[" + entry(networks: #"{"bridge":{"IPAddress":"1.2.3.4\u001b[2J"}}"#) + "]",
+                    "{\"message\":\"\u{1b}[2J\"}", "[" + entry(networks: #"{"bridge":{}}"#) + "]", "\u{1b}[2J not json"] {
+            guard case .failure(let error) = DockerContainerAddress.parse(containersJSON: Array(bad.utf8)) else {
                 Issue.record("taken: \(bad)")
                 continue
             }
-            #expect(!error.description.contains("\u{1b}"))
+            #expect(!error.description.contains("\u{1b}"), "\(error)")
         }
+        let many = "[" + Array(repeating: entry(), count: DockerContainerAddress.containerLimit + 1).joined(separator: ",") + "]"
+        #expect((try? DockerContainerAddress.parse(containersJSON: Array(many.utf8)).get()) == nil)
     }
 
     @Test("the joined view: a published port names its container and has no -p to give; a live one to the container's address gives the -p that keeps it")
@@ -114,13 +123,38 @@ struct DockerProxyTests {
         let published = RootlessKitPort(id: 1, spec: RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700))
         let live = RootlessKitPort(id: 2, spec: RootlessKitPortSpec(proto: "tcp", parentIP: "127.0.0.1", parentPort: 18701, childIP: "172.17.0.2", childPort: 80))
         let bare = RootlessKitPort(id: 3, spec: RootlessKitPortSpec(proto: "udp", parentPort: 18702, childPort: 53))
-        let view = RootlessKitForward.join([published, live, bare], proxies: proxies, containers: [Self.web])
+        let view = RootlessKitForward.join([published, live, bare], facts: DockerFacts(proxies: proxies, containers: [Self.web]))
         #expect(view.map(\.origin) == [.published, .live, .live])
         #expect(view[0].container == .init(name: "web1", address: "172.17.0.2", port: 80, proxyPID: 10) && view[0].publishArgument == nil)
         #expect(view[1].container == .init(name: "web1", address: "172.17.0.2", port: 80, proxyPID: nil))
         #expect(view[1].publishArgument == "127.0.0.1:18701:80")
         #expect(view[2].container == nil && view[2].publishArgument == nil)
-        // Without Docker facts nothing is claimed: the published port is not called the container's.
-        #expect(RootlessKitForward.join([published], proxies: [], containers: []).first?.container == nil)
+        // Without Docker facts nothing is claimed: the published port is not called the container's, nor live.
+        let unread = RootlessKitForward.join([published], facts: DockerFacts(attributionProblem: "Docker's proxies were not read"))
+        #expect(unread.first?.container == nil && unread.first?.origin == .unknown)
+    }
+
+    @Test("a Docker port is called live only when every proxy was read: with a proxy refused, the child unknown, Docker unread or two proxies claiming it, ORIGIN says unknown and why")
+    func unattributedPortIsUnknownNotLive() {
+        let proxies = [Self.proxy(10, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18700)]
+        let published = RootlessKitPort(id: 1, spec: RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700))
+        let other = RootlessKitPort(id: 2, spec: RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18705, childIP: "127.0.0.1", childPort: 18705))
+        // A proxy whose command line was refused may be the one that registered port 2.
+        let refused = DockerFacts(proxies: proxies, containers: [Self.web], attributionProblem: "rootlesskit-docker-proxy (PID 12): not dockerd's form")
+        let view = RootlessKitForward.join([published, other], facts: refused)
+        #expect(view.map(\.origin) == [.published, .unknown])
+        #expect(view[1].originProblem?.contains("PID 12") == true && view[1].publishArgument == nil)
+        // The daemon not answering names no container, but the proxies still tell published from live.
+        let unnamed = RootlessKitForward.join([published, other], facts: DockerFacts(proxies: proxies, namingProblem: "the daemon timed out"))
+        #expect(unnamed.map(\.origin) == [.published, .live])
+        // Two proxies for one host port: neither is guessed, and it is not live either.
+        let two = proxies + [Self.proxy(12, parent: 5, .rootlessKitProxy, host: "127.0.0.1", port: 18700, container: "172.17.0.3")]
+        let claimed = RootlessKitForward.join([published], facts: DockerFacts(proxies: two))
+        #expect(claimed.first?.origin == .unknown && claimed.first?.originProblem?.contains("10, 12") == true)
+        // What runs under RootlessKit unknown: not told Docker's from live.
+        let kit = RootlessKitParent(pid: 5, uid: 1008, user: "u", portDriver: "builtin", stateDir: nil, stateDirSource: nil, apiSocket: nil,
+                                    apiSocketListening: false, child: nil, dockerSocket: nil, log: "", problems: [:])
+        #expect(RootlessKitForward.join([other], facts: DockerFacts.unread(kit)).first?.origin == .unknown)
+        #expect(RootlessKitForward.join([other], facts: DockerFacts.of(kit)).first?.origin == .unknown)
     }
 }

@@ -79,7 +79,7 @@ struct DockerRootlessTests {
         let inner = try #require(proxies.first { $0.kind == .dockerProxy }, "no docker-proxy under \(child)")
         #expect(inner.parentPID == outer.pid && inner.mapping.hostIP == "127.0.0.1" && inner.mapping.hostPort == port)
 
-        let containers = try DockerContainerAddress.ask(account: fixture.account, socket: fixture.socket).get()
+        let containers = try DockerContainerAddress.ask(dockerdPID: try #require(fixture.dockerdPID), socket: fixture.socket).get()
         // What Docker registered with RootlessKit for this -p (builtin driver), as /v1/ports lists it.
         let registered = try #require(try Self.registeredPorts(fixture).first { $0.parentPort == port })
         #expect(registered == RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: port, childIP: "127.0.0.1", childPort: port))
@@ -111,7 +111,7 @@ struct DockerRootlessTests {
         #expect(refused.isEmpty, "\(refused)")
         let inner = try #require(proxies.first { $0.kind == .dockerProxy }, "no docker-proxy: \(proxies)")
         #expect(inner.mapping.hostIP == "10.0.2.100" && inner.mapping.hostPort == port, "\(inner.mapping)")
-        let containers = try DockerContainerAddress.ask(account: fixture.account, socket: fixture.socket).get()
+        let containers = try DockerContainerAddress.ask(dockerdPID: try #require(fixture.dockerdPID), socket: fixture.socket).get()
         let registered = try #require(try Self.registeredPorts(fixture).first { $0.parentPort == port })
         #expect(registered == RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: port, childIP: "10.0.2.100", childPort: port))
         #expect(DockerPortJoin.owner(of: registered, proxies: proxies, containers: containers)?.containerName == "smt-dkslirp-\(getpid())")

@@ -116,4 +116,39 @@ import Testing
         _ = state.apply(.ports(Self.identity, [web], error: nil))
         #expect(state.status?.text.contains("port 9, whose removal was sent without an answer, is gone: it was removed") == true, "\(state.status?.text ?? "-")")
     }
+
+    @Test("a Docker rootless row's FWD count is listed without reading Docker and shown dimmed as of when it was read; only the opened pane joins its ports with Docker, after they are listed, and a stale join never lands on newer ports")
+    func countReadsNoDockerPaneJoinsAfter() throws {
+        var state = Self.state(driver: "builtin", docker: true)
+        let first = state.reconcile().effects
+        guard first.count == 1, case .listForwards(let target)? = first.first else { Issue.record("first sight: \(first)"); return }
+        let spec = RootlessKitPortSpec(proto: "tcp4", parentIP: "127.0.0.1", parentPort: 18700, childIP: "127.0.0.1", childPort: 18700)
+        let unread = Self.port(7, spec, origin: .unknown)
+        _ = state.apply(.ports(Self.identity, [unread], error: nil, listedAt: "12:00:05"))
+        // The count: no Docker join asked while the pane is closed, however many turns of the loop.
+        #expect(state.reconcile().effects.isEmpty && state.reconcile().effects.isEmpty)
+        let count = InstanceListView.cell(state.rows[0], .forwards, state: state)
+        #expect(count.0.trimmingCharacters(in: .whitespaces) == "1" && count.1 == .dim, "\(count)")
+        #expect(render(state, size: state.size).text.contains("fwd     1 as of 12:00:05: RootlessKit logs no request"))
+        // The pane opened: its ports are joined with Docker, once.
+        let opened = state.press(.character("3"))
+        #expect(opened == [.joinDocker(target, [unread.port])], "\(opened)")
+        #expect(state.reconcile().effects.isEmpty, "joined again while the join runs")
+        let published = Self.port(7, spec, origin: .published, container: .init(name: "web1", address: "172.17.0.2", port: 80, proxyPID: 6001))
+        _ = state.apply(.portsJoined(Self.identity, [published], dockerProblem: nil))
+        #expect(state.forwards[Self.identity]?.ports == [published])
+        #expect(render(state, size: state.size).text.contains("web1       published"))
+        // Listed again (same ports): the join stays shown while it is joined again.
+        state.now = 100
+        guard case .listForwards? = state.reconcile().effects.first else { Issue.record("the pane did not list again"); return }
+        _ = state.apply(.ports(Self.identity, [unread], error: nil, listedAt: "12:01:45"))
+        #expect(state.forwards[Self.identity]?.ports == [published])
+        #expect(state.reconcile().effects == [.joinDocker(target, [unread.port])])
+        // A port added meanwhile: the join of the old list does not land on the new one.
+        let added = Self.port(8, RootlessKitPortSpec(proto: "tcp", parentIP: "127.0.0.1", parentPort: 18701, childPort: 80), origin: .unknown)
+        _ = state.apply(.ports(Self.identity, [unread, added], error: nil, listedAt: "12:01:46"))
+        _ = state.apply(.portsJoined(Self.identity, [published], dockerProblem: nil))
+        #expect(state.forwards[Self.identity]?.ports == [unread, added])
+        #expect(state.reconcile().effects == [.joinDocker(target, [unread.port, added.port])])
+    }
 }

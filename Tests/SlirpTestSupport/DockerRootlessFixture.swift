@@ -20,6 +20,10 @@ public final class DockerRootlessFixture: @unchecked Sendable {
     public let portDriver: String
     public var runtimeDirectory: String { "/run/user/\(account.uid)" }
     public var socket: String { "\(runtimeDirectory)/docker.sock" }
+    /// The daemon's host PID, from its pidfile (`$XDG_RUNTIME_DIR/docker.pid`); nil while it does not run.
+    public var dockerdPID: Int32? {
+        (try? Files.readText("\(runtimeDirectory)/docker.pid")).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
     /// The daemon's output (rootlesskit, dockerd, containerd), for failure messages.
     public let logPath: String
     /// The rootlesskit parent, once started.

@@ -21,9 +21,10 @@ struct HTTPReply: Sendable, Equatable {
         let reason: String
     }
 
-    /// The request bytes: `method target`, `Host`, `Connection: close`, and the JSON body with its length.
-    static func request(method: String, target: String, body: [UInt8]? = nil) -> [UInt8] {
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: rootlesskit\r\nConnection: close\r\n"
+    /// The request bytes: `method target`, `Host` (Go's server refuses HTTP/1.1 without one; any name
+    /// does), `Connection: close`, and the JSON body with its length.
+    static func request(method: String, target: String, body: [UInt8]? = nil, host: String = "rootlesskit") -> [UInt8] {
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n"
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
         head += "\r\n"
         return Array(head.utf8) + (body ?? [])

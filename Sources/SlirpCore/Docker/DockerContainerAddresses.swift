@@ -14,72 +14,64 @@ public struct DockerContainerAddress: Sendable, Equatable, Codable {
         self.addresses = addresses
     }
 
-    /// The Docker CLI of the distribution (`/usr/local/bin/docker` may be another, older one).
-    public static let dockerBinary = "/usr/bin/docker"
-    /// At most this many running containers are asked about (each ID is 65 bytes of argv).
+    /// At most this many running containers are taken from one answer.
     public static let containerLimit = 1000
-    /// The `docker inspect` template: one line per container, `ID|/NAME|IP IP `.
-    static let inspectFormat = "{{.ID}}|{{.Name}}|{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}"
 
-    /// The running containers of `account`'s Docker rootless at `socket` (the daemon's
-    /// `$XDG_RUNTIME_DIR/docker.sock`): two `docker` runs as that user (`ps`, then `inspect`),
-    /// through `UntrustedProgram` (no terminal, no environment of the caller's, a deadline for
-    /// both together). The templates are given on the command line, so the user's
-    /// `~/.docker/config.json` (`psFormat`) cannot change the shape; the answer is still taken
-    /// as hostile (see `parse`).
-    public static func ask(account: UntrustedProgram.Account, socket: String, timeout: Double = 5,
-                           binary: String = dockerBinary) -> Result<[DockerContainerAddress], DockerError> {
-        let context = "\(account.name)'s docker"
-        guard socket.hasPrefix("/"), socket.utf8.count < 108, !socket.utf8.contains(where: { $0 < 0x21 || $0 == 0x7F }) else {
-            return .failure(DockerError(context, "the daemon's socket path is not an absolute path of at most 107 plain bytes"))
-        }
-        let environment = account.environment + ["DOCKER_HOST=unix://\(socket)"]
-        let deadline = Deadline.after(seconds: timeout)
-        func docker(_ arguments: [String]) -> Result<String, DockerError> {
-            let left = max(0.05, Double(deadline.remainingMilliseconds) / 1000)
-            switch UntrustedProgram(binary, arguments, as: account, environment: environment).run(timeout: left, limit: 1 << 20) {
-            case .failure(let error): return .failure(DockerError(context, "\(arguments.first ?? "") failed: \(error)"))
-            case .success(let out) where out.status != 0:
-                return .failure(DockerError(context, "\(arguments.first ?? "") exited with status \(out.status)"))
-            case .success(let out): return .success(out.stdout)
-            }
-        }
-        let ids: [String]
-        switch docker(["ps", "--no-trunc", "--format", "{{.ID}}"]) {
-        case .failure(let error): return .failure(error)
-        case .success(let text):
-            let lines = text.split(separator: "\n").map(String.init)
-            guard lines.count <= containerLimit else { return .failure(DockerError(context, "more than \(containerLimit) running containers")) }
-            guard lines.allSatisfy(isContainerID) else { return .failure(DockerError(context, "docker ps answered something that is not a container ID")) }
-            ids = lines
-        }
-        if ids.isEmpty { return .success([]) }
-        switch docker(["inspect", "--type", "container", "--format", inspectFormat] + ids) {
-        case .failure(let error): return .failure(error)
-        case .success(let text): return parse(inspectOutput: text, context: context)
-        }
+    /// The running containers of the Docker rootless daemon `dockerd` listening on `socket` (its
+    /// `$XDG_RUNTIME_DIR/docker.sock`): one request to the daemon's own API, proven held by it
+    /// (`DockerEngineAPI`), within `timeout` seconds. No `docker` CLI is run, so nothing runs as
+    /// the user and the user's `~/.docker/config.json` plays no part; the answer is still hostile (see `parse`).
+    public static func ask(dockerdPID: Int32, socket: String, timeout: Double = 2,
+                           procRoot: String = "/proc") -> Result<[DockerContainerAddress], DockerError> {
+        DockerEngineAPI.of(dockerdPID: dockerdPID, socket: socket, timeout: timeout, procRoot: procRoot).flatMap { $0.containers() }
     }
 
-    /// Decodes `docker inspect`'s lines in `inspectFormat`. A user's daemon answers what it
-    /// likes, so every field is checked: a 64-hex ID, a name in Docker's own alphabet
-    /// (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`, at most 255 bytes), strict IPv4 addresses (an empty one:
-    /// a container without address on that network). One bad line fails the whole answer.
-    public static func parse(inspectOutput: String, context: String = "docker inspect") -> Result<[DockerContainerAddress], DockerError> {
+    /// Decodes `GET /containers/json`: an array of `{"Id", "Names": ["/NAME", ...],
+    /// "NetworkSettings": {"Networks": {NET: {"IPAddress"}}}}` (other keys ignored). A user's daemon
+    /// answers what it likes, so every field is checked: a 64-hex ID, names in Docker's own alphabet
+    /// (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`, at most 255 bytes; a legacy link's `/a/b` is skipped, one plain
+    /// name is required), strict IPv4 addresses (an empty one: a container without address on that
+    /// network), at most `containerLimit` containers. One bad entry fails the whole answer, and no
+    /// error repeats the daemon's text beyond a printable excerpt.
+    public static func parse(containersJSON body: [UInt8], context: String = "GET /containers/json") -> Result<[DockerContainerAddress], DockerError> {
+        let value: JSONValue
+        do { value = try JSONValue.parse(body) } catch {
+            return .failure(DockerError(context, "the reply is not JSON (at byte \(error.offset)): \(HTTPReply.excerpt(body[...]))"))
+        }
+        guard let items = value.array else { return .failure(DockerError(context, "the container list is not an array")) }
+        guard items.count <= containerLimit else { return .failure(DockerError(context, "more than \(containerLimit) running containers")) }
         var result: [DockerContainerAddress] = []
-        for (number, line) in inspectOutput.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
-            let fields = line.split(separator: "|", omittingEmptySubsequences: false)
-            guard fields.count == 3 else { return .failure(DockerError(context, "line \(number + 1) is not ID|NAME|ADDRESSES")) }
-            let id = String(fields[0])
-            guard isContainerID(id) else { return .failure(DockerError(context, "line \(number + 1): not a container ID")) }
-            guard fields[1].hasPrefix("/"), isContainerName(fields[1].dropFirst()) else {
-                return .failure(DockerError(context, "line \(number + 1): not a Docker container name"))
+        result.reserveCapacity(items.count)
+        for (number, item) in items.enumerated() {
+            let at = "container \(number + 1)"
+            guard let id = item["Id"]?.string, isContainerID(id) else { return .failure(DockerError(context, "\(at): Id is not a container ID")) }
+            guard let names = item["Names"]?.strings else { return .failure(DockerError(context, "\(at): Names is not a list of names")) }
+            var name: String?
+            for full in names {
+                let parts = full.split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.count >= 2, parts[0].isEmpty, parts.dropFirst().allSatisfy({ isContainerName($0) }) else {
+                    return .failure(DockerError(context, "\(at): not a Docker container name"))
+                }
+                if name == nil, parts.count == 2 { name = String(parts[1]) }
             }
+            guard let name else { return .failure(DockerError(context, "\(at): no plain name")) }
             var addresses: [String] = []
-            for word in fields[2].split(separator: " ") {
-                guard let address = IPv4Address(word) else { return .failure(DockerError(context, "line \(number + 1): not an IPv4 address")) }
-                addresses.append(address.description)
+            switch item["NetworkSettings"] {
+            case nil, .null?: break
+            case let settings?:
+                switch settings["Networks"] {
+                case nil, .null?: break
+                case let networks?:
+                    guard let byName = networks.object else { return .failure(DockerError(context, "\(at): Networks is not an object")) }
+                    for network in byName.values {
+                        guard let text = network["IPAddress"]?.string else { return .failure(DockerError(context, "\(at): a network without IPAddress")) }
+                        if text.isEmpty { continue }
+                        guard let address = IPv4Address(text) else { return .failure(DockerError(context, "\(at): not an IPv4 address")) }
+                        addresses.append(address.description)
+                    }
+                }
             }
-            result.append(DockerContainerAddress(id: id, name: String(fields[1].dropFirst()), addresses: addresses))
+            result.append(DockerContainerAddress(id: id, name: name, addresses: addresses.sorted()))
         }
         return .success(result)
     }

@@ -20,10 +20,26 @@ public enum DockerPortJoin {
 
     /// The owner of `port` among `proxies` (one instance's, see `DockerProxyProcess.scan`) and
     /// `containers` (that instance's daemon's, see `DockerContainerAddress.ask`); nil for a port
-    /// no proxy explains (added live).
+    /// no proxy explains, or that two proxies claim (see `attribute`).
     public static func owner(of port: RootlessKitPortSpec, proxies: [DockerProxyProcess], containers: [DockerContainerAddress]) -> Owner? {
+        if case .published(let owner) = attribute(port, proxies: proxies, containers: containers) { return owner }
+        return nil
+    }
+
+    /// What the proxies say of a port.
+    public enum Attribution: Sendable, Equatable {
+        /// Exactly one proxy registered it.
+        case published(Owner)
+        /// More than one proxy matches (their PIDs): no guess is made.
+        case ambiguous([Int32])
+        /// No proxy matches.
+        case none
+    }
+
+    /// Which proxy registered `port`, if one did: `owner`'s rule, telling "no proxy" from "two".
+    public static func attribute(_ port: RootlessKitPortSpec, proxies: [DockerProxyProcess], containers: [DockerContainerAddress]) -> Attribution {
         guard let (base, family) = split(port.proto), port.childPort == port.parentPort,
-              let parentIP = port.parentIP.flatMap(DockerProxyProcess.address) else { return nil }
+              let parentIP = port.parentIP.flatMap(DockerProxyProcess.address) else { return .none }
         let childIP = port.childIP.flatMap(DockerProxyProcess.address)
         let candidates = proxies.filter { proxy in
             proxy.kind == .rootlessKitProxy && proxy.mapping.proto == base && proxy.mapping.hostIP == parentIP
@@ -38,10 +54,11 @@ public enum DockerPortJoin {
             }
         }
         // Two proxies for one host address and port cannot both hold it: refuse to guess.
-        guard confirmed.count == 1, let proxy = confirmed.first else { return nil }
+        if confirmed.count > 1 { return .ambiguous(confirmed.map(\.pid).sorted()) }
+        guard let proxy = confirmed.first else { return .none }
         let named = containers.filter { $0.addresses.contains(proxy.mapping.containerIP) }
-        return Owner(proxyPID: proxy.pid, containerIP: proxy.mapping.containerIP, containerPort: proxy.mapping.containerPort,
-                     containerName: named.count == 1 ? named.first?.name : nil)
+        return .published(Owner(proxyPID: proxy.pid, containerIP: proxy.mapping.containerIP, containerPort: proxy.mapping.containerPort,
+                     containerName: named.count == 1 ? named.first?.name : nil))
     }
 
     /// The container a port added live points at: its `childIP` is that container's address

@@ -12,6 +12,12 @@ extension AppState {
                 forwards[identity, default: ForwardsEntry()].pending = true
                 effects.append(.listForwards(row.snapshot.effectTarget))
             }
+            // Docker rootless: its ports joined with Docker for the opened pane only, after they are listed.
+            if row.snapshot.rootlessKit?.child?.kind == .docker, let listed = forwards[identity], let ports = listed.ports,
+               !listed.pending, !listed.dockerJoined, !listed.joinPending {
+                forwards[identity]?.joinPending = true
+                effects.append(.joinDocker(row.snapshot.effectTarget, ports.map(\.port)))
+            }
         }
         // A RootlessKit instance's FWD count: its ports listed once when first seen (RootlessKit logs
         // no request, and one `GET /v1/ports` costs about a millisecond), then by the pane while shown.
@@ -57,13 +63,32 @@ extension AppState {
             keepListing(identity, error: error, answered: list.map { list in
                 { entry in entry.forwards = list.sorted { $0.id < $1.id } }
             }, outcome: { request in list.map { request.outcome(in: $0) } })
-        case .ports(let identity, let list, let error, let dockerProblem):
+        case .ports(let identity, let list, let error, let dockerProblem, let listedAt):
+            let before = forwards[identity]
             keepListing(identity, error: error, answered: list.map { list in
                 { entry in
-                    entry.ports = list
-                    entry.dockerProblem = dockerProblem
+                    // The same ports as the last join: that join stays shown while the next runs.
+                    if let kept = before?.ports, before?.dockerJoined == true, kept.map(\.port) == list.map(\.port) {
+                        entry.ports = kept
+                        entry.dockerProblem = before?.dockerProblem
+                    } else {
+                        entry.ports = list
+                        entry.dockerProblem = dockerProblem
+                    }
+                    entry.dockerJoined = false
+                    entry.listedAt = listedAt
                 }
             }, outcome: { request in list.map { request.outcome(inPorts: $0.map(\.port)) } })
+        case .portsJoined(let identity, let joined, let dockerProblem):
+            guard var entry = forwards[identity] else { break }
+            entry.joinPending = false
+            // Only onto the very ports it joined: a listing since (an add, a removal) is joined again.
+            if let ports = entry.ports, ports.map(\.port) == joined.map(\.port) {
+                entry.ports = joined
+                entry.dockerProblem = dockerProblem
+                entry.dockerJoined = true
+            }
+            forwards[identity] = entry
         case .added(let target, let added, let failure, let sentNoAnswer):
             busy = nil
             let ids = Format.idRanges(added.map(\.id))

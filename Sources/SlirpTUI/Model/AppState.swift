@@ -60,6 +60,13 @@ public struct ForwardsEntry: Equatable, Sendable {
     public var ports: [RootlessKitForward]?
     /// Why the ports' containers could not be named (the daemon did not answer), or nil.
     public var dockerProblem: String?
+    /// True when `ports` are joined with Docker as they are now (else their origins say `unknown`
+    /// for Docker rootless, or keep the last join of the same ports while a new one runs).
+    public var dockerJoined = false
+    /// A Docker join was asked for and has not answered.
+    public var joinPending = false
+    /// The wall time (`HH:MM:SS`) RootlessKit's ports were listed: its count is shown as of then.
+    public var listedAt: String?
     public var error: String?
     public var pending = false
     /// Monotonic seconds of the last answer (or request).

@@ -21,6 +21,9 @@ public enum Effect: Equatable, Sendable {
     /// Ask the API socket for its forwards (lands in the instance's log as an audit line); for a
     /// RootlessKit target, `GET /v1/ports` joined with its Docker containers.
     case listForwards(EffectTarget)
+    /// Join these RootlessKit ports with Docker rootless's proxies and containers (the opened
+    /// pane's; its daemon asked on a queue of its own, never the one adds and removes wait on).
+    case joinDocker(EffectTarget, [RootlessKitPort])
     /// Send these validated requests, in order.
     case addForwards(EffectTarget, [ForwardRequest])
     case removeForward(EffectTarget, HostForward)

@@ -6,9 +6,12 @@ public enum WorkResult: Equatable, Sendable {
     /// or why the scan failed; `clock` is the wall time, formatted.
     case inventory([InstanceSnapshot], podman: PodmanStatus = .absent, error: String?, clock: String)
     case forwards(ProcessIdentity, [HostForward]?, error: String?)
-    /// A RootlessKit instance's ports joined with its Docker containers (`RootlessKitForward`), or
-    /// why they could not be listed; `dockerProblem`: why containers could not be named.
-    case ports(ProcessIdentity, [RootlessKitForward]?, error: String?, dockerProblem: String? = nil)
+    /// A RootlessKit instance's ports (`RootlessKitForward`, not yet joined with Docker: see
+    /// `portsJoined`), or why they could not be listed; `listedAt`: the wall time they were read.
+    case ports(ProcessIdentity, [RootlessKitForward]?, error: String?, dockerProblem: String? = nil, listedAt: String? = nil)
+    /// The same ports joined with Docker rootless's proxies and containers (read on their own
+    /// queue after the ports, for the opened pane only); `dockerProblem`: what could not be read.
+    case portsJoined(ProcessIdentity, [RootlessKitForward], dockerProblem: String?)
     /// What changed since the scan before (the first scan's: the state as seen), oldest first.
     case events([InventoryEvent])
     /// Forwards added (request summary, id) and what stopped the rest: `failure`, the line for a

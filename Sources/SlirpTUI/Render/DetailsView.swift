@@ -39,6 +39,10 @@ enum DetailsView {
             lines.append([Span("API     ", .dim), Span(kit.apiSocket ?? "RootlessKit's api.sock"), Span(": ", .dim),
                           Span(blocker ?? "RootlessKit's REST API, held by rootlesskit pid \(kit.pid): the Forwards pane lists, adds and removes its ports",
                                blocker == nil ? .ok : .warning)])
+            if let entry = state.forwards[s.identity], let count = entry.count, let at = entry.listedAt {
+                lines.append([Span("fwd     ", .dim), Span("\(count) as of \(at)"),
+                              Span(": RootlessKit logs no request, so a change since cannot be seen; the Forwards pane lists again", .dim)])
+            }
             if let socket = s.apiSocket {
                 lines.append([Span("        ", .dim), Span(socket),
                               Span(": slirp4netns's own (the slirp4netns port driver's), not asked: RootlessKit does not list what is added there", .dim)])

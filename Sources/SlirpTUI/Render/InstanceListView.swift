@@ -176,7 +176,10 @@ enum InstanceListView {
         case .forwards:
             if (s.apiSocket == nil && s.rootlessKit == nil) || s.isZombie || row.isGone { return ("-", .dim) }
             // Dim: as of when it was asked (its log cannot show a change since; the details pane says so).
-            if let count = state.forwardCount(row) { return (Format.count(count, width: forwardsWidth), s.forwardsAsOf == nil ? nil : .dim) }
+            // A RootlessKit's count always is: RootlessKit logs no request, and it is listed when first seen and by its pane.
+            if let count = state.forwardCount(row) {
+                return (Format.count(count, width: forwardsWidth), s.forwardsAsOf == nil && s.rootlessKit == nil ? nil : .dim)
+            }
             // Not asked (socket not proven its own) or the request failed: the details pane says which.
             if s.forwardsError != nil { return ("!", .warning) }
             return ("?", .dim)

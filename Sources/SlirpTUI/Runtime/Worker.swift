@@ -11,6 +11,9 @@ final class Worker: Sendable {
     private let inbox = Mutex<[WorkResult]>([])
     private let scans = DispatchQueue(label: "slirpmon.inventory")
     private let api = DispatchQueue(label: "slirpmon.api")
+    /// The Docker join of the opened pane: a user's daemon that hangs holds only this queue, never
+    /// `api`, where adds and removes on every instance wait their turn.
+    private let docker = DispatchQueue(label: "slirpmon.docker")
     private let doctors = DispatchQueue(label: "slirpmon.doctor")
     private let dnsChecks = DispatchQueue(label: "slirpmon.dns")
     private let saves = DispatchQueue(label: "slirpmon.save")
@@ -24,8 +27,8 @@ final class Worker: Sendable {
                                                 contactMaxAge: InventoryCache.monitorContactMaxAge)
     /// Passive-check findings per instance, kept while nothing they depend on changed.
     private let findingsCache = Mutex<[ProcessIdentity: (key: FindingsKey, findings: [Finding])]>([:])
-    /// What each RootlessKit instance's Docker join last read (`DockerFacts`: its daemon asked
-    /// through `docker`, about 100 ms), and the port ids it was read for: read again only when the
+    /// What each RootlessKit instance's Docker join last read (`DockerFacts`: its proxies and one
+    /// request to its daemon), and the port ids it was read for: read again only when the
     /// ports change or after `dockerFactsMaxAge`, never for each listing.
     private let dockerFacts = Mutex<[ProcessIdentity: (ids: [Int], at: Double, facts: DockerFacts)]>([:])
     static let dockerFactsMaxAge = 60.0
@@ -180,7 +183,9 @@ final class Worker: Sendable {
     }
 
     /// The ports of a RootlessKit instance (`GET /v1/ports` on `$STATE/api.sock`, proven held by
-    /// its rootlesskit parent), joined with its Docker containers (`RootlessKitForward`).
+    /// its rootlesskit parent), with the wall time they were read. Docker is not read here (this
+    /// runs for every RootlessKit row's FWD count, and on the queue adds and removes wait on):
+    /// a Docker rootless's ports say `unknown` until the opened pane joins them (`joinDocker`).
     private func listPorts(_ target: EffectTarget, _ kit: RootlessKitParent) {
         onRootlessKit(target, ifBlocked: { .ports(target.identity, nil, error: $0) }) { [self] session in
             let ports: [RootlessKitPort]
@@ -188,18 +193,27 @@ final class Worker: Sendable {
                 post(.ports(target.identity, nil, error: error.description + (error.hint.map { "; " + $0 } ?? "")))
                 return
             }
-            let facts = dockerFacts(of: kit, for: target.identity, ids: ports.map(\.id))
-            post(.ports(target.identity, RootlessKitForward.join(ports, proxies: facts.proxies, containers: facts.containers),
-                        error: nil, dockerProblem: facts.problem))
+            post(.ports(target.identity, RootlessKitForward.join(ports, facts: DockerFacts.unread(kit)), error: nil,
+                        listedAt: Clock.wallTime()))
+        }
+    }
+
+    /// Joins `ports` with the target's Docker facts on the `docker` queue and posts them after the ports.
+    func joinDocker(_ target: EffectTarget, _ ports: [RootlessKitPort]) {
+        guard let kit = target.rootlessKit else { return }
+        let timeout = apiTimeout
+        docker.async { [self] in
+            let facts = dockerFacts(of: kit, for: target.identity, ids: ports.map(\.id), timeout: timeout)
+            post(.portsJoined(target.identity, RootlessKitForward.join(ports, facts: facts), dockerProblem: facts.problem))
         }
     }
 
     /// `kit`'s Docker facts, kept while its port ids are `ids` and for `dockerFactsMaxAge`.
-    private func dockerFacts(of kit: RootlessKitParent, for identity: ProcessIdentity, ids: [Int]) -> DockerFacts {
-        guard kit.child?.kind == .docker else { return DockerFacts() }
+    private func dockerFacts(of kit: RootlessKitParent, for identity: ProcessIdentity, ids: [Int], timeout: Double) -> DockerFacts {
+        guard kit.child?.kind == .docker else { return DockerFacts.of(kit) }
         let now = Clock.monotonic()
         if let kept = dockerFacts.withLock({ $0[identity] }), kept.ids == ids, now - kept.at < Self.dockerFactsMaxAge { return kept.facts }
-        let facts = DockerFacts.of(kit)
+        let facts = DockerFacts.of(kit, timeout: timeout)
         dockerFacts.withLock { $0[identity] = (ids, now, facts) }
         return facts
     }
