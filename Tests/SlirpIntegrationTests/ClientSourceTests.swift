@@ -142,4 +142,40 @@ struct ClientSourceTests {
         }
         #expect(source["evidence"] as? String == "rootlesskit pid \(kit.pid) runs with --port-driver=\(driver.rawValue)")
     }
+
+    @Test("Docker rootless: behind the builtin port driver a container published with -p P:8080 sees every client, loopback, host or remote, as docker-proxy's address on its bridge (172.17.0.1); behind the slirp4netns port driver the real source (the gateway 10.0.2.2 for loopback); show says so for the instance",
+          arguments: ["builtin", "slirp4netns"])
+    func clientsThroughDockerRootless(driver: String) throws {
+        let fixture = try DockerRootlessFixture(portDriver: driver)
+        defer {
+            let left = (try? fixture.stop()) ?? ["the daemon did not stop"]
+            #expect(left.isEmpty, "left behind: \(left)")
+        }
+        let remote = try RemoteClient()
+        let hostAddress = try #require(hostNonLoopbackIPv4())
+        _ = try fixture.start()
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let name = "smt-dkclsrc-\(getpid())"
+        try fixture.run(name: name, publish: ["\(port):8080"], command: ["sleep", "600"])
+        let inspected = fixture.dockerCLI(["inspect", "-f", "{{.State.Pid}}", name]).stdout
+        let containerPID = try #require(Int32(inspected.trimmingCharacters(in: .whitespacesAndNewlines)), "container pid: \(inspected)")
+        let recorder = try PeerRecorder.start(inNetworkOf: containerPID)
+        defer { PeerRecorder.stop(recorder) }
+
+        let seen = try Self.measure(port: port, remote: remote)
+        print("Docker rootless, \(driver) port driver: \(seen)")
+        let kit = try #require(fixture.rootlessKitPID)
+        let slirp = try #require(try RootlessKitFixture.children(of: kit).first { (try? Files.readText("/proc/\($0)/comm")) == "slirp4netns\n" })
+        let source = try Self.clientSource(String(slirp))
+        let line = try #require(source["line"] as? String)
+        if driver == "builtin" {
+            #expect(seen == Seen(loopback: "172.17.0.1", host: "172.17.0.1", remote: "172.17.0.1"), "\(seen)")
+            #expect(source["handler"] as? String == "rootlesskit-builtin")
+            #expect(line.contains("Docker's containers see docker-proxy's address on their bridge (172.17.0.1 on the default bridge)"), "\(line)")
+            #expect(line.hasSuffix("real source: --port-driver=slirp4netns (Docker rootless: DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=slirp4netns) (slower: slirp4netns carries every byte; IPv4 host addresses only)"), "\(line)")
+        } else {
+            #expect(seen == Seen(loopback: "10.0.2.2", host: hostAddress, remote: remote.clientAddress), "\(seen)")
+            #expect(source["handler"] as? String == "rootlesskit-slirp4netns")
+        }
+    }
 }

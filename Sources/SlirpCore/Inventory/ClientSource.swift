@@ -13,7 +13,9 @@
 ///   RootlessKit slirp4netns port driver): the real source; a client on the host's loopback
 ///   appears as the gateway (10.0.2.2), libslirp's rewrite of 127.0.0.0/8.
 /// - RootlessKit's builtin port driver: 127.0.0.1 (its child dials the port's child IP, 127.0.0.1
-///   when none was given; with one, the namespace's own address toward it).
+///   when none was given; with one, the namespace's own address toward it). Docker rootless's
+///   containers, behind docker-proxy, see its bridge address (172.17.0.1); with the slirp4netns
+///   port driver and `-p P:PORT` they see the real source.
 ///
 /// The handler is taken from evidence, never from a default: an API socket on slirp4netns's
 /// command line (Podman passes one only for `port_handler=slirp4netns` with ports), a rootlessport
@@ -102,10 +104,12 @@ public struct ClientSource: Sendable, Equatable, Encodable {
         if let kit = facts.rootlessKit {
             let evidence = "rootlesskit pid \(kit.pid) runs with --port-driver=\(kit.portDriver)"
             let dockerFix = kit.child?.kind == .docker ? " (Docker rootless: DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=slirp4netns)" : ""
+            // Measured: docker-proxy relays again inside, so a container sees the proxy's bridge address.
+            let dockerProxy = kit.child?.kind == .docker ? "; Docker's containers see docker-proxy's address on their bridge (172.17.0.1 on the default bridge)" : ""
             switch kit.portDriver {
             case "builtin":
                 return ClientSource(handler: .rootlesskitBuiltin, appearsAs: "127.0.0.1", sourceKept: false, loopbackAppearsAs: nil, evidence: evidence,
-                                    line: "clients appear as 127.0.0.1 (RootlessKit builtin port driver): its child dials each port's child IP inside the namespace (127.0.0.1 when none was given), so every client looks local and an allow-list by source address sees only 127.0.0.1; real source: --port-driver=slirp4netns\(dockerFix) (\(slirpCost))")
+                                    line: "clients appear as 127.0.0.1 (RootlessKit builtin port driver): its child dials each port's child IP inside the namespace (127.0.0.1 when none was given), so every client looks local and an allow-list by source address sees only 127.0.0.1\(dockerProxy); real source: --port-driver=slirp4netns\(dockerFix) (\(slirpCost))")
             case "slirp4netns":
                 return kept(.rootlesskitSlirp4netns, "RootlessKit slirp4netns port driver", gateway: gateway, evidence: evidence)
             case "none":
