@@ -108,6 +108,34 @@ struct ClientSourceTests {
         }
     }
 
+    @Test("a container given port_handler=slirp4netns by the user's containers.conf (network_cmd_options), not by its own --network options, is said to keep the real source (10.0.2.2 for loopback), as measured: the handler comes from slirp4netns's --api-socket, never from Podman's default")
+    func handlerFromContainersConf() throws {
+        let user = try PodmanFixture.prepareRootlessUser("slirpmon-cs", subordinateStart: 890000,
+                                                         engine: [#"network_cmd_options = ["port_handler=slirp4netns"]"#])
+        let remote = try RemoteClient()
+        let name = PodmanFixture.name("clconf")
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        // As the user runs it: its own containers.conf (the fixture's CONTAINERS_CONF, set for root, would replace it).
+        func podman(_ args: [String]) -> Executables.Output {
+            sh("runuser", ["-u", user.name, "--", "env", "-u", "CONTAINERS_CONF", "HOME=/home/\(user.name)", "XDG_RUNTIME_DIR=/run/user/\(user.uid)",
+                           "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "podman"] + args, timeout: 60)
+        }
+        let run = podman(["run", "-d", "--name", name, "--network", "slirp4netns", "-p", "\(port):8080", PodmanFixture.image, "sleep", "600"])
+        defer { podman(["rm", "-f", "-t", "0", name]) }
+        try #require(run.status == 0, "\(run.stderr)")
+        let inspected = podman(["inspect", "-f", "{{.State.Pid}}", name]).stdout
+        let containerPID = try #require(Int32(inspected.trimmingCharacters(in: .whitespacesAndNewlines)), "container pid: \(inspected)")
+        let recorder = try PeerRecorder.start(inNetworkOf: containerPID)
+        defer { PeerRecorder.stop(recorder) }
+
+        let seen = try Self.measure(port: port, remote: remote)
+        #expect(seen.loopback == "10.0.2.2" && seen.remote == remote.clientAddress, "\(seen)")
+        let source = try Self.clientSource(name)
+        #expect(source["handler"] as? String == "slirp4netns", "\(source)")
+        #expect(source["loopback_appears_as"] as? String == seen.loopback)
+        #expect(source["evidence"] as? String == "slirp4netns runs with --api-socket: Podman passes it only for port_handler=slirp4netns with ports")
+    }
+
     /// The user this suite runs rootlesskit as: not `RootlessKitFixture.userName`, whose suites count its processes.
     static let rootlessKitUser = "slirpmon-rks"
 
