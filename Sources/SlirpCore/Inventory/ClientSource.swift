@@ -35,11 +35,11 @@ public struct ClientSource: Sendable, Equatable, Encodable {
     public var handler: Handler
     /// The address every client appears as, for a handler that rewrites it; nil when the real source
     /// is kept, or nothing is forwarded, or unknown.
-    public var appearsAs: String?
+    @NullWhenAbsent public var appearsAs: String?
     /// True when the real source is kept, false when rewritten; nil when nothing is forwarded or unknown.
-    public var sourceKept: Bool?
+    @NullWhenAbsent public var sourceKept: Bool?
     /// What a client on the host's loopback appears as, for a handler that keeps the real source.
-    public var loopbackAppearsAs: String?
+    @NullWhenAbsent public var loopbackAppearsAs: String?
     /// How the handler is known (or why not).
     public var evidence: String
     /// The line an operator reads: "clients appear as ADDRESS (HANDLER): CONSEQUENCE".
@@ -50,16 +50,6 @@ public struct ClientSource: Sendable, Equatable, Encodable {
         case appearsAs = "appears_as"
         case sourceKept = "source_kept"
         case loopbackAppearsAs = "loopback_appears_as"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(handler, forKey: .handler)
-        try c.encode(appearsAs, forKey: .appearsAs)
-        try c.encode(sourceKept, forKey: .sourceKept)
-        try c.encode(loopbackAppearsAs, forKey: .loopbackAppearsAs)
-        try c.encode(evidence, forKey: .evidence)
-        try c.encode(line, forKey: .line)
     }
 
     /// The facts it is derived from, as both `SlirpInstance` and the monitor's snapshot have them.
