@@ -136,6 +136,34 @@ struct ClientSourceTests {
         #expect(source["evidence"] as? String == "slirp4netns runs with --api-socket: Podman passes it only for port_handler=slirp4netns with ports")
     }
 
+    @Test("a rootless user's container on a Podman network (rootless-netns, rootlessport): every client appears as the container's own address on the network, and show names that address for it")
+    func rootlessNetworkContainer() throws {
+        // A user of its own: every container of a user on Podman networks shares one namespace.
+        let user = try PodmanFixture.prepareRootlessUser("slirpmon-csn", subordinateStart: 960000)
+        let remote = try RemoteClient()
+        let network = PodmanFixture.name("clnet"), name = PodmanFixture.name("clnw")
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let created = PodmanFixture.podman(["network", "create", network], user: user)
+        defer { PodmanFixture.podman(["network", "rm", "-f", network], user: user) }
+        try #require(created.status == 0, "\(created.stderr)")
+        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--network", network, "-p", "\(port):8080", PodmanFixture.image, "sleep", "600"], user: user)
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user) }
+        try #require(run.status == 0, "\(run.stderr)")
+        let address = PodmanFixture.podman(["inspect", name, "--format", "{{(index .NetworkSettings.Networks \"\(network)\").IPAddress}}"], user: user)
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let inspected = PodmanFixture.podman(["inspect", "-f", "{{.State.Pid}}", name], user: user).stdout
+        let containerPID = try #require(Int32(inspected.trimmingCharacters(in: .whitespacesAndNewlines)), "container pid: \(inspected)")
+        let recorder = try PeerRecorder.start(inNetworkOf: containerPID)
+        defer { PeerRecorder.stop(recorder) }
+
+        let seen = try Self.measure(port: port, remote: remote)
+        #expect(!address.isEmpty && seen == Seen(loopback: address, host: address, remote: address), "\(name) at \(address): \(seen)")
+        let source = try Self.clientSource(name)
+        #expect(source["handler"] as? String == "rootlessport")
+        #expect(source["source_kept"] as? Bool == false)
+        #expect((source["line"] as? String)?.hasPrefix("clients appear as each container's own address on its network (\(name) \(address)) (rootlessport, ") == true, "\(source)")
+    }
+
     /// The user this suite runs rootlesskit as: not `RootlessKitFixture.userName`, whose suites count its processes.
     static let rootlessKitUser = "slirpmon-rks"
 
