@@ -47,6 +47,7 @@ extension Slirpmon {
             } else {
                 line("container: \(r.containerID.map { "\($0) (Podman did not report it)" } ?? "none (started by hand)")")
             }
+            line(r.clientSource?.line ?? "clients appear as unknown (port handler unknown)")
             // A defunct process's configuration is last seen, or unknown: never slirp4netns's defaults as facts.
             let source = instance.process.configurationSource
             if let note = source.note { line("configuration: \(note)") }

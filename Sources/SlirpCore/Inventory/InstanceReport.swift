@@ -66,6 +66,8 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
     @DetailKey public var unpersistedForwardIDs: [Int]?
     @DetailKey public var persistCommand: String?
     @DetailKey public var persistSteps: [String]?
+    /// What a client's address looks like inside the namespace, from the port handler really in use (`ClientSource`).
+    @DetailKey public var clientSource: ClientSource?
 
     enum CodingKeys: String, CodingKey {
         case pid, ppid, state, zombie, uid, user, cidr, mtu, ipv6, guest, gateway, dns, netns, tap, problems
@@ -93,6 +95,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         case unpersistedForwardIDs = "unpersisted_forward_ids"
         case persistCommand = "persist_command"
         case persistSteps = "persist_steps"
+        case clientSource = "client_source"
     }
 
     public init(_ instance: SlirpInstance, detailed: Bool) {
@@ -149,6 +152,7 @@ public struct InstanceReport: Encodable, Sendable, Equatable {
         let plan = forwardsOfContainer ? instance.persistPlan : nil
         persistCommand = plan?.createStep
         persistSteps = plan.flatMap { $0.steps.isEmpty ? nil : $0.steps }
+        clientSource = instance.clientSource
     }
 }
 

@@ -74,6 +74,13 @@ enum DetailsView {
             lines.append([Span("problem ", .dim), Span("\(field): \(problem)", .warning)])
         }
 
+        // What a client's address looks like inside, from the port handler really in use.
+        let clients = s.clientSource(gone: row.isGone)
+        let said = clients.line.hasPrefix("clients: ") ? String(clients.line.dropFirst(9)) : String(clients.line.dropFirst(clients.line.hasPrefix("clients ") ? 8 : 0))
+        for (i, piece) in Format.wrap(said, width: max(10, width - 8)).enumerated() {
+            lines.append([Span(i == 0 ? "clients " : "        ", .dim), Span(piece, clients.sourceKept == false ? .warning : .normal)])
+        }
+
         // Addresses: computed (Podman's rules) beside observed (inside the namespace).
         lines.append([])
         let roleW = 9, valueW = max(12, min(24, (width - roleW - 12) / 3))
