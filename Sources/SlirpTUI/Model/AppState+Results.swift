@@ -118,7 +118,8 @@ extension AppState {
             if events.count > Self.maximumEvents { events.removeFirst(events.count - Self.maximumEvents) }
             // A slirp4netns dying leaves its container without a network and nothing else says so
             // (Podman #4488): the status line says it at once, in the warning colour.
-            let losses = new.filter { $0.kind.isLoss && !$0.seen }
+            // With a filter, only the instances it keeps: the operator is looking at those.
+            let losses = new.filter { $0.kind.isLoss && !$0.seen && filterKeeps($0) }
             func who(_ event: InventoryEvent) -> String { event.name + (event.process.map { " pid \($0.pid)" } ?? "") }
             if losses.count == 1, let loss = losses.first {
                 status = StatusMessage("\(Format.wallTime(at: loss.time)) \(who(loss)): \(loss.kind.word): \(loss.message) (4: events)", kind: .warning)
@@ -278,5 +279,15 @@ extension AppState {
         } else {
             selected = nil
         }
+    }
+}
+
+extension AppState {
+    /// Whether the list's filter keeps `event` (by name, pid, container ID, kind or words); all without a filter.
+    func filterKeeps(_ event: InventoryEvent) -> Bool {
+        let needle = filter.lowercased()
+        guard !needle.isEmpty else { return true }
+        return [event.name, event.process.map { "pid \($0.pid)" } ?? "", event.containerID ?? "", event.kind.word, event.message]
+            .joined(separator: " ").lowercased().contains(needle)
     }
 }

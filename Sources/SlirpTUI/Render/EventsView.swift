@@ -21,12 +21,7 @@ enum EventsView {
     /// The events shown, newest first: those the list's filter matches (by name, pid, container ID,
     /// kind or words), all without a filter.
     static func shown(_ state: AppState) -> [InventoryEvent] {
-        let needle = state.filter.lowercased()
-        guard !needle.isEmpty else { return state.events.reversed() }
-        return state.events.reversed().filter { event in
-            [event.name, event.process.map { "pid \($0.pid)" } ?? "", event.containerID ?? "", event.kind.word, event.message]
-                .joined(separator: " ").lowercased().contains(needle)
-        }
+        state.events.reversed().filter(state.filterKeeps)
     }
 
     /// `06:01:02  died             web1  pid 1234  slirp4netns exited`; the state as first seen is marked so.
