@@ -52,6 +52,8 @@ struct StalePortTests {
         #expect(found["conmon_pid"] as? Int == Int(stale.conmonPID))
         #expect(found["stop_command"] as? String == "kill \(stale.holderPID)")
 
+        // The documented shape, with a stale row, a running one's and nulls.
+        try SchemaValidator().expectValid(slirpmon(["ports", "--json"]), as: "ports", "ports --json with a stale rootlessport")
         let text = slirpmon(["ports"])
         #expect(text.stdout.contains("stale: tcp 127.0.0.1:\(stale.port) is held by rootlessport pid \(stale.holderPID) (user \(user.name)) of container \(stale.name)"), "\(text.stdout)")
         #expect(text.stdout.contains("`kill \(stale.holderPID)` frees the port"), "\(text.stdout)")

@@ -66,7 +66,11 @@ final class Worker: Sendable {
                 let instances = snapshot.instances.map { instance in
                     var view = InstanceSnapshot(instance)
                     view.forwardsAsOf = instance.forwardsAsOf.map(Clock.wallTime(at:))
-                    view.findings = findings(instance) + Self.staleFindings(stale.filter { $0.pid == instance.process.pid })
+                    // Its own stale sockets, and those of a rootlessport left by the same (gone) container.
+                    let container = instance.container?.id ?? instance.process.containerID
+                    view.findings = findings(instance) + Self.staleFindings(stale.filter { holder in
+                        holder.pid == instance.process.pid || (container != nil && holder.containerID == container)
+                    })
                     return view
                 }
                 let detached = snapshot.detachedContainers.map { container in
