@@ -31,16 +31,15 @@ extension Slirpmon {
             do { snapshot = try Inventory(options: options).snapshot() } catch { throw CLIError.failed("cannot scan /proc: \(error)") }
             for failure in snapshot.podmanFailures { FileHandleOutput.error("slirpmon: \(failure)") }
             let holders = PortHolders.find(in: snapshot)
-            if json { return try FileHandleOutput.json(holders.map(PortHolderReport.init)) }
+            if json { return try FileHandleOutput.json(holders) }
             guard !holders.isEmpty else {
                 return FileHandleOutput.print("No host port is held by slirp4netns, rootlessport or RootlessKit.")
             }
             var table = TextTable(header: ["PROTO", "HOST", "PROGRAM", "PID", "USER", "CONTAINER", "POD", "STATE"])
             for h in holders {
-                let r = PortHolderReport(h)
-                table.rows.append([r.proto, h.hostAddress, r.program, String(r.pid), r.user ?? r.uid.map(String.init) ?? "?",
-                                   r.containerName ?? r.containerID.map { Format.shortID($0) } ?? "-", r.pod ?? "-",
-                                   r.stale ? "STALE (\(r.containerState ?? "?"))" : r.containerState ?? "-"])
+                table.rows.append([h.proto, h.hostAddress, h.program.rawValue, String(h.pid), h.user ?? "?",
+                                   h.containerName ?? h.containerID.map { Format.shortID($0) } ?? "-", h.container?.podName ?? "-",
+                                   h.isStale ? "STALE (\(h.containerState ?? "?"))" : h.containerState ?? "-"])
             }
             FileHandleOutput.print(table.rendered)
             let stale = holders.filter(\.isStale)

@@ -83,7 +83,7 @@ public enum PortHolders {
             } else {
                 verdict = .unknown("no container of its user has the namespace it holds (\(port.netnsPaths[0]))")
             }
-            let user = port.uid.flatMap(UserNames.name(of:))
+            let user = port.uid.flatMap { UserNames.name(of: $0) ?? "uid \($0)" }
             holders += bound.map {
                 PortHolder(socket: $0, pid: port.pid, program: .rootlessport, uid: port.uid, user: user, container: container,
                            claimedContainerID: conmon?.containerID, claimedName: conmon?.name, conmon: conmon, verdict: verdict)
@@ -153,10 +153,8 @@ public struct PortHolder: Sendable, Equatable {
         static func of(_ container: PodmanContainer) -> Verdict { .container(state: container.state) }
     }
 
-    public let proto: String
-    public let address: String
-    public let port: Int
-    public let inode: UInt64
+    /// The socket: protocol, host address and port, inode.
+    public let socket: HostSockets.Bound
     public let pid: Int32
     public let program: Program
     public let uid: UInt32?
@@ -165,27 +163,15 @@ public struct PortHolder: Sendable, Equatable {
     /// The container ID the holder's files name (a slirp4netns's socket or log, a rootlessport's conmon).
     public let claimedContainerID: String?
     /// The container name its conmon gives (`-n`), for a rootlessport whose container is gone.
-    public let claimedName: String?
+    public var claimedName: String? = nil
     /// The conmon holding a rootlessport's exit pipe.
-    public let conmon: ConmonProcess?
+    public var conmon: ConmonProcess? = nil
     public let verdict: Verdict
 
-    init(socket: HostSockets.Bound, pid: Int32, program: Program, uid: UInt32?, user: String?, container: PodmanContainer?,
-         claimedContainerID: String?, claimedName: String? = nil, conmon: ConmonProcess? = nil, verdict: Verdict) {
-        proto = socket.proto
-        address = socket.address
-        port = socket.port
-        inode = socket.inode
-        self.pid = pid
-        self.program = program
-        self.uid = uid
-        self.user = user ?? uid.flatMap(UserNames.name(of:))
-        self.container = container
-        self.claimedContainerID = claimedContainerID
-        self.claimedName = claimedName
-        self.conmon = conmon
-        self.verdict = verdict
-    }
+    public var proto: String { socket.proto }
+    public var address: String { socket.address }
+    public var port: Int { socket.port }
+    public var inode: UInt64 { socket.inode }
 
     /// True when the holder outlived its container: stopped, exited, never started, or gone.
     public var isStale: Bool {
