@@ -16,6 +16,16 @@ struct StalePortTests {
         return try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]], "\(out.stdout)")
     }
 
+    /// The monitor's view: an inventory with Podman asked, and the processes whose sockets it would read.
+    static func snapshot() throws -> (snapshot: InventorySnapshot, suspects: Set<Int32>) {
+        var options = Inventory.Options(purpose: .scriptedList(forwards: false, cache: nil))
+        options.readAddresses = false
+        options.readLogs = false
+        options.podman = PodmanCatalog()
+        let snapshot = try Inventory(options: options).snapshot()
+        return (snapshot, PortHolders.suspects(in: snapshot))
+    }
+
     func row(port: Int, in rows: [[String: Any]]) -> [String: Any]? {
         rows.first { $0["host_port"] as? Int == port && $0["host_addr"] as? String == "127.0.0.1" }
     }
@@ -24,8 +34,11 @@ struct StalePortTests {
     func rootlessportOfARemovedContainer() throws {
         let user = try PodmanFixture.prepareRootlessUser()
         var running: [String: Any]?
+        var suspectedWhileRunning = true
         let stale = try StalePortFixture.make("stale-rp", user: user) { name, port in
             running = row(port: port, in: try holders())
+            let pid = try #require(StalePortFixture.listenerPID(port: port))
+            suspectedWhileRunning = try Self.snapshot().suspects.contains(pid)
         }
         defer { stale.tearDown() }
         // While it ran: its holder is its rootlessport, named with its container, not stale.
@@ -34,6 +47,10 @@ struct StalePortTests {
         #expect(live["container_name"] as? String == stale.name)
         #expect(live["container_state"] as? String == "running")
         #expect(live["stale"] as? Bool == false && live["stop_command"] is NSNull)
+
+        // The monitor reads sockets only for suspects: a running container's rootlessport is none, the leftover is one.
+        #expect(!suspectedWhileRunning, "the rootlessport of a running container is a suspect: the monitor would read sockets every refresh")
+        #expect(try Self.snapshot().suspects.contains(stale.holderPID), "the leftover rootlessport is not a suspect")
 
         // Podman's own complaint, as operators meet it.
         let again = PodmanFixture.name("stale-rp-again")

@@ -13,8 +13,10 @@
 ///   Podman gives conmon: rootlessport exits when conmon closes it), whose `-c ID` and `-n NAME`
 ///   name the container; else the container whose namespace file it holds open.
 public enum PortHolders {
-    /// The holders of host ports in `snapshot` (sorted by port, protocol, address, PID).
-    public static func find(in snapshot: InventorySnapshot, procRoot: String = "/proc") -> [PortHolder] {
+    /// The holders of host ports in `snapshot` (sorted by port, protocol, address, PID); with
+    /// `only`, the fds of those processes only are read.
+    public static func find(in snapshot: InventorySnapshot, procRoot: String = "/proc", only: Set<Int32>? = nil) -> [PortHolder] {
+        func wanted(_ pid: Int32) -> Bool { only?.contains(pid) ?? true }
         let sockets = HostSockets.read(procRoot: procRoot)
         guard !sockets.isEmpty else { return [] }
         /// Whether Podman's list can prove a container gone: it answered, for every user asked.
@@ -25,7 +27,7 @@ public enum PortHolders {
 
         for instance in snapshot.instances where !instance.process.isZombie {
             let process = instance.process
-            if let kit = instance.rootlessKit, seen.insert(kit.pid).inserted {
+            if let kit = instance.rootlessKit, wanted(kit.pid), seen.insert(kit.pid).inserted {
                 let bound = sockets.bound(by: kit.pid, procRoot: procRoot)
                 let what = kit.child?.kind == .docker ? "Docker rootless" : "RootlessKit"
                 holders += bound.map {
@@ -33,7 +35,7 @@ public enum PortHolders {
                                claimedContainerID: nil, verdict: .unknown("\(what) of user \(kit.user ?? "?"): its containers are not matched to ports"))
                 }
             }
-            guard seen.insert(process.pid).inserted else { continue }
+            guard wanted(process.pid), seen.insert(process.pid).inserted else { continue }
             let bound = sockets.bound(by: process.pid, procRoot: procRoot)
             guard !bound.isEmpty else { continue }
             let verdict: PortHolder.Verdict
@@ -52,12 +54,27 @@ public enum PortHolders {
             }
         }
 
-        let parents = snapshot.rootlessPorts.filter { !$0.isChild && !seen.contains($0.pid) }
+        let parents = snapshot.rootlessPorts.filter { !$0.isChild && !seen.contains($0.pid) && wanted($0.pid) }
         guard !parents.isEmpty else { return sorted(holders) }
+        // A rootlessport the inventory already joined to a container's instance (its namespace) is
+        // that container's: no pass over /proc for conmons is needed for it.
+        var carriedBy: [Int32: PodmanContainer] = [:]
+        for instance in snapshot.instances where !instance.process.isZombie {
+            guard let container = instance.container else { continue }
+            for port in instance.rootlessPorts where !port.isChild { carriedBy[port.pid] = container }
+        }
         var conmons: [ConmonProcess]?
         for port in parents {
             let bound = sockets.bound(by: port.pid, procRoot: procRoot)
             guard !bound.isEmpty else { continue }
+            if let container = carriedBy[port.pid] {
+                let user = port.uid.flatMap { UserNames.name(of: $0) ?? "uid \($0)" }
+                holders += bound.map {
+                    PortHolder(socket: $0, pid: port.pid, program: .rootlessport, uid: port.uid, user: user, container: container,
+                               claimedContainerID: container.id, verdict: .of(container))
+                }
+                continue
+            }
             // The exit pipe: rootlessport's fd 3, whose write end Podman hands to conmon.
             let exitPipe = try? Files.readLink("\(procRoot)/\(port.pid)/fd/3")
             var conmon: ConmonProcess?
@@ -113,22 +130,33 @@ public enum PortHolders {
         holders.sorted { ($0.port, $0.proto, $0.address, $0.pid) < ($1.port, $1.proto, $1.address, $1.pid) }
     }
 
-    /// True when `snapshot` may hold a stale holder: a slirp4netns whose container is not running or
-    /// gone, or a rootlessport no running container's instance carries. The monitor looks at the
-    /// sockets only then (nothing more per refresh while every container runs).
-    public static func mayBeStale(_ snapshot: InventorySnapshot) -> Bool {
+    /// The processes that may hold a port for a container that no longer runs: each slirp4netns
+    /// whose container is not running or gone (its ID claimed, Podman installed), and each
+    /// rootlessport parent that no running container's (or rootless network's) instance carries.
+    /// Empty while every container runs: the monitor then reads no socket table at all.
+    public static func suspects(in snapshot: InventorySnapshot) -> Set<Int32> {
+        var found = Set<Int32>()
         var carried = Set<Int32>()
         for instance in snapshot.instances where !instance.process.isZombie {
             if let container = instance.container {
-                if !container.isRunning { return true }
+                if !container.isRunning { found.insert(instance.process.pid) }
             } else if instance.process.containerID != nil && instance.process.problems["container"] == nil && snapshot.podmanInstalled {
-                return true
+                found.insert(instance.process.pid)
             }
             if instance.container?.isRunning == true || instance.rootlessNetwork != nil {
                 carried.formUnion(instance.rootlessPorts.map(\.pid))
             }
         }
-        return snapshot.rootlessPorts.contains { !$0.isChild && !carried.contains($0.pid) }
+        for port in snapshot.rootlessPorts where !port.isChild && !carried.contains(port.pid) { found.insert(port.pid) }
+        return found
+    }
+
+    /// The stale holders among `suspects(in:)` only (the monitor's refresh: the fds of the
+    /// instances whose container runs are not read).
+    public static func stale(in snapshot: InventorySnapshot, procRoot: String = "/proc") -> [PortHolder] {
+        let suspects = suspects(in: snapshot)
+        guard !suspects.isEmpty else { return [] }
+        return find(in: snapshot, procRoot: procRoot, only: suspects).filter(\.isStale)
     }
 }
 

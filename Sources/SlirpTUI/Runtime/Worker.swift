@@ -60,9 +60,10 @@ final class Worker: Sendable {
             let inventory = Inventory(options: options)
             do throws(SystemError) {
                 let snapshot = try inventory.snapshot()
-                // Holders left by a container that no longer runs: the host's sockets are read only
-                // when the inventory shows such a container or a rootlessport no running container carries.
-                let stale = PortHolders.mayBeStale(snapshot) ? PortHolders.find(in: snapshot).filter(\.isStale) : []
+                // Holders left by a container that no longer runs: the host's sockets and the suspects'
+                // fds are read only when the inventory shows such a container or a rootlessport no
+                // running container carries (`PortHolders.suspects`); nothing more otherwise.
+                let stale = PortHolders.stale(in: snapshot)
                 let instances = snapshot.instances.map { instance in
                     var view = InstanceSnapshot(instance)
                     view.forwardsAsOf = instance.forwardsAsOf.map(Clock.wallTime(at:))
