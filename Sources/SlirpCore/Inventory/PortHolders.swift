@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Every host port held by slirp4netns, rootlessport or RootlessKit, with the container, pod and
 /// user it belongs to, and the holders left behind by a container that is no longer running
 /// ("address already in use" after a container stopped: Podman #9587, #14276, #17977, #20434).
@@ -22,13 +24,28 @@ public enum PortHolders {
         /// Whether Podman's list can prove a container gone: it answered, for every user asked.
         /// (A user whose Podman failed is not told apart: then no container is called gone.)
         func answered(for uid: UInt32?) -> Bool { snapshot.podmanInstalled && snapshot.podmanFailures.isEmpty && uid != nil }
+        // Every candidate's fds (a readlink each: most of the cost at N=100), read across the cores.
+        var candidates: [Int32] = []
+        for instance in snapshot.instances where !instance.process.isZombie {
+            candidates += [instance.rootlessKit?.pid, instance.process.pid].compactMap { $0 }.filter(wanted)
+        }
+        candidates += snapshot.rootlessPorts.filter { !$0.isChild && wanted($0.pid) }.map(\.pid)
+        let unique = Array(Set(candidates))
+        let slots = ResultSlots<(Int32, [HostSockets.Bound])>(count: unique.count)
+        let chunks = max(1, min(unique.count, Inventory.cores * 2))
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            for i in stride(from: c, to: unique.count, by: chunks) { slots.set(i, (unique[i], sockets.bound(by: unique[i], procRoot: procRoot))) }
+        }
+        let boundBy = Dictionary(slots.values, uniquingKeysWith: { first, _ in first })
+        func bound(_ pid: Int32) -> [HostSockets.Bound] { boundBy[pid] ?? [] }
+
         var holders: [PortHolder] = []
         var seen = Set<Int32>()
 
         for instance in snapshot.instances where !instance.process.isZombie {
             let process = instance.process
             if let kit = instance.rootlessKit, wanted(kit.pid), seen.insert(kit.pid).inserted {
-                let bound = sockets.bound(by: kit.pid, procRoot: procRoot)
+                let bound = bound(kit.pid)
                 let what = kit.child?.kind == .docker ? "Docker rootless" : "RootlessKit"
                 holders += bound.map {
                     PortHolder(socket: $0, pid: kit.pid, program: .rootlesskit, uid: kit.uid, user: kit.user, container: nil,
@@ -36,7 +53,7 @@ public enum PortHolders {
                 }
             }
             guard wanted(process.pid), seen.insert(process.pid).inserted else { continue }
-            let bound = sockets.bound(by: process.pid, procRoot: procRoot)
+            let bound = bound(process.pid)
             guard !bound.isEmpty else { continue }
             let verdict: PortHolder.Verdict
             if let container = instance.container {
@@ -65,7 +82,7 @@ public enum PortHolders {
         }
         var conmons: [ConmonProcess]?
         for port in parents {
-            let bound = sockets.bound(by: port.pid, procRoot: procRoot)
+            let bound = bound(port.pid)
             guard !bound.isEmpty else { continue }
             if let container = carriedBy[port.pid] {
                 let user = port.uid.flatMap { UserNames.name(of: $0) ?? "uid \($0)" }
