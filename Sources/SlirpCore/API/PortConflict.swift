@@ -81,6 +81,16 @@ public enum PortConflict {
             return HostPortDiagnosis(.heldByItself, cause: "\(what) is already bound on \(first.address) by this slirp4netns itself (an existing forward)",
                                      fix: "`slirpmon fwd list` shows it; remove it first to change it", holder: first)
         }
+        if let pid = first.ownerPID, let holder = PortHolders.holder(pid: pid, command: first.ownerCommand, inode: first.inode, procRoot: procRoot),
+           let container = holder.containerWords {
+            let owner = "\(holder.program.rawValue) pid \(pid) (user \(first.ownerUser ?? holder.user ?? "?")) of \(container)"
+            if let reason = holder.staleReason, let command = holder.stopCommand {
+                return HostPortDiagnosis(.inUse, cause: "\(what) is already bound on \(first.address) by \(owner), \(reason)",
+                                         fix: "it is left over: `\(command)` frees the port (`slirpmon ports` lists every stale holder)", holder: first)
+            }
+            return HostPortDiagnosis(.inUse, cause: "\(what) is already bound on \(first.address) by \(owner) (\(holder.containerState ?? "state unknown"))",
+                                     fix: "stop that container or choose another host port", holder: first)
+        }
         return HostPortDiagnosis(.inUse, cause: "\(what) is already bound on \(first.address) by \(first.ownerDescription)",
                                  fix: "stop that process or choose another host port", holder: first)
     }

@@ -132,7 +132,7 @@ public struct Inventory: Sendable {
             .filter { $0.usesSlirp4netns && !live.contains($0.id) }
             .map { c in DetachedContainer(container: c, members: c.isInfra ? Self.members(of: c, in: podman.containers) : []) }
         return InventorySnapshot(instances: instances, detachedContainers: detached, podmanFailures: podman.failures,
-                                 podmanInstalled: podman.installed, rootlessPorts: ports)
+                                 podmanInstalled: podman.installed, rootlessPorts: ports, podmanContainers: podman.containers)
     }
 
     /// One instance (`show TARGET`, the target resolved first), joined with its Podman container and

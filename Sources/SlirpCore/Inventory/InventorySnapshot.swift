@@ -7,6 +7,9 @@ public struct InventorySnapshot: Sendable {
     public var podmanFailures: [String]
     public var podmanInstalled: Bool
     public var rootlessPorts: [RootlessPortProcess]
+    /// Every container Podman reported (all states, every user asked): `PortHolders` names the
+    /// container of a port holder, running or not, or finds it gone.
+    public var podmanContainers: [PodmanContainer] = []
 }
 
 /// A slirp4netns-mode container whose slirp4netns is not running.

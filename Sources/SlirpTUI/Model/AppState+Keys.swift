@@ -5,7 +5,7 @@ extension AppState {
 
     /// Where everything goes at `size` (a third header line when Podman reports failures).
     func layout(size: Size) -> Layout {
-        Layout(size: size, rowCount: visibleCount, headerRows: podman.failureLine == nil ? 2 : 3)
+        Layout(size: size, rowCount: visibleCount, headerRows: 2 + podman.headerLines.count)
     }
 
     /// Applies a key; returns what the runtime must do. Pure: no I/O happens here.

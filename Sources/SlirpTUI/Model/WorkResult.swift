@@ -46,6 +46,17 @@ public struct PodmanStatus: Equatable, Sendable {
         self.failures = failures
     }
     public static let absent = PodmanStatus(installed: false)
+    /// Host ports held for containers that no longer run (`PortHolder.sentence`), with the PID to stop.
+    public var stalePorts: [String] = []
+
+    /// The stale port holders as one header line, or nil when there is none.
+    public var staleLine: String? {
+        guard let first = stalePorts.first else { return nil }
+        return "Stale port: " + first + (stalePorts.count > 1 ? " (+\(stalePorts.count - 1) more: `slirpmon ports` lists each)" : "")
+    }
+
+    /// The header lines under the counts: Podman's failures, then the stale port holders.
+    public var headerLines: [String] { [failureLine, staleLine].compactMap { $0 } }
 
     /// All failures as one line, or nil when Podman answered (or is not installed).
     public var failureLine: String? {

@@ -190,6 +190,7 @@ enum DetailsView {
             lines.append([Span(i == 0 ? "why     " : "        ", .dim), Span(piece, role)])
         }
         lines += PodmanLines.container(s, width: width)
+        if !s.findings.isEmpty { lines += findingLines(s.findings, width: width) }
         if detached.isFailure {
             lines.append([])
             let hint = "Press D (F9) to run the startup doctor: it replays Podman's slirp4netns start-up for these options in a scratch namespace, step by step, and names the cause and the fix. It changes nothing of the container."

@@ -32,9 +32,10 @@ enum HeaderView {
         if let error = state.inventoryError { second.append(Span("  scan failed: \(error)", .error)) }
         screen.draw(second, x: 0, y: 1, width: w)
 
-        // Podman's failures as one line (nothing when Podman is not installed or answered).
-        if let failure = state.podman.failureLine {
-            screen.draw([Span(failure, .warning)], x: 0, y: 2, width: w)
+        // Podman's failures as one line (nothing when Podman is not installed or answered), then
+        // the port holders left by containers that no longer run.
+        for (i, line) in state.podman.headerLines.enumerated() {
+            screen.draw([Span(line, .warning)], x: 0, y: 2 + i, width: w)
         }
     }
 }

@@ -73,19 +73,32 @@ final class Worker: Sendable {
             let inventory = Inventory(options: options)
             do throws(SystemError) {
                 let snapshot = try inventory.snapshot()
+                // Holders left by a container that no longer runs: the host's sockets and the suspects'
+                // fds are read only when the inventory shows such a container or a rootlessport no
+                // running container carries (`PortHolders.suspects`); nothing more otherwise.
+                let stale = PortHolders.stale(in: snapshot)
                 let instances = snapshot.instances.map { instance in
                     var view = InstanceSnapshot(instance)
                     view.forwardsAsOf = instance.rootlessKit == nil ? instance.forwardsAsOf.map(Clock.wallTime(at:)) : nil
-                    view.findings = findings(instance)
+                    // Its own stale sockets, and those of a rootlessport left by the same (gone) container.
+                    let container = instance.container?.id ?? instance.process.containerID
+                    view.findings = findings(instance) + Self.staleFindings(stale.filter { holder in
+                        holder.pid == instance.process.pid || (container != nil && holder.containerID == container)
+                    })
                     if let pinned = instance.loadFinding { view.findings.insert(pinned, at: view.findings.firstIndex { $0.severity == .warning } ?? view.findings.count) }
+                    return view
+                }
+                let detached = snapshot.detachedContainers.map { container in
+                    var view = InstanceSnapshot(container)
+                    view.findings = Self.staleFindings(stale.filter { $0.containerID == container.container.id })
                     return view
                 }
                 let live = Set(snapshot.instances.map(\.identity))
                 findingsCache.withLock { cache in cache = cache.filter { live.contains($0.key) } }
                 dockerFacts.withLock { cache in cache = cache.filter { live.contains($0.key) } }
-                post(.inventory(instances + snapshot.detachedContainers.map(InstanceSnapshot.init),
-                                podman: PodmanStatus(installed: snapshot.podmanInstalled, failures: snapshot.podmanFailures),
-                                error: nil, clock: Clock.wallTime()))
+                var podmanStatus = PodmanStatus(installed: snapshot.podmanInstalled, failures: snapshot.podmanFailures)
+                podmanStatus.stalePorts = stale.map(\.headline)
+                post(.inventory(instances + detached, podman: podmanStatus, error: nil, clock: Clock.wallTime()))
                 let facts = EventSnapshot(snapshot, at: InventoryCache.wallNow())
                 let events = eventFacts.withLock { previous in
                     defer { previous = facts }
@@ -96,6 +109,11 @@ final class Worker: Sendable {
                 post(.inventory([], error: error.description, clock: Clock.wallTime()))
             }
         }
+    }
+
+    /// A stale port holder as a warning of the row it belongs to (its slirp4netns, or its stopped container).
+    static func staleFindings(_ holders: [PortHolder]) -> [Finding] {
+        holders.map { Finding(check: "ports", severity: .warning, message: "stale port holder: " + $0.sentence) }
     }
 
     /// What a passive check's answer depends on: a new log line, a socket change or the process dying.

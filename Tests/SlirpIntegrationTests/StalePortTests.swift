@@ -1,0 +1,133 @@
+import Foundation
+import Glibc
+@testable import SlirpCore
+import SlirpTestSupport
+import Testing
+
+/// "address already in use" after a container stopped (Podman #9587, #14276, #17977, #20434): a
+/// rootlessport or slirp4netns left holding the host port of a container that is gone, on real
+/// rootless and rootful Podman (`StalePortFixture` leaves one the way a hung conmon does).
+@Suite("Stale port holders: `slirpmon ports` and `fwd add` name the process left holding a removed container's port",
+       .serialized, .enabled(if: PodmanFixture.available, "needs root, podman and busybox-static"))
+struct StalePortTests {
+    func holders() throws -> [[String: Any]] {
+        let out = slirpmon(["ports", "--json"])
+        #expect(out.status == 0, "slirpmon ports --json: \(out.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]], "\(out.stdout)")
+    }
+
+    /// The monitor's view: an inventory with Podman asked, and the processes whose sockets it would read.
+    static func snapshot() throws -> (snapshot: InventorySnapshot, suspects: Set<Int32>) {
+        var options = Inventory.Options(purpose: .scriptedList(forwards: false, cache: nil))
+        options.readAddresses = false
+        options.readLogs = false
+        options.podman = PodmanCatalog()
+        let snapshot = try Inventory(options: options).snapshot()
+        return (snapshot, PortHolders.suspects(in: snapshot))
+    }
+
+    func row(port: Int, in rows: [[String: Any]]) -> [String: Any]? {
+        rows.first { $0["host_port"] as? Int == port && $0["host_addr"] as? String == "127.0.0.1" }
+    }
+
+    @Test("a rootless user's rootlessport left holding a removed container's port is listed stale with `kill PID`; fwd add to that port names it; killing it frees the port")
+    func rootlessportOfARemovedContainer() throws {
+        let user = try PodmanFixture.prepareRootlessUser()
+        var running: [String: Any]?
+        var suspectedWhileRunning = true
+        let stale = try StalePortFixture.make("stale-rp", user: user) { name, port in
+            running = row(port: port, in: try holders())
+            let pid = try #require(StalePortFixture.listenerPID(port: port))
+            suspectedWhileRunning = try Self.snapshot().suspects.contains(pid)
+        }
+        defer { stale.tearDown() }
+        // While it ran: its holder is its rootlessport, named with its container, not stale.
+        let live = try #require(running, "the running container's port is not listed")
+        #expect(live["program"] as? String == "rootlessport")
+        #expect(live["container_name"] as? String == stale.name)
+        #expect(live["container_state"] as? String == "running")
+        #expect(live["stale"] as? Bool == false && live["stop_command"] is NSNull)
+
+        // The monitor reads sockets only for suspects: a running container's rootlessport is none, the leftover is one.
+        #expect(!suspectedWhileRunning, "the rootlessport of a running container is a suspect: the monitor would read sockets every refresh")
+        #expect(try Self.snapshot().suspects.contains(stale.holderPID), "the leftover rootlessport is not a suspect")
+
+        // Podman's own complaint, as operators meet it.
+        let again = PodmanFixture.name("stale-rp-again")
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", again], user: user) }
+        let rerun = PodmanFixture.podman(["run", "-d", "--name", again, "-p", "127.0.0.1:\(stale.port):80", PodmanFixture.image, "sleep", "60"], user: user)
+        #expect(rerun.status != 0 && rerun.stderr.contains("address already in use"), "podman run: \(rerun.status) \(rerun.stderr)")
+
+        let found = try #require(row(port: stale.port, in: try holders()), "the stale holder of \(stale.port) is not listed")
+        #expect(found["pid"] as? Int == Int(stale.holderPID), "\(found)")
+        #expect(found["program"] as? String == "rootlessport")
+        #expect(found["user"] as? String == user.name)
+        #expect(found["stale"] as? Bool == true)
+        #expect(found["container_state"] as? String == "gone")
+        #expect(found["container_name"] as? String == stale.name, "the name its conmon gives")
+        #expect(found["container_id"] as? String == stale.id)
+        #expect(found["conmon_pid"] as? Int == Int(stale.conmonPID))
+        #expect(found["stop_command"] as? String == "kill \(stale.holderPID)")
+
+        // The documented shape, with a stale row, a running one's and nulls.
+        try SchemaValidator().expectValid(slirpmon(["ports", "--json"]), as: "ports", "ports --json with a stale rootlessport")
+        let text = slirpmon(["ports"])
+        #expect(text.stdout.contains("stale: tcp 127.0.0.1:\(stale.port) is held by rootlessport pid \(stale.holderPID) (user \(user.name)) of container \(stale.name)"), "\(text.stdout)")
+        #expect(text.stdout.contains("`kill \(stale.holderPID)` frees the port"), "\(text.stdout)")
+
+        // fwd add of that host port on another instance: the failure names the leftover and the PID to stop.
+        let lab = try SlirpLab(prefix: "smt-stale-\(getpid())")
+        defer { lab.tearDown() }
+        let instance = try lab.start(SlirpLab.Spec(name: "fwd"))
+        let add = slirpmon(["fwd", "add", String(instance.pid), "127.0.0.1:\(stale.port):80"])
+        #expect(add.status == 1)
+        #expect(add.stderr.contains("by rootlessport pid \(stale.holderPID) (user \(user.name)) of container \(stale.name) (\(Format.shortID(stale.id))), which is gone"), "\(add.stderr)")
+        #expect(add.stderr.contains("`kill \(stale.holderPID)` frees the port"), "\(add.stderr)")
+
+        // The fix works: the stop command frees the port.
+        kill(stale.holderPID, SIGTERM)
+        let deadline = Deadline.after(seconds: 5)
+        while StalePortFixture.listenerPID(port: stale.port) != nil && !deadline.hasPassed { usleep(50_000) }
+        #expect(StalePortFixture.listenerPID(port: stale.port) == nil, "the port is still held after kill \(stale.holderPID)")
+        #expect(row(port: stale.port, in: try holders()) == nil)
+    }
+
+    @Test("root's slirp4netns (port_handler=slirp4netns) left holding a removed container's port is listed stale, named by its API socket's container ID")
+    func slirp4netnsOfARemovedContainer() throws {
+        try PodmanFixture.prepare()
+        var running: [String: Any]?
+        let stale = try StalePortFixture.make("stale-s4", user: nil, network: ["--network", "slirp4netns:port_handler=slirp4netns"]) { _, port in
+            running = row(port: port, in: try holders())
+        }
+        defer { stale.tearDown() }
+        let live = try #require(running, "the running container's port is not listed")
+        #expect(live["program"] as? String == "slirp4netns")
+        #expect(live["container_name"] as? String == stale.name)
+        #expect(live["stale"] as? Bool == false)
+
+        let found = try #require(row(port: stale.port, in: try holders()), "the stale holder of \(stale.port) is not listed")
+        #expect(found["pid"] as? Int == Int(stale.holderPID), "\(found)")
+        #expect(found["program"] as? String == "slirp4netns")
+        #expect(found["user"] as? String == "root")
+        #expect(found["stale"] as? Bool == true)
+        #expect(found["container_state"] as? String == "gone")
+        #expect(found["container_id"] as? String == stale.id)
+        #expect(found["stop_command"] as? String == "kill \(stale.holderPID)")
+    }
+
+    @Test("the host's bound sockets are read from /proc/net: a listening TCP and a bound UDP socket, not a connected one")
+    func hostSocketTable() {
+        let tcp = """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0100007F:B7FD 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1002        0 16002804 1 0 100 0 0 10 0
+               1: 0100007F:B7FE 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1002        0 16002805 1 0 100 0 0 10 0
+            """
+        let found = HostSockets.parse(tcp, proto: "tcp")
+        #expect(found == [HostSockets.Bound(proto: "tcp", address: "127.0.0.1", port: 47101, inode: 16002804)])
+        let udp = """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+              7: 00000000000000000000000000000000:4E20 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 77 2 0 0
+            """
+        #expect(HostSockets.parse(udp, proto: "udp6") == [HostSockets.Bound(proto: "udp6", address: "::", port: 20000, inode: 77)])
+    }
+}
