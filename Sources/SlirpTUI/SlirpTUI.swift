@@ -142,6 +142,7 @@ struct Monitor {
             case .saveLog(let identity): worker.save(follower.save(identity))
             case .reloadLog(let identity): perform(state.apply(follower.open(identity)), terminal)
             case .runDoctor(let container): worker.doctor(container)
+            case .probeForward(let request): worker.probeForward(request)
             }
         }
     }

@@ -5,6 +5,8 @@ public enum Action: String, CaseIterable, Sendable {
     case cyclePane, showDetails, showLog, showForwards, toggleFocus
     case up, down, pageUp, pageDown, home, end
     case follow, saveLog, addForward, removeForward, doctor, refresh, quit
+    /// The forwards pane: probe the forward under the cursor.
+    case probeForward
     /// Clears the status line (main screen).
     case dismiss
     /// Prompts and the form: accept the text, send the form.

@@ -111,6 +111,8 @@ extension AppState {
             mode = .confirmRemove(target, forward)
         case .doctor:
             return startDoctor()
+        case .probeForward:
+            return probeSelected()
         case .dismiss: status = nil
         case .accept, .cancel, .erase, .nextField, .previousField, .confirm, .close:
             break // the keys of the modes on top (`KeyBindings.modes`), never bound on the main screen
@@ -169,7 +171,7 @@ extension AppState {
             log.top = top
             log.follow = top >= last && delta > 0
         case .forwards:
-            let count = selectedForwards?.count ?? 0
+            let count = selectedForwards?.count ?? selectedRow?.snapshot.configuredPorts.count ?? 0
             forwardIndex = min(max(0, forwardIndex + delta), max(0, count - 1))
         }
         return .none

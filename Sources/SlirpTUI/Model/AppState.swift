@@ -196,6 +196,8 @@ public struct AppState: Equatable, Sendable {
     public var podman = PodmanStatus.absent
     /// The last (or running) doctor run.
     public var doctor: DoctorRun?
+    /// The last (or running) probe of a forward (`p` in the forwards pane).
+    public var probe: ProbeState?
 
     public var readOnly: Bool
     public var banner: String?

@@ -34,6 +34,8 @@ public enum Effect: Equatable, Sendable {
     case reloadLog(ProcessIdentity)
     /// Run the startup doctor for this container (off the input thread; it changes nothing of the container).
     case runDoctor(ContainerNetworkOptions)
+    /// Probe one forward (off the input thread; a TCP connect is all it sends).
+    case probeForward(ProbeRequest)
     case quit
 }
 

@@ -27,6 +27,8 @@ public enum WorkResult: Equatable, Sendable {
     case doctorStep(containerID: String, DoctorStep)
     /// The doctor's whole report.
     case doctorFinished(containerID: String, DoctorReport)
+    /// A forward's probe of the instance's row.
+    case forwardProbed(ProcessIdentity, ProbeReport)
 }
 
 /// Whether Podman could be asked, for the header.

@@ -1,0 +1,39 @@
+import Foundation
+import SlirpCore
+import SlirpTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `p` in the forwards pane, in the real binary in tmux, against a real slirp4netns: the selected
+/// forward's verdict with the time it took, and the verdict changing when the listener goes.
+@Suite(.serialized, .enabled(if: TmuxHarness.canRun, "\(TmuxHarness.unavailableReason ?? "")"))
+struct ProbeMonitorTests {
+    @Test func pressingPOnAForwardShowsItsVerdictAndTimeThenNothingListensOnceTheListenerStops() throws {
+        let lab = try TestLab("tui-probe")
+        defer { withExtendedLifetime(lab) {} }
+        let port = try DemoFleet.freeTCPPort()
+        let instance = try lab.start(.init(name: "p", forwards: [ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: port, guestPort: Port(80)!)]))
+        var server: NamespaceServer? = try NamespaceServer(netns: try #require(instance.netnsName), port: 80, reply: "pong")
+
+        let tmux = TmuxHarness(width: 120, height: 40)
+        defer { tmux.tearDown() }
+        try tmux.startMonitor(filteredTo: lab.tag)
+        tmux.showOnly(pid: instance.pid)
+        tmux.send("3")
+        let listed = tmux.waitFor("127.0.0.1:\(port.value)")
+        #expect(listed.found, "the forward is not listed:\n\(listed.screen)")
+        tmux.send("p")
+        let works = tmux.waitFor("WORKS: a connection to 127.0.0.1:\(port.value) reached pid \(server?.pid ?? 0) (socat")
+        #expect(works.found, "no verdict for the selected forward:\n\(works.screen)")
+        #expect(works.screen.contains("probe took "), "the time is not shown:\n\(works.screen)")
+        #expect(works.screen.contains("probe tcp 127.0.0.1:\(port.value) -> 10.0.2.100:80: works ("), "the status line:\n\(works.screen)")
+
+        server = nil
+        tmux.send("p")
+        let stopped = tmux.waitFor("NOTHING_LISTENS")
+        #expect(stopped.found, "the verdict does not follow the listener:\n\(stopped.screen)")
+        _ = server
+    }
+}
