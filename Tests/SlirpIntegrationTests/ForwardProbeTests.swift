@@ -54,6 +54,8 @@ struct ForwardProbeTests {
         #expect((report["host_holder"] as? [String: Any])?["pid"] as? Int == Int(instance.pid), "the host side is slirp4netns's")
         let elapsed = try #require(report["elapsed_ms"] as? Double)
         #expect(elapsed > 0 && elapsed < 2000, "measured: \(elapsed) ms")
+        let schema = try SchemaValidator()
+        try schema.expectValid(slirpmon(["fwd", "probe", String(instance.pid), "1", "--json"]), as: "fwd_probe", "fwd probe --json (works)")
         let text = slirpmon(["fwd", "probe", String(instance.pid), "1"])
         #expect(text.stdout.hasPrefix("WORKS: a connection to 127.0.0.1:\(port.value) reached pid"), "\(text.stdout)")
         #expect(text.stdout.contains("probe took "), "\(text.stdout)")
@@ -64,6 +66,8 @@ struct ForwardProbeTests {
         #expect(after["verdict"] as? String == "nothing_listens", "\(after)")
         #expect((after["fix"] as? String)?.contains("start the service") == true)
         #expect(after["closed_by_forwarder"] as? Bool == true, "slirp4netns accepted, then closed when the namespace refused: \(after)")
+        let failed = slirpmon(["fwd", "probe", String(instance.pid), "1", "--json"])
+        #expect(try schema.problems(failed.stdout, as: "fwd_probe") == [], "fwd probe --json (nothing_listens): \(failed.stdout)")
         _ = server
     }
 
@@ -144,6 +148,8 @@ struct ForwardProbeTests {
         #expect(unforwarded["verdict"] as? String == "other_process", "\(unforwarded)")
         #expect((unforwarded["summary"] as? String)?.contains("pid \(other.pid) (socat") == true, "\(unforwarded)")
         #expect(unforwarded["forward"] is NSNull)
+        let json = slirpmon(["fwd", "probe", String(instance.pid), "port:\(tcpPort.value)", "--json"]).stdout
+        #expect(try SchemaValidator().problems(json, as: "fwd_probe") == [], "fwd probe --json (no forward): \(json)")
     }
 
     @Test("a number that is one forward's id and another's host port is refused, nothing probed; id: and port: pick")
@@ -218,5 +224,36 @@ struct PodmanProbeTests {
         let (emptyStatus, nothing) = try probe(name, String(empty))
         #expect(emptyStatus == 1)
         #expect(nothing["verdict"] as? String == "nothing_listens", "\(nothing)")
+    }
+}
+
+/// `fwd probe` on a real RootlessKit instance (run as the test user; slirpmon as root), with
+/// either port driver: the port's host side is the rootlesskit parent's (builtin) or slirp4netns's.
+@Suite("fwd probe on RootlessKit", .serialized, .enabled(if: isRoot, "needs root (starts rootlesskit as the test user)"))
+struct RootlessKitProbeTests {
+    @Test("a RootlessKit port with a server in its child works with either port driver, its carrier named; without the server nothing listens",
+          arguments: [RootlessKitFixture.PortDriver.builtin, .slirp4netns])
+    func rootlessKitPort(driver: RootlessKitFixture.PortDriver) throws {
+        let rk = try RootlessKitFixture(portDriver: driver)
+        defer { #expect(rk.stop() == []) }
+        var server: ChildNamespaceServer? = try ChildNamespaceServer(childPID: rk.childPID, port: 8080, reply: "hello-probe")
+        let target = "pid:\(rk.slirpPID)"
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let add = slirpmon(["fwd", "add", target, "127.0.0.1:\(port):8080"])
+        try #require(add.status == 0, "fwd add: \(add.stderr)")
+
+        let out = slirpmon(["fwd", "probe", target, String(port), "--json"])
+        let report = try #require((try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]])?.first, "\(out.stdout) \(out.stderr)")
+        #expect(out.status == 0, "\(report)")
+        #expect(report["verdict"] as? String == "works", "\(report)")
+        let carrier = (report["forward"] as? [String: Any])?["carrier"] as? String
+        #expect(carrier == (driver == .builtin ? "rootlesskit" : "slirp4netns"), "\(report)")
+        #expect((report["host_holder"] as? [String: Any])?["pid"] as? Int == Int(driver == .builtin ? rk.pid : rk.slirpPID), "\(report)")
+
+        server = nil
+        let gone = slirpmon(["fwd", "probe", target, String(port), "--json"])
+        #expect(gone.status == 1)
+        #expect(gone.stdout.contains("\"verdict\" : \"nothing_listens\""), "\(gone.stdout)")
+        _ = server
     }
 }

@@ -29,13 +29,10 @@ public struct ProbeForward: Sendable, Equatable, Encodable {
     public var carrier: Carrier
 
     public init(id: Int?, proto: ForwardProtocol, hostAddr: String?, hostPort: Int, guestAddr: String?, guestPort: Int, carrier: Carrier) {
-        self.id = id
-        self.proto = proto
-        self.hostAddr = hostAddr
-        self.hostPort = hostPort
-        self.guestAddr = guestAddr
-        self.guestPort = guestPort
-        self.carrier = carrier
+        _id = NullWhenAbsent(wrappedValue: id)
+        _hostAddr = NullWhenAbsent(wrappedValue: hostAddr)
+        _guestAddr = NullWhenAbsent(wrappedValue: guestAddr)
+        (self.proto, self.hostPort, self.guestPort, self.carrier) = (proto, hostPort, guestPort, carrier)
     }
 
     /// An API forward of slirp4netns.
@@ -235,10 +232,17 @@ struct NamespaceView {
             return view
         }
         let nsFile: String
+        let uid = (try? Files.status("\(procRoot)/\(site.slirpPID)")).map { $0.st_uid }
         if let pid = targetPID(path) {
+            // A user's slirp4netns names its target PID: read through it only when it is that user's
+            // process (a user's instance pointing at pid 1 would show the host's listeners as its own).
+            let owner = (try? Files.status("\(procRoot)/\(pid)")).map { $0.st_uid }
+            guard uid == 0 || (uid != nil && owner == uid) else {
+                view.problem = "not read: target pid \(pid) is not a process of slirp4netns's user"
+                return view
+            }
             nsFile = "\(procRoot)/\(pid)/ns/net"
         } else if geteuid() == 0 {
-            let uid = (try? Files.status("\(procRoot)/\(site.slirpPID)")).map { $0.st_uid }
             switch NamespaceReader.namespaceFile(path, of: site.slirpPID, uid: uid, procRoot: procRoot) {
             case .success(let file): nsFile = file
             case .failure(let failure):
@@ -260,7 +264,6 @@ struct NamespaceView {
             view.table = SocketTable(entries: [])
             // Its addresses still say whether a guest address is its own: as root, read on a thread that joins it.
             if geteuid() == 0 {
-                let uid = (try? Files.status("\(procRoot)/\(site.slirpPID)")).map { $0.st_uid }
                 let read = NamespaceReader.runInside(nsFile, owner: uid == 0 ? nil : uid) { () -> Result<Set<IPv4Address>, NamespaceReader.Failure> in
                     do throws(SystemError) { return .success(ObservedAddresses.localAddresses(fibTrie: try Files.readText("/proc/thread-self/net/fib_trie"))) } catch {
                         return .failure(.unreadable(error))

@@ -40,34 +40,24 @@ public final class HostConnect {
     /// Connects to `address` (IPv4 or IPv6 text) and `port` before `deadline`; nothing is sent.
     public static func connect(to address: String, port: Int, deadline: Deadline) -> HostConnect {
         var storage = sockaddr_storage()
-        let length: socklen_t
-        let family: Int32
+        let (family, length): (Int32, socklen_t)
+        let port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
         if let v4 = IPv4Address(address) {
-            family = AF_INET
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            withUnsafeMutableBytes(of: &storage) { raw in
-                var sin = sockaddr_in()
-                sin.sin_family = sa_family_t(AF_INET)
-                sin.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
-                sin.sin_addr = in_addr(s_addr: v4.value.bigEndian)
-                withUnsafeBytes(of: sin) { raw.copyMemory(from: $0) }
-            }
+            let sin = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: port, sin_addr: in_addr(s_addr: v4.value.bigEndian), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+            (family, length) = (AF_INET, socklen_t(MemoryLayout<sockaddr_in>.size))
+            withUnsafeBytes(of: sin) { raw in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) } }
         } else if let v6 = IPv6Address(address) {
-            family = AF_INET6
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            withUnsafeMutableBytes(of: &storage) { raw in
-                var sin6 = sockaddr_in6()
-                sin6.sin6_family = sa_family_t(AF_INET6)
-                sin6.sin6_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
-                withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0.copyBytes(from: v6.bytes) }
-                withUnsafeBytes(of: sin6) { raw.copyMemory(from: $0) }
-            }
+            var sin6 = sockaddr_in6()
+            (sin6.sin6_family, sin6.sin6_port) = (sa_family_t(AF_INET6), port)
+            withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0.copyBytes(from: v6.bytes) }
+            (family, length) = (AF_INET6, socklen_t(MemoryLayout<sockaddr_in6>.size))
+            withUnsafeBytes(of: sin6) { raw in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) } }
         } else {
             return HostConnect(fd: -1, outcome: .failed, error: SystemError("connect", address, errno: .invalidArgument, detail: "not an IP address"))
         }
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return HostConnect(fd: -1, outcome: .failed, error: SystemError("socket", address)) }
-        let subject = address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+        let subject = address.contains(":") ? "[\(address)]:\(UInt16(bigEndian: port))" : "\(address):\(UInt16(bigEndian: port))"
         let rc = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in retryingOnInterrupt { Glibc.connect(fd, address, length) } }
         }
