@@ -108,14 +108,14 @@ public enum ForwardProbe {
         let start = Deadline.now
         let deadline = Deadline.after(seconds: timeout)
         var report = ProbeReport(forward: forward, hostPort: forward.hostPort)
-        let inside = NamespaceView.of(site, proto: forward.proto, procRoot: procRoot)
+        let inside = NamespaceView.of(site, proto: forward.proto, port: forward.guestPort, procRoot: procRoot)
         report.namespaceProblem = inside.problem
         report.namespacePID = inside.pid
 
         // The host side: what a client on this host reaches.
         let connectAddress = clientAddress(forward.hostAddr)
         report.connectAddress = connectAddress
-        let hostTable = try? SocketTable.read(forward.proto, directory: "\(procRoot)/self/net")
+        let hostTable = try? SocketTable.read(forward.proto, directory: "\(procRoot)/self/net", port: forward.hostPort)
         if let receiver = hostTable?.receiver(of: connectAddress, port: forward.hostPort, proto: forward.proto) {
             report.hostHolder = holder(of: receiver, carriers: site.carriers, procRoot: procRoot)
         }
@@ -168,7 +168,7 @@ public enum ForwardProbe {
     public static func unforwarded(port: Int, proto: ForwardProtocol, site: ProbeSite, known: [ProbeForward], procRoot: String = "/proc") -> ProbeReport {
         let start = Deadline.now
         var report = ProbeReport(forward: nil, hostPort: port)
-        let table = try? SocketTable.read(proto, directory: "\(procRoot)/self/net")
+        let table = try? SocketTable.read(proto, directory: "\(procRoot)/self/net", port: port)
         report.connectAddress = "127.0.0.1"
         if let receiver = table?.receiver(of: "127.0.0.1", port: port, proto: proto) ?? table?.bound(port: port, proto: proto).first {
             report.hostHolder = holder(of: receiver, carriers: site.carriers, procRoot: procRoot)
@@ -225,7 +225,7 @@ struct NamespaceView {
     var procRoot = "/proc"
 
     /// Finds a process inside `site`'s namespace and reads its sockets and local addresses.
-    static func of(_ site: ProbeSite, proto: ForwardProtocol, procRoot: String) -> NamespaceView {
+    static func of(_ site: ProbeSite, proto: ForwardProtocol, port: Int, procRoot: String) -> NamespaceView {
         var view = NamespaceView(proto: proto, procRoot: procRoot)
         guard let path = site.netnsPath else {
             view.problem = "slirp4netns's namespace is unknown (no target on its command line)"
@@ -259,7 +259,7 @@ struct NamespaceView {
             return view
         }
         let hinted = site.insideHints.first { ContainerJoin.identity("\(procRoot)/\($0)/ns/net") == wanted }
-        guard let pid = hinted ?? NamespaceReader.processInside(netnsPath: nsFile, procRoot: procRoot) else {
+        guard let pid = hinted ?? newestInside(wanted, procRoot: procRoot) else {
             view.problem = "no process runs in the container's network namespace, so nothing can listen there"
             view.table = SocketTable(entries: [])
             // Its addresses still say whether a guest address is its own: as root, read on a thread that joins it.
@@ -275,12 +275,19 @@ struct NamespaceView {
         }
         view.pid = pid
         do {
-            view.table = try SocketTable.read(proto, directory: "\(procRoot)/\(pid)/net")
+            view.table = try SocketTable.read(proto, directory: "\(procRoot)/\(pid)/net", port: port)
             view.localAddresses = ObservedAddresses.localAddresses(fibTrie: try Files.readText("\(procRoot)/\(pid)/net/fib_trie"))
         } catch {
             view.problem = "the namespace's sockets could not be read through pid \(pid): \(error)"
         }
         return view
+    }
+
+    /// A process in the namespace `wanted`, the newest first: a container's processes came after
+    /// most of the host's (a scan from PID 1 stats nearly every process before reaching them).
+    static func newestInside(_ wanted: ContainerJoin.FileIdentity, procRoot: String) -> Int32? {
+        guard let pids = try? Files.processIDs(procRoot: procRoot) else { return nil }
+        return pids.sorted(by: >).first { ContainerJoin.identity("\(procRoot)/\($0)/ns/net") == wanted }
     }
 
     /// N of `/proc/N/ns/net` (slirp4netns's PID target).
@@ -292,7 +299,7 @@ struct NamespaceView {
 
     /// The remote ends of the connections to `port` now (TCP), read again; nil when unreadable.
     func connectionKeys(port: Int) -> Set<String>? {
-        guard proto == .tcp, let pid, let table = try? SocketTable.read(.tcp, directory: "\(procRoot)/\(pid)/net") else { return nil }
+        guard proto == .tcp, let pid, let table = try? SocketTable.read(.tcp, directory: "\(procRoot)/\(pid)/net", port: port) else { return nil }
         return Set(table.connections(toPort: port).map { "\($0.local):\($0.localPort) \($0.remote):\($0.remotePort)" })
     }
 

@@ -6,7 +6,8 @@ extension ProbeSite {
         self.init(slirpPID: instance.pid, netnsPath: instance.configuration.netnsPath, guest: instance.expected.guestText,
                   disableHostLoopback: instance.configuration.disableHostLoopback,
                   carriers: [instance.pid] + ports.filter { !$0.isChild }.map(\.pid) + (instance.rootlessKit.map { [$0.pid] } ?? []),
-                  insideHints: (instance.container.map { $0.pid > 0 ? [$0.pid] : [] } ?? []) + ports.filter(\.isChild).map(\.pid)
+                  insideHints: (instance.observed?.nameserverSource.map { [$0.pid] } ?? [])
+                      + (instance.container.map { $0.pid > 0 ? [$0.pid] : [] } ?? []) + ports.filter(\.isChild).map(\.pid)
                       + (instance.rootlessKit?.child.map { [$0.pid] } ?? []))
     }
 }

@@ -25,9 +25,13 @@ public struct SocketTable: Sendable, Equatable {
 
     /// The rows of one file's text (`ipv6`: a `tcp6`/`udp6` file, whose addresses are four
     /// 32-bit words in the kernel's byte order). Lines that are not a socket row are skipped.
-    public static func parse(_ text: String, ipv6: Bool) -> [Entry] {
+    public static func parse(_ text: String, ipv6: Bool, port: Int? = nil) -> [Entry] {
         var out: [Entry] = []
+        // With `port`, only rows that show it (`:1F90 `) are parsed: a host with thousands of sockets
+        // costs a substring search per row, not a parse.
+        let mark = port.map { ":" + String($0, radix: 16, uppercase: true).leftPadded(to: 4) + " " }
         for line in text.split(separator: "\n").dropFirst() {
+            if let mark, !line.contains(mark) { continue }
             let f = line.split(separator: " ", maxSplits: 10, omittingEmptySubsequences: true)
             guard f.count >= 10, let local = endpoint(f[1], ipv6: ipv6), let remote = endpoint(f[2], ipv6: ipv6),
                   let state = UInt8(f[3], radix: 16), let inode = UInt64(f[9]) else { continue }
@@ -64,11 +68,12 @@ public struct SocketTable: Sendable, Equatable {
 
     /// Reads `tcp`+`tcp6` (or `udp`+`udp6`) under `directory` (`/proc/PID/net`); a missing IPv6
     /// file (a kernel without IPv6) is no rows.
-    public static func read(_ proto: ForwardProtocol, directory: String) throws(SystemError) -> SocketTable {
+    /// With `port`, only the sockets whose local or remote port it is.
+    public static func read(_ proto: ForwardProtocol, directory: String, port: Int? = nil) throws(SystemError) -> SocketTable {
         let name = proto.rawValue
         let v4 = try Files.readText("\(directory)/\(name)")
-        var entries = parse(v4, ipv6: false)
-        do { entries += parse(try Files.readText("\(directory)/\(name)6"), ipv6: true) } catch {
+        var entries = parse(v4, ipv6: false, port: port)
+        do { entries += parse(try Files.readText("\(directory)/\(name)6"), ipv6: true, port: port) } catch {
             if !error.isGone { throw error }
         }
         return SocketTable(entries: entries)
@@ -97,4 +102,9 @@ public struct SocketTable: Sendable, Equatable {
     public func connections(toPort port: Int) -> Set<Entry> {
         Set(entries.filter { $0.localPort == port && !$0.isListening })
     }
+}
+
+extension String {
+    /// Padded with zeros on the left to `width` characters.
+    fileprivate func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
