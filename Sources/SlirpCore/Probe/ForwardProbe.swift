@@ -115,7 +115,12 @@ public enum ForwardProbe {
         // The host side: what a client on this host reaches.
         let connectAddress = clientAddress(forward.hostAddr)
         report.connectAddress = connectAddress
-        let hostTable = try? SocketTable.read(forward.proto, directory: "\(procRoot)/self/net", port: forward.hostPort)
+        // An IPv4 client reaches an IPv4 socket when one takes it: the IPv6 file only otherwise (`::` takes IPv4 too).
+        let v4 = IPv4Address(connectAddress) != nil
+        var hostTable = try? SocketTable.read(forward.proto, directory: "\(procRoot)/self/net", port: forward.hostPort, families: v4 ? .ipv4 : .ipv6)
+        if v4, hostTable?.receiver(of: connectAddress, port: forward.hostPort, proto: forward.proto) == nil {
+            hostTable = try? SocketTable.read(forward.proto, directory: "\(procRoot)/self/net", port: forward.hostPort)
+        }
         if let receiver = hostTable?.receiver(of: connectAddress, port: forward.hostPort, proto: forward.proto) {
             report.hostHolder = holder(of: receiver, carriers: site.carriers, procRoot: procRoot)
         }
@@ -137,7 +142,9 @@ public enum ForwardProbe {
         // The round trip (TCP): connected on the host side, and a connection seen arriving at the
         // guest port inside the namespace (or bytes from it, a banner).
         if forward.proto == .tcp, report.hostHolder != nil {
-            let before = inside.connectionKeys(port: forward.guestPort)
+            // Connections to the listener show in its family's file only (one read each time, not two).
+            let families: SocketTable.Families = report.listener.map { $0.address.contains(":") ? .ipv6 : .ipv4 } ?? .both
+            let before = inside.connectionKeys(port: forward.guestPort, families: families)
             let connectStart = Deadline.now
             let connection = HostConnect.connect(to: connectAddress, port: forward.hostPort, deadline: deadline)
             report.connect = connection.outcome
@@ -148,7 +155,7 @@ public enum ForwardProbe {
                 let watchUntil = !report.guestIsLocal ? Deadline.now : report.listener == nil ? min(deadline, Deadline.after(seconds: 0.3)) : deadline
                 while true {
                     let far = connection.farEnd(waiting: 1)
-                    if far == .sentData || (before != nil && inside.connectionKeys(port: forward.guestPort).map { !$0.subtracting(before ?? []).isEmpty } == true) {
+                    if far == .sentData || (before != nil && inside.connectionKeys(port: forward.guestPort, families: families).map { !$0.subtracting(before ?? []).isEmpty } == true) {
                         report.roundTrip = true
                         break
                     }
@@ -298,8 +305,8 @@ struct NamespaceView {
     }
 
     /// The remote ends of the connections to `port` now (TCP), read again; nil when unreadable.
-    func connectionKeys(port: Int) -> Set<String>? {
-        guard proto == .tcp, let pid, let table = try? SocketTable.read(.tcp, directory: "\(procRoot)/\(pid)/net", port: port) else { return nil }
+    func connectionKeys(port: Int, families: SocketTable.Families) -> Set<String>? {
+        guard proto == .tcp, let pid, let table = try? SocketTable.read(.tcp, directory: "\(procRoot)/\(pid)/net", port: port, families: families) else { return nil }
         return Set(table.connections(toPort: port).map { "\($0.local):\($0.localPort) \($0.remote):\($0.remotePort)" })
     }
 
