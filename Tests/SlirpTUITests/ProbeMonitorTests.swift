@@ -37,3 +37,32 @@ struct ProbeMonitorTests {
         _ = server
     }
 }
+
+/// `p` on a rootless container whose ports rootlessport carries (Podman's default handler): the
+/// forwards pane lists its -p ports (no API socket lists them) and probes the selected one.
+@Suite(.serialized, .enabled(if: TmuxHarness.canRun && PodmanFixture.available,
+                             "\(TmuxHarness.unavailableReason ?? "podman or /bin/busybox missing (bash assets/setup.sh)")"))
+struct RootlessportProbeMonitorTests {
+    @Test func aRootlessportContainersConfiguredPortIsListedInTheForwardsPaneAndPProbesIt() throws {
+        let user = try PodmanFixture.prepareRootlessUser()
+        let name = PodmanFixture.name("tui-probe-r")
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user) }
+        let run = PodmanFixture.podman(["run", "-d", "--name", name, "--network", "slirp4netns", "-p", "127.0.0.1:\(port):80",
+                                        PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"], user: user, timeout: 120)
+        try #require(run.status == 0, "\(run.stderr)")
+        #expect(eventually(30) { PodmanFixture.httpGet(port: port) != nil })
+
+        let tmux = TmuxHarness(width: 140, height: 40)
+        defer { tmux.tearDown() }
+        try tmux.startMonitor(filteredTo: name)
+        #expect(tmux.waitFor(name, timeout: 30).found)
+        tmux.send("3")
+        let listed = tmux.waitFor("tcp 127.0.0.1:\(port) -> :80")
+        #expect(listed.found, "the configured port is not listed:\n\(listed.screen)")
+        tmux.send("p")
+        let works = tmux.waitFor("WORKS: a connection to 127.0.0.1:\(port) reached pid")
+        #expect(works.found, "no verdict for the rootlessport port:\n\(works.screen)")
+        #expect(works.screen.contains("carried by rootlessport"), "\(works.screen)")
+    }
+}
