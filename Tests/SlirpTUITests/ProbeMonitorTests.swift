@@ -21,12 +21,7 @@ struct ProbeMonitorTests {
         defer { tmux.tearDown() }
         try tmux.startMonitor(filteredTo: lab.tag)
         tmux.showOnly(pid: instance.pid)
-        tmux.send("3")
-        let listed = tmux.waitFor("127.0.0.1:\(port.value)")
-        #expect(listed.found, "the forward is not listed:\n\(listed.screen)")
-        tmux.send("p")
-        let works = tmux.waitFor("WORKS: a connection to 127.0.0.1:\(port.value) reached pid \(server?.pid ?? 0) (socat")
-        #expect(works.found, "no verdict for the selected forward:\n\(works.screen)")
+        let works = probeFirst(tmux, row: "127.0.0.1:\(port.value)", verdict: "WORKS: a connection to 127.0.0.1:\(port.value) reached pid \(server?.pid ?? 0) (socat")
         #expect(works.screen.contains("probe took "), "the time is not shown:\n\(works.screen)")
         #expect(works.screen.contains("probe tcp 127.0.0.1:\(port.value) -> 10.0.2.100:80: works ("), "the status line:\n\(works.screen)")
 
@@ -57,12 +52,19 @@ struct RootlessportProbeMonitorTests {
         defer { tmux.tearDown() }
         try tmux.startMonitor(filteredTo: name)
         #expect(tmux.waitFor(name, timeout: 30).found)
-        tmux.send("3")
-        let listed = tmux.waitFor("tcp 127.0.0.1:\(port) -> :80")
-        #expect(listed.found, "the configured port is not listed:\n\(listed.screen)")
-        tmux.send("p")
-        let works = tmux.waitFor("WORKS: a connection to 127.0.0.1:\(port) reached pid")
-        #expect(works.found, "no verdict for the rootlessport port:\n\(works.screen)")
+        let works = probeFirst(tmux, row: "tcp 127.0.0.1:\(port) -> :80", verdict: "WORKS: a connection to 127.0.0.1:\(port) reached pid")
         #expect(works.screen.contains("carried by rootlessport"), "\(works.screen)")
     }
+}
+
+/// Opens the forwards pane, waits for the forward `row`, presses `p` on the first forward and
+/// waits for `verdict`: the screen then (each wait's failure recorded with its screen).
+func probeFirst(_ tmux: TmuxHarness, row: String, verdict: String, sourceLocation: SourceLocation = #_sourceLocation) -> (found: Bool, screen: String) {
+    tmux.send("3")
+    let listed = tmux.waitFor(row)
+    #expect(listed.found, "the forward is not listed:\n\(listed.screen)", sourceLocation: sourceLocation)
+    tmux.send("p")
+    let shown = tmux.waitFor(verdict)
+    #expect(shown.found, "no verdict for the selected forward:\n\(shown.screen)", sourceLocation: sourceLocation)
+    return shown
 }
