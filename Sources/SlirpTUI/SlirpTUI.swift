@@ -144,6 +144,7 @@ struct Monitor {
             case .reloadLog(let identity): perform(state.apply(follower.open(identity)), terminal)
             case .runDoctor(let container): worker.doctor(container)
             case .checkDNS(let identity): worker.checkDNS(identity)
+            case .probeForward(let request): worker.probeForward(request)
             }
         }
     }

@@ -59,6 +59,7 @@ final class Bench {
             if size == options.tuiN { try measureMonitor(n: size) }
         }
         if steps.count > 1 { try measureForwards() }
+        try measureProbe()
         try measureLog()
         try RootlessKitBench(bench: self, count: 100, firstPort: options.fwdPort + options.fwdCount).run()
         evaluateTargets()

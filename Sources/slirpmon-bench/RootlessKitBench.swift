@@ -102,7 +102,9 @@ struct RootlessKitBench {
         }
         let deadline = Deadline.after(seconds: 20)
         while !deadline.hasPassed {
-            let children = ((try? Files.readText("/proc/\(pid)/task/\(pid)/children")) ?? "").split(separator: " ").compactMap { pid_t($0) }
+            // Every thread's children: Go forks slirp4netns from whichever thread runs the goroutine.
+            let tasks = (try? Files.directoryEntries("/proc/\(pid)/task")) ?? []
+            let children = tasks.flatMap { ((try? Files.readText("/proc/\(pid)/task/\($0)/children")) ?? "").split(separator: " ").compactMap { pid_t($0) } }
             if Files.exists(stateDir + "/api.sock"),
                let slirp = children.first(where: { (try? Files.readText("/proc/\($0)/comm")) == "slirp4netns\n" }) {
                 return Instance(pid: pid, slirpPID: slirp, stateDir: stateDir)

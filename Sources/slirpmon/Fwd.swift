@@ -9,8 +9,8 @@ extension Slirpmon {
     struct Fwd: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "fwd",
-            abstract: "List, add and remove port forwards of a running instance through its API socket.",
-            subcommands: [ListForwards.self, AddForwards.self, RemoveForwards.self]
+            abstract: "List, add, remove and probe port forwards of a running instance through its API socket.",
+            subcommands: [ListForwards.self, AddForwards.self, RemoveForwards.self, ProbeForwards.self]
         )
     }
 }

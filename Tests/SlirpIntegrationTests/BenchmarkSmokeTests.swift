@@ -25,7 +25,7 @@ struct BenchmarkSmokeTests {
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let figures = try #require(json["figures"] as? [[String: Any]])
         let keys = Set(figures.compactMap { $0["key"] as? String })
-        let expected: Set = ["list_json", "refresh_cpu", "refresh_wall", "fwd_add", "log_open", "log_open_64k", "log_open_512k", "tui_cpu", "tui_rss", "tui_bytes"]
+        let expected: Set = ["list_json", "refresh_cpu", "refresh_wall", "fwd_add", "fwd_probe", "log_open", "log_open_64k", "log_open_512k", "tui_cpu", "tui_rss", "tui_bytes"]
         #expect(expected.isSubset(of: keys), "missing: \(expected.subtracting(keys))")
         for figure in figures {
             let stats = try #require(figure["slirpmon"] as? [String: Any])

@@ -75,7 +75,7 @@ struct JSONSchemaTests {
     func schemaIsStrict() throws {
         let validator = try SchemaValidator()
         let defs = try #require(validator.schema["$defs"] as? [String: Any])
-        for output in ["list", "show", "fwd_list", "fwd_add", "fwd_rm", "addr", "doctor", "dns"] {
+        for output in ["list", "show", "fwd_list", "fwd_add", "fwd_rm", "fwd_probe", "addr", "doctor", "dns"] {
             #expect(defs[output] != nil, "no $defs/\(output)")
         }
         // instance_keys is shared by list's instance and show, which close it with unevaluatedProperties.

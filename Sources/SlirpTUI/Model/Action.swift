@@ -7,6 +7,8 @@ public enum Action: String, CaseIterable, Sendable {
     case follow, saveLog, addForward, removeForward, doctor, refresh, quit
     /// Ask the selected instance's DNS address from inside its namespace (`DNSCheck`).
     case checkDNS
+    /// The forwards pane: probe the forward under the cursor.
+    case probeForward
     /// Clears the status line (main screen).
     case dismiss
     /// Prompts and the form: accept the text, send the form.

@@ -125,6 +125,8 @@ extension AppState {
             dnsCheck = DNSCheckRun(identity: row.snapshot.identity)
             status = StatusMessage("DNS: asking pid \(row.snapshot.pid)'s DNS address from inside its namespace...", kind: .waiting)
             return Reaction([.checkDNS(row.snapshot.identity)])
+        case .probeForward:
+            return probeSelected()
         case .dismiss: status = nil
         case .accept, .cancel, .erase, .nextField, .previousField, .confirm, .close:
             break // the keys of the modes on top (`KeyBindings.modes`), never bound on the main screen
@@ -183,7 +185,7 @@ extension AppState {
             log.top = top
             log.follow = top >= last && delta > 0
         case .forwards:
-            let count = selectedForwards?.count ?? 0
+            let count = selectedForwards?.count ?? selectedRow?.snapshot.configuredPorts.count ?? 0
             forwardIndex = min(max(0, forwardIndex + delta), max(0, count - 1))
         case .events:
             paneTop = min(max(0, paneTop + delta), max(0, events.count - 1))

@@ -166,6 +166,8 @@ extension AppState {
         case .doctorStep(let id, let step):
             guard doctor?.containerID == id, doctor?.isRunning == true else { break }
             doctor?.steps.append(step)
+        case .forwardProbed(let identity, let report):
+            probed(identity, report)
         case .doctorFinished(let id, let report):
             guard var run = doctor, run.containerID == id else { break }
             run.steps = report.steps

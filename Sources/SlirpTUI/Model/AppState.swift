@@ -221,6 +221,8 @@ public struct AppState: Equatable, Sendable {
     public var dnsCheck: DNSCheckRun?
     /// What changed, oldest first (`InventoryEvent`, made by the refresh), at most `maximumEvents`.
     public var events: [InventoryEvent] = []
+    /// The last (or running) probe of a forward (`p` in the forwards pane).
+    public var probe: ProbeState?
 
     public var readOnly: Bool
     public var banner: String?

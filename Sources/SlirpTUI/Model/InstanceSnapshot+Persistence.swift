@@ -65,6 +65,6 @@ extension AppState {
 
     /// Forward rows that fit in the pane beside the table header, the notes and the footer.
     func forwardRowsVisible(paneHeight: Int) -> Int {
-        max(1, paneHeight - 2 - forwardsNotes(width: size.width).count)
+        max(1, paneHeight - 2 - forwardsNotes(width: size.width).count - probeLines(width: size.width).count)
     }
 }

@@ -64,6 +64,8 @@ public enum KeyBindings {
         KeyBinding(.sortReverse, [.character("I"), .character("<")], "invert the sort order"),
         KeyBinding(.addForward, [.function(7), .character("a")], "forwards: add a forward (form)", bar: "AddFwd", changesState: true, scope: .forwards),
         KeyBinding(.removeForward, [.function(8), .character("d"), .delete], "forwards: remove the selected forward (asks first)", bar: "DelFwd", changesState: true, scope: .forwards),
+        // Not `changesState`: a probe sends only a TCP connect (no payload), so it stays in --readonly.
+        KeyBinding(.probeForward, [.character("p")], "forwards: probe the selected forward (host side, listener in the container, round trip; sends nothing but a connect)", scope: .forwards),
         KeyBinding(.saveLog, [.function(9), .character("s")], "log: save a copy to ./slirp4netns-PID-TIME.log", bar: "Save", scope: .log),
         // Not `changesState`: the doctor starts slirp4netns only in a scratch namespace it removes, so it stays in --readonly.
         KeyBinding(.doctor, [.function(9), .character("D")], "doctor: replay the selected container's slirp4netns start-up in a scratch namespace and name the cause (changes nothing of the container; also with --readonly)", bar: "Doctor"),

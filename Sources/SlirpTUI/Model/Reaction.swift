@@ -39,6 +39,8 @@ public enum Effect: Equatable, Sendable {
     case runDoctor(ContainerNetworkOptions)
     /// Ask this instance's DNS address from inside its namespace (off the input thread; sends one query).
     case checkDNS(ProcessIdentity)
+    /// Probe one forward (off the input thread; a TCP connect is all it sends).
+    case probeForward(ProbeRequest)
     case quit
 }
 

@@ -34,6 +34,8 @@ public enum WorkResult: Equatable, Sendable {
     case doctorFinished(containerID: String, DoctorReport)
     /// The DNS check of an instance: its report, or why it could not run.
     case dnsChecked(ProcessIdentity, DNSReport?, error: String?)
+    /// A forward's probe of the instance's row.
+    case forwardProbed(ProcessIdentity, ProbeReport)
 }
 
 /// Whether Podman could be asked, for the header.

@@ -23,6 +23,7 @@ enum ForwardsView {
         if let blocker = state.addBlocker {
             let text = "Forwards cannot be listed or added: " + blocker
             lines += Format.wrap(text, width: w).map { [Span($0, .warning)] }
+            configured(state, row.snapshot.configuredPorts, width: w, height: height, lines: &lines, forwardOnLine: &forwardOnLine)
             return
         }
         let entry = state.forwards[row.snapshot.identity]
@@ -71,6 +72,7 @@ enum ForwardsView {
         for (i, note) in state.forwardsNotes(width: w).enumerated() {
             lines.append([Span(note, i == 0 ? .dim : (note.hasPrefix("  ") ? .header : .warning))])
         }
+        probeLines(state, width: w, into: &lines)
         lines.append([Span("list_hostfwd shows only forwards added through the API; each listing is logged by slirp4netns", .dim)])
     }
 
@@ -138,6 +140,32 @@ enum ForwardsView {
         for (i, note) in state.forwardsNotes(width: w).enumerated() {
             lines.append([Span(note, note.hasPrefix("  ") ? .header : (i == 0 && entry?.dockerProblem != nil ? .warning : .dim))])
         }
+        probeLines(state, width: w, into: &lines)
         lines.append([Span("GET /v1/ports of \(source); ports added on slirp4netns's own socket are not RootlessKit's and not listed", .dim)])
+    }
+
+    /// The last probe of the selected instance (`p`): the verdict line coloured by the verdict, then what was seen.
+    static func probeLines(_ state: AppState, width: Int, into lines: inout [Line]) {
+        let texts = state.probeLines(width: width)
+        let works = state.probe?.report?.verdict == .works
+        for (i, text) in texts.enumerated() {
+            lines.append([Span(text, i > 0 ? .dim : (state.probe?.report == nil ? .dim : (works ? .header : .warning)))])
+        }
+    }
+
+    /// The `-p` ports rootlessport carries for a container without an API socket, selectable for a
+    /// probe (`p`); they cannot be changed live.
+    static func configured(_ state: AppState, _ ports: [ProbeForward], width w: Int, height: Int, lines: inout [Line], forwardOnLine: inout [Int: Int]) {
+        guard !ports.isEmpty else { return }
+        lines.append([Span("Ports rootlessport carries (-p; p probes the selected one):", .dim)])
+        let visible = max(1, height - lines.count - 2 - state.probeLines(width: w).count)
+        let index = min(max(0, state.forwardIndex), ports.count - 1)
+        let top = max(0, index - visible + 1)
+        for i in top..<min(ports.count, top + visible) {
+            forwardOnLine[lines.count] = i
+            let role: Role = i == index ? (state.focus == .pane ? .selection : .selectionUnfocused) : .normal
+            lines.append([Span(("  " + ports[i].summary).padded(to: w), role)])
+        }
+        probeLines(state, width: w, into: &lines)
     }
 }

@@ -17,6 +17,7 @@ final class Worker: Sendable {
     private let doctors = DispatchQueue(label: "slirpmon.doctor")
     private let dnsChecks = DispatchQueue(label: "slirpmon.dns")
     private let saves = DispatchQueue(label: "slirpmon.save")
+    private let probes = DispatchQueue(label: "slirpmon.probe")
     private let apiTimeout: Double
     /// One catalog for the monitor's lifetime: it caches, and asks Podman again only when
     /// the slirp4netns processes or Podman's state files change, or after a minute.
@@ -169,6 +170,14 @@ final class Worker: Sendable {
     func stopDoctor() {
         let cleanup = trialCleanup.withLock { $0 }
         cleanup?.run()
+    }
+
+    /// Probes one forward on its own queue (a probe waits up to its timeout: never behind a scan or an API request).
+    func probeForward(_ request: ProbeRequest) {
+        let timeout = min(apiTimeout, 2)
+        probes.async { [self] in
+            post(.forwardProbed(request.identity, ForwardProbe.run(request.forward, site: request.site, timeout: timeout)))
+        }
     }
 
     func probe() {

@@ -1,0 +1,324 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// One forward to probe, whatever carries it: a slirp4netns API forward, a port Podman's
+/// rootlessport carries (`port_handler=rootlesskit`, from the container's `-p`), or a RootlessKit port.
+public struct ProbeForward: Sendable, Equatable, Encodable {
+    /// The process that binds the host side.
+    public enum Carrier: String, Sendable, Equatable, Encodable {
+        /// slirp4netns itself (an API forward; RootlessKit's slirp4netns port driver).
+        case slirp4netns
+        /// Podman's rootlessport (the container's configured `-p`).
+        case rootlessport
+        /// The rootlesskit parent (RootlessKit's builtin port driver).
+        case rootlesskit
+    }
+
+    /// The forward's id (`fwd list`); nil for a configured port (rootlessport has no ids).
+    @NullWhenAbsent public var id: Int?
+    public var proto: ForwardProtocol
+    /// nil: all addresses.
+    @NullWhenAbsent public var hostAddr: String?
+    public var hostPort: Int
+    /// nil: the namespace's own address (slirp4netns's guest address).
+    @NullWhenAbsent public var guestAddr: String?
+    public var guestPort: Int
+    public var carrier: Carrier
+
+    public init(id: Int?, proto: ForwardProtocol, hostAddr: String?, hostPort: Int, guestAddr: String?, guestPort: Int, carrier: Carrier) {
+        _id = NullWhenAbsent(wrappedValue: id)
+        _hostAddr = NullWhenAbsent(wrappedValue: hostAddr)
+        _guestAddr = NullWhenAbsent(wrappedValue: guestAddr)
+        (self.proto, self.hostPort, self.guestPort, self.carrier) = (proto, hostPort, guestPort, carrier)
+    }
+
+    /// An API forward of slirp4netns.
+    public init(_ forward: HostForward) {
+        self.init(id: forward.id, proto: forward.proto, hostAddr: forward.hostAddr, hostPort: forward.hostPort,
+                  guestAddr: forward.guestAddr, guestPort: forward.guestPort, carrier: .slirp4netns)
+    }
+
+    /// The ports one configured `-p` mapping carried by rootlessport stands for (one per port and protocol).
+    public static func configured(_ port: PodmanPort) -> [ProbeForward] {
+        let protocols = port.proto.split(separator: ",").compactMap { ForwardProtocol(rawValue: String($0)) }
+        return (0..<port.range).flatMap { offset in
+            protocols.map { ProbeForward(id: nil, proto: $0, hostAddr: port.hostIP.isEmpty ? nil : port.hostIP, hostPort: port.hostPort + offset,
+                                         guestAddr: nil, guestPort: port.containerPort + offset, carrier: .rootlessport) }
+        }
+    }
+
+    /// A RootlessKit port (`proto` `tcp4`/`tcp6`/`udp4` read as tcp/udp); the builtin driver's
+    /// parent binds it, the slirp4netns driver's slirp4netns does; nil for a protocol neither has.
+    public init?(_ port: RootlessKitPort, portDriver: String) {
+        guard let proto = ForwardProtocol(rawValue: String(port.spec.proto.prefix(3))) else { return nil }
+        self.init(id: port.id, proto: proto, hostAddr: port.spec.parentIP, hostPort: port.spec.parentPort,
+                  guestAddr: port.spec.childIP, guestPort: port.spec.childPort, carrier: portDriver == "slirp4netns" ? .slirp4netns : .rootlesskit)
+    }
+
+    /// `tcp 127.0.0.1:18080 -> 10.0.2.100:80` (`*` for all host addresses, `:80` for the guest's own).
+    public var summary: String {
+        "\(proto.rawValue) \(Self.address(hostAddr ?? "*", hostPort)) -> \(guestAddr.map { Self.address($0, guestPort) } ?? ":\(guestPort)")"
+    }
+
+    static func address(_ host: String, _ port: Int) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    enum CodingKeys: String, CodingKey {
+        case id, proto, hostAddr = "host_addr", hostPort = "host_port", guestAddr = "guest_addr", guestPort = "guest_port", carrier
+    }
+}
+
+/// Where the probed forward's instance is: its slirp4netns, its namespace, and who carries its ports.
+public struct ProbeSite: Sendable, Equatable {
+    public var slirpPID: Int32
+    /// slirp4netns's namespace: `--netns-type=path`'s file, or `/proc/PID/ns/net`.
+    public var netnsPath: String?
+    /// slirp4netns's guest address (computed from `--cidr`): where a forward without one delivers.
+    public var guest: String?
+    /// Run with `--disable-host-loopback`.
+    public var disableHostLoopback: Bool
+    /// Processes that bind forwards' host sides: slirp4netns, rootlessport, the rootlesskit parent.
+    public var carriers: [Int32]
+    /// Processes likely inside the namespace, looked at before all of `/proc` (the container's, rootlessport-child).
+    public var insideHints: [Int32]
+
+    public init(slirpPID: Int32, netnsPath: String?, guest: String?, disableHostLoopback: Bool, carriers: [Int32], insideHints: [Int32] = []) {
+        self.slirpPID = slirpPID
+        self.netnsPath = netnsPath
+        self.guest = guest
+        self.disableHostLoopback = disableHostLoopback
+        self.carriers = carriers
+        self.insideHints = insideHints
+    }
+}
+
+/// Probes one forward: who answers on its host side, whether something listens on its guest
+/// address and port inside the namespace, and whether a connection makes the round trip; then
+/// one verdict with the fix.
+///
+/// Sends nothing but a TCP connect (no payload; UDP: no datagram at all), every wait bounded by
+/// the deadline. Reads the namespace's sockets through a process inside it (`/proc/PID/net`), found
+/// by its namespace's identity (never by a path a user's process names, beyond what
+/// `NamespaceReader.namespaceFile` proves).
+public enum ForwardProbe {
+    /// Probes `forward` of the instance at `site`, within `timeout` seconds.
+    public static func run(_ forward: ProbeForward, site: ProbeSite, timeout: Double, procRoot: String = "/proc") -> ProbeReport {
+        let start = Deadline.now
+        let deadline = Deadline.after(seconds: timeout)
+        var report = ProbeReport(forward: forward, hostPort: forward.hostPort)
+        let inside = NamespaceView.of(site, proto: forward.proto, port: forward.guestPort, procRoot: procRoot)
+        report.namespaceProblem = inside.problem
+        report.namespacePID = inside.pid
+
+        // The host side: what a client on this host reaches.
+        let connectAddress = clientAddress(forward.hostAddr)
+        report.connectAddress = connectAddress
+        // An IPv4 client reaches an IPv4 socket when one takes it: the IPv6 file only otherwise (`::` takes IPv4 too).
+        let v4 = IPv4Address(connectAddress) != nil
+        var hostTable = try? SocketTable.read(forward.proto, directory: "\(procRoot)/self/net", port: forward.hostPort, families: v4 ? .ipv4 : .ipv6)
+        if v4, hostTable?.receiver(of: connectAddress, port: forward.hostPort, proto: forward.proto) == nil {
+            hostTable = try? SocketTable.read(forward.proto, directory: "\(procRoot)/self/net", port: forward.hostPort)
+        }
+        if let receiver = hostTable?.receiver(of: connectAddress, port: forward.hostPort, proto: forward.proto) {
+            report.hostHolder = holder(of: receiver, carriers: site.carriers, procRoot: procRoot)
+        }
+
+        // The container side: the guest address and who listens there.
+        let guest = forward.guestAddr ?? (forward.carrier == .rootlesskit ? "127.0.0.1" : site.guest)
+        report.guestAddress = guest
+        if let table = inside.table, let guest {
+            if let listener = table.receiver(of: guest, port: forward.guestPort, proto: forward.proto) {
+                report.listener = inside.owner(of: listener, procRoot: procRoot)
+            }
+            report.otherListeners = table.bound(port: forward.guestPort, proto: forward.proto)
+                .filter { $0.inode != report.listener?.inode }.map { inside.owner(of: $0, procRoot: procRoot) }
+        }
+        if let guest, let v4 = IPv4Address(guest), let locals = inside.localAddresses, !v4.isLoopback, !locals.contains(v4) {
+            report.guestIsLocal = false
+        }
+
+        // The round trip (TCP): connected on the host side, and a connection seen arriving at the
+        // guest port inside the namespace (or bytes from it, a banner).
+        if forward.proto == .tcp, report.hostHolder != nil {
+            // Connections to the listener show in its family's file only (one read each time, not two).
+            let families: SocketTable.Families = report.listener.map { $0.address.contains(":") ? .ipv6 : .ipv4 } ?? .both
+            let before = inside.connectionKeys(port: forward.guestPort, families: families)
+            let connectStart = Deadline.now
+            let connection = HostConnect.connect(to: connectAddress, port: forward.hostPort, deadline: deadline)
+            report.connect = connection.outcome
+            report.connectMilliseconds = Deadline.now.seconds(since: connectStart) * 1000
+            if connection.outcome == .accepted {
+                // Nothing in the namespace to reach: the forwarder's close is all there is to see, and
+                // soon; a guest address nobody has is never answered (slirp4netns waits): not watched.
+                let watchUntil = !report.guestIsLocal ? Deadline.now : report.listener == nil ? min(deadline, Deadline.after(seconds: 0.3)) : deadline
+                while true {
+                    let far = connection.farEnd(waiting: 1)
+                    if far == .sentData || (before != nil && inside.connectionKeys(port: forward.guestPort, families: families).map { !$0.subtracting(before ?? []).isEmpty } == true) {
+                        report.roundTrip = true
+                        break
+                    }
+                    if far == .closed { report.closedByForwarder = true; report.roundTrip = false; break }
+                    if watchUntil.hasPassed { report.roundTrip = false; break }
+                }
+                report.roundTripMilliseconds = Deadline.now.seconds(since: connectStart) * 1000
+            }
+            connection.close()
+        }
+        report.decide(forward: forward, site: site)
+        report.elapsedMilliseconds = Deadline.now.seconds(since: start) * 1000
+        return report
+    }
+
+    /// Who holds host port `port` when no forward of the instance has it (`fwd probe TARGET HOSTPORT`).
+    public static func unforwarded(port: Int, proto: ForwardProtocol, site: ProbeSite, known: [ProbeForward], procRoot: String = "/proc") -> ProbeReport {
+        let start = Deadline.now
+        var report = ProbeReport(forward: nil, hostPort: port)
+        let table = try? SocketTable.read(proto, directory: "\(procRoot)/self/net", port: port)
+        report.connectAddress = "127.0.0.1"
+        if let receiver = table?.receiver(of: "127.0.0.1", port: port, proto: proto) ?? table?.bound(port: port, proto: proto).first {
+            report.hostHolder = holder(of: receiver, carriers: site.carriers, procRoot: procRoot)
+        }
+        let list = known.isEmpty ? "it forwards none" : "its forwards: " + known.prefix(5).map(\.summary).joined(separator: ", ") + (known.count > 5 ? ", ..." : "")
+        if let holder = report.hostHolder, !holder.isCarrier {
+            report.set(.otherProcess, "\(proto.rawValue) port \(port) on this host answers, but it belongs to \(holder.described), not to this instance (\(list))",
+                       fix: "stop pid \(holder.pid.map(String.init) ?? "?") or forward another host port; to forward \(port) to the container, free it first, then add it (`slirpmon fwd add TARGET \(port):PORT`)")
+        } else if let holder = report.hostHolder {
+            report.set(.noForward, "\(proto.rawValue) port \(port) is held by \(holder.described), a carrier of this instance, but no forward of it has that port (\(list))",
+                       fix: "give the forward's id or host port as `slirpmon fwd list TARGET` shows it")
+        } else {
+            report.set(.noForward, "this instance forwards no \(proto.rawValue) host port \(port), and nothing on this host listens on it (\(list))",
+                       fix: "add it: `slirpmon fwd add TARGET \(port):PORT` (or the container's -p)")
+        }
+        report.elapsedMilliseconds = Deadline.now.seconds(since: start) * 1000
+        return report
+    }
+
+    /// The address a client on this host uses for a forward on `hostAddr` (all addresses: loopback).
+    static func clientAddress(_ hostAddr: String?) -> String {
+        guard let hostAddr, hostAddr != "0.0.0.0", hostAddr != "::", !hostAddr.isEmpty else {
+            return hostAddr == "::" ? "::1" : "127.0.0.1"
+        }
+        return hostAddr
+    }
+
+    /// The owner of a host socket: a carrier of the instance when one holds it (their fds are
+    /// looked at first: a few), else whoever does (all of `/proc`, only then).
+    static func holder(of entry: SocketTable.Entry, carriers: [Int32], procRoot: String) -> ProbeReport.Socket {
+        for pid in carriers where holds(pid, inode: entry.inode, procRoot: procRoot) {
+            return ProbeReport.Socket(entry, pid: pid, procRoot: procRoot, isCarrier: true)
+        }
+        let owner = PortConflict.socketOwners(inodes: [entry.inode], procRoot: procRoot)[entry.inode]
+        return ProbeReport.Socket(entry, pid: owner?.0, procRoot: procRoot, isCarrier: false)
+    }
+
+    /// True when process `pid` has socket `inode` among its fds.
+    static func holds(_ pid: Int32, inode: UInt64, procRoot: String) -> Bool {
+        let wanted = "socket:[\(inode)]"
+        guard let fds = try? Files.directoryEntries("\(procRoot)/\(pid)/fd") else { return false }
+        return fds.contains { (try? Files.readLink("\(procRoot)/\(pid)/fd/\($0)")) == wanted }
+    }
+}
+
+/// The probed namespace as read through a process inside it.
+struct NamespaceView {
+    var pid: Int32?
+    var nsFile: String?
+    var table: SocketTable?
+    var localAddresses: Set<IPv4Address>?
+    var problem: String?
+    let proto: ForwardProtocol
+    var procRoot = "/proc"
+
+    /// Finds a process inside `site`'s namespace and reads its sockets and local addresses.
+    static func of(_ site: ProbeSite, proto: ForwardProtocol, port: Int, procRoot: String) -> NamespaceView {
+        var view = NamespaceView(proto: proto, procRoot: procRoot)
+        guard let path = site.netnsPath else {
+            view.problem = "slirp4netns's namespace is unknown (no target on its command line)"
+            return view
+        }
+        let nsFile: String
+        let uid = (try? Files.status("\(procRoot)/\(site.slirpPID)")).map { $0.st_uid }
+        if let pid = targetPID(path) {
+            // A user's slirp4netns names its target PID: read through it only when it is that user's
+            // process (a user's instance pointing at pid 1 would show the host's listeners as its own).
+            let owner = (try? Files.status("\(procRoot)/\(pid)")).map { $0.st_uid }
+            guard uid == 0 || (uid != nil && owner == uid) else {
+                view.problem = "not read: target pid \(pid) is not a process of slirp4netns's user"
+                return view
+            }
+            nsFile = "\(procRoot)/\(pid)/ns/net"
+        } else if geteuid() == 0 {
+            switch NamespaceReader.namespaceFile(path, of: site.slirpPID, uid: uid, procRoot: procRoot) {
+            case .success(let file): nsFile = file
+            case .failure(let failure):
+                view.problem = failure.description
+                return view
+            }
+        } else {
+            let seen = "\(procRoot)/\(site.slirpPID)/root\(path)"
+            nsFile = NamespaceReader.isNamespaceFile(seen) ? seen : path
+        }
+        view.nsFile = nsFile
+        guard let wanted = ContainerJoin.identity(nsFile) else {
+            view.problem = "network namespace \(path) is gone"
+            return view
+        }
+        let hinted = site.insideHints.first { ContainerJoin.identity("\(procRoot)/\($0)/ns/net") == wanted }
+        guard let pid = hinted ?? newestInside(wanted, procRoot: procRoot) else {
+            view.problem = "no process runs in the container's network namespace, so nothing can listen there"
+            view.table = SocketTable(entries: [])
+            // Its addresses still say whether a guest address is its own: as root, read on a thread that joins it.
+            if geteuid() == 0 {
+                let read = NamespaceReader.runInside(nsFile, owner: uid == 0 ? nil : uid) { () -> Result<Set<IPv4Address>, NamespaceReader.Failure> in
+                    do throws(SystemError) { return .success(ObservedAddresses.localAddresses(fibTrie: try Files.readText("/proc/thread-self/net/fib_trie"))) } catch {
+                        return .failure(.unreadable(error))
+                    }
+                }
+                view.localAddresses = try? read.get()
+            }
+            return view
+        }
+        view.pid = pid
+        do {
+            view.table = try SocketTable.read(proto, directory: "\(procRoot)/\(pid)/net", port: port)
+            view.localAddresses = ObservedAddresses.localAddresses(fibTrie: try Files.readText("\(procRoot)/\(pid)/net/fib_trie"))
+        } catch {
+            view.problem = "the namespace's sockets could not be read through pid \(pid): \(error)"
+        }
+        return view
+    }
+
+    /// A process in the namespace `wanted`, the newest first: a container's processes came after
+    /// most of the host's (a scan from PID 1 stats nearly every process before reaching them).
+    static func newestInside(_ wanted: ContainerJoin.FileIdentity, procRoot: String) -> Int32? {
+        guard let pids = try? Files.processIDs(procRoot: procRoot) else { return nil }
+        return pids.sorted(by: >).first { ContainerJoin.identity("\(procRoot)/\($0)/ns/net") == wanted }
+    }
+
+    /// N of `/proc/N/ns/net` (slirp4netns's PID target).
+    static func targetPID(_ path: String) -> Int32? {
+        let parts = path.split(separator: "/")
+        guard parts.count == 4, parts[0] == "proc", parts[2] == "ns", parts[3] == "net" else { return nil }
+        return Int32(parts[1])
+    }
+
+    /// The remote ends of the connections to `port` now (TCP), read again; nil when unreadable.
+    func connectionKeys(port: Int, families: SocketTable.Families) -> Set<String>? {
+        guard proto == .tcp, let pid, let table = try? SocketTable.read(.tcp, directory: "\(procRoot)/\(pid)/net", port: port, families: families) else { return nil }
+        return Set(table.connections(toPort: port).map { "\($0.local):\($0.localPort) \($0.remote):\($0.remotePort)" })
+    }
+
+    /// The socket with the process inside the namespace that holds it, when one is found.
+    func owner(of entry: SocketTable.Entry, procRoot: String) -> ProbeReport.Socket {
+        var owner: Int32?
+        if let pid, ForwardProbe.holds(pid, inode: entry.inode, procRoot: procRoot) {
+            owner = pid
+        } else if let nsFile {
+            owner = NamespaceReader.processesInside(netnsPath: nsFile, procRoot: procRoot).first { ForwardProbe.holds($0, inode: entry.inode, procRoot: procRoot) }
+        }
+        return ProbeReport.Socket(entry, pid: owner, procRoot: procRoot, isCarrier: false)
+    }
+}
+
