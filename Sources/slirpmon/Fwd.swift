@@ -137,7 +137,13 @@ extension Slirpmon.Fwd {
                 let clashes = ForwardConflict.find(in: requests)
                 if !clashes.isEmpty { throw CLIError.usage("nothing sent: the mappings conflict: \(ForwardConflict.described(clashes, limit: 20))") }
             }
-            let route = try FwdRoute.of(target)
+            let route: FwdRoute
+            do { route = try FwdRoute.of(target) } catch let lookup as CLIError {
+                // Mappings only RootlessKit takes, for a TARGET that names nothing: the slirp4netns
+                // API's refusal (any instance not RootlessKit's would give it) is the usage error.
+                if case .failure(let refused) = slirpRequests { throw CLIError.usage("\(refused.message); and \(lookup.message)") }
+                throw lookup
+            }
             if case .rootlessKit(let kit) = route {
                 return try RootlessKitFwd.add(kit, specs: kitSpecs.get(), targetText: target, common: common, unverified: unverified)
             }

@@ -14,7 +14,7 @@ extension Slirpmon.Fwd {
             (TCP; nothing is sent, no datagram for UDP), reads the sockets of the container's network \
             namespace through a process inside it, and says which holds: works, nothing_listens, \
             other_process, guest_not_container, udp_replies_dropped, host_port_closed, no_round_trip, \
-            no_forward. Exit status 0 when every forward probed works, 1 otherwise.
+            no_forward, host_elsewhere. Exit status 0 when every forward probed works, 1 otherwise.
             """ + "\n\n" + TargetHelp.rules
         )
 
@@ -27,6 +27,10 @@ extension Slirpmon.Fwd {
             let instance = try Targets.instance(target, common: common)
             guard !instance.process.isZombie else { throw CLIError.failed("pid \(instance.pid) is defunct: it forwards nothing any more") }
             let site = ProbeSite(instance)
+            // Its host side, and its API socket, are in that namespace: nothing here is its (`host_elsewhere`).
+            if let elsewhere = ForwardProbe.elsewhere(site) {
+                throw CLIError.failed("pid \(instance.pid): its host side is in another network namespace (\(elsewhere)) than slirpmon's: its forwards are not probed from here (`nsenter -t \(instance.pid) -n` and a client there)")
+            }
             var forwards = ProbeForward.all(of: instance)
             if let kit = instance.rootlessKit {
                 let session = try RootlessKitTarget(process: instance.process, kit: kit).session(common: common, unverified: false)

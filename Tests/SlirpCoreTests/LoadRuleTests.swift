@@ -10,6 +10,14 @@ struct LoadRuleTests {
       tap0:1033652063   36444    0    0    0     0          0         0  1642826   30419    0    0    0     0       0          0
     """
 
+    @Test("list --rates judges pinned only over 2 s or more: a busy tenth of a second is not called pinned, it is not judged")
+    func shortIntervalIsNotJudged() {
+        let short = InstanceLoad.between(LoadSample(at: 0, cpuSeconds: 0, demandSeconds: 0), LoadSample(at: 0.1, cpuSeconds: 0.1, demandSeconds: 0.1))
+        #expect(short.pinned == nil && short.pinnedWindow == nil && short.cpuPercent != nil)
+        let long = InstanceLoad.between(LoadSample(at: 0, cpuSeconds: 0, demandSeconds: 0), LoadSample(at: 3, cpuSeconds: 3, demandSeconds: 3))
+        #expect(long.pinned == true && long.pinnedWindow == 3)
+    }
+
     @Test("a tap's counters are read from /proc/net/dev, a large first number glued to the name included")
     func readsTapCounters() {
         let c = InterfaceCounters.parse(netDev: Self.netDev, interface: "tap0")

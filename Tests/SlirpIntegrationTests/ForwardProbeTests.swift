@@ -6,7 +6,7 @@ import Testing
 
 /// `slirpmon fwd probe`, end to end against real slirp4netns, real listeners in the namespace and
 /// on the host: each verdict an operator meets, with the time the probe took.
-@Suite("fwd probe, for real", .serialized, .enabled(if: isRoot, "needs root for ip netns"))
+@Suite("fwd probe, for real", .serialized)
 struct ForwardProbeTests {
     static let loopback = IPv4Address(127, 0, 0, 1)
 
@@ -127,7 +127,7 @@ struct ForwardProbeTests {
         #expect(results[false] == "works")
     }
 
-    @Test("a host port that answers but belongs to another process: named with its PID, both for a UDP forward it shadows and for a port no forward has")
+    @Test("a host port that answers but belongs to another process: named with its PID; for a UDP forward it shadows, the one to stop; for a port no forward has, named only")
     func hostPortHeldByAnotherProcess() throws {
         let lab = try TestLab("probe-other")
         let udpPort = try DemoFleet.freeUDPPort()
@@ -145,11 +145,46 @@ struct ForwardProbeTests {
         let other = try HostProgram(["TCP-LISTEN:\(tcpPort.value),bind=127.0.0.1,reuseaddr,fork", "SYSTEM:echo other"], port: Int(tcpPort.value))
         let (status2, unforwarded) = try probe(String(instance.pid), "port:\(tcpPort.value)")
         #expect(status2 == 1)
-        #expect(unforwarded["verdict"] as? String == "other_process", "\(unforwarded)")
+        // No forward was named: the holder is named but never called the one to stop (the number may be a container port typed by mistake).
+        #expect(unforwarded["verdict"] as? String == "no_forward", "\(unforwarded)")
         #expect((unforwarded["summary"] as? String)?.contains("pid \(other.pid) (socat") == true, "\(unforwarded)")
+        #expect((unforwarded["fix"] as? String)?.contains("stop pid") == false, "\(unforwarded)")
         #expect(unforwarded["forward"] is NSNull)
         let json = slirpmon(["fwd", "probe", String(instance.pid), "port:\(tcpPort.value)", "--json"]).stdout
         #expect(try SchemaValidator().problems(json, as: "fwd_probe") == [], "fwd probe --json (no forward): \(json)")
+    }
+
+    @Test("a slirp4netns whose host side is in another network namespace than slirpmon's is not probed from here: host_elsewhere, and the process holding that port here is not named to stop")
+    func hostSideElsewhere() throws {
+        guard isRoot else { throw LabSetupError("fwd probe tests need root (ip netns)") }
+        let outer = "smt-probe-outer-\(getpid())"
+        #expect(sh("ip", ["netns", "add", outer]).status == 0)
+        defer { _ = sh("ip", ["netns", "delete", outer]) }
+        let dir = try SafeFiles.makePrivateDirectory(prefix: "smt-probe-outer")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        guard case .success(let guest) = Executables.spawn("/usr/bin/unshare", ["--net", "--", "/bin/sleep", "120"]) else { throw LabSetupError("unshare") }
+        defer { kill(guest, SIGKILL); Executables.waitFor(guest) }
+        #expect(eventually(5) { (try? Files.readLink("/proc/\(guest)/ns/net")) != (try? Files.readLink("/proc/self/ns/net")) })
+        let socket = dir + "/api.sock"
+        guard case .success(let slirp) = Executables.spawn("/usr/sbin/ip", ["netns", "exec", outer, "slirp4netns", "--configure", "--api-socket", socket, String(guest), "tap0"]) else {
+            throw LabSetupError("slirp4netns in \(outer)")
+        }
+        defer { kill(slirp, SIGKILL); Executables.waitFor(slirp) }
+        #expect(eventually(10) { Files.exists(socket) }, "slirp4netns did not make its API socket")
+        let port = try DemoFleet.freeTCPPort()
+        // What holds that port in slirpmon's own namespace is someone else, not the forward's carrier.
+        let other = try HostProgram(["TCP-LISTEN:\(port.value),bind=127.0.0.1,reuseaddr,fork", "SYSTEM:echo other"], port: Int(port.value))
+        _ = try APIClient(socketPath: socket, expectedPID: slirp).add(ForwardRequest(proto: .tcp, hostAddr: Self.loopback, hostPort: port, guestPort: Port(80)!))
+        for forward in ["1", "port:\(port.value)", "port:\(port.value + 1)"] {
+            let out = slirpmon(["fwd", "probe", "pid:\(slirp)", forward, "--json"])
+            #expect(out.status == 1 && out.stdout.isEmpty, "\(forward): \(out.stdout)")
+            #expect(out.stderr.contains("its host side is in another network namespace") && !out.stderr.contains("\(other.pid)"), "\(forward): \(out.stderr)")
+        }
+        // The monitor's path (the core probe itself) says the same as a verdict.
+        let site = ProbeSite(slirpPID: slirp, netnsPath: nil, guest: "10.0.2.100", disableHostLoopback: false, carriers: [slirp])
+        let report = ForwardProbe.run(ProbeForward(id: 1, proto: .tcp, hostAddr: "127.0.0.1", hostPort: Int(port.value), guestAddr: nil, guestPort: 80, carrier: .slirp4netns),
+                                      site: site, timeout: 1)
+        #expect(report.verdict == .hostElsewhere && report.hostHolder == nil, "\(report.verdict)")
     }
 
     @Test("a number that is one forward's id and another's host port is refused, nothing probed; id: and port: pick")

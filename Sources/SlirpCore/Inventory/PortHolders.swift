@@ -218,11 +218,13 @@ public struct PortHolder: Sendable, Equatable {
     public var port: Int { socket.port }
     public var inode: UInt64 { socket.inode }
 
-    /// True when the holder outlived its container: stopped, exited, never started, or gone.
+    /// True when the holder outlived its container: exited or stopped, or gone. A container being
+    /// made or started (`created`, `initialized`, `configured`) may already hold its ports, and one
+    /// stopping or being removed is passing through: a `kill` is offered only when it is certain.
     public var isStale: Bool {
         switch verdict {
         // Stopping is a passing state, unless its conmon is stopped (then nothing will finish it).
-        case .container(let state): state == "stopping" ? conmon?.isStopped == true : !["running", "paused"].contains(state)
+        case .container(let state): state == "stopping" ? conmon?.isStopped == true : ["exited", "stopped"].contains(state)
         case .gone, .namespaceGone: true
         case .unknown: false
         }
@@ -260,7 +262,7 @@ public struct PortHolder: Sendable, Equatable {
         case .container(let state):
             why = "which is \(state)"
             if state == "stopping" { why += " and its conmon is stopped" }
-        case .gone: why = "which is gone (Podman has no such container any more)"
+        case .gone: why = "which is gone (not in its user's Podman containers, default storage)"
         case .namespaceGone: why = "whose network namespace is gone (unmounted): its container stopped or was removed"
         case .unknown: return nil
         }

@@ -46,8 +46,11 @@ public struct InstanceLoad: Sendable, Equatable {
         load.cpuPercent = max(0, b.cpuSeconds - a.cpuSeconds) / seconds * 100
         load.cpuWindow = seconds
         if let x = a.demandSeconds, let y = b.demandSeconds { load.demandPercent = max(0, y - x) / seconds * 100 }
-        load.pinnedWindow = seconds
-        load.pinned = LoadRule.isPinned(cpuPercent: load.cpuPercent, demandPercent: load.demandPercent)
+        // A burst shorter than `shortestWindow` is not judged: pinned stays unknown (null), not false.
+        if seconds >= LoadRule.shortestWindow {
+            load.pinnedWindow = seconds
+            load.pinned = LoadRule.isPinned(cpuPercent: load.cpuPercent, demandPercent: load.demandPercent)
+        }
         load.tap = b.tap
         if let x = a.tap, let y = b.tap {
             load.tapRates = TrafficRates(from: x, to: y, seconds: seconds)
@@ -64,6 +67,8 @@ public enum LoadRule {
     public static let pinnedPercent = 90.0
     /// The monitor judges over at least this long (a burst of a few seconds is not pinned).
     public static let monitorWindow = 10.0
+    /// `list --rates` judges only a window at least this long: a fraction of a second of work is no pinned loop.
+    public static let shortestWindow = 2.0
     /// Below this CPU % over a refresh, `/proc/PID/schedstat` is not read (an idle instance costs
     /// no extra read): a spinning process gets more than this on any host it is not starved on.
     public static let busyPercent = 5.0

@@ -111,6 +111,14 @@ public enum ForwardProbe {
         let inside = NamespaceView.of(site, proto: forward.proto, port: forward.guestPort, procRoot: procRoot)
         report.namespaceProblem = inside.problem
         report.namespacePID = inside.pid
+        // The host side is read and connected to in slirpmon's own network namespace: a carrier in
+        // another one binds there, and what holds the port here is someone else (never named to stop).
+        if let carrier = site.carriers.first, let elsewhere = Self.otherNamespace(of: carrier, procRoot: procRoot) {
+            report.set(.hostElsewhere, "the host side of this forward is in another network namespace (\(elsewhere)) than slirpmon's: not probed from here",
+                       fix: "probe it from that namespace (e.g. `nsenter -t \(carrier) -n` and a client there)")
+            report.elapsedMilliseconds = Deadline.now.seconds(since: start) * 1000
+            return report
+        }
 
         // The host side: what a client on this host reaches.
         let connectAddress = clientAddress(forward.hostAddr)
@@ -171,10 +179,29 @@ public enum ForwardProbe {
         return report
     }
 
+    /// Where the instance at `site` binds its host side when that is not slirpmon's own network
+    /// namespace (`net:[N] of pid P`), or nil.
+    public static func elsewhere(_ site: ProbeSite, procRoot: String = "/proc") -> String? {
+        site.carriers.first.flatMap { otherNamespace(of: $0, procRoot: procRoot) }
+    }
+
+    /// The network namespace of `pid` when it is not slirpmon's own (`net:[N]` of pid P), or nil:
+    /// the same, or not readable (then the probe goes on, as before it was checked).
+    static func otherNamespace(of pid: Int32, procRoot: String) -> String? {
+        guard let own = try? Files.readLink("\(procRoot)/self/ns/net"), let its = try? Files.readLink("\(procRoot)/\(pid)/ns/net"), own != its else { return nil }
+        return "\(its) of pid \(pid)"
+    }
+
     /// Who holds host port `port` when no forward of the instance has it (`fwd probe TARGET HOSTPORT`).
     public static func unforwarded(port: Int, proto: ForwardProtocol, site: ProbeSite, known: [ProbeForward], procRoot: String = "/proc") -> ProbeReport {
         let start = Deadline.now
         var report = ProbeReport(forward: nil, hostPort: port)
+        if let carrier = site.carriers.first, let elsewhere = otherNamespace(of: carrier, procRoot: procRoot) {
+            report.set(.hostElsewhere, "this instance's host side is in another network namespace (\(elsewhere)) than slirpmon's: its port \(port) is not looked at from here",
+                       fix: "look from that namespace (e.g. `nsenter -t \(carrier) -n ss -ltnp`)")
+            report.elapsedMilliseconds = Deadline.now.seconds(since: start) * 1000
+            return report
+        }
         let table = try? SocketTable.read(proto, directory: "\(procRoot)/self/net", port: port)
         report.connectAddress = "127.0.0.1"
         if let receiver = table?.receiver(of: "127.0.0.1", port: port, proto: proto) ?? table?.bound(port: port, proto: proto).first {
@@ -182,8 +209,10 @@ public enum ForwardProbe {
         }
         let list = known.isEmpty ? "it forwards none" : "its forwards: " + known.prefix(5).map(\.summary).joined(separator: ", ") + (known.count > 5 ? ", ..." : "")
         if let holder = report.hostHolder, !holder.isCarrier {
-            report.set(.otherProcess, "\(proto.rawValue) port \(port) on this host answers, but it belongs to \(holder.described), not to this instance (\(list))",
-                       fix: "stop pid \(holder.pid.map(String.init) ?? "?") or forward another host port; to forward \(port) to the container, free it first, then add it (`slirpmon fwd add TARGET \(port):PORT`)")
+            // No forward was named: the number may be a container port typed by mistake, so the
+            // holder is named, never called the one to stop (`slirpmon ports` says when a holder is stale).
+            report.set(.noForward, "this instance forwards no \(proto.rawValue) host port \(port); on this host it is held by \(holder.described), not by this instance (\(list))",
+                       fix: "give the forward's id or host port as `slirpmon fwd list TARGET` shows it; to forward \(port) to the container, it must be free first (`slirpmon ports` says whether its holder is a leftover)")
         } else if let holder = report.hostHolder {
             report.set(.noForward, "\(proto.rawValue) port \(port) is held by \(holder.described), a carrier of this instance, but no forward of it has that port (\(list))",
                        fix: "give the forward's id or host port as `slirpmon fwd list TARGET` shows it")

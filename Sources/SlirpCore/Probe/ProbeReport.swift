@@ -19,6 +19,9 @@ public struct ProbeReport: Sendable, Equatable, Encodable {
         case noRoundTrip = "no_round_trip"
         /// No forward of the instance has the host port asked for.
         case noForward = "no_forward"
+        /// The forward's host side lives in another network namespace than slirpmon's (a rootless
+        /// Podman inside a container, a user's `unshare -n`): not probed from here.
+        case hostElsewhere = "host_elsewhere"
     }
 
     /// A socket and the process holding it, when found.
@@ -94,6 +97,13 @@ public struct ProbeReport: Sendable, Equatable, Encodable {
     init(forward: ProbeForward?, hostPort: Int) {
         self.forward = forward
         self.hostPort = hostPort
+    }
+
+    /// The report for a forward whose instance has exited (its PID gone or reused): nothing probed.
+    public static func exited(_ forward: ProbeForward, pid: Int32) -> ProbeReport {
+        var report = ProbeReport(forward: forward, hostPort: forward.hostPort)
+        report.set(.noForward, "slirp4netns pid \(pid) has exited (or its PID is another process's now): nothing probed", fix: nil)
+        return report
     }
 
     mutating func set(_ verdict: Verdict, _ summary: String, fix: String?) {

@@ -28,6 +28,12 @@ final class Worker: Sendable {
                                                 contactMaxAge: InventoryCache.monitorContactMaxAge)
     /// Passive-check findings per instance, kept while nothing they depend on changed.
     private let findingsCache = Mutex<[ProcessIdentity: (key: FindingsKey, findings: [Finding])]>([:])
+    /// The last stale-holder pass: its suspects, when it ran, what it found.
+    private let staleCache = Mutex<(suspects: Set<Int32>, at: Double, holders: [PortHolder])?>(nil)
+    /// A stale-holder pass reads the host's whole socket tables: at most one per `staleMinimumGap` when
+    /// the suspects change (any user can name a process rootlessport), one per `staleMaximumAge` otherwise.
+    static let staleMinimumGap = 5.0
+    static let staleMaximumAge = 30.0
     /// What each RootlessKit instance's Docker join last read (`DockerFacts`: its proxies and one
     /// request to its daemon), and the port ids it was read for: read again only when the
     /// ports change or after `dockerFactsMaxAge`, never for each listing.
@@ -77,7 +83,7 @@ final class Worker: Sendable {
                 // Holders left by a container that no longer runs: the host's sockets and the suspects'
                 // fds are read only when the inventory shows such a container or a rootlessport no
                 // running container carries (`PortHolders.suspects`); nothing more otherwise.
-                let stale = PortHolders.stale(in: snapshot)
+                let stale = staleHolders(in: snapshot)
                 let instances = snapshot.instances.map { instance in
                     var view = InstanceSnapshot(instance)
                     view.forwardsAsOf = instance.rootlessKit == nil ? instance.forwardsAsOf.map(Clock.wallTime(at:)) : nil
@@ -110,6 +116,27 @@ final class Worker: Sendable {
                 post(.inventory([], error: error.description, clock: Clock.wallTime()))
             }
         }
+    }
+
+    /// The stale holders of `snapshot` (`PortHolders.stale`), read again only when its suspects
+    /// changed (and the last pass is `staleMinimumGap` old) or the last pass is `staleMaximumAge` old;
+    /// meanwhile the last answer, without holders that have exited.
+    func staleHolders(in snapshot: InventorySnapshot) -> [PortHolder] {
+        let suspects = PortHolders.suspects(in: snapshot)
+        guard !suspects.isEmpty else {
+            staleCache.withLock { $0 = nil }
+            return []
+        }
+        let now = Clock.monotonic()
+        if let last = staleCache.withLock({ $0 }) {
+            let age = now - last.at
+            if age < Self.staleMinimumGap || (last.suspects == suspects && age < Self.staleMaximumAge) {
+                return last.holders.filter { suspects.contains($0.pid) }
+            }
+        }
+        let holders = PortHolders.stale(in: snapshot)
+        staleCache.withLock { $0 = (suspects, now, holders) }
+        return holders
     }
 
     /// A stale port holder as a warning of the row it belongs to (its slirp4netns, or its stopped container).
@@ -176,6 +203,11 @@ final class Worker: Sendable {
     func probeForward(_ request: ProbeRequest) {
         let timeout = min(apiTimeout, 2)
         probes.async { [self] in
+            // The row's process, not one that took its PID since.
+            guard let process = ProcessScanner().process(pid: request.identity.pid), process.identity == request.identity else {
+                post(.forwardProbed(request.identity, .exited(request.forward, pid: request.identity.pid)))
+                return
+            }
             post(.forwardProbed(request.identity, ForwardProbe.run(request.forward, site: request.site, timeout: timeout)))
         }
     }
