@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Glibc
 @testable import SlirpCore
@@ -76,5 +77,36 @@ struct UntrustedProgramTests {
         #expect(error.description.contains("over 64 MiB"), "\(error.description)")
         // Under the limit nothing changes.
         #expect((try? Executables.run("/bin/sh", ["-c", "yes slirpmon | head -c 1M"], timeout: 30).get().stdout.utf8.count) == 1 << 20)
+    }
+
+    @Test("running a program closes each of its descriptors once: another thread's files opened meanwhile under the same numbers stay open")
+    func descriptorsClosedOnce() throws {
+        let stop = Mutex(false)
+        let failures = Mutex<[String]>([])
+        let worker = Thread {
+            // Several pipes at once: they take every low number the program's run frees.
+            while !stop.withLock({ $0 }) {
+                var pipes: [[Int32]] = []
+                for _ in 0..<8 {
+                    var ends: [Int32] = [-1, -1]
+                    if pipe(&ends) == 0 { _ = fcntl(ends[0], F_SETFL, O_NONBLOCK); _ = fcntl(ends[1], F_SETFL, O_NONBLOCK); pipes.append(ends) }
+                }
+                usleep(300)
+                for ends in pipes {
+                    var byte: UInt8 = 7
+                    if write(ends[1], &byte, 1) != 1 { failures.withLock { $0.append("write: errno \(errno)") } }
+                    if read(ends[0], &byte, 1) != 1 { failures.withLock { $0.append("read: errno \(errno)") } }
+                    if close(ends[0]) != 0 || close(ends[1]) != 0 { failures.withLock { $0.append("close: errno \(errno)") } }
+                }
+            }
+        }
+        worker.start()
+        for _ in 0..<8 {
+            _ = UntrustedProgram("/bin/sleep", ["0.1"], as: nil).run(timeout: 5)
+        }
+        stop.withLock { $0 = true }
+        usleep(50_000)
+        let seen = failures.withLock { $0 }
+        #expect(seen.isEmpty, "another thread's descriptors were closed under it: \(seen.prefix(5))")
     }
 }

@@ -122,8 +122,10 @@ public struct UntrustedProgram: Sendable {
         defer { readEnds.forEach { close($0) } }
         let null = (try? FileDescriptor.open("/dev/null", .readOnly, options: .closeOnExec))?.rawValue ?? -1
         // Each of the child's stdio sources at fd >= 3, so that no dup2 onto 0-2 clobbers another.
-        let stdio = [null, outPipe[1], errPipe[1]].map { $0 >= 0 ? fcntl($0, F_DUPFD_CLOEXEC, 3) : -1 }
+        var stdio = [null, outPipe[1], errPipe[1]].map { $0 >= 0 ? fcntl($0, F_DUPFD_CLOEXEC, 3) : -1 }
         close(null); close(outPipe[1]); close(errPipe[1])
+        // Closed once: by this defer only if the spawn below was not reached (it closes them and
+        // forgets them). Closing a number twice closes whatever another thread opened under it since.
         defer { stdio.forEach { if $0 >= 0 { close($0) } } }
         guard !stdio.contains(where: { $0 < 0 }) else { return .failure(SystemError("open", "/dev/null")) }
 
@@ -138,6 +140,7 @@ public struct UntrustedProgram: Sendable {
         var pid: pid_t = 0
         let rc = stdio.withUnsafeBufferPointer { fds in cslirp_spawn_isolated(&pid, fullProgram, cArgs, cEnv, fds.baseAddress, "/") }
         stdio.forEach { close($0) }
+        stdio = [-1, -1, -1]
         if rc != 0 { return .failure(SystemError("posix_spawn", fullProgram, code: rc)) } // posix_spawn returns the errno value
         let session = pid // setsid: the session and process group take the child's PID
         let exited = cslirp_pidfd_open(pid)
