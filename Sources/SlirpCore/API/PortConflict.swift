@@ -19,28 +19,18 @@ public enum PortConflict {
     }
 
     /// Sockets bound to `port` that conflict with binding `address`, as seen from the
-    /// network namespace of `pid` (slirp4netns binds host ports in its own namespace).
+    /// network namespace of `pid` (slirp4netns binds host ports in its own namespace): IPv4 ones
+    /// on the same or a wildcard address, and IPv6 ones on `::` (dual-stack unless V6ONLY, which
+    /// /proc does not show) or an IPv4-mapped address that conflicts the same way.
     public static func holders(of port: Int, proto: ForwardProtocol, address: IPv4Address, seenFrom pid: Int32, procRoot: String = "/proc") -> [Holder] {
+        guard let table = try? SocketTable.read(proto, directory: "\(procRoot)/\(pid)/net", port: port) else { return [] }
         var found: [(String, UInt64)] = []
-        let files = proto == .tcp ? ["tcp", "tcp6"] : ["udp", "udp6"]
-        for file in files {
-            guard let text = try? Files.readText("\(procRoot)/\(pid)/net/\(file)") else { continue }
-            for line in text.split(separator: "\n").dropFirst() {
-                let f = line.split(separator: " ", omittingEmptySubsequences: true)
-                guard f.count >= 10 else { continue }
-                let local = f[1].split(separator: ":")
-                guard local.count == 2, let p = Int(local[1], radix: 16), p == port,
-                      let inode = UInt64(f[9]) else { continue }
-                if proto == .tcp && f[3] != "0A" { continue } // LISTEN only
-                let hex = local[0]
-                let text: String
-                if hex.utf8.count == 8, let v4 = IPv4Address(procHex: hex) {
-                    guard v4.isUnspecified || address.isUnspecified || v4 == address else { continue }
-                    text = v4.description
-                } else if let v6 = IPv6Address(procHex: hex) {
-                    text = "[\(v6)]"
-                } else { continue }
-                found.append((text, inode))
+        for socket in table.entries where socket.localPort == port && (proto == .udp || socket.isListening) {
+            let v4 = socket.isIPv6 ? (socket.local.hasPrefix("::ffff:") ? IPv4Address(socket.local.dropFirst(7)) : nil) : IPv4Address(socket.local)
+            if socket.isIPv6 && socket.local == "::" {
+                found.append(("[::]", socket.inode))
+            } else if let v4, v4.isUnspecified || address.isUnspecified || v4 == address {
+                found.append((socket.isIPv6 ? "[\(socket.local)]" : socket.local, socket.inode))
             }
         }
         guard !found.isEmpty else { return [] }

@@ -7,7 +7,8 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
         self.bytes = bytes
     }
 
-    /// Parses the 32 hex digits of `/proc/net/if_inet6` and `/proc/net/ipv6_route`.
+    /// Parses the 32 hex digits of `/proc/net/if_inet6` and `/proc/net/ipv6_route` (network byte
+    /// order; the socket tables `/proc/net/tcp6` and `udp6` are not: `SocketTable` reads those).
     public init?(procHex text: some StringProtocol) {
         let utf8 = Array(text.utf8)
         guard utf8.count == 32 else { return nil }

@@ -317,22 +317,11 @@ public struct HostSockets: Sendable {
 
     /// Rows of a `/proc/net/{tcp,udp}{,6}` table: TCP in LISTEN (0A), UDP unconnected (07); inode 0 skipped.
     static func parse(_ text: String, proto: String) -> [Bound] {
-        let wanted: Substring = proto.hasPrefix("tcp") ? "0A" : "07"
-        var found: [Bound] = []
-        for line in text.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard f.count >= 10, f[3] == wanted else { continue }
-            let local = f[1].split(separator: ":")
-            guard local.count == 2, let port = Int(local[1], radix: 16), let inode = UInt64(f[9]), inode != 0 else { continue }
-            let address: String
-            if local[0].utf8.count == 8, let v4 = IPv4Address(procHex: local[0]) {
-                address = v4.description
-            } else if let v6 = IPv6Address(procHex: local[0]) {
-                address = v6.description
-            } else { continue }
-            found.append(Bound(proto: proto, address: address, port: port, inode: inode))
+        let wanted: UInt8 = proto.hasPrefix("tcp") ? 0x0A : 0x07
+        return SocketTable.parse(text, ipv6: proto.hasSuffix("6")).compactMap { socket in
+            guard socket.state == wanted, socket.inode != 0 else { return nil }
+            return Bound(proto: proto, address: socket.local, port: socket.localPort, inode: socket.inode)
         }
-        return found
     }
 
     /// The sockets of this table among the open fds of `pid` (its lowest `ProcessScanner.descriptorLimit`).
