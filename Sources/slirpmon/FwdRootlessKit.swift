@@ -33,7 +33,7 @@ struct RootlessKitTarget {
 
     /// The client of RootlessKit's socket, refusing (before anything is sent) one whose owner is not proven.
     func session(common: CommonOptions, unverified: Bool) throws -> RootlessKitSession {
-        guard let endpoint = kit.endpoint() else {
+        guard let endpoint = kit.endpoint(justRead: true) else {
             throw CLIError.failed("rootlesskit pid \(kit.pid) (parent of slirp4netns pid \(process.pid)): its state directory is unknown (\(kit.problems["state_dir"] ?? "?")), so its API socket is not found; nothing was sent")
         }
         if let blocker = endpoint.blocker(allowingUnverified: unverified) {
@@ -250,23 +250,16 @@ extension RootlessKitFwd {
     /// (`slirpSocket`, the slirp4netns port driver's) is named as the one not used.
     static func showLines(_ target: RootlessKitTarget, slirpSocket: String?, timeout: Double) -> [String] {
         let kit = target.kit
-        guard let endpoint = kit.endpoint() else {
-            return ["RootlessKit API socket: unknown — the state directory is not known (\(kit.problems["state_dir"] ?? "?"))"]
-        }
+        let shown = ShownPorts(target, timeout: timeout)
+        guard let endpoint = shown.endpoint else { return ["RootlessKit API socket: unknown — \(shown.notListed ?? "?")"] }
         var out = ["RootlessKit API socket: \(endpoint.path) — \(endpoint.ownership.description) (rootlesskit pid \(kit.pid), port driver \(kit.portDriver))"]
         if let slirpSocket {
             out.append("           slirp4netns's own API socket \(slirpSocket) is not used: a port added there works, but RootlessKit neither lists it nor counts its id")
         }
-        guard let api = endpoint.client(timeout: timeout) else {
-            out.append("ports: not listed: \(endpoint.blocker() ?? "?")")
+        guard let forwards = shown.forwards else {
+            out.append("ports: not listed: \(shown.notListed ?? "?")")
             return out
         }
-        let ports: [RootlessKitPort]
-        do throws(RootlessKitAPIError) { ports = try api.ports() } catch {
-            out.append("ports: not listed: \(RootlessKitSession.Failure(error).explanation)")
-            return out
-        }
-        let (forwards, problem) = target.forwards(ports)
         let docker = kit.child?.kind == .docker
         out.append("ports (\(forwards.count)):")
         for f in forwards {
@@ -274,7 +267,34 @@ extension RootlessKitFwd {
             out.append("  [\(f.id)] \(f.spec.summary)\(joined)")
         }
         out += forwards.compactMap(target.persistLine)
-        if docker, let problem { out.append("containers not named: \(problem)") }
+        if docker, let problem = shown.dockerProblem { out.append("containers not named: \(problem)") }
         return out
+    }
+
+    /// A RootlessKit instance's ports as `show` gives them (text and `--json`), asked once.
+    struct ShownPorts {
+        let endpoint: RootlessKitEndpoint?
+        /// Joined with Docker; nil when not listed (`notListed` says why).
+        let forwards: [RootlessKitForward]?
+        let notListed: String?
+        /// What joining them with Docker's containers missed.
+        let dockerProblem: String?
+
+        init(_ target: RootlessKitTarget, timeout: Double) {
+            endpoint = target.kit.endpoint(justRead: true)
+            var forwards: [RootlessKitForward]?
+            var notListed: String?
+            var dockerProblem: String?
+            if let endpoint {
+                if let api = endpoint.client(timeout: timeout) {
+                    do throws(RootlessKitAPIError) {
+                        (forwards, dockerProblem) = target.forwards(try api.ports())
+                    } catch { notListed = RootlessKitSession.Failure(error).explanation }
+                } else { notListed = endpoint.blocker() ?? "?" }
+            } else {
+                notListed = "the state directory is not known (\(target.kit.problems["state_dir"] ?? "?"))"
+            }
+            (self.forwards, self.notListed, self.dockerProblem) = (forwards, notListed, dockerProblem)
+        }
     }
 }

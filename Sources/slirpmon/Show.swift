@@ -17,7 +17,8 @@ extension Slirpmon {
             let r = InstanceReport(instance, detailed: true)
             let findings = PassiveChecks.run(on: instance)
             if common.json {
-                try FileHandleOutput.json(ShowJSON(report: r, findings: findings))
+                let ports = instance.rootlessKit.map { RootlessKitFwd.ShownPorts(RootlessKitTarget(process: instance.process, kit: $0), timeout: common.timeout) }
+                try FileHandleOutput.json(ShowJSON(report: r, findings: findings, rootlessKitPorts: ports))
                 return
             }
             // Each line is one line whatever a field holds (`terminalSafe`: a newline in a user's
@@ -118,13 +119,17 @@ extension Slirpmon {
 struct ShowJSON: Encodable {
     let report: InstanceReport
     let findings: [Finding]
+    /// A RootlessKit instance's ports through its API (nil for the others: a defunct slirp4netns has no RootlessKit).
+    let rootlessKitPorts: RootlessKitFwd.ShownPorts?
 
-    enum CodingKeys: String, CodingKey { case findings }
+    enum CodingKeys: String, CodingKey { case findings, rootlessKitPorts = "rootlesskit_ports", rootlessKitPortsError = "rootlesskit_ports_error" }
 
     func encode(to encoder: any Encoder) throws {
         try report.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(findings, forKey: .findings)
+        try c.encode(rootlessKitPorts?.forwards?.map(RootlessKitForwardJSON.init), forKey: .rootlessKitPorts)
+        try c.encode(rootlessKitPorts?.notListed, forKey: .rootlessKitPortsError)
     }
 }
 

@@ -112,6 +112,12 @@ struct RootlessKitFwdTests {
         let show = slirpmon(["show", target])
         #expect(show.stdout.contains("RootlessKit API socket: \(rk.stateDir)/api.sock"), "\(show.stdout)")
         #expect(show.stdout.contains("[\(id)] tcp 127.0.0.1:\(port) -> :8080"), "\(show.stdout)")
+        let shown = slirpmon(["show", target, "--json"])
+        try schema.expectValid(shown, as: "show", "show --json on RootlessKit (\(driver))")
+        let showJSON = try #require(try parsed(shown) as? [String: Any], "show --json: \(shown.stdout)")
+        let shownPorts = try #require(showJSON["rootlesskit_ports"] as? [[String: Any]], "show --json lists the ports: \(showJSON["rootlesskit_ports_error"] ?? "")")
+        #expect(shownPorts.map { $0["id"] as? Int } == [id] && shownPorts.first?["host_port"] as? Int == port)
+        #expect(showJSON["rootlesskit_ports_error"] is NSNull)
 
         let rm = slirpmon(["fwd", "rm", target, String(id)])
         #expect(rm.status == 0, "fwd rm: \(rm.stderr)")
