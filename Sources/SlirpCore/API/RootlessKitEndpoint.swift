@@ -13,25 +13,14 @@ public struct RootlessKitEndpoint: Sendable {
     /// The socket file proven held: requests connect to it only.
     public let file: SocketFile?
 
-    /// More fds than this are not read (a rootlesskit holds a few dozen).
-    static let descriptorLimit = 4096
-
-    /// The endpoint of the rootlesskit parent `parentPID` with state directory `stateDir`, checked now.
-    public static func of(parentPID: Int32, stateDir: String, procRoot: String = "/proc", listeners: ListeningSockets? = nil) -> RootlessKitEndpoint {
+    /// The endpoint of the rootlesskit parent `parentPID` with state directory `stateDir`, checked
+    /// now. `held`: the parent's sockets as a caller read them a moment ago (the same command), so
+    /// that its fds (one per port with the builtin driver) are not read twice.
+    public static func of(parentPID: Int32, stateDir: String, procRoot: String = "/proc", listeners: ListeningSockets? = nil,
+                          held: HeldSockets? = nil) -> RootlessKitEndpoint {
         let path = (stateDir.hasSuffix("/") ? String(stateDir.dropLast()) : stateDir) + "/api.sock"
-        var inodes: Set<UInt64>?
-        var problem: String?
-        do {
-            let base = "\(procRoot)/\(parentPID)/fd"
-            var found = Set<UInt64>()
-            for entry in try Files.directoryEntries(base, limit: descriptorLimit) {
-                if let link = try? Files.readLink("\(base)/\(entry)"), let inode = ProcessScanner.socketInode(link) { found.insert(inode) }
-            }
-            inodes = found
-        } catch {
-            problem = error.isPermissionDenied ? SocketOwnership.cannotCheck : "its file descriptors cannot be read: \(error.reason)"
-        }
-        let (ownership, file) = SocketOwnership.verify(path: path, pid: parentPID, socketInodes: inodes, fdsProblem: problem,
+        let sockets = held ?? HeldSockets.read(parentPID, procRoot: procRoot)
+        let (ownership, file) = SocketOwnership.verify(path: path, pid: parentPID, socketInodes: sockets.inodes, fdsProblem: sockets.problem,
                                                        procRoot: procRoot, listeners: listeners)
         return RootlessKitEndpoint(parentPID: parentPID, path: path, ownership: ownership, file: file)
     }
@@ -55,8 +44,42 @@ public struct RootlessKitEndpoint: Sendable {
 }
 
 extension RootlessKitParent {
-    /// The endpoint of its API socket, checked now; nil while its state directory is unknown.
-    public func endpoint(procRoot: String = "/proc", listeners: ListeningSockets? = nil) -> RootlessKitEndpoint? {
-        stateDir.map { RootlessKitEndpoint.of(parentPID: pid, stateDir: $0, procRoot: procRoot, listeners: listeners) }
+    /// The endpoint of its API socket; nil while its state directory is unknown. Its fds are
+    /// read again unless `justRead` (this value was read by the same command a moment ago).
+    public func endpoint(procRoot: String = "/proc", listeners: ListeningSockets? = nil, justRead: Bool = false) -> RootlessKitEndpoint? {
+        stateDir.map { RootlessKitEndpoint.of(parentPID: pid, stateDir: $0, procRoot: procRoot, listeners: listeners, held: justRead ? heldSockets : nil) }
+    }
+}
+
+/// The socket inodes a process's fds hold, or why they could not be read.
+public struct HeldSockets: Sendable, Equatable {
+    /// nil when the fds could not be read.
+    public let inodes: Set<UInt64>?
+    /// Why they could not be read.
+    public let error: SystemError?
+
+    /// Why ownership cannot be proven from them, in `SocketOwnership`'s words; nil when they were read.
+    var problem: String? {
+        error.map { $0.isPermissionDenied ? SocketOwnership.cannotCheck : "its file descriptors cannot be read: \($0.reason)" }
+    }
+
+    /// More fds than this are not read: a rootlesskit holds a few dozen, plus one per port with the builtin driver.
+    static let descriptorLimit = 4096
+
+    init(links: some Sequence<String>) {
+        inodes = Set(links.compactMap(ProcessScanner.socketInode))
+        error = nil
+    }
+
+    init(_ error: SystemError) {
+        inodes = nil
+        self.error = error
+    }
+
+    static func read(_ pid: Int32, procRoot: String) -> HeldSockets {
+        let base = "\(procRoot)/\(pid)/fd"
+        do {
+            return HeldSockets(links: try Files.directoryEntries(base, limit: descriptorLimit).lazy.compactMap { try? Files.readLink("\(base)/\($0)") })
+        } catch { return HeldSockets(error) }
     }
 }

@@ -54,6 +54,8 @@ public struct RootlessKitParent: Sendable, Equatable {
     public let log: String
     /// Field -> why it could not be read.
     public let problems: [String: String]
+    /// The sockets its fds held when read (for `endpoint(justRead:)`); nil when made by hand.
+    var heldSockets: HeldSockets? = nil
 
     /// Why `apiSocketListening` is false when the answer is not known: the parent's file
     /// descriptors could not be read (another user's, to a caller other than root), so whether it
@@ -113,7 +115,7 @@ public struct RootlessKitParent: Sendable, Equatable {
             problems["child"] = "slirp4netns's target \(slirp.configuration.targetPID.map(String.init) ?? "(none)") is not a child of rootlesskit \(pid)"
         }
 
-        let descriptors = fdLinks(pid, procRoot: procRoot, problems: &problems)
+        let (descriptors, held) = fdLinks(pid, procRoot: procRoot, problems: &problems)
         var stateDir: String?
         var source: StateDirSource?
         if let dir = flags.stateDir, dir.hasPrefix("/") {
@@ -127,9 +129,8 @@ public struct RootlessKitParent: Sendable, Equatable {
         }
         let apiSocket = stateDir.map { $0 + "/api.sock" }
         var listening = false
-        if let apiSocket, let listeners {
-            let held = Set(descriptors.values.compactMap(ProcessScanner.socketInode))
-            listening = listeners.sockets(boundTo: apiSocket).contains(where: held.contains)
+        if let apiSocket, let listeners, let inodes = held.inodes {
+            listening = listeners.sockets(boundTo: apiSocket).contains(where: inodes.contains)
         }
         let dockerSocket = child.flatMap { $0.kind == .docker ? $0.commandPID : nil }.flatMap { dockerd in
             Self.dockerSocket(of: dockerd, procRoot: procRoot, problems: &problems)
@@ -137,7 +138,7 @@ public struct RootlessKitParent: Sendable, Equatable {
         return RootlessKitParent(pid: pid, uid: uid, user: slirp.user ?? uid.flatMap(UserNames.name(of:)), portDriver: flags.portDriver,
                                  stateDir: stateDir, stateDirSource: source, apiSocket: apiSocket, apiSocketListening: listening,
                                  child: child, dockerSocket: dockerSocket, log: logWords(slirp, rootlesskit: pid, debug: flags.debug, descriptors: descriptors),
-                                 problems: problems)
+                                 problems: problems, heldSockets: held)
     }
 
     /// Where slirp4netns's output goes: rootlesskit 1.1 reads it from a pipe and logs it as
@@ -173,15 +174,18 @@ public struct RootlessKitParent: Sendable, Equatable {
         return runtime + "/docker.sock"
     }
 
-    /// The open fds of `pid` (the lowest `ProcessScanner.descriptorLimit`), as link strings.
-    static func fdLinks(_ pid: Int32, procRoot: String, problems: inout [String: String]) -> [Int: String] {
+    /// The open fds of `pid` (the first `HeldSockets.descriptorLimit`), as link strings, and the sockets among them.
+    static func fdLinks(_ pid: Int32, procRoot: String, problems: inout [String: String]) -> ([Int: String], HeldSockets) {
         var links: [Int: String] = [:]
         do {
-            for name in try Files.directoryEntries("\(procRoot)/\(pid)/fd", limit: ProcessScanner.descriptorLimit) {
+            for name in try Files.directoryEntries("\(procRoot)/\(pid)/fd", limit: HeldSockets.descriptorLimit) {
                 if let fd = Int(name), let link = try? Files.readLink("\(procRoot)/\(pid)/fd/\(name)") { links[fd] = link }
             }
-        } catch { problems["fds"] = ProcessScanner.explain(error, pid: pid) }
-        return links
+        } catch {
+            problems["fds"] = ProcessScanner.explain(error, pid: pid)
+            return (links, HeldSockets(error))
+        }
+        return (links, HeldSockets(links: links.values))
     }
 
     static func argv(of pid: Int32, procRoot: String, problems: inout [String: String], field: String) -> [String] {

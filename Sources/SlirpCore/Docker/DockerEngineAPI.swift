@@ -40,14 +40,9 @@ public struct DockerEngineAPI: Sendable {
             return .failure(DockerError(context, "\(SocketOwnership.absent(path: socket, error: error))"))
         }
         guard st.st_mode & 0o170000 == 0o140000 else { return .failure(DockerError(context, "not a socket")) }
-        var held = Set<UInt64>()
-        do {
-            let base = "\(procRoot)/\(pid)/fd"
-            for entry in try Files.directoryEntries(base, limit: RootlessKitEndpoint.descriptorLimit) {
-                if let link = try? Files.readLink("\(base)/\(entry)"), let inode = ProcessScanner.socketInode(link) { held.insert(inode) }
-            }
-        } catch {
-            return .failure(DockerError(context, "dockerd's file descriptors cannot be read (\(error.reason)), so the socket is not proven its own and nothing was sent"))
+        let sockets = HeldSockets.read(pid, procRoot: procRoot)
+        guard let held = sockets.inodes else {
+            return .failure(DockerError(context, "dockerd's file descriptors cannot be read (\(sockets.error?.reason ?? "?")), so the socket is not proven its own and nothing was sent"))
         }
         guard let table = try? Files.readText("\(procRoot)/\(pid)/net/unix") else {
             return .failure(DockerError(context, "/proc/\(pid)/net/unix cannot be read, so the socket is not proven dockerd's and nothing was sent"))
