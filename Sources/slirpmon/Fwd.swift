@@ -57,21 +57,7 @@ extension Slirpmon.Fwd {
         var unverified = false
         @OptionGroup var common: CommonOptions
 
-        func run() throws {
-            let route = try FwdRoute.of(target)
-            guard case .slirp(let endpoint) = route else {
-                if case .rootlessKit(let kit) = route { try RootlessKitFwd.list(kit, targetText: target, common: common, unverified: unverified) }
-                return
-            }
-            let (_, client) = try Targets.client(target, common: common, unverified: unverified, endpoint: endpoint)
-            let forwards: [HostForward]
-            do { forwards = try client.list() } catch { throw CLIError.failed(error.description) }
-            if common.json { return try FileHandleOutput.json(forwards) }
-            guard !forwards.isEmpty else { return FileHandleOutput.print("No forwards (only forwards added through the API socket are listed).") }
-            var table = TextTable(header: ["ID", "PROTO", "HOST", "GUEST"])
-            for f in forwards { table.rows.append([String(f.id), f.proto.rawValue, "\(f.hostAddr):\(f.hostPort)", "\(f.guestAddr):\(f.guestPort)"]) }
-            FileHandleOutput.print(table.rendered)
-        }
+        func run() throws { try FwdListRequest(self).run() }
     }
 
     struct AddForwards: ParsableCommand {
@@ -149,7 +135,7 @@ extension Slirpmon.Fwd {
             }
             guard case .slirp(let found) = route else { return }
             let requests = try slirpRequests.get()
-            let (endpoint, client) = try Targets.client(target, common: common, unverified: unverified, endpoint: found)
+            let (endpoint, client) = try Targets.client(target, timeout: common.timeout, unverified: unverified, endpoint: found)
             let showProgress = requests.count > 1 && isatty(2) != 0 && !common.json
             let outcome = ForwardSession(client: client, pid: endpoint.process.pid).add(requests) { n in
                 if showProgress && (n % 25 == 0 || n == requests.count - 1) {
@@ -240,7 +226,7 @@ extension Slirpmon.Fwd {
                 return try RootlessKitFwd.remove(kit, ids: numbers, all: all, targetText: target, common: common, unverified: unverified)
             }
             guard case .slirp(let found) = route else { return }
-            let (endpoint, client) = try Targets.client(target, common: common, unverified: unverified, endpoint: found)
+            let (endpoint, client) = try Targets.client(target, timeout: common.timeout, unverified: unverified, endpoint: found)
             if all {
                 do { numbers = try client.list().map(\.id) } catch { throw CLIError.failed(error.description) }
             }

@@ -33,7 +33,7 @@ extension Slirpmon.Fwd {
             }
             var forwards = ProbeForward.all(of: instance)
             if let kit = instance.rootlessKit {
-                let session = try RootlessKitTarget(process: instance.process, kit: kit).session(common: common, unverified: false)
+                let session = try RootlessKitTarget(process: instance.process, kit: kit).session(timeout: common.timeout, unverified: false)
                 do throws(RootlessKitAPIError) {
                     forwards = try session.api.ports().compactMap { ProbeForward($0, portDriver: kit.portDriver) }
                 } catch { throw CLIError.failed(RootlessKitFwd.explained(error, target: target)) }

@@ -32,7 +32,7 @@ struct RootlessKitTarget {
     let kit: RootlessKitParent
 
     /// The client of RootlessKit's socket, refusing (before anything is sent) one whose owner is not proven.
-    func session(common: CommonOptions, unverified: Bool) throws -> RootlessKitSession {
+    func session(timeout: Double, unverified: Bool) throws -> RootlessKitSession {
         guard let endpoint = kit.endpoint(justRead: true) else {
             throw CLIError.failed("rootlesskit pid \(kit.pid) (parent of slirp4netns pid \(process.pid)): its state directory is unknown (\(kit.problems["state_dir"] ?? "?")), so its API socket is not found; nothing was sent")
         }
@@ -40,7 +40,7 @@ struct RootlessKitTarget {
             let override = endpoint.ownership.isUnverified ? "; `--unverified` sends anyway (SO_PEERCRED still checks that pid \(kit.pid) listens)" : ""
             throw CLIError.failed("slirp4netns pid \(process.pid): \(blocker)\(override)")
         }
-        guard let api = endpoint.client(timeout: common.timeout, allowingUnverified: unverified) else {
+        guard let api = endpoint.client(timeout: timeout, allowingUnverified: unverified) else {
             throw CLIError.failed("rootlesskit pid \(kit.pid) has no usable API socket")
         }
         let network = IPv4Network(process.configuration.effectiveCIDR) ?? ChildAddressRule.defaultSlirpNetwork
@@ -78,8 +78,8 @@ extension RootlessKitPortSpec {
 /// `fwd list|add|rm` for a RootlessKit instance: the same rules, errors and exit statuses as for
 /// slirp4netns's API (`Slirpmon.Fwd`), through `RootlessKitSession`.
 enum RootlessKitFwd {
-    static func list(_ target: RootlessKitTarget, targetText: String, common: CommonOptions, unverified: Bool) throws {
-        let session = try target.session(common: common, unverified: unverified)
+    static func list(_ target: RootlessKitTarget, targetText: String, json: Bool, timeout: Double, unverified: Bool) throws {
+        let session = try target.session(timeout: timeout, unverified: unverified)
         let ports: [RootlessKitPort]
         do throws(RootlessKitAPIError) { ports = try session.api.ports() } catch {
             throw CLIError.failed(explained(error, target: targetText))
@@ -87,7 +87,7 @@ enum RootlessKitFwd {
         let (forwards, problem) = target.forwards(ports)
         let docker = target.kit.child?.kind == .docker
         if docker, let problem { FileHandleOutput.error("slirpmon: containers not named: \(problem)".terminalSafe) }
-        if common.json { return try FileHandleOutput.json(forwards.map(RootlessKitForwardJSON.init)) }
+        if json { return try FileHandleOutput.json(forwards.map(RootlessKitForwardJSON.init)) }
         let info = try? session.api.info()
         FileHandleOutput.print("rootlesskit pid \(target.kit.pid), port driver \(info?.portDriver ?? target.kit.portDriver), API socket \(session.api.socketPath)".terminalSafe)
         guard !forwards.isEmpty else { return FileHandleOutput.print("No ports.") }
@@ -111,7 +111,7 @@ enum RootlessKitFwd {
     static func add(_ target: RootlessKitTarget, specs: [RootlessKitPortSpec], targetText: String, common: CommonOptions, unverified: Bool) throws {
         let clashes = RootlessKitConflict.find(in: specs)
         if !clashes.isEmpty { throw CLIError.usage("nothing sent: the mappings conflict: \(RootlessKitConflict.described(clashes, limit: 20))") }
-        let session = try target.session(common: common, unverified: unverified)
+        let session = try target.session(timeout: common.timeout, unverified: unverified)
         let showProgress = specs.count > 1 && isatty(2) != 0 && !common.json
         let outcome = session.add(specs) { n in
             if showProgress && (n % 25 == 0 || n == specs.count - 1) { FileHandleOutput.progress("added \(n + 1)/\(specs.count)") }
@@ -155,7 +155,7 @@ enum RootlessKitFwd {
     }
 
     static func remove(_ target: RootlessKitTarget, ids given: [Int], all: Bool, targetText: String, common: CommonOptions, unverified: Bool) throws {
-        let session = try target.session(common: common, unverified: unverified)
+        let session = try target.session(timeout: common.timeout, unverified: unverified)
         var ids = given
         if all {
             do throws(RootlessKitAPIError) { ids = try session.api.ports().map(\.id) } catch { throw CLIError.failed(explained(error, target: targetText)) }

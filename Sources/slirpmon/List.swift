@@ -101,7 +101,7 @@ struct ListRequest: Equatable {
     }
 
     /// `--name=value` as ("--name", "value"); `--name` as ("--name", nil).
-    private static func split(_ word: String) -> (String, String?) {
+    static func split(_ word: String) -> (String, String?) {
         guard let eq = word.firstIndex(of: "=") else { return (word, nil) }
         return (String(word[..<eq]), String(word[word.index(after: eq)...]))
     }

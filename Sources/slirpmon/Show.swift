@@ -148,7 +148,7 @@ enum Targets {
     /// The API socket of TARGET, refusing (before anything is sent) an instance that cannot take requests;
     /// `unverified`: the operator's `--unverified`, to send to a socket whose owner cannot be proven.
     /// `endpoint`: TARGET's, when the caller resolved it already (`FwdRoute`).
-    static func client(_ target: String, common: CommonOptions, unverified: Bool = false, endpoint found: APIEndpoint? = nil) throws -> (APIEndpoint, APIClient) {
+    static func client(_ target: String, timeout: Double, unverified: Bool = false, endpoint found: APIEndpoint? = nil) throws -> (APIEndpoint, APIClient) {
         let endpoint: APIEndpoint
         if let found { endpoint = found } else {
             do { endpoint = try TargetResolver.endpoint(target) } catch { throw cliError(error) }
@@ -158,7 +158,7 @@ enum Targets {
             let override = endpoint.ownership?.isUnverified == true ? "; `--unverified` sends anyway (SO_PEERCRED still checks that pid \(pid) listens)" : ""
             throw CLIError.failed("pid \(pid): \(blocker)\(override)")
         }
-        guard let client = endpoint.client(timeout: common.timeout) else { throw CLIError.failed("pid \(pid) has no API socket") }
+        guard let client = endpoint.client(timeout: timeout) else { throw CLIError.failed("pid \(pid) has no API socket") }
         return (endpoint, client)
     }
 

@@ -33,8 +33,12 @@ struct Slirpmon: ParsableCommand {
     /// Runs the command; errors become one line on stderr and exit 1 (failed operation) or 2 (usage).
     static func main() {
         do {
-            // `list` as scripts run it, without ArgumentParser's reflection (see ListRequest(quick:)).
+            // `list` and `fwd list` as scripts run them, without ArgumentParser's reflection (see ListRequest(quick:)).
             if let list = ListRequest(quick: CommandLine.arguments.dropFirst()) {
+                try list.run()
+                return
+            }
+            if let list = FwdListRequest(quick: CommandLine.arguments.dropFirst()) {
                 try list.run()
                 return
             }

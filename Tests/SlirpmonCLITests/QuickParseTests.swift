@@ -53,3 +53,46 @@ struct QuickParseTests {
         }
     }
 }
+
+/// `slirpmon fwd list TARGET` is parsed without ArgumentParser too (`FwdListRequest(quick:)`),
+/// under the same rule: exactly what ArgumentParser makes of the arguments, or nothing.
+@Suite("fwd list's quick parse")
+struct FwdListQuickParseTests {
+    static let plain: [[String]] = [
+        ["fwd", "list", "12"], ["fwd", "list", "pid:12", "--json"], ["fwd", "list", "--json", "web"], ["fwd", "list", "web", "--unverified"],
+        ["fwd", "list", "web", "--timeout", "0.5"], ["fwd", "list", "--timeout=7", "--json", "pid:9"], ["fwd", "list", "web", "--timeout", "1e1"],
+        ["fwd", "list", "--unverified", "--json", "--timeout", "600", "ns:/run/netns/x"],
+    ]
+
+    @Test(arguments: plain)
+    func meansWhatArgumentParserMakesOfIt(arguments: [String]) throws {
+        let quick = try #require(FwdListRequest(quick: arguments[...]))
+        let parsed = try #require(try Slirpmon.parseAsRoot(arguments) as? Slirpmon.Fwd.ListForwards)
+        #expect(quick == FwdListRequest(parsed))
+    }
+
+    static let others: [[String]] = [
+        ["fwd", "list"], ["fwd", "add", "1", "80:80"], ["fwd", "list", "1", "2"], ["fwd", "list", "help"], ["fwd", "list", "--help"],
+        ["fwd", "list", "1", "-h"], ["fwd", "list", "1", "--version"], ["fwd", "list", "1", "--json", "--json"], ["fwd", "list", "1", "--jsn"],
+        ["fwd", "list", "1", "--json=yes"], ["fwd", "list", "1", "--timeout"], ["fwd", "list", "1", "--timeout", "0"],
+        ["fwd", "list", "1", "--timeout", "nan"], ["fwd", "list", "1", "--timeout", "2s"], ["fwd", "list", "--", "1"], ["fwd", "list", "-1"],
+        ["fwd", "list", "1", "--unverified=1"], ["fwd", "list", ""], ["list", "fwd", "1"], ["fwd", "1", "list"],
+    ]
+
+    @Test(arguments: others)
+    func leavesEverythingElseToArgumentParser(arguments: [String]) {
+        #expect(FwdListRequest(quick: arguments[...]) == nil)
+    }
+
+    /// A flag added to `fwd list` must be added to the quick parse too: the options in its help are exactly the ones it knows.
+    @Test func knowsEveryOptionOfItsHelp() throws {
+        let help = Slirpmon.helpMessage(for: Slirpmon.Fwd.ListForwards.self, columns: 200)
+        let options = Set(help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "<" })
+            .filter { $0.hasPrefix("--") }.map(String.init))
+        #expect(options == ["--json", "--timeout", "--unverified", "--help", "--version"], "\(help)")
+        for option in options.subtracting(["--help", "--version"]) {
+            let arguments = ["fwd", "list", "1", option] + (option == "--timeout" ? ["3"] : [])
+            #expect(FwdListRequest(quick: arguments[...]) != nil, "\(option) is not parsed quickly")
+        }
+    }
+}
