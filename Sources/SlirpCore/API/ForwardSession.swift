@@ -57,23 +57,7 @@ public struct ForwardSession: Sendable {
         case listFailed(Failure)
     }
 
-    public struct RemoveOutcome: Sendable {
-        /// The ids removed, in order.
-        public var removed: [Int] = []
-        /// The id whose removal failed and why; nil when every one was removed.
-        public var failure: (id: Int, Failure)?
-        /// The ids never sent: those after the failure, or all when the batch was refused.
-        public var notSent: [Int] = []
-        /// Why nothing was sent: ids the instance does not list, or the listing that could not be made.
-        public var refusal: RemoveRefusal?
-    }
-
-    /// Why a batch of removals was not sent at all.
-    public enum RemoveRefusal: Sendable {
-        /// Ids the instance does not list.
-        case unknownIDs([Int])
-        case listFailed(Failure)
-    }
+    public typealias RemoveOutcome = BatchRemoval<Failure>
 
     /// Sends `add_hostfwd` for each request in order; stops at the first failure. `progress` is told
     /// the index of each request added.
@@ -123,33 +107,10 @@ public struct ForwardSession: Sendable {
         error.description + (error.hint.map { "; " + $0 } ?? "")
     }
 
-    /// Sends `remove_hostfwd` for each id in order; stops at the first failure. More than one id
-    /// (unless `listed`: the ids come from the list just read) is checked against the list first:
-    /// an id it does not have refuses them all, nothing sent, rather than removing the ones before it.
+    /// Sends `remove_hostfwd` for each id, by `BatchRemoval`'s rule.
     public func remove(_ ids: [Int], listed: Bool = false) -> RemoveOutcome {
-        var outcome = RemoveOutcome()
-        if ids.count > 1 && !listed {
-            let existing: Set<Int>
-            do throws(APIError) { existing = Set(try client.list().map(\.id)) } catch {
-                outcome.refusal = .listFailed(Failure(error: error, explanation: Self.explain(error)))
-                outcome.notSent = ids
-                return outcome
-            }
-            let unknown = ids.filter { !existing.contains($0) }
-            guard unknown.isEmpty else {
-                outcome.refusal = .unknownIDs(unknown)
-                outcome.notSent = ids
-                return outcome
-            }
-        }
-        for (n, id) in ids.enumerated() {
-            do throws(APIError) { try client.remove(id: id) } catch {
-                outcome.failure = (id, Failure(error: error, explanation: Self.explain(error)))
-                outcome.notSent = Array(ids[(n + 1)...])
-                return outcome
-            }
-            outcome.removed.append(id)
-        }
-        return outcome
+        let failure = { (error: APIError) in Failure(error: error, explanation: Self.explain(error)) }
+        return BatchRemoval.run(ids, listed: listed, list: { () throws(APIError) in try client.list().map(\.id) },
+                                remove: { (id) throws(APIError) in try client.remove(id: id) }, failure: failure)
     }
 }

@@ -60,18 +60,7 @@ public struct RootlessKitSession: Sendable {
         public var refusal: Refusal?
     }
 
-    public enum RemoveRefusal: Sendable {
-        /// Ids the instance does not list.
-        case unknownIDs([Int])
-        case listFailed(Failure)
-    }
-
-    public struct RemoveOutcome: Sendable {
-        public var removed: [Int] = []
-        public var failure: (id: Int, Failure)?
-        public var notSent: [Int] = []
-        public var refusal: RemoveRefusal?
-    }
+    public typealias RemoveOutcome = BatchRemoval<Failure>
 
     /// Checks the batch (see the type's rule), then sends `POST /v1/ports` for each spec in order;
     /// stops at the first failure (after an unanswered one too). `progress` is told the index of each spec added.
@@ -131,33 +120,9 @@ public struct RootlessKitSession: Sendable {
         return Int(text.trimmingSpaces)
     }
 
-    /// Sends `DELETE /v1/ports/{id}` for each id in order; stops at the first failure. More than one
-    /// id (unless `listed`: they come from the list just read) is checked against the list first:
-    /// an id it does not have refuses them all, nothing sent.
+    /// Sends `DELETE /v1/ports/{id}` for each id, by `BatchRemoval`'s rule.
     public func remove(_ ids: [Int], listed: Bool = false) -> RemoveOutcome {
-        var outcome = RemoveOutcome()
-        if ids.count > 1 && !listed {
-            let existing: Set<Int>
-            do throws(RootlessKitAPIError) { existing = Set(try api.ports().map(\.id)) } catch {
-                outcome.refusal = .listFailed(Failure(error))
-                outcome.notSent = ids
-                return outcome
-            }
-            let unknown = ids.filter { !existing.contains($0) }
-            guard unknown.isEmpty else {
-                outcome.refusal = .unknownIDs(unknown)
-                outcome.notSent = ids
-                return outcome
-            }
-        }
-        for (n, id) in ids.enumerated() {
-            do throws(RootlessKitAPIError) { try api.remove(id: id) } catch {
-                outcome.failure = (id, Failure(error))
-                outcome.notSent = Array(ids[(n + 1)...])
-                return outcome
-            }
-            outcome.removed.append(id)
-        }
-        return outcome
+        BatchRemoval.run(ids, listed: listed, list: { () throws(RootlessKitAPIError) in try api.ports().map(\.id) },
+                         remove: { (id) throws(RootlessKitAPIError) in try api.remove(id: id) }, failure: Failure.init)
     }
 }
