@@ -65,14 +65,10 @@ struct RootlessKitTarget {
 
 extension RootlessKitPortSpec {
     /// `127.0.0.1:8080`, `[::1]:8080`, `*:8080` (all addresses).
-    var hostColumn: String { Self.address(parentIP ?? "*", parentPort) }
+    var hostColumn: String { Format.hostPort(parentIP ?? "*", parentPort) }
 
     /// `172.17.0.2:80`; `child`'s own (`info`'s address, else the word) without childIP.
-    func guestColumn(child: String?) -> String { Self.address(childIP ?? child ?? "(child)", childPort) }
-
-    static func address(_ address: String, _ port: Int) -> String {
-        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
-    }
+    func guestColumn(child: String?) -> String { Format.hostPort(childIP ?? child ?? "(child)", childPort) }
 }
 
 /// `fwd list|add|rm` for a RootlessKit instance: the same rules, errors and exit statuses as for
@@ -104,7 +100,7 @@ enum RootlessKitFwd {
     /// `name (172.17.0.2:80)`, the address alone when unnamed, `-` for none.
     static func containerCell(_ container: RootlessKitForward.Container?) -> String {
         guard let container else { return "-" }
-        let address = RootlessKitPortSpec.address(container.address, container.port)
+        let address = Format.hostPort(container.address, container.port)
         return container.name.map { "\($0) (\(address))" } ?? address
     }
 

@@ -88,7 +88,7 @@ extension RootlessKitPortSpec {
 
     /// `tcp4 127.0.0.1:8080 -> 172.17.0.2:80`; `*` for all parent addresses, the child's own address without childIP.
     public var summary: String {
-        "\(proto) \(Self.hostPort(parentIP ?? "*", parentPort)) -> \(childIP.map { Self.hostPort($0, childPort) } ?? ":\(childPort)")"
+        "\(proto) \(Format.hostPort(parentIP ?? "*", parentPort)) -> \(childIP.map { Format.hostPort($0, childPort) } ?? ":\(childPort)")"
     }
 
     /// The mapping in Docker's `-p` syntax (`127.0.0.1:8080:80/udp`, `[::1]:8080:80`): what makes a
@@ -99,7 +99,4 @@ extension RootlessKitPortSpec {
         return baseProtocol == "udp" ? text + "/udp" : text
     }
 
-    static func hostPort(_ address: String, _ port: Int) -> String {
-        IPv4Address(address) != nil || address == "*" ? "\(address):\(port)" : "[\(address)]:\(port)"
-    }
 }

@@ -35,7 +35,7 @@ public enum PortTrial {
 
         /// The host address Podman binds: `0.0.0.0` for none.
         var host: String { hostIP.isEmpty ? "0.0.0.0" : hostIP }
-        var label: String { "\(proto) \(host.contains(":") ? "[\(host)]" : host):\(hostPort) -> \(containerPort)" }
+        var label: String { "\(proto) \(Format.hostPort(host, hostPort)) -> \(containerPort)" }
     }
 
     /// Podman's loop: each protocol of each mapping, each port of its range.
@@ -126,8 +126,7 @@ public enum PortTrial {
             }
             // Podman: rootlessport's Go error, `listen tcp 0.0.0.0:8080: bind: address already in use`,
             // after its own sentence for a privileged port.
-            let address = forward.host.contains(":") ? "[\(forward.host)]" : forward.host
-            var podman = "listen \(proto.rawValue) \(address):\(forward.hostPort): bind: \(failure.reason.lowercased())"
+            var podman = "listen \(proto.rawValue) \(Format.hostPort(forward.host, forward.hostPort)): bind: \(failure.reason.lowercased())"
             let start = PortConflict.unprivilegedPortStart()
             if failure.errno == .permissionDenied && forward.hostPort < start {
                 podman = "cannot expose privileged port \(forward.hostPort), you can add 'net.ipv4.ip_unprivileged_port_start=\(forward.hostPort)' to /etc/sysctl.conf (currently \(start)), or choose a larger port number (>= \(start)): " + podman

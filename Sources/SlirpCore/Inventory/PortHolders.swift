@@ -244,7 +244,7 @@ public struct PortHolder: Sendable, Equatable {
     public var containerID: String? { container?.id ?? claimedContainerID }
 
     /// `127.0.0.1:8080`, `[::]:8080`.
-    public var hostAddress: String { address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)" }
+    public var hostAddress: String { Format.hostPort(address, port) }
 
     /// `container web (0123456789ab)`, `pod p1`, or nil.
     public var containerWords: String? {

@@ -68,6 +68,12 @@ public enum Format {
         value == value.rounded() ? "\(Int(value)).0s" : "\((value * 10).rounded() / 10)s"
     }
 
+    /// `127.0.0.1:8080`, `[::1]:8080`, `*:8080`: an IPv6 address (any with a colon) in brackets, as
+    /// Podman, Docker and RootlessKit write a host and port.
+    public static func hostPort(_ address: String, _ port: Int) -> String {
+        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+
     /// `n` as two digits at least: `07`, `12`, `123`.
     public static func two(_ n: Int) -> String { n < 10 && n >= 0 ? "0\(n)" : "\(n)" }
 

@@ -60,10 +60,9 @@ public struct ProbeForward: Sendable, Equatable, Encodable {
 
     /// `tcp 127.0.0.1:18080 -> 10.0.2.100:80` (`*` for all host addresses, `:80` for the guest's own).
     public var summary: String {
-        "\(proto.rawValue) \(Self.address(hostAddr ?? "*", hostPort)) -> \(guestAddr.map { Self.address($0, guestPort) } ?? ":\(guestPort)")"
+        "\(proto.rawValue) \(Format.hostPort(hostAddr ?? "*", hostPort)) -> \(guestAddr.map { Format.hostPort($0, guestPort) } ?? ":\(guestPort)")"
     }
 
-    static func address(_ host: String, _ port: Int) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     enum CodingKeys: String, CodingKey {
         case id, proto, hostAddr = "host_addr", hostPort = "host_port", guestAddr = "guest_addr", guestPort = "guest_port", carrier

@@ -57,7 +57,7 @@ public final class HostConnect {
         }
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return HostConnect(fd: -1, outcome: .failed, error: SystemError("socket", address)) }
-        let subject = address.contains(":") ? "[\(address)]:\(UInt16(bigEndian: port))" : "\(address):\(UInt16(bigEndian: port))"
+        let subject = Format.hostPort(address, Int(UInt16(bigEndian: port)))
         let rc = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in retryingOnInterrupt { Glibc.connect(fd, address, length) } }
         }

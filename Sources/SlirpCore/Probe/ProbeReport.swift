@@ -54,7 +54,7 @@ public struct ProbeReport: Sendable, Equatable, Encodable {
         }
 
         /// `10.0.2.100:80`, `[::]:80`.
-        public var endpoint: String { ProbeForward.address(address, port) }
+        public var endpoint: String { Format.hostPort(address, port) }
 
         enum CodingKeys: String, CodingKey { case address, port, pid, command, user, isCarrier = "carrier" }
     }
@@ -115,8 +115,8 @@ public struct ProbeReport: Sendable, Equatable, Encodable {
     /// The verdict, the first that holds of: host side closed, another process on it, guest
     /// address not the container's, nothing listening, UDP replies dropped, no round trip, works.
     mutating func decide(forward f: ProbeForward, site: ProbeSite) {
-        let host = ProbeForward.address(connectAddress ?? "?", f.hostPort)
-        let guestText = guestAddress.map { ProbeForward.address($0, f.guestPort) } ?? ":\(f.guestPort)"
+        let host = Format.hostPort(connectAddress ?? "?", f.hostPort)
+        let guestText = guestAddress.map { Format.hostPort($0, f.guestPort) } ?? ":\(f.guestPort)"
         let restart: String = switch f.carrier {
         case .slirp4netns: "add it again (`slirpmon fwd rm TARGET ID`, then `slirpmon fwd add`), or restart the container"
         case .rootlessport: "restart the container (`podman restart NAME`): rootlessport binds the -p ports when it starts"

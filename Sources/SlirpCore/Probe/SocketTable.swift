@@ -16,7 +16,7 @@ public struct SocketTable: Sendable, Equatable {
 
         public var isListening: Bool { state == 0x0A }
         /// `10.0.2.100:80`, `[::]:80`.
-        public var localText: String { isIPv6 ? "[\(local)]:\(localPort)" : "\(local):\(localPort)" }
+        public var localText: String { Format.hostPort(local, localPort) }
     }
 
     public var entries: [Entry]

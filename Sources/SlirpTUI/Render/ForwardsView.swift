@@ -105,14 +105,10 @@ enum ForwardsView {
         guard let ports = listed(entry?.ports, entry: entry, failed: "listing RootlessKit's ports (GET /v1/ports) failed: ",
                                  waiting: "asking RootlessKit's API (GET /v1/ports, \(source)), waiting...", empty: "No ports: RootlessKit (\(source)) forwards none.",
                                  readOnly: state.readOnly, width: w, lines: &lines) else { return }
-        func address(_ ip: String?, _ port: Int) -> String {
-            guard let ip else { return "*:\(port)" }
-            return IPv4Address(ip) != nil ? "\(ip):\(port)" : "[\(ip)]:\(port)"
-        }
-        let hosts = ports.map { address($0.spec.parentIP, $0.spec.parentPort) }
+        let hosts = ports.map { Format.hostPort($0.spec.parentIP ?? "*", $0.spec.parentPort) }
         let guests = ports.map { port -> String in
             guard let ip = port.spec.childIP else { return ":\(port.spec.childPort)" }
-            return address(ip, port.spec.childPort)
+            return Format.hostPort(ip, port.spec.childPort)
         }
         let docker = kit.child?.kind == .docker
         let idW = max(2, ports.map { String($0.id).count }.max() ?? 2)
