@@ -24,7 +24,7 @@ extension InstanceSnapshot {
     /// Where a probe looks for this instance (`ProbeSite`): slirp4netns, the carriers of its ports,
     /// processes likely inside its namespace.
     var probeSite: ProbeSite {
-        ProbeSite(slirpPID: pid, netnsPath: netnsPath, guest: guest, disableHostLoopback: disableHostLoopback,
+        ProbeSite(slirpPID: pid, netnsPath: netnsPath, guest: guest, gateway: gateway, disableHostLoopback: disableHostLoopback,
                   carriers: [pid] + rootlessPorts.filter { !$0.isChild }.map(\.pid) + (rootlessKit.map { [$0.pid] } ?? []),
                   insideHints: (container.map { $0.pid > 0 ? [$0.pid] : [] } ?? []) + rootlessPorts.filter(\.isChild).map(\.pid)
                       + (rootlessKit?.child.map { [$0.pid] } ?? []))
