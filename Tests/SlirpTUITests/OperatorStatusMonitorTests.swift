@@ -56,10 +56,7 @@ struct OperatorStatusMonitorTests {
         let instance = try lab.start(.init(name: "h", forwards: [ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: port, guestPort: Port(80)!)]))
         let tmux = TmuxHarness(width: 200, height: 50)
         defer { tmux.tearDown() }
-        let binary = try #require(TmuxHarness.binary)
-        try tmux.start("\(binary) -d 0.3; echo EXITED $?; sleep 120")
-        #expect(tmux.waitFor("F10Quit").found)
-        tmux.showOnly(pid: instance.pid)
+        try tmux.startMonitor("-d 0.3", filteredTo: String(instance.pid))
         tmux.send("3")
         let row = "127.0.0.1:\(port.value)"
         try #require(tmux.waitFor(row).found, "the forward is not listed")
