@@ -180,6 +180,82 @@ struct DNSCheckTests {
         #expect(text.contains("nothing asked (--disable-dns)"), "\(text)")
     }
 
+    @Test("slirp4netns reading a resolv.conf of its own mount namespace (not the host's file): the verdict names that file and its owner as the one to fix it, never the host's /etc/resolv.conf")
+    func ownResolvConfIsItsOwnersToFix() throws {
+        let lab = try ResolverLab("ownrc")
+        let slirp = try lab.startSlirp(resolvConf: "nameserver \(ResolverLab.resolverIPv4)\n")
+        let (status, text, json) = try dns(slirp)
+        #expect(status == 1, "nothing listens at the resolver: \(text)")
+        let host = try #require(json["host_resolver"] as? [String: Any], "\(json)")
+        #expect(host["controlled_by"] as? String == "instance_owner", "\(host)")
+        let v = verdict(json)
+        #expect(v.fix.contains("a file in its own mount namespace, set up by its owner, root") && v.fix.contains("not the host's /etc/resolv.conf"), "\(v.fix)")
+        #expect(!v.fix.contains("in the host's /etc/resolv.conf"), "the host's file is not what slirp4netns reads: \(v.fix)")
+        #expect(v.notes.contains { $0.hasPrefix("slirp4netns reads /proc/\(slirp)/root/etc/resolv.conf, not the host's /etc/resolv.conf") }, "\(v.notes)")
+    }
+
+    @Test("slirp4netns reading the host's very /etc/resolv.conf (same device and inode): the verdict says the fix is the host's")
+    func hostResolvConfIsTheHostsToFix() throws {
+        let lab = try ResolverLab("hostrc")
+        // The lab's outer namespace reaches none of the host's nameservers: DNS fails there.
+        let slirp = try lab.startSlirp(resolvConf: "", hostResolvConf: true)
+        let (status, text, json) = try dns(slirp, ["--timeout", "1"])
+        #expect(status == 1, "\(text)")
+        let host = try #require(json["host_resolver"] as? [String: Any], "\(json)")
+        #expect(host["controlled_by"] as? String == "host", "\(host)")
+        #expect(verdict(json).fix.contains("the host's /etc/resolv.conf (the host's administrator's to fix"), "\(verdict(json))")
+    }
+
+    @Test("a route in the container's namespace sends 10.0.2.3 to its loopback: the verdict blames the namespace's owner and names the route to delete, not the host resolver (which works)")
+    func namespaceRouteIsItsOwnersNotTheHosts() throws {
+        let lab = try ResolverLab("nsroute")
+        try lab.startResolver(on: [ResolverLab.resolverIPv4])
+        let slirp = try lab.startSlirp(resolvConf: "nameserver \(ResolverLab.resolverIPv4)\n")
+        for args in [["-n", lab.guest, "link", "set", "lo", "up"], ["-n", lab.guest, "route", "add", "10.0.2.3/32", "dev", "lo"]] {
+            let out = sh("ip", args)
+            try #require(out.status == 0, "ip \(args): \(out.stderr)")
+        }
+        let (status, text, json) = try dns(slirp, ["--timeout", "1"])
+        #expect(status == 1, "\(text)")
+        let route = try #require(json["namespace_route"] as? [String: Any], "\(json)")
+        #expect(route["kind"] as? String == "other" && route["interface"] as? String == "lo" && route["tap_packets_sent"] as? Int == 0, "\(route)")
+        let v = verdict(json)
+        #expect(v.summary.contains("never reached slirp4netns") && v.summary.contains("through lo, not tap0")
+                && v.summary.contains("its owner (root) controls"), "\(v.summary)")
+        #expect(!v.summary.contains("nothing listens on its port 53") && !v.fix.contains("resolv.conf"), "the host resolver is blamed: \(v)")
+        #expect(v.fix.contains("ip route del 10.0.2.3"), "\(v.fix)")
+        #expect(lab.resolverQueries.isEmpty, "slirp4netns never forwarded: \(lab.resolverQueries)")
+        // A policy rule the main table does not show: the tap sent nothing, which is what is said.
+        for args in [["-n", lab.guest, "route", "del", "10.0.2.3/32", "dev", "lo"], ["-n", lab.guest, "route", "add", "10.0.2.3/32", "dev", "lo", "table", "77"],
+                     ["-n", lab.guest, "rule", "add", "to", "10.0.2.3", "lookup", "77", "priority", "100"]] {
+            let out = sh("ip", args)
+            try #require(out.status == 0, "ip \(args): \(out.stderr)")
+        }
+        let policy = try dns(slirp, ["--timeout", "1"])
+        #expect((policy.json["namespace_route"] as? [String: Any])?["kind"] as? String == "tap", "\(policy.json)")
+        #expect(verdict(policy.json).summary.contains("nothing left through tap0 when the query was sent"), "\(verdict(policy.json))")
+        // Without the rule DNS works: the verdicts above were right.
+        sh("ip", ["-n", lab.guest, "rule", "del", "priority", "100"])
+        let after = try dns(slirp)
+        #expect(after.status == 0 && verdict(after.json).status == "ok", "\(after.text)")
+    }
+
+    @Test("a REJECT rule in the container's namespace: the verdict names the namespace's firewall and its owner, not a missing route or the host resolver")
+    func namespaceFirewallIsItsOwnersNotTheHosts() throws {
+        let lab = try ResolverLab("nsfw")
+        try lab.startResolver(on: [ResolverLab.resolverIPv4])
+        let slirp = try lab.startSlirp(resolvConf: "nameserver \(ResolverLab.resolverIPv4)\n")
+        let rule = sh("ip", ["netns", "exec", lab.guest, "iptables", "-A", "OUTPUT", "-p", "udp", "--dport", "53", "-j", "REJECT"])
+        try #require(rule.status == 0, "iptables (package iptables) in \(lab.guest): \(rule.stderr)")
+        let (status, text, json) = try dns(slirp, ["--timeout", "1"])
+        #expect(status == 1, "\(text)")
+        #expect((json["namespace_route"] as? [String: Any])?["blocked_by_firewall"] as? Bool == true, "\(json)")
+        let v = verdict(json)
+        #expect(v.summary.contains("a netfilter rule in the namespace refused to send it") && v.summary.contains("its owner (root) controls"), "\(v.summary)")
+        #expect(v.fix.hasPrefix("for the namespace's owner (root), not the host:") && v.fix.contains("iptables -S OUTPUT"), "\(v.fix)")
+        #expect(!v.fix.contains("no route"), "\(v.fix)")
+    }
+
     @Test("a name that cannot be asked is a usage error, nothing is sent")
     func badNameRefused() throws {
         let out = slirpmon(["dns", "pid:1", "--name", "bad name;rm"])

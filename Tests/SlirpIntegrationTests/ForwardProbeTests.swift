@@ -206,6 +206,79 @@ struct ForwardProbeTests {
         let none = slirpmon(["fwd", "probe", String(instance.pid), "id:7"])
         #expect(none.status == 1 && none.stderr.contains("has no forward id 7"), "\(none.stderr)")
     }
+
+    /// A process in `netns` started by `arguments` (killed when the value goes).
+    final class InsideProgram {
+        let pid: pid_t
+        init(netns: String, _ arguments: [String]) throws {
+            guard let ip = Executables.find("ip") else { throw LabSetupError("ip not installed") }
+            guard case .success(let pid) = Executables.spawn(ip, ["netns", "exec", netns] + arguments) else { throw LabSetupError("cannot start \(arguments) in \(netns)") }
+            self.pid = pid
+        }
+        deinit {
+            kill(pid, SIGKILL)
+            Executables.waitFor(pid)
+        }
+    }
+
+    @Test("someone else's connections to the guest port while the probe waits are not its round trip: with slirp4netns's own connection dropped in the container, the verdict is no_round_trip, not works")
+    func othersConnectionsAreNotOurRoundTrip() throws {
+        let lab = try TestLab("probe-peer")
+        let port = try DemoFleet.freeTCPPort()
+        let instance = try lab.start(.init(name: "q", forwards: [ForwardRequest(proto: .tcp, hostAddr: Self.loopback, hostPort: port, guestPort: Port(80)!)]))
+        let netns = try #require(instance.netnsName)
+        let server = try NamespaceServer(netns: netns, port: 80, reply: "pong")
+        // What slirp4netns sends for a client on the host's loopback comes from the gateway: dropped.
+        let rule = sh("ip", ["netns", "exec", netns, "iptables", "-A", "INPUT", "-p", "tcp", "-s", "10.0.2.2", "--dport", "80", "-j", "DROP"])
+        try #require(rule.status == 0, "iptables in \(netns): \(rule.stderr)")
+        // Someone in the container connects to the same port all the time (through its loopback).
+        let busy = try InsideProgram(netns: netns, ["sh", "-c", "while :; do socat -u OPEN:/dev/null TCP:10.0.2.100:80 2>/dev/null; sleep 0.02; done"])
+        defer { withExtendedLifetime((server, busy)) {} }
+        usleep(200_000)
+        let out = slirpmon(["fwd", "probe", String(instance.pid), "1", "--json", "--timeout", "1"])
+        let report = try #require((try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]])?.first, "\(out.stdout) \(out.stderr)")
+        #expect(out.status == 1, "\(report)")
+        #expect(report["verdict"] as? String == "no_round_trip" && report["round_trip"] as? Bool == false, "another process's connection was taken for the probe's: \(report)")
+    }
+
+    @Test("a user's processes in the container holding 95,000 descriptors between them (19,000 each, the listener's too): the probe does not read them all, says which processes it did not look into, and stays fast")
+    func manyDescriptorsAreBoundedAndSaid() throws {
+        let lab = try TestLab("probe-fds")
+        let port = try DemoFleet.freeTCPPort()
+        let instance = try lab.start(.init(name: "f", forwards: [ForwardRequest(proto: .tcp, hostAddr: Self.loopback, hostPort: port, guestPort: Port(8080)!)]))
+        let netns = try #require(instance.netnsName)
+        // Each runs as nobody with 19,000 descriptors open (this machine's hard limit is 20,000;
+        // a user may run as many such processes as they like): the listener, then four more.
+        let pile = "import os,socket,sys\nfds=[os.open('/dev/null',os.O_RDONLY) for _ in range(19000)]\n"
+        let listen = pile + "s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('0.0.0.0',8080));s.listen(64)\nc=[]\n"
+            + "while True:\n c.append(s.accept()[0])\n"
+        func asNobody(_ script: String) throws -> InsideProgram {
+            try InsideProgram(netns: netns, ["prlimit", "--nofile=19500:19500", "--", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                             "/usr/bin/python3", "-c", script])
+        }
+        let listener = try asNobody(listen)
+        let others = try (0..<4).map { _ in try asNobody(pile + "import time\ntime.sleep(600)\n") }
+        defer { withExtendedLifetime((listener, others)) {} }
+        let deadline = Deadline.after(seconds: 20)
+        while !sh("ip", ["netns", "exec", netns, "cat", "/proc/net/tcp"]).stdout.contains(":1F90 00000000:0000 0A") && !deadline.hasPassed { usleep(50_000) }
+        for p in [listener] + others {
+            try #require(eventually(20) { ((try? Files.directoryEntries("/proc/\(p.pid)/fd"))?.count ?? 0) >= 19000 }, "pid \(p.pid) did not open its descriptors")
+        }
+        // ip, prlimit and setpriv each exec the next: the listener is the process started.
+        let holder = listener.pid
+        let out = slirpmon(["fwd", "probe", String(instance.pid), "1", "--json"])
+        let report = try #require((try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]])?.first, "\(out.stdout) \(out.stderr)")
+        let notChecked = report["not_checked"] as? [String] ?? []
+        for p in [listener] + others {
+            #expect(notChecked.contains { $0.hasPrefix("pid \(p.pid) (python3, user nobody) has more than 16384 descriptors") }, "\(report)")
+        }
+        #expect(report["round_trip"] as? Bool == true, "the round trip does not need the holder's name: \(report)")
+        let elapsed = try #require(report["elapsed_ms"] as? Double)
+        #expect(elapsed < 300, "100,000 descriptors were read: \(elapsed) ms")
+        let text = slirpmon(["fwd", "probe", String(instance.pid), "1"])
+        #expect(text.stdout.contains("  not checked: pid \(holder) (python3, user nobody) has more than 16384 descriptors"), "\(text.stdout)")
+    }
+
 }
 
 /// `fwd probe` on real Podman containers: a forward of the slirp4netns API (rootful) and the -p

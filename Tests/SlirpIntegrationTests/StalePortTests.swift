@@ -67,13 +67,18 @@ struct StalePortTests {
         #expect(found["container_name"] as? String == stale.name, "the name its conmon gives")
         #expect(found["container_id"] as? String == stale.id)
         #expect(found["conmon_pid"] as? Int == Int(stale.conmonPID))
-        #expect(found["stop_command"] as? String == "kill \(stale.holderPID)")
+        // The stop command kills that PID only while it is still the process that started then.
+        let ticks = try #require(Self.startTicks(stale.holderPID))
+        #expect(found["start_ticks"] as? Int == Int(ticks), "\(found)")
+        #expect(abs((found["start_time"] as? Double ?? 0) - Date().timeIntervalSince1970) < 600, "\(found)")
+        let command = try #require(found["stop_command"] as? String, "\(found)")
+        #expect(command == "test \"$(sed 's/.*) //' /proc/\(stale.holderPID)/stat | cut -d' ' -f20)\" = \(ticks) && kill \(stale.holderPID)", "\(command)")
 
         // The documented shape, with a stale row, a running one's and nulls.
         try SchemaValidator().expectValid(slirpmon(["ports", "--json"]), as: "ports", "ports --json with a stale rootlessport")
         let text = slirpmon(["ports"])
         #expect(text.stdout.contains("stale: tcp 127.0.0.1:\(stale.port) is held by rootlessport pid \(stale.holderPID) (user \(user.name)) of container \(stale.name)"), "\(text.stdout)")
-        #expect(text.stdout.contains("`kill \(stale.holderPID)` frees the port"), "\(text.stdout)")
+        #expect(text.stdout.contains("`\(command)` frees the port (it kills pid \(stale.holderPID) only if that process still started at "), "\(text.stdout)")
 
         // fwd add of that host port on another instance: the failure names the leftover and the PID to stop.
         let lab = try SlirpLab(prefix: "smt-stale-\(getpid())")
@@ -82,10 +87,13 @@ struct StalePortTests {
         let add = slirpmon(["fwd", "add", String(instance.pid), "127.0.0.1:\(stale.port):80"])
         #expect(add.status == 1)
         #expect(add.stderr.contains("by rootlessport pid \(stale.holderPID) (user \(user.name)) of container \(stale.name) (\(Format.shortID(stale.id))), which is gone"), "\(add.stderr)")
-        #expect(add.stderr.contains("`kill \(stale.holderPID)` frees the port"), "\(add.stderr)")
+        #expect(add.stderr.contains("`\(command)` frees the port"), "\(add.stderr)")
 
-        // The fix works: the stop command frees the port.
-        kill(stale.holderPID, SIGTERM)
+        // A PID reused by another process (here: the same PID with another start) is not killed.
+        let reused = command.replacingOccurrences(of: "= \(ticks) &&", with: "= \(ticks + 1) &&")
+        #expect(sh("/bin/sh", ["-c", reused]).status != 0 && kill(stale.holderPID, 0) == 0, "the guarded command killed a process of another start time")
+        // The fix works: the stop command, run as printed, frees the port.
+        #expect(sh("/bin/sh", ["-c", command]).status == 0, "\(command)")
         let deadline = Deadline.after(seconds: 5)
         while StalePortFixture.listenerPID(port: stale.port) != nil && !deadline.hasPassed { usleep(50_000) }
         #expect(StalePortFixture.listenerPID(port: stale.port) == nil, "the port is still held after kill \(stale.holderPID)")
@@ -112,7 +120,41 @@ struct StalePortTests {
         #expect(found["stale"] as? Bool == true)
         #expect(found["container_state"] as? String == "gone")
         #expect(found["container_id"] as? String == stale.id)
-        #expect(found["stop_command"] as? String == "kill \(stale.holderPID)")
+        #expect((found["stop_command"] as? String)?.hasSuffix("= \(try #require(Self.startTicks(stale.holderPID))) && kill \(stale.holderPID)") == true, "\(found)")
+    }
+
+    /// Field 22 of `/proc/PID/stat`: the process's start in clock ticks since boot.
+    static func startTicks(_ pid: Int32) -> UInt64? {
+        guard let text = try? Files.readText("/proc/\(pid)/stat"), let close = text.range(of: ") ", options: .backwards) else { return nil }
+        let fields = text[close.upperBound...].split(separator: " ")
+        return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
+
+    @Test("a running container kept in another storage (podman --root) is not called gone: its slirp4netns's port is 'unknown', with the storage its conmon names, and no kill is offered")
+    func containerInAnotherStorageIsNotGone() throws {
+        try PodmanFixture.prepare()
+        let store = "/tmp/\(PodmanFixture.name("store"))"
+        let storage = ["--root", "\(store)/root", "--runroot", "\(store)/run"]
+        defer {
+            PodmanFixture.podman(storage + ["system", "reset", "-f"], timeout: 60)
+            try? FileManager.default.removeItem(atPath: store)
+        }
+        let imported = PodmanFixture.podman(storage + ["import", "\(PodmanFixture.directory)/bb.tar", PodmanFixture.image])
+        try #require(imported.status == 0, "podman --root import: \(imported.stderr)")
+        let name = PodmanFixture.name("elsewhere")
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let run = PodmanFixture.podman(storage + ["run", "-d", "--name", name, "--network", "slirp4netns:port_handler=slirp4netns",
+                                                  "-p", "127.0.0.1:\(port):80", PodmanFixture.image, "httpd", "-f", "-p", "80", "-h", "/www"])
+        try #require(run.status == 0, "podman --root run: \(run.stderr)")
+        defer { PodmanFixture.podman(storage + ["rm", "-f", "-t", "0", name]) }
+        let id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let found = try #require(row(port: port, in: try holders()), "the port of the container in \(store) is not listed")
+        #expect(found["program"] as? String == "slirp4netns" && found["container_id"] as? String == id, "\(found)")
+        #expect(found["container_state"] as? String == "unknown", "a container of another storage was called \(found["container_state"] ?? "nil")")
+        #expect(found["stale"] as? Bool == false && found["stop_command"] is NSNull, "a kill was offered for a running container's slirp4netns: \(found)")
+        #expect((found["reason"] as? String)?.contains("names storage \(store)/root") == true, "\(found)")
+        try SchemaValidator().expectValid(slirpmon(["ports", "--json"]), as: "ports", "ports --json with a container of another storage")
+        #expect(!slirpmon(["ports"]).stdout.contains("stale: tcp 127.0.0.1:\(port) "), "listed as stale")
     }
 
     @Test("the host's bound sockets are read from /proc/net: a listening TCP and a bound UDP socket, not a connected one")

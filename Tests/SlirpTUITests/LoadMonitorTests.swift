@@ -76,4 +76,75 @@ struct LoadMonitorTests {
         tmux.send("q")
         #expect(tmux.waitFor("EXITED 0").found)
     }
+
+    /// The SGR attributes (1 bold, 2 dim, 7 reverse...) in effect at each character of one line of a
+    /// `capture-pane -e` screen, with the line's text: tmux writes an attribute only where it changes.
+    static func attributed(_ line: String) -> [(Character, Set<Int>)] {
+        var out: [(Character, Set<Int>)] = []
+        var active = Set<Int>()
+        let chars = Array(line)
+        var i = 0
+        while i < chars.count {
+            if chars[i] == "\u{1B}", i + 1 < chars.count, chars[i + 1] == "[" {
+                var j = i + 2, body = ""
+                while j < chars.count, chars[j] != "m", body.count < 32 { body.append(chars[j]); j += 1 }
+                for p in body.split(separator: ";", omittingEmptySubsequences: false).map({ Int($0) ?? 0 }) {
+                    switch p {
+                    case 0: active = []
+                    case 22: active.subtract([1, 2])
+                    case 27: active.remove(7)
+                    default: if p < 10 { active.insert(p) }
+                    }
+                }
+                i = j + 1
+                continue
+            }
+            out.append((chars[i], active))
+            i += 1
+        }
+        return out
+    }
+
+    /// Whether the RX/s cell of the row showing `marker` is dimmed, and its text; nil when not found.
+    static func rxCell(_ tmux: TmuxHarness, row marker: String) -> (text: String, dim: Bool)? {
+        let plain = tmux.capture(), escaped = tmux.capture(escapes: true)
+        guard let header = plain.components(separatedBy: "\n").first(where: { $0.contains("PID") && $0.contains("RX/s") }),
+              let range = header.range(of: "RX/s") else { return nil }
+        let end = header.distance(from: header.startIndex, to: range.upperBound)
+        guard let line = escaped.components(separatedBy: "\n").map(attributed).first(where: { String($0.map(\.0)).contains(marker) }),
+              end <= line.count else { return nil }
+        let cell = line[(end - 5)..<end]
+        let text = String(cell.map(\.0)).trimmingCharacters(in: .whitespaces)
+        return (text, cell.filter { $0.0 != " " }.allSatisfy { $0.1.contains(2) })
+    }
+
+    @Test("tap rates are never shown as current when they are not: an unselected row's (its namespace read every 30 s) are dimmed after one refresh, the selected row's are not; a namespace whose read fails shows none")
+    func oldTapRatesAreDimmedAndFailedOnesCleared() throws {
+        let lab = try TestLab("tui-age")
+        defer { withExtendedLifetime(lab) {} }
+        // The first started, with the lower PID, is the selection (read every refresh).
+        let selected = try lab.start(.init(name: "s", cidr: "10.77.44.0/24", apiSocket: false))
+        let other = try lab.start(.init(name: "o", cidr: "10.77.45.0/24", apiSocket: false))
+        let tmux = TmuxHarness(width: 170, height: 30)
+        defer { tmux.tearDown() }
+        // Monochrome (the test runner's NO_COLOR): the dim role is SGR 2.
+        try tmux.startMonitor(filteredTo: lab.tag)
+        #expect(tmux.waitUntil { $0.contains("10.77.44.100") && $0.contains("10.77.45.100") }.found)
+        // The other row has rates once its namespace was read a second time.
+        let measured = eventually(InventoryCache.monitorAddressMaxAge + 20) { Self.rxCell(tmux, row: "10.77.45.100").map { $0.text != "-" } ?? false }
+        try #require(measured, "the unselected row never got tap rates:\n\(tmux.capture())")
+        #expect(eventually(3) { Self.rxCell(tmux, row: "10.77.45.100")?.dim == true },
+                "the unselected row's rates, read up to 30 s ago, are shown as current:\n\(tmux.capture(escapes: true))")
+        let current = try #require(Self.rxCell(tmux, row: "10.77.44.100"))
+        #expect(current.text != "-" && !current.dim, "the selected row's rates, read every refresh: \(current)")
+
+        // The selected namespace goes away under its slirp4netns: its read fails, its rates go.
+        let gone = sh("ip", ["netns", "del", try #require(selected.netnsName)])
+        try #require(gone.status == 0, "ip netns del: \(gone.stderr)")
+        #expect(eventually(5) { Self.rxCell(tmux, row: "10.77.44.100")?.text == "-" },
+                "the rates of a namespace that can no longer be read are still shown:\n\(tmux.capture())")
+        _ = other
+        tmux.send("q")
+        #expect(tmux.waitFor("EXITED 0").found)
+    }
 }

@@ -26,7 +26,9 @@ struct StalePortMonitorTests {
         tmux.filter(Format.shortID(stale.id))
         let finding = tmux.waitFor("ports: stale port holder: tcp 127.0.0.1:\(stale.port) is held by rootlessport pid \(stale.holderPID)")
         #expect(finding.found, "\(finding.screen)")
-        #expect(tmux.waitFor("`kill \(stale.holderPID)` frees the port").found, "\(tmux.capture())")
+        // The command checks the holder's start time before it kills (a PID is reused).
+        #expect(tmux.waitFor("/proc/\(stale.holderPID)/stat | cut -d' ' -f20)\" = ").found, "\(tmux.capture())")
+        #expect(tmux.waitFor("&& kill \(stale.holderPID)` frees the port").found, "\(tmux.capture())")
         // Once stopped, it is no longer shown.
         kill(stale.holderPID, SIGTERM)
         let gone = tmux.waitUntil { !$0.contains("127.0.0.1:\(stale.port) is held by rootlessport") }

@@ -101,7 +101,10 @@ public final class ResolverLab {
     /// /etc/resolv.conf, and waits until it configured the tap (and, with IPv6, until the guest
     /// has a global fd00:: address). Returns its PID.
     @discardableResult
-    public func startSlirp(resolvConf: String, arguments: [String] = [], ipv6: Bool = false) throws -> Int32 {
+    ///
+    /// With `hostResolvConf`, slirp4netns runs in the host's mount namespace instead and reads the
+    /// host's own /etc/resolv.conf (`resolvConf` is then not used).
+    public func startSlirp(resolvConf: String, arguments: [String] = [], ipv6: Bool = false, hostResolvConf: Bool = false) throws -> Int32 {
         guard let ip = Executables.find("ip") else { throw LabSetupError("ip not installed") }
         let file = "\(directory)/slirp-resolv.conf"
         try SafeFiles.writeNew(Array(resolvConf.utf8), to: file, mode: 0o644)
@@ -110,7 +113,10 @@ public final class ResolverLab {
         let slirp = (["slirp4netns", "--configure", "--mtu=65520"] + (ipv6 ? ["--enable-ipv6"] : []) + arguments
                      + ["--netns-type=path", "/run/netns/\(guest)", "tap0"]).joined(separator: " ")
         let script = "mount --bind \(file) /etc/resolv.conf && exec \(slirp)"
-        guard case .success(let pid) = Executables.spawn(ip, ["netns", "exec", outer, "unshare", "-m", "sh", "-c", script],
+        // `ip netns exec` itself makes a mount namespace (for /sys) that shares /etc with the host's.
+        let command = hostResolvConf ? ["netns", "exec", outer, "sh", "-c", "exec \(slirp)"]
+            : ["netns", "exec", outer, "unshare", "-m", "sh", "-c", script]
+        guard case .success(let pid) = Executables.spawn(ip, command,
                                                          descriptors: [1: log.rawValue, 2: log.rawValue]) else {
             throw LabSetupError("cannot start slirp4netns in \(outer)")
         }

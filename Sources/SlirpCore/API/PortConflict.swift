@@ -76,7 +76,7 @@ public enum PortConflict {
             let owner = "\(holder.program.rawValue) pid \(pid) (user \(first.ownerUser ?? holder.user ?? "?")) of \(container)"
             if let reason = holder.staleReason, let command = holder.stopCommand {
                 return HostPortDiagnosis(.inUse, cause: "\(what) is already bound on \(first.address) by \(owner), \(reason)",
-                                         fix: "it is left over: `\(command)` frees the port (`slirpmon ports` lists every stale holder)", holder: first)
+                                         fix: "it is left over: `\(command)` frees the port (\(holder.stopCaution); `slirpmon ports` lists every stale holder)", holder: first)
             }
             return HostPortDiagnosis(.inUse, cause: "\(what) is already bound on \(first.address) by \(owner) (\(holder.containerState ?? "state unknown"))",
                                      fix: "stop that container or choose another host port", holder: first)

@@ -93,6 +93,13 @@ extension NamespaceReader {
     /// process's) owns it: a user who binds a file only root may read (/etc/shadow) over their
     /// container's resolv.conf learns nothing from root. `path` names the root in errors.
     static func resolvConf(process: FileDescriptor, path root: String, readableBy owner: uid_t) throws(SystemError) -> String {
+        var identity: ContainerJoin.FileIdentity?
+        return try resolvConf(process: process, path: root, readableBy: owner, identity: &identity)
+    }
+
+    /// `resolvConf`, and the device and inode of the file read (the file itself, links followed inside the root).
+    static func resolvConf(process: FileDescriptor, path root: String, readableBy owner: uid_t,
+                           identity: inout ContainerJoin.FileIdentity?) throws(SystemError) -> String {
         let path = "\(root)/etc/resolv.conf"
         let rootFD = FileDescriptor(rawValue: openat(process.rawValue, "root", cslirp_o_path() | O_DIRECTORY | O_CLOEXEC))
         guard rootFD.rawValue >= 0 else { throw SystemError("open", root) }
@@ -110,6 +117,7 @@ extension NamespaceReader {
             throw SystemError("open", path, errno: .permissionDenied,
                               detail: "mode \(String(st.st_mode & 0o7777, radix: 8)), owner uid \(st.st_uid): the process's owner (uid \(owner)) may not read it (not read)")
         }
+        identity = ContainerJoin.FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
         return String(decoding: try fd.read(upTo: resolvConfLimit, path: path), as: UTF8.self)
     }
 

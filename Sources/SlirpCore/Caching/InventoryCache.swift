@@ -336,11 +336,12 @@ public final class InventoryCache: Sendable {
 
     /// Adds the monitor's reading of an instance (`LoadHistory.add`) and says what its readings show;
     /// `tap`: its counters when its namespace was read this refresh.
-    func load(_ identity: ProcessIdentity, at now: Double, cpuSeconds: Double, tap: InterfaceCounters?, procRoot: String) -> InstanceLoad {
+    func load(_ identity: ProcessIdentity, at now: Double, cpuSeconds: Double, tap: InterfaceCounters?, tapFailed: Bool = false, procRoot: String) -> InstanceLoad {
         // Changed in place: a copy out and back would copy its readings every refresh.
         loads.withLock { histories in
             histories[identity, default: LoadHistory()].add(at: now, cpuSeconds: cpuSeconds,
-                                                             demand: { LoadSample.demandSeconds(pid: identity.pid, procRoot: procRoot) }, tap: tap)
+                                                             demand: { LoadSample.demandSeconds(pid: identity.pid, procRoot: procRoot) }, tap: tap,
+                                                             tapFailed: tapFailed)
         }
     }
 

@@ -14,11 +14,21 @@ public struct DNSReport: Sendable, Equatable, Encodable {
     public let resolvConf: [AddressCheck]
     /// What slirp4netns forwards to.
     public let hostResolver: HostResolver
+    /// The IPv4 query's way out of the namespace (its route, the tap's packets), when it was asked.
+    @NullWhenAbsent public private(set) var namespaceRoute: DNSRoute?
     public let verdict: DNSVerdict
 
     enum CodingKeys: String, CodingKey {
         case pid, name, namespace, probes, verdict
-        case resolvConf = "resolv_conf", hostResolver = "host_resolver"
+        case resolvConf = "resolv_conf", hostResolver = "host_resolver", namespaceRoute = "namespace_route"
+    }
+
+    public init(pid: Int32, name: String, namespace: String, probes: [DNSProbe], resolvConf: [AddressCheck],
+                hostResolver: HostResolver, namespaceRoute: DNSRoute? = nil, verdict: DNSVerdict) {
+        (self.pid, self.name, self.namespace, self.probes, self.resolvConf) = (pid, name, namespace, probes, resolvConf)
+        self.hostResolver = hostResolver
+        self.namespaceRoute = namespaceRoute
+        self.verdict = verdict
     }
 }
 
@@ -107,23 +117,75 @@ public enum DNSCheck {
         // host with IPv4 resolvers only) must not cost the whole timeout.
         let wait6 = host.ipv6 == nil && host.problem == nil ? min(timeout, unansweredIPv6Wait) : timeout
         let servers = configuration.disableDNS ? [] : [(dns, timeout)] + (expected.ipv6.map { [($0.dns.description, wait6)] } ?? [])
-        var probes: [DNSProbe] = []
+        var probes: [DNSProbe] = [], route: DNSRoute?
         if !servers.isEmpty {
-            switch DNSProbe.ask(servers, name: labels, inNamespace: path, owner: owner) {
-            case .success(let answers): probes = answers
+            switch DNSProbe.ask(servers, name: labels, inNamespace: path, owner: owner, tap: configuration.effectiveTapName) {
+            case .success(let answers): (probes, route) = answers
             case .failure(let failure): return .failure(.namespace(pid: process.pid, failure))
             }
         }
         let verdict = judge(pid: process.pid, probes: probes, resolvConf: rows, host: host, dns: dns, name: name,
-                            disableDNS: configuration.disableDNS, disableHostLoopback: configuration.disableHostLoopback)
+                            disableDNS: configuration.disableDNS, disableHostLoopback: configuration.disableHostLoopback,
+                            route: route, namespace: path, owner: ownerWords(process.uid))
         return .success(DNSReport(pid: process.pid, name: name, namespace: path, probes: probes, resolvConf: rows,
-                                  hostResolver: host, verdict: verdict))
+                                  hostResolver: host, namespaceRoute: route, verdict: verdict))
+    }
+
+    /// The owner of an instance in words: "root", "user alice (uid 1000)", "uid 1000".
+    static func ownerWords(_ uid: UInt32?) -> String {
+        guard let uid else { return "its owner" }
+        if uid == 0 { return "root" }
+        return UserNames.name(of: uid).map { "user \($0) (uid \(uid))" } ?? "uid \(uid)"
+    }
+
+    /// The verdict when the namespace itself kept the IPv4 query from slirp4netns (`DNSRoute`): the
+    /// cause and its fix are the namespace owner's, the host resolver was never asked.
+    static func namespaceVerdict(_ route: DNSRoute, probe v4: DNSProbe, dns: String, name: String, namespace: String,
+                                 owner: String, notes: [String]) -> DNSVerdict {
+        let enter = ["nsenter", "--net=\(namespace)"]
+        let outcome: String
+        switch v4.outcome {
+        case .refused: outcome = "was refused"
+        case .timeout: outcome = "got no answer"
+        case .answered: outcome = "got \(v4.code ?? "?")"
+        case .error: outcome = "could not be sent (\(v4.error ?? "?"))"
+        }
+        let cause: String, fix: String
+        if route.blockedByFirewall {
+            cause = "a netfilter rule in the namespace refused to send it (EPERM: a DROP or REJECT in its OUTPUT chain)"
+            fix = "remove that rule inside the namespace (\(Shell.command(enter + ["iptables", "-S", "OUTPUT"])) or \(Shell.command(enter + ["nft", "list", "ruleset"])) shows it)"
+        } else {
+            switch route.kind {
+            case .other:
+                cause = "the namespace's route table sends \(dns) through \(route.interface ?? "?"), not \(route.tap), so slirp4netns never sees it"
+                fix = "delete that route inside the namespace (\(Shell.command(enter + ["ip", "route", "del", dns]))); \(Shell.command(enter + ["ip", "route", "get", dns])) must name dev \(route.tap)"
+            case .reject:
+                cause = "the namespace's route table has an unreachable, prohibit or blackhole route for \(dns)"
+                fix = "delete that route inside the namespace (\(Shell.command(enter + ["ip", "route", "show", "table", "all"])) shows it); \(Shell.command(enter + ["ip", "route", "get", dns])) must name dev \(route.tap)"
+            case .none:
+                cause = "the namespace has no route to \(dns)"
+                fix = "restore the route through \(route.tap) (slirp4netns --configure sets a default route via its gateway): \(Shell.command(enter + ["ip", "route"]))"
+            case .tap, .unknown:
+                cause = "nothing left through \(route.tap) when the query was sent, though the main route table names it: a policy rule or netfilter in the namespace sends it elsewhere (or slirp4netns does not read its tap: stopped?)"
+                fix = "look at the namespace's rules: \(Shell.command(enter + ["ip", "rule"])), \(Shell.command(enter + ["ip", "route", "get", dns])) (must name dev \(route.tap)), \(Shell.command(enter + ["iptables", "-S"]))"
+            }
+        }
+        return DNSVerdict(status: .failure,
+                          summary: "\(dns) \(outcome) for \(name), and the query never reached slirp4netns: \(cause). The cause is in the container's network namespace, which its owner (\(owner)) controls; the host's resolver was not asked",
+                          fix: "for the namespace's owner (\(owner)), not the host: \(fix)", notes: notes)
     }
 
     /// The verdict from what was seen (see `HostResolver` for slirp4netns 1.2's rules it applies).
     static func judge(pid: Int32, probes: [DNSProbe], resolvConf rows: [AddressCheck], host: HostResolver, dns: String, name: String,
-                      disableDNS: Bool, disableHostLoopback: Bool) -> DNSVerdict {
+                      disableDNS: Bool, disableHostLoopback: Bool, route: DNSRoute? = nil, namespace: String = "", owner: String = "its owner") -> DNSVerdict {
         let reread = "slirp4netns re-reads it within a second, no restart needed"
+        // Whose file slirp4netns forwards by: the host's, or one its owner put in its own mount namespace.
+        let hostFile: String
+        switch host.controlledBy {
+        case .instanceOwner?: hostFile = "the resolv.conf slirp4netns reads (\(host.path): a file in its own mount namespace, set up by its owner, \(owner); not the host's /etc/resolv.conf, which it never reads)"
+        case .host?: hostFile = "the host's /etc/resolv.conf (the host's administrator's to fix: slirp4netns reads that very file)"
+        case nil: hostFile = "/etc/resolv.conf as slirp4netns sees it (\(host.path))"
+        }
         if disableDNS {
             return DNSVerdict(status: .failure, summary: "slirp4netns runs with --disable-dns: nothing answers at \(dns), so the container's DNS works only through a nameserver it can reach itself",
                               fix: "start slirp4netns without --disable-dns (Podman never passes it), or give the container a reachable nameserver (podman run --dns ADDRESS)")
@@ -141,8 +203,15 @@ public enum DNSCheck {
             notes.append("slirp4netns asks only \(first): \(host.neverAsked(after: first).joined(separator: ", ")) after it \(host.neverAsked(after: first).count == 1 ? "is" : "are") never asked (glibc on the host would try them)")
         }
         if let problem = host.problem { notes.append("slirp4netns's resolv.conf not read: \(problem)") }
+        if host.controlledBy == .instanceOwner {
+            notes.append("slirp4netns reads \(host.path), not the host's /etc/resolv.conf (another file: its own mount namespace): its owner, \(owner), controls what it forwards to")
+        }
         guard let v4 = probes.first else {
             return DNSVerdict(status: .failure, summary: "nothing was asked", notes: notes)
+        }
+        // Before the host resolver is blamed: did the query leave the namespace through the tap?
+        if !(v4.outcome == .answered), let route, route.blockedInNamespace {
+            return namespaceVerdict(route, probe: v4, dns: dns, name: name, namespace: namespace, owner: owner, notes: notes)
         }
         let row4 = rows.first { $0.role == "dns" }, row6 = rows.first { $0.role == "dns6" }
         let time = milliseconds(v4.milliseconds ?? 0)
@@ -159,7 +228,7 @@ public enum DNSCheck {
                 let why = host.ipv6 == nil ? "slirp4netns's /etc/resolv.conf names no IPv6 nameserver, so it drops queries to \(v6.server)"
                     : "\(host.ipv6 ?? "") (its first IPv6 nameserver) gave \(v6.outcome.rawValue)"
                 return DNSVerdict(status: .warning, summary: summary + "; the namespace's resolv.conf also names \(v6.server), which does not answer: \(why) (a resolver tries it when \(dns) fails, or first if listed first)",
-                                  fix: host.ipv6 == nil ? "add an IPv6 nameserver to the host's /etc/resolv.conf (\(reread)), or drop \(v6.server) from the container's resolv.conf" : "make \(host.ipv6 ?? "") answer, or put a working IPv6 nameserver first in the host's /etc/resolv.conf (\(reread))",
+                                  fix: host.ipv6 == nil ? "add an IPv6 nameserver to \(hostFile) (\(reread)), or drop \(v6.server) from the container's resolv.conf" : "make \(host.ipv6 ?? "") answer, or put a working IPv6 nameserver first in \(hostFile) (\(reread))",
                                   notes: notes)
             }
             return DNSVerdict(status: .ok, summary: summary, notes: notes)
@@ -169,7 +238,7 @@ public enum DNSCheck {
                               notes: notes)
         case .refused:
             return DNSVerdict(status: .failure, summary: "\(dns) refused in \(time): \(forwardsTo(host.ipv4, family: "IPv4")), and nothing listens on its port 53 (ICMP port unreachable, relayed by slirp4netns)",
-                              fix: "start the resolver at \(host.ipv4 ?? "that address"), or put a reachable nameserver first in the host's /etc/resolv.conf (\(reread))",
+                              fix: "start the resolver at \(host.ipv4 ?? "that address"), or put a reachable nameserver first in \(hostFile) (\(reread))",
                               notes: notes)
         case .timeout:
             if host.problem != nil {
@@ -178,7 +247,7 @@ public enum DNSCheck {
             }
             guard let first = host.ipv4 else {
                 return DNSVerdict(status: .failure, summary: "\(dns) did not answer \(name) within \(time): slirp4netns's /etc/resolv.conf (\(host.path)) names no IPv4 nameserver, so slirp4netns 1.2 drops every query to \(dns) (it has no fallback)",
-                                  fix: "add a reachable IPv4 nameserver to the host's /etc/resolv.conf (\(reread))", notes: notes)
+                                  fix: "add a reachable IPv4 nameserver to \(hostFile) (\(reread))", notes: notes)
             }
             let later = host.neverAsked(after: first)
             // A loopback resolver that is not running gives no refusal: slirp4netns 1.2 relays an
@@ -188,7 +257,7 @@ public enum DNSCheck {
                                 + (loopback ? " (a loopback resolver that is not running looks like this: slirp4netns relays no refusal from the host's loopback; systemd-resolved stopped?)" : "")
                                 + (later.isEmpty ? "" : "; slirp4netns never tries \(later.joined(separator: ", ")) listed after it"),
                               fix: (loopback ? "start the resolver at \(first) (systemd-resolved's stub: systemctl start systemd-resolved), or" : "make \(first) answer, or")
-                                + " put a working nameserver first in the host's /etc/resolv.conf (\(reread))", notes: notes)
+                                + " put a working nameserver first in \(hostFile) (\(reread))", notes: notes)
         case .error:
             return DNSVerdict(status: .failure, summary: "\(dns) could not be asked from inside the namespace: \(v4.error ?? "?")",
                               fix: "the namespace has no route to \(dns): `slirpmon show pid:\(pid)` compares its addresses and routes with Podman's", notes: notes)

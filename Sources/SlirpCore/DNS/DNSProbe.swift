@@ -49,13 +49,43 @@ public struct DNSProbe: Sendable, Equatable, Codable {
     /// `name` (A for an IPv4 server, AAAA for an IPv6 one), all at once, from a throwaway thread
     /// inside the network namespace at `path` (`NamespaceReader.runInside`: root, and with
     /// `owner`, only a namespace that user owns).
+    ///
+    /// With `tap`, the first server (slirp4netns's IPv4 DNS address) is also followed on its way
+    /// out (`DNSRoute`): the namespace's route to it, and the tap's sent packets around its send.
     public static func ask(_ servers: [(server: String, timeout: Double)], name labels: [[UInt8]],
-                           inNamespace path: String, owner: UInt32?) -> Result<[DNSProbe], NamespaceReader.Failure> {
-        NamespaceReader.runInside(path, owner: owner) { .success(askHere(servers, labels: labels)) }
+                           inNamespace path: String, owner: UInt32?, tap: String? = nil) -> Result<([DNSProbe], DNSRoute?), NamespaceReader.Failure> {
+        NamespaceReader.runInside(path, owner: owner) {
+            var route: DNSRoute?
+            let probes = askHere(servers, labels: labels, tap: tap, route: &route)
+            return .success((probes, route))
+        }
     }
 
-    /// `ask` in the calling thread's network namespace.
-    static func askHere(_ asked: [(server: String, timeout: Double)], labels: [[UInt8]]) -> [DNSProbe] {
+    /// Seconds the tap is watched after the path check's query is sent (slirp4netns reads its tap at once).
+    static let pathWait = 0.2
+
+    /// Packets the tap sent to slirp4netns while one query to `server` was sent and `pathWait`
+    /// passed (stopping at the first); nil when the tap's counters cannot be read or nothing was sent.
+    private static func packetsSent(through tap: String, sending labels: [[UInt8]], to server: String) -> UInt64? {
+        guard let before = tapPacketsSent(tap) else { return nil }
+        let query = DNSMessage.query(id: UInt16.random(in: 0...UInt16.max), labels: labels, type: .a)
+        guard case .success(let (fd, _)) = send(query, to: server) else { return nil }
+        defer { close(fd) }
+        let until = Deadline.after(seconds: pathWait)
+        while true {
+            guard let now = tapPacketsSent(tap) else { return nil }
+            if now > before || until.hasPassed { return now >= before ? now - before : 0 }
+            usleep(2_000)
+        }
+    }
+
+    /// The tap's sent packets in the calling thread's namespace, nil when not readable.
+    private static func tapPacketsSent(_ tap: String) -> UInt64? {
+        (try? Files.readText("/proc/thread-self/net/dev")).flatMap { InterfaceCounters.parse(netDev: $0, interface: tap)?.txPackets }
+    }
+
+    /// `ask` in the calling thread's network namespace; `route` is filled with `tap`.
+    static func askHere(_ asked: [(server: String, timeout: Double)], labels: [[UInt8]], tap: String? = nil, route: inout DNSRoute?) -> [DNSProbe] {
         let servers = asked.map(\.server)
         let deadline = Deadline.after(seconds: asked.map(\.timeout).max() ?? 0)
         var probes = [DNSProbe?](repeating: nil, count: servers.count)
@@ -64,7 +94,16 @@ public struct DNSProbe: Sendable, Equatable, Codable {
         for (index, server) in servers.enumerated() {
             let type: DNSMessage.QueryType = server.contains(":") ? .aaaa : .a
             let query = DNSMessage.query(id: UInt16.random(in: 0...UInt16.max), labels: labels, type: type)
-            switch send(query, to: server) {
+            let follow = index == 0 && type == .a ? tap : nil
+            let result = send(query, to: server)
+            if let follow {
+                let text = try? Files.readText("/proc/thread-self/net/route")
+                let table = text.map { DNSRoute.lookup(server, route: $0, tap: follow) } ?? (.unknown, nil)
+                var refused = false
+                if case .failure(let error) = result { refused = error.errno == .notPermitted }
+                route = DNSRoute(tap: follow, kind: table.kind, interface: table.interface, tapPacketsSent: nil, blockedByFirewall: refused)
+            }
+            switch result {
             case .success(let (fd, sent)): pending.append((index, fd, query, type, sent))
             case .failure(let error):
                 probes[index] = DNSProbe(server: server, type: type.word, outcome: .error, error: error.description)
@@ -116,6 +155,13 @@ public struct DNSProbe: Sendable, Equatable, Codable {
         }
         for p in pending {
             probes[p.index] = DNSProbe(server: servers[p.index], type: p.type.word, outcome: .timeout, milliseconds: asked[p.index].timeout * 1000)
+        }
+        // An unanswered IPv4 query is sent once more, alone (nothing else of ours in flight), and the
+        // tap watched: its "sent" count grows when slirp4netns reads a packet from it, so none in
+        // `pathWait` means the query never reached slirp4netns.
+        if let tap, let first = probes.first ?? nil, first.type == "A", first.outcome != .answered, let current = route, !current.blockedByFirewall {
+            route = DNSRoute(tap: tap, kind: current.kind, interface: current.interface,
+                             tapPacketsSent: packetsSent(through: tap, sending: labels, to: first.server), blockedByFirewall: false)
         }
         return probes.enumerated().map { index, probe in
             probe ?? DNSProbe(server: servers[index], type: servers[index].contains(":") ? "AAAA" : "A", outcome: .error, error: "not asked")

@@ -26,10 +26,25 @@ public struct HostResolver: Sendable, Equatable, Encodable {
     @NullWhenAbsent public private(set) var ipv6: String?
     /// Why the file was not read, when it was not.
     @NullWhenAbsent public private(set) var problem: String?
+    /// Whose file it is: the host's /etc/resolv.conf, or one in slirp4netns's own mount namespace.
+    @NullWhenAbsent public private(set) var controlledBy: Controller?
 
-    enum CodingKeys: String, CodingKey { case path, nameservers, ipv4, ipv6, problem }
+    /// Who can change the file slirp4netns forwards by.
+    public enum Controller: String, Sendable, Encodable {
+        /// The very file of the host's /etc/resolv.conf (same device and inode): the host's administrator.
+        case host
+        /// Another file, in slirp4netns's own mount namespace (a bind mount, a private root):
+        /// whoever started slirp4netns set it up and changes it; editing the host's does nothing.
+        case instanceOwner = "instance_owner"
+    }
 
-    init(path: String, nameservers: [String], problem: String?) {
+    enum CodingKeys: String, CodingKey {
+        case path, nameservers, ipv4, ipv6, problem
+        case controlledBy = "controlled_by"
+    }
+
+    init(path: String, nameservers: [String], problem: String?, controlledBy: Controller? = nil) {
+        self.controlledBy = controlledBy
         self.path = path
         self.nameservers = nameservers
         ipv4 = nameservers.first { !$0.contains(":") }
@@ -74,7 +89,7 @@ public struct HostResolver: Sendable, Equatable, Encodable {
     /// Reads `/etc/resolv.conf` as slirp4netns `pid` (owned by `uid`) sees it; a file its owner put
     /// there is read as `NamespaceReader.resolvConf` reads a container's (no FIFO, device or FUSE,
     /// only if that owner may read it).
-    public static func of(pid: Int32, uid: UInt32?, procRoot: String = "/proc") -> HostResolver {
+    public static func of(pid: Int32, uid: UInt32?, procRoot: String = "/proc", hostResolvConf: String = "/etc/resolv.conf") -> HostResolver {
         let base = "\(procRoot)/\(pid)"
         let path = "\(base)/root/etc/resolv.conf"
         let directory: FileDescriptor
@@ -85,8 +100,12 @@ public struct HostResolver: Sendable, Equatable, Encodable {
         do throws(SystemError) {
             let owner: uid_t
             if let uid { owner = uid } else { owner = try directory.status(path: base).st_uid }
-            let text = try NamespaceReader.resolvConf(process: directory, path: "\(base)/root", readableBy: owner)
-            return HostResolver(path: path, nameservers: nameservers(inResolvConf: text), problem: nil)
+            var identity: ContainerJoin.FileIdentity?
+            let text = try NamespaceReader.resolvConf(process: directory, path: "\(base)/root", readableBy: owner, identity: &identity)
+            // The host's: /etc/resolv.conf as slirpmon (root, the host's mount namespace) opens it.
+            let host = ContainerJoin.identity(hostResolvConf)
+            let controller: Controller? = identity.flatMap { own in host.map { $0 == own ? .host : .instanceOwner } }
+            return HostResolver(path: path, nameservers: nameservers(inResolvConf: text), problem: nil, controlledBy: controller)
         } catch {
             return HostResolver(path: path, nameservers: [], problem: error.isGone ? "\(path): no such file (slirp4netns has no nameserver to forward to)" : error.description)
         }

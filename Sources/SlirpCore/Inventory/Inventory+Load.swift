@@ -9,9 +9,12 @@ extension Inventory {
     /// state this refresh, and its tap's counters when its namespace was read now (not kept).
     func addLoad(_ instances: inout [SlirpInstance], cache: InventoryCache, keptAddresses: [Int32: ObservedAddresses], now: Double) {
         for i in instances.indices where !instances[i].process.isZombie {
-            let fresh = keptAddresses[instances[i].pid] == nil ? instances[i].observed?.counters : nil
+            let readNow = keptAddresses[instances[i].pid] == nil
+            let fresh = readNow ? instances[i].observed?.counters : nil
+            // Read now and failed (the namespace gone, unreadable): the rates kept are not shown as current.
+            let failed = readNow && fresh == nil && instances[i].observeError != nil
             var load = cache.load(instances[i].identity, at: now, cpuSeconds: instances[i].process.cpuSeconds, tap: fresh,
-                                  procRoot: options.procRoot)
+                                  tapFailed: failed, procRoot: options.procRoot)
             if load.tap == nil { load.tapError = instances[i].observeError }
             instances[i].load = load
         }

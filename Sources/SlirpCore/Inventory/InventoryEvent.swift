@@ -17,8 +17,10 @@ public struct InventoryEvent: Sendable, Equatable, Encodable {
         case forwardAdded = "forward_added"
         /// A forward is no longer in the instance's `list_hostfwd`.
         case forwardRemoved = "forward_removed"
-        /// Reserved for `fwd probe` (issue 19, item 1), which does not exist yet: no event of this
-        /// kind is made today. Scripts may match it now; its `forward` will be the probed one.
+        /// A probe of a forward made in the monitor (`p`) gave another verdict than works: made by the
+        /// monitor into its own Events pane. `slirpmon events` compares inventory snapshots and so
+        /// never sees a probe (another process's, or `fwd probe`'s, whose exit status and JSON are
+        /// its record). Its `forward` is the probed one when it has an id; `message` names it always.
         case probeFailed = "probe_failed"
 
         /// The word the monitor and the CLI's text show.
@@ -62,9 +64,13 @@ public struct InventoryEvent: Sendable, Equatable, Encodable {
     public let user: String?
     /// The forward added or removed; nil for the other kinds.
     public let forward: HostForward?
+    /// What happened in words when the kind's own words are not enough (a probe's verdict, a
+    /// summary of a user's events left out); `message` is this when set.
+    public let detail: String?
 
     public init(kind: Kind, time: Double, timing: Timing, seen: Bool, process: ProcessIdentity?, name: String,
-                containerID: String?, user: String?, forward: HostForward? = nil) {
+                containerID: String?, user: String?, forward: HostForward? = nil, detail: String? = nil) {
+        self.detail = detail
         self.kind = kind
         self.time = time
         self.timing = timing
@@ -78,6 +84,7 @@ public struct InventoryEvent: Sendable, Equatable, Encodable {
 
     /// What happened, in words (without the time and the name).
     public var message: String {
+        if let detail { return detail }
         switch kind {
         case .started: return "slirp4netns started"
         case .died: return "slirp4netns exited"

@@ -41,6 +41,8 @@ public enum PortHolders {
 
         var holders: [PortHolder] = []
         var seen = Set<Int32>()
+        // Conmons are looked for (one pass over /proc) only for a container missing from its user's list.
+        var conmons: [ConmonProcess]?
 
         for instance in snapshot.instances where !instance.process.isZombie {
             let process = instance.process
@@ -59,7 +61,8 @@ public enum PortHolders {
             if let container = instance.container {
                 verdict = .of(container)
             } else if let id = process.containerID, process.problems["container"] == nil, answered(for: process.uid) {
-                verdict = .gone(id)
+                if conmons == nil { conmons = ConmonProcess.all(procRoot: procRoot) }
+                verdict = .absent(id, uid: process.uid, conmon: conmons?.first { $0.containerID == id })
             } else if instance.rootlessNetwork != nil {
                 verdict = .unknown("serves its user's Podman networks")
             } else {
@@ -72,7 +75,7 @@ public enum PortHolders {
         }
 
         let parents = snapshot.rootlessPorts.filter { !$0.isChild && !seen.contains($0.pid) && wanted($0.pid) }
-        guard !parents.isEmpty else { return sorted(holders) }
+        guard !parents.isEmpty else { return sorted(withStartTimes(holders, procRoot: procRoot)) }
         // A rootlessport the inventory already joined to a container's instance (its namespace) is
         // that container's: no pass over /proc for conmons is needed for it.
         var carriedBy: [Int32: PodmanContainer] = [:]
@@ -80,7 +83,6 @@ public enum PortHolders {
             guard let container = instance.container else { continue }
             for port in instance.rootlessPorts where !port.isChild { carriedBy[port.pid] = container }
         }
-        var conmons: [ConmonProcess]?
         for port in parents {
             let bound = bound(port.pid)
             guard !bound.isEmpty else { continue }
@@ -109,7 +111,7 @@ public enum PortHolders {
             if let container {
                 verdict = .of(container)
             } else if let id = conmon?.containerID, answered(for: port.uid) {
-                verdict = .gone(id)
+                verdict = .absent(id, uid: port.uid, conmon: conmon)
             } else if port.netnsPaths.isEmpty {
                 // Podman unmounts and removes the namespace file when the container stops or is
                 // removed: an fd on it then reads `/`. A rootlessport serving a live container holds it.
@@ -123,7 +125,22 @@ public enum PortHolders {
                            claimedContainerID: conmon?.containerID, claimedName: conmon?.name, conmon: conmon, verdict: verdict)
             }
         }
-        return sorted(holders)
+        return sorted(withStartTimes(holders, procRoot: procRoot))
+    }
+
+    /// The holders with their processes' start times (`/proc/PID/stat`), which make their stop command safe against a reused PID.
+    static func withStartTimes(_ holders: [PortHolder], procRoot: String) -> [PortHolder] {
+        var ticks: [Int32: UInt64] = [:]
+        let clock = BootClock(procRoot: procRoot)
+        return holders.map { holder in
+            var h = holder
+            if ticks[h.pid] == nil, let bytes = try? Files.readProcessFile("\(procRoot)/\(h.pid)/stat", limit: 4096), let stat = ProcessStat(bytes: bytes) {
+                ticks[h.pid] = stat.startTicks
+            }
+            h.startTicks = ticks[h.pid]
+            h.startTime = ticks[h.pid].map { clock.bootTime + Double($0) / ProcessScanner.ticksPerSecond }
+            return h
+        }
     }
 
     /// The programs whose ports `find` names (their `comm`).
@@ -188,14 +205,32 @@ public struct PortHolder: Sendable, Equatable {
     public enum Verdict: Sendable, Equatable {
         /// Its container (with this state) is known.
         case container(state: String)
-        /// Podman answered for its user and has no container with the ID it serves.
+        /// Podman answered for its user and has no container with the ID it serves, in the storage its
+        /// conmon names (`--root` of conmon's exit command), which is the user's default one.
         case gone(String)
+        /// Podman's default storage of its user has no container with the ID it serves, but that is
+        /// not proof: no conmon runs for it, or its conmon names another storage (`podman --root`).
+        case notInDefaultStorage(String, why: String)
         /// A rootlessport with no container found whose namespace file is unmounted.
         case namespaceGone
         /// Not known (why).
         case unknown(String)
 
         static func of(_ container: PodmanContainer) -> Verdict { .container(state: container.state) }
+
+        /// Container `id` (of user `uid`) is not in the user's list from its default storage: gone only
+        /// when its conmon runs with that very storage (`--root`) and so the list was the right one.
+        static func absent(_ id: String, uid: UInt32?, conmon: ConmonProcess?) -> Verdict {
+            let short = Format.shortID(id)
+            guard let conmon else {
+                return .notInDefaultStorage(id, why: "its container \(short) is not in its user's default Podman storage and no conmon runs for it: removed, or kept in another storage (podman --root): not proven gone")
+            }
+            let defaults = PodmanStorage.defaultRoots(uid: uid)
+            guard let root = conmon.storageRoot, let defaults, defaults.contains(root) else {
+                return .notInDefaultStorage(id, why: "its container \(short) is not in its user's default Podman storage (\(defaults?.first ?? "unknown")); its conmon (pid \(conmon.pid)) names storage \(conmon.storageRoot ?? "none"), which slirpmon does not ask: check with `podman --root DIR ps -a`")
+            }
+            return .gone(id)
+        }
     }
 
     /// The socket: protocol, host address and port, inode.
@@ -226,7 +261,7 @@ public struct PortHolder: Sendable, Equatable {
         // Stopping is a passing state, unless its conmon is stopped (then nothing will finish it).
         case .container(let state): state == "stopping" ? conmon?.isStopped == true : ["exited", "stopped"].contains(state)
         case .gone, .namespaceGone: true
-        case .unknown: false
+        case .unknown, .notInDefaultStorage: false
         }
     }
 
@@ -235,6 +270,7 @@ public struct PortHolder: Sendable, Equatable {
         switch verdict {
         case .container(let state): state
         case .gone, .namespaceGone: "gone"
+        case .notInDefaultStorage: "unknown"
         case .unknown: nil
         }
     }
@@ -262,22 +298,40 @@ public struct PortHolder: Sendable, Equatable {
         case .container(let state):
             why = "which is \(state)"
             if state == "stopping" { why += " and its conmon is stopped" }
-        case .gone: why = "which is gone (not in its user's Podman containers, default storage)"
+        case .gone: why = "which is gone (not in its user's Podman containers, in the storage its conmon names)"
         case .namespaceGone: why = "whose network namespace is gone (unmounted): its container stopped or was removed"
-        case .unknown: return nil
+        case .unknown, .notInDefaultStorage: return nil
         }
         if let conmon, conmon.isStopped { why += "; its conmon (pid \(conmon.pid)) is stopped (state T) and still holds it open" }
         return why
     }
 
-    /// The command that frees the port: stop this process.
-    public var stopCommand: String? { isStale ? "kill \(pid)" : nil }
+    /// The process's start time (clock ticks since boot, `/proc/PID/stat` field 22): with the PID, it names the process.
+    public var startTicks: UInt64? = nil
+    /// The same as seconds since the epoch.
+    public var startTime: Double? = nil
+
+    /// The command that frees the port: stop this process, only if it is still the one that started
+    /// at `startTicks` (a PID is reused once the holder exits; a `kill PID` typed later may hit
+    /// another process). Plain `kill PID` when the start time is unknown (the text then says to check).
+    public var stopCommand: String? {
+        guard isStale else { return nil }
+        guard let startTicks else { return "kill \(pid)" }
+        return "test \"$(sed 's/.*) //' /proc/\(pid)/stat | cut -d' ' -f20)\" = \(startTicks) && kill \(pid)"
+    }
+
+    /// Said with the stop command: what it checks.
+    public var stopCaution: String {
+        startTime.map { "it kills pid \(pid) only if that process still started at \(Format.wallTime(at: $0)) (a PID is reused)" }
+            ?? "check first that pid \(pid) is still the holder (a PID is reused)"
+    }
 
     /// A stale holder in a few words, for a header line: `tcp 127.0.0.1:8080 held by rootlessport
     /// pid 796 of container web (gone): kill 796`.
     public var headline: String {
         let of = containerWords.map { " of \($0)" } ?? ""
-        return "\(proto) \(hostAddress) held by \(program.rawValue) pid \(pid)\(of) (\(containerState ?? "?"))" + (stopCommand.map { ": \($0)" } ?? "")
+        return "\(proto) \(hostAddress) held by \(program.rawValue) pid \(pid)\(of) (\(containerState ?? "?"))"
+            + (isStale ? ": kill \(pid)" + (startTime.map { " if it still started at \(Format.wallTime(at: $0))" } ?? " (check it first)") : "")
     }
 
     /// One sentence: who holds the port, for which container, and for a stale holder what to do.
@@ -285,7 +339,10 @@ public struct PortHolder: Sendable, Equatable {
         let who = "\(program.rawValue) pid \(pid) (user \(user ?? uid.map { "uid \($0)" } ?? "?"))"
         let of = containerWords.map { " of \($0)" } ?? ""
         if let reason = staleReason, let command = stopCommand {
-            return "\(proto) \(hostAddress) is held by \(who)\(of), \(reason): it is left over; `\(command)` frees the port"
+            return "\(proto) \(hostAddress) is held by \(who)\(of), \(reason): it is left over; `\(command)` frees the port (\(stopCaution))"
+        }
+        if case .notInDefaultStorage(_, let why) = verdict {
+            return "\(proto) \(hostAddress) is held by \(who)\(of), state unknown: \(why)"
         }
         let state = containerState.map { ", \($0)" } ?? ""
         return "\(proto) \(hostAddress) is held by \(who)\(of)\(state)"
@@ -345,6 +402,9 @@ public struct ConmonProcess: Sendable, Equatable {
     public let state: Character
     public let containerID: String?
     public let name: String?
+    /// The storage its container lives in: `--root DIR` of the exit command Podman gives it
+    /// (`--exit-command-arg --root --exit-command-arg DIR`); nil when not given.
+    public var storageRoot: String? = nil
 
     public var isStopped: Bool { state == "T" || state == "t" }
 
@@ -358,17 +418,20 @@ public struct ConmonProcess: Sendable, Equatable {
                   let stat = ProcessStat(bytes: bytes), !stat.isZombie,
                   let line = try? Files.readProcessFile("\(procRoot)/\(pid)/cmdline", limit: 16 << 10) else { continue }
             var words = line.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }[...]
-            var id: String?, name: String?
+            var id: String?, name: String?, root: String?
+            var exitCommand: [String] = []
             while let word = words.popFirst() {
                 switch word {
                 case "-c", "--cid": id = words.popFirst()
                 case "-n", "--name": name = words.popFirst()
+                case "--exit-command-arg": if let arg = words.popFirst() { exitCommand.append(arg) }
                 default: break
                 }
             }
+            if let i = exitCommand.firstIndex(of: "--root"), i + 1 < exitCommand.count { root = exitCommand[i + 1] }
             let uid = (try? Files.status("\(procRoot)/\(pid)")).map { $0.st_uid }
             found.append(ConmonProcess(pid: pid, uid: uid, state: stat.state, containerID: id.flatMap { ContainerID.isContainerID($0) ? $0 : nil },
-                                       name: name.map { String($0.prefix(255)) }))
+                                       name: name.map { String($0.prefix(255)) }, storageRoot: root.map { String($0.prefix(4096)) }))
         }
         return found
     }

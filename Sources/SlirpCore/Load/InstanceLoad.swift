@@ -20,6 +20,9 @@ public struct InstanceLoad: Sendable, Equatable {
     public var tap: InterfaceCounters?
     public var tapRates: TrafficRates?
     public var tapWindow: Double?
+    /// Seconds from the reading `tapRates` end at to this refresh: 0 when the namespace was read now
+    /// (the monitor reads an unselected instance's every 30 s); nil without rates.
+    public var tapAge: Double?
     public var tapError: String?
     /// True when it wanted a whole CPU over `pinnedWindow` (`LoadRule.isPinned`); nil: no window long enough yet.
     public var pinned: Bool?

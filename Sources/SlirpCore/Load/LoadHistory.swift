@@ -12,9 +12,11 @@ struct LoadHistory: Sendable {
 
     /// Adds this refresh's reading and says what it shows. `demand` reads schedstat: called only
     /// when the CPU % since the last refresh is at least `LoadRule.busyPercent`. `tap`: the
-    /// counters read this refresh (nil: the namespace was not read).
-    mutating func add(at now: Double, cpuSeconds: Double, demand: () -> Double?, tap: InterfaceCounters?) -> InstanceLoad {
+    /// counters read this refresh (nil: the namespace was not read); `tapFailed`: its read failed
+    /// this refresh, so the rates kept are forgotten (what they measured may be gone).
+    mutating func add(at now: Double, cpuSeconds: Double, demand: () -> Double?, tap: InterfaceCounters?, tapFailed: Bool = false) -> InstanceLoad {
         var load = InstanceLoad(cpuSeconds: cpuSeconds)
+        if tapFailed { (rates, lastTap) = (nil, nil) }
         var sample = LoadSample(at: now, cpuSeconds: cpuSeconds)
         if let last = samples.last, now - last.at >= 0.05 {
             let percent = max(0, cpuSeconds - last.cpuSeconds) / (now - last.at) * 100
@@ -40,6 +42,8 @@ struct LoadHistory: Sendable {
         }
         load.tap = lastTap?.counters
         (load.tapRates, load.tapWindow) = (rates?.0, rates?.window)
+        // The rates end at the last reading of the namespace: now for the selection, up to 30 s ago for the others.
+        load.tapAge = rates == nil ? nil : lastTap.map { max(0, now - $0.at) }
         if load.cpuPercent == nil { load.unmeasured = "first reading: rates need a second (the next refresh)" }
         else if load.tapRates == nil && lastTap != nil { load.unmeasured = "tap rates need a second reading of its namespace" }
         return load

@@ -36,6 +36,15 @@ public enum PodmanStorage {
         drivers.map { "\(root)/\($0)-containers/containers.json" }
     }
 
+    /// The storage roots the Podman of user `uid` uses without `--root` (root: its own default and
+    /// configuration); nil when not known or a configuration cannot be read.
+    static func defaultRoots(uid: UInt32?) -> [String]? {
+        guard let uid else { return nil }
+        if uid == 0 { return graphRoots(home: nil, environment: ContainersConf.processEnvironment) }
+        guard let home = UserNames.home(of: uid) else { return nil }
+        return graphRoots(home: home, environment: [:])
+    }
+
     /// The storage roots Podman may use for this user: the default and any `graphroot` /
     /// `rootless_storage_path` configured; nil when a configuration cannot be read.
     static func graphRoots(home: String?, environment: [String: String]) -> [String]? {

@@ -76,6 +76,8 @@ public struct ProbeSite: Sendable, Equatable {
     public var netnsPath: String?
     /// slirp4netns's guest address (computed from `--cidr`): where a forward without one delivers.
     public var guest: String?
+    /// slirp4netns's gateway (the cidr's .2): what a client on the host's loopback appears as inside.
+    public var gateway: String?
     /// Run with `--disable-host-loopback`.
     public var disableHostLoopback: Bool
     /// Processes that bind forwards' host sides: slirp4netns, rootlessport, the rootlesskit parent.
@@ -83,10 +85,12 @@ public struct ProbeSite: Sendable, Equatable {
     /// Processes likely inside the namespace, looked at before all of `/proc` (the container's, rootlessport-child).
     public var insideHints: [Int32]
 
-    public init(slirpPID: Int32, netnsPath: String?, guest: String?, disableHostLoopback: Bool, carriers: [Int32], insideHints: [Int32] = []) {
+    public init(slirpPID: Int32, netnsPath: String?, guest: String?, gateway: String? = nil, disableHostLoopback: Bool,
+                carriers: [Int32], insideHints: [Int32] = []) {
         self.slirpPID = slirpPID
         self.netnsPath = netnsPath
         self.guest = guest
+        self.gateway = gateway
         self.disableHostLoopback = disableHostLoopback
         self.carriers = carriers
         self.insideHints = insideHints
@@ -107,6 +111,8 @@ public enum ForwardProbe {
         let start = Deadline.now
         let deadline = Deadline.after(seconds: timeout)
         var report = ProbeReport(forward: forward, hostPort: forward.hostPort)
+        // Naming holders reads other processes' descriptors: bounded (`DescriptorScan`), said when cut short.
+        var scan = DescriptorScan(deadline: min(deadline, Deadline.after(seconds: scanSeconds)))
         let inside = NamespaceView.of(site, proto: forward.proto, port: forward.guestPort, procRoot: procRoot)
         report.namespaceProblem = inside.problem
         report.namespacePID = inside.pid
@@ -129,7 +135,7 @@ public enum ForwardProbe {
             hostTable = try? SocketTable.read(forward.proto, directory: "\(procRoot)/self/net", port: forward.hostPort)
         }
         if let receiver = hostTable?.receiver(of: connectAddress, port: forward.hostPort, proto: forward.proto) {
-            report.hostHolder = holder(of: receiver, carriers: site.carriers, procRoot: procRoot)
+            report.hostHolder = holder(of: receiver, carriers: site.carriers, procRoot: procRoot, scan: &scan)
         }
 
         // The container side: the guest address and who listens there.
@@ -137,45 +143,89 @@ public enum ForwardProbe {
         report.guestAddress = guest
         if let table = inside.table, let guest {
             if let listener = table.receiver(of: guest, port: forward.guestPort, proto: forward.proto) {
-                report.listener = inside.owner(of: listener, procRoot: procRoot)
+                report.listener = inside.owner(of: listener, procRoot: procRoot, scan: &scan)
             }
             report.otherListeners = table.bound(port: forward.guestPort, proto: forward.proto)
-                .filter { $0.inode != report.listener?.inode }.map { inside.owner(of: $0, procRoot: procRoot) }
+                .filter { $0.inode != report.listener?.inode }.map { inside.owner(of: $0, procRoot: procRoot, scan: &scan) }
         }
         if let guest, let v4 = IPv4Address(guest), let locals = inside.localAddresses, !v4.isLoopback, !locals.contains(v4) {
             report.guestIsLocal = false
         }
 
-        // The round trip (TCP): connected on the host side, and a connection seen arriving at the
+        // The round trip (TCP): connected on the host side, and OUR connection seen arriving at the
         // guest port inside the namespace (or bytes from it, a banner).
         if forward.proto == .tcp, report.hostHolder != nil {
             // Connections to the listener show in its family's file only (one read each time, not two).
             let families: SocketTable.Families = report.listener.map { $0.address.contains(":") ? .ipv6 : .ipv4 } ?? .both
-            let before = inside.connectionKeys(port: forward.guestPort, families: families)
+            let before = inside.connections(port: forward.guestPort, families: families)
             let connectStart = Deadline.now
             let connection = HostConnect.connect(to: connectAddress, port: forward.hostPort, deadline: deadline)
             report.connect = connection.outcome
             report.connectMilliseconds = Deadline.now.seconds(since: connectStart) * 1000
             if connection.outcome == .accepted {
+                let peer = expectedPeer(forward, site: site, client: connection.localEndpoint)
                 // Nothing in the namespace to reach: the forwarder's close is all there is to see, and
                 // soon; a guest address nobody has is never answered (slirp4netns waits): not watched.
                 let watchUntil = !report.guestIsLocal ? Deadline.now : report.listener == nil ? min(deadline, Deadline.after(seconds: 0.3)) : deadline
                 while true {
                     let far = connection.farEnd(waiting: 1)
-                    if far == .sentData || (before != nil && inside.connectionKeys(port: forward.guestPort, families: families).map { !$0.subtracting(before ?? []).isEmpty } == true) {
+                    // Only a new connection from where ours appears counts (someone else's to the same
+                    // port in the window is not our round trip), read after the far end was looked at.
+                    let arrived = before.flatMap { old in inside.connections(port: forward.guestPort, families: families).map { now in
+                        now.contains { key, entry in old[key] == nil && peer.matches(entry) } } } ?? false
+                    // Closed first: the forwarder gave up; only our own connection, told by its
+                    // preserved source port, proves it had arrived before.
+                    if far == .closed {
+                        if arrived && peer.port != nil { report.roundTrip = true } else { report.closedByForwarder = true; report.roundTrip = false }
+                        break
+                    }
+                    if far == .sentData || arrived {
                         report.roundTrip = true
                         break
                     }
-                    if far == .closed { report.closedByForwarder = true; report.roundTrip = false; break }
                     if watchUntil.hasPassed { report.roundTrip = false; break }
                 }
                 report.roundTripMilliseconds = Deadline.now.seconds(since: connectStart) * 1000
             }
             connection.close()
         }
+        report.notChecked = scan.notChecked
         report.decide(forward: forward, site: site)
         report.elapsedMilliseconds = Deadline.now.seconds(since: start) * 1000
         return report
+    }
+
+    /// Seconds a probe spends at most naming the holders of sockets (reading descriptors).
+    static let scanSeconds = 0.5
+
+    /// Where our probe's connection appears from inside the namespace, as `ClientSource` measured
+    /// it for each carrier: slirp4netns keeps the real source and its port (a loopback client
+    /// appears as the gateway); rootlessport dials from the container's own address, RootlessKit's
+    /// builtin driver from 127.0.0.1 (for a child IP of 127.0.0.1), both from a port of their own.
+    struct ExpectedPeer {
+        /// The address it comes from; nil: not known (any address).
+        var address: String?
+        /// Its source port, where the carrier keeps ours; nil: any.
+        var port: Int?
+
+        func matches(_ entry: SocketTable.Entry) -> Bool {
+            let remote = entry.remote.hasPrefix("::ffff:") ? String(entry.remote.dropFirst(7)) : entry.remote
+            return (address.map { $0 == remote } ?? true) && (port.map { $0 == entry.remotePort } ?? true)
+        }
+    }
+
+    static func expectedPeer(_ forward: ProbeForward, site: ProbeSite, client: (address: String, port: Int)?) -> ExpectedPeer {
+        switch forward.carrier {
+        case .slirp4netns:
+            guard let client else { return ExpectedPeer() }
+            let loopback = IPv4Address(client.address)?.isLoopback == true
+            return ExpectedPeer(address: loopback ? site.gateway : client.address, port: client.port)
+        case .rootlessport:
+            return ExpectedPeer(address: site.guest, port: nil)
+        case .rootlesskit:
+            let child = forward.guestAddr ?? "127.0.0.1"
+            return ExpectedPeer(address: child == "127.0.0.1" ? "127.0.0.1" : nil, port: nil)
+        }
     }
 
     /// Where the instance at `site` binds its host side when that is not slirpmon's own network
@@ -204,7 +254,9 @@ public enum ForwardProbe {
         let table = try? SocketTable.read(proto, directory: "\(procRoot)/self/net", port: port)
         report.connectAddress = "127.0.0.1"
         if let receiver = table?.receiver(of: "127.0.0.1", port: port, proto: proto) ?? table?.bound(port: port, proto: proto).first {
-            report.hostHolder = holder(of: receiver, carriers: site.carriers, procRoot: procRoot)
+            var scan = DescriptorScan(deadline: Deadline.after(seconds: scanSeconds))
+            report.hostHolder = holder(of: receiver, carriers: site.carriers, procRoot: procRoot, scan: &scan)
+            report.notChecked = scan.notChecked
         }
         let list = known.isEmpty ? "it forwards none" : "its forwards: " + known.prefix(5).map(\.summary).joined(separator: ", ") + (known.count > 5 ? ", ..." : "")
         if let holder = report.hostHolder, !holder.isCarrier {
@@ -233,19 +285,12 @@ public enum ForwardProbe {
 
     /// The owner of a host socket: a carrier of the instance when one holds it (their fds are
     /// looked at first: a few), else whoever does (all of `/proc`, only then).
-    static func holder(of entry: SocketTable.Entry, carriers: [Int32], procRoot: String) -> ProbeReport.Socket {
-        for pid in carriers where holds(pid, inode: entry.inode, procRoot: procRoot) {
+    static func holder(of entry: SocketTable.Entry, carriers: [Int32], procRoot: String, scan: inout DescriptorScan) -> ProbeReport.Socket {
+        if let pid = scan.owner(of: entry.inode, among: carriers, procRoot: procRoot) {
             return ProbeReport.Socket(entry, pid: pid, procRoot: procRoot, isCarrier: true)
         }
-        let owner = PortConflict.socketOwners(inodes: [entry.inode], procRoot: procRoot)[entry.inode]
-        return ProbeReport.Socket(entry, pid: owner?.0, procRoot: procRoot, isCarrier: false)
-    }
-
-    /// True when process `pid` has socket `inode` among its fds.
-    static func holds(_ pid: Int32, inode: UInt64, procRoot: String) -> Bool {
-        let wanted = "socket:[\(inode)]"
-        guard let fds = try? Files.directoryEntries("\(procRoot)/\(pid)/fd") else { return false }
-        return fds.contains { (try? Files.readLink("\(procRoot)/\(pid)/fd/\($0)")) == wanted }
+        let owner = scan.owner(of: entry.inode, among: (try? Files.processIDs(procRoot: procRoot)) ?? [], procRoot: procRoot)
+        return ProbeReport.Socket(entry, pid: owner, procRoot: procRoot, isCarrier: false)
     }
 }
 
@@ -332,19 +377,22 @@ struct NamespaceView {
         return Int32(parts[1])
     }
 
-    /// The remote ends of the connections to `port` now (TCP), read again; nil when unreadable.
-    func connectionKeys(port: Int, families: SocketTable.Families) -> Set<String>? {
+    /// The connections to `port` now (TCP), by their two ends, read again; nil when unreadable.
+    func connections(port: Int, families: SocketTable.Families) -> [String: SocketTable.Entry]? {
         guard proto == .tcp, let pid, let table = try? SocketTable.read(.tcp, directory: "\(procRoot)/\(pid)/net", port: port, families: families) else { return nil }
-        return Set(table.connections(toPort: port).map { "\($0.local):\($0.localPort) \($0.remote):\($0.remotePort)" })
+        var out: [String: SocketTable.Entry] = [:]
+        for entry in table.connections(toPort: port) { out["\(entry.local):\(entry.localPort) \(entry.remote):\(entry.remotePort)"] = entry }
+        return out
     }
 
-    /// The socket with the process inside the namespace that holds it, when one is found.
-    func owner(of entry: SocketTable.Entry, procRoot: String) -> ProbeReport.Socket {
+    /// The socket with the process inside the namespace that holds it, when one is found within `scan`'s bounds.
+    func owner(of entry: SocketTable.Entry, procRoot: String, scan: inout DescriptorScan) -> ProbeReport.Socket {
         var owner: Int32?
-        if let pid, ForwardProbe.holds(pid, inode: entry.inode, procRoot: procRoot) {
+        if let pid, scan.holds(pid, inode: entry.inode, procRoot: procRoot) == true {
             owner = pid
         } else if let nsFile {
-            owner = NamespaceReader.processesInside(netnsPath: nsFile, procRoot: procRoot).first { ForwardProbe.holds($0, inode: entry.inode, procRoot: procRoot) }
+            let others = NamespaceReader.processesInside(netnsPath: nsFile, procRoot: procRoot).filter { $0 != pid }
+            owner = scan.owner(of: entry.inode, among: others, procRoot: procRoot)
         }
         return ProbeReport.Socket(entry, pid: owner, procRoot: procRoot, isCarrier: false)
     }

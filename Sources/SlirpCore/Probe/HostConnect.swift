@@ -75,6 +75,26 @@ public final class HostConnect {
         return HostConnect(fd: fd, outcome: soError == ECONNREFUSED ? .refused : .failed, error: SystemError("connect", subject, code: soError))
     }
 
+    /// The connection's own end on this host (address text and port), for telling its arrival in
+    /// the namespace from someone else's. The corresponding C function is `getsockname`.
+    public var localEndpoint: (address: String, port: Int)? {
+        guard fd >= 0 else { return nil }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard rc == 0 else { return nil }
+        if Int32(storage.ss_family) == AF_INET {
+            let sin = withUnsafeBytes(of: storage) { $0.loadUnaligned(as: sockaddr_in.self) }
+            return (IPv4Address(UInt32(bigEndian: sin.sin_addr.s_addr)).description, Int(UInt16(bigEndian: sin.sin_port)))
+        }
+        let sin6 = withUnsafeBytes(of: storage) { $0.loadUnaligned(as: sockaddr_in6.self) }
+        let bytes = withUnsafeBytes(of: sin6.sin6_addr) { Array($0) }
+        guard let v6 = IPv6Address(bytes: bytes) else { return nil }
+        return (v6.ipv4Mapped.map(\.description) ?? v6.description, Int(UInt16(bigEndian: sin6.sin6_port)))
+    }
+
     /// What the far end did with the accepted connection, looked at without waiting: nothing yet,
     /// sent bytes (a banner: left unread), or closed it (an end of file or a reset).
     public enum FarEnd: Sendable, Equatable { case quiet, sentData, closed }

@@ -89,6 +89,9 @@ public struct ProbeReport: Sendable, Equatable, Encodable {
     public var namespacePID: Int32?
     /// Why the namespace could not be read, if so.
     public var namespaceProblem: String?
+    /// What was not looked into to name a socket's holder (a process with too many descriptors, the
+    /// scan's deadline): a holder left unnamed may be there.
+    public var notChecked: [String] = []
     public var connectMilliseconds: Double?
     public var roundTripMilliseconds: Double?
     /// The whole probe.
@@ -174,7 +177,7 @@ public struct ProbeReport: Sendable, Equatable, Encodable {
     enum CodingKeys: String, CodingKey {
         case verdict, summary, fix, forward, hostPort = "host_port", connectAddress = "connect_address", hostHolder = "host_holder", connect
         case guestAddress = "guest_address", guestIsLocal = "guest_is_local", listener, otherListeners = "other_listeners", roundTrip = "round_trip"
-        case closedByForwarder = "closed_by_forwarder", namespacePID = "namespace_pid", namespaceProblem = "namespace_problem"
+        case closedByForwarder = "closed_by_forwarder", namespacePID = "namespace_pid", namespaceProblem = "namespace_problem", notChecked = "not_checked"
         case connectMilliseconds = "connect_ms", roundTripMilliseconds = "round_trip_ms", elapsedMilliseconds = "elapsed_ms"
     }
 
@@ -196,6 +199,7 @@ public struct ProbeReport: Sendable, Equatable, Encodable {
         try c.encode(closedByForwarder, forKey: .closedByForwarder)
         try c.encode(NullWhenAbsent(wrappedValue: namespacePID), forKey: .namespacePID)
         try c.encode(NullWhenAbsent(wrappedValue: namespaceProblem), forKey: .namespaceProblem)
+        try c.encode(notChecked, forKey: .notChecked)
         try c.encode(NullWhenAbsent(wrappedValue: connectMilliseconds.map(Self.rounded)), forKey: .connectMilliseconds)
         try c.encode(NullWhenAbsent(wrappedValue: roundTripMilliseconds.map(Self.rounded)), forKey: .roundTripMilliseconds)
         try c.encode(Self.rounded(elapsedMilliseconds), forKey: .elapsedMilliseconds)
@@ -218,6 +222,7 @@ public struct ProbeReport: Sendable, Equatable, Encodable {
                 out.append("  round trip: \(roundTrip ? "made" : (closedByForwarder ? "no (closed by the forwarder)" : "no"))\(roundTripMilliseconds.map { " in " + Self.ms($0) } ?? "")")
             }
         }
+        out += notChecked.map { "  not checked: \($0)" }
         out.append("  probe took \(Self.ms(elapsedMilliseconds))")
         return out
     }

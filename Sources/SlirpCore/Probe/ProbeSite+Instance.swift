@@ -3,7 +3,7 @@ extension ProbeSite {
     /// that carry its ports, and the processes likely inside its namespace (the container's own, rootlessport-child).
     public init(_ instance: SlirpInstance) {
         let ports = instance.rootlessPorts
-        self.init(slirpPID: instance.pid, netnsPath: instance.configuration.netnsPath, guest: instance.expected.guestText,
+        self.init(slirpPID: instance.pid, netnsPath: instance.configuration.netnsPath, guest: instance.expected.guestText, gateway: instance.expected.gatewayText,
                   disableHostLoopback: instance.configuration.disableHostLoopback,
                   carriers: [instance.pid] + ports.filter { !$0.isChild }.map(\.pid) + (instance.rootlessKit.map { [$0.pid] } ?? []),
                   insideHints: (instance.observed?.nameserverSource.map { [$0.pid] } ?? [])

@@ -24,7 +24,7 @@ extension InstanceSnapshot {
     /// Where a probe looks for this instance (`ProbeSite`): slirp4netns, the carriers of its ports,
     /// processes likely inside its namespace.
     var probeSite: ProbeSite {
-        ProbeSite(slirpPID: pid, netnsPath: netnsPath, guest: guest, disableHostLoopback: disableHostLoopback,
+        ProbeSite(slirpPID: pid, netnsPath: netnsPath, guest: guest, gateway: gateway, disableHostLoopback: disableHostLoopback,
                   carriers: [pid] + rootlessPorts.filter { !$0.isChild }.map(\.pid) + (rootlessKit.map { [$0.pid] } ?? []),
                   insideHints: (container.map { $0.pid > 0 ? [$0.pid] : [] } ?? []) + rootlessPorts.filter(\.isChild).map(\.pid)
                       + (rootlessKit?.child.map { [$0.pid] } ?? []))
@@ -72,12 +72,23 @@ extension AppState {
     }
 
     /// A probe answered: kept for the pane, said in the status line.
-    mutating func probed(_ identity: ProcessIdentity, _ report: ProbeReport) {
+    mutating func probed(_ identity: ProcessIdentity, _ report: ProbeReport, at time: Double) {
         guard var current = probe, current.identity == identity else { return }
         current.report = report
         probe = current
         let said = "probe \(current.forward.summary): \(report.verdict.rawValue) (\(ProbeReport.ms(report.elapsedMilliseconds)))"
         status = StatusMessage(report.verdict == .works ? said : said + ": " + report.summary, kind: report.verdict == .works ? .info : .error)
+        holdStatus()
+        // A failed probe is an event of its instance (the monitor's own: `slirpmon events` cannot see it).
+        if report.verdict != .works, let row = rows.first(where: { $0.snapshot.identity == identity }) {
+            let f = current.forward
+            let forward = f.id.map { HostForward(id: $0, proto: f.proto, hostAddr: f.hostAddr ?? "0.0.0.0", hostPort: f.hostPort,
+                                                guestAddr: f.guestAddr ?? row.snapshot.guest ?? "", guestPort: f.guestPort) }
+            let event = InventoryEvent(kind: .probeFailed, time: time, timing: .noticed, seen: false, process: identity, name: row.snapshot.name,
+                                       containerID: row.snapshot.containerID, user: row.snapshot.user, forward: forward,
+                                       detail: "probe of \(f.summary) failed: \(report.verdict.rawValue): \(report.summary)")
+            _ = admit([event])
+        }
     }
 
     /// The probe lines under the selected instance's forwards (its last probe), or none.

@@ -54,8 +54,9 @@ extension AppState {
             inventoryError = error
             // A slirp4netns newly pinned at a whole CPU is said at once (the details pane says why and the fix).
             let wasPinned = Set(rows.filter { $0.snapshot.load?.pinned == true }.map(\.snapshot.identity))
+            releaseDeferredStatus()
             if let pinned = snapshots.first(where: { $0.load?.pinned == true && !wasPinned.contains($0.identity) }) {
-                status = StatusMessage("slirp4netns \(pinned.pid) (\(pinned.name)) is pinned at a whole CPU: see its details (1)", kind: .error)
+                sayEvent(StatusMessage("slirp4netns \(pinned.pid) (\(pinned.name)) is pinned at a whole CPU: see its details (1)", kind: .error))
             }
             if error == nil || !snapshots.isEmpty { merge(snapshots) }
             loaded = true
@@ -108,25 +109,28 @@ extension AppState {
                 status = StatusMessage("added \(added.count) \(what)s to \(whom): ids \(ids)\(addNote.map { "; " + $0 } ?? "")")
             }
             addNote = nil
+            holdStatus()
             return invalidateForwards(target.identity)
         case .removed(let target, let forward, let error, let sentWithoutAnswer):
             return removed(target, .remove(forward), subject: "forward \(forward.id)", summary: forward.summary, error: error, sentWithoutAnswer: sentWithoutAnswer)
         case .removedPort(let target, let port, let error, let sentWithoutAnswer):
             return removed(target, .removePort(port), subject: "port \(port.id)", summary: port.spec.summary, error: error, sentWithoutAnswer: sentWithoutAnswer)
         case .events(let new):
-            events += new
-            if events.count > Self.maximumEvents { events.removeFirst(events.count - Self.maximumEvents) }
+            let (admitted, summarized) = admit(new)
             // A slirp4netns dying leaves its container without a network and nothing else says so
-            // (Podman #4488): the status line says it at once, in the warning colour.
+            // (Podman #4488): the status line says it at once, in the warning colour (after an
+            // operator's own result, which it does not replace for `operatorResultHold` seconds).
             // With a filter, only the instances it keeps: the operator is looking at those.
-            let losses = new.filter { $0.kind.isLoss && !$0.seen && filterKeeps($0) }
+            let losses = admitted.filter { $0.kind.isLoss && !$0.seen && filterKeeps($0) }
             func who(_ event: InventoryEvent) -> String { event.name + (event.process.map { " pid \($0.pid)" } ?? "") }
             if losses.count == 1, let loss = losses.first {
-                status = StatusMessage("\(Format.wallTime(at: loss.time)) \(who(loss)): \(loss.kind.word): \(loss.message) (4: events)", kind: .warning)
+                sayEvent(StatusMessage("\(Format.wallTime(at: loss.time)) \(who(loss)): \(loss.kind.word): \(loss.message) (4: events)", kind: .warning))
             } else if let last = losses.last {
                 // Each one named: a death must not hide behind another noticed at the same refresh.
                 let all = losses.map { "\(who($0)) \($0.kind.word)" }.joined(separator: ", ")
-                status = StatusMessage("\(Format.wallTime(at: last.time)) \(losses.count) lost: \(all) (4: events)", kind: .warning)
+                sayEvent(StatusMessage("\(Format.wallTime(at: last.time)) \(losses.count) lost: \(all) (4: events)", kind: .warning))
+            } else if let summary = summarized.last(where: filterKeeps) {
+                sayEvent(StatusMessage("\(Format.wallTime(at: summary.time)) \(summary.message) (4: events)", kind: .warning))
             }
         case .logSaved(let path, let error):
             if let path {
@@ -163,11 +167,12 @@ extension AppState {
             } else {
                 status = StatusMessage("DNS, pid \(identity.pid): not checked: \(error ?? "")", kind: .error)
             }
+            holdStatus()
         case .doctorStep(let id, let step):
             guard doctor?.containerID == id, doctor?.isRunning == true else { break }
             doctor?.steps.append(step)
-        case .forwardProbed(let identity, let report):
-            probed(identity, report)
+        case .forwardProbed(let identity, let report, let time):
+            probed(identity, report, at: time)
         case .doctorFinished(let id, let report):
             guard var run = doctor, run.containerID == id else { break }
             run.steps = report.steps
@@ -221,6 +226,7 @@ extension AppState {
             let whom = target.rootlessKit.map { "rootlesskit pid \($0.pid)" } ?? "pid \(target.pid)"
             status = StatusMessage("removed \(subject): \(summary) (\(whom))")
         }
+        holdStatus()
         return invalidateForwards(target.identity)
     }
 

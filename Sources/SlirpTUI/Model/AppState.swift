@@ -107,6 +107,8 @@ public struct StatusMessage: Equatable, Sendable {
     public enum Kind: Sendable { case info, error, waiting, warning }
     public var text: String
     public var kind: Kind
+    /// Until when (`AppState.now`) it stays against event messages: an operator's own result.
+    public var heldUntil: Double?
     public init(_ text: String, kind: Kind = .info) {
         self.text = text
         self.kind = kind
@@ -221,6 +223,10 @@ public struct AppState: Equatable, Sendable {
     public var dnsCheck: DNSCheckRun?
     /// What changed, oldest first (`InventoryEvent`, made by the refresh), at most `maximumEvents`.
     public var events: [InventoryEvent] = []
+    /// An event's status message that came while an operator's result held the status line: said after.
+    public var deferredStatus: StatusMessage?
+    /// Per user, the events they put into `events` this minute (`admit`).
+    public var eventQuota: [String: EventQuota] = [:]
     /// The last (or running) probe of a forward (`p` in the forwards pane).
     public var probe: ProbeState?
 
@@ -240,6 +246,10 @@ public struct AppState: Equatable, Sendable {
     public static let goneRefreshes = 3
     /// The events kept for the Events pane (the oldest go first).
     public static let maximumEvents = 5000
+    /// Events of one user admitted into `events` per minute; the rest are one summary line per user.
+    public static let maximumEventsPerUserPerMinute = 60
+    /// Seconds an operator's own result (add, remove, probe) stays in the status line against event messages.
+    public static let operatorResultHold = 5.0
     /// Forwards of the shown instance are re-listed this often (each listing is logged by slirp4netns).
     public static let forwardsInterval = 5.0
 

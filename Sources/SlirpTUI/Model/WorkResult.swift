@@ -34,8 +34,8 @@ public enum WorkResult: Equatable, Sendable {
     case doctorFinished(containerID: String, DoctorReport)
     /// The DNS check of an instance: its report, or why it could not run.
     case dnsChecked(ProcessIdentity, DNSReport?, error: String?)
-    /// A forward's probe of the instance's row.
-    case forwardProbed(ProcessIdentity, ProbeReport)
+    /// A forward's probe of the instance's row, and when it ended (seconds since the epoch).
+    case forwardProbed(ProcessIdentity, ProbeReport, at: Double)
 }
 
 /// Whether Podman could be asked, for the header.

@@ -121,6 +121,7 @@ enum DetailsView {
             line += [Span("  \(s.tapName) rx ", .dim), Span("\(Format.rate(rates.rxBytes))/s \(Int(rates.rxPackets.rounded())) pkt/s"),
                      Span("  tx ", .dim), Span("\(Format.rate(rates.txBytes))/s \(Int(rates.txPackets.rounded())) pkt/s"),
                      Span(" over \(Format.seconds(window))", .dim)]
+            if let age = load.tapAge, age >= 1 { line += [Span(", read \(Format.seconds(age)) ago", .dim)] }
         } else if let error = load.tapError {
             line += [Span("  \(s.tapName): ", .dim), Span(error, .dim)]
         } else {

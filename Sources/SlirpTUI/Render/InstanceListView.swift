@@ -194,7 +194,9 @@ enum InstanceListView {
         case .rss: return (row.isGone || s.isZombie ? "-" : Format.rate(Double(s.residentBytes)), row.isGone || s.isZombie ? .dim : nil)
         case .rx, .tx:
             guard !row.isGone, !s.isZombie, let rates = s.load?.tapRates else { return ("-", .dim) }
-            return (Format.rate(column == .rx ? rates.rxBytes : rates.txBytes), nil)
+            // Older than one refresh (an unselected row's namespace is read every 30 s): dimmed, never shown as current.
+            let old = (s.load?.tapAge ?? 0) > state.delay * 1.5
+            return (Format.rate(column == .rx ? rates.rxBytes : rates.txBytes), old ? .dim : nil)
         }
     }
 }

@@ -205,10 +205,11 @@ final class Worker: Sendable {
         probes.async { [self] in
             // The row's process, not one that took its PID since.
             guard let process = ProcessScanner().process(pid: request.identity.pid), process.identity == request.identity else {
-                post(.forwardProbed(request.identity, .exited(request.forward, pid: request.identity.pid)))
+                post(.forwardProbed(request.identity, .exited(request.forward, pid: request.identity.pid), at: InventoryCache.wallNow()))
                 return
             }
-            post(.forwardProbed(request.identity, ForwardProbe.run(request.forward, site: request.site, timeout: timeout)))
+            let report = ForwardProbe.run(request.forward, site: request.site, timeout: timeout)
+            post(.forwardProbed(request.identity, report, at: InventoryCache.wallNow()))
         }
     }
 
