@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -35,6 +36,14 @@ let package = Package(
             swiftSettings: directMetadata
         ),
         .executableTarget(name: "slirpmon-bench", dependencies: ["SlirpCore"]),
+        // `slirpmon serve`'s HTTP server (SwiftNIO's HTTP/1.1), linked into no other command.
+        .target(name: "SlirpServe", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "SlirpServeTests", dependencies: ["SlirpServe", "SlirpCore", "SlirpTestSupport",
+                                                            .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "SlirpCoreTests", dependencies: ["SlirpCore"]),
         .target(name: "SlirpTestSupport", dependencies: ["SlirpCore"], path: "Tests/SlirpTestSupport"),
         .testTarget(name: "SlirpIntegrationTests", dependencies: ["SlirpCore", "SlirpTestSupport", "CSlirpSystem"]),
