@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
@@ -26,11 +27,14 @@ let package = Package(
         .target(name: "CSlirpSystem"),
         .target(name: "SlirpCore", dependencies: ["CSlirpSystem"], swiftSettings: directMetadata),
         .target(name: "SlirpTUI", dependencies: ["SlirpCore", "CNcursesW"]),
+        // The Prometheus exposition (`slirpmon metrics`, `serve`): only what links it pays for swift-prometheus.
+        .target(name: "SlirpMetrics", dependencies: ["SlirpCore", .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(
             name: "slirpmon",
             dependencies: [
                 "SlirpCore",
                 "SlirpTUI",
+                "SlirpMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: directMetadata

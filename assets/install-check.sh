@@ -46,6 +46,15 @@ check "man -l renders slirpmon.1 with its subcommands" sh -c 'for w in SLIRPMON 
 check "bash completion in share/bash-completion/completions" grep -q "complete" "$prefix/share/bash-completion/completions/slirpmon"
 check "zsh completion in share/zsh/site-functions" grep -q "#compdef slirpmon" "$prefix/share/zsh/site-functions/_slirpmon"
 check "fish completion in share/fish/vendor_completions.d" grep -q "complete -c 'slirpmon'" "$prefix/share/fish/vendor_completions.d/slirpmon.fish"
+check "slirpmon-metrics.service (ExecStart: the installed binary) and .timer pass systemd-analyze verify" \
+  sh -c 'grep -q "^ExecStart=$1/bin/slirpmon metrics --textfile " "$1/lib/systemd/system/slirpmon-metrics.service" &&
+         systemd-analyze verify "$1/lib/systemd/system/slirpmon-metrics.service" "$1/lib/systemd/system/slirpmon-metrics.timer"' _ "$prefix"
+textfile=$(mktemp -d /tmp/slirpmon-install-textfile.XXXXXX)
+check "metrics --textfile writes slirpmon.prom, which promtool accepts, with the live slirp4netns $slirp_pid" \
+  sh -c '"$1/bin/slirpmon" metrics --textfile "$2" && promtool check metrics < "$2/slirpmon.prom" &&
+         grep -q "^slirpmon_instance_defunct{pid=\"$3\"" "$2/slirpmon.prom"' _ "$prefix" "$textfile" "$slirp_pid"
+check "the alert rules in share/slirpmon pass promtool check rules" promtool check rules "$prefix/share/slirpmon/slirpmon.rules.yml"
+rm -rf "$textfile"
 rm -f "/tmp/$netns.sock"
 echo "install-check: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
