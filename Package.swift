@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "slirpmon", targets: ["slirpmon"]),
         .executable(name: "slirpmon-bench", targets: ["slirpmon-bench"]),
+        .executable(name: "slirpmon-serve", targets: ["slirpmon-serve"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,6 +47,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        .executableTarget(name: "slirpmon-serve", dependencies: ["SlirpServe", "SlirpMetrics", "SlirpCore"]),
         .testTarget(name: "SlirpServeTests", dependencies: ["SlirpServe", "SlirpCore", "SlirpTestSupport",
                                                             .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "SlirpCoreTests", dependencies: ["SlirpCore"]),

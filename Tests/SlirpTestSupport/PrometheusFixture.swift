@@ -45,7 +45,7 @@ public final class PrometheusFixture {
         var lastError = "no attempt"
         // A port found free can be taken before Prometheus binds it: then another one.
         for _ in 0..<3 {
-            let port = try freeLoopbackPort()
+            let port = Int(try DemoFleet.freeTCPPort().value)
             let started = Executables.spawn(prometheus, ["--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
                                                          "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn"],
                                             descriptors: [1: log, 2: log])
@@ -128,14 +128,15 @@ public final class PrometheusFixture {
         }
     }
 
-    /// Polls `condition` until it holds (its value) or `seconds` pass (nil); errors count as "not yet".
+    /// Polls `condition` until it gives a value or `seconds` pass (nil); errors count as "not yet".
     public func wait<T>(seconds: Double, _ condition: () throws -> T?) -> T? {
-        let deadline = Deadline.after(seconds: seconds)
-        repeat {
-            if let value = try? condition() { return value }
-            usleep(250_000)
-        } while !deadline.hasPassed
-        return nil
+        var found: T?
+        _ = eventually(seconds) {
+            found = try? condition()
+            if found == nil { usleep(250_000) }
+            return found != nil
+        }
+        return found
     }
 
     /// Prometheus's own log (warnings and errors), for a failure message.
@@ -153,7 +154,7 @@ public final class NodeExporterFixture {
             throw LabSetupError("prometheus-node-exporter is not installed (assets/setup.sh installs it)")
         }
         for _ in 0..<3 {
-            let port = try freeLoopbackPort()
+            let port = Int(try DemoFleet.freeTCPPort().value)
             let started = Executables.spawn(exporter, ["--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults",
                                                        "--collector.textfile", "--collector.textfile.directory=\(textfileDirectory)"])
             guard case .success(let pid) = started else { throw LabSetupError("cannot start prometheus-node-exporter: \(started)") }
@@ -179,20 +180,6 @@ public final class NodeExporterFixture {
             Executables.waitFor(pid)
         }
     }
-}
-
-/// A TCP port on 127.0.0.1 that no socket holds now (bound to port 0, read back, closed).
-public func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw LabSetupError("socket: \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var address = socketAddress(IPv4Address(127, 0, 0, 1), port: 0)
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &address) { p in
-        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard ok else { throw LabSetupError("cannot bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// One HTTP/1.0 request to 127.0.0.1:port (the connection closes after the answer): status, head, body.
