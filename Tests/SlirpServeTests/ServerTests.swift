@@ -64,14 +64,7 @@ final class RawConnection: @unchecked Sendable {
     func readAll(seconds: Double) -> String {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { break }
-            data += buffer[0..<n]
-        }
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: receiveAll(fd), as: UTF8.self)
     }
 
     /// True when the server has closed its side (a read returns end of file at once).

@@ -64,11 +64,7 @@ public final class PrometheusFixture {
     }
 
     deinit {
-        kill(pid, SIGTERM)
-        if !waitExit(pid, seconds: 10) {
-            kill(pid, SIGKILL)
-            Executables.waitFor(pid)
-        }
+        stopChild(pid, seconds: 10)
         _ = Executables.run("/bin/rm", ["-rf", directory])
     }
 
@@ -173,13 +169,7 @@ public final class NodeExporterFixture {
         throw LabSetupError("prometheus-node-exporter did not answer on 127.0.0.1")
     }
 
-    deinit {
-        kill(pid, SIGTERM)
-        if !waitExit(pid, seconds: 5) {
-            kill(pid, SIGKILL)
-            Executables.waitFor(pid)
-        }
-    }
+    deinit { stopChild(pid, seconds: 5) }
 }
 
 /// One HTTP/1.0 request to 127.0.0.1:port (the connection closes after the answer): status, head, body.
@@ -190,6 +180,15 @@ public func httpExchange(port: Int, method: String = "GET", path: String, timeou
     let fields = head.split(separator: " ", maxSplits: 2)
     guard fields.count >= 2, let status = Int(fields[1]) else { return nil }
     return (status, head, String(reply[split.upperBound...]))
+}
+
+/// Stops our child `pid`: SIGTERM, then SIGKILL if it has not ended within `seconds`; reaped either way.
+public func stopChild(_ pid: pid_t, seconds: Double) {
+    kill(pid, SIGTERM)
+    if !waitExit(pid, seconds: seconds) {
+        kill(pid, SIGKILL)
+        Executables.waitFor(pid)
+    }
 }
 
 /// Waits up to `seconds` for our child `pid` to end (reaped); false if it still runs.
