@@ -10,7 +10,10 @@ import SlirpCore
 /// and tap counters (`show`'s reading). The text is swift-prometheus's (`PrometheusCollectorRegistry`):
 /// it writes HELP and TYPE lines and escapes label values.
 public enum MetricsPage {
-    /// Collects a fresh inventory and returns the exposition text (UTF-8).
+    /// Collects a fresh inventory and returns the exposition text (UTF-8). Every call reads
+    /// everything again (a gone instance has no series left), reusing only what `list` keeps
+    /// between runs (`InventoryCache.persistentFacts()`, Podman's answer for up to 5 s), and
+    /// writes those facts back: a server calls it for one scrape at a time.
     public static func render(_ options: MetricsOptions) throws -> [UInt8] {
         try renderTyped(options)
     }
@@ -31,20 +34,27 @@ public enum MetricsPage {
 
     /// The page for `snapshot`; `collectSeconds`: how long collecting it took.
     static func page(_ snapshot: InventorySnapshot, _ options: MetricsOptions, collectSeconds: Double) -> [UInt8] {
-        let page = Exposition()
-        for instance in snapshot.instances { add(instance, to: page, options: options) }
+        var parts: [[UInt8]] = []
+        parts.reserveCapacity(snapshot.instances.count + 1)
+        for instance in snapshot.instances {
+            let part = ExpositionPart()
+            add(instance, to: part, options: options)
+            parts.append(part.registry.emitToBuffer())
+        }
+        let host = ExpositionPart()
         for detached in snapshot.detachedContainers {
             let c = detached.container
-            page.gauge(.containerWithoutSlirp, [("container", c.name), ("pod", c.podName ?? ""), ("user", c.ownerName ?? String(c.ownerUID)),
+            host.gauge(.containerWithoutSlirp, [("container", c.name), ("pod", c.podName ?? ""), ("user", c.ownerName ?? String(c.ownerUID)),
                                                 ("container_id", Format.shortID(c.id)), ("state", c.state)], 1)
         }
-        if options.podman { page.gauge(.scrapeErrors, [("source", "podman")], Double(snapshot.podmanFailures.count)) }
-        page.gauge(.scrapeDuration, [], collectSeconds)
-        return page.registry.emitToBuffer()
+        if options.podman { host.gauge(.scrapeErrors, [("source", "podman")], Double(snapshot.podmanFailures.count)) }
+        host.gauge(.scrapeDuration, [], collectSeconds)
+        parts.append(host.registry.emitToBuffer())
+        return Exposition.merge(parts)
     }
 
     /// An instance's series. A value not read is absent and named by `instance_value_unknown`.
-    static func add(_ i: SlirpInstance, to page: Exposition, options: MetricsOptions) {
+    static func add(_ i: SlirpInstance, to page: ExpositionPart, options: MetricsOptions) {
         let labels = InstanceLabels(i)
         let l = labels.pairs()
         let p = i.process

@@ -23,7 +23,7 @@ extension Slirpmon {
         var textfile: String?
 
         func run() throws {
-            do {
+            do throws(MetricsError) {
                 // A directory that would be refused is refused before the instances are asked anything.
                 if let textfile { try Textfile.check(textfile) }
                 let page = try MetricsPage.renderTyped(MetricsOptions(perForward: perForward))
@@ -35,7 +35,7 @@ extension Slirpmon {
                 } else {
                     FileHandleOutput.print(String(decoding: page, as: UTF8.self))
                 }
-            } catch let error as MetricsError {
+            } catch {
                 throw CLIError.failed(error.description)
             }
         }

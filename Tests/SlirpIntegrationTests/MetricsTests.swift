@@ -191,6 +191,24 @@ struct MetricsTests {
         #expect(!output.stdout.split(separator: "\n").contains { $0.hasPrefix("slirpmon_instance_defunct{pid=\"1\"}") })
     }
 
+    @Test("a user's slirp4netns whose API socket and namespace are not there: api_socket missing, and forwards, addresses and tap unknown (value_unknown 1), none of them shown as 0")
+    func unreadableValuesAreUnknownNotZero() throws {
+        try #require(isRoot, "needs root (to see another user's process)")
+        let kept = try Kept("unknown")
+        let tag = "smt-mx-\(getpid())-\(UInt32.random(in: 0..<100000))"
+        let fake = try UserFakeSlirp(["--api-socket", "/tmp/\(tag).sock", "--netns-type=path", "/run/netns/\(tag)", "tap0"])
+        defer { fake.stop() }
+        let page = try Self.page(kept.metrics())
+        #expect(Self.value(page, "slirpmon_instance_defunct", pid: fake.pid) == 0, "the fake \(fake.pid) is not on the page")
+        #expect(Self.series(page, "slirpmon_instance_api_socket", pid: fake.pid).map { $0.labels["status"] } == ["missing"])
+        let unknown = Set(Self.series(page, "slirpmon_instance_value_unknown", pid: fake.pid).filter { $0.number == 1 }.compactMap { $0.labels["field"] })
+        #expect(unknown == ["forwards", "addresses", "tap"], "\(unknown)")
+        for absent in ["slirpmon_instance_forwards", "slirpmon_instance_address_mismatches", "slirpmon_instance_tap_receive_bytes_total",
+                       "slirpmon_instance_tap_transmit_packets_total"] {
+            #expect(Self.series(page, absent, pid: fake.pid).isEmpty, "\(absent): \(Self.series(page, absent, pid: fake.pid))")
+        }
+    }
+
     @Test("--per-forward: one slirpmon_forward_info per live forward, with its ports as labels")
     func perForwardSeries() throws {
         try #require(isRoot, "needs root (ip netns)")
