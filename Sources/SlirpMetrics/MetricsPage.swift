@@ -35,10 +35,11 @@ public enum MetricsPage {
     /// The page for `snapshot`; `collectSeconds`: how long collecting it took.
     static func page(_ snapshot: InventorySnapshot, _ options: MetricsOptions, collectSeconds: Double) -> [UInt8] {
         var parts: [[UInt8]] = []
-        parts.reserveCapacity(snapshot.instances.count + 1)
-        for instance in snapshot.instances {
+        for start in stride(from: 0, to: snapshot.instances.count, by: instancesPerPart) {
             let part = ExpositionPart()
-            add(instance, to: part, options: options)
+            for instance in snapshot.instances[start..<min(start + instancesPerPart, snapshot.instances.count)] {
+                add(instance, to: part, options: options)
+            }
             parts.append(part.registry.emitToBuffer())
         }
         let host = ExpositionPart()
@@ -50,8 +51,12 @@ public enum MetricsPage {
         if options.podman { host.gauge(.scrapeErrors, [("source", "podman")], Double(snapshot.podmanFailures.count)) }
         host.gauge(.scrapeDuration, [], collectSeconds)
         parts.append(host.registry.emitToBuffer())
-        return Exposition.merge(parts)
+        return Exposition.merge(headers: Exposition.headers(), parts)
     }
+
+    /// Instances per swift-prometheus registry (`ExpositionPart`): few enough that its copying of
+    /// a family's label sets on each add stays small, enough that each part's TYPE lines are few.
+    static let instancesPerPart = 16
 
     /// An instance's series. A value not read is absent and named by `instance_value_unknown`.
     static func add(_ i: SlirpInstance, to page: ExpositionPart, options: MetricsOptions) {

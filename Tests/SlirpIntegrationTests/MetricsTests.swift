@@ -97,6 +97,18 @@ struct MetricsTests {
     static func page(_ output: Executables.Output) throws -> [Sample] {
         #expect(output.status == 0, "metrics failed: \(output.stderr)")
         if let rejected = try promtoolRejects(output.stdout) { Issue.record("promtool check metrics rejects the page: \(rejected)") }
+        // Each metric in one block: its HELP and TYPE once, first, then all its samples (promtool
+        // does not notice samples of one metric split around another's).
+        var seen: [String] = []
+        for line in output.stdout.split(separator: "\n") {
+            let name = line.hasPrefix("# ") ? String(line.split(separator: " ")[2]) : String(line.prefix { $0 != "{" && $0 != " " })
+            if seen.last != name {
+                #expect(!seen.contains(name), "\(name) is not in one block")
+                #expect(line.hasPrefix("# HELP \(name) "), "\(name) does not start with its HELP line: \(line)")
+                seen.append(name)
+            }
+        }
+        #expect(seen == seen.sorted(), "metrics not in name order: \(seen)")
         return try #require(samples(output.stdout), "not the text format:\n\(output.stdout.prefix(2000))")
     }
 
@@ -237,12 +249,7 @@ struct MetricsTests {
         defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user) }
         try #require(run.status == 0, "\(run.stderr)")
         let id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        var slirp: SlirpProcess?
-        _ = eventually(30) {
-            slirp = (try? ProcessScanner().scan())?.first { $0.containerID == id && !$0.isZombie }
-            return slirp != nil
-        }
-        let pid = try #require(slirp?.pid, "no slirp4netns for container \(name)")
+        let pid = try #require(PodmanFixture.slirp4netns(ofContainer: id)?.pid, "no slirp4netns for container \(name)")
 
         let page = try Self.page(kept.metrics())
         let info = try #require(Self.series(page, "slirpmon_instance_info", pid: pid).first, "pid \(pid) not on the page")

@@ -120,6 +120,16 @@ public enum PodmanFixture {
                 "-p", "127.0.0.1:\(port):80", image, "httpd", "-f", "-p", "80", "-h", "/www"], user: user)
     }
 
+    /// The live slirp4netns whose files name container `id`, once it runs; nil if none did within `seconds`.
+    public static func slirp4netns(ofContainer id: String, within seconds: Double = 30) -> SlirpProcess? {
+        var found: SlirpProcess?
+        _ = eventually(seconds) {
+            found = (try? ProcessScanner().scan())?.first { $0.containerID == id && !$0.isZombie }
+            return found != nil
+        }
+        return found
+    }
+
     /// A unique container name for one test.
     public static func name(_ base: String) -> String { "smt-\(base)-\(getpid())-\(UInt32.random(in: 0..<100000))" }
 
