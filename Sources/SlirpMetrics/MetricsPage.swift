@@ -15,11 +15,19 @@ public enum MetricsPage {
     /// between runs (`InventoryCache.persistentFacts()`, Podman's answer for up to 5 s), and
     /// writes those facts back: a server calls it for one scrape at a time.
     public static func render(_ options: MetricsOptions) throws -> [UInt8] {
-        try renderTyped(options)
+        try make(options).text
     }
 
-    /// `render` with its one error type.
-    public static func renderTyped(_ options: MetricsOptions) throws(MetricsError) -> [UInt8] {
+    /// A page, and what could not be read for it.
+    public struct Made: Sendable {
+        /// The exposition text (UTF-8).
+        public let text: [UInt8]
+        /// One line per user whose Podman could not be asked (`slirpmon_scrape_errors{source="podman"}` counts them).
+        public let podmanFailures: [String]
+    }
+
+    /// `render` with its one error type and the failures behind `slirpmon_scrape_errors`.
+    public static func make(_ options: MetricsOptions) throws(MetricsError) -> Made {
         let started = Deadline.now
         let kept = InventoryCache.persistentFacts()
         var inventory = Inventory.Options(purpose: .scriptedList(forwards: true, cache: kept))
@@ -29,7 +37,8 @@ public enum MetricsPage {
         let snapshot: InventorySnapshot
         do { snapshot = try Inventory(options: inventory).snapshot() } catch { throw .scan(error) }
         // What is kept for the next run is written while the page is made.
-        return kept.persist { page(snapshot, options, collectSeconds: Deadline.now.seconds(since: started)) }
+        let text = kept.persist { page(snapshot, options, collectSeconds: Deadline.now.seconds(since: started)) }
+        return Made(text: text, podmanFailures: snapshot.podmanFailures)
     }
 
     /// The page for `snapshot`; `collectSeconds`: how long collecting it took.
