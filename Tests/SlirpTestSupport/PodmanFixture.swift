@@ -138,3 +138,27 @@ public enum PodmanFixture {
         tcpExchange(port: port, send: "GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n", timeout: 5)
     }
 }
+
+/// A rootless user's busybox httpd container (`PodmanFixture.runWebServer`, port_handler=slirp4netns)
+/// with a unique name and a free host port, removed when this goes.
+public final class RootlessWebServer {
+    public let user: (name: String, uid: UInt32)
+    public let name: String
+    public let id: String
+    public let port: Int
+
+    public init(_ base: String) throws {
+        let user = try PodmanFixture.prepareRootlessUser()
+        let name = PodmanFixture.name(base)
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let run = PodmanFixture.runWebServer(name, port: port, user: user)
+        guard run.status == 0 else {
+            PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user)
+            throw LabSetupError("podman run \(name) as \(user.name) failed: \(run.stderr)")
+        }
+        (self.user, self.name, self.port) = (user, name, port)
+        id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    deinit { PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user) }
+}
