@@ -15,11 +15,19 @@ public enum MetricsPage {
     /// between runs (`InventoryCache.persistentFacts()`, Podman's answer for up to 5 s), and
     /// writes those facts back: a server calls it for one scrape at a time.
     public static func render(_ options: MetricsOptions) throws -> [UInt8] {
-        try renderTyped(options)
+        try make(options).text
     }
 
-    /// `render` with its one error type.
-    public static func renderTyped(_ options: MetricsOptions) throws(MetricsError) -> [UInt8] {
+    /// A page, and what could not be read for it.
+    public struct Made: Sendable {
+        /// The exposition text (UTF-8).
+        public let text: [UInt8]
+        /// One line per user whose Podman could not be asked (`slirpmon_scrape_errors{source="podman"}` counts them).
+        public let podmanFailures: [String]
+    }
+
+    /// `render` with its one error type and the failures behind `slirpmon_scrape_errors`.
+    public static func make(_ options: MetricsOptions) throws(MetricsError) -> Made {
         let started = Deadline.now
         let kept = InventoryCache.persistentFacts()
         var inventory = Inventory.Options(purpose: .scriptedList(forwards: true, cache: kept))
@@ -29,16 +37,18 @@ public enum MetricsPage {
         let snapshot: InventorySnapshot
         do { snapshot = try Inventory(options: inventory).snapshot() } catch { throw .scan(error) }
         // What is kept for the next run is written while the page is made.
-        return kept.persist { page(snapshot, options, collectSeconds: Deadline.now.seconds(since: started)) }
+        let text = kept.persist { page(snapshot, options, collectSeconds: Deadline.now.seconds(since: started)) }
+        return Made(text: text, podmanFailures: snapshot.podmanFailures)
     }
 
     /// The page for `snapshot`; `collectSeconds`: how long collecting it took.
     static func page(_ snapshot: InventorySnapshot, _ options: MetricsOptions, collectSeconds: Double) -> [UInt8] {
         var parts: [[UInt8]] = []
-        parts.reserveCapacity(snapshot.instances.count + 1)
-        for instance in snapshot.instances {
+        for start in stride(from: 0, to: snapshot.instances.count, by: instancesPerPart) {
             let part = ExpositionPart()
-            add(instance, to: part, options: options)
+            for instance in snapshot.instances[start..<min(start + instancesPerPart, snapshot.instances.count)] {
+                add(instance, to: part, options: options)
+            }
             parts.append(part.registry.emitToBuffer())
         }
         let host = ExpositionPart()
@@ -50,8 +60,12 @@ public enum MetricsPage {
         if options.podman { host.gauge(.scrapeErrors, [("source", "podman")], Double(snapshot.podmanFailures.count)) }
         host.gauge(.scrapeDuration, [], collectSeconds)
         parts.append(host.registry.emitToBuffer())
-        return Exposition.merge(parts)
+        return Exposition.merge(headers: Exposition.headers(), parts)
     }
+
+    /// Instances per swift-prometheus registry (`ExpositionPart`): few enough that its copying of
+    /// a family's label sets on each add stays small, enough that each part's TYPE lines are few.
+    static let instancesPerPart = 16
 
     /// An instance's series. A value not read is absent and named by `instance_value_unknown`.
     static func add(_ i: SlirpInstance, to page: ExpositionPart, options: MetricsOptions) {

@@ -26,7 +26,10 @@ extension Slirpmon {
             do throws(MetricsError) {
                 // A directory that would be refused is refused before the instances are asked anything.
                 if let textfile { try Textfile.check(textfile) }
-                let page = try MetricsPage.renderTyped(MetricsOptions(perForward: perForward))
+                let made = try MetricsPage.make(MetricsOptions(perForward: perForward))
+                // As `list` says them (with --textfile, in the service's journal); the page counts them.
+                for failure in made.podmanFailures { FileHandleOutput.error("slirpmon: \(failure)") }
+                let page = made.text
                 if let textfile {
                     try Textfile.write(page, into: textfile)
                 } else if let exact = FileHandleOutput.ExactOutput.whenNotATerminal() {

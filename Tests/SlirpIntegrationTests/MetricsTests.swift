@@ -83,13 +83,25 @@ struct MetricsTests {
         }
     }
 
-    /// A private directory for one test's kept facts, removed at the end.
-    final class Kept {
+    /// One test's lab (root: `ip netns`) and the private directory its slirpmon runs keep facts in (removed at the end).
+    final class Scene {
         let path: String
-        init(_ tag: String) throws { path = try SafeFiles.makePrivateDirectory(prefix: "smt-metrics-\(tag)") }
+        let lab: TestLab
+        init(_ tag: String) throws {
+            try #require(isRoot, "needs root (ip netns, mount namespaces, other users' processes)")
+            lab = try TestLab("mx\(tag)")
+            path = try SafeFiles.makePrivateDirectory(prefix: "smt-metrics-\(tag)")
+        }
         deinit { try? FileManager.default.removeItem(atPath: path) }
         func metrics(_ arguments: [String] = [], umask: String? = nil) -> Executables.Output {
             MetricsTests.slirpmon(keptIn: path, ["metrics"] + arguments, umask: umask)
+        }
+        /// An instance with one forward from 127.0.0.1:PORT (a free port) to its port 80.
+        func startForwarded(_ spec: SlirpLab.Spec) throws -> (instance: SlirpLab.Instance, port: SlirpCore.Port) {
+            let port = try DemoFleet.freeTCPPort()
+            var spec = spec
+            spec.forwards = [MetricsTests.loopback(.tcp, port, to: 80)]
+            return (try lab.start(spec), port)
         }
     }
 
@@ -97,7 +109,24 @@ struct MetricsTests {
     static func page(_ output: Executables.Output) throws -> [Sample] {
         #expect(output.status == 0, "metrics failed: \(output.stderr)")
         if let rejected = try promtoolRejects(output.stdout) { Issue.record("promtool check metrics rejects the page: \(rejected)") }
+        // Each metric in one block: its HELP and TYPE once, first, then all its samples (promtool
+        // does not notice samples of one metric split around another's).
+        var seen: [String] = []
+        for line in output.stdout.split(separator: "\n") {
+            let name = line.hasPrefix("# ") ? String(line.split(separator: " ")[2]) : String(line.prefix { $0 != "{" && $0 != " " })
+            if seen.last != name {
+                #expect(!seen.contains(name), "\(name) is not in one block")
+                #expect(line.hasPrefix("# HELP \(name) "), "\(name) does not start with its HELP line: \(line)")
+                seen.append(name)
+            }
+        }
+        #expect(seen == seen.sorted(), "metrics not in name order: \(seen)")
         return try #require(samples(output.stdout), "not the text format:\n\(output.stdout.prefix(2000))")
+    }
+
+    /// A forward from 127.0.0.1:`port` on the host to `guest` in the namespace.
+    static func loopback(_ proto: ForwardProtocol, _ port: SlirpCore.Port, to guest: Int) -> ForwardRequest {
+        ForwardRequest(proto: proto, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: port, guestPort: SlirpCore.Port(guest) ?? .http)
     }
 
     static func series(_ all: [Sample], _ name: String, pid: Int32) -> [Sample] {
@@ -111,15 +140,12 @@ struct MetricsTests {
 
     @Test("two hand-started slirp4netns: pid, kind manual, forwards as live, API socket held, tap counters that grow with traffic; one without an API socket has no socket or forward series; promtool accepts the page")
     func labInstancesAppearWithTheirValues() throws {
-        try #require(isRoot, "needs root (ip netns)")
-        let lab = try TestLab("mx")
-        let kept = try Kept("lab")
-        let port = try DemoFleet.freeTCPPort()
+        let kept = try Scene("lab")
         let cidr = "10.7.\(UInt8.random(in: 1...250)).0/24"
-        var spec = SlirpLab.Spec(name: "web", cidr: cidr, forwards: [ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: port, guestPort: Port(80)!)])
+        var spec = SlirpLab.Spec(name: "web", cidr: cidr)
         spec.mtu = 65000
-        let web = try lab.start(spec)
-        let bare = try lab.start(.init(name: "bare", apiSocket: false))
+        let (web, port) = try kept.startForwarded(spec)
+        let bare = try kept.lab.start(.init(name: "bare", apiSocket: false))
 
         let first = try Self.page(kept.metrics())
         let info = try #require(Self.series(first, "slirpmon_instance_info", pid: web.pid).first, "pid \(web.pid) not on the page")
@@ -156,11 +182,9 @@ struct MetricsTests {
 
     @Test("a slirp4netns killed and not reaped: defunct 1, its configuration last seen, and no CPU, memory, socket, forward or tap series (absent, not 0)")
     func killedInstanceIsDefunctWithoutMadeUpValues() throws {
-        try #require(isRoot, "needs root (ip netns)")
-        let lab = try TestLab("mxdf")
-        let kept = try Kept("defunct")
-        let port = try DemoFleet.freeTCPPort()
-        let instance = try lab.start(.init(name: "gone", forwards: [ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: port, guestPort: Port(80)!)]))
+        let kept = try Scene("defunct")
+        let lab = kept.lab
+        let instance = try kept.startForwarded(.init(name: "gone")).instance
         let alive = try Self.page(kept.metrics())
         #expect(Self.value(alive, "slirpmon_instance_defunct", pid: instance.pid) == 0)
         lab.lab.signal(instance, SIGKILL)
@@ -177,8 +201,7 @@ struct MetricsTests {
 
     @Test("a user's fake slirp4netns with a double quote, a backslash, a newline and a would-be series in its --cidr: the label reads back exactly, no line of its own, promtool accepts the page")
     func hostileCommandLineCannotForgeSeries() throws {
-        try #require(isRoot, "needs root (to see another user's process)")
-        let kept = try Kept("hostile")
+        let kept = try Scene("hostile")
         let hostile = "10.1.0.0/24\"} 1\nslirpmon_instance_defunct{pid=\"1\"} 1\n# \\ \"x"
         let fake = try UserFakeSlirp(["--cidr=\(hostile)", "--configure", "1", "tap0"])
         defer { fake.stop() }
@@ -193,8 +216,7 @@ struct MetricsTests {
 
     @Test("a user's slirp4netns whose API socket and namespace are not there: api_socket missing, and forwards, addresses and tap unknown (value_unknown 1), none of them shown as 0")
     func unreadableValuesAreUnknownNotZero() throws {
-        try #require(isRoot, "needs root (to see another user's process)")
-        let kept = try Kept("unknown")
+        let kept = try Scene("unknown")
         let tag = "smt-mx-\(getpid())-\(UInt32.random(in: 0..<100000))"
         let fake = try UserFakeSlirp(["--api-socket", "/tmp/\(tag).sock", "--netns-type=path", "/run/netns/\(tag)", "tap0"])
         defer { fake.stop() }
@@ -211,13 +233,12 @@ struct MetricsTests {
 
     @Test("--per-forward: one slirpmon_forward_info per live forward, with its ports as labels")
     func perForwardSeries() throws {
-        try #require(isRoot, "needs root (ip netns)")
-        let lab = try TestLab("mxpf")
-        let kept = try Kept("perfwd")
+        let kept = try Scene("perfwd")
+        let lab = kept.lab
         let (a, b) = (try DemoFleet.freeTCPPort(), try DemoFleet.freeTCPPort())
         let instance = try lab.start(.init(name: "pf", forwards: [
-            ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: a, guestPort: Port(80)!),
-            ForwardRequest(proto: .udp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: b, guestPort: Port(53)!),
+            Self.loopback(.tcp, a, to: 80),
+            Self.loopback(.udp, b, to: 53),
         ]))
         let page = try Self.page(kept.metrics(["--per-forward"]))
         let forwards = Self.series(page, "slirpmon_forward_info", pid: instance.pid)
@@ -229,20 +250,10 @@ struct MetricsTests {
     @Test("a rootless Podman container: its name, user, kind and port handler, configured and live ports; its slirp4netns killed, the page shows the container running without one")
     func podmanContainerAndItsLostSlirp4netns() throws {
         try #require(PodmanFixture.available, "needs root, podman and busybox-static")
-        let user = try PodmanFixture.prepareRootlessUser()
-        let kept = try Kept("podman")
-        let name = PodmanFixture.name("mxpod")
-        let port = Int(try DemoFleet.freeTCPPort().value)
-        let run = PodmanFixture.runWebServer(name, port: port, user: user)
-        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user) }
-        try #require(run.status == 0, "\(run.stderr)")
-        let id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        var slirp: SlirpProcess?
-        _ = eventually(30) {
-            slirp = (try? ProcessScanner().scan())?.first { $0.containerID == id && !$0.isZombie }
-            return slirp != nil
-        }
-        let pid = try #require(slirp?.pid, "no slirp4netns for container \(name)")
+        let kept = try Scene("podman")
+        let container = try RootlessWebServer("mxpod")
+        let (user, name, id) = (container.user, container.name, container.id)
+        let pid = try #require(PodmanFixture.slirp4netns(ofContainer: id)?.pid, "no slirp4netns for container \(name)")
 
         let page = try Self.page(kept.metrics())
         let info = try #require(Self.series(page, "slirpmon_instance_info", pid: pid).first, "pid \(pid) not on the page")
@@ -269,6 +280,7 @@ struct MetricsTests {
                 && without.number == 1, "\(without)")
         // Gone or defunct, never shown running.
         #expect(Self.value(last, "slirpmon_instance_defunct", pid: pid) != 0, "pid \(pid) still shown running")
+        withExtendedLifetime(container) {}
     }
 
     @Test("--textfile: node_exporter's textfile collector, as user prometheus, reads slirpmon.prom written under umask 077: no scrape error, the instance's series served")
@@ -277,9 +289,8 @@ struct MetricsTests {
         let exporter = try #require(Executables.find("prometheus-node-exporter"), "prometheus-node-exporter is not installed")
         let setpriv = try #require(Executables.find("setpriv"), "setpriv is not installed (util-linux)")
         let prometheusUser = try #require(getpwnam("prometheus")?.pointee, "no user prometheus (the prometheus-node-exporter package makes it)")
-        let lab = try TestLab("mxtf")
-        let kept = try Kept("textfile")
-        let instance = try lab.start(.init(name: "tf"))
+        let kept = try Scene("textfile")
+        let instance = try kept.lab.start(.init(name: "tf"))
         let directory = try SafeFiles.makePrivateDirectory(prefix: "smt-textfile")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         chmod(directory, 0o755)
@@ -310,8 +321,7 @@ struct MetricsTests {
 
     @Test("--textfile as root refuses a directory another user owns or may write to (it could plant a link), writes nothing there; a link at slirpmon.prom in root's directory is replaced, never written through")
     func textfileRefusesDirectoriesUsersControl() throws {
-        try #require(isRoot, "needs root")
-        let kept = try Kept("unsafe")
+        let kept = try Scene("unsafe")
         let base = try SafeFiles.makePrivateDirectory(prefix: "smt-textfile-unsafe")
         defer { try? FileManager.default.removeItem(atPath: base) }
         chmod(base, 0o755)
