@@ -103,6 +103,25 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(httpExchange(port: server.address.port, path: "/metrics?name[]=x")?.status, 200, "a query string is ignored")
     }
 
+    func testAnIPv6LoopbackListenerAnswersOverIPv6() throws {
+        let server = try MetricsServer(listen: try ListenAddress(parsing: "[::1]:0")) { Array("slirpmon_up 1\n".utf8) }
+        defer { server.stop() }
+        XCTAssertEqual(server.address.description, "[::1]:\(server.address.port)")
+        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_port = UInt16(server.address.port).bigEndian
+        address.sin6_addr = in6addr_loopback
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        }
+        XCTAssertEqual(connected, 0, "connect to [::1]:\(server.address.port)")
+        _ = "GET /metrics HTTP/1.0\r\n\r\n".withCString { send(fd, $0, strlen($0), 0) }
+        let reply = String(decoding: receiveAll(fd), as: UTF8.self)
+        XCTAssertTrue(reply.hasPrefix("HTTP/1.0 200") && reply.hasSuffix("\r\n\r\nslirpmon_up 1\n"), reply)
+    }
+
     func testHeadAnswersTheLengthWithoutTheBodyAndOtherMethodsAreRefused() throws {
         let server = try serve(CountingRender(page: "slirpmon_up 1\n"))
         defer { server.stop() }
