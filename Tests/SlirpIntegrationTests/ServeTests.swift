@@ -23,33 +23,14 @@ struct ServeTests {
         return dir.appendingPathComponent("assets/slirpmon.rules.yml").path
     }
 
-    /// A rootless Podman web server (PodmanFixture's user, port_handler=slirp4netns) and its
-    /// running slirp4netns; the container is removed at the end.
-    final class RootlessContainer {
-        let user: (name: String, uid: UInt32)
-        let name: String
-        let slirpPID: Int32
-
-        init(_ tag: String) throws {
-            user = try PodmanFixture.prepareRootlessUser()
-            name = PodmanFixture.name(tag)
-            let run = PodmanFixture.runWebServer(name, port: Int(try DemoFleet.freeTCPPort().value), user: user)
-            let id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            var found: SlirpProcess?
-            if run.status == 0 {
-                _ = eventually(30) {
-                    found = (try? ProcessScanner().scan())?.first { $0.containerID == id && !$0.isZombie }
-                    return found != nil
-                }
-            }
-            guard let pid = found?.pid else {
-                PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user)
-                throw LabSetupError("container \(name) has no running slirp4netns: \(run.stderr)")
-            }
-            slirpPID = pid
+    /// The running slirp4netns of a rootless Podman container (PodmanFixture's RootlessWebServer).
+    static func slirpPID(of container: RootlessWebServer) throws -> Int32 {
+        var found: SlirpProcess?
+        _ = eventually(30) {
+            found = (try? ProcessScanner().scan())?.first { $0.containerID == container.id && !$0.isZombie }
+            return found != nil
         }
-
-        deinit { PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user) }
+        return try #require(found?.pid, "container \(container.name) has no running slirp4netns")
     }
 
     @Test("Prometheus scrapes slirpmon serve: the target is up, and its query API returns the series of two hand-started slirp4netns and of a rootless Podman container")
@@ -59,8 +40,8 @@ struct ServeTests {
         let forwardPort = try DemoFleet.freeTCPPort()
         let web = try lab.start(.init(name: "web", forwards: [ForwardRequest(proto: .tcp, hostAddr: IPv4Address(127, 0, 0, 1), hostPort: forwardPort, guestPort: Port(80)!)]))
         let bare = try lab.start(.init(name: "bare", apiSocket: false))
-        let container = try RootlessContainer("svpod")
-        let (name, user, containerSlirp) = (container.name, container.user, container.slirpPID)
+        let container = try RootlessWebServer("svpod")
+        let (name, user, containerSlirp) = (container.name, container.user, try Self.slirpPID(of: container))
 
         let kept = try Kept("scrape")
         let serve = try ServeProcess(keptIn: kept.path)
@@ -115,8 +96,8 @@ struct ServeTests {
     @Test("with assets/slirpmon.rules.yml loaded, killing a rootless container's slirp4netns makes SlirpContainerWithoutSlirp4netns pending for that container, then firing after its for: 2m")
     func killingAContainersSlirpFiresTheAlert() throws {
         try #require(PodmanFixture.available, "needs root, podman and busybox-static")
-        let container = try RootlessContainer("svalert")
-        let (name, user, pid) = (container.name, container.user, container.slirpPID)
+        let container = try RootlessWebServer("svalert")
+        let (name, user, pid) = (container.name, container.user, try Self.slirpPID(of: container))
         let kept = try Kept("alert")
         let serve = try ServeProcess(keptIn: kept.path)
         let prometheus = try PrometheusFixture(jobs: [.init("slirpmon", targets: ["127.0.0.1:\(serve.port)"])], rules: [Self.rulesFile])
