@@ -12,9 +12,12 @@ let package = Package(
     products: [
         .executable(name: "slirpmon", targets: ["slirpmon"]),
         .executable(name: "slirpmon-bench", targets: ["slirpmon-bench"]),
+        .executable(name: "slirpmon-serve", targets: ["slirpmon-serve"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -25,16 +28,28 @@ let package = Package(
         .target(name: "CSlirpSystem"),
         .target(name: "SlirpCore", dependencies: ["CSlirpSystem"], swiftSettings: directMetadata),
         .target(name: "SlirpTUI", dependencies: ["SlirpCore", "CNcursesW"]),
+        // The Prometheus exposition (`slirpmon metrics`, `serve`): only what links it pays for swift-prometheus.
+        .target(name: "SlirpMetrics", dependencies: ["SlirpCore", .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(
             name: "slirpmon",
             dependencies: [
                 "SlirpCore",
                 "SlirpTUI",
+                "SlirpMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: directMetadata
         ),
         .executableTarget(name: "slirpmon-bench", dependencies: ["SlirpCore"]),
+        // `slirpmon serve`'s HTTP server (SwiftNIO's HTTP/1.1), linked into no other command.
+        .target(name: "SlirpServe", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "slirpmon-serve", dependencies: ["SlirpServe", "SlirpMetrics", "SlirpCore"]),
+        .testTarget(name: "SlirpServeTests", dependencies: ["SlirpServe", "SlirpCore", "SlirpTestSupport",
+                                                            .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "SlirpCoreTests", dependencies: ["SlirpCore"]),
         .target(name: "SlirpTestSupport", dependencies: ["SlirpCore"], path: "Tests/SlirpTestSupport"),
         .testTarget(name: "SlirpIntegrationTests", dependencies: ["SlirpCore", "SlirpTestSupport", "CSlirpSystem"]),

@@ -2,6 +2,7 @@
 # The benchmark: slirpmon beside its baselines (ps + socat, ps, a raw-socket loop, htop)
 # at N real slirp4netns instances. Root only (ip netns). Takes a few minutes at the
 # default sizes 1,100,500; a quick run: bash assets/bench.sh --sizes 1,10 --runs 3 --tui-n 10 --tui-seconds 10
+# `slirpmon serve`'s rows alone (scrape beside list --json, idle CPU): --serve-only --sizes 100,500
 # Arguments go to slirpmon-bench (see `slirpmon-bench --help`). The table is printed and
 # written to assets/bench-latest.json.
 set -euo pipefail

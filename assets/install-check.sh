@@ -46,6 +46,29 @@ check "man -l renders slirpmon.1 with its subcommands" sh -c 'for w in SLIRPMON 
 check "bash completion in share/bash-completion/completions" grep -q "complete" "$prefix/share/bash-completion/completions/slirpmon"
 check "zsh completion in share/zsh/site-functions" grep -q "#compdef slirpmon" "$prefix/share/zsh/site-functions/_slirpmon"
 check "fish completion in share/fish/vendor_completions.d" grep -q "complete -c 'slirpmon'" "$prefix/share/fish/vendor_completions.d/slirpmon.fish"
+check "slirpmon-metrics.service (ExecStart: the installed binary) and .timer pass systemd-analyze verify" \
+  sh -c 'grep -q "^ExecStart=$1/bin/slirpmon metrics --textfile " "$1/lib/systemd/system/slirpmon-metrics.service" &&
+         systemd-analyze verify "$1/lib/systemd/system/slirpmon-metrics.service" "$1/lib/systemd/system/slirpmon-metrics.timer"' _ "$prefix"
+textfile=$(mktemp -d /tmp/slirpmon-install-textfile.XXXXXX)
+check "metrics --textfile writes slirpmon.prom, which promtool accepts, with the live slirp4netns $slirp_pid" \
+  sh -c '"$1/bin/slirpmon" metrics --textfile "$2" && promtool check metrics < "$2/slirpmon.prom" &&
+         grep -q "^slirpmon_instance_defunct{pid=\"$3\"" "$2/slirpmon.prom"' _ "$prefix" "$textfile" "$slirp_pid"
+check "the alert rules in share/slirpmon pass promtool check rules" promtool check rules "$prefix/share/slirpmon/slirpmon.rules.yml"
+rm -rf "$textfile"
+check "slirpmon-serve beside slirpmon, stripped and static; slirpmon-serve.service passes systemd-analyze verify" \
+  sh -c '! readelf -S "$1/bin/slirpmon-serve" | grep -q "[.]symtab" && ! ldd "$1/bin/slirpmon-serve" 2>/dev/null | grep -q "=>" &&
+         systemd-analyze verify "$1/lib/systemd/system/slirpmon-serve.service"' _ "$prefix"
+serve_err=$(mktemp /tmp/slirpmon-install-serve.XXXXXX)
+"$prefix/bin/slirpmon" serve --listen 127.0.0.1:0 2>"$serve_err" &
+serve_pid=$!
+for _ in $(seq 100); do grep -q "serving http://" "$serve_err" && break; sleep 0.1; done
+serve_url=$(sed -n 's|.*serving \(http://[^ ]*\).*|\1|p' "$serve_err")
+check "serve --listen 127.0.0.1:0 answers /metrics with the live slirp4netns $slirp_pid" \
+  python3 -c 'import sys, urllib.request; page = urllib.request.urlopen(sys.argv[1], timeout=30).read().decode(); sys.exit(0 if ("slirpmon_instance_defunct{pid=\"%s\"" % sys.argv[2]) in page else 1)' \
+  "$serve_url" "$slirp_pid"
+kill -TERM "$serve_pid"
+check "serve stops with status 0 on SIGTERM" wait "$serve_pid"
+rm -f "$serve_err"
 rm -f "/tmp/$netns.sock"
 echo "install-check: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -47,26 +47,40 @@ final class Bench {
     func run() throws {
         log("load average \(Measure.loadAverage()); slirpmon \(slirpmon); runs \(options.runs)")
         try writeScripts()
-        let steps = Set(options.sizes + [options.tuiN]).sorted()
+        let steps = Set(options.sizes + (options.serveOnly ? [] : [options.tuiN])).sorted()
+        let serve = try ServeBench(bench: self)
         for (k, size) in steps.enumerated() {
             try grow(to: size)
+            if options.serveOnly {
+                try serve.measureScrape(n: size)
+                continue
+            }
             // Forwards are added with the fewest and with the most instances running.
             if k == 0 { try measureForwards() }
             if options.sizes.contains(size) {
                 try measureList(n: size)
                 try measureRefresh(n: size)
+                try serve.measureScrape(n: size)
             }
             if size == options.tuiN { try measureMonitor(n: size) }
         }
+        try serve.measureIdle(seconds: options.serveIdleSeconds)
+        if options.serveOnly { return try report() }
         if steps.count > 1 { try measureForwards() }
         try measureProbe()
         try measureLog()
         try RootlessKitBench(bench: self, count: 100, firstPort: options.fwdPort + options.fwdCount).run()
+        try report()
+    }
+
+    /// The table on stdout and in the JSON file.
+    func report() throws {
         evaluateTargets()
         let table = Show.table(figures)
         let load = Measure.loadAverage()
         TerminalOutput.block(table, to: 1)
         TerminalOutput.block("load average at the end: \(load)", to: 1)
+        guard !options.serveOnly || options.outputGiven else { return }
         try writeJSON(load: load)
         log("wrote \(options.output)")
     }

@@ -11,12 +11,18 @@ struct BenchOptions {
     var portBase = 20000
     var output = "assets/bench-latest.json"
     var slirpmon: String?
+    /// Only the instances and `slirpmon serve`'s rows (scrape beside list --json, idle CPU).
+    var serveOnly = false
+    var serveIdleSeconds = 30.0
+    /// --output given: with --serve-only, assets/bench-latest.json (the whole table) is left alone otherwise.
+    var outputGiven = false
     var help = false
 
     static let usage = """
     usage: slirpmon-bench [--sizes 1,100,500] [--runs 10] [--fwd-runs 3] [--fwd-count 1000] [--fwd-port 30000]
                           [--tui-n 100] [--tui-seconds 60] [--log-runs 20] [--port-base 20000]
                           [--output assets/bench-latest.json] [--slirpmon PATH]
+                          [--serve-only] [--serve-idle SECONDS]
 
     Starts N real slirp4netns instances (root: `ip netns add slirpmon-bench-<pid>-iK`), each
     with an API socket and 5 forwards on 127.0.0.1:PORT_BASE+5K..., and measures slirpmon
@@ -24,7 +30,9 @@ struct BenchOptions {
     RootlessKit instance beside rootlessctl (run as the user slirpmon-bench, created when
     missing). Needs socat, tmux, htop, rootlesskit and setpriv. Everything it starts is removed at the end, on errors and on Ctrl-C.
     The slirpmon binary defaults to the one next to this executable (build it with
-    `swift build -c release` first).
+    `swift build -c release` first). `slirpmon serve` (its slirpmon-serve beside slirpmon) is
+    scraped at each size beside `list --json`, and its CPU read over --serve-idle seconds (30)
+    without a scrape; --serve-only measures only these.
     """
 
     static func parse(_ args: [String]) throws -> BenchOptions {
@@ -54,8 +62,12 @@ struct BenchOptions {
                 o.tuiSeconds = s
             case "--log-runs": o.logRuns = max(1, try int(try value()))
             case "--port-base": o.portBase = try int(try value())
-            case "--output": o.output = try value()
+            case "--output": o.output = try value(); o.outputGiven = true
             case "--slirpmon": o.slirpmon = try value()
+            case "--serve-only": o.serveOnly = true
+            case "--serve-idle":
+                guard let s = Double(try value()), s >= 1, s <= 3600 else { throw BenchError("--serve-idle: 1...3600 seconds") }
+                o.serveIdleSeconds = s
             case "-h", "--help": o.help = true
             default: throw BenchError("unknown argument \(args[i])")
             }

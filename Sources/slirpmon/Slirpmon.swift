@@ -20,7 +20,7 @@ struct Slirpmon: ParsableCommand {
         one is refused (`slirpmon help show`).
         """,
         version: SlirpmonVersion.current,
-        subcommands: [List.self, Show.self, Log.self, Fwd.self, Ports.self, Addr.self, Doctor.self, DNS.self, Events.self, Demo.self, DemoServerCommand.self]
+        subcommands: [List.self, Show.self, Log.self, Fwd.self, Ports.self, Addr.self, Doctor.self, DNS.self, Events.self, Metrics.self, Serve.self, Demo.self, DemoServerCommand.self]
     )
 
     @OptionGroup var monitor: MonitorOptions

@@ -18,14 +18,15 @@ struct BenchmarkSmokeTests {
         let base = 41000 + Int(getpid() % 2000) * 5
         let run = Executables.run(bench, ["--sizes", "2", "--runs", "1", "--fwd-runs", "1", "--fwd-count", "10", "--fwd-port", String(base + 20),
                                           "--tui-n", "2", "--tui-seconds", "2", "--log-runs", "1", "--port-base", String(base),
-                                          "--output", output, "--slirpmon", slirpmonBinary], timeout: 300)
+                                          "--serve-idle", "1", "--output", output, "--slirpmon", slirpmonBinary], timeout: 300)
         guard case .success(let result) = run else { Issue.record("could not run \(bench)"); return }
         #expect(result.status == 0, "\(result.stderr)")
         let data = try Data(contentsOf: URL(fileURLWithPath: output))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let figures = try #require(json["figures"] as? [[String: Any]])
         let keys = Set(figures.compactMap { $0["key"] as? String })
-        let expected: Set = ["list_json", "refresh_cpu", "refresh_wall", "fwd_add", "fwd_probe", "log_open", "log_open_64k", "log_open_512k", "tui_cpu", "tui_rss", "tui_bytes"]
+        let expected: Set = ["list_json", "refresh_cpu", "refresh_wall", "fwd_add", "fwd_probe", "log_open", "log_open_64k", "log_open_512k", "tui_cpu", "tui_rss", "tui_bytes",
+                              "serve_scrape", "serve_idle_cpu"]
         #expect(expected.isSubset(of: keys), "missing: \(expected.subtracting(keys))")
         for figure in figures {
             let stats = try #require(figure["slirpmon"] as? [String: Any])

@@ -120,6 +120,16 @@ public enum PodmanFixture {
                 "-p", "127.0.0.1:\(port):80", image, "httpd", "-f", "-p", "80", "-h", "/www"], user: user)
     }
 
+    /// The live slirp4netns whose files name container `id`, once it runs; nil if none did within `seconds`.
+    public static func slirp4netns(ofContainer id: String, within seconds: Double = 30) -> SlirpProcess? {
+        var found: SlirpProcess?
+        _ = eventually(seconds) {
+            found = (try? ProcessScanner().scan())?.first { $0.containerID == id && !$0.isZombie }
+            return found != nil
+        }
+        return found
+    }
+
     /// A unique container name for one test.
     public static func name(_ base: String) -> String { "smt-\(base)-\(getpid())-\(UInt32.random(in: 0..<100000))" }
 
@@ -127,4 +137,28 @@ public enum PodmanFixture {
     public static func httpGet(port: Int, path: String = "/index.html") -> String? {
         tcpExchange(port: port, send: "GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n", timeout: 5)
     }
+}
+
+/// A rootless user's busybox httpd container (`PodmanFixture.runWebServer`, port_handler=slirp4netns)
+/// with a unique name and a free host port, removed when this goes.
+public final class RootlessWebServer {
+    public let user: (name: String, uid: UInt32)
+    public let name: String
+    public let id: String
+    public let port: Int
+
+    public init(_ base: String) throws {
+        let user = try PodmanFixture.prepareRootlessUser()
+        let name = PodmanFixture.name(base)
+        let port = Int(try DemoFleet.freeTCPPort().value)
+        let run = PodmanFixture.runWebServer(name, port: port, user: user)
+        guard run.status == 0 else {
+            PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user)
+            throw LabSetupError("podman run \(name) as \(user.name) failed: \(run.stderr)")
+        }
+        (self.user, self.name, self.port) = (user, name, port)
+        id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    deinit { PodmanFixture.podman(["rm", "-f", "-t", "0", name], user: user) }
 }

@@ -120,14 +120,20 @@ public func tcpExchange(port: Int, send request: String?, timeout: Double = 3) -
     }
     guard rc == 0 else { return nil }
     if let request { _ = request.withCString { send(fd, $0, strlen($0), 0) } }
+    let data = receiveAll(fd)
+    return data.isEmpty ? nil : String(decoding: data, as: UTF8.self)
+}
+
+/// Everything a connected socket receives until the peer closes it, an error, or its receive timeout.
+public func receiveAll(_ fd: Int32) -> [UInt8] {
     var data: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
+    var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
         let n = recv(fd, &buffer, buffer.count, 0)
         if n <= 0 { break }
         data += buffer[0..<n]
     }
-    return data.isEmpty ? nil : String(decoding: data, as: UTF8.self)
+    return data
 }
 
 /// This host's own IPv4 address on its default route (what it would send from), or nil

@@ -6,12 +6,12 @@
 extension StringProtocol {
     /// The lines, without empty ones (like `split(separator: "\n")`).
     var byteLines: [Substring] {
-        Substring(self).utf8.split(separator: 10).map { Substring($0) }
+        Substring(self).pieces(separatedBy: { $0 == 10 })
     }
 
     /// The fields separated by runs of spaces and tabs.
     var byteFields: [Substring] {
-        Substring(self).utf8.split(whereSeparator: { $0 == 32 || $0 == 9 }).map { Substring($0) }
+        Substring(self).pieces(separatedBy: { $0 == 32 || $0 == 9 })
     }
 
     /// The first line that starts with `prefix`, found without splitting the whole text (a
@@ -26,5 +26,32 @@ extension StringProtocol {
             start = end == utf8.endIndex ? end : utf8.index(after: end)
         }
         return nil
+    }
+}
+
+extension Substring {
+    /// The pieces between runs of ASCII separator bytes, without empty ones: the bytes scanned
+    /// in place, each piece cut at its offsets. (`utf8.split(whereSeparator:)` steps a
+    /// `String.Index` per byte and calls the closure through the generic algorithm: about 10
+    /// times the instructions, the most of a namespace read's: 280 k of its 470 k.)
+    func pieces(separatedBy isSeparator: (UInt8) -> Bool) -> [Substring] {
+        let utf8 = self.utf8
+        let offsets: [Range<Int>]? = utf8.withContiguousStorageIfAvailable { bytes in
+            var found: [Range<Int>] = []
+            var start: Int?
+            for i in bytes.indices {
+                if isSeparator(bytes[i]) {
+                    if let s = start { found.append(s..<i); start = nil }
+                } else if start == nil {
+                    start = i
+                }
+            }
+            if let s = start { found.append(s..<bytes.count) }
+            return found
+        }
+        guard let offsets else { return utf8.split(whereSeparator: isSeparator).map { Substring($0) } }
+        let base = utf8.startIndex
+        // Separators are ASCII, so every cut falls between whole characters.
+        return offsets.map { self[utf8.index(base, offsetBy: $0.lowerBound)..<utf8.index(base, offsetBy: $0.upperBound)] }
     }
 }

@@ -1,0 +1,151 @@
+import Prometheus
+import SlirpCore
+
+/// The Prometheus text exposition of every slirp4netns instance and of every Podman container in
+/// slirp4netns mode without one (every user's when run as root): `slirpmon metrics`, its
+/// `--textfile`, and `slirpmon serve`'s `/metrics`.
+///
+/// The inventory is `list --json`'s (the same scan, Podman join and `list_hostfwd` answers kept
+/// between runs while an instance's log proves them current), plus each namespace's addresses
+/// and tap counters (`show`'s reading). The text is swift-prometheus's (`PrometheusCollectorRegistry`):
+/// it writes HELP and TYPE lines and escapes label values.
+public enum MetricsPage {
+    /// Collects a fresh inventory and returns the exposition text (UTF-8). Every call reads
+    /// everything again (a gone instance has no series left), reusing only what `list` keeps
+    /// between runs (`InventoryCache.persistentFacts()`, Podman's answer for up to 5 s), and
+    /// writes those facts back: a server calls it for one scrape at a time.
+    public static func render(_ options: MetricsOptions) throws -> [UInt8] {
+        try make(options).text
+    }
+
+    /// A page, and what could not be read for it.
+    public struct Made: Sendable {
+        /// The exposition text (UTF-8).
+        public let text: [UInt8]
+        /// One line per user whose Podman could not be asked (`slirpmon_scrape_errors{source="podman"}` counts them).
+        public let podmanFailures: [String]
+    }
+
+    /// `render` with its one error type and the failures behind `slirpmon_scrape_errors`.
+    public static func make(_ options: MetricsOptions) throws(MetricsError) -> Made {
+        let started = Deadline.now
+        let kept = InventoryCache.persistentFacts()
+        var inventory = Inventory.Options(purpose: .scriptedList(forwards: true, cache: kept))
+        inventory.apiTimeout = options.apiTimeout
+        inventory.readLogs = false
+        inventory.podman = options.podman ? PodmanCatalog(persistent: true) : nil
+        let snapshot: InventorySnapshot
+        do { snapshot = try Inventory(options: inventory).snapshot() } catch { throw .scan(error) }
+        // What is kept for the next run is written while the page is made.
+        let text = kept.persist { page(snapshot, options, collectSeconds: Deadline.now.seconds(since: started)) }
+        return Made(text: text, podmanFailures: snapshot.podmanFailures)
+    }
+
+    /// The page for `snapshot`; `collectSeconds`: how long collecting it took.
+    static func page(_ snapshot: InventorySnapshot, _ options: MetricsOptions, collectSeconds: Double) -> [UInt8] {
+        var parts: [[UInt8]] = []
+        for start in stride(from: 0, to: snapshot.instances.count, by: instancesPerPart) {
+            let part = ExpositionPart()
+            for instance in snapshot.instances[start..<min(start + instancesPerPart, snapshot.instances.count)] {
+                add(instance, to: part, options: options)
+            }
+            parts.append(part.registry.emitToBuffer())
+        }
+        let host = ExpositionPart()
+        for detached in snapshot.detachedContainers {
+            let c = detached.container
+            host.gauge(.containerWithoutSlirp, [("container", c.name), ("pod", c.podName ?? ""), ("user", c.ownerName ?? String(c.ownerUID)),
+                                                ("container_id", Format.shortID(c.id)), ("state", c.state)], 1)
+        }
+        if options.podman { host.gauge(.scrapeErrors, [("source", "podman")], Double(snapshot.podmanFailures.count)) }
+        host.gauge(.scrapeDuration, [], collectSeconds)
+        parts.append(host.registry.emitToBuffer())
+        return Exposition.merge(headers: Exposition.headers(), parts)
+    }
+
+    /// Instances per swift-prometheus registry (`ExpositionPart`): few enough that its copying of
+    /// a family's label sets on each add stays small, enough that each part's TYPE lines are few.
+    static let instancesPerPart = 16
+
+    /// An instance's series. A value not read is absent and named by `instance_value_unknown`.
+    static func add(_ i: SlirpInstance, to page: ExpositionPart, options: MetricsOptions) {
+        let labels = InstanceLabels(i)
+        let l = labels.pairs()
+        let p = i.process
+        let known = p.configurationSource.isKnown
+        page.gauge(.instanceInfo, labels.pairs([("container_id", p.containerID.map(Format.shortID) ?? ""), ("port_handler", portHandler(i)),
+                                                ("cidr", known ? i.configuration.effectiveCIDR : ""), ("configuration", p.configurationSource.word)]), 1)
+        page.gauge(.instanceDefunct, l, p.isZombie ? 1 : 0)
+        page.gauge(.instanceStartTime, l, p.startTime)
+        func unknown(_ field: String) { page.gauge(.instanceValueUnknown, labels.pairs([("field", field)]), 1) }
+        if !known { unknown("configuration") }
+        if let container = i.container {
+            page.gauge(.instanceConfiguredPorts, l, Double(configuredPorts(container)))
+            if let forwards = i.forwards {
+                page.gauge(.instanceUnpersistedForwards, l, Double(container.unpersisted(forwards).count))
+                if container.portHandler == "slirp4netns" { page.gauge(.instanceUnforwardedPorts, l, Double(unforwardedPorts(container, forwards))) }
+            }
+        }
+        guard !p.isZombie else { return } // defunct: no CPU, memory, socket, forwards or namespace any more
+        page.counter(.instanceCPU, l, seconds: p.cpuSeconds)
+        page.gauge(.instanceResident, l, Double(p.residentBytes))
+        // The slirp4netns API socket only: a RootlessKit's slirp4netns socket is RootlessKit's, its ports are not counted there.
+        if let forwards = i.forwards {
+            page.gauge(.instanceForwards, l, Double(forwards.count))
+            if options.perForward {
+                for f in forwards {
+                    page.gauge(.forwardInfo, labels.pairs([("id", String(f.id)), ("proto", f.proto.rawValue), ("host_addr", f.hostAddr),
+                                                           ("host_port", String(f.hostPort)), ("guest_addr", f.guestAddr),
+                                                           ("guest_port", String(f.guestPort))]), 1)
+                }
+            }
+        }
+        if i.rootlessKit == nil, i.apiSocket != nil {
+            page.gauge(.instanceAPISocket, labels.pairs([("status", (i.socketOwnership?.status ?? .unverified).rawValue)]), 1)
+            if i.forwards == nil { unknown("forwards") }
+        }
+        if known, i.observed != nil {
+            page.gauge(.instanceAddressMismatches, l, Double(i.mismatches.count))
+        } else {
+            unknown("addresses")
+        }
+        if let tap = i.observed?.counters {
+            page.counter(.tapReceiveBytes, l, count: tap.rxBytes)
+            page.counter(.tapTransmitBytes, l, count: tap.txBytes)
+            page.counter(.tapReceivePackets, l, count: tap.rxPackets)
+            page.counter(.tapTransmitPackets, l, count: tap.txPackets)
+        } else {
+            unknown("tap")
+        }
+    }
+
+    /// What takes the instance's forwards: its Podman container's port_handler, `rootlesskit`,
+    /// `rootlessport`, `slirp4netns` (its own API socket), or empty (none).
+    static func portHandler(_ i: SlirpInstance) -> String {
+        if let container = i.container { return container.portHandler }
+        if i.rootlessKit != nil { return "rootlesskit" }
+        if !i.rootlessPorts.isEmpty { return "rootlessport" }
+        return i.apiSocket != nil ? "slirp4netns" : ""
+    }
+
+    /// Host ports Podman's configuration forwards: each port of a range, once per protocol.
+    static func configuredPorts(_ c: PodmanContainer) -> Int {
+        c.ports.reduce(0) { $0 + $1.range * max(1, $1.proto.split(separator: ",").count) }
+    }
+
+    /// Configured host ports (as `configuredPorts` counts them) no live forward carries.
+    static func unforwardedPorts(_ c: PodmanContainer, _ forwards: [HostForward]) -> Int {
+        var missing = 0
+        for port in c.ports {
+            for proto in port.proto.split(separator: ",") {
+                for offset in 0..<port.range {
+                    let carried = forwards.contains { f in
+                        f.proto.rawValue == proto && f.hostPort == port.hostPort + offset && port.covers(f)
+                    }
+                    if !carried { missing += 1 }
+                }
+            }
+        }
+        return missing
+    }
+}

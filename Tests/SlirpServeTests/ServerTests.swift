@@ -1,0 +1,227 @@
+import Foundation
+import Glibc
+import NIOCore
+import SlirpCore
+import SlirpServe
+import SlirpTestSupport
+import XCTest
+
+/// A render the test controls: how long it takes, and how many times it ran.
+final class CountingRender: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    let seconds: Double
+    let page: [UInt8]
+
+    init(seconds: Double = 0, page: String = "slirpmon_up 1\n") {
+        self.seconds = seconds
+        self.page = Array(page.utf8)
+    }
+
+    var renders: Int { lock.withLock { count } }
+
+    func render() throws -> [UInt8] {
+        lock.withLock { count += 1 }
+        if seconds > 0 { usleep(UInt32(seconds * 1e6)) }
+        return page
+    }
+}
+
+/// A value shared between a test and the threads it starts.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+    func update(_ change: (inout Value) -> Void) { lock.withLock { change(&stored) } }
+}
+
+/// A connection to the server that the test writes to byte by byte, as a hostile client would.
+final class RawConnection: @unchecked Sendable {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = socketAddress(IPv4Address(127, 0, 0, 1), port: port)
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { close(fd); throw LabSetupError("connect to 127.0.0.1:\(port) failed") }
+    }
+
+    deinit { close(fd) }
+
+    /// False once the server has closed the connection (EPIPE/ECONNRESET).
+    @discardableResult
+    func send(_ text: String) -> Bool {
+        text.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) } >= 0
+    }
+
+    /// Everything the server sends until it closes, or until `seconds` pass.
+    func readAll(seconds: Double) -> String {
+        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        return String(decoding: receiveAll(fd), as: UTF8.self)
+    }
+
+    /// True when the server has closed its side (a read returns end of file at once).
+    func isClosedByServer(within seconds: Double) -> Bool {
+        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n == 0 { return true }
+            if n < 0 { return errno == ECONNRESET }
+        }
+    }
+}
+
+final class ServerTests: XCTestCase {
+    func serve(_ render: CountingRender, _ configure: (inout ServeLimits) -> Void = { _ in }) throws -> MetricsServer {
+        var limits = ServeLimits()
+        configure(&limits)
+        return try MetricsServer(listen: try ListenAddress(parsing: "127.0.0.1:0"), limits: limits) { try render.render() }
+    }
+
+    func testPrometheusGetsThePageWithItsContentTypeAndEveryOtherPathIsNotFound() throws {
+        let server = try serve(CountingRender(page: "slirpmon_up 1\n"))
+        defer { server.stop() }
+        let metrics = try XCTUnwrap(httpExchange(port: server.address.port, path: "/metrics"))
+        XCTAssertEqual(metrics.status, 200)
+        XCTAssertTrue(metrics.head.lowercased().contains("content-type: text/plain; version=0.0.4; charset=utf-8"), metrics.head)
+        XCTAssertEqual(metrics.body, "slirpmon_up 1\n")
+        let index = try XCTUnwrap(httpExchange(port: server.address.port, path: "/"))
+        XCTAssertEqual(index.status, 200)
+        XCTAssertTrue(index.body.contains("<a href=\"/metrics\">"), index.body)
+        for path in ["/nope", "/metrics/x", "/metricsx", "//metrics"] {
+            XCTAssertEqual(httpExchange(port: server.address.port, path: path)?.status, 404, path)
+        }
+        XCTAssertEqual(httpExchange(port: server.address.port, path: "/metrics?name[]=x")?.status, 200, "a query string is ignored")
+    }
+
+    func testAnIPv6LoopbackListenerAnswersOverIPv6() throws {
+        let server = try MetricsServer(listen: try ListenAddress(parsing: "[::1]:0")) { Array("slirpmon_up 1\n".utf8) }
+        defer { server.stop() }
+        XCTAssertEqual(server.address.description, "[::1]:\(server.address.port)")
+        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_port = UInt16(server.address.port).bigEndian
+        address.sin6_addr = in6addr_loopback
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        }
+        XCTAssertEqual(connected, 0, "connect to [::1]:\(server.address.port)")
+        _ = "GET /metrics HTTP/1.0\r\n\r\n".withCString { send(fd, $0, strlen($0), 0) }
+        let reply = String(decoding: receiveAll(fd), as: UTF8.self)
+        XCTAssertTrue(reply.hasPrefix("HTTP/1.0 200") && reply.hasSuffix("\r\n\r\nslirpmon_up 1\n"), reply)
+    }
+
+    func testHeadAnswersTheLengthWithoutTheBodyAndOtherMethodsAreRefused() throws {
+        let server = try serve(CountingRender(page: "slirpmon_up 1\n"))
+        defer { server.stop() }
+        let head = try XCTUnwrap(httpExchange(port: server.address.port, method: "HEAD", path: "/metrics"))
+        XCTAssertEqual(head.status, 200)
+        XCTAssertTrue(head.head.lowercased().contains("content-length: 14"), head.head)
+        XCTAssertEqual(head.body, "", "HEAD has no body")
+        for method in ["POST", "PUT", "DELETE", "OPTIONS"] {
+            let refused = try XCTUnwrap(httpExchange(port: server.address.port, method: method, path: "/metrics"), method)
+            XCTAssertEqual(refused.status, 405, method)
+            XCTAssertTrue(refused.head.contains("Allow: GET, HEAD"), refused.head)
+        }
+    }
+
+    func testASlowlorisClientDoesNotDelayAScrapeAndIsCutOffAtTheClientTimeout() throws {
+        let render = CountingRender()
+        let server = try serve(render) { $0.clientTimeout = .seconds(2) }
+        defer { server.stop() }
+        let slow = try RawConnection(port: server.address.port)
+        // The slowloris: a header that never ends, a byte every 100 ms, from another thread.
+        let stopped = Locked(false)
+        let sender = Thread {
+            for byte in "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: " + String(repeating: "a", count: 100) {
+                if stopped.value || !slow.send(String(byte)) { return }
+                usleep(100_000)
+            }
+        }
+        sender.start()
+        defer { stopped.value = true }
+        usleep(300_000)
+        let begin = Deadline.now
+        let scrape = try XCTUnwrap(httpExchange(port: server.address.port, path: "/metrics"), "a scrape beside the slowloris")
+        XCTAssertEqual(scrape.status, 200)
+        XCTAssertLessThan(Double(Deadline.now.nanoseconds - begin.nanoseconds) / 1e9, 1.0, "the scrape waited for the slowloris")
+        XCTAssertTrue(slow.isClosedByServer(within: 5), "the slowloris still connected 5 s after the 2 s client timeout")
+    }
+
+    func testAHugeHeaderIsAnswered400AndClosedWithoutBeingKept() throws {
+        let server = try serve(CountingRender())
+        defer { server.stop() }
+        let hostile = try RawConnection(port: server.address.port)
+        hostile.send("GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        // 20 KiB of header fields: past the 16 KiB limit (NIO alone would take up to 80 KiB).
+        let field = "X-Junk: " + String(repeating: "j", count: 1000) + "\r\n"
+        for _ in 0..<20 where hostile.send(field) {}
+        hostile.send("\r\n")
+        let answer = hostile.readAll(seconds: 5)
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 400"), "answer: \(answer.prefix(200))")
+        XCTAssertTrue(hostile.isClosedByServer(within: 2))
+        XCTAssertEqual(httpExchange(port: server.address.port, path: "/metrics")?.status, 200, "the server goes on")
+    }
+
+    func testScrapesThatArriveTogetherShareOneRender() throws {
+        let render = CountingRender(seconds: 1)
+        let server = try serve(render)
+        defer { server.stop() }
+        let answered = Locked<[Int]>([])
+        // Eight threads of their own (not a pool sized to the 2 cores): eight scrapes at once.
+        let done = DispatchSemaphore(value: 0)
+        for _ in 0..<8 {
+            Thread {
+                let status = httpExchange(port: server.address.port, path: "/metrics", timeout: 10)?.status ?? -1
+                answered.update { $0.append(status) }
+                done.signal()
+            }.start()
+        }
+        for _ in 0..<8 { done.wait() }
+        XCTAssertEqual(answered.value, Array(repeating: 200, count: 8))
+        XCTAssertLessThanOrEqual(render.renders, 2, "8 scrapes within one render's second started \(render.renders) renders")
+        XCTAssertEqual(httpExchange(port: server.address.port, path: "/metrics")?.status, 200)
+        XCTAssertEqual(render.renders, 2, "a scrape after the shared render renders a fresh page")
+    }
+
+    func testARenderSlowerThanTheScrapeTimeoutAnswers503WithTheReasonAndRendersOnlyOnce() throws {
+        let render = CountingRender(seconds: 3)
+        let server = try serve(render) { $0.scrapeTimeout = .milliseconds(500) }
+        defer { server.stop() }
+        for _ in 0..<3 {
+            let begin = Deadline.now
+            let answer = try XCTUnwrap(httpExchange(port: server.address.port, path: "/metrics"))
+            XCTAssertEqual(answer.status, 503)
+            XCTAssertTrue(answer.body.contains("not rendered within 0.5 s"), answer.body)
+            XCTAssertLessThan(Double(Deadline.now.nanoseconds - begin.nanoseconds) / 1e9, 2.0)
+        }
+        XCTAssertEqual(render.renders, 1, "scrapes during a slow render started renders of their own")
+        // Past the first render's end: no render was queued behind it by the scrapes that timed out.
+        usleep(3_500_000)
+        XCTAssertEqual(render.renders, 1, "renders piled up behind the slow one")
+        XCTAssertEqual(httpExchange(port: server.address.port, path: "/metrics")?.status, 503, "a second render, as slow")
+        XCTAssertEqual(render.renders, 2)
+    }
+
+    func testIdleConnectionsPastTheLimitCannotLockOutAScrape() throws {
+        let server = try serve(CountingRender()) { $0.maxConnections = 8 }
+        defer { server.stop() }
+        let idle = try (0..<40).map { _ in try RawConnection(port: server.address.port) }
+        usleep(200_000)
+        let scrape = httpExchange(port: server.address.port, path: "/metrics")
+        XCTAssertEqual(scrape?.status, 200, "40 idle connections held the server")
+        let closed = idle.filter { $0.isClosedByServer(within: 0.05) }.count
+        XCTAssertGreaterThanOrEqual(closed, 32, "the oldest idle connections make room")
+    }
+}
