@@ -38,4 +38,25 @@ struct RootlessKitRequestTests {
             do { _ = try HTTPReply.parse(Array(bad.utf8)) } catch { #expect(error.reason.contains(why), "\(bad.debugDescription): \(error.reason)") }
         }
     }
+
+    @Test("on a kept connection a reply ends where its framing says: Content-Length, the 0 chunk and its trailers, no body for 204; a close, no length or a malformed head leave it to the close or to parse")
+    func replyEnds() {
+        func end(_ text: String) -> Int? { HTTPReply.end(of: Array(text.utf8)) }
+        let created = "HTTP/1.1 201 Created\r\nContent-Length: 9\r\n\r\n{\"id\":1}\n"
+        #expect(end(created) == created.utf8.count)
+        #expect(end(String(created.dropLast())) == nil, "one byte short")
+        #expect(end("HTTP/1.1 201 Created\r\nContent-Le") == nil, "inside the headers")
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+        #expect(end(chunked) == chunked.utf8.count)
+        #expect(end(String(chunked.dropLast(2))) == nil, "the last line not there yet")
+        let trailers = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\r\n\r\n"
+        #expect(end(trailers) == trailers.utf8.count)
+        #expect(end("HTTP/1.1 204 No Content\r\n\r\n") == 27)
+        #expect(end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab") == nil, "the peer closes: read to the close")
+        #expect(end("HTTP/1.1 200 OK\r\n\r\nabc") == nil, "no length: the close ends it")
+        let malformed = "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"
+        #expect(end(malformed) == malformed.utf8.count, "parse says why")
+        #expect(String(decoding: HTTPReply.request(method: "DELETE", target: "/v1/ports/3", keepAlive: true), as: UTF8.self)
+            == "DELETE /v1/ports/3 HTTP/1.1\r\nHost: rootlesskit\r\nConnection: keep-alive\r\n\r\n")
+    }
 }

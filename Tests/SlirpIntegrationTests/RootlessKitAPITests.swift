@@ -325,6 +325,38 @@ struct FakeRootlessKitPeerTests {
         #expect(error.description.contains("HTTP 500") && error.description.contains("oops!"), "\(error)")
     }
 
+    @Test("a batch goes over one connection, as rootlessctl sends it; a request that asks the peer to close gets one of its own")
+    func batchOnOneConnection() throws {
+        // Each connection is counted; requests are answered until the client closes, or right after one that says Connection: close.
+        let peer = try FakeRootlessKitPeer(tag: "keep", program: """
+            echo connection >> {dir}/connections
+            cr=$(printf '\\r'); n=0
+            while :; do
+              length=0; close=0; started=0
+              while IFS= read -r line; do
+                started=1; [ "$line" = "$cr" ] && break
+                case "$line" in Content-Length:*) length=$(echo "$line" | tr -dc 0-9);; "Connection: close"*) close=1;; esac
+              done
+              [ $started = 1 ] || exit 0
+              [ $length -gt 0 ] && head -c $length > /dev/null
+              n=$((n+1)); body='{"id":'$n',"spec":{"proto":"tcp","parentPort":1,"childPort":80}}'
+              printf 'HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' ${#body} "$body"
+              [ $close = 1 ] && exit 0
+            done
+            """, readsRequest: false)
+        let api = RootlessKitAPI(socketPath: peer.socketPath, expectedPID: peer.pid, timeout: 2)
+        let connection = api.transport.keptConnection()
+        var ids: [Int] = []
+        for port in 18700..<18705 {
+            ids.append(try api.add(RootlessKitPortSpec(proto: "tcp", parentIP: "127.0.0.1", parentPort: port, childPort: 80), over: connection).id)
+        }
+        connection.close()
+        #expect(ids == [1, 2, 3, 4, 5])
+        #expect(try Files.readText("\(peer.directory)/connections") == "connection\n", "five adds over one connection")
+        _ = try api.add(RootlessKitPortSpec(proto: "tcp", parentIP: "127.0.0.1", parentPort: 18706, childPort: 80))
+        #expect(try Files.readText("\(peer.directory)/connections") == "connection\nconnection\n", "a request alone: a connection of its own, closed by the peer")
+    }
+
     @Test("a chunked reply is read whole")
     func chunked() throws {
         let peer = try FakeRootlessKitPeer(tag: "chunked", program:

@@ -71,13 +71,7 @@ public struct APIClient: Sendable {
     public func exchangeRaw(_ request: [UInt8], endingWrite: Bool = true) throws(APIError) -> [UInt8] {
         let deadline = Deadline.after(seconds: timeout)
         do {
-            let socket = try UnixStreamSocket.connect(to: socketPath, pinned: expectedFile, deadline: deadline)
-            if let expectedPID {
-                let peer = try socket.peerCredentials()
-                guard peer.pid == expectedPID else {
-                    throw APIError.wrongPeer(path: socketPath, expected: expectedPID, actual: peer.pid)
-                }
-            }
+            let socket = try connect(deadline: deadline)
             try socket.writeAll(request, deadline: deadline)
             if endingWrite { try socket.shutdownWrite() }
             return try socket.readToEnd(deadline: deadline, limit: maximumReplyBytes)
@@ -88,6 +82,55 @@ public struct APIClient: Sendable {
         } catch {
             throw .transfer(path: socketPath, SystemError("exchange", socketPath, errno: .ioError))
         }
+    }
+
+    /// A connection kept for a batch of HTTP requests (RootlessKit's API), as `rootlessctl` keeps
+    /// one: connected and its peer checked once, then each request sent on it and its reply read
+    /// to the end its framing gives (`end`). Any failure, or a reply that only the peer's close
+    /// ends, drops it: the next request connects anew. A request is never sent twice.
+    public final class KeptConnection {
+        let client: APIClient
+        private var socket: UnixStreamSocket?
+
+        init(_ client: APIClient) { self.client = client }
+
+        /// Sends `request` and returns the reply's bytes; `end`: where a reply ends (nil: at the close).
+        func exchange(_ request: [UInt8], end: @escaping ([UInt8]) -> Int?) throws(APIError) -> [UInt8] {
+            let deadline = Deadline.after(seconds: client.timeout)
+            do {
+                let socket = try self.socket ?? client.connect(deadline: deadline)
+                self.socket = nil
+                try socket.writeAll(request, deadline: deadline)
+                let reply = try socket.readToEnd(deadline: deadline, limit: client.maximumReplyBytes, end: end)
+                // Kept only when its framing ended the reply exactly (not the peer's close, no bytes beyond).
+                if end(reply) == reply.count { self.socket = socket }
+                return reply
+            } catch let error as APIError {
+                throw error
+            } catch let failure as UnixStreamSocket.Failure {
+                throw client.map(failure)
+            } catch {
+                throw .transfer(path: client.socketPath, SystemError("exchange", client.socketPath, errno: .ioError))
+            }
+        }
+
+        /// Closes the connection (also when dropped).
+        public func close() { socket = nil }
+    }
+
+    /// A connection to keep for a batch of HTTP requests.
+    public func keptConnection() -> KeptConnection { KeptConnection(self) }
+
+    /// A new connection to the socket, its peer checked (`expectedPID`).
+    func connect(deadline: Deadline) throws -> UnixStreamSocket {
+        let socket = try UnixStreamSocket.connect(to: socketPath, pinned: expectedFile, deadline: deadline)
+        if let expectedPID {
+            let peer = try socket.peerCredentials()
+            guard peer.pid == expectedPID else {
+                throw APIError.wrongPeer(path: socketPath, expected: expectedPID, actual: peer.pid)
+            }
+        }
+        return socket
     }
 
     func map(_ failure: UnixStreamSocket.Failure) -> APIError {

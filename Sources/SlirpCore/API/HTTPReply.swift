@@ -4,9 +4,10 @@
 /// synchronously, with one deadline; AsyncHTTPClient brings swift-nio, swift-nio-ssl (BoringSSL)
 /// and Foundation into the one binary that `list` also starts (see the commit that added this
 /// file for the measured build time, size and start-up cost). The rules kept here are strict:
-/// `Connection: close`, so the reply ends where the peer closes; the status line, headers and
-/// body are read as HTTP/1.1 says (`Content-Length` exactly, or `chunked`, or up to the close);
-/// headers at most `maximumHeaderBytes`; the whole reply at most the client's cap.
+/// `Connection: close`, so the reply ends where the peer closes, except in a batch on one kept
+/// connection (`end(of:)` finds where a reply ends); the status line, headers and body are read
+/// as HTTP/1.1 says (`Content-Length` exactly, or `chunked`, or up to the close); headers at
+/// most `maximumHeaderBytes`; the whole reply at most the client's cap.
 struct HTTPReply: Sendable, Equatable {
     /// The status code (`201`).
     let status: Int
@@ -22,26 +23,38 @@ struct HTTPReply: Sendable, Equatable {
     }
 
     /// The request bytes: `method target`, `Host` (Go's server refuses HTTP/1.1 without one; any name
-    /// does), `Connection: close`, and the JSON body with its length.
-    static func request(method: String, target: String, body: [UInt8]? = nil, host: String = "rootlesskit") -> [UInt8] {
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n"
+    /// does), `Connection: close` (`keep-alive` for a request of a batch on one connection), and the JSON body with its length.
+    static func request(method: String, target: String, body: [UInt8]? = nil, host: String = "rootlesskit", keepAlive: Bool = false) -> [UInt8] {
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host)\r\nConnection: \(keepAlive ? "keep-alive" : "close")\r\n"
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
         head += "\r\n"
         return Array(head.utf8) + (body ?? [])
     }
 
-    /// Parses a whole reply (read until the peer closed).
-    static func parse(_ bytes: [UInt8]) throws(Malformed) -> HTTPReply {
-        guard !bytes.isEmpty else { throw Malformed(reason: "the connection closed with no reply") }
-        guard let headEnd = find([13, 10, 13, 10], in: bytes, limit: maximumHeaderBytes) else {
+    /// The status line and headers that frame a reply.
+    private struct Head {
+        let status: Int
+        let contentLength: Int?
+        let chunked: Bool
+        let connectionClose: Bool
+        /// Where the body starts.
+        let bodyStart: Int
+        /// 1xx, 204 and 304 have no body whatever the headers say (RFC 9112 6.3).
+        var hasNoBody: Bool { status < 200 || status == 204 || status == 304 }
+    }
+
+    /// The reply's head; nil while its end is not there yet (and within `maximumHeaderBytes`).
+    private static func head(_ bytes: [UInt8]) throws(Malformed) -> Head? {
+        guard let headEnd = find([13, 10, 13, 10], in: bytes[...], limit: maximumHeaderBytes) else {
             if bytes.count > maximumHeaderBytes { throw Malformed(reason: "no end of headers in the first \(maximumHeaderBytes / 1024) KiB") }
-            throw Malformed(reason: "the reply ends inside its headers")
+            return nil
         }
         let lines = split(bytes[0..<headEnd])
         guard let statusLine = lines.first else { throw Malformed(reason: "no status line") }
         let status = try parseStatus(statusLine)
         var contentLength: Int?
         var chunked = false
+        var connectionClose = false
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
                 throw Malformed(reason: "a header line without a name: \(excerpt(line))")
@@ -59,17 +72,56 @@ struct HTTPReply: Sendable, Equatable {
             case "transfer-encoding":
                 guard value.lowercased() == "chunked" else { throw Malformed(reason: "unsupported Transfer-Encoding \(excerpt(Array(value.utf8)[...]))") }
                 chunked = true
+            case "connection":
+                connectionClose = value.lowercased() == "close"
             default:
                 continue
             }
         }
-        let rest = bytes[(headEnd + 4)...]
-        // 1xx, 204 and 304 have no body whatever the headers say (RFC 9112 6.3).
-        if status < 200 || status == 204 || status == 304 { return HTTPReply(status: status, body: []) }
-        if chunked {
-            if contentLength != nil { throw Malformed(reason: "both Content-Length and chunked") }
-            return HTTPReply(status: status, body: try dechunk(rest))
+        if chunked && contentLength != nil { throw Malformed(reason: "both Content-Length and chunked") }
+        return Head(status: status, contentLength: contentLength, chunked: chunked, connectionClose: connectionClose, bodyStart: headEnd + 4)
+    }
+
+    /// Where the reply at the start of `bytes` ends, for a connection kept for the next request:
+    /// nil while it is not all there, or when only the peer's close can end it (no length, or the
+    /// peer said `Connection: close`); `bytes.count` for a malformed head (`parse` says why).
+    static func end(of bytes: [UInt8]) -> Int? {
+        let head: Head
+        do throws(Malformed) {
+            guard let found = try Self.head(bytes) else { return nil }
+            head = found
+        } catch { return bytes.count }
+        if head.connectionClose { return nil }
+        if head.hasNoBody { return head.bodyStart }
+        if let length = head.contentLength { return bytes.count >= head.bodyStart + length ? head.bodyStart + length : nil }
+        guard head.chunked else { return nil }
+        // Chunk by chunk to the 0 chunk and the empty line after its trailers.
+        var i = head.bodyStart
+        while let eol = find([13, 10], in: bytes[i...], limit: 1024) {
+            var sizeText = bytes[i..<eol]
+            if let semicolon = sizeText.firstIndex(of: UInt8(ascii: ";")) { sizeText = sizeText[..<semicolon] }
+            let hex = String(decoding: sizeText, as: UTF8.self).trimmingSpaces()
+            guard !hex.isEmpty, hex.utf8.count <= 15, let size = Int(hex, radix: 16), size >= 0 else { return bytes.count }
+            if size == 0 {
+                guard let end = find([13, 10, 13, 10], in: bytes[eol...], limit: maximumHeaderBytes) else { return nil }
+                return end + 4
+            }
+            i = eol + 2 + size + 2
+            if i > bytes.count { return nil }
         }
+        return nil
+    }
+
+    /// Parses a whole reply (read until the peer closed, or to its `end(of:)`).
+    static func parse(_ bytes: [UInt8]) throws(Malformed) -> HTTPReply {
+        guard !bytes.isEmpty else { throw Malformed(reason: "the connection closed with no reply") }
+        guard let head = try head(bytes) else { throw Malformed(reason: "the reply ends inside its headers") }
+        let status = head.status
+        let contentLength = head.contentLength
+        let chunked = head.chunked
+        let rest = bytes[head.bodyStart...]
+        if head.hasNoBody { return HTTPReply(status: status, body: []) }
+        if chunked { return HTTPReply(status: status, body: try dechunk(rest)) }
         if let contentLength {
             if rest.count < contentLength { throw Malformed(reason: "the body is cut short: \(rest.count) of \(contentLength) bytes") }
             if rest.count > contentLength { throw Malformed(reason: "\(rest.count - contentLength) bytes after the \(contentLength)-byte body") }

@@ -1,8 +1,9 @@
 /// A client of one RootlessKit REST API socket (`$STATE/api.sock`): `GET /v1/info`,
 /// `GET|POST /v1/ports`, `DELETE /v1/ports/{id}`.
 ///
-/// One request per connection (`Connection: close`), HTTP/1.1 as `HTTPReply` reads it. Connect,
-/// write and reply share one deadline, so a hung rootlesskit costs at most `timeout`. The reply is
+/// One request per connection (`Connection: close`), HTTP/1.1 as `HTTPReply` reads it, except
+/// for a batch sent `over` one `KeptConnection`. Connect, write and reply share one deadline per
+/// request, so a hung rootlesskit costs at most `timeout`. The reply is
 /// read whole, with no fixed buffer (Podman reads 2 KiB), up to `maximumReplyBytes` against a
 /// hostile peer. When `expectedPID` is set (the rootlesskit parent, which listens on the socket),
 /// nothing is written unless `SO_PEERCRED` names that process; when `expectedFile` is set (the
@@ -45,11 +46,11 @@ public struct RootlessKitAPI: Sendable {
     /// Adds a port (`POST /v1/ports`, answered 201 with the new id); a spec with a `problem` (on
     /// `info`, the instance's drivers, when given) is not sent.
     @discardableResult
-    public func add(_ spec: RootlessKitPortSpec, on info: RootlessKitInfo? = nil) throws(RootlessKitAPIError) -> RootlessKitPort {
+    public func add(_ spec: RootlessKitPortSpec, on info: RootlessKitInfo? = nil, over connection: APIClient.KeptConnection? = nil) throws(RootlessKitAPIError) -> RootlessKitPort {
         if let problem = info.map(spec.problem(on:)) ?? spec.problem { throw .invalidRequest(problem) }
         let body: [UInt8]
         do { body = try JSONText.encode(spec, pretty: false) } catch { throw .invalidRequest("the spec cannot be written as JSON: \(error)") }
-        let reply = try exchange(method: "POST", target: "/v1/ports", body: body)
+        let reply = try exchange(method: "POST", target: "/v1/ports", body: body, over: connection)
         let value = try json(reply, expecting: 201)
         guard let port = RootlessKitPort(value) else { throw bad(reply, "no {id, spec} in the reply to the new port") }
         // What was added is what was sent: the peer's echo is not repeated as the port (only its id is new).
@@ -57,8 +58,8 @@ public struct RootlessKitAPI: Sendable {
     }
 
     /// Removes the port with `id` (`DELETE /v1/ports/{id}`, answered 200 with no body).
-    public func remove(id: Int) throws(RootlessKitAPIError) {
-        let reply = try exchange(method: "DELETE", target: "/v1/ports/\(id)")
+    public func remove(id: Int, over connection: APIClient.KeptConnection? = nil) throws(RootlessKitAPIError) {
+        let reply = try exchange(method: "DELETE", target: "/v1/ports/\(id)", over: connection)
         try refusal(reply)
         guard reply.status == 200 else { throw bad(reply, "status \(reply.status), not 200") }
         guard reply.body.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) else { throw bad(reply, "a body where none is sent: \(HTTPReply.excerpt(reply.body[...]))") }
@@ -91,8 +92,15 @@ public struct RootlessKitAPI: Sendable {
     }
 
     /// Sends one request and parses the reply.
-    func exchange(method: String, target: String, body: [UInt8]? = nil) throws(RootlessKitAPIError) -> HTTPReply {
-        let bytes = try exchangeRaw(HTTPReply.request(method: method, target: target, body: body))
+    func exchange(method: String, target: String, body: [UInt8]? = nil, over connection: APIClient.KeptConnection? = nil) throws(RootlessKitAPIError) -> HTTPReply {
+        let bytes: [UInt8]
+        if let connection {
+            do { bytes = try connection.exchange(HTTPReply.request(method: method, target: target, body: body, keepAlive: true), end: HTTPReply.end(of:)) } catch {
+                throw .transport(error)
+            }
+        } else {
+            bytes = try exchangeRaw(HTTPReply.request(method: method, target: target, body: body))
+        }
         do { return try HTTPReply.parse(bytes) } catch { throw .badReply(path: socketPath, status: nil, reason: error.reason) }
     }
 

@@ -84,9 +84,12 @@ public struct RootlessKitSession: Sendable {
         if !rejected.isEmpty { return refuse(.rejected(rejected)) }
         let conflicts = RootlessKitConflict.find(in: specs, existing: existing)
         if !conflicts.isEmpty { return refuse(.conflicts(conflicts)) }
+        // One connection for the batch, as rootlessctl keeps one.
+        let connection = api.transport.keptConnection()
+        defer { connection.close() }
         for (n, spec) in specs.enumerated() {
             do throws(RootlessKitAPIError) {
-                outcome.added.append(try api.add(spec))
+                outcome.added.append(try api.add(spec, over: connection))
             } catch {
                 outcome.failure = (spec, Failure(error))
                 outcome.notSent = Array(specs[(n + 1)...])
@@ -122,7 +125,9 @@ public struct RootlessKitSession: Sendable {
 
     /// Sends `DELETE /v1/ports/{id}` for each id, by `BatchRemoval`'s rule.
     public func remove(_ ids: [Int], listed: Bool = false) -> RemoveOutcome {
-        BatchRemoval.run(ids, listed: listed, list: { () throws(RootlessKitAPIError) in try api.ports().map(\.id) },
-                         remove: { (id) throws(RootlessKitAPIError) in try api.remove(id: id) }, failure: Failure.init)
+        let connection = api.transport.keptConnection()
+        defer { connection.close() }
+        return BatchRemoval.run(ids, listed: listed, list: { () throws(RootlessKitAPIError) in try api.ports().map(\.id) },
+                                remove: { (id) throws(RootlessKitAPIError) in try api.remove(id: id, over: connection) }, failure: Failure.init)
     }
 }

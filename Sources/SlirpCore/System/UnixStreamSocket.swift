@@ -193,8 +193,9 @@ public final class UnixStreamSocket {
         if shutdown(fd, Int32(SHUT_WR)) != 0 { throw .system(SystemError("shutdown", path)) }
     }
 
-    /// Reads until the peer closes, before `deadline`, at most `limit` bytes.
-    public func readToEnd(deadline: Deadline, limit: Int) throws(Failure) -> [UInt8] {
+    /// Reads until the peer closes, before `deadline`, at most `limit` bytes. `end`: where the
+    /// message read so far ends, nil while it goes on: reading stops there (the connection kept).
+    public func readToEnd(deadline: Deadline, limit: Int, end: (([UInt8]) -> Int?)? = nil) throws(Failure) -> [UInt8] {
         var result: [UInt8] = []
         var failure: Failure?
         // An uninitialised buffer: zeroing 64 KiB per request was a tenth of a refresh's instructions.
@@ -207,6 +208,7 @@ public final class UnixStreamSocket {
                 if n > 0 {
                     result.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
                     if result.count > limit { failure = .tooLarge(limit: limit); return }
+                    if let end, end(result) != nil { return }
                     // A peer that streams without pause never makes us wait: check the deadline here too.
                     if deadline.hasPassed { failure = .timedOut(phase: "reply"); return }
                     continue
