@@ -100,7 +100,10 @@ final class FakeRootlessKitPeer {
         }
         self.pid = pid
         let path = socketPath
-        guard eventually(5, { Files.exists(path) }) else { throw LabSetupError("socat did not create \(path)") }
+        // Listening, not only bound: between socat's bind and listen a connect is refused (seen under load).
+        guard eventually(5, { UnixSocketTable.parse((try? Files.readText("/proc/net/unix")) ?? "").contains { $0.isListening && $0.path == path } }) else {
+            throw LabSetupError("socat does not listen on \(path)")
+        }
     }
 
     deinit {

@@ -100,7 +100,9 @@ struct ServeTests {
         let (name, user, pid) = (container.name, container.user, try Self.slirpPID(of: container))
         let kept = try Kept("alert")
         let serve = try ServeProcess(keptIn: kept.path)
-        let prometheus = try PrometheusFixture(jobs: [.init("slirpmon", targets: ["127.0.0.1:\(serve.port)"])], rules: [Self.rulesFile])
+        // Scrapes 5 s apart, each given 5 s: one scrape that fails (a loaded machine) marks every series stale and
+        // restarts the rule's for: 2m, which is not what this test is about.
+        let prometheus = try PrometheusFixture(jobs: [.init("slirpmon", targets: ["127.0.0.1:\(serve.port)"])], rules: [Self.rulesFile], interval: "5s")
         let scraped = prometheus.wait(seconds: 30) { () throws -> Bool? in
             try prometheus.query("slirpmon_instance_info{pid=\"\(pid)\"}").isEmpty ? nil : true
         }
