@@ -281,11 +281,9 @@ struct ForwardProbeTests {
 
     @Test("a user's process in the container binding 4,000 SO_REUSEPORT sockets on the guest port (127.0.0.1 only): the probe names 8 of them, counts the rest as more, and stays fast")
     func manyListenersAreCappedAndCounted() throws {
-        let lab = try TestLab("probe-many")
-        let port = try DemoFleet.freeTCPPort()
-        let instance = try lab.start(.init(name: "m", forwards: [ForwardRequest(proto: .tcp, hostAddr: Self.loopback, hostPort: port, guestPort: Port(8080)!)]))
-        let netns = try #require(instance.netnsName)
-        let count = 4000
+        let count = 4000, lab = try TestLab("probe-many")
+        let forward = ForwardRequest(proto: .tcp, hostAddr: Self.loopback, hostPort: try DemoFleet.freeTCPPort(), guestPort: Port(8080)!)
+        let instance = try lab.start(.init(name: "m", forwards: [forward])), netns = try #require(instance.netnsName)
         let script = "import socket,time\nl=[]\nfor _ in range(\(count)):\n s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEPORT,1)\n"
             + " s.bind(('127.0.0.1',8080));s.listen(1);l.append(s)\nopen('/dev/shm/\(netns)-ready','w').close()\ntime.sleep(600)\n"
         let binder = try InsideProgram(netns: netns, ["prlimit", "--nofile=5000:5000", "--", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",

@@ -211,7 +211,8 @@ public enum ForwardProbe {
         var port: Int?
 
         func matches(_ entry: SocketTable.Entry) -> Bool {
-            let remote = entry.remote.hasPrefix("::ffff:") ? String(entry.remote.dropFirst(7)) : entry.remote
+            // An IPv4 client seen by an IPv6 socket appears as ::ffff:a.b.c.d.
+            let remote = IPv6Address(entry.remote)?.ipv4Mapped?.description ?? entry.remote
             return (address.map { $0 == remote } ?? true) && (port.map { $0 == entry.remotePort } ?? true)
         }
     }
@@ -220,8 +221,15 @@ public enum ForwardProbe {
         switch forward.carrier {
         case .slirp4netns:
             guard let client else { return ExpectedPeer() }
-            let loopback = IPv4Address(client.address)?.isLoopback == true
-            return ExpectedPeer(address: loopback ? site.gateway : client.address, port: client.port)
+            let v6 = IPv6Address(client.address)
+            if let v6, v6.ipv4Mapped == nil {
+                // libslirp's sotranslate_accept rewrites an IPv6 loopback source to its IPv6 gateway,
+                // not to `site.gateway` (IPv4); slirp4netns 1.2 refuses a non-IPv4 host_addr, so this
+                // is unseen here: our own source port, which slirp4netns keeps, is enough.
+                return ExpectedPeer(address: v6.isLoopback ? nil : v6.description, port: client.port)
+            }
+            let v4 = IPv4Address(client.address) ?? v6?.ipv4Mapped
+            return ExpectedPeer(address: v4?.isLoopback == true ? site.gateway : v4?.description ?? client.address, port: client.port)
         case .rootlessport:
             return ExpectedPeer(address: site.guest, port: nil)
         case .rootlesskit:
