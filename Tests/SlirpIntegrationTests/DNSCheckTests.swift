@@ -266,6 +266,27 @@ struct DNSCheckTests {
         #expect(after.status == 0 && verdict(after.json).status == "ok", "\(after.text)")
     }
 
+    @Test("a namespace with 10,000 interfaces (its /proc/net/dev over 1 MiB): the tap's counters are not read, not polled, and the verdict still comes from the kernel's route")
+    func hugeNetDevIsNotRead() throws {
+        let lab = try ResolverLab("nsbig")
+        try lab.startResolver(on: [ResolverLab.resolverIPv4])
+        let slirp = try lab.startSlirp(resolvConf: "nameserver \(ResolverLab.resolverIPv4)\n")
+        let batch = "\(lab.directory)/links.batch"
+        try Files.write((0..<5000).map { "link add a\($0) type veth peer name b\($0)\n" }.joined(), to: batch)
+        for args in [["-n", lab.guest, "-batch", batch], ["-n", lab.guest, "link", "set", "lo", "up"], ["-n", lab.guest, "route", "add", "10.0.2.3/32", "dev", "lo"]] {
+            let out = sh("ip", args, timeout: 120)
+            try #require(out.status == 0, "ip \(args): \(out.stderr)")
+        }
+        let size = sh("ip", ["netns", "exec", lab.guest, "wc", "-c", "/proc/net/dev"]).stdout
+        try #require((Int(size.split(separator: " ").first ?? "") ?? 0) > 1 << 20, "/proc/net/dev is not over 1 MiB: \(size)")
+        let (status, text, json) = try dns(slirp, ["--timeout", "1"])
+        #expect(status == 1, "\(text)")
+        let route = try #require(json["namespace_route"] as? [String: Any], "\(json)")
+        #expect(route["kind"] as? String == "other" && route["interface"] as? String == "lo", "\(route)")
+        #expect(route["tap_packets_sent"] is NSNull, "a /proc/net/dev of \(size) bytes was read: \(route)")
+        #expect(verdict(json).summary.contains("through lo, not tap0"), "\(verdict(json))")
+    }
+
     @Test("a rootless container whose namespace routes 10.0.2.3 to its loopback: the fix is its user's, a read-only nsenter into their own user namespace that the user runs as themselves; no command for root with a path or PID the user chose, no mutating one")
     func rootlessOwnersFixRunsAsTheOwner() throws {
         try PodmanFixture.prepare()
