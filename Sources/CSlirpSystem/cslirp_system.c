@@ -207,3 +207,60 @@ int cslirp_signalfd_next(int fd) {
 int cslirp_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }
+
+int cslirp_route_get_ipv4(unsigned int destination, unsigned short port, unsigned char protocol,
+                          uid_t uid, int *oif, int *type) {
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) return -1;
+    struct {
+        struct nlmsghdr nlh;
+        struct rtmsg rtm;
+        char attrs[64];
+    } req;
+    memset(&req, 0, sizeof(req));
+    req.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+    req.nlh.nlmsg_type = RTM_GETROUTE;
+    req.nlh.nlmsg_flags = NLM_F_REQUEST;
+    req.nlh.nlmsg_seq = 1;
+    req.rtm.rtm_family = AF_INET;
+    req.rtm.rtm_dst_len = 32;
+    struct { unsigned short type; const void *data; unsigned short len; } attrs[] = {
+        { RTA_DST, &destination, 4 },
+        { RTA_UID, &uid, 4 },
+        { RTA_IP_PROTO, &protocol, 1 },
+        { RTA_DPORT, &port, 2 },
+    };
+    for (unsigned i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+        struct rtattr *a = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nlh.nlmsg_len));
+        a->rta_type = attrs[i].type;
+        a->rta_len = RTA_LENGTH(attrs[i].len);
+        memcpy(RTA_DATA(a), attrs[i].data, attrs[i].len);
+        req.nlh.nlmsg_len = NLMSG_ALIGN(req.nlh.nlmsg_len) + RTA_ALIGN(a->rta_len);
+    }
+    if (send(fd, &req, req.nlh.nlmsg_len, 0) < 0) { int e = errno; close(fd); errno = e; return -1; }
+    long buf[1024];
+    ssize_t n;
+    do { n = recv(fd, buf, sizeof(buf), 0); } while (n < 0 && errno == EINTR);
+    int saved = errno;
+    close(fd);
+    if (n < 0) { errno = saved; return -1; }
+    struct nlmsghdr *h = (struct nlmsghdr *)buf;
+    for (; NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n)) {
+        if (h->nlmsg_type == NLMSG_ERROR) {
+            struct nlmsgerr *err = NLMSG_DATA(h);
+            errno = err->error < 0 ? -err->error : EPROTO;
+            return -1;
+        }
+        if (h->nlmsg_type != RTM_NEWROUTE) continue;
+        struct rtmsg *m = NLMSG_DATA(h);
+        *type = m->rtm_type;
+        *oif = 0;
+        int len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+        for (struct rtattr *a = RTM_RTA(m); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+            if (a->rta_type == RTA_OIF) memcpy(oif, RTA_DATA(a), sizeof(int));
+        }
+        return 0;
+    }
+    errno = EPROTO;
+    return -1;
+}

@@ -223,21 +223,92 @@ struct DNSCheckTests {
         #expect(v.summary.contains("never reached slirp4netns") && v.summary.contains("through lo, not tap0")
                 && v.summary.contains("its owner (root) controls"), "\(v.summary)")
         #expect(!v.summary.contains("nothing listens on its port 53") && !v.fix.contains("resolv.conf"), "the host resolver is blamed: \(v)")
-        #expect(v.fix.contains("ip route del 10.0.2.3"), "\(v.fix)")
+        // Only a read-only look is printed (root's own namespace file here); the deletion is said in words.
+        #expect(v.fix.contains("nsenter --net=/run/netns/\(lab.guest) ip route get 10.0.2.3 shows the route taken")
+                && v.fix.contains("delete the route or policy rule"), "\(v.fix)")
+        #expect(!v.fix.contains(" del ") && !v.fix.contains(" add ") && !v.fix.contains(" flush"), "a mutating command is printed: \(v.fix)")
         #expect(lab.resolverQueries.isEmpty, "slirp4netns never forwarded: \(lab.resolverQueries)")
-        // A policy rule the main table does not show: the tap sent nothing, which is what is said.
-        for args in [["-n", lab.guest, "route", "del", "10.0.2.3/32", "dev", "lo"], ["-n", lab.guest, "route", "add", "10.0.2.3/32", "dev", "lo", "table", "77"],
+    }
+
+    @Test("a policy rule in a busy container's namespace (a sender to the gateway running) sends 10.0.2.3 to its loopback: the main table names tap0 and the tap sends packets, yet the verdict blames the namespace's owner, not the host resolver")
+    func policyRuleInABusyNamespaceIsItsOwnersNotTheHosts() throws {
+        let lab = try ResolverLab("nsrule")
+        try lab.startResolver(on: [ResolverLab.resolverIPv4])
+        let slirp = try lab.startSlirp(resolvConf: "nameserver \(ResolverLab.resolverIPv4)\n")
+        for args in [["-n", lab.guest, "link", "set", "lo", "up"], ["-n", lab.guest, "route", "add", "10.0.2.3/32", "dev", "lo", "table", "77"],
                      ["-n", lab.guest, "rule", "add", "to", "10.0.2.3", "lookup", "77", "priority", "100"]] {
             let out = sh("ip", args)
             try #require(out.status == 0, "ip \(args): \(out.stderr)")
         }
-        let policy = try dns(slirp, ["--timeout", "1"])
-        #expect((policy.json["namespace_route"] as? [String: Any])?["kind"] as? String == "tap", "\(policy.json)")
-        #expect(verdict(policy.json).summary.contains("nothing left through tap0 when the query was sent"), "\(verdict(policy.json))")
+        // Background traffic through the tap, as a busy container has (or a user's ping on purpose):
+        // a datagram to the gateway every 10 ms.
+        let loop = "import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nwhile True:\n s.sendto(b'x',('10.0.2.2',9));time.sleep(0.01)\n"
+        guard case .success(let ping) = Executables.spawn(try #require(Executables.find("ip")),
+                                                         ["netns", "exec", lab.guest, "/usr/bin/python3", "-c", loop]) else {
+            Issue.record("cannot start the sender in \(lab.guest)"); return
+        }
+        defer { kill(ping, SIGKILL); Executables.waitFor(ping) }
+        usleep(200_000)
+        let (status, text, json) = try dns(slirp, ["--timeout", "1"])
+        #expect(status == 1, "\(text)")
+        let route = try #require(json["namespace_route"] as? [String: Any], "\(json)")
+        #expect(route["kind"] as? String == "other" && route["interface"] as? String == "lo", "the kernel's lookup follows the rule: \(route)")
+        #expect(route["tap_busy"] as? Bool == true, "the sender kept the tap busy: \(route)")
+        let v = verdict(json)
+        #expect(v.summary.contains("never reached slirp4netns") && v.summary.contains("through lo, not tap0")
+                && v.summary.contains("its owner (root) controls"), "\(v.summary)")
+        #expect(!v.fix.contains("resolv.conf") && v.fix.contains("ip rule"), "\(v.fix)")
+        #expect(lab.resolverQueries.isEmpty, "slirp4netns never forwarded: \(lab.resolverQueries)")
+        kill(ping, SIGKILL)
         // Without the rule DNS works: the verdicts above were right.
         sh("ip", ["-n", lab.guest, "rule", "del", "priority", "100"])
         let after = try dns(slirp)
         #expect(after.status == 0 && verdict(after.json).status == "ok", "\(after.text)")
+    }
+
+    @Test("a namespace with 10,000 interfaces (its /proc/net/dev over 1 MiB): the tap's counters are not read, not polled, and the verdict still comes from the kernel's route")
+    func hugeNetDevIsNotRead() throws {
+        let lab = try ResolverLab("nsbig")
+        try lab.startResolver(on: [ResolverLab.resolverIPv4])
+        let slirp = try lab.startSlirp(resolvConf: "nameserver \(ResolverLab.resolverIPv4)\n")
+        let batch = "\(lab.directory)/links.batch"
+        try Files.write((0..<5000).map { "link add a\($0) type veth peer name b\($0)\n" }.joined(), to: batch)
+        for args in [["-n", lab.guest, "-batch", batch], ["-n", lab.guest, "link", "set", "lo", "up"], ["-n", lab.guest, "route", "add", "10.0.2.3/32", "dev", "lo"]] {
+            let out = sh("ip", args, timeout: 120)
+            try #require(out.status == 0, "ip \(args): \(out.stderr)")
+        }
+        let size = sh("ip", ["netns", "exec", lab.guest, "wc", "-c", "/proc/net/dev"]).stdout
+        try #require((Int(size.split(separator: " ").first ?? "") ?? 0) > 1 << 20, "/proc/net/dev is not over 1 MiB: \(size)")
+        let (status, text, json) = try dns(slirp, ["--timeout", "1"])
+        #expect(status == 1, "\(text)")
+        let route = try #require(json["namespace_route"] as? [String: Any], "\(json)")
+        #expect(route["kind"] as? String == "other" && route["interface"] as? String == "lo", "\(route)")
+        #expect(route["tap_packets_sent"] is NSNull, "a /proc/net/dev of \(size) bytes was read: \(route)")
+        #expect(verdict(json).summary.contains("through lo, not tap0"), "\(verdict(json))")
+    }
+
+    @Test("a rootless container whose namespace routes 10.0.2.3 to its loopback: the fix is its user's, a read-only nsenter into their own user namespace that the user runs as themselves; no command for root with a path or PID the user chose, no mutating one")
+    func rootlessOwnersFixRunsAsTheOwner() throws {
+        try PodmanFixture.prepare()
+        let container = try RootlessWebServer("dnsown")
+        let slirp = try #require(PodmanFixture.slirp4netns(ofContainer: container.id), "no slirp4netns for \(container.name)")
+        let inspect = PodmanFixture.podman(["inspect", "--format", "{{.State.Pid}}", container.name], user: container.user)
+        let inside = try #require(Int32(inspect.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(inspect.stderr)")
+        let add = sh("nsenter", ["-t", String(inside), "-n", "ip", "route", "add", "10.0.2.3/32", "dev", "lo"])
+        try #require(add.status == 0, "ip route add in \(container.name): \(add.stderr)")
+        let (status, text, json) = try dns(slirp.pid, ["--timeout", "1"])
+        #expect(status == 1, "\(text)")
+        let v = verdict(json)
+        let owner = "user \(container.user.name) (uid \(container.user.uid))"
+        #expect(v.fix.hasPrefix("for the namespace's owner (\(owner)), not the host:"), "\(v.fix)")
+        #expect(!v.fix.contains(" del ") && !v.fix.contains("--net=/proc/"), "root's command with a user's path, or a mutating one: \(v.fix)")
+        let start = try #require(v.fix.range(of: "nsenter -t "), "\(v.fix)")
+        let end = try #require(v.fix.range(of: " shows the route taken", range: start.lowerBound..<v.fix.endIndex), "\(v.fix)")
+        let command = String(v.fix[start.lowerBound..<end.lowerBound])
+        #expect(command.contains("-U -n --preserve-credentials ip route get 10.0.2.3"), "\(command)")
+        // The owner runs it as themselves, unprivileged, and sees the route that is the cause.
+        let run = sh("runuser", ["-u", container.user.name, "--", "sh", "-c", "cd / && " + command])
+        #expect(run.status == 0 && run.stdout.contains("10.0.2.3 dev lo"), "\(command) as \(container.user.name): \(run.status) \(run.stdout) \(run.stderr)")
     }
 
     @Test("a REJECT rule in the container's namespace: the verdict names the namespace's firewall and its owner, not a missing route or the host resolver")

@@ -279,6 +279,33 @@ struct ForwardProbeTests {
         #expect(text.stdout.contains("  not checked: pid \(holder) (python3, user nobody) has more than 16384 descriptors"), "\(text.stdout)")
     }
 
+    @Test("a user's process in the container binding 4,000 SO_REUSEPORT sockets on the guest port (127.0.0.1 only): the probe names 8 of them, counts the rest as more, and stays fast")
+    func manyListenersAreCappedAndCounted() throws {
+        let count = 4000, lab = try TestLab("probe-many")
+        let forward = ForwardRequest(proto: .tcp, hostAddr: Self.loopback, hostPort: try DemoFleet.freeTCPPort(), guestPort: Port(8080)!)
+        let instance = try lab.start(.init(name: "m", forwards: [forward])), netns = try #require(instance.netnsName)
+        let script = "import socket,time\nl=[]\nfor _ in range(\(count)):\n s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEPORT,1)\n"
+            + " s.bind(('127.0.0.1',8080));s.listen(1);l.append(s)\nopen('/dev/shm/\(netns)-ready','w').close()\ntime.sleep(600)\n"
+        let binder = try InsideProgram(netns: netns, ["prlimit", "--nofile=5000:5000", "--", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                                      "/usr/bin/python3", "-c", script])
+        defer { withExtendedLifetime(binder) {}; unlink("/dev/shm/\(netns)-ready") }
+        try #require(eventually(30) { Files.exists("/dev/shm/\(netns)-ready") }, "the \(count) sockets were not bound")
+        let start = Deadline.now
+        let (status, report) = try probe(String(instance.pid), "1")
+        let seconds = Deadline.now.seconds(since: start)
+        #expect(status == 1 && report["verdict"] as? String == "nothing_listens", "\(report["summary"] ?? "")")
+        let others = report["other_listeners"] as? [[String: Any]] ?? []
+        #expect(others.count == 8 && report["other_listeners_more"] as? Int == count - 8, "\(others.count) named, \(report["other_listeners_more"] ?? "nil") more")
+        #expect(others.first?["command"] as? String == "python3", "the first ones are named: \(others.first ?? [:])")
+        let elapsed = try #require(report["elapsed_ms"] as? Double)
+        print("many listeners: probe \(elapsed) ms, \(seconds) s with slirpmon's start")
+        #expect(elapsed < 1000 && seconds < 3, "\(count) listeners each looked up: \(elapsed) ms (\(seconds) s with slirpmon's start)")
+        let text = slirpmon(["fwd", "probe", String(instance.pid), "1"])
+        #expect(text.stdout.contains(", and \(count - 8) more"), "\(text.stdout)")
+        let json = slirpmon(["fwd", "probe", String(instance.pid), "1", "--json"])
+        #expect(try SchemaValidator().problems(json.stdout, as: "fwd_probe") == [], "fwd probe --json (many listeners): \(json.stdout.prefix(2000))")
+    }
+
 }
 
 /// `fwd probe` on real Podman containers: a forward of the slirp4netns API (rootful) and the -p

@@ -69,4 +69,12 @@ int cslirp_signalfd_next(int fd);
 /* pidfd_open(pid, 0): a descriptor that polls readable once the process has exited. */
 int cslirp_pidfd_open(pid_t pid);
 
+/* RTM_GETROUTE for the calling thread's network namespace: the route the kernel gives a packet
+   of `protocol` from `uid` to the IPv4 `destination` port `port` (both in network byte order),
+   policy rules followed, as `ip route get` asks it. Writes the output interface's index (0 when
+   none) and the route's type (RTN_UNICAST, RTN_LOCAL...). On -1, errno is the kernel's answer:
+   ENETUNREACH (no route), EHOSTUNREACH (unreachable), EACCES (prohibit), EINVAL (blackhole). */
+int cslirp_route_get_ipv4(unsigned int destination, unsigned short port, unsigned char protocol,
+                          uid_t uid, int *oif, int *type);
+
 #endif

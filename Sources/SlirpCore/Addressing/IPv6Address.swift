@@ -79,6 +79,9 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
 
     public var isLinkLocal: Bool { bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 }
 
+    /// `::1`.
+    public var isLoopback: Bool { bytes[0..<15].allSatisfy { $0 == 0 } && bytes[15] == 1 }
+
     /// The IPv4 address of an IPv4-mapped address (`::ffff:a.b.c.d`), as Go's `To4()` finds it.
     public var ipv4Mapped: IPv4Address? {
         guard bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return nil }

@@ -101,10 +101,10 @@ public enum DNSCheck {
         var options = Inventory.Options(purpose: .show)
         options.procRoot = procRoot
         let inventory = Inventory(options: options)
-        let path: String, owner: UInt32?
+        let path: String, owner: UInt32?, inside: Int32?
         switch inventory.namespaceSource(process) {
-        case .process(let inside): (path, owner) = ("\(procRoot)/\(inside)/ns/net", process.joinOwner)
-        case .join(let file, let user): (path, owner) = (file, user)
+        case .process(let pid): (path, owner, inside) = ("\(procRoot)/\(pid)/ns/net", process.joinOwner, pid)
+        case .join(let file, let user): (path, owner, inside) = (file, user, nil)
         case .failure(let failure): return .failure(.namespace(pid: process.pid, failure))
         }
         let observed = inventory.readNamespace(process, nameservers: true)
@@ -124,9 +124,12 @@ public enum DNSCheck {
             case .failure(let failure): return .failure(.namespace(pid: process.pid, failure))
             }
         }
+        // Only a verdict about the namespace prints how to enter it: a process inside is looked for then.
+        let blamesNamespace = route.map { $0.blockedInNamespace || $0.pathUnknown } ?? false
+        let enter = blamesNamespace ? ownersEnter(process, inside: inside ?? NamespaceReader.processInside(netnsPath: path, procRoot: procRoot)) : []
         let verdict = judge(pid: process.pid, probes: probes, resolvConf: rows, host: host, dns: dns, name: name,
                             disableDNS: configuration.disableDNS, disableHostLoopback: configuration.disableHostLoopback,
-                            route: route, namespace: path, owner: ownerWords(process.uid))
+                            route: route, enter: enter, owner: ownerWords(process.uid))
         return .success(DNSReport(pid: process.pid, name: name, namespace: path, probes: probes, resolvConf: rows,
                                   hostResolver: host, namespaceRoute: route, verdict: verdict))
     }
@@ -138,11 +141,26 @@ public enum DNSCheck {
         return UserNames.name(of: uid).map { "user \($0) (uid \(uid))" } ?? "uid \(uid)"
     }
 
+    /// The command with which the namespace's owner enters it (for a read-only look), as that owner
+    /// names it: through the process inside (`nsenter -t PID -n`, and into its user namespace first
+    /// for a user: `-U --preserve-credentials`), or the namespace file of slirp4netns's command line.
+    /// Never for root with a path or PID a user chose: a PID is reused and a path a user controls
+    /// may name the host's namespace by the time it is run, so only read-only commands follow it.
+    static func ownersEnter(_ process: SlirpProcess, inside: Int32?) -> [String] {
+        let user = process.uid != 0
+        if let inside { return ["nsenter", "-t", String(inside)] + (user ? ["-U", "-n", "--preserve-credentials"] : ["-n"]) }
+        let config = process.configuration
+        let net = "--net=\(config.netnsPath ?? "NETNS")"
+        guard user else { return ["nsenter", net] }
+        if let userns = config.usernsPath { return ["nsenter", "--user=\(userns)", net, "--preserve-credentials"] }
+        return ["nsenter", "-t", String(process.pid), "-U", net, "--preserve-credentials"]
+    }
+
     /// The verdict when the namespace itself kept the IPv4 query from slirp4netns (`DNSRoute`): the
     /// cause and its fix are the namespace owner's, the host resolver was never asked.
-    static func namespaceVerdict(_ route: DNSRoute, probe v4: DNSProbe, dns: String, name: String, namespace: String,
+    /// Only read-only commands are printed (`ownersEnter`); what to change is said in words.
+    static func namespaceVerdict(_ route: DNSRoute, probe v4: DNSProbe, dns: String, name: String, enter: [String],
                                  owner: String, notes: [String]) -> DNSVerdict {
-        let enter = ["nsenter", "--net=\(namespace)"]
         let outcome: String
         switch v4.outcome {
         case .refused: outcome = "was refused"
@@ -151,23 +169,25 @@ public enum DNSCheck {
         case .error: outcome = "could not be sent (\(v4.error ?? "?"))"
         }
         let cause: String, fix: String
+        let get = Shell.command(enter + ["ip", "route", "get", dns])
         if route.blockedByFirewall {
             cause = "a netfilter rule in the namespace refused to send it (EPERM: a DROP or REJECT in its OUTPUT chain)"
             fix = "remove that rule inside the namespace (\(Shell.command(enter + ["iptables", "-S", "OUTPUT"])) or \(Shell.command(enter + ["nft", "list", "ruleset"])) shows it)"
         } else {
+            let shows = "\(get) shows the route taken, \(Shell.command(enter + ["ip", "rule"])) the policy rules and \(Shell.command(enter + ["ip", "route", "show", "table", "all"])) every route"
             switch route.kind {
             case .other:
-                cause = "the namespace's route table sends \(dns) through \(route.interface ?? "?"), not \(route.tap), so slirp4netns never sees it"
-                fix = "delete that route inside the namespace (\(Shell.command(enter + ["ip", "route", "del", dns]))); \(Shell.command(enter + ["ip", "route", "get", dns])) must name dev \(route.tap)"
+                cause = "the namespace's routing (its route table or a policy rule) sends \(dns) through \(route.interface ?? "?"), not \(route.tap), so slirp4netns never sees it"
+                fix = "delete the route or policy rule inside the namespace that sends \(dns) elsewhere (\(shows)); afterwards \(get) must name dev \(route.tap)"
             case .reject:
-                cause = "the namespace's route table has an unreachable, prohibit or blackhole route for \(dns)"
-                fix = "delete that route inside the namespace (\(Shell.command(enter + ["ip", "route", "show", "table", "all"])) shows it); \(Shell.command(enter + ["ip", "route", "get", dns])) must name dev \(route.tap)"
+                cause = "the namespace's routing has an unreachable, prohibit or blackhole route for \(dns)"
+                fix = "delete that route inside the namespace (\(shows)); afterwards \(get) must name dev \(route.tap)"
             case .none:
                 cause = "the namespace has no route to \(dns)"
-                fix = "restore the route through \(route.tap) (slirp4netns --configure sets a default route via its gateway): \(Shell.command(enter + ["ip", "route"]))"
+                fix = "restore the route through \(route.tap) (slirp4netns --configure sets a default route via its gateway; \(Shell.command(enter + ["ip", "route"])) shows what is left)"
             case .tap, .unknown:
-                cause = "nothing left through \(route.tap) when the query was sent, though the main route table names it: a policy rule or netfilter in the namespace sends it elsewhere (or slirp4netns does not read its tap: stopped?)"
-                fix = "look at the namespace's rules: \(Shell.command(enter + ["ip", "rule"])), \(Shell.command(enter + ["ip", "route", "get", dns])) (must name dev \(route.tap)), \(Shell.command(enter + ["iptables", "-S"]))"
+                cause = "nothing left through \(route.tap) when the query was sent\(route.kind == .tap ? ", though the namespace's route names it" : ""): netfilter in the namespace sends it elsewhere (or slirp4netns does not read its tap: stopped?)"
+                fix = "look at the namespace's rules: \(Shell.command(enter + ["iptables", "-S"])), \(Shell.command(enter + ["ip", "rule"])), \(get) (must name dev \(route.tap))"
             }
         }
         return DNSVerdict(status: .failure,
@@ -177,7 +197,8 @@ public enum DNSCheck {
 
     /// The verdict from what was seen (see `HostResolver` for slirp4netns 1.2's rules it applies).
     static func judge(pid: Int32, probes: [DNSProbe], resolvConf rows: [AddressCheck], host: HostResolver, dns: String, name: String,
-                      disableDNS: Bool, disableHostLoopback: Bool, route: DNSRoute? = nil, namespace: String = "", owner: String = "its owner") -> DNSVerdict {
+                      disableDNS: Bool, disableHostLoopback: Bool, route: DNSRoute? = nil, enter: [String] = ["nsenter", "-t", "PID", "-n"],
+                      owner: String = "its owner") -> DNSVerdict {
         let reread = "slirp4netns re-reads it within a second, no restart needed"
         // Whose file slirp4netns forwards by: the host's, or one its owner put in its own mount namespace.
         let hostFile: String
@@ -211,7 +232,14 @@ public enum DNSCheck {
         }
         // Before the host resolver is blamed: did the query leave the namespace through the tap?
         if !(v4.outcome == .answered), let route, route.blockedInNamespace {
-            return namespaceVerdict(route, probe: v4, dns: dns, name: name, namespace: namespace, owner: owner, notes: notes)
+            return namespaceVerdict(route, probe: v4, dns: dns, name: name, enter: enter, owner: owner, notes: notes)
+        }
+        // The route was not looked up and the tap sent others' packets too: nobody may be blamed.
+        if v4.outcome == .timeout, let route, route.pathUnknown {
+            return DNSVerdict(status: .failure,
+                              summary: "\(dns) did not answer \(name) within \(milliseconds(v4.milliseconds ?? 0)), and whether the query reached slirp4netns is unknown: the namespace's route to \(dns) could not be looked up and \(route.tap) sent other packets meanwhile (\(route.tapPacketsSent ?? 0))",
+                              fix: "the namespace's owner (\(owner)) checks that \(Shell.command(enter + ["ip", "route", "get", dns])) names dev \(route.tap); if it does, \(forwardsTo(host.ipv4, family: "IPv4")), which is to be asked on the host",
+                              notes: notes)
         }
         let row4 = rows.first { $0.role == "dns" }, row6 = rows.first { $0.role == "dns6" }
         let time = milliseconds(v4.milliseconds ?? 0)

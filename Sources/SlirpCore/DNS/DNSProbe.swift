@@ -51,7 +51,7 @@ public struct DNSProbe: Sendable, Equatable, Codable {
     /// `owner`, only a namespace that user owns).
     ///
     /// With `tap`, the first server (slirp4netns's IPv4 DNS address) is also followed on its way
-    /// out (`DNSRoute`): the namespace's route to it, and the tap's sent packets around its send.
+    /// out (`DNSRoute`): the kernel's route to it in the namespace, and the tap's sent packets around its send.
     public static func ask(_ servers: [(server: String, timeout: Double)], name labels: [[UInt8]],
                            inNamespace path: String, owner: UInt32?, tap: String? = nil) -> Result<([DNSProbe], DNSRoute?), NamespaceReader.Failure> {
         NamespaceReader.runInside(path, owner: owner) {
@@ -63,10 +63,20 @@ public struct DNSProbe: Sendable, Equatable, Codable {
 
     /// Seconds the tap is watched after the path check's query is sent (slirp4netns reads its tap at once).
     static let pathWait = 0.2
+    /// Seconds the tap is watched before that query: packets sent then are others' (`DNSRoute.tapBusy`).
+    static let quietWait = 0.06
+    /// Microseconds between two reads of the tap's counters: /proc/net/dev is as long as the
+    /// namespace's owner makes it (one line an interface), so it is read a few times, not in a spin.
+    static let counterPoll: UInt32 = 20_000
+    /// The most of the namespace's /proc/net/dev read (about 8000 interfaces); a longer one is not read.
+    static let netDevLimit = 1 << 20
 
     /// Packets the tap sent to slirp4netns while one query to `server` was sent and `pathWait`
-    /// passed (stopping at the first); nil when the tap's counters cannot be read or nothing was sent.
-    private static func packetsSent(through tap: String, sending labels: [[UInt8]], to server: String) -> UInt64? {
+    /// passed (stopping at the first), and whether it sent any in the `quietWait` before; nil when
+    /// the tap's counters cannot be read or nothing was sent.
+    private static func packetsSent(through tap: String, sending labels: [[UInt8]], to server: String) -> (sent: UInt64, busy: Bool)? {
+        guard let first = tapPacketsSent(tap) else { return nil }
+        usleep(UInt32(quietWait * 1e6))
         guard let before = tapPacketsSent(tap) else { return nil }
         let query = DNSMessage.query(id: UInt16.random(in: 0...UInt16.max), labels: labels, type: .a)
         guard case .success(let (fd, _)) = send(query, to: server) else { return nil }
@@ -74,14 +84,14 @@ public struct DNSProbe: Sendable, Equatable, Codable {
         let until = Deadline.after(seconds: pathWait)
         while true {
             guard let now = tapPacketsSent(tap) else { return nil }
-            if now > before || until.hasPassed { return now >= before ? now - before : 0 }
-            usleep(2_000)
+            if now > before || until.hasPassed { return (now >= before ? now - before : 0, before != first) }
+            usleep(counterPoll)
         }
     }
 
-    /// The tap's sent packets in the calling thread's namespace, nil when not readable.
+    /// The tap's sent packets in the calling thread's namespace, nil when not readable (or longer than `netDevLimit`).
     private static func tapPacketsSent(_ tap: String) -> UInt64? {
-        (try? Files.readText("/proc/thread-self/net/dev")).flatMap { InterfaceCounters.parse(netDev: $0, interface: tap)?.txPackets }
+        (try? Files.readText("/proc/thread-self/net/dev", limit: netDevLimit)).flatMap { InterfaceCounters.parse(netDev: $0, interface: tap)?.txPackets }
     }
 
     /// `ask` in the calling thread's network namespace; `route` is filled with `tap`.
@@ -97,8 +107,7 @@ public struct DNSProbe: Sendable, Equatable, Codable {
             let follow = index == 0 && type == .a ? tap : nil
             let result = send(query, to: server)
             if let follow {
-                let text = try? Files.readText("/proc/thread-self/net/route")
-                let table = text.map { DNSRoute.lookup(server, route: $0, tap: follow) } ?? (.unknown, nil)
+                let table = DNSRoute.lookup(server, tap: follow)
                 var refused = false
                 if case .failure(let error) = result { refused = error.errno == .notPermitted }
                 route = DNSRoute(tap: follow, kind: table.kind, interface: table.interface, tapPacketsSent: nil, blockedByFirewall: refused)
@@ -160,8 +169,9 @@ public struct DNSProbe: Sendable, Equatable, Codable {
         // tap watched: its "sent" count grows when slirp4netns reads a packet from it, so none in
         // `pathWait` means the query never reached slirp4netns.
         if let tap, let first = probes.first ?? nil, first.type == "A", first.outcome != .answered, let current = route, !current.blockedByFirewall {
+            let watched = packetsSent(through: tap, sending: labels, to: first.server)
             route = DNSRoute(tap: tap, kind: current.kind, interface: current.interface,
-                             tapPacketsSent: packetsSent(through: tap, sending: labels, to: first.server), blockedByFirewall: false)
+                             tapPacketsSent: watched?.sent, tapBusy: watched?.busy ?? false, blockedByFirewall: false)
         }
         return probes.enumerated().map { index, probe in
             probe ?? DNSProbe(server: servers[index], type: servers[index].contains(":") ? "AAAA" : "A", outcome: .error, error: "not asked")

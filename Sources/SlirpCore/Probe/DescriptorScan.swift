@@ -40,6 +40,13 @@ struct DescriptorScan {
         return false
     }
 
+    /// True once the deadline passed (said once in `notChecked`): no holder is looked for after it.
+    mutating func expired() -> Bool {
+        guard deadline.hasPassed else { return false }
+        note("the search for sockets' holders stopped at its deadline: the sockets after it are not named")
+        return true
+    }
+
     /// The first of `pids` that holds socket `inode`, within the bounds.
     mutating func owner(of inode: UInt64, among pids: [Int32], procRoot: String) -> Int32? {
         for pid in pids {

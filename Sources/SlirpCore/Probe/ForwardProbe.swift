@@ -113,7 +113,7 @@ public enum ForwardProbe {
         var report = ProbeReport(forward: forward, hostPort: forward.hostPort)
         // Naming holders reads other processes' descriptors: bounded (`DescriptorScan`), said when cut short.
         var scan = DescriptorScan(deadline: min(deadline, Deadline.after(seconds: scanSeconds)))
-        let inside = NamespaceView.of(site, proto: forward.proto, port: forward.guestPort, procRoot: procRoot)
+        var inside = NamespaceView.of(site, proto: forward.proto, port: forward.guestPort, procRoot: procRoot)
         report.namespaceProblem = inside.problem
         report.namespacePID = inside.pid
         // The host side is read and connected to in slirpmon's own network namespace: a carrier in
@@ -145,8 +145,10 @@ public enum ForwardProbe {
             if let listener = table.receiver(of: guest, port: forward.guestPort, proto: forward.proto) {
                 report.listener = inside.owner(of: listener, procRoot: procRoot, scan: &scan)
             }
-            report.otherListeners = table.bound(port: forward.guestPort, proto: forward.proto)
-                .filter { $0.inode != report.listener?.inode }.map { inside.owner(of: $0, procRoot: procRoot, scan: &scan) }
+            // Any user in the namespace can bind thousands (SO_REUSEPORT): a few are named, the rest counted.
+            let others = table.bound(port: forward.guestPort, proto: forward.proto).filter { $0.inode != report.listener?.inode }
+            report.otherListeners = others.prefix(ProbeReport.otherListenersShown).map { inside.owner(of: $0, procRoot: procRoot, scan: &scan) }
+            report.otherListenersMore = others.count - report.otherListeners.count
         }
         if let guest, let v4 = IPv4Address(guest), let locals = inside.localAddresses, !v4.isLoopback, !locals.contains(v4) {
             report.guestIsLocal = false
@@ -209,7 +211,8 @@ public enum ForwardProbe {
         var port: Int?
 
         func matches(_ entry: SocketTable.Entry) -> Bool {
-            let remote = entry.remote.hasPrefix("::ffff:") ? String(entry.remote.dropFirst(7)) : entry.remote
+            // An IPv4 client seen by an IPv6 socket appears as ::ffff:a.b.c.d.
+            let remote = IPv6Address(entry.remote)?.ipv4Mapped?.description ?? entry.remote
             return (address.map { $0 == remote } ?? true) && (port.map { $0 == entry.remotePort } ?? true)
         }
     }
@@ -218,8 +221,15 @@ public enum ForwardProbe {
         switch forward.carrier {
         case .slirp4netns:
             guard let client else { return ExpectedPeer() }
-            let loopback = IPv4Address(client.address)?.isLoopback == true
-            return ExpectedPeer(address: loopback ? site.gateway : client.address, port: client.port)
+            let v6 = IPv6Address(client.address)
+            if let v6, v6.ipv4Mapped == nil {
+                // libslirp's sotranslate_accept rewrites an IPv6 loopback source to its IPv6 gateway,
+                // not to `site.gateway` (IPv4); slirp4netns 1.2 refuses a non-IPv4 host_addr, so this
+                // is unseen here: our own source port, which slirp4netns keeps, is enough.
+                return ExpectedPeer(address: v6.isLoopback ? nil : v6.description, port: client.port)
+            }
+            let v4 = IPv4Address(client.address) ?? v6?.ipv4Mapped
+            return ExpectedPeer(address: v4?.isLoopback == true ? site.gateway : v4?.description ?? client.address, port: client.port)
         case .rootlessport:
             return ExpectedPeer(address: site.guest, port: nil)
         case .rootlesskit:
@@ -303,6 +313,8 @@ struct NamespaceView {
     var problem: String?
     let proto: ForwardProtocol
     var procRoot = "/proc"
+    /// The namespace's processes other than `pid`, listed by the first `owner(of:)` that needs them.
+    var othersInside: [Int32]?
 
     /// Finds a process inside `site`'s namespace and reads its sockets and local addresses.
     static func of(_ site: ProbeSite, proto: ForwardProtocol, port: Int, procRoot: String) -> NamespaceView {
@@ -385,14 +397,18 @@ struct NamespaceView {
         return out
     }
 
-    /// The socket with the process inside the namespace that holds it, when one is found within `scan`'s bounds.
-    func owner(of entry: SocketTable.Entry, procRoot: String, scan: inout DescriptorScan) -> ProbeReport.Socket {
+    /// The socket with the process inside the namespace that holds it, when one is found within
+    /// `scan`'s bounds. The namespace's other processes are listed once a probe (a stat of every
+    /// /proc entry's ns link), and not at all once the scan's deadline passed.
+    mutating func owner(of entry: SocketTable.Entry, procRoot: String, scan: inout DescriptorScan) -> ProbeReport.Socket {
         var owner: Int32?
-        if let pid, scan.holds(pid, inode: entry.inode, procRoot: procRoot) == true {
+        if scan.expired() {
+            owner = nil
+        } else if let pid, scan.holds(pid, inode: entry.inode, procRoot: procRoot) == true {
             owner = pid
-        } else if let nsFile {
-            let others = NamespaceReader.processesInside(netnsPath: nsFile, procRoot: procRoot).filter { $0 != pid }
-            owner = scan.owner(of: entry.inode, among: others, procRoot: procRoot)
+        } else if let nsFile, !scan.expired() {
+            if othersInside == nil { othersInside = NamespaceReader.processesInside(netnsPath: nsFile, procRoot: procRoot).filter { $0 != pid } }
+            owner = scan.owner(of: entry.inode, among: othersInside ?? [], procRoot: procRoot)
         }
         return ProbeReport.Socket(entry, pid: owner, procRoot: procRoot, isCarrier: false)
     }

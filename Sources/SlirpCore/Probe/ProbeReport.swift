@@ -81,6 +81,10 @@ public struct ProbeReport: Sendable, Equatable, Encodable {
     public var listener: Socket?
     /// Sockets on the guest port that the forward does not reach (e.g. only 127.0.0.1).
     public var otherListeners: [Socket] = []
+    /// Sockets on the guest port beyond the `otherListenersShown` named in `otherListeners`.
+    public var otherListenersMore = 0
+    /// How many other sockets on the guest port a probe names (each is a search for its holder).
+    static let otherListenersShown = 8
     /// TCP: a connection reached the guest port (nil: not tried).
     public var roundTrip: Bool?
     /// The forwarder closed the accepted connection (it could not reach the guest).
@@ -176,7 +180,7 @@ public struct ProbeReport: Sendable, Equatable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case verdict, summary, fix, forward, hostPort = "host_port", connectAddress = "connect_address", hostHolder = "host_holder", connect
-        case guestAddress = "guest_address", guestIsLocal = "guest_is_local", listener, otherListeners = "other_listeners", roundTrip = "round_trip"
+        case guestAddress = "guest_address", guestIsLocal = "guest_is_local", listener, otherListeners = "other_listeners", otherListenersMore = "other_listeners_more", roundTrip = "round_trip"
         case closedByForwarder = "closed_by_forwarder", namespacePID = "namespace_pid", namespaceProblem = "namespace_problem", notChecked = "not_checked"
         case connectMilliseconds = "connect_ms", roundTripMilliseconds = "round_trip_ms", elapsedMilliseconds = "elapsed_ms"
     }
@@ -195,6 +199,7 @@ public struct ProbeReport: Sendable, Equatable, Encodable {
         try c.encode(guestIsLocal, forKey: .guestIsLocal)
         try c.encode(NullWhenAbsent(wrappedValue: listener), forKey: .listener)
         try c.encode(otherListeners, forKey: .otherListeners)
+        try c.encode(otherListenersMore, forKey: .otherListenersMore)
         try c.encode(NullWhenAbsent(wrappedValue: roundTrip), forKey: .roundTrip)
         try c.encode(closedByForwarder, forKey: .closedByForwarder)
         try c.encode(NullWhenAbsent(wrappedValue: namespacePID), forKey: .namespacePID)
@@ -217,7 +222,8 @@ public struct ProbeReport: Sendable, Equatable, Encodable {
         out.append("  host:      \(hostHolder.map { "\($0.endpoint) held by \($0.described)" } ?? "no socket on port \(hostPort)"); \(connectWords)")
         if forward != nil {
             let seen = listener.map { "\($0.endpoint) by \($0.described)" } ?? "no listener on \(guestAddress ?? "?"):\(forward?.guestPort ?? 0)"
-            out.append("  container: \(seen)\(otherListeners.isEmpty ? "" : "; also " + otherListeners.map { "\($0.endpoint) by \($0.described)" }.joined(separator: ", "))")
+            let more = otherListenersMore > 0 ? ", and \(otherListenersMore) more" : ""
+            out.append("  container: \(seen)\(otherListeners.isEmpty ? "" : "; also " + otherListeners.map { "\($0.endpoint) by \($0.described)" }.joined(separator: ", ") + more)")
             if let roundTrip {
                 out.append("  round trip: \(roundTrip ? "made" : (closedByForwarder ? "no (closed by the forwarder)" : "no"))\(roundTripMilliseconds.map { " in " + Self.ms($0) } ?? "")")
             }

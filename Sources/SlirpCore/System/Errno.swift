@@ -50,4 +50,8 @@ public struct Errno: RawRepresentable, Error, Hashable, Sendable, CustomStringCo
     public static var connectionRefused: Errno { Errno(rawValue: ECONNREFUSED) }
     /// `EINPROGRESS`: a non-blocking connect goes on.
     public static var nowInProgress: Errno { Errno(rawValue: EINPROGRESS) }
+    /// `ENETUNREACH`: no route to the network.
+    public static var networkUnreachable: Errno { Errno(rawValue: ENETUNREACH) }
+    /// `EHOSTUNREACH`: an unreachable route.
+    public static var hostUnreachable: Errno { Errno(rawValue: EHOSTUNREACH) }
 }
