@@ -74,7 +74,7 @@ public enum MetricsPage {
         let p = i.process
         let known = p.configurationSource.isKnown
         page.gauge(.instanceInfo, labels.pairs([("container_id", p.containerID.map(Format.shortID) ?? ""), ("port_handler", portHandler(i)),
-                                                ("cidr", known ? i.configuration.effectiveCIDR : ""), ("configuration", p.configurationSource.word)]), 1)
+                                                ("cidr", known ? cidrLabel(i.configuration.effectiveCIDR) : ""), ("configuration", p.configurationSource.word)]), 1)
         page.gauge(.instanceDefunct, l, p.isZombie ? 1 : 0)
         page.gauge(.instanceStartTime, l, p.startTime)
         func unknown(_ field: String) { page.gauge(.instanceValueUnknown, labels.pairs([("field", field)]), 1) }
@@ -117,6 +117,12 @@ public enum MetricsPage {
         } else {
             unknown("tap")
         }
+    }
+
+    /// `--cidr` as a label: a network as slirp4netns reads it, else `invalid` (the command line is
+    /// the user's: up to 128 KiB of it would otherwise be stored by Prometheus on every scrape).
+    static func cidrLabel(_ text: String) -> String {
+        IPv4Network(text) != nil ? text : "invalid"
     }
 
     /// What takes the instance's forwards: its Podman container's port_handler, `rootlesskit`,

@@ -13,9 +13,10 @@ import SlirpCore
 /// Run as root, every step goes through descriptors, never through the path again, and the
 /// directory must be one no other user can change: the real path (links resolved) is walked
 /// from `/` one component at a time without following links, each directory on the way owned
-/// by root and writable by no one else (a sticky one like `/tmp` allowed on the way, not as
-/// `DIR`). Otherwise a user could plant a link where the file goes and root would write, or
-/// rename, through it.
+/// by root or a system account (Debian's `/var/lib/prometheus` is `prometheus`'s) and writable
+/// by no one else (a sticky one like `/tmp` allowed on the way), and `DIR` itself root's and
+/// writable by root alone. Otherwise a user could plant a link where the file goes and root
+/// would write, or rename, through it.
 public enum Textfile {
     /// The file's name in the directory (node_exporter reads `*.prom`).
     public static let fileName = "slirpmon.prom"
@@ -104,13 +105,18 @@ public enum Textfile {
         return current
     }
 
+    /// Debian's `UID_MIN` (/etc/login.defs): accounts below it are the system's (services such
+    /// as `prometheus`), not users who log in.
+    static let firstUserID: uid_t = 1000
+
     /// Refuses a directory another user than root owns or may write to (`final`: a sticky bit
-    /// does not make `DIR` itself acceptable, only a directory on the way to it).
+    /// or a system account's ownership does not make `DIR` itself acceptable, only a directory
+    /// on the way to it).
     private static func check(_ dir: FileDescriptor, path: String, final: Bool) throws(MetricsError) {
         let st: stat
         do { st = try dir.status(path: path) } catch { throw .write(error) }
         let fix = "use a directory that only root can write to, such as /var/lib/prometheus/node-exporter (Debian's textfile directory)"
-        if st.st_uid != 0 {
+        if st.st_uid != 0 && (final || st.st_uid >= firstUserID) {
             throw .unsafeDirectory(path: path, reason: "it belongs to uid \(st.st_uid), who could plant a link where root writes; \(fix)")
         }
         let othersWrite = st.st_mode & 0o022 != 0

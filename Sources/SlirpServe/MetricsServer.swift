@@ -24,7 +24,7 @@ public final class MetricsServer: Sendable {
         let loop = group.next()
         // Both shared by every connection, made and touched only on the one event loop.
         let made = loop.submit {
-            NIOLoopBound((SharedRender(loop: loop, pool: pool, render: render), ConnectionTable(limit: limits.maxConnections)), eventLoop: loop)
+            NIOLoopBound((SharedRender(loop: loop, pool: pool, reuse: limits.pageReuse, render: render), ConnectionTable(limit: limits.maxConnections)), eventLoop: loop)
         }
         guard let shared = try? made.wait() else {
             try? group.syncShutdownGracefully()

@@ -97,7 +97,7 @@ final class ScrapeHandler: ChannelInboundHandler, RemovableChannelHandler {
             waitingScrape = nil
             let tenths = (bound.nanoseconds + 50_000_000) / 100_000_000
             let seconds = "\(tenths / 10).\(tenths % 10)"
-            let reason = "slirpmon serve: the metrics page was not rendered within \(seconds) s (--scrape-timeout); the render goes on and the next scrape gets its page\n"
+            let reason = "slirpmon serve: the metrics page was not rendered within \(seconds) s (--scrape-timeout); the render goes on, and a scrape while it runs or just after it gets its page\n"
             respond(context, head, .serviceUnavailable, Array(reason.utf8))
         }
         render.page().assumeIsolated().whenComplete { [self] result in

@@ -2,9 +2,13 @@ import NIOCore
 
 /// The bounds that keep one slow or hostile client from costing other scrapes anything.
 public struct ServeLimits: Sendable {
-    /// A scrape whose page is not rendered by then answers 503 with the reason; the render goes on
-    /// and the next scrape shares it (Prometheus's own default scrape_timeout is 10 s).
+    /// A scrape whose page is not rendered by then answers 503 with the reason; the render goes on,
+    /// and a scrape while it runs or within `pageReuse` of its end gets its page (Prometheus's own
+    /// default scrape_timeout is 10 s).
     public var scrapeTimeout: TimeAmount = .seconds(10)
+    /// A page rendered less than this ago answers a scrape again instead of a new render: scrapes
+    /// in a loop, from any local user, cost root one render per this interval at most.
+    public var pageReuse: TimeAmount = .seconds(2)
     /// A client gets this long to send a whole request (from connecting, or from its previous
     /// answer) and again to read its answer; then its connection is closed. A client that
     /// trickles its header a byte at a time (slowloris) is cut off here, whatever its pace.

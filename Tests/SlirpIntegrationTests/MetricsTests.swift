@@ -199,7 +199,7 @@ struct MetricsTests {
         }
     }
 
-    @Test("a user's fake slirp4netns with a double quote, a backslash, a newline and a would-be series in its --cidr: the label reads back exactly, no line of its own, promtool accepts the page")
+    @Test("a user's fake slirp4netns with a double quote, a backslash, a newline and a would-be series in its --cidr: the label says invalid, no line of its own, promtool accepts the page")
     func hostileCommandLineCannotForgeSeries() throws {
         let kept = try Scene("hostile")
         let hostile = "10.1.0.0/24\"} 1\nslirpmon_instance_defunct{pid=\"1\"} 1\n# \\ \"x"
@@ -208,7 +208,7 @@ struct MetricsTests {
         let output = kept.metrics()
         let page = try Self.page(output)
         let info = try #require(Self.series(page, "slirpmon_instance_info", pid: fake.pid).first, "the fake \(fake.pid) is not on the page")
-        #expect(info.labels["cidr"] == hostile, "\(info)")
+        #expect(info.labels["cidr"] == "invalid", "not a network: the user's text is not stored by Prometheus: \(info)")
         #expect(info.labels["user"] == "nobody")
         #expect(Self.series(page, "slirpmon_instance_defunct", pid: 1).isEmpty, "a series forged from a command line")
         #expect(!output.stdout.split(separator: "\n").contains { $0.hasPrefix("slirpmon_instance_defunct{pid=\"1\"}") })
@@ -351,6 +351,21 @@ struct MetricsTests {
         #expect(out.status == 0, "\(out.stderr)")
         #expect(try Files.readText(target) == "untouched\n", "written through the link")
         #expect(try Files.linkStatus("\(safe)/slirpmon.prom").st_mode & S_IFMT == S_IFREG)
+
+        // Debian's own layout: /var/lib/prometheus is the system account prometheus's, node-exporter root's.
+        let service = "\(base)/service"
+        mkdir(service, 0o755)
+        chown(service, 102, 102)
+        let textfiles = "\(service)/node-exporter"
+        mkdir(textfiles, 0o755)
+        let debian = kept.metrics(["--textfile", textfiles])
+        #expect(debian.status == 0, "a root directory under a system account's: \(debian.stderr)")
+        #expect(Files.exists("\(textfiles)/slirpmon.prom"))
+        chown(service, 1000, 1000)
+        #expect(kept.metrics(["--textfile", textfiles]).status == 1, "the same under a user's directory")
+        chown(service, 102, 102)
+        chown(textfiles, 102, 102)
+        #expect(kept.metrics(["--textfile", textfiles]).status == 1, "the directory itself a system account's")
 
         let missing = kept.metrics(["--textfile", "\(base)/none"])
         #expect(missing.status == 1 && missing.stderr.contains("\(base)/none"), "\(missing.stderr)")

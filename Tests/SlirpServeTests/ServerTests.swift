@@ -176,7 +176,7 @@ final class ServerTests: XCTestCase {
 
     func testScrapesThatArriveTogetherShareOneRender() throws {
         let render = CountingRender(seconds: 1)
-        let server = try serve(render)
+        let server = try serve(render) { $0.pageReuse = .zero }
         defer { server.stop() }
         let answered = Locked<[Int]>([])
         // Eight threads of their own (not a pool sized to the 2 cores): eight scrapes at once.
@@ -195,9 +195,25 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(render.renders, 2, "a scrape after the shared render renders a fresh page")
     }
 
+    func testAClientScrapingInALoopCostsOneRenderPerReuseInterval() throws {
+        let render = CountingRender()
+        let server = try serve(render) { $0.pageReuse = .seconds(2) }
+        defer { server.stop() }
+        // Any local user reaches the port: 50 requests pipelined on one connection, then 20 more one by one.
+        let raw = try RawConnection(port: server.address.port)
+        raw.send(String(repeating: "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", count: 49) + "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let answers = raw.readAll(seconds: 5)
+        XCTAssertEqual(answers.components(separatedBy: "HTTP/1.1 200").count - 1, 50, "every pipelined request answered")
+        for _ in 0..<20 { XCTAssertEqual(httpExchange(port: server.address.port, path: "/metrics")?.status, 200) }
+        XCTAssertEqual(render.renders, 1, "70 scrapes within the reuse interval rendered \(render.renders) pages")
+        usleep(2_200_000)
+        XCTAssertEqual(httpExchange(port: server.address.port, path: "/metrics")?.body, "slirpmon_up 1\n")
+        XCTAssertEqual(render.renders, 2, "a scrape after the interval renders a fresh page")
+    }
+
     func testARenderSlowerThanTheScrapeTimeoutAnswers503WithTheReasonAndRendersOnlyOnce() throws {
         let render = CountingRender(seconds: 3)
-        let server = try serve(render) { $0.scrapeTimeout = .milliseconds(500) }
+        let server = try serve(render) { $0.scrapeTimeout = .milliseconds(500); $0.pageReuse = .zero }
         defer { server.stop() }
         for _ in 0..<3 {
             let begin = Deadline.now
