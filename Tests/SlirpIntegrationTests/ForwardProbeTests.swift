@@ -274,7 +274,8 @@ struct ForwardProbeTests {
         }
         #expect(report["round_trip"] as? Bool == true, "the round trip does not need the holder's name: \(report)")
         let elapsed = try #require(report["elapsed_ms"] as? Double)
-        #expect(elapsed < 300, "100,000 descriptors were read: \(elapsed) ms")
+        // A guard against a hang, not a speed figure (the benchmark has those): the scan's own deadline is 0.5 s.
+        #expect(elapsed < 5000, "the descriptor scan did not stop at its deadline: \(elapsed) ms")
         let text = slirpmon(["fwd", "probe", String(instance.pid), "1"])
         #expect(text.stdout.contains("  not checked: pid \(holder) (python3, user nobody) has more than 16384 descriptors"), "\(text.stdout)")
     }
@@ -299,7 +300,8 @@ struct ForwardProbeTests {
         #expect(others.first?["command"] as? String == "python3", "the first ones are named: \(others.first ?? [:])")
         let elapsed = try #require(report["elapsed_ms"] as? Double)
         print("many listeners: probe \(elapsed) ms, \(seconds) s with slirpmon's start")
-        #expect(elapsed < 1000 && seconds < 3, "\(count) listeners each looked up: \(elapsed) ms (\(seconds) s with slirpmon's start)")
+        // A guard against the unbounded lookups (4 s here before the cap), loose enough for a loaded machine.
+        #expect(elapsed < 3000 && seconds < 6, "\(count) listeners each looked up: \(elapsed) ms (\(seconds) s with slirpmon's start)")
         let text = slirpmon(["fwd", "probe", String(instance.pid), "1"])
         #expect(text.stdout.contains(", and \(count - 8) more"), "\(text.stdout)")
         let json = slirpmon(["fwd", "probe", String(instance.pid), "1", "--json"])
