@@ -162,19 +162,9 @@ struct StalePortTests {
 
     @Test("the stop command names the holder the scan found: a /proc/PID/stat read later (the PID reused: another start) does not change its guard")
     func stopCommandGuardsTheScannedProcess() throws {
-        try PodmanFixture.prepare()
-        // A real leftover without Podman: slirp4netns whose API socket names a container Podman does
-        // not have, still holding its forward's port after its namespace file was deleted.
-        let id = (0..<4).map { _ in String(format: "%016llx", UInt64.random(in: 0...UInt64.max)) }.joined()
-        let lab = try SlirpLab(prefix: "smt-rs-\(getpid())")
+        // A real leftover without Podman: its namespace file deleted, it still holds its forward's port.
+        let (lab, instance, _, port) = try Self.claimingAContainer("smt-rs")
         defer { lab.tearDown() }
-        var spec = SlirpLab.Spec(name: "left", apiSocket: false)
-        spec.extraArguments = ["--api-socket", "\(lab.directory)/\(id).net"]
-        let instance = try lab.start(spec)
-        try #require(eventually(10) { Files.exists("\(lab.directory)/\(id).net") }, "slirp4netns made no API socket")
-        let port = Int(try DemoFleet.freeTCPPort().value)
-        let add = slirpmon(["fwd", "add", String(instance.pid), "127.0.0.1:\(port):80"])
-        try #require(add.status == 0, "fwd add: \(add.stderr)")
         try #require(sh("ip", ["netns", "delete", try #require(instance.netnsName)]).status == 0)
         let ticks = try #require(Self.startTicks(instance.pid))
         let snapshot = try Self.snapshot().snapshot
@@ -201,19 +191,9 @@ struct StalePortTests {
 
     @Test("another user's process named conmon that claims root's container ID and default storage does not make root's working slirp4netns 'gone': no kill is offered")
     func anotherUsersConmonCannotCondemnAHolder() throws {
-        try PodmanFixture.prepare()
-        // Root's working slirp4netns whose API socket names a container Podman does not have (started
-        // by hand, or its container kept elsewhere): its state is unknown, never gone.
-        let id = (0..<4).map { _ in String(format: "%016llx", UInt64.random(in: 0...UInt64.max)) }.joined()
-        let lab = try SlirpLab(prefix: "smt-cm-\(getpid())")
+        let (lab, instance, id, port) = try Self.claimingAContainer("smt-cm")
         defer { lab.tearDown() }
-        var spec = SlirpLab.Spec(name: "held", apiSocket: false)
-        spec.extraArguments = ["--api-socket", "\(lab.directory)/\(id).net"]
-        let instance = try lab.start(spec)
-        try #require(eventually(10) { Files.exists("\(lab.directory)/\(id).net") }, "slirp4netns made no API socket")
-        let port = Int(try DemoFleet.freeTCPPort().value)
-        let add = slirpmon(["fwd", "add", String(instance.pid), "127.0.0.1:\(port):80"])
-        try #require(add.status == 0, "fwd add: \(add.stderr)")
+        // Working, started by hand or kept in another storage: its state is unknown, never gone.
         let before = try #require(row(port: port, in: try holders()), "the forward's port is not listed")
         #expect(before["container_id"] as? String == id && before["stale"] as? Bool == false, "\(before)")
 
@@ -226,6 +206,27 @@ struct StalePortTests {
         #expect(found["stale"] as? Bool == false && found["stop_command"] is NSNull, "nobody's conmon made root's working slirp4netns stale: \(found)")
         #expect(found["container_state"] as? String != "gone", "\(found)")
         #expect(!slirpmon(["ports"]).stdout.contains("stale: tcp 127.0.0.1:\(port) "), "listed as stale")
+    }
+
+    /// A real slirp4netns of root (in a new lab: the caller tears it down) whose API socket
+    /// (`<ID>.net`) names a container Podman does not have, with a forward from 127.0.0.1:`port`.
+    static func claimingAContainer(_ prefix: String) throws -> (lab: SlirpLab, instance: SlirpLab.Instance, id: String, port: Int) {
+        try PodmanFixture.prepare()
+        let lab = try SlirpLab(prefix: "\(prefix)-\(getpid())")
+        let id = (0..<4).map { _ in String(format: "%016llx", UInt64.random(in: 0...UInt64.max)) }.joined()
+        var spec = SlirpLab.Spec(name: "claim", apiSocket: false)
+        spec.extraArguments = ["--api-socket", "\(lab.directory)/\(id).net"]
+        do {
+            let instance = try lab.start(spec)
+            try #require(eventually(10) { Files.exists("\(lab.directory)/\(id).net") }, "slirp4netns made no API socket")
+            let port = Int(try DemoFleet.freeTCPPort().value)
+            let add = slirpmon(["fwd", "add", String(instance.pid), "127.0.0.1:\(port):80"])
+            try #require(add.status == 0, "fwd add: \(add.stderr)")
+            return (lab, instance, id, port)
+        } catch {
+            lab.tearDown()
+            throw error
+        }
     }
 
     /// Field 22 of `/proc/PID/stat`: the process's start in clock ticks since boot.
