@@ -172,6 +172,7 @@ struct StalePortTests {
         // What /proc shows once the PID is another process's: its fds (here still the holder's) and a
         // stat line with another start.
         let root = "\(lab.directory)/proc"
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let stat = try Files.readText("/proc/\(instance.pid)/stat")
         let close = try #require(stat.range(of: ") ", options: .backwards))
         var fields = stat[close.upperBound...].split(separator: " ").map(String.init)
