@@ -18,4 +18,14 @@ struct StaleRuleTests {
         // Stopping passes, unless nothing will finish it (its conmon stopped): no conmon known here.
         #expect(!Self.holder(.container(state: "stopping")).isStale)
     }
+
+    @Test("a stale holder whose start time is unknown is given no stop command (a bare `kill PID` may hit a reused PID), and the reason says so")
+    func noStopCommandWithoutTheStart() {
+        var holder = Self.holder(.namespaceGone)
+        #expect(holder.isStale && holder.stopCommand == nil, "\(holder.stopCommand ?? "")")
+        #expect(holder.reason?.contains("no stop command is given") == true, "\(holder.reason ?? "")")
+        #expect(!holder.sentence.contains("`kill"), "\(holder.sentence)")
+        holder.startTicks = 4321
+        #expect(holder.stopCommand == "test \"$(sed 's/.*) //' /proc/796/stat | cut -d' ' -f20)\" = 4321 && kill 796")
+    }
 }

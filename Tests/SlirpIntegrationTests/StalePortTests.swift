@@ -123,12 +123,115 @@ struct StalePortTests {
         #expect((found["stop_command"] as? String)?.hasSuffix("= \(try #require(Self.startTicks(stale.holderPID))) && kill \(stale.holderPID)") == true, "\(found)")
     }
 
-    /// Field 22 of `/proc/PID/stat`: the process's start in clock ticks since boot.
-    static func startTicks(_ pid: Int32) -> UInt64? {
-        guard let text = try? Files.readText("/proc/\(pid)/stat"), let close = text.range(of: ") ", options: .backwards) else { return nil }
-        let fields = text[close.upperBound...].split(separator: " ")
-        return fields.count > 19 ? UInt64(fields[19]) : nil
+    @Test("root's slirp4netns left holding a removed container's port after its conmon died (Podman #9587) is stale: the namespace file it was started on is gone")
+    func slirp4netnsWhoseConmonDied() throws {
+        try PodmanFixture.prepare()
+        let stale = try StalePortFixture.make("stale-nc", user: nil, network: ["--network", "slirp4netns:port_handler=slirp4netns"])
+        defer { stale.tearDown() }
+        // slirp4netns exits when its exit pipe (`-e FD`) closes, and conmon holds the write end: here
+        // another process keeps that end open (as a leaked copy does), then conmon is killed.
+        let words = try Files.readProcessFile("/proc/\(stale.holderPID)/cmdline").split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        let exitFD = try #require(words.firstIndex(of: "-e").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }, "no -e in \(words)")
+        let netns = try #require(words.firstIndex(of: "--netns-type=path").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }, "no namespace path in \(words)")
+        let pipe = try Files.readLink("/proc/\(stale.holderPID)/fd/\(exitFD)")
+        let conmonFD = try #require(try Files.directoryEntries("/proc/\(stale.conmonPID)/fd").first { (try? Files.readLink("/proc/\(stale.conmonPID)/fd/\($0)")) == pipe },
+                                    "conmon \(stale.conmonPID) does not hold \(pipe)")
+        let writeEnd = open("/proc/\(stale.conmonPID)/fd/\(conmonFD)", O_WRONLY | O_CLOEXEC)
+        try #require(writeEnd >= 0, "cannot open conmon's end of \(pipe)")
+        let spawned = Executables.spawn("/bin/sleep", ["600"], descriptors: [3: writeEnd])
+        close(writeEnd)
+        guard case .success(let keeper) = spawned else { Issue.record("cannot start the pipe keeper: \(spawned)"); return }
+        defer { kill(keeper, SIGKILL); Executables.waitFor(keeper) }
+        kill(stale.conmonPID, SIGKILL)
+        try #require(eventually(10) { ProcessStat.startTicks(of: stale.conmonPID) == nil || (try? Files.readText("/proc/\(stale.conmonPID)/stat"))?.contains(") Z ") == true },
+                     "conmon \(stale.conmonPID) did not die")
+        try #require(StalePortFixture.listenerPID(port: stale.port) == stale.holderPID, "slirp4netns \(stale.holderPID) exited with its conmon: no leftover")
+        #expect(!Files.exists(netns), "Podman left the namespace file \(netns)")
+
+        let found = try #require(row(port: stale.port, in: try holders()), "the stale holder of \(stale.port) is not listed")
+        #expect(found["pid"] as? Int == Int(stale.holderPID) && found["program"] as? String == "slirp4netns", "\(found)")
+        #expect(found["stale"] as? Bool == true && found["container_state"] as? String == "gone", "a leftover whose conmon died is not stale: \(found)")
+        #expect(found["container_id"] as? String == stale.id && found["conmon_pid"] is NSNull, "\(found)")
+        #expect((found["reason"] as? String)?.contains("network namespace is gone") == true, "\(found)")
+        let ticks = try #require(Self.startTicks(stale.holderPID))
+        let command = try #require(found["stop_command"] as? String, "\(found)")
+        #expect(command.hasSuffix("= \(ticks) && kill \(stale.holderPID)"), "\(command)")
+        #expect(try Self.snapshot().suspects.contains(stale.holderPID), "the leftover slirp4netns is not a suspect: the monitor would not show it")
+        try SchemaValidator().expectValid(slirpmon(["ports", "--json"]), as: "ports", "ports --json with a slirp4netns whose conmon died")
     }
+
+    @Test("the stop command names the holder the scan found: a /proc/PID/stat read later (the PID reused: another start) does not change its guard")
+    func stopCommandGuardsTheScannedProcess() throws {
+        // A real leftover without Podman: its namespace file deleted, it still holds its forward's port.
+        let (lab, instance, _, port) = try Self.claimingAContainer("smt-rs")
+        defer { lab.tearDown() }
+        try #require(sh("ip", ["netns", "delete", try #require(instance.netnsName)]).status == 0)
+        let ticks = try #require(Self.startTicks(instance.pid))
+        let snapshot = try Self.snapshot().snapshot
+
+        // What /proc shows once the PID is another process's: its fds (here still the holder's) and a
+        // stat line with another start.
+        let root = "\(lab.directory)/proc"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let stat = try Files.readText("/proc/\(instance.pid)/stat")
+        let close = try #require(stat.range(of: ") ", options: .backwards))
+        var fields = stat[close.upperBound...].split(separator: " ").map(String.init)
+        fields[19] = String(ticks + 4321)
+        try FileManager.default.createDirectory(atPath: "\(root)/\(instance.pid)", withIntermediateDirectories: true)
+        try (stat[..<close.upperBound] + fields.joined(separator: " ")).write(toFile: "\(root)/\(instance.pid)/stat", atomically: true, encoding: .utf8)
+        symlink("/proc/\(instance.pid)/fd", "\(root)/\(instance.pid)/fd")
+        symlink("/proc/self", "\(root)/self")
+        let found = try #require(PortHolders.find(in: snapshot, procRoot: root, only: [instance.pid]).first { $0.port == port }, "the holder of \(port) is not found")
+        #expect(found.isStale, "\(found.sentence)")
+        #expect(found.startTicks == ticks, "the guard took the start of the process read after the scan")
+        #expect(found.stopCommand?.hasSuffix("= \(ticks) && kill \(instance.pid)") == true, "\(found.stopCommand ?? "no stop command")")
+        // And from the real /proc: `slirpmon ports --json` gives the same guarded command.
+        let row = try #require(row(port: port, in: try holders()), "the stale holder of \(port) is not listed")
+        #expect((row["stop_command"] as? String)?.hasSuffix("= \(ticks) && kill \(instance.pid)") == true, "\(row)")
+    }
+
+    @Test("another user's process named conmon that claims root's container ID and default storage does not make root's working slirp4netns 'gone': no kill is offered")
+    func anotherUsersConmonCannotCondemnAHolder() throws {
+        let (lab, instance, id, port) = try Self.claimingAContainer("smt-cm")
+        defer { lab.tearDown() }
+        // Working, started by hand or kept in another storage: its state is unknown, never gone.
+        let before = try #require(row(port: port, in: try holders()), "the forward's port is not listed")
+        #expect(before["container_id"] as? String == id && before["stale"] as? Bool == false, "\(before)")
+
+        // nobody's conmon: `-c ID` and the exit command's `--root` of root's default storage.
+        let storage = try #require(PodmanStorage.defaultRoots(uid: 0)?.first, "root's default Podman storage is unknown")
+        let fake = try UserFakeSlirp(["-c", id, "-n", "hijacked", "--exit-command-arg", "--root", "--exit-command-arg", storage], named: "conmon")
+        defer { fake.stop() }
+        let found = try #require(row(port: port, in: try holders()), "the forward's port is not listed")
+        #expect(found["pid"] as? Int == Int(instance.pid), "\(found)")
+        #expect(found["stale"] as? Bool == false && found["stop_command"] is NSNull, "nobody's conmon made root's working slirp4netns stale: \(found)")
+        #expect(found["container_state"] as? String != "gone", "\(found)")
+        #expect(!slirpmon(["ports"]).stdout.contains("stale: tcp 127.0.0.1:\(port) "), "listed as stale")
+    }
+
+    /// A real slirp4netns of root (in a new lab: the caller tears it down) whose API socket
+    /// (`<ID>.net`) names a container Podman does not have, with a forward from 127.0.0.1:`port`.
+    static func claimingAContainer(_ prefix: String) throws -> (lab: SlirpLab, instance: SlirpLab.Instance, id: String, port: Int) {
+        try PodmanFixture.prepare()
+        let lab = try SlirpLab(prefix: "\(prefix)-\(getpid())")
+        let id = (0..<4).map { _ in String(format: "%016llx", UInt64.random(in: 0...UInt64.max)) }.joined()
+        var spec = SlirpLab.Spec(name: "claim", apiSocket: false)
+        spec.extraArguments = ["--api-socket", "\(lab.directory)/\(id).net"]
+        do {
+            let instance = try lab.start(spec)
+            try #require(eventually(10) { Files.exists("\(lab.directory)/\(id).net") }, "slirp4netns made no API socket")
+            let port = Int(try DemoFleet.freeTCPPort().value)
+            let add = slirpmon(["fwd", "add", String(instance.pid), "127.0.0.1:\(port):80"])
+            try #require(add.status == 0, "fwd add: \(add.stderr)")
+            return (lab, instance, id, port)
+        } catch {
+            lab.tearDown()
+            throw error
+        }
+    }
+
+    /// Field 22 of `/proc/PID/stat`: the process's start in clock ticks since boot.
+    static func startTicks(_ pid: Int32) -> UInt64? { ProcessStat.startTicks(of: pid) }
 
     @Test("a running container kept in another storage (podman --root) is not called gone: its slirp4netns's port is 'unknown', with the storage its conmon names, and no kill is offered")
     func containerInAnotherStorageIsNotGone() throws {

@@ -8,13 +8,20 @@ import SlirpCore
 /// - `growTo`: re-executes itself with that many bytes of extra arguments after the given ones
 ///   (its command line is megabytes, as in issue 13's 5.9 MB fakes);
 /// - `spew`: writes `A`s to its stdout without a newline, about 20 MB/s;
-/// - `holdingDescriptors`: opens /dev/null that many times first (any user may hold thousands of fds).
+/// - `holdingDescriptors`: opens /dev/null that many times first (any user may hold thousands of fds);
+/// - `named`: another command name (`conmon`: a user's process claiming another user's container);
+/// - `uid`: another unprivileged uid (and gid) than nobody's.
 public final class UserFakeSlirp {
     public let pid: pid_t
 
     public init(_ arguments: [String], growTo bytes: Int? = nil, spew: Bool = false, stdout: Int32? = nil, stderr: Int32? = nil,
-                holdingDescriptors: Int? = nil) throws {
-        let binary = try Self.binary.get()
+                holdingDescriptors: Int? = nil, named name: String = "slirp4netns", uid: UInt32 = 65534) throws {
+        var binary = try Self.binary.get()
+        if name != "slirp4netns" {
+            let renamed = ((binary as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
+            if !Files.exists(renamed) { link(binary, renamed) }
+            binary = renamed
+        }
         guard let setpriv = Executables.find("setpriv") else { throw LabSetupError("setpriv is not installed: apt-get install util-linux") }
         var env = ["PATH=/usr/bin:/bin"]
         if let bytes { env.append("FAKE_GROW=\(bytes)") }
@@ -23,21 +30,21 @@ public final class UserFakeSlirp {
         var descriptors: [Int32: Int32] = [:]
         if let stdout { descriptors[1] = stdout }
         if let stderr { descriptors[2] = stderr }
-        let args = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", binary] + arguments
+        let args = ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--", binary] + arguments
         guard case .success(let pid) = Executables.spawn(setpriv, args, descriptors: descriptors, environment: env) else {
             throw LabSetupError("cannot start the user's fake slirp4netns")
         }
         self.pid = pid
         let ready = eventually(10) {
-            guard (try? Files.readText("/proc/\(pid)/comm")) == "slirp4netns\n",
-                  (try? Files.status("/proc/\(pid)").st_uid) == 65534 else { return false }
+            guard (try? Files.readText("/proc/\(pid)/comm")) == "\(name)\n",
+                  (try? Files.status("/proc/\(pid)").st_uid) == uid else { return false }
             if let holdingDescriptors, ((try? Files.directoryEntries("/proc/\(pid)/fd"))?.count ?? 0) < holdingDescriptors { return false }
             guard let bytes else { return true }
             return ((try? Files.readBytes("/proc/\(pid)/cmdline", limit: bytes))?.count ?? 0) >= bytes / 2
         }
         guard ready else {
             stop()
-            throw LabSetupError("the fake slirp4netns \(pid) did not start as nobody (or did not grow its command line)")
+            throw LabSetupError("the fake \(name) \(pid) did not start as uid \(uid) (or did not grow its command line)")
         }
     }
 

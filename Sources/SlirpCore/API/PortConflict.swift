@@ -74,9 +74,10 @@ public enum PortConflict {
         if let pid = first.ownerPID, let holder = PortHolders.holder(pid: pid, command: first.ownerCommand, inode: first.inode, procRoot: procRoot),
            let container = holder.containerWords {
             let owner = "\(holder.program.rawValue) pid \(pid) (user \(first.ownerUser ?? holder.user ?? "?")) of \(container)"
-            if let reason = holder.staleReason, let command = holder.stopCommand {
+            if let reason = holder.staleReason {
+                let stop = holder.stopCommand.map { "`\($0)` frees the port (\(holder.stopCaution); " } ?? "("
                 return HostPortDiagnosis(.inUse, cause: "\(what) is already bound on \(first.address) by \(owner), \(reason)",
-                                         fix: "it is left over: `\(command)` frees the port (\(holder.stopCaution); `slirpmon ports` lists every stale holder)", holder: first)
+                                         fix: "it is left over: \(stop)`slirpmon ports` lists every stale holder)", holder: first)
             }
             return HostPortDiagnosis(.inUse, cause: "\(what) is already bound on \(first.address) by \(owner) (\(holder.containerState ?? "state unknown"))",
                                      fix: "stop that container or choose another host port", holder: first)

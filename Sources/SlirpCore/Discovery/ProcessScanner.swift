@@ -272,7 +272,7 @@ public struct ProcessScanner: Sendable {
             state: stat.state,
             uid: facts.uid,
             user: facts.user,
-            startTime: clock.bootTime + started,
+            startTime: clock.wallTime(ofTicks: stat.startTicks),
             uptimeSeconds: max(0, clock.uptime - started),
             residentBytes: stat.residentPages * Self.pageSize,
             cpuSeconds: Double(stat.userTicks + stat.systemTicks) / Self.ticksPerSecond,
@@ -312,6 +312,9 @@ struct BootClock {
         bootTime = boot
         uptime = up
     }
+
+    /// Seconds since the epoch of a process start given in clock ticks since boot.
+    func wallTime(ofTicks ticks: UInt64) -> Double { bootTime + Double(ticks) / ProcessScanner.ticksPerSecond }
 
     /// The host's boot time never changes: `/proc/stat` (long: a count per interrupt) is read once.
     static let hostBootTime = bootTime(procRoot: "/proc")

@@ -72,6 +72,12 @@ public struct ProcessStat: Equatable, Sendable {
 
     public var isZombie: Bool { state == "Z" || state == "X" }
 
+    /// The start ticks of process `pid` now (nil when its stat cannot be read or parsed).
+    public static func startTicks(of pid: Int32, procRoot: String = "/proc") -> UInt64? {
+        guard let bytes = try? Files.readProcessFile("\(procRoot)/\(pid)/stat", limit: 4096) else { return nil }
+        return ProcessStat(bytes: bytes)?.startTicks
+    }
+
     /// Without leading and trailing spaces, tabs and newlines.
     static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 10 || b == 9 }

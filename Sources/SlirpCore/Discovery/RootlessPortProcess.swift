@@ -11,6 +11,8 @@ public struct RootlessPortProcess: Sendable, Equatable, Codable {
     public let netnsPaths: [String]
     /// `net:[inode]` of its own network namespace.
     public let netNamespace: String?
+    /// Its start (`/proc/PID/stat` field 22) as the scan read it, before its fds: with the PID, it names the process.
+    public var startTicks: UInt64? = nil
 
     /// Reads a process if it is rootlessport; nil otherwise.
     static func read(pid: Int32, stat: ProcessStat, procRoot: String) -> RootlessPortProcess? {
@@ -34,6 +36,6 @@ public struct RootlessPortProcess: Sendable, Equatable, Codable {
         }
         let uid = (try? Files.status(base)).map { $0.st_uid }
         return RootlessPortProcess(pid: pid, parentPID: stat.parentPID, uid: uid, isChild: isChild, netnsPaths: paths,
-                                   netNamespace: try? Files.readLink("\(base)/ns/net"))
+                                   netNamespace: try? Files.readLink("\(base)/ns/net"), startTicks: stat.startTicks)
     }
 }

@@ -31,13 +31,31 @@ public enum PortHolders {
         }
         candidates += snapshot.rootlessPorts.filter { !$0.isChild && wanted($0.pid) }.map(\.pid)
         let unique = Array(Set(candidates))
-        let slots = ResultSlots<(Int32, [HostSockets.Bound])>(count: unique.count)
+        // A RootlessKit parent's start is not in the snapshot: read before its fds, so a PID reused
+        // in between has other fds (no socket found) or an older start than the one given.
+        let kits = Set(snapshot.instances.compactMap { $0.rootlessKit?.pid })
+        let slots = ResultSlots<(Int32, (ticks: UInt64?, bound: [HostSockets.Bound]))>(count: unique.count)
         let chunks = max(1, min(unique.count, Inventory.cores * 2))
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            for i in stride(from: c, to: unique.count, by: chunks) { slots.set(i, (unique[i], sockets.bound(by: unique[i], procRoot: procRoot))) }
+            for i in stride(from: c, to: unique.count, by: chunks) {
+                let pid = unique[i]
+                let ticks = kits.contains(pid) ? ProcessStat.startTicks(of: pid, procRoot: procRoot) : nil
+                slots.set(i, (pid, (ticks, sockets.bound(by: pid, procRoot: procRoot))))
+            }
         }
         let boundBy = Dictionary(slots.values, uniquingKeysWith: { first, _ in first })
-        func bound(_ pid: Int32) -> [HostSockets.Bound] { boundBy[pid] ?? [] }
+        func bound(_ pid: Int32) -> [HostSockets.Bound] { boundBy[pid]?.bound ?? [] }
+        let clock = BootClock(procRoot: procRoot)
+        /// The holder rows of one process, with its start (`ticks`) as the scan read it before its fds:
+        /// the stop command's guard names that process, never one that took its PID later.
+        func rows(_ rows: [PortHolder], ticks: UInt64?) -> [PortHolder] {
+            rows.map { row in
+                var h = row
+                h.startTicks = ticks
+                h.startTime = ticks.map { clock.wallTime(ofTicks: $0) }
+                return h
+            }
+        }
 
         var holders: [PortHolder] = []
         var seen = Set<Int32>()
@@ -49,10 +67,10 @@ public enum PortHolders {
             if let kit = instance.rootlessKit, wanted(kit.pid), seen.insert(kit.pid).inserted {
                 let bound = bound(kit.pid)
                 let what = kit.child?.kind == .docker ? "Docker rootless" : "RootlessKit"
-                holders += bound.map {
+                holders += rows(bound.map {
                     PortHolder(socket: $0, pid: kit.pid, program: .rootlesskit, uid: kit.uid, user: kit.user, container: nil,
                                claimedContainerID: nil, verdict: .unknown("\(what) of user \(kit.user ?? "?"): its containers are not matched to ports"))
-                }
+                }, ticks: boundBy[kit.pid]?.ticks)
             }
             guard wanted(process.pid), seen.insert(process.pid).inserted else { continue }
             let bound = bound(process.pid)
@@ -62,20 +80,31 @@ public enum PortHolders {
                 verdict = .of(container)
             } else if let id = process.containerID, process.problems["container"] == nil, answered(for: process.uid) {
                 if conmons == nil { conmons = ConmonProcess.all(procRoot: procRoot) }
-                verdict = .absent(id, uid: process.uid, conmon: conmons?.first { $0.containerID == id })
+                // Only a conmon of the holder's own user speaks for its container: any user can run a
+                // process named conmon whose command line claims another user's container ID and storage.
+                let claiming = conmons?.filter { $0.uid == process.uid && $0.containerID == id } ?? []
+                if claiming.count > 1 {
+                    verdict = .unknown("\(claiming.count) conmons of its user (pids \(claiming.map { String($0.pid) }.joined(separator: ", "))) claim its container \(Format.shortID(id)): not proven gone")
+                } else if claiming.isEmpty, Self.namespaceFileRemoved(process.configuration) {
+                    // No conmon runs for it (it exited, Podman #9587) and Podman removed the namespace
+                    // file it was started on: its container stopped or was removed.
+                    verdict = .namespaceGone
+                } else {
+                    verdict = .absent(id, uid: process.uid, conmon: claiming.first)
+                }
             } else if instance.rootlessNetwork != nil {
                 verdict = .unknown("serves its user's Podman networks")
             } else {
                 verdict = .unknown("not a Podman container's (started by hand, or by another tool)")
             }
-            holders += bound.map {
+            holders += rows(bound.map {
                 PortHolder(socket: $0, pid: process.pid, program: .slirp4netns, uid: process.uid, user: process.user,
                            container: instance.container, claimedContainerID: process.containerID, verdict: verdict)
-            }
+            }, ticks: process.identity.startTicks)
         }
 
         let parents = snapshot.rootlessPorts.filter { !$0.isChild && !seen.contains($0.pid) && wanted($0.pid) }
-        guard !parents.isEmpty else { return sorted(withStartTimes(holders, procRoot: procRoot)) }
+        guard !parents.isEmpty else { return sorted(holders) }
         // A rootlessport the inventory already joined to a container's instance (its namespace) is
         // that container's: no pass over /proc for conmons is needed for it.
         var carriedBy: [Int32: PodmanContainer] = [:]
@@ -88,10 +117,10 @@ public enum PortHolders {
             guard !bound.isEmpty else { continue }
             if let container = carriedBy[port.pid] {
                 let user = port.uid.flatMap { UserNames.name(of: $0) ?? "uid \($0)" }
-                holders += bound.map {
+                holders += rows(bound.map {
                     PortHolder(socket: $0, pid: port.pid, program: .rootlessport, uid: port.uid, user: user, container: container,
                                claimedContainerID: container.id, verdict: .of(container))
-                }
+                }, ticks: port.startTicks)
                 continue
             }
             // The exit pipe: rootlessport's fd 3, whose write end Podman hands to conmon.
@@ -120,26 +149,26 @@ public enum PortHolders {
                 verdict = .unknown("no container of its user has the namespace it holds (\(port.netnsPaths[0]))")
             }
             let user = port.uid.flatMap { UserNames.name(of: $0) ?? "uid \($0)" }
-            holders += bound.map {
+            holders += rows(bound.map {
                 PortHolder(socket: $0, pid: port.pid, program: .rootlessport, uid: port.uid, user: user, container: container,
                            claimedContainerID: conmon?.containerID, claimedName: conmon?.name, conmon: conmon, verdict: verdict)
-            }
+            }, ticks: port.startTicks)
         }
-        return sorted(withStartTimes(holders, procRoot: procRoot))
+        return sorted(holders)
     }
 
-    /// The holders with their processes' start times (`/proc/PID/stat`), which make their stop command safe against a reused PID.
-    static func withStartTimes(_ holders: [PortHolder], procRoot: String) -> [PortHolder] {
-        var ticks: [Int32: UInt64] = [:]
-        let clock = BootClock(procRoot: procRoot)
-        return holders.map { holder in
-            var h = holder
-            if ticks[h.pid] == nil, let bytes = try? Files.readProcessFile("\(procRoot)/\(h.pid)/stat", limit: 4096), let stat = ProcessStat(bytes: bytes) {
-                ticks[h.pid] = stat.startTicks
-            }
-            h.startTicks = ticks[h.pid]
-            h.startTime = ticks[h.pid].map { clock.bootTime + Double($0) / ProcessScanner.ticksPerSecond }
-            return h
+    /// True when slirp4netns was started on a namespace file (`--netns-type=path`, an absolute path)
+    /// that no longer exists: Podman unmounts and deletes it when the container stops or is removed.
+    /// Only a missing file counts (a rootless user's mount is not seen from the host's mount
+    /// namespace, so "not a mount" proves nothing); the path is the holder's own user's word, and
+    /// deleting it can only make that user's own slirp4netns look left over.
+    static func namespaceFileRemoved(_ configuration: SlirpConfiguration) -> Bool {
+        guard configuration.netnsType == .path, let path = configuration.netnsPath, path.hasPrefix("/") else { return false }
+        do throws(SystemError) {
+            _ = try Files.linkStatus(path)
+            return false
+        } catch {
+            return error.errno == .noSuchFileOrDirectory
         }
     }
 
@@ -303,6 +332,7 @@ public struct PortHolder: Sendable, Equatable {
         case .unknown, .notInDefaultStorage: return nil
         }
         if let conmon, conmon.isStopped { why += "; its conmon (pid \(conmon.pid)) is stopped (state T) and still holds it open" }
+        if startTicks == nil { why += "; its start time could not be read, so no stop command is given: check that pid \(pid) still holds the port (`ss -ltnup`) before stopping it" }
         return why
     }
 
@@ -313,10 +343,10 @@ public struct PortHolder: Sendable, Equatable {
 
     /// The command that frees the port: stop this process, only if it is still the one that started
     /// at `startTicks` (a PID is reused once the holder exits; a `kill PID` typed later may hit
-    /// another process). Plain `kill PID` when the start time is unknown (the text then says to check).
+    /// another process). None when the start time is unknown: a bare `kill PID` is exactly the
+    /// command that hits a reused PID (`staleReason` says so).
     public var stopCommand: String? {
-        guard isStale else { return nil }
-        guard let startTicks else { return "kill \(pid)" }
+        guard isStale, let startTicks else { return nil }
         return "test \"$(sed 's/.*) //' /proc/\(pid)/stat | cut -d' ' -f20)\" = \(startTicks) && kill \(pid)"
     }
 
@@ -331,7 +361,7 @@ public struct PortHolder: Sendable, Equatable {
     public var headline: String {
         let of = containerWords.map { " of \($0)" } ?? ""
         return "\(proto) \(hostAddress) held by \(program.rawValue) pid \(pid)\(of) (\(containerState ?? "?"))"
-            + (isStale ? ": kill \(pid)" + (startTime.map { " if it still started at \(Format.wallTime(at: $0))" } ?? " (check it first)") : "")
+            + (isStale ? startTime.map { ": kill \(pid) if it still started at \(Format.wallTime(at: $0))" } ?? ": start unknown, check pid \(pid) before stopping it" : "")
     }
 
     /// One sentence: who holds the port, for which container, and for a stale holder what to do.
@@ -341,6 +371,7 @@ public struct PortHolder: Sendable, Equatable {
         if let reason = staleReason, let command = stopCommand {
             return "\(proto) \(hostAddress) is held by \(who)\(of), \(reason): it is left over; `\(command)` frees the port (\(stopCaution))"
         }
+        if let reason = staleReason { return "\(proto) \(hostAddress) is held by \(who)\(of), \(reason): it is left over" }
         if case .notInDefaultStorage(_, let why) = verdict {
             return "\(proto) \(hostAddress) is held by \(who)\(of), state unknown: \(why)"
         }

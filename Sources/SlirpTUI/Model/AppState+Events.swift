@@ -14,44 +14,86 @@ public struct EventQuota: Equatable, Sendable {
 extension AppState {
     /// Keeps the operator's own result (an add, a remove, a probe, a DNS check) in the status line for
     /// `operatorResultHold` seconds: an event noticed meanwhile (a user's process named slirp4netns
-    /// dying in a loop) is said after it, not over it.
+    /// dying in a loop) is said after it, not over it. Losses already waiting stay waiting (each
+    /// death is said once); another waiting message gives way to the new result.
     mutating func holdStatus() {
         status?.heldUntil = now + Self.operatorResultHold
-        deferredStatus = nil
+        if deferredLosses.isEmpty { deferredStatus = nil }
     }
 
-    /// Says an event's message in the status line, or, while an operator's result holds it, once the hold is over.
+    /// Says an event's message in the status line, or, while an operator's result holds it, once the
+    /// hold is over. It never replaces a loss that waits: a death is said before anything else.
     mutating func sayEvent(_ message: StatusMessage) {
         if let held = status?.heldUntil, held > now {
-            deferredStatus = message
+            if deferredLosses.isEmpty { deferredStatus = message }
         } else {
             status = message
             deferredStatus = nil
         }
     }
 
+    /// Says losses (deaths, containers left without their slirp4netns) in the status line: one by
+    /// itself with its message, several as one `N lost: ...` line naming each. While an operator's
+    /// result holds the line they wait, merged with those already waiting: none is dropped.
+    mutating func sayLosses(_ losses: [InventoryEvent]) {
+        guard !losses.isEmpty else { return }
+        let held = (status?.heldUntil ?? 0) > now
+        let all = (held ? deferredLosses : []) + losses
+        func who(_ event: InventoryEvent) -> String { event.name + (event.process.map { " pid \($0.pid)" } ?? "") }
+        var message: StatusMessage
+        if all.count == 1, let loss = all.first {
+            message = StatusMessage("\(Format.wallTime(at: loss.time)) \(who(loss)): \(loss.kind.word): \(loss.message) (4: events)", kind: .warning)
+        } else {
+            let names = all.map { "\(who($0)) \($0.kind.word)" }.joined(separator: ", ")
+            message = StatusMessage("\(Format.wallTime(at: all[all.count - 1].time)) \(all.count) lost: \(names) (4: events)", kind: .warning)
+        }
+        message.lossSaidAt = now
+        message.lossUsers = Set(all.map { $0.user ?? Self.unknownUser })
+        if held {
+            deferredStatus = message
+            deferredLosses = all
+        } else {
+            status = message
+            deferredStatus = nil
+            deferredLosses = []
+        }
+    }
+
+    /// Says a flooding user's summary line ("N more deaths of mallory's instances"), made once a minute:
+    /// never over another user's loss said less than `operatorResultHold` seconds ago or one waiting
+    /// (the flood must not hide a real death); then it is only in the Events pane.
+    mutating func saySummary(_ message: StatusMessage, user: String) {
+        if let shown = status, let said = shown.lossSaidAt, now - said < Self.operatorResultHold, !shown.lossUsers.subtracting([user]).isEmpty { return }
+        sayEvent(message)
+    }
+
     /// At each refresh: the event message that waited is said once the operator's result has been read.
     mutating func releaseDeferredStatus() {
-        guard let waiting = deferredStatus, (status?.heldUntil ?? 0) <= now else { return }
+        guard var waiting = deferredStatus, (status?.heldUntil ?? 0) <= now else { return }
+        if waiting.lossSaidAt != nil { waiting.lossSaidAt = now }
         status = waiting
         deferredStatus = nil
+        deferredLosses = []
     }
 
     /// Puts `new` into `events`, at most `maximumEventsPerUserPerMinute` of one user a minute (the
     /// state as first seen is not counted): any user can start and kill processes named slirp4netns
     /// in a loop, and the 5000 entries of the history are everybody's. The rest of a user's minute
-    /// is one summary line ("12 more deaths of alice's instances"), updated in place.
-    /// Returns the events put in one by one, and the summaries made or updated.
+    /// is one summary line ("12 more deaths of alice's instances"), updated in place. A failed probe
+    /// is the operator's own result, not the user's doing: never counted, never summarized.
+    /// Returns the events put in one by one, and the summaries first made (this minute) by this call:
+    /// one updated later is not said again (it would be said at every refresh of a flood).
     @discardableResult
     mutating func admit(_ new: [InventoryEvent]) -> (admitted: [InventoryEvent], summaries: [InventoryEvent]) {
         var admitted: [InventoryEvent] = [], summaries: [InventoryEvent] = []
+        var made = Set<String>()
         for event in new {
-            guard !event.seen else {
+            guard !event.seen, event.kind != .probeFailed else {
                 admitted.append(event)
                 events.append(event)
                 continue
             }
-            let user = event.user ?? "an unknown user"
+            let user = event.user ?? Self.unknownUser
             var quota = eventQuota[user] ?? EventQuota(windowStart: now)
             if now - quota.windowStart >= 60 { quota = EventQuota(windowStart: now) }
             if quota.admitted < Self.maximumEventsPerUserPerMinute {
@@ -59,6 +101,7 @@ extension AppState {
                 admitted.append(event)
                 events.append(event)
             } else {
+                if quota.leftOut.isEmpty { made.insert(user) }
                 quota.leftOut[event.kind, default: 0] += 1
                 let summary = Self.summary(of: quota, user: user, time: event.time)
                 // This minute's summary line of the user (made at its first left out, the newest of its
@@ -69,8 +112,10 @@ extension AppState {
                 } else {
                     events.append(summary)
                 }
-                summaries.removeAll { $0.name == summary.name }
-                summaries.append(summary)
+                if made.contains(user) {
+                    summaries.removeAll { $0.name == summary.name }
+                    summaries.append(summary)
+                }
             }
             eventQuota[user] = quota
         }
@@ -79,6 +124,9 @@ extension AppState {
         if eventQuota.count > 256 { eventQuota = eventQuota.filter { now - $0.value.windowStart < 60 } }
         return (admitted, summaries)
     }
+
+    /// Whose events they are when the user is not known.
+    static let unknownUser = "an unknown user"
 
     /// The line that stands for a user's events left out this minute.
     static func summary(of quota: EventQuota, user: String, time: Double) -> InventoryEvent {

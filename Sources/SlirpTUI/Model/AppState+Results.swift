@@ -122,15 +122,10 @@ extension AppState {
             // operator's own result, which it does not replace for `operatorResultHold` seconds).
             // With a filter, only the instances it keeps: the operator is looking at those.
             let losses = admitted.filter { $0.kind.isLoss && !$0.seen && filterKeeps($0) }
-            func who(_ event: InventoryEvent) -> String { event.name + (event.process.map { " pid \($0.pid)" } ?? "") }
-            if losses.count == 1, let loss = losses.first {
-                sayEvent(StatusMessage("\(Format.wallTime(at: loss.time)) \(who(loss)): \(loss.kind.word): \(loss.message) (4: events)", kind: .warning))
-            } else if let last = losses.last {
-                // Each one named: a death must not hide behind another noticed at the same refresh.
-                let all = losses.map { "\(who($0)) \($0.kind.word)" }.joined(separator: ", ")
-                sayEvent(StatusMessage("\(Format.wallTime(at: last.time)) \(losses.count) lost: \(all) (4: events)", kind: .warning))
+            if !losses.isEmpty {
+                sayLosses(losses)
             } else if let summary = summarized.last(where: filterKeeps) {
-                sayEvent(StatusMessage("\(Format.wallTime(at: summary.time)) \(summary.message) (4: events)", kind: .warning))
+                saySummary(StatusMessage("\(Format.wallTime(at: summary.time)) \(summary.message) (4: events)", kind: .warning), user: summary.user ?? Self.unknownUser)
             }
         case .logSaved(let path, let error):
             if let path {

@@ -109,6 +109,10 @@ public struct StatusMessage: Equatable, Sendable {
     public var kind: Kind
     /// Until when (`AppState.now`) it stays against event messages: an operator's own result.
     public var heldUntil: Double?
+    /// When (`AppState.now`) it was said, for a loss (a death), and whose instances it names: another
+    /// user's flood summary does not replace it for `AppState.operatorResultHold` seconds.
+    public var lossSaidAt: Double?
+    public var lossUsers: Set<String> = []
     public init(_ text: String, kind: Kind = .info) {
         self.text = text
         self.kind = kind
@@ -225,6 +229,8 @@ public struct AppState: Equatable, Sendable {
     public var events: [InventoryEvent] = []
     /// An event's status message that came while an operator's result held the status line: said after.
     public var deferredStatus: StatusMessage?
+    /// The losses that `deferredStatus` names, while it waits: a loss noticed later is merged in.
+    public var deferredLosses: [InventoryEvent] = []
     /// Per user, the events they put into `events` this minute (`admit`).
     public var eventQuota: [String: EventQuota] = [:]
     /// The last (or running) probe of a forward (`p` in the forwards pane).
