@@ -213,6 +213,10 @@ struct OperatorStatusMonitorTests {
         try Self.probe(tmux, row: row)
         tmux.send("4")
         let probeEvent = "probe of tcp \(row) -> 10.0.2.100:80 failed: nothing_listens"
+        // The filter edits the one typed before (the PID): cleared first, or the two run together.
+        tmux.send("F4")
+        tmux.send("Escape")
+        usleep(150_000)
         tmux.filter("probe of tcp \(row)")
         let listed = tmux.waitFor(probeEvent)
         #expect(listed.found, "the failed probe is hidden in root's summary:\n\(listed.screen)")
