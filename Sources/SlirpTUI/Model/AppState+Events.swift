@@ -11,6 +11,12 @@ public struct EventQuota: Equatable, Sendable {
     public init(windowStart: Double) { self.windowStart = windowStart }
 }
 
+/// A flooding user's summary line that waits for another user's loss to be read.
+public struct PendingSummary: Equatable, Sendable {
+    let message: StatusMessage
+    let user: String
+}
+
 extension AppState {
     /// Keeps the operator's own result (an add, a remove, a probe, a DNS check) in the status line for
     /// `operatorResultHold` seconds: an event noticed meanwhile (a user's process named slirp4netns
@@ -61,10 +67,28 @@ extension AppState {
 
     /// Says a flooding user's summary line ("N more deaths of mallory's instances"), made once a minute:
     /// never over another user's loss said less than `operatorResultHold` seconds ago or one waiting
-    /// (the flood must not hide a real death); then it is only in the Events pane.
+    /// (the flood must not hide a real death): then it waits (`releasePendingSummary`), the latest one only.
     mutating func saySummary(_ message: StatusMessage, user: String) {
-        if let shown = status, let said = shown.lossSaidAt, now - said < Self.operatorResultHold, !shown.lossUsers.subtracting([user]).isEmpty { return }
+        if hidesOthersLoss(user: user) || !deferredLosses.isEmpty {
+            pendingSummary = PendingSummary(message: message, user: user)
+            return
+        }
+        pendingSummary = nil
         sayEvent(message)
+    }
+
+    /// True while the status line shows, since less than `operatorResultHold` seconds, a loss of another user than `user`.
+    func hidesOthersLoss(user: String) -> Bool {
+        guard let shown = status, let said = shown.lossSaidAt else { return false }
+        return now - said < Self.operatorResultHold && !shown.lossUsers.subtracting([user]).isEmpty
+    }
+
+    /// At each refresh: a summary that waited for another user's loss is said once that loss has been read.
+    mutating func releasePendingSummary() {
+        guard let pending = pendingSummary, !hidesOthersLoss(user: pending.user), deferredLosses.isEmpty,
+              (status?.heldUntil ?? 0) <= now else { return }
+        pendingSummary = nil
+        sayEvent(pending.message)
     }
 
     /// At each refresh: the event message that waited is said once the operator's result has been read.

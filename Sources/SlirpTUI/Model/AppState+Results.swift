@@ -55,6 +55,7 @@ extension AppState {
             // A slirp4netns newly pinned at a whole CPU is said at once (the details pane says why and the fix).
             let wasPinned = Set(rows.filter { $0.snapshot.load?.pinned == true }.map(\.snapshot.identity))
             releaseDeferredStatus()
+            releasePendingSummary()
             if let pinned = snapshots.first(where: { $0.load?.pinned == true && !wasPinned.contains($0.identity) }) {
                 sayEvent(StatusMessage("slirp4netns \(pinned.pid) (\(pinned.name)) is pinned at a whole CPU: see its details (1)", kind: .error))
             }

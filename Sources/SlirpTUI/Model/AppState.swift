@@ -231,6 +231,8 @@ public struct AppState: Equatable, Sendable {
     public var deferredStatus: StatusMessage?
     /// The losses that `deferredStatus` names, while it waits: a loss noticed later is merged in.
     public var deferredLosses: [InventoryEvent] = []
+    /// A flooding user's summary not said yet (another user's loss was on the line): said once that loss is old.
+    public var pendingSummary: PendingSummary?
     /// Per user, the events they put into `events` this minute (`admit`).
     public var eventQuota: [String: EventQuota] = [:]
     /// The last (or running) probe of a forward (`p` in the forwards pane).
