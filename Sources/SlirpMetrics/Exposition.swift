@@ -1,20 +1,40 @@
 import Prometheus
+import SlirpCore
 
-/// The series of one part of a page (some instances, or the host's own series), in a
-/// swift-prometheus registry of its own, made fresh for each page: an instance gone since the
-/// last page has no series left.
+/// The series of one part of a page (one instance, or the host's own series), in a
+/// swift-prometheus registry of its own.
 ///
-/// Parts of at most `MetricsPage.instancesPerPart` instances, not one registry per page:
-/// swift-prometheus 2.4.1 copies a family's whole table of label sets for every label set it
-/// adds (`MetricFamily.adding`), so one registry holding every instance costs time quadratic in
-/// the instances (at 105 instances, 51 M of the page's 134 M instructions; about 25 times that
-/// at 500). The parts carry no help text (each would repeat and re-check it); `Exposition.headers`
-/// writes each metric's HELP and TYPE once, and `Exposition.merge` joins the texts into one page.
+/// A part kept from one page to the next (`InstanceParts`, a server's pages) keeps its series
+/// objects: a series set again gets its new value, one not set again is dropped (`endPage`), so
+/// a page costs a lookup per series, not a new series (whose labels swift-prometheus renders
+/// and whose family's table of label sets it copies on each add). The parts carry no help text
+/// (each would repeat and re-check it); `Exposition.headers` writes each metric's HELP and TYPE
+/// once, and `Exposition.merge` joins the texts into one page.
 final class ExpositionPart {
     let registry = PrometheusCollectorRegistry()
     private let withHelp: Bool
+    private var gauges: [SeriesKey: Gauge] = [:]
+    private var counters: [SeriesKey: Counter] = [:]
+    /// The series set since the last `endPage`.
+    private var set = Set<SeriesKey>()
+    /// How many labels every series of the part starts with, the same in all (an instance's
+    /// `InstanceLabels`): left out of the keys.
+    private let sharedLabels: Int
 
-    init(withHelp: Bool = false) { self.withHelp = withHelp }
+    /// A series: its metric and its labels past the shared ones (names and values, in order).
+    private struct SeriesKey: Hashable {
+        let metric: SlirpMetric
+        let labels: [String]
+    }
+
+    private func key(_ metric: SlirpMetric, _ labels: [(String, String)]) -> SeriesKey {
+        SeriesKey(metric: metric, labels: labels.count > sharedLabels ? labels[sharedLabels...].flatMap { [$0.0, $0.1] } : [])
+    }
+
+    init(withHelp: Bool = false, sharedLabels: Int = 0) {
+        self.withHelp = withHelp
+        self.sharedLabels = sharedLabels
+    }
 
     private func descriptor(_ metric: SlirpMetric) -> MetricNameDescriptor {
         MetricNameDescriptor(metricName: metric.rawValue, unitName: "", helpText: withHelp ? metric.help : "")
@@ -23,20 +43,74 @@ final class ExpositionPart {
     /// Sets a gauge series. A value that is not a finite number is left out (no `NaN` as a fact).
     func gauge(_ metric: SlirpMetric, _ labels: [(String, String)], _ value: Double) {
         guard value.isFinite else { return }
-        registry.makeGauge(descriptor: descriptor(metric), labels: labels).set(to: value)
+        let key = key(metric, labels)
+        set.insert(key)
+        if let kept = gauges[key] { return kept.set(to: value) }
+        let gauge = registry.makeGauge(descriptor: descriptor(metric), labels: labels)
+        gauge.set(to: value)
+        gauges[key] = gauge
     }
 
     /// Sets a counter series to `seconds` (left out unless finite and not negative).
     func counter(_ metric: SlirpMetric, _ labels: [(String, String)], seconds: Double) {
         guard seconds.isFinite, seconds >= 0 else { return }
-        let counter = registry.makeCounter(descriptor: descriptor(metric), labels: labels)
+        let counter = counter(metric, labels)
         // An integer total stays an integer in the text (`12`, not `12.0`).
         if seconds == seconds.rounded(.down), let whole = Int64(exactly: seconds) { counter.increment(by: whole) } else { counter.increment(by: seconds) }
     }
 
     /// Sets a counter series to `count`.
     func counter(_ metric: SlirpMetric, _ labels: [(String, String)], count: UInt64) {
-        registry.makeCounter(descriptor: descriptor(metric), labels: labels).increment(by: Int64(clamping: count))
+        counter(metric, labels).increment(by: Int64(clamping: count))
+    }
+
+    /// The counter of that series, at 0 (a counter only goes up: a total read is set by adding it to 0).
+    private func counter(_ metric: SlirpMetric, _ labels: [(String, String)]) -> Counter {
+        let key = key(metric, labels)
+        set.insert(key)
+        if let kept = counters[key] {
+            kept.reset()
+            return kept
+        }
+        let counter = registry.makeCounter(descriptor: descriptor(metric), labels: labels)
+        counters[key] = counter
+        return counter
+    }
+
+    /// Ends a page: the series not set since the last one are dropped.
+    func endPage() {
+        for (key, gauge) in gauges where !set.contains(key) {
+            registry.unregisterGauge(gauge)
+            gauges[key] = nil
+        }
+        for (key, counter) in counters where !set.contains(key) {
+            registry.unregisterCounter(counter)
+            counters[key] = nil
+        }
+        set.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Each instance's part (`ExpositionPart`), kept from one page to the next while the instance
+/// (the same process) runs with the same identifying labels (`InstanceLabels`, which start
+/// every series of it); a new part otherwise.
+final class InstanceParts {
+    private var parts: [ProcessIdentity: (labels: InstanceLabels, part: ExpositionPart)] = [:]
+    private var seen = Set<ProcessIdentity>()
+
+    /// The instance's part for this page.
+    func part(_ identity: ProcessIdentity, labels: InstanceLabels) -> ExpositionPart {
+        seen.insert(identity)
+        if let kept = parts[identity], kept.labels == labels { return kept.part }
+        let part = ExpositionPart(sharedLabels: InstanceLabels.names.count)
+        parts[identity] = (labels, part)
+        return part
+    }
+
+    /// Ends a page: the parts of instances not on it are dropped.
+    func endPage() {
+        parts = parts.filter { seen.contains($0.key) }
+        seen.removeAll(keepingCapacity: true)
     }
 }
 
@@ -48,8 +122,8 @@ final class ExpositionPart {
 /// escape `\n`, help text has none).
 enum Exposition {
     /// Every metric's HELP and TYPE lines, as swift-prometheus writes them (one registry with
-    /// one series of each; only its comment lines are used).
-    static func headers() -> [UInt8] {
+    /// one series of each; only its comment lines are used), made once.
+    static let headers: [UInt8] = {
         let part = ExpositionPart(withHelp: true)
         for metric in SlirpMetric.allCases {
             switch metric.kind {
@@ -58,7 +132,7 @@ enum Exposition {
             }
         }
         return part.registry.emitToBuffer()
-    }
+    }()
 
     /// The page: `headers`' comment lines for each metric that has samples in `parts`, then those samples.
     static func merge(headers: [UInt8], _ parts: [[UInt8]]) -> [UInt8] {

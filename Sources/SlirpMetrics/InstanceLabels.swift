@@ -13,7 +13,7 @@ import SlirpCore
 ///
 /// Values are as read (a user names their containers): the exposition escapes them (backslash,
 /// double quote, newline), nothing else is changed.
-struct InstanceLabels {
+struct InstanceLabels: Equatable {
     let pid: String
     let user: String
     let container: String

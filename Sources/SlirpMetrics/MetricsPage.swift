@@ -10,10 +10,7 @@ import SlirpCore
 /// and tap counters (`show`'s reading). The text is swift-prometheus's (`PrometheusCollectorRegistry`):
 /// it writes HELP and TYPE lines and escapes label values.
 public enum MetricsPage {
-    /// Collects a fresh inventory and returns the exposition text (UTF-8). Every call reads
-    /// everything again (a gone instance has no series left), reusing only what `list` keeps
-    /// between runs (`InventoryCache.persistentFacts()`, Podman's answer for up to 5 s), and
-    /// writes those facts back: a server calls it for one scrape at a time.
+    /// Collects a fresh inventory and returns the exposition text (UTF-8) (`make`).
     public static func render(_ options: MetricsOptions) throws -> [UInt8] {
         try make(options).text
     }
@@ -26,31 +23,26 @@ public enum MetricsPage {
         public let podmanFailures: [String]
     }
 
-    /// `render` with its one error type and the failures behind `slirpmon_scrape_errors`.
+    /// One page, as a command run once makes it: every value read anew, reusing only what `list`
+    /// keeps between runs (`InventoryCache.persistentFacts()`, Podman's answer for up to 5 s), and
+    /// writing those facts back.
     public static func make(_ options: MetricsOptions) throws(MetricsError) -> Made {
-        let started = Deadline.now
-        let kept = InventoryCache.persistentFacts()
-        var inventory = Inventory.Options(purpose: .scriptedList(forwards: true, cache: kept))
-        inventory.apiTimeout = options.apiTimeout
-        inventory.readLogs = false
-        inventory.podman = options.podman ? PodmanCatalog(persistent: true) : nil
-        let snapshot: InventorySnapshot
-        do { snapshot = try Inventory(options: inventory).snapshot() } catch { throw .scan(error) }
-        // What is kept for the next run is written while the page is made.
-        let text = kept.persist { page(snapshot, options, collectSeconds: Deadline.now.seconds(since: started)) }
-        return Made(text: text, podmanFailures: snapshot.podmanFailures)
+        try MetricsCollector(options).make()
     }
 
-    /// The page for `snapshot`; `collectSeconds`: how long collecting it took.
-    static func page(_ snapshot: InventorySnapshot, _ options: MetricsOptions, collectSeconds: Double) -> [UInt8] {
+    /// The page for `snapshot`; `collectSeconds`: how long collecting it took; `kept`: the
+    /// instances' parts of the page before (a server's), updated for this one.
+    static func page(_ snapshot: InventorySnapshot, _ options: MetricsOptions, collectSeconds: Double,
+                     kept: InstanceParts = InstanceParts()) -> [UInt8] {
         var parts: [[UInt8]] = []
-        for start in stride(from: 0, to: snapshot.instances.count, by: instancesPerPart) {
-            let part = ExpositionPart()
-            for instance in snapshot.instances[start..<min(start + instancesPerPart, snapshot.instances.count)] {
-                add(instance, to: part, options: options)
-            }
+        parts.reserveCapacity(snapshot.instances.count + 1)
+        for instance in snapshot.instances {
+            let part = kept.part(instance.identity, labels: InstanceLabels(instance))
+            add(instance, to: part, options: options)
+            part.endPage()
             parts.append(part.registry.emitToBuffer())
         }
+        kept.endPage()
         let host = ExpositionPart()
         for detached in snapshot.detachedContainers {
             let c = detached.container
@@ -60,12 +52,8 @@ public enum MetricsPage {
         if options.podman { host.gauge(.scrapeErrors, [("source", "podman")], Double(snapshot.podmanFailures.count)) }
         host.gauge(.scrapeDuration, [], collectSeconds)
         parts.append(host.registry.emitToBuffer())
-        return Exposition.merge(headers: Exposition.headers(), parts)
+        return Exposition.merge(headers: Exposition.headers, parts)
     }
-
-    /// Instances per swift-prometheus registry (`ExpositionPart`): few enough that its copying of
-    /// a family's label sets on each add stays small, enough that each part's TYPE lines are few.
-    static let instancesPerPart = 16
 
     /// An instance's series. A value not read is absent and named by `instance_value_unknown`.
     static func add(_ i: SlirpInstance, to page: ExpositionPart, options: MetricsOptions) {

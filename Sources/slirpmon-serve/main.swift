@@ -26,10 +26,11 @@ if geteuid() == 0 && !arguments.listen.isLoopback {
 }
 // Blocked before the server's threads start, so that they inherit the mask and this thread alone takes them.
 TerminationSignals.block()
-let options = MetricsOptions(perForward: arguments.perForward)
+// One collector for every page: what holds between pages is kept in memory (`MetricsCollector`).
+let collector = MetricsCollector(MetricsOptions(perForward: arguments.perForward), addressMaxAge: MetricsCollector.serverAddressMaxAge)
 let server: MetricsServer
 do {
-    server = try MetricsServer(listen: arguments.listen, limits: arguments.limits) { try MetricsPage.render(options) }
+    server = try MetricsServer(listen: arguments.listen, limits: arguments.limits) { try collector.make().text }
 } catch {
     say(error.description)
     exit(error.exitStatus)

@@ -74,8 +74,9 @@ public final class InventoryCache: Sendable {
     /// forward lists kept by earlier runs (`ProcessFactsDiskCache`: same processes, same boot) are
     /// used, and `persist()` keeps them for the next run. Without a private runtime directory, it keeps
     /// nothing beyond this run.
-    public static func persistentFacts() -> InventoryCache {
-        InventoryCache(file: ProcessFactsDiskCache.forCurrentUser())
+    /// `addressMaxAge`: how long a namespace's addresses hold (one run: 5 s; a server kept between its pages: longer).
+    public static func persistentFacts(addressMaxAge: Double = 5) -> InventoryCache {
+        InventoryCache(addressMaxAge: addressMaxAge, file: ProcessFactsDiskCache.forCurrentUser())
     }
 
     /// Writes the process facts and forward lists for the next run, when the processes known or

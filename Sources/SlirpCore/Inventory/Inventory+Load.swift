@@ -47,6 +47,32 @@ extension Inventory {
         }
     }
 
+    /// The tap counters of `processes` (running ones), read while the caller goes on: through a
+    /// process inside, or by joining the namespace on threads of their own (one per core, each
+    /// joining its share in turn, as `inspect` reads addresses).
+    func startCounterReads(_ processes: [SlirpProcess]) -> Pending<[Int32: Result<InterfaceCounters?, NamespaceReader.Failure>]>? {
+        guard !processes.isEmpty else { return nil }
+        return Pending { [self] in
+            var all: [Int32: Result<InterfaceCounters?, NamespaceReader.Failure>] = [:]
+            var jobs: [(pid: Int32, path: String, interface: String, owner: UInt32?)] = []
+            for process in processes {
+                let tap = process.configuration.effectiveTapName
+                switch namespaceSource(process) {
+                case .process(let inside): all[process.pid] = NamespaceReader.counters(viaProcess: inside, interface: tap, procRoot: options.procRoot)
+                case .join(let path, let owner): jobs.append((process.pid, path, tap, owner))
+                case .failure(let failure): all[process.pid] = .failure(failure)
+                }
+            }
+            let batches = max(1, min(jobs.count, Self.cores))
+            let reads = (0..<batches).map { b in
+                let share = stride(from: b, to: jobs.count, by: batches).map { jobs[$0] }
+                return Pending { zip(share.map(\.pid), NamespaceReader.counters(joining: share.map { ($0.path, $0.interface, $0.owner) })).map { ($0, $1) } }
+            }
+            for read in reads { for (pid, result) in read.wait() { all[pid] = result } }
+            return all
+        }
+    }
+
     /// One reading of each instance (nil for a defunct or vanished one): the tap counters first
     /// (the namespaces to join on one thread), then every CPU time and schedstat, stamped together.
     private func loadSamples(_ instances: [SlirpInstance]) -> [(sample: LoadSample?, tapError: String?)] {

@@ -86,6 +86,10 @@ public struct Inventory: Sendable {
         public var apiTimeout = 2.0
         /// Find each instance's log and its size (`list` shows neither: one `stat` each saved).
         public var readLogs = true
+        /// Read the tap's counters every time, also where the purpose's cache kept the addresses
+        /// (the metrics server: counters are read as rates, addresses change seldom and cost five
+        /// files a namespace where the counters cost one).
+        public var tapCountersEveryTime = false
         public var procRoot = "/proc"
         /// Where to ask Podman (cached); nil: no Podman metadata.
         public var podman: PodmanCatalog?
@@ -265,8 +269,17 @@ public struct Inventory: Sendable {
                 (path: plan.jobs[$0].path, interface: plan.jobs[$0].interface, owner: plan.jobs[$0].owner)
             })
         }
+        let counterReads = options.tapCountersEveryTime ? startCounterReads(processes.filter { plan.kept[$0.pid] != nil }) : nil
         let contacts = contact(processes, kept: keptContacts, listeners: listeners, known: known, readNamespace: plan.readHere, now: now)
         var observed = plan.kept.mapValues { Result<ObservedAddresses, NamespaceReader.Failure>.success($0) }
+        for (pid, read) in counterReads?.wait() ?? [:] {
+            // Kept addresses with this time's counters; a namespace that cannot be read now shows nothing kept as current.
+            observed[pid] = observed[pid]?.flatMap { kept in read.map { counters in
+                var fresh = kept
+                fresh.counters = counters
+                return fresh
+            } }
+        }
         for (b, reads) in pending.enumerated() {
             for (k, result) in reads.results().enumerated() {
                 let job = plan.jobs[b + k * batches]
