@@ -13,10 +13,11 @@ import SlirpCore
 final class ExpositionPart {
     let registry = PrometheusCollectorRegistry()
     private let withHelp: Bool
-    private var gauges: [SeriesKey: Gauge] = [:]
-    private var counters: [SeriesKey: Counter] = [:]
-    /// The series set since the last `endPage`.
-    private var set = Set<SeriesKey>()
+    /// Each series, with the page that last set it.
+    private var gauges: [SeriesKey: (gauge: Gauge, page: Int)] = [:]
+    private var counters: [SeriesKey: (counter: Counter, page: Int)] = [:]
+    /// The page being made (`endPage` ends it).
+    private var page = 0
     /// How many labels every series of the part starts with, the same in all (an instance's
     /// `InstanceLabels`): left out of the keys.
     private let sharedLabels: Int
@@ -44,11 +45,13 @@ final class ExpositionPart {
     func gauge(_ metric: SlirpMetric, _ labels: [(String, String)], _ value: Double) {
         guard value.isFinite else { return }
         let key = key(metric, labels)
-        set.insert(key)
-        if let kept = gauges[key] { return kept.set(to: value) }
+        if let index = gauges.index(forKey: key) {
+            gauges.values[index].page = page
+            return gauges.values[index].gauge.set(to: value)
+        }
         let gauge = registry.makeGauge(descriptor: descriptor(metric), labels: labels)
         gauge.set(to: value)
-        gauges[key] = gauge
+        gauges[key] = (gauge, page)
     }
 
     /// Sets a counter series to `seconds` (left out unless finite and not negative).
@@ -67,27 +70,28 @@ final class ExpositionPart {
     /// The counter of that series, at 0 (a counter only goes up: a total read is set by adding it to 0).
     private func counter(_ metric: SlirpMetric, _ labels: [(String, String)]) -> Counter {
         let key = key(metric, labels)
-        set.insert(key)
-        if let kept = counters[key] {
+        if let index = counters.index(forKey: key) {
+            counters.values[index].page = page
+            let kept = counters.values[index].counter
             kept.reset()
             return kept
         }
         let counter = registry.makeCounter(descriptor: descriptor(metric), labels: labels)
-        counters[key] = counter
+        counters[key] = (counter, page)
         return counter
     }
 
     /// Ends a page: the series not set since the last one are dropped.
     func endPage() {
-        for (key, gauge) in gauges where !set.contains(key) {
-            registry.unregisterGauge(gauge)
+        for (key, kept) in gauges where kept.page != page {
+            registry.unregisterGauge(kept.gauge)
             gauges[key] = nil
         }
-        for (key, counter) in counters where !set.contains(key) {
-            registry.unregisterCounter(counter)
+        for (key, kept) in counters where kept.page != page {
+            registry.unregisterCounter(kept.counter)
             counters[key] = nil
         }
-        set.removeAll(keepingCapacity: true)
+        page += 1
     }
 }
 
