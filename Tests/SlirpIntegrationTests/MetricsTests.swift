@@ -370,23 +370,6 @@ struct MetricsTests {
         let missing = kept.metrics(["--textfile", "\(base)/none"])
         #expect(missing.status == 1 && missing.stderr.contains("\(base)/none"), "\(missing.stderr)")
     }
-
-    @Test("every metric the page can hold is in the README's Metrics table, with its type")
-    func readmeListsEveryMetric() throws {
-        let readme = try Files.readText("\(packageRoot)/README.md")
-        let source = try Files.readText("\(packageRoot)/Sources/SlirpMetrics/SlirpMetric.swift")
-        let names = source.split(separator: "\n").compactMap { line -> String? in
-            guard let start = line.range(of: "= \"slirpmon_") else { return nil }
-            return String(line[line.index(start.lowerBound, offsetBy: 3)...].prefix { $0 != "\"" })
-        }
-        #expect(names.count >= 20, "\(names)")
-        for name in names {
-            let row = readme.split(separator: "\n").first { $0.hasPrefix("| `\(name)`") }
-            #expect(row != nil, "\(name) is not in the README's table")
-            let counter = name.hasSuffix("_total")
-            #expect(row?.contains(counter ? "| counter |" : "| gauge |") == true, "\(name): \(row ?? "")")
-        }
-    }
 }
 
 @Suite("assets/slirpmon.rules.yml loads as it is and fires as its unit tests say (promtool)")
