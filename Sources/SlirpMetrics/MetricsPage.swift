@@ -52,7 +52,7 @@ public enum MetricsPage {
             parts.append(part.registry.emitToBuffer())
         }
         let host = ExpositionPart()
-        for detached in snapshot.detachedContainers {
+        for detached in snapshot.detachedContainers where containerWithoutSlirpStates.contains(detached.container.state) {
             let c = detached.container
             host.gauge(.containerWithoutSlirp, [("container", c.name), ("pod", c.podName ?? ""), ("user", c.ownerName ?? String(c.ownerUID)),
                                                 ("container_id", Format.shortID(c.id)), ("state", c.state)], 1)
@@ -62,6 +62,13 @@ public enum MetricsPage {
         parts.append(host.registry.emitToBuffer())
         return Exposition.merge(headers: Exposition.headers(), parts)
     }
+
+    /// Podman states in which a container without a live slirp4netns is a series: a slirp4netns
+    /// should run (`running`, `paused`), or the start did not complete (`created`, `configured`,
+    /// `initialized`: Podman 4.3 leaves a container whose slirp4netns failed at startup
+    /// `created`, with State.Error empty). A stopped or exited one is not (every exited container
+    /// of every user would stay a series forever), nor one in passing (`stopping`, `removing`).
+    static let containerWithoutSlirpStates: Set<String> = ["running", "paused", "created", "configured", "initialized"]
 
     /// Instances per swift-prometheus registry (`ExpositionPart`): few enough that its copying of
     /// a family's label sets on each add stays small, enough that each part's TYPE lines are few.

@@ -87,7 +87,7 @@ public enum SlirpMetric: String, CaseIterable, Sendable {
         case .instanceValueUnknown:
             "1 for each value of a running instance that could not be read this time (field: forwards, addresses, tap, configuration); its series is absent rather than a made-up 0."
         case .containerWithoutSlirp:
-            "A Podman container in slirp4netns mode with no live slirp4netns, always 1; state running or paused: it has no network; created, configured or initialized: slirp4netns failed at startup; exited: stopped."
+            "A Podman container in slirp4netns mode with no live slirp4netns, always 1; state running or paused: it has no network; created, configured or initialized: created and never started (its start may have failed, slirp4netns's among the causes, or it was never asked). Stopped and exited containers are not listed."
         case .forwardInfo:
             "One live forward of an instance, always 1 (only with --per-forward)."
         case .scrapeErrors:

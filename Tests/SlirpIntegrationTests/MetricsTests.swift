@@ -283,6 +283,31 @@ struct MetricsTests {
         withExtendedLifetime(container) {}
     }
 
+    @Test("a rootless user's stopped container is no series (every exited container would stay one forever); one created in slirp4netns mode and never started is, with state created")
+    func exitedContainersAreNotSeries() throws {
+        try #require(PodmanFixture.available, "needs root, podman and busybox-static")
+        let kept = try Scene("exited")
+        let stopped = try RootlessWebServer("mxexit")
+        let user = stopped.user
+        let stop = PodmanFixture.podman(["stop", "-t", "0", stopped.name], user: user)
+        try #require(stop.status == 0, "podman stop: \(stop.stderr)")
+        let created = PodmanFixture.name("mxcreated")
+        let create = PodmanFixture.podman(["create", "--name", created, "--network", "slirp4netns:port_handler=slirp4netns",
+                                           "-p", "127.0.0.1:\(try DemoFleet.freeTCPPort().value):80", PodmanFixture.image, "httpd", "-f", "-p", "80"], user: user)
+        defer { PodmanFixture.podman(["rm", "-f", "-t", "0", created], user: user) }
+        try #require(create.status == 0, "podman create: \(create.stderr)")
+        let state = PodmanFixture.podman(["inspect", "--format", "{{.State.Status}}", stopped.name], user: user).stdout
+        try #require(state.contains("exited"), "podman stop left \(stopped.name) \(state)")
+
+        let page = try Self.page(kept.metrics())
+        let without = page.filter { $0.name == "slirpmon_container_without_slirp4netns" }
+        #expect(!without.contains { $0.labels["container"] == stopped.name }, "an exited container is a series: \(without.filter { $0.labels["container"] == stopped.name })")
+        #expect(without.contains { $0.labels["container"] == created && $0.labels["state"] == "created" && $0.labels["user"] == user.name },
+                "the created container is not listed: \(without)")
+        #expect(without.allSatisfy { ["running", "paused", "created", "configured", "initialized"].contains($0.labels["state"] ?? "") }, "\(without)")
+        withExtendedLifetime(stopped) {}
+    }
+
     @Test("--textfile: node_exporter's textfile collector, as user prometheus, reads slirpmon.prom written under umask 077: no scrape error, the instance's series served")
     func nodeExporterReadsTheTextfile() throws {
         try #require(isRoot, "needs root (ip netns)")
