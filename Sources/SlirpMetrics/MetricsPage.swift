@@ -100,7 +100,11 @@ public enum MetricsPage {
         if let forwards = i.forwards {
             page.gauge(.instanceForwards, l, Double(forwards.count))
             if options.perForward {
-                for f in forwards {
+                // The lowest ids (the oldest forwards): the same ones on every scrape while they live.
+                let listed = forwards.count > options.forwardsPerInstance
+                    ? Array(forwards.sorted { $0.id < $1.id }.prefix(options.forwardsPerInstance)) : forwards
+                page.gauge(.instanceForwardsUnlisted, l, Double(forwards.count - listed.count))
+                for f in listed {
                     page.gauge(.forwardInfo, labels.pairs([("id", String(f.id)), ("proto", f.proto.rawValue), ("host_addr", f.hostAddr),
                                                            ("host_port", String(f.hostPort)), ("guest_addr", f.guestAddr),
                                                            ("guest_port", String(f.guestPort))]), 1)

@@ -247,6 +247,30 @@ struct MetricsTests {
         #expect(forwards.allSatisfy { $0.labels["guest_addr"] == "10.0.2.100" && $0.labels["id"] != nil }, "\(forwards)")
     }
 
+    @Test("--per-forward on a slirp4netns with 300 forwards (a user adds as many as they like through their API socket): 256 forward_info series, the lowest ids, and forwards_unlisted 44; without the flag no forwards_unlisted")
+    func perForwardSeriesAreCapped() throws {
+        let kept = try Scene("cap")
+        let instance = try kept.lab.start(.init(name: "cap"))
+        let client = APIClient(socketPath: try #require(instance.apiSocket))
+        // An address of its own in 127/8 and any port it can bind: other tests' ports are 127.0.0.1's.
+        let host = IPv4Address(127, 77, UInt8.random(in: 1...250), 1)
+        var added: [Int] = []
+        var port = Int.random(in: 20000...40000)
+        while added.count < 300, port < 65000 {
+            guard let hostPort = SlirpCore.Port(port) else { break }
+            if let id = try? client.add(ForwardRequest(proto: .udp, hostAddr: host, hostPort: hostPort, guestPort: .http)) { added.append(id) }
+            port += 1
+        }
+        try #require(added.count == 300, "only \(added.count) forwards added")
+        let page = try Self.page(kept.metrics(["--per-forward"]))
+        #expect(Self.value(page, "slirpmon_instance_forwards", pid: instance.pid) == 300)
+        #expect(Self.value(page, "slirpmon_instance_forwards_unlisted", pid: instance.pid) == 44)
+        let ids = Self.series(page, "slirpmon_forward_info", pid: instance.pid).compactMap { $0.labels["id"].flatMap { Int($0) } }
+        #expect(ids.sorted() == Array(added.sorted().prefix(256)), "\(ids.count) series: \(ids.sorted().prefix(5))...")
+        let plain = try Self.page(kept.metrics())
+        #expect(Self.series(plain, "slirpmon_instance_forwards_unlisted", pid: instance.pid).isEmpty)
+    }
+
     @Test("a rootless Podman container: its name, user, kind and port handler, configured and live ports; its slirp4netns killed, the page shows the container running without one")
     func podmanContainerAndItsLostSlirp4netns() throws {
         try #require(PodmanFixture.available, "needs root, podman and busybox-static")
