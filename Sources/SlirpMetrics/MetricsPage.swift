@@ -36,18 +36,25 @@ public enum MetricsPage {
         inventory.podman = options.podman ? PodmanCatalog(persistent: true) : nil
         let snapshot: InventorySnapshot
         do { snapshot = try Inventory(options: inventory).snapshot() } catch { throw .scan(error) }
+        // Joins proven on an earlier page, for instances whose user's Podman did not answer this time.
+        var proven: [ProcessIdentity: InventoryCache.ProvenContainer] = [:]
+        for i in snapshot.instances where i.container == nil {
+            guard let uid = i.process.uid, !snapshot.podmanAnswered.contains(uid), let join = kept.provenContainer(of: i.process) else { continue }
+            proven[i.process.identity] = join
+        }
         // What is kept for the next run is written while the page is made.
-        let text = kept.persist { page(snapshot, options, collectSeconds: Deadline.now.seconds(since: started)) }
+        let text = kept.persist { page(snapshot, options, proven: proven, collectSeconds: Deadline.now.seconds(since: started)) }
         return Made(text: text, podmanFailures: snapshot.podmanFailures)
     }
 
-    /// The page for `snapshot`; `collectSeconds`: how long collecting it took.
-    static func page(_ snapshot: InventorySnapshot, _ options: MetricsOptions, collectSeconds: Double) -> [UInt8] {
+    /// The page for `snapshot`; `proven`: earlier joins for instances Podman was not asked about; `collectSeconds`: how long collecting it took.
+    static func page(_ snapshot: InventorySnapshot, _ options: MetricsOptions, proven: [ProcessIdentity: InventoryCache.ProvenContainer] = [:],
+                     collectSeconds: Double) -> [UInt8] {
         var parts: [[UInt8]] = []
         for start in stride(from: 0, to: snapshot.instances.count, by: instancesPerPart) {
             let part = ExpositionPart()
             for instance in snapshot.instances[start..<min(start + instancesPerPart, snapshot.instances.count)] {
-                add(instance, to: part, options: options)
+                add(instance, to: part, options: options, proven: proven[instance.process.identity])
             }
             parts.append(part.registry.emitToBuffer())
         }
@@ -75,8 +82,8 @@ public enum MetricsPage {
     static let instancesPerPart = 16
 
     /// An instance's series. A value not read is absent and named by `instance_value_unknown`.
-    static func add(_ i: SlirpInstance, to page: ExpositionPart, options: MetricsOptions) {
-        let labels = InstanceLabels(i)
+    static func add(_ i: SlirpInstance, to page: ExpositionPart, options: MetricsOptions, proven: InventoryCache.ProvenContainer? = nil) {
+        let labels = InstanceLabels(i, proven: proven)
         let l = labels.pairs()
         let p = i.process
         let known = p.configurationSource.isKnown

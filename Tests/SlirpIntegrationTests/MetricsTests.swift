@@ -72,11 +72,13 @@ func promtoolRejects(_ page: String) throws -> String? {
 struct MetricsTests {
     /// slirpmon with its kept facts in `kept` (bound over /run/slirpmon in a mount namespace of its
     /// own), so parallel suites neither see nor change them.
-    static func slirpmon(keptIn kept: String, _ arguments: [String], umask mask: String? = nil) -> Executables.Output {
+    /// `path`: its PATH (where it finds podman), else this process's.
+    static func slirpmon(keptIn kept: String, _ arguments: [String], umask mask: String? = nil, path: String? = nil) -> Executables.Output {
         guard let unshare = Executables.find("unshare") else {
             return Executables.Output(status: -1, stdout: "", stderr: "unshare is not installed (util-linux)")
         }
-        let command = mask.map { ["sh", "-c", "umask \($0) && exec \"$@\"", "sh", slirpmonBinary] } ?? [slirpmonBinary]
+        let binary = path.map { ["env", "PATH=\($0)", slirpmonBinary] } ?? [slirpmonBinary]
+        let command = mask.map { ["sh", "-c", "umask \($0) && exec \"$@\"", "sh"] + binary } ?? binary
         switch Executables.run(unshare, privateSlirpmonState(kept, command + arguments), timeout: 90) {
         case .success(let output): return output
         case .failure(let error): return Executables.Output(status: -1, stdout: "", stderr: "\(error)")
@@ -93,8 +95,8 @@ struct MetricsTests {
             path = try SafeFiles.makePrivateDirectory(prefix: "smt-metrics-\(tag)")
         }
         deinit { try? FileManager.default.removeItem(atPath: path) }
-        func metrics(_ arguments: [String] = [], umask: String? = nil) -> Executables.Output {
-            MetricsTests.slirpmon(keptIn: path, ["metrics"] + arguments, umask: umask)
+        func metrics(_ arguments: [String] = [], umask: String? = nil, path: String? = nil) -> Executables.Output {
+            MetricsTests.slirpmon(keptIn: self.path, ["metrics"] + arguments, umask: umask, path: path)
         }
         /// An instance with one forward from 127.0.0.1:PORT (a free port) to its port 80.
         func startForwarded(_ spec: SlirpLab.Spec) throws -> (instance: SlirpLab.Instance, port: SlirpCore.Port) {
@@ -304,6 +306,37 @@ struct MetricsTests {
                 && without.number == 1, "\(without)")
         // Gone or defunct, never shown running.
         #expect(Self.value(last, "slirpmon_instance_defunct", pid: pid) != 0, "pid \(pid) still shown running")
+        withExtendedLifetime(container) {}
+    }
+
+    @Test("a rootless container's slirp4netns keeps its container, pod and kind labels on a page where Podman fails (the same series: the alerts' for: is not reset); a user's fake slirp4netns naming that container gets no join it never proved")
+    func containerLabelsStayWhenPodmanCannotBeAsked() throws {
+        try #require(PodmanFixture.available, "needs root, podman and busybox-static")
+        let kept = try Scene("stable")
+        let container = try RootlessWebServer("mxstable")
+        let pid = try #require(PodmanFixture.slirp4netns(ofContainer: container.id)?.pid, "no slirp4netns for container \(container.name)")
+        let identity = ["container", "pod", "kind", "user"]
+        let first = try Self.page(kept.metrics())
+        let before = try #require(Self.series(first, "slirpmon_instance_info", pid: pid).first, "pid \(pid) not on the page")
+        #expect(before.labels["container"] == container.name && before.labels["kind"] == "container", "\(before)")
+
+        // Podman fails for every user asked: first in PATH, a podman that answers as a locked storage does.
+        let bin = try SafeFiles.makePrivateDirectory(prefix: "smt-broken-podman")
+        defer { try? FileManager.default.removeItem(atPath: bin) }
+        chmod(bin, 0o755)
+        try Files.write("#!/bin/sh\necho 'Error: database is locked' >&2\nexit 125\n", to: "\(bin)/podman")
+        chmod("\(bin)/podman", 0o755)
+        let fake = try UserFakeSlirp(["--api-socket", "/tmp/smt-mx-\(getpid())/\(container.id).net", "--netns-type=path", "/run/netns/none", "tap0"])
+        defer { fake.stop() }
+        let second = try Self.page(kept.metrics(path: "\(bin):/usr/bin:/bin:/usr/sbin:/sbin"))
+        #expect((second.first { $0.name == "slirpmon_scrape_errors" && $0.labels["source"] == "podman" }?.number ?? 0) >= 1, "Podman did not fail")
+        for name in ["slirpmon_instance_info", "slirpmon_instance_defunct", "slirpmon_instance_forwards", "slirpmon_instance_cpu_seconds_total"] {
+            let after = Self.series(second, name, pid: pid)
+            #expect(after.count == 1 && identity.allSatisfy { after.first?.labels[$0] == before.labels[$0] },
+                    "\(name) changed labels when Podman failed: \(before) -> \(after)")
+        }
+        let claimed = try #require(Self.series(second, "slirpmon_instance_info", pid: fake.pid).first, "the fake \(fake.pid) is not on the page")
+        #expect(claimed.labels["container"] == "" && claimed.labels["pod"] == "", "a join the fake never proved: \(claimed)")
         withExtendedLifetime(container) {}
     }
 
