@@ -5,9 +5,29 @@
 # the bash, zsh and fish completions, each where its shell looks; the metrics timer for
 # node_exporter (disabled: `systemctl enable --now slirpmon-metrics.timer`) and the alert rules.
 #   bash assets/install.sh [PREFIX]
+#   bash assets/install.sh --print-unit-dir [PREFIX]   (where the systemd units would go)
+# SLIRPMON_UNIT_DIR=DIR puts the units in DIR instead (a test install: no daemon-reload).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+print_unit_dir=false
+if [ "${1:-}" = --print-unit-dir ]; then print_unit_dir=true; shift; fi
 prefix=${1:-/usr/local}
+case $prefix in
+  # systemd refuses a program path holding these ("Executable name contains special characters").
+  *$'\n'* | *\\* | *'"'*) echo "install: systemd cannot run a program under PREFIX $prefix (no line break, \\ or \" in it)" >&2; exit 1 ;;
+esac
+# systemd reads units from /etc/systemd/system and from its own package directory, never from
+# PREFIX/lib/systemd/system of another prefix (Debian: /usr/local/lib/systemd/system is not
+# read): its own directory (pkg-config systemd, systemdsystemunitdir) for PREFIX /usr, else /etc.
+if [ -n "${SLIRPMON_UNIT_DIR:-}" ]; then
+  unit_dir=$SLIRPMON_UNIT_DIR
+elif [ "$prefix" = /usr ]; then
+  unit_dir=$(pkg-config systemd --variable=systemdsystemunitdir 2>/dev/null || true)
+  [ -n "$unit_dir" ] || unit_dir=/lib/systemd/system
+else
+  unit_dir=/etc/systemd/system
+fi
+if $print_unit_dir; then echo "$unit_dir"; exit 0; fi
 command -v swift >/dev/null || { echo "install: swift is not in PATH" >&2; exit 1; }
 if ! pkg-config --exists ncursesw 2>/dev/null || ! command -v strip >/dev/null; then
   echo "install: installing the build's packages (pkg-config libncurses-dev binutils)"
@@ -25,7 +45,7 @@ manual=.build/plugins/GenerateManual/outputs/slirpmon/slirpmon.1
 
 install -d "$prefix/bin" "$prefix/share/man/man1" "$prefix/share/bash-completion/completions" \
   "$prefix/share/zsh/site-functions" "$prefix/share/fish/vendor_completions.d" \
-  "$prefix/lib/systemd/system" "$prefix/share/slirpmon"
+  "$unit_dir" "$prefix/share/slirpmon"
 install -m 0755 "$bin/slirpmon" "$prefix/bin/slirpmon"
 strip "$prefix/bin/slirpmon"
 install -m 0755 "$bin/slirpmon-serve" "$prefix/bin/slirpmon-serve"
@@ -34,10 +54,25 @@ install -m 0644 "$manual" "$prefix/share/man/man1/slirpmon.1"
 "$prefix/bin/slirpmon" --generate-completion-script bash > "$prefix/share/bash-completion/completions/slirpmon"
 "$prefix/bin/slirpmon" --generate-completion-script zsh > "$prefix/share/zsh/site-functions/_slirpmon"
 "$prefix/bin/slirpmon" --generate-completion-script fish > "$prefix/share/fish/vendor_completions.d/slirpmon.fish"
-sed "s|/usr/local/bin/slirpmon|$prefix/bin/slirpmon|" assets/slirpmon-metrics.service > "$prefix/lib/systemd/system/slirpmon-metrics.service"
-chmod 0644 "$prefix/lib/systemd/system/slirpmon-metrics.service"
-install -m 0644 assets/slirpmon-metrics.timer "$prefix/lib/systemd/system/slirpmon-metrics.timer"
-sed "s|/usr/local/bin/slirpmon|$prefix/bin/slirpmon|" assets/slirpmon-serve.service > "$prefix/lib/systemd/system/slirpmon-serve.service"
-chmod 0644 "$prefix/lib/systemd/system/slirpmon-serve.service"
+# ExecStart's program as one word of a unit file: double-quoted (a space in PREFIX), % doubled
+# (systemd's specifiers; $ is not expanded in the program's path); then escaped for sed's
+# replacement (\\ | &).
+exec_word=$(printf '%s' "$prefix/bin/slirpmon" | sed -e 's/%/%%/g')
+exec_word=$(printf '"%s"' "$exec_word" | sed -e 's/[\\|&]/\\&/g')
+for unit in slirpmon-metrics.service slirpmon-serve.service; do
+  sed "s|^ExecStart=/usr/local/bin/slirpmon |ExecStart=$exec_word |" "assets/$unit" > "$unit_dir/$unit"
+  chmod 0644 "$unit_dir/$unit"
+done
+install -m 0644 assets/slirpmon-metrics.timer "$unit_dir/slirpmon-metrics.timer"
 install -m 0644 assets/slirpmon.rules.yml "$prefix/share/slirpmon/slirpmon.rules.yml"
-echo "install: slirpmon $("$prefix/bin/slirpmon" --version) in $prefix/bin, man page and bash/zsh/fish completions under $prefix/share, slirpmon-metrics.service and .timer, slirpmon-serve.service in $prefix/lib/systemd/system, alert rules in $prefix/share/slirpmon"
+# A unit file systemd already knows is read again only on daemon-reload.
+pid1=$(cat /proc/1/comm 2>/dev/null || echo unknown)
+if [ "$pid1" != systemd ]; then
+  reload="systemd is not running (PID 1 is $pid1): no systemctl daemon-reload"
+elif [ -n "${SLIRPMON_UNIT_DIR:-}" ]; then
+  reload="SLIRPMON_UNIT_DIR is not a directory systemd reads: no systemctl daemon-reload"
+else
+  systemctl daemon-reload
+  reload="ran systemctl daemon-reload"
+fi
+echo "install: slirpmon $("$prefix/bin/slirpmon" --version) in $prefix/bin, man page and bash/zsh/fish completions under $prefix/share, slirpmon-metrics.service and .timer, slirpmon-serve.service in $unit_dir ($reload), alert rules in $prefix/share/slirpmon"

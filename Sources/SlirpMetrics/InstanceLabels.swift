@@ -6,7 +6,9 @@ import SlirpCore
 /// - `pid`: the slirp4netns process.
 /// - `user`: its owner's name (uid when the name is unknown; empty when the owner is unknown).
 /// - `container`: the Podman container it serves (for a pod: its infra container), once proven
-///   (`ContainerJoin`); empty otherwise.
+///   (`ContainerJoin`); empty otherwise. A join cannot change while the process runs: when its
+///   user's Podman cannot be asked, the one proven on an earlier page (`InventoryCache.provenContainer`)
+///   is used, so the series stay the same and the alerts' `for:` is not reset.
 /// - `pod`: the pod's name, for a pod's infra container.
 /// - `kind`: `container`, `pod`, `rootless_network` (a rootless user's Podman networks),
 ///   `rootlesskit` (Docker rootless and other RootlessKit users) or `manual` (started by hand).
@@ -22,13 +24,15 @@ struct InstanceLabels: Equatable {
 
     static let names = ["pid", "user", "container", "pod", "kind"]
 
-    init(_ instance: SlirpInstance) {
+    /// `proven`: the container proven on an earlier page, for an instance Podman could not be asked about this time.
+    init(_ instance: SlirpInstance, proven: InventoryCache.ProvenContainer? = nil) {
         let p = instance.process
         pid = String(p.pid)
         user = p.user ?? p.uid.map(String.init) ?? ""
-        container = instance.container?.name ?? ""
-        pod = instance.container?.podName ?? ""
-        kind = Self.kind(instance)
+        let proven = instance.container == nil ? proven : nil
+        container = instance.container?.name ?? proven?.name ?? ""
+        pod = instance.container?.podName ?? proven?.podName ?? ""
+        kind = proven.map { $0.isInfra ? "pod" : "container" } ?? Self.kind(instance)
     }
 
     static func kind(_ instance: SlirpInstance) -> String {

@@ -47,9 +47,15 @@ public final class MetricsCollector: Sendable {
         inventory.tapCountersEveryTime = keepsAddresses
         let snapshot: InventorySnapshot
         do { snapshot = try Inventory(options: inventory).snapshot() } catch { throw .scan(error) }
+        // Joins proven on an earlier page, for instances whose user's Podman did not answer this time.
+        var proven: [ProcessIdentity: InventoryCache.ProvenContainer] = [:]
+        for i in snapshot.instances where i.container == nil {
+            guard let uid = i.process.uid, !snapshot.podmanAnswered.contains(uid), let join = kept.provenContainer(of: i.process) else { continue }
+            proven[i.process.identity] = join
+        }
         // What is kept for the next run is written while the page is made.
         let text = kept.persist {
-            parts.withLock { MetricsPage.page(snapshot, options, collectSeconds: Deadline.now.seconds(since: started), kept: $0) }
+            parts.withLock { MetricsPage.page(snapshot, options, proven: proven, collectSeconds: Deadline.now.seconds(since: started), kept: $0) }
         }
         return MetricsPage.Made(text: text, podmanFailures: snapshot.podmanFailures)
     }

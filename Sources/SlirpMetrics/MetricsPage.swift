@@ -30,21 +30,23 @@ public enum MetricsPage {
         try MetricsCollector(options).make()
     }
 
-    /// The page for `snapshot`; `collectSeconds`: how long collecting it took; `kept`: the
-    /// instances' parts of the page before (a server's), updated for this one.
-    static func page(_ snapshot: InventorySnapshot, _ options: MetricsOptions, collectSeconds: Double,
-                     kept: InstanceParts = InstanceParts()) -> [UInt8] {
+    /// The page for `snapshot`; `proven`: earlier joins for instances Podman was not asked about;
+    /// `collectSeconds`: how long collecting it took; `kept`: the instances' parts of the page
+    /// before (a server's), updated for this one.
+    static func page(_ snapshot: InventorySnapshot, _ options: MetricsOptions, proven: [ProcessIdentity: InventoryCache.ProvenContainer] = [:],
+                     collectSeconds: Double, kept: InstanceParts = InstanceParts()) -> [UInt8] {
         var parts: [[UInt8]] = []
         parts.reserveCapacity(snapshot.instances.count + 1)
         for instance in snapshot.instances {
-            let part = kept.part(instance.identity, labels: InstanceLabels(instance))
-            add(instance, to: part, options: options)
+            let join = proven[instance.identity]
+            let part = kept.part(instance.identity, labels: InstanceLabels(instance, proven: join))
+            add(instance, to: part, options: options, proven: join)
             part.endPage()
             parts.append(part.registry.emitToBuffer())
         }
         kept.endPage()
         let host = ExpositionPart()
-        for detached in snapshot.detachedContainers {
+        for detached in snapshot.detachedContainers where containerWithoutSlirpStates.contains(detached.container.state) {
             let c = detached.container
             host.gauge(.containerWithoutSlirp, [("container", c.name), ("pod", c.podName ?? ""), ("user", c.ownerName ?? String(c.ownerUID)),
                                                 ("container_id", Format.shortID(c.id)), ("state", c.state)], 1)
@@ -55,9 +57,16 @@ public enum MetricsPage {
         return Exposition.merge(headers: Exposition.headers, parts)
     }
 
+    /// Podman states in which a container without a live slirp4netns is a series: a slirp4netns
+    /// should run (`running`, `paused`), or the start did not complete (`created`, `configured`,
+    /// `initialized`: Podman 4.3 leaves a container whose slirp4netns failed at startup
+    /// `created`, with State.Error empty). A stopped or exited one is not (every exited container
+    /// of every user would stay a series forever), nor one in passing (`stopping`, `removing`).
+    static let containerWithoutSlirpStates: Set<String> = ["running", "paused", "created", "configured", "initialized"]
+
     /// An instance's series. A value not read is absent and named by `instance_value_unknown`.
-    static func add(_ i: SlirpInstance, to page: ExpositionPart, options: MetricsOptions) {
-        let labels = InstanceLabels(i)
+    static func add(_ i: SlirpInstance, to page: ExpositionPart, options: MetricsOptions, proven: InventoryCache.ProvenContainer? = nil) {
+        let labels = InstanceLabels(i, proven: proven)
         let l = labels.pairs()
         let p = i.process
         let known = p.configurationSource.isKnown
@@ -81,7 +90,11 @@ public enum MetricsPage {
         if let forwards = i.forwards {
             page.gauge(.instanceForwards, l, Double(forwards.count))
             if options.perForward {
-                for f in forwards {
+                // The lowest ids (the oldest forwards): the same ones on every scrape while they live.
+                let listed = forwards.count > options.forwardsPerInstance
+                    ? Array(forwards.sorted { $0.id < $1.id }.prefix(options.forwardsPerInstance)) : forwards
+                page.gauge(.instanceForwardsUnlisted, l, Double(forwards.count - listed.count))
+                for f in listed {
                     page.gauge(.forwardInfo, labels.pairs([("id", String(f.id)), ("proto", f.proto.rawValue), ("host_addr", f.hostAddr),
                                                            ("host_port", String(f.hostPort)), ("guest_addr", f.guestAddr),
                                                            ("guest_port", String(f.guestPort))]), 1)

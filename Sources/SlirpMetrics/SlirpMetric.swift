@@ -13,6 +13,7 @@ public enum SlirpMetric: String, CaseIterable, Sendable {
     case instanceResident = "slirpmon_instance_resident_memory_bytes"
     case instanceAPISocket = "slirpmon_instance_api_socket"
     case instanceForwards = "slirpmon_instance_forwards"
+    case instanceForwardsUnlisted = "slirpmon_instance_forwards_unlisted"
     case instanceConfiguredPorts = "slirpmon_instance_configured_ports"
     case instanceUnforwardedPorts = "slirpmon_instance_unforwarded_ports"
     case instanceUnpersistedForwards = "slirpmon_instance_unpersisted_forwards"
@@ -68,6 +69,8 @@ public enum SlirpMetric: String, CaseIterable, Sendable {
             "The check of the API socket given on its command line, 1 with status held, missing (no such socket), not-held (another process holds it), ambiguous or unverified; absent when it has none or is defunct."
         case .instanceForwards:
             "Live port forwards, as the instance's API socket lists them (list_hostfwd); absent when not known (value_unknown says so) or when it has no API socket."
+        case .instanceForwardsUnlisted:
+            "Live forwards without a forward_info series: past the first 256 (lowest ids) of an instance. Only with --per-forward."
         case .instanceConfiguredPorts:
             "Host ports Podman's configuration forwards to the container (each port of a range and each protocol counted); Podman containers only."
         case .instanceUnforwardedPorts:
@@ -87,9 +90,9 @@ public enum SlirpMetric: String, CaseIterable, Sendable {
         case .instanceValueUnknown:
             "1 for each value of a running instance that could not be read this time (field: forwards, addresses, tap, configuration); its series is absent rather than a made-up 0."
         case .containerWithoutSlirp:
-            "A Podman container in slirp4netns mode with no live slirp4netns, always 1; state running or paused: it has no network; created, configured or initialized: slirp4netns failed at startup; exited: stopped."
+            "A Podman container in slirp4netns mode with no live slirp4netns, always 1; state running or paused: it has no network; created, configured or initialized: created and never started (its start may have failed, slirp4netns's among the causes, or it was never asked). Stopped and exited containers are not listed."
         case .forwardInfo:
-            "One live forward of an instance, always 1 (only with --per-forward)."
+            "One live forward of an instance, always 1 (only with --per-forward; at most 256 per instance, forwards_unlisted counts the rest)."
         case .scrapeErrors:
             "Sources that could not be read this time (source=podman: one per user whose Podman failed)."
         case .scrapeDuration:

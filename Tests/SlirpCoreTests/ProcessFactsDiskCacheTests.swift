@@ -38,6 +38,14 @@ struct ProcessFactsDiskCacheTests {
         ]
     }
 
+    /// Proven containers for two of the sample's processes: a pod's infra container, and one whose name holds what a line would break on.
+    var sampleJoins: [ProcessIdentity: InventoryCache.ProvenContainer] {
+        [
+            ProcessIdentity(pid: 41, startTicks: 5): .init(id: String(repeating: "c", count: 64), name: "web-infra", podName: "web", isInfra: true),
+            ProcessIdentity(pid: 7, startTicks: 0): .init(id: "ab", name: "a \"b\"\nc", podName: nil, isInfra: false),
+        ]
+    }
+
     func decoded(_ bytes: [UInt8]) -> [ProcessIdentity: InventoryCache.ProcessFacts]? {
         decodedWhole(bytes)?.facts
     }
@@ -53,11 +61,12 @@ struct ProcessFactsDiskCacheTests {
             && a.stdoutTarget == b.stdoutTarget && a.stderrTarget == b.stderrTarget && a.socketInodes == b.socketInodes && a.readAt == b.readAt
     }
 
-    @Test("what is written is read back exactly: words, absent and empty values, inode sets, forward lists")
+    @Test("what is written is read back exactly: words, absent and empty values, inode sets, forward lists, proven containers")
     func roundTrip() throws {
-        let bytes = try #require(ProcessFactsDiskCache.encode(sample, forwards: sampleForwards, scope: scope))
+        let bytes = try #require(ProcessFactsDiskCache.encode(sample, forwards: sampleForwards, joins: sampleJoins, scope: scope))
         let whole = try #require(decodedWhole(bytes))
         #expect(whole.forwards == sampleForwards)
+        #expect(whole.joins == sampleJoins)
         let back = whole.facts
         #expect(Set(back.keys) == Set(sample.keys))
         for (identity, f) in sample { #expect(same(back[identity], f), "\(identity)") }
@@ -94,11 +103,12 @@ struct ProcessFactsDiskCacheTests {
 
     @Test("a file cut anywhere or with a bad field gives nothing wrong: nil, or whole records only")
     func damaged() throws {
-        let bytes = try #require(ProcessFactsDiskCache.encode(sample, forwards: sampleForwards, scope: scope))
+        let bytes = try #require(ProcessFactsDiskCache.encode(sample, forwards: sampleForwards, joins: sampleJoins, scope: scope))
         for end in scope.count..<bytes.count {
             guard let partial = decodedWhole(Array(bytes[..<end])) else { continue }
             for (identity, f) in partial.facts { #expect(same(f, sample[identity]), "cut at \(end): \(identity) differs") }
             for (identity, kept) in partial.forwards { #expect(kept == sampleForwards[identity], "cut at \(end): \(identity)'s forwards differ") }
+            for (identity, join) in partial.joins { #expect(join == sampleJoins[identity], "cut at \(end): \(identity)'s container differs") }
         }
         // A forward with an unknown protocol or a port that is no number.
         let good = try #require(ProcessFactsDiskCache.encode([ProcessIdentity(pid: 41, startTicks: 5): sample[ProcessIdentity(pid: 41, startTicks: 5)]!],

@@ -18,6 +18,9 @@ import Musl
 ///   the answer holds, so it is used instead of asking again.
 /// - The monitor's last answer per instance (`Inventory.Purpose.monitor`), proven or not, shown until
 ///   its log shows a request since (`LastAnswer`).
+/// - The container each process was proven to serve (`ContainerJoin`), for that very process's
+///   life: the join cannot change while it runs, and `provenContainer(of:)` gives it back when
+///   Podman cannot be asked on a later run (the metrics' labels then stay the same series).
 /// - When no forwards are listed: what contacting an instance learnt (its API socket's state, its
 ///   log's size) for `contactMaxAge` seconds; meanwhile its namespace file is not looked at either.
 ///   The monitor's `selected` instance (the one on screen) is contacted every time.
@@ -35,6 +38,8 @@ public final class InventoryCache: Sendable {
     private let namespaces = Mutex<[ProcessIdentity: Kept<NamespaceKey, ObservedAddresses>]>([:])
     /// The forward lists kept, and whether they changed since they were read from disk.
     private let forwardLists = Mutex<ForwardLists>(ForwardLists())
+    /// The containers proven served by each process, and whether one was added since they were read from disk.
+    private let joins = Mutex<(proven: [ProcessIdentity: ProvenContainer], changed: Bool)>(([:], false))
     /// The monitor's last answer per instance (`Inventory.Purpose.monitor`).
     private let lastAnswers = Mutex<[ProcessIdentity: LastAnswer]>([:])
     /// What the last read of a namespace's nameservers found (the monitor's selection), and when:
@@ -64,6 +69,7 @@ public final class InventoryCache: Sendable {
         disk = (file, Set(kept.facts.keys))
         processes.withLock { $0 = kept.facts }
         forwardLists.withLock { $0.proven = kept.forwards }
+        joins.withLock { $0.proven = kept.joins }
     }
 
     public convenience init(addressMaxAge: Double = 5, contactMaxAge: Double = 0) {
@@ -88,7 +94,8 @@ public final class InventoryCache: Sendable {
             lists.settle(room: logHasRoom)
             return (lists.proven.filter { facts[$0.key] != nil }, lists.changed)
         }
-        if changed || Set(facts.keys) != disk.loaded { disk.file.store(facts, forwards: lists) }
+        let (proven, joined) = joins.withLock { ($0.proven.filter { facts[$0.key] != nil }, $0.changed) }
+        if changed || joined || Set(facts.keys) != disk.loaded { disk.file.store(facts, forwards: lists, joins: proven) }
     }
 
     /// Runs `body` (the output) while `persist()` runs on another thread; returns once both are done.
@@ -96,6 +103,28 @@ public final class InventoryCache: Sendable {
         let writing = Pending { self.persist() }
         defer { writing.wait() }
         return try body()
+    }
+
+    /// What identifies the container a process was proven to serve (`ContainerJoin`).
+    public struct ProvenContainer: Sendable, Equatable {
+        public let id: String
+        public let name: String
+        public let podName: String?
+        public let isInfra: Bool
+    }
+
+    /// Keeps `container` as the one the process `identity` was just proven to serve.
+    func keepJoin(_ container: PodmanContainer, for identity: ProcessIdentity) {
+        let proven = ProvenContainer(id: container.id, name: container.name, podName: container.podName, isInfra: container.isInfra)
+        joins.withLock { if $0.proven[identity] != proven { $0.proven[identity] = proven; $0.changed = true } }
+    }
+
+    /// The container this very process (PID and start time) was proven to serve on an earlier
+    /// run, if its files still name that container (a claim refused since, or none, gives nil).
+    /// Only for when Podman could not be asked this time: never a join that was not proven.
+    public func provenContainer(of process: SlirpProcess) -> ProvenContainer? {
+        guard let id = process.containerID, let proven = joins.withLock({ $0.proven[process.identity] }), proven.id == id else { return nil }
+        return proven
     }
 
     /// The parts of a `SlirpProcess` that do not change while it runs.
@@ -358,6 +387,7 @@ public final class InventoryCache: Sendable {
         forwardLists.withLock { $0.retain(only: live) }
         lastAnswers.withLock { $0 = $0.filter { live.contains($0.key) } }
         loads.withLock { $0 = $0.filter { live.contains($0.key) } }
+        joins.withLock { $0.proven = $0.proven.filter { live.contains($0.key) } }
     }
 
     /// True while the facts of this process are kept.

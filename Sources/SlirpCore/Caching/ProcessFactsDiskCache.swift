@@ -20,13 +20,14 @@ import Musl
 ///
 /// With each process's facts goes its last forward list, when one is kept
 /// (`InventoryCache.KeptForwards`: the socket path asked, the log's mark after the answer, the
-/// forwards), so the next run can tell from the log alone whether to ask again.
+/// forwards), so the next run can tell from the log alone whether to ask again; and the
+/// container it was proven to serve (`InventoryCache.ProvenContainer`), when one was.
 struct ProcessFactsDiskCache {
     let path: String
     /// This boot and PID namespace, as the file's header.
     let scope: [UInt8]
 
-    static let magic = "slirpmon-process-facts 3"
+    static let magic = "slirpmon-process-facts 4"
 
     /// The current user's file, for the host's `/proc`; nil without a private runtime directory.
     static func forCurrentUser() -> ProcessFactsDiskCache? {
@@ -44,6 +45,7 @@ struct ProcessFactsDiskCache {
     struct Kept {
         var facts: [ProcessIdentity: InventoryCache.ProcessFacts] = [:]
         var forwards: [ProcessIdentity: InventoryCache.KeptForwards] = [:]
+        var joins: [ProcessIdentity: InventoryCache.ProvenContainer] = [:]
     }
 
     /// What is kept for this scope (nothing when there is none, or the file is not to be trusted).
@@ -54,13 +56,14 @@ struct ProcessFactsDiskCache {
     }
 
     /// Keeps `facts`, and the forward lists of those processes (best effort).
-    func store(_ facts: [ProcessIdentity: InventoryCache.ProcessFacts], forwards: [ProcessIdentity: InventoryCache.KeptForwards] = [:]) {
-        guard let bytes = Self.encode(facts, forwards: forwards, scope: scope) else { return }
+    func store(_ facts: [ProcessIdentity: InventoryCache.ProcessFacts], forwards: [ProcessIdentity: InventoryCache.KeptForwards] = [:],
+               joins: [ProcessIdentity: InventoryCache.ProvenContainer] = [:]) {
+        guard let bytes = Self.encode(facts, forwards: forwards, joins: joins, scope: scope) else { return }
         PrivateFile.write(bytes, to: path)
     }
 
     static func encode(_ facts: [ProcessIdentity: InventoryCache.ProcessFacts], forwards: [ProcessIdentity: InventoryCache.KeptForwards] = [:],
-                       scope: [UInt8]) -> [UInt8]? {
+                       joins: [ProcessIdentity: InventoryCache.ProvenContainer] = [:], scope: [UInt8]) -> [UInt8]? {
         var out = KeptFile.Writer(scope, capacity: scope.count + facts.count * 512)
         for identity in facts.keys.sorted(by: { $0.pid < $1.pid }) {
             guard let f = facts[identity] else { continue }
@@ -93,6 +96,13 @@ struct ProcessFactsDiskCache {
                     out.text(f.guestAddr)
                     out.number(UInt64(f.guestPort))
                 }
+            }
+            let join = joins[identity]
+            out.optional(join?.id)
+            if let join {
+                out.text(join.name)
+                out.optional(join.podName)
+                out.number(join.isInfra ? 1 : 0)
             }
         }
         // A word holding a NUL (a hostile API reply's address) would end its field early: nothing is kept.
@@ -136,6 +146,11 @@ struct ProcessFactsDiskCache {
                 if let forwardsPath {
                     guard let forwards = fields.keptForwards(path: forwardsPath, limit: buffer.count) else { return nil }
                     kept.forwards[identity] = forwards
+                }
+                guard let joinedID = fields.optional() else { return nil }
+                if let joinedID {
+                    guard let name = fields.text(), let podName = fields.optional(), let infra = fields.number(UInt64.self), infra <= 1 else { return nil }
+                    kept.joins[identity] = InventoryCache.ProvenContainer(id: joinedID, name: name, podName: podName, isInfra: infra == 1)
                 }
                 kept.facts[identity] = InventoryCache.ProcessFacts(
                     uid: owner, user: owner.flatMap { names.name(of: $0) }, arguments: arguments,

@@ -136,7 +136,8 @@ public struct Inventory: Sendable {
             .filter { $0.usesSlirp4netns && !live.contains($0.id) }
             .map { c in DetachedContainer(container: c, members: c.isInfra ? Self.members(of: c, in: podman.containers) : []) }
         return InventorySnapshot(instances: instances, detachedContainers: detached, podmanFailures: podman.failures,
-                                 podmanInstalled: podman.installed, rootlessPorts: ports, podmanContainers: podman.containers)
+                                 podmanInstalled: podman.installed, rootlessPorts: ports, podmanContainers: podman.containers,
+                                 podmanAnswered: podman.answered)
     }
 
     /// One instance (`show TARGET`, the target resolved first), joined with its Podman container and
@@ -192,6 +193,7 @@ public struct Inventory: Sendable {
                 let (joined, refusal) = ContainerJoin.container(id, in: podman.containers, servedBy: process, procRoot: options.procRoot)
                 if let container = joined {
                     instances[i].container = container
+                    options.purpose.cache?.keepJoin(container, for: process.identity)
                     if container.isInfra { instances[i].podMembers = Self.members(of: container, in: podman.containers) }
                 } else if let refusal {
                     process = process.withoutContainerClaim(because: refusal)

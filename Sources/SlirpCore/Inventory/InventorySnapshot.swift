@@ -10,6 +10,8 @@ public struct InventorySnapshot: Sendable {
     /// Every container Podman reported (all states, every user asked): `PortHolders` names the
     /// container of a port holder, running or not, or finds it gone.
     public var podmanContainers: [PodmanContainer] = []
+    /// The users (uid) whose Podman answered (`PodmanCatalog.Snapshot.answered`).
+    public var podmanAnswered: Set<UInt32> = []
 }
 
 /// A slirp4netns-mode container whose slirp4netns is not running.

@@ -18,6 +18,9 @@ public final class PodmanCatalog: Sendable {
         public let failures: [String]
         /// False when Podman is not installed (then everything else still works).
         public let installed: Bool
+        /// The users (uid) whose Podman answered: their containers are all in `containers`
+        /// (none when their storage is empty). Not those in `failures`, nor any when not installed.
+        public var answered: Set<UInt32> = []
         public static let empty = Snapshot(containers: [], failures: [], installed: false)
     }
 
@@ -66,11 +69,13 @@ public final class PodmanCatalog: Sendable {
         if let fresh { return fresh }
         var snapshot: Snapshot
         if !force, let disk, let stored = disk.load(key: key) {
-            snapshot = Snapshot(containers: stored, failures: [], installed: true)
+            snapshot = Snapshot(containers: stored, failures: [], installed: true, answered: Set(candidates.map { $0?.uid ?? UInt32(geteuid()) }))
         } else {
             let users = candidates.filter(Self.mayHaveContainers)
             var containers: [PodmanContainer] = []
             var failures: [String] = []
+            // Empty storage is an answer too: no containers.
+            var answered = Set(candidates.filter { !users.contains($0) }.map { $0?.uid ?? UInt32(geteuid()) })
             for user in users {
                 if let user, let problem = PodmanStorage.unreadableConfiguration(home: UserNames.home(of: user.uid)) {
                     failures.append("\(user.name)'s Podman not asked: \(problem)")
@@ -86,13 +91,14 @@ public final class PodmanCatalog: Sendable {
                 switch PodmanCLI(binary: binary, user: user, timeout: timeout).containers() {
                 case .success(let list):
                     containers += list
+                    answered.insert(uid)
                     state.withLock { $0.withHoldOff(path: holdOffPath) { $0.forget(uid: uid) } }
                 case .failure(let failure):
                     let failed = state.withLock { $0.withHoldOff(path: holdOffPath) { $0.remember(uid: uid, reason: failure.message, key: holdKey, now: PodmanHoldOff.now()) } }
                     failures.append(failed.message)
                 }
             }
-            snapshot = Snapshot(containers: containers, failures: failures, installed: true)
+            snapshot = Snapshot(containers: containers, failures: failures, installed: true, answered: answered)
             // Also "nobody has containers": finding that out reads containers.conf and every user's storage.
             if failures.isEmpty, settled, let disk { disk.store(key: key, containers: containers) }
         }
