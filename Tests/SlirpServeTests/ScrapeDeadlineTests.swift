@@ -1,0 +1,141 @@
+import Foundation
+import Glibc
+import NIOCore
+import SlirpCore
+import SlirpServe
+import SlirpTestSupport
+import Testing
+
+/// A render that stands for a user's slow Podman: each render sleeps `delay` seconds (changed by
+/// the test between scrapes) and returns a page naming its own number.
+final class SlowRender: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    private var seconds: Double
+
+    init(delay: Double) { seconds = delay }
+
+    var delay: Double {
+        get { lock.withLock { seconds } }
+        set { lock.withLock { seconds = newValue } }
+    }
+
+    var renders: Int { lock.withLock { count } }
+
+    func render() -> [UInt8] {
+        let (number, delay) = lock.withLock { count += 1; return (count, seconds) }
+        if delay > 0 { usleep(UInt32(delay * 1e6)) }
+        return Array("slirpmon_render \(number)\n".utf8)
+    }
+}
+
+/// `slirpmon serve` under a render slower than Prometheus waits (a user can make their Podman take
+/// its whole 10 s timeout, and void the hold-off by touching their containers.conf): the scrape is
+/// answered in time with the last page and its age, so the target stays up for every other user.
+@Suite("slirpmon serve answers within the scrape's timeout however slow the render")
+struct ScrapeDeadlineTests {
+    static let header = "X-Prometheus-Scrape-Timeout-Seconds"
+
+    func serve(_ render: SlowRender, _ configure: (inout ServeLimits) -> Void = { _ in }) throws -> MetricsServer {
+        var limits = ServeLimits()
+        configure(&limits)
+        return try MetricsServer(listen: try ListenAddress(parsing: "127.0.0.1:0"), limits: limits) { render.render() }
+    }
+
+    /// The value of `slirpmon_page_age_seconds` in `body`, and that the family is whole (HELP, TYPE, sample).
+    func age(_ body: String) -> Double? {
+        let lines = body.split(separator: "\n")
+        guard lines.contains("# TYPE slirpmon_page_age_seconds gauge"),
+              lines.contains(where: { $0.hasPrefix("# HELP slirpmon_page_age_seconds ") }),
+              let sample = lines.first(where: { $0.hasPrefix("slirpmon_page_age_seconds ") }) else { return nil }
+        return Double(sample.dropFirst("slirpmon_page_age_seconds ".count))
+    }
+
+    func seconds(since start: Deadline) -> Double { Deadline.now.seconds(since: start) }
+
+    @Test("a user's Podman made slow: Prometheus's scrape (its header says 1 s) gets the last page within it, with slirpmon_page_age_seconds above 0; the render goes on and the next scrape gets its fresh page")
+    func slowRenderAnswersTheLastPageWithItsAge() throws {
+        let render = SlowRender(delay: 0)
+        let server = try serve(render) { $0.pageReuse = .milliseconds(300) }
+        defer { server.stop() }
+        let first = try #require(httpExchange(port: server.address.port, path: "/metrics", headers: ["\(Self.header): 10"]))
+        #expect(first.status == 200 && first.body.hasPrefix("slirpmon_render 1\n"), "\(first.body)")
+        #expect((age(first.body) ?? -1) >= 0 && (age(first.body) ?? 99) < 0.5, "a fresh page is 0 s old: \(first.body)")
+
+        render.delay = 3 // from now on each render takes 3 s: the Podman of a user who made it slow
+        usleep(400_000) // past the page reuse: the next scrape starts a render
+        let start = Deadline.now
+        let late = try #require(httpExchange(port: server.address.port, path: "/metrics", timeout: 10, headers: ["\(Self.header): 1"]),
+                                "no answer within 10 s")
+        let took = seconds(since: start)
+        #expect(took < 1.0, "answered after \(took) s: Prometheus (timeout 1 s) marked the target down")
+        #expect(late.status == 200 && late.body.hasPrefix("slirpmon_render 1\n"), "the last page: \(late.status) \(late.body)")
+        let lateAge = try #require(age(late.body), "no slirpmon_page_age_seconds: \(late.body)")
+        #expect(lateAge > 0.3, "the last page is older than its render: \(lateAge)")
+        #expect(late.head.lowercased().contains("content-length: \(late.body.utf8.count)"), "\(late.head)")
+
+        // A scrape while the render runs (no header: --scrape-timeout, 8 s by default) waits for that render.
+        let fresh = try #require(httpExchange(port: server.address.port, path: "/metrics", timeout: 10))
+        #expect(fresh.status == 200 && fresh.body.hasPrefix("slirpmon_render 2\n"), "\(fresh.body)")
+        #expect((age(fresh.body) ?? 99) < 0.5, "\(fresh.body)")
+        #expect(render.renders == 2, "the late scrape's render went on and was shared: \(render.renders) renders")
+    }
+
+    @Test("no page rendered yet and a render slower than the scrape's timeout: 503 with the reason, within the header's timeout")
+    func noPageYetAnswers503InTime() throws {
+        let render = SlowRender(delay: 3)
+        let server = try serve(render)
+        defer { server.stop() }
+        let start = Deadline.now
+        let answer = try #require(httpExchange(port: server.address.port, path: "/metrics", timeout: 10, headers: ["\(Self.header): 1"]),
+                                  "no answer within 10 s")
+        let took = seconds(since: start)
+        #expect(took < 1.0, "answered after \(took) s")
+        #expect(answer.status == 503 && answer.body.contains("no metrics page yet"), "\(answer.status) \(answer.body)")
+        #expect(age(answer.body) == nil)
+    }
+
+    @Test("a malformed or absurd X-Prometheus-Scrape-Timeout-Seconds (any local user sends one) is ignored: --scrape-timeout applies")
+    func badScrapeTimeoutHeaderIsIgnored() throws {
+        let render = SlowRender(delay: 0)
+        let server = try serve(render) { $0.scrapeTimeout = .milliseconds(1500); $0.pageReuse = .zero }
+        defer { server.stop() }
+        #expect(httpExchange(port: server.address.port, path: "/metrics")?.status == 200, "the first page")
+        render.delay = 4
+        let bad = ["abc", "-1", "1e-3", "nan", "inf", "0", "0.01", "99999", "0x10", "1.", ".5", "1,2", "+1", "1e0", "0x1", "1_0", String(repeating: "1", count: 60) + ".0"]
+        let answers = Locked<[String: (status: Int, seconds: Double)]>([:])
+        let done = DispatchSemaphore(value: 0)
+        // All at once, sharing the one slow render: each waits --scrape-timeout (1.5 s), not the header's value.
+        for value in bad + ["two headers"] {
+            Thread {
+                let headers = value == "two headers" ? ["\(Self.header): 0.5", "\(Self.header): 0.5"] : ["\(Self.header): \(value)"]
+                let start = Deadline.now
+                let status = httpExchange(port: server.address.port, path: "/metrics", timeout: 10, headers: headers)?.status ?? -1
+                let took = Deadline.now.seconds(since: start)
+                answers.update { $0[value] = (status, took) }
+                done.signal()
+            }.start()
+        }
+        for _ in 0..<(bad.count + 1) { done.wait() }
+        for (value, answer) in answers.value.sorted(by: { $0.key < $1.key }) {
+            #expect(answer.status == 200, "\(value): \(answer.status)")
+            #expect(answer.seconds >= 1.35 && answer.seconds < 3.5, "header \(value): answered after \(answer.seconds) s, not --scrape-timeout's 1.5 s")
+        }
+    }
+
+    @Test("the wait a scrape gets: its header's seconds less 10 % (at least 0.25 s), never above --scrape-timeout, never below 0.1 s")
+    func scrapeWaitFollowsTheHeader() {
+        var limits = ServeLimits()
+        #expect(limits.scrapeTimeout == .seconds(8), "the default is below Prometheus's default scrape_timeout (10 s)")
+        limits.scrapeTimeout = .seconds(8)
+        let cases: [([String], TimeAmount)] = [
+            (["10"], .seconds(8)), (["5"], .milliseconds(4500)), (["2"], .milliseconds(1750)), ([" 1 "], .milliseconds(750)),
+            (["0.2"], .milliseconds(100)), (["600"], .seconds(8)), ([], .seconds(8)), (["1", "1"], .seconds(8)),
+            (["1e1"], .seconds(8)), (["NaN"], .seconds(8)), (["601"], .seconds(8)), (["0.05"], .seconds(8)), (["4\r"], .seconds(8)),
+        ]
+        for (values, expected) in cases {
+            let wait = limits.scrapeWait(header: values)
+            #expect(abs(wait.nanoseconds - expected.nanoseconds) < 1_000_000, "\(values): \(wait.nanoseconds) ns, not \(expected.nanoseconds)")
+        }
+    }
+}
