@@ -137,6 +137,30 @@ struct ServeTests {
         }
     }
 
+    @Test("the real binary: each page ends with slirpmon_page_age_seconds (near 0 when fresh); --help gives the 8 s default, below Prometheus's 10 s; slirpmon and slirpmon-serve refuse a --scrape-timeout out of range in the same words")
+    func pageAgeAndScrapeTimeoutOfTheRealBinary() throws {
+        try #require(isRoot, "needs root")
+        let kept = try Kept("age")
+        let serve = try ServeProcess(keptIn: kept.path)
+        let page = try #require(httpExchange(port: serve.port, path: "/metrics", timeout: 30, headers: ["X-Prometheus-Scrape-Timeout-Seconds: 10"]))
+        let lines = page.body.split(separator: "\n")
+        #expect(page.status == 200 && lines.contains("# TYPE slirpmon_page_age_seconds gauge"), "\(page.body.suffix(400))")
+        let age = lines.first { $0.hasPrefix("slirpmon_page_age_seconds ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        #expect(age.map { $0 >= 0 && $0 < 2.5 } == true, "\(String(describing: age))")
+        #expect(lines.contains { $0.hasPrefix("slirpmon_scrape_duration_seconds ") }, "the page as rendered comes first")
+        #expect(serve.stop() == 0, "\(serve.stderr)")
+
+        let help = slirpmon(["serve", "--help"])
+        let flat = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(flat.contains("--scrape-timeout (8 s, below Prometheus's default scrape_timeout of 10 s)") && flat.contains("(default: 8.0)"), "\(help.stdout)")
+        let words = "--scrape-timeout must be from 0.1 to 600 seconds, got 0.05"
+        let byCLI = slirpmon(["serve", "--listen", "127.0.0.1:0", "--scrape-timeout", "0.05"])
+        #expect(byCLI.status != 0 && byCLI.stderr.contains(words), "\(byCLI.stderr)")
+        let server = URL(fileURLWithPath: slirpmonBinary).deletingLastPathComponent().appendingPathComponent("slirpmon-serve").path
+        let byServer = sh(server, ["--listen", "127.0.0.1:0", "--scrape-timeout", "0.05"])
+        #expect(byServer.status == 2 && byServer.stderr == "slirpmon serve: \(words)\n", "\(byServer.stderr)")
+    }
+
     @Test("a bad --listen exits 2 with what is wrong and the form, before listening; as root, a non-loopback address is warned about (and one not on this host fails with exit 1)")
     func badListenIsRefused() throws {
         for (listen, said) in [("localhost:9184", "host names are not resolved"), ("::1:9184", "goes in brackets: [::1]:9184"),
