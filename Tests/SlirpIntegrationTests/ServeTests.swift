@@ -161,6 +161,35 @@ struct ServeTests {
         #expect(byServer.status == 2 && byServer.stderr == "slirpmon serve: \(words)\n", "\(byServer.stderr)")
     }
 
+    @Test("a user's Podman failing on every render is logged by serve once, as slirpmon metrics says it, their escape sequences shown as \\x1B; the journal is not flooded")
+    func podmanFailuresAreLoggedOnceAndEscaped() throws {
+        try #require(isRoot, "needs root (a mount namespace with its own /etc/passwd)")
+        // A user of this test alone: an /etc/passwd bound over the real one for the server only, naming a
+        // home with an escape sequence in its path, container storage that is not empty, and a
+        // containers.conf that cannot be read (a directory): "...'s Podman not asked: cannot read HOME/...".
+        let directory = try SafeFiles.makePrivateDirectory(prefix: "smt-serve-podfail")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let home = "\(directory)/home\u{1B}]0;owned\u{07}"
+        for path in ["\(home)/.local/share/containers/storage/overlay-containers", "\(home)/.config/containers/containers.conf"] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        try Files.write("[{\"id\":\"x\"}]\n", to: "\(home)/.local/share/containers/storage/overlay-containers/containers.json")
+        let passwd = "\(directory)/passwd"
+        try Files.write(try Files.readText("/etc/passwd") + "smt-podfail:x:64990:64990::\(home):/bin/sh\n", to: passwd)
+        chmod(passwd, 0o644)
+        let kept = try Kept("podfail")
+        let serve = try ServeProcess(keptIn: kept.path, binding: [(passwd, "/etc/passwd")])
+        for _ in 0..<3 {
+            #expect(httpExchange(port: serve.port, path: "/metrics", timeout: 30)?.status == 200)
+            usleep(2_200_000) // past the page reuse: each scrape renders (and fails to ask that Podman) again
+        }
+        #expect(serve.stop() == 0)
+        let said = serve.stderr.split(separator: "\n").filter { $0.contains("Podman not asked") }
+        #expect(said.count == 1, "three renders, one line: \(serve.stderr)")
+        #expect(said.first?.contains("/home\\x1B]0;owned\\x07/.config/containers/containers.conf") == true, "\(serve.stderr)")
+        #expect(!serve.stderr.contains("\u{1B}"), "an escape sequence reached the journal: \(serve.stderr.debugDescription)")
+    }
+
     @Test("a bad --listen exits 2 with what is wrong and the form, before listening; as root, a non-loopback address is warned about (and one not on this host fails with exit 1)")
     func badListenIsRefused() throws {
         for (listen, said) in [("localhost:9184", "host names are not resolved"), ("::1:9184", "goes in brackets: [::1]:9184"),
