@@ -51,7 +51,15 @@ struct ScrapeDeadlineTests {
         return Double(sample.dropFirst("slirpmon_page_age_seconds ".count))
     }
 
-    func seconds(since start: Deadline) -> Double { Deadline.now.seconds(since: start) }
+    /// A scrape as Prometheus sends it with scrape_timeout 1s, which must be answered within that second.
+    func scrapeAsPrometheusWithOneSecond(_ server: MetricsServer) throws -> (status: Int, head: String, body: String) {
+        let start = Deadline.now
+        let answer = try #require(httpExchange(port: server.address.port, path: "/metrics", timeout: 10, headers: ["\(Self.header): 1"]),
+                                  "no answer within 10 s")
+        let took = Deadline.now.seconds(since: start)
+        #expect(took < 1.0, "answered after \(took) s: Prometheus (timeout 1 s) marks the target down")
+        return answer
+    }
 
     @Test("a user's Podman made slow: Prometheus's scrape (its header says 1 s) gets the last page within it, with slirpmon_page_age_seconds above 0; the render goes on and the next scrape gets its fresh page")
     func slowRenderAnswersTheLastPageWithItsAge() throws {
@@ -64,11 +72,7 @@ struct ScrapeDeadlineTests {
 
         render.delay = 3 // from now on each render takes 3 s: the Podman of a user who made it slow
         usleep(400_000) // past the page reuse: the next scrape starts a render
-        let start = Deadline.now
-        let late = try #require(httpExchange(port: server.address.port, path: "/metrics", timeout: 10, headers: ["\(Self.header): 1"]),
-                                "no answer within 10 s")
-        let took = seconds(since: start)
-        #expect(took < 1.0, "answered after \(took) s: Prometheus (timeout 1 s) marked the target down")
+        let late = try scrapeAsPrometheusWithOneSecond(server)
         #expect(late.status == 200 && late.body.hasPrefix("slirpmon_render 1\n"), "the last page: \(late.status) \(late.body)")
         let lateAge = try #require(age(late.body), "no slirpmon_page_age_seconds: \(late.body)")
         #expect(lateAge > 0.3, "the last page is older than its render: \(lateAge)")
@@ -86,11 +90,7 @@ struct ScrapeDeadlineTests {
         let render = SlowRender(delay: 3)
         let server = try serve(render)
         defer { server.stop() }
-        let start = Deadline.now
-        let answer = try #require(httpExchange(port: server.address.port, path: "/metrics", timeout: 10, headers: ["\(Self.header): 1"]),
-                                  "no answer within 10 s")
-        let took = seconds(since: start)
-        #expect(took < 1.0, "answered after \(took) s")
+        let answer = try scrapeAsPrometheusWithOneSecond(server)
         #expect(answer.status == 503 && answer.body.contains("no metrics page yet"), "\(answer.status) \(answer.body)")
         #expect(age(answer.body) == nil)
     }
