@@ -68,6 +68,9 @@ struct ServeTests {
         #expect(try prometheus.query("slirpmon_instance_api_socket{pid=\"\(web.pid)\",status=\"held\"}").map(\.value) == [1])
         #expect(try prometheus.query("slirpmon_instance_defunct{pid=~\"\(web.pid)|\(bare.pid)|\(containerSlirp)\"}").map(\.value) == [0, 0, 0])
         #expect(try prometheus.query("slirpmon_instance_api_socket{pid=\"\(bare.pid)\"}").isEmpty, "an instance without an API socket has no socket series")
+        // The age family, appended to the page as it is answered, is parsed and stored with the rest.
+        let age = try prometheus.query("slirpmon_page_age_seconds{job=\"slirpmon\"}").map(\.value)
+        #expect(age.count == 1 && age.allSatisfy { $0 >= 0 && $0 < 3 }, "\(age)")
         #expect(serve.stop() == 0, "SIGTERM: \(serve.stderr)")
     }
 
