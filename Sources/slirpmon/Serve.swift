@@ -17,7 +17,7 @@ extension Slirpmon {
             below Prometheus's default scrape_timeout of 10 s), or within the scrape's own \
             X-Prometheus-Scrape-Timeout-Seconds less 10 % (at least 0.25 s), gets the last page with its age \
             (slirpmon_page_age_seconds) while the render goes on, or 503 when there is none yet. \
-            Podman's failures are logged on stderr, each once per 5 minutes. GET and HEAD of \
+            Podman's failures are logged (the service's journal), each once per 5 minutes. GET and HEAD of \
             /metrics and / only (404 otherwise). A client gets 10 s to send its request and 10 s to \
             read the answer. As root on an address other than loopback, a warning: the page names \
             every user's containers. The server is the program slirpmon-serve installed next to \

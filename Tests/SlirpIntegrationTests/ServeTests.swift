@@ -121,7 +121,7 @@ struct ServeTests {
         #expect(seen.state == "pending" && seen.labels["user"] == user.name && seen.labels["severity"] == "critical", "\(seen)")
         // The rule's own for: 2m, not shortened: firing within it plus a few evaluations.
         let firing = prometheus.wait(seconds: 150) { () throws -> Bool? in try alert()?.state == "firing" ? true : nil }
-        #expect(firing == true, "not firing 150 s after pending: \((try? alert()).map { "\($0)" } ?? "gone")")
+        #expect(firing == true, "not firing 150 s after pending: \((try? alert()).map { "\($0)" } ?? "gone"); serve said: \(serve.stderr)")
         #expect(serve.stop() == 0)
     }
 
