@@ -164,7 +164,8 @@ struct ServerTests {
         let scrape = try #require(httpExchange(port: server.address.port, path: "/metrics"), "a scrape beside the slowloris")
         #expect(scrape.status == 200)
         #expect(Double(Deadline.now.nanoseconds - begin.nanoseconds) / 1e9 < 1.0, "the scrape waited for the slowloris")
-        #expect(slow.isClosedByServer(within: 5), "the slowloris still connected 5 s after the 2 s client timeout")
+        // 8 s: room for a loaded machine (swift-testing runs other suites beside this one), far short of the 14 s the header would take.
+        #expect(slow.isClosedByServer(within: 8), "the slowloris still connected 8 s after the 2 s client timeout")
     }
 
     @Test("a huge header is answered 400 and closed without being kept")
