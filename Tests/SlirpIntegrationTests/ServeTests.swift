@@ -117,7 +117,7 @@ struct ServeTests {
 
         kill(pid, SIGKILL)
         let pending = prometheus.wait(seconds: 45) { try alert() }
-        let seen = try #require(pending, "no alert for \(name) 45 s after its slirp4netns was killed: \((try? prometheus.alerts()).map { "\($0)" } ?? "")")
+        let seen = try #require(pending, "no alert for \(name) 45 s after its slirp4netns was killed: \((try? prometheus.alerts()).map { "\($0)" } ?? ""); serve said: \(serve.stderr); age: \((try? prometheus.query("slirpmon_page_age_seconds").map(\.value)) ?? [])")
         #expect(seen.state == "pending" && seen.labels["user"] == user.name && seen.labels["severity"] == "critical", "\(seen)")
         // The rule's own for: 2m, not shortened: firing within it plus a few evaluations.
         let firing = prometheus.wait(seconds: 150) { () throws -> Bool? in try alert()?.state == "firing" ? true : nil }
