@@ -6,10 +6,11 @@ import SlirpServe
 import SlirpTestSupport
 import Testing
 
-/// A render that stands for a user's slow Podman: each render sleeps `delay` seconds (changed by
-/// the test between scrapes) and returns a page naming its own number.
+/// A render that stands for a user's slow Podman: each render takes `delay` seconds (changed by
+/// the test between scrapes), or until `release`, and returns a page naming its own number.
 final class SlowRender: @unchecked Sendable {
     private let lock = NSLock()
+    private let gate = DispatchSemaphore(value: 0)
     private var count = 0
     private var seconds: Double
 
@@ -24,9 +25,12 @@ final class SlowRender: @unchecked Sendable {
 
     func render() -> [UInt8] {
         let (number, delay) = lock.withLock { count += 1; return (count, seconds) }
-        if delay > 0 { usleep(UInt32(delay * 1e6)) }
+        if delay > 0 { _ = gate.wait(timeout: .now() + delay) }
         return Array("slirpmon_render \(number)\n".utf8)
     }
+
+    /// Ends the render that waits (the Podman answers at last); a render that starts later runs at once.
+    func release() { gate.signal() }
 }
 
 /// `slirpmon serve` under a render slower than Prometheus waits (a user can make their Podman take
@@ -52,14 +56,14 @@ struct ScrapeDeadlineTests {
     }
 
     /// A scrape as Prometheus sends it with scrape_timeout 4s: the server answers after 3.6 s (its
-    /// 0.4 s margin), not after the 6 s render nor --scrape-timeout's 8 s. Up to 5 s is taken: on 2
-    /// cores shared with other suites an event loop's timer was seen 0.6 s late.
+    /// 0.4 s margin), not when the render ends (30 s) nor at --scrape-timeout's 8 s. Up to 7.5 s is
+    /// taken: with 12 suites and a 500-instance benchmark on the 2 cores, a 3.6 s timer answered at 9.8 s.
     func scrapeAsPrometheusWithFourSeconds(_ server: MetricsServer) throws -> (status: Int, head: String, body: String) {
         let start = Deadline.now
         let answer = try #require(httpExchange(port: server.address.port, path: "/metrics", timeout: 15, headers: ["\(Self.header): 4"]),
                                   "no answer within 15 s")
         let took = Deadline.now.seconds(since: start)
-        #expect(took >= 3.5 && took < 5.0, "answered after \(took) s: not at the wait the header asks (3.6 s)")
+        #expect(took >= 3.5 && took < 7.5, "answered after \(took) s: not at the wait the header asks (3.6 s)")
         return answer
     }
 
@@ -67,12 +71,12 @@ struct ScrapeDeadlineTests {
     func slowRenderAnswersTheLastPageWithItsAge() throws {
         let render = SlowRender(delay: 0)
         let server = try serve(render) { $0.pageReuse = .milliseconds(300) }
-        defer { server.stop() }
+        defer { render.release(); server.stop() }
         let first = try #require(httpExchange(port: server.address.port, path: "/metrics", headers: ["\(Self.header): 10"]))
         #expect(first.status == 200 && first.body.hasPrefix("slirpmon_render 1\n"), "\(first.body)")
         #expect((age(first.body) ?? -1) >= 0 && (age(first.body) ?? 99) < 0.5, "a fresh page is 0 s old: \(first.body)")
 
-        render.delay = 6 // from now on each render takes 6 s: the Podman of a user who made it slow
+        render.delay = 30 // from now on a render takes until released: the Podman of a user who made it slow
         usleep(400_000) // past the page reuse: the next scrape starts a render
         let late = try scrapeAsPrometheusWithFourSeconds(server)
         #expect(late.status == 200 && late.body.hasPrefix("slirpmon_render 1\n"), "the last page: \(late.status) \(late.body)")
@@ -80,18 +84,21 @@ struct ScrapeDeadlineTests {
         #expect(lateAge > 3.5, "the last page is as old as the wait since it was rendered: \(lateAge)")
         #expect(late.head.lowercased().contains("content-length: \(late.body.utf8.count)"), "\(late.head)")
 
-        // A scrape while the render runs (no header: --scrape-timeout, 8 s by default) waits for that render.
+        // The render went on: once it ends, a scrape (no header: --scrape-timeout, 8 s by default) gets its page.
+        render.delay = 0
+        render.release()
         let fresh = try #require(httpExchange(port: server.address.port, path: "/metrics", timeout: 15))
-        #expect(fresh.status == 200 && fresh.body.hasPrefix("slirpmon_render 2\n"), "\(fresh.body)")
-        #expect((age(fresh.body) ?? 99) < 0.5, "\(fresh.body)")
-        #expect(render.renders == 2, "the late scrape's render went on and was shared: \(render.renders) renders")
+        #expect(fresh.status == 200 && !fresh.body.hasPrefix("slirpmon_render 1\n"), "\(fresh.body)")
+        #expect((age(fresh.body) ?? 99) < 1, "\(fresh.body)")
+        // 2: the late scrape's render, kept; 3 only when the machine let more than the 0.3 s page reuse pass.
+        #expect((2...3).contains(render.renders), "\(render.renders) renders")
     }
 
     @Test("no page rendered yet and a render slower than the scrape's timeout: 503 with the reason, within the header's timeout")
     func noPageYetAnswers503InTime() throws {
-        let render = SlowRender(delay: 6)
+        let render = SlowRender(delay: 30)
         let server = try serve(render)
-        defer { server.stop() }
+        defer { render.release(); server.stop() }
         let answer = try scrapeAsPrometheusWithFourSeconds(server)
         #expect(answer.status == 503 && answer.body.contains("no metrics page yet"), "\(answer.status) \(answer.body)")
         #expect(age(answer.body) == nil)
@@ -101,9 +108,9 @@ struct ScrapeDeadlineTests {
     func badScrapeTimeoutHeaderIsIgnored() throws {
         let render = SlowRender(delay: 0)
         let server = try serve(render) { $0.scrapeTimeout = .milliseconds(1500); $0.pageReuse = .zero }
-        defer { server.stop() }
+        defer { render.release(); server.stop() }
         #expect(httpExchange(port: server.address.port, path: "/metrics")?.status == 200, "the first page")
-        render.delay = 4
+        render.delay = 30
         let bad = ["abc", "-1", "1e-3", "nan", "inf", "0", "0.01", "99999", "0x10", "1.", ".5", "1,2", "+1", "1e0", "0x1", "1_0", String(repeating: "1", count: 60) + ".0"]
         let answers = Locked<[String: (status: Int, seconds: Double)]>([:])
         let done = DispatchSemaphore(value: 0)
@@ -121,7 +128,7 @@ struct ScrapeDeadlineTests {
         for _ in 0..<(bad.count + 1) { done.wait() }
         for (value, answer) in answers.value.sorted(by: { $0.key < $1.key }) {
             #expect(answer.status == 200, "\(value): \(answer.status)")
-            #expect(answer.seconds >= 1.35 && answer.seconds < 3.5, "header \(value): answered after \(answer.seconds) s, not --scrape-timeout's 1.5 s")
+            #expect(answer.seconds >= 1.35 && answer.seconds < 6, "header \(value): answered after \(answer.seconds) s, not --scrape-timeout's 1.5 s")
         }
     }
 
