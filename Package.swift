@@ -43,6 +43,7 @@ let package = Package(
         .executableTarget(name: "slirpmon-bench", dependencies: ["SlirpCore"]),
         // `slirpmon serve`'s HTTP server (SwiftNIO's HTTP/1.1), linked into no other command.
         .target(name: "SlirpServe", dependencies: [
+            "SlirpMetrics", "SlirpCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

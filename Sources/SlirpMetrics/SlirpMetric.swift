@@ -27,6 +27,7 @@ public enum SlirpMetric: String, CaseIterable, Sendable {
     case forwardInfo = "slirpmon_forward_info"
     case scrapeErrors = "slirpmon_scrape_errors"
     case scrapeDuration = "slirpmon_scrape_duration_seconds"
+    case pageAge = "slirpmon_page_age_seconds"
 
     public enum Kind: String, Sendable { case gauge, counter }
 
@@ -97,6 +98,8 @@ public enum SlirpMetric: String, CaseIterable, Sendable {
             "Sources that could not be read this time (source=podman: one per user whose Podman failed)."
         case .scrapeDuration:
             "How long collecting this page took."
+        case .pageAge:
+            "Seconds since this page was rendered (slirpmon serve only): near 0 for a fresh page; more when a render was slower than the scrape's timeout and the last page was answered instead, while the render goes on."
         }
     }
 }

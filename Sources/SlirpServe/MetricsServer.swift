@@ -63,11 +63,12 @@ public final class MetricsServer: Sendable {
     }
 
     /// Stops listening, closes every connection and waits for the threads to end (a render in
-    /// flight finishes first).
+    /// flight finishes first: the render thread is stopped before the event loop, which its page
+    /// is handed to, so that the page never meets a loop already shut down).
     public func stop() {
         try? channel.close().wait()
-        try? group.syncShutdownGracefully()
         try? pool.syncShutdownGracefully()
+        try? group.syncShutdownGracefully()
     }
 
     private static func reason(_ error: Error) -> String {

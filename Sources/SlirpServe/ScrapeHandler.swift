@@ -86,18 +86,25 @@ final class ScrapeHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Waits for a fresh page as long as `ServeLimits.scrapeWait` allows (Prometheus's own timeout,
+    /// sent in its header, less a margin; at most --scrape-timeout); past that answers the last page
+    /// with its age, or 503 when none was rendered yet. Either way the render goes on for the next scrape.
     private func scrape(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         scrapes += 1
         let number = scrapes
         waitingScrape = number
         let loop = context.eventLoop.assumeIsolated()
-        let bound = limits.scrapeTimeout
-        let timer = loop.scheduleTask(in: bound) { [self] in
+        let wait = limits.scrapeWait(header: head.headers[ServeLimits.scrapeTimeoutHeader])
+        let timer = loop.scheduleTask(in: wait) { [self] in
             guard waitingScrape == number else { return }
             waitingScrape = nil
-            let tenths = (bound.nanoseconds + 50_000_000) / 100_000_000
+            if let last = render.last {
+                answer(context, head, last)
+                return
+            }
+            let tenths = (wait.nanoseconds + 50_000_000) / 100_000_000
             let seconds = "\(tenths / 10).\(tenths % 10)"
-            let reason = "slirpmon serve: the metrics page was not rendered within \(seconds) s (--scrape-timeout); the render goes on, and a scrape while it runs or just after it gets its page\n"
+            let reason = "slirpmon serve: no metrics page yet: the first was not rendered within \(seconds) s (--scrape-timeout, or the scrape's \(ServeLimits.scrapeTimeoutHeader) less a margin); the render goes on, and a scrape while it runs or just after it gets its page\n"
             respond(context, head, .serviceUnavailable, Array(reason.utf8))
         }
         render.page().assumeIsolated().whenComplete { [self] result in
@@ -106,21 +113,35 @@ final class ScrapeHandler: ChannelInboundHandler, RemovableChannelHandler {
             waitingScrape = nil
             switch result {
             case .success(let page):
-                respond(context, head, .ok, page, contentType: Self.metricsContentType)
+                answer(context, head, page)
             case .failure(let error):
                 respond(context, head, .internalServerError, Array("slirpmon serve: rendering the metrics failed: \(error)\n".utf8))
             }
         }
     }
 
+    /// The page as rendered, then its age (`PageAge`): two buffers, the page's shared, not copied.
+    private func answer(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ page: SharedRender.Page) {
+        let age = PageAge.family(age: .now() - page.rendered, after: page.body, allocator: context.channel.allocator)
+        respond(context, head, .ok, [page.body, age], contentType: Self.metricsContentType)
+    }
+
     private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: [UInt8],
                          contentType: String = "text/plain; charset=utf-8", extra: [(String, String)] = []) {
+        respond(context, head, status, [context.channel.allocator.buffer(bytes: body)], contentType: contentType, extra: extra)
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: [ByteBuffer],
+                         contentType: String, extra: [(String, String)] = []) {
         let keepAlive = head.isKeepAlive
-        var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", "\(body.count)")] + extra)
+        let length = body.reduce(0) { $0 + $1.readableBytes }
+        var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", "\(length)")] + extra)
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         // HEAD: the same head, Content-Length included, and no body.
-        if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil) }
+        if head.method != .HEAD {
+            for part in body { context.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil) }
+        }
         arm(context) // the client has the client timeout to read the answer
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] result in
             guard case .success = result, keepAlive else {

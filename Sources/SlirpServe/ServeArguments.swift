@@ -1,4 +1,5 @@
 import NIOCore
+import SlirpMetrics
 
 /// `slirpmon serve`'s command line, as `slirpmon` hands it to `slirpmon-serve`:
 /// `--listen ADDR:PORT [--per-forward] [--scrape-timeout SECONDS]`.
@@ -28,9 +29,7 @@ public struct ServeArguments: Sendable {
             case "--per-forward": perForward = true
             case "--scrape-timeout":
                 let text = try value()
-                guard let seconds = Double(text), seconds >= 0.1, seconds <= 600 else {
-                    throw .usage("--scrape-timeout must be from 0.1 to 600 seconds, got \(text)")
-                }
+                guard let seconds = Double(text), ScrapeTimeout.range.contains(seconds) else { throw .usage(ScrapeTimeout.outOfRange(got: text)) }
                 limits.scrapeTimeout = .nanoseconds(Int64(seconds * 1e9))
             default: throw .usage("unknown argument \(argument) (\(Self.usage))")
             }

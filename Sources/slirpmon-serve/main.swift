@@ -8,10 +8,9 @@ import Glibc
 // `slirpmon serve`, in its own executable so that no other subcommand loads SwiftNIO: `slirpmon
 // serve` execs this file from its own directory (see Serve.swift), with its arguments checked.
 
-/// One line on stderr, as every slirpmon command writes its errors.
+/// One line on stderr, as every slirpmon command writes its errors (through `TerminalText`).
 func say(_ line: String) {
-    let bytes = Array("slirpmon serve: \(line)\n".utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    TerminalOutput.errorLine("slirpmon serve: \(line)")
 }
 
 let arguments: ServeArguments
@@ -28,9 +27,15 @@ if geteuid() == 0 && !arguments.listen.isLoopback {
 TerminationSignals.block()
 // One collector for every page: what holds between pages is kept in memory (`MetricsCollector`).
 let collector = MetricsCollector(MetricsOptions(perForward: arguments.perForward), addressMaxAge: MetricsCollector.serverAddressMaxAge)
+// Podman's failures, as `slirpmon metrics` says them, but once per failure per 5 minutes: renders come every few seconds.
+let failures = FailureLog()
 let server: MetricsServer
 do {
-    server = try MetricsServer(listen: arguments.listen, limits: arguments.limits) { try collector.make().text }
+    server = try MetricsServer(listen: arguments.listen, limits: arguments.limits) {
+        let made = try collector.make()
+        failures.note(made.podmanFailures)
+        return made.text
+    }
 } catch {
     say(error.description)
     exit(error.exitStatus)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SlirpCore
+import SlirpMetrics
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,8 +12,12 @@ extension Slirpmon {
             commandName: "serve",
             abstract: "Serve the Prometheus metrics (slirpmon metrics) over HTTP at /metrics, until Ctrl-C or SIGTERM (exit 0).",
             discussion: """
-            Each scrape renders a fresh page; scrapes that arrive while one renders share it, and a \
-            scrape not answered within --scrape-timeout gets 503 with the reason. GET and HEAD of \
+            Each scrape renders a fresh page; scrapes that arrive while one renders share it. A \
+            scrape whose page is not rendered within --scrape-timeout (\(ScrapeTimeout.format(ScrapeTimeout.defaultSeconds)) s, \
+            below Prometheus's default scrape_timeout of 10 s), or within the scrape's own \
+            X-Prometheus-Scrape-Timeout-Seconds less 10 % (at least 0.25 s), gets the last page with its age \
+            (slirpmon_page_age_seconds) while the render goes on, or 503 when there is none yet. \
+            Podman's failures are logged (the service's journal), each once per 5 minutes. GET and HEAD of \
             /metrics and / only (404 otherwise). A client gets 10 s to send its request and 10 s to \
             read the answer. As root on an address other than loopback, a warning: the page names \
             every user's containers. The server is the program slirpmon-serve installed next to \
@@ -26,12 +31,12 @@ extension Slirpmon {
         var perForward = false
 
         @Option(name: .customLong("scrape-timeout"), parsing: .unconditional,
-                help: ArgumentHelp("Seconds a scrape waits for its page before answering 503.", valueName: "seconds"))
-        var scrapeTimeoutArgument = WrittenNumber<Double>(10)
+                help: ArgumentHelp("Seconds a scrape waits for a fresh page before it gets the last one (\(ScrapeTimeout.format(ScrapeTimeout.range.lowerBound)) to \(ScrapeTimeout.format(ScrapeTimeout.range.upperBound)); keep it below Prometheus's scrape_timeout).", valueName: "seconds"))
+        var scrapeTimeoutArgument = WrittenNumber<Double>(ScrapeTimeout.defaultSeconds)
 
         func validate() throws {
-            guard scrapeTimeoutArgument.isNumber(within: { $0 >= 0.1 && $0 <= 600 }) else {
-                throw ValidationError("--scrape-timeout must be from 0.1 to 600 seconds, got \(scrapeTimeoutArgument.written)")
+            guard scrapeTimeoutArgument.isNumber(within: ScrapeTimeout.range.contains) else {
+                throw ValidationError(ScrapeTimeout.outOfRange(got: scrapeTimeoutArgument.written))
             }
         }
 

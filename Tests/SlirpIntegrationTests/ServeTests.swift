@@ -68,6 +68,9 @@ struct ServeTests {
         #expect(try prometheus.query("slirpmon_instance_api_socket{pid=\"\(web.pid)\",status=\"held\"}").map(\.value) == [1])
         #expect(try prometheus.query("slirpmon_instance_defunct{pid=~\"\(web.pid)|\(bare.pid)|\(containerSlirp)\"}").map(\.value) == [0, 0, 0])
         #expect(try prometheus.query("slirpmon_instance_api_socket{pid=\"\(bare.pid)\"}").isEmpty, "an instance without an API socket has no socket series")
+        // The age family, appended to the page as it is answered, is parsed and stored with the rest.
+        let age = try prometheus.query("slirpmon_page_age_seconds{job=\"slirpmon\"}").map(\.value)
+        #expect(age.count == 1 && age.allSatisfy { $0 >= 0 && $0 < 3 }, "\(age)")
         #expect(serve.stop() == 0, "SIGTERM: \(serve.stderr)")
     }
 
@@ -114,11 +117,11 @@ struct ServeTests {
 
         kill(pid, SIGKILL)
         let pending = prometheus.wait(seconds: 45) { try alert() }
-        let seen = try #require(pending, "no alert for \(name) 45 s after its slirp4netns was killed: \((try? prometheus.alerts()).map { "\($0)" } ?? "")")
+        let seen = try #require(pending, "no alert for \(name) 45 s after its slirp4netns was killed: \((try? prometheus.alerts()).map { "\($0)" } ?? ""); serve said: \(serve.stderr); age: \((try? prometheus.query("slirpmon_page_age_seconds").map(\.value)) ?? [])")
         #expect(seen.state == "pending" && seen.labels["user"] == user.name && seen.labels["severity"] == "critical", "\(seen)")
         // The rule's own for: 2m, not shortened: firing within it plus a few evaluations.
         let firing = prometheus.wait(seconds: 150) { () throws -> Bool? in try alert()?.state == "firing" ? true : nil }
-        #expect(firing == true, "not firing 150 s after pending: \((try? alert()).map { "\($0)" } ?? "gone")")
+        #expect(firing == true, "not firing 150 s after pending: \((try? alert()).map { "\($0)" } ?? "gone"); serve said: \(serve.stderr)")
         #expect(serve.stop() == 0)
     }
 
@@ -135,6 +138,59 @@ struct ServeTests {
             #expect(serve.stop(signal) == 0, "signal \(signal): \(serve.stderr)")
             #expect(httpExchange(port: serve.port, path: "/") == nil, "still answering after signal \(signal)")
         }
+    }
+
+    @Test("the real binary: each page ends with slirpmon_page_age_seconds (near 0 when fresh); --help gives the 8 s default, below Prometheus's 10 s; slirpmon and slirpmon-serve refuse a --scrape-timeout out of range in the same words")
+    func pageAgeAndScrapeTimeoutOfTheRealBinary() throws {
+        try #require(isRoot, "needs root")
+        let kept = try Kept("age")
+        let serve = try ServeProcess(keptIn: kept.path)
+        let page = try #require(httpExchange(port: serve.port, path: "/metrics", timeout: 30, headers: ["X-Prometheus-Scrape-Timeout-Seconds: 10"]))
+        let lines = page.body.split(separator: "\n")
+        #expect(page.status == 200 && lines.contains("# TYPE slirpmon_page_age_seconds gauge"), "\(page.body.suffix(400))")
+        let age = lines.first { $0.hasPrefix("slirpmon_page_age_seconds ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        #expect(age.map { $0 >= 0 && $0 < 2.5 } == true, "\(String(describing: age))")
+        #expect(lines.contains { $0.hasPrefix("slirpmon_scrape_duration_seconds ") }, "the page as rendered comes first")
+        #expect(serve.stop() == 0, "\(serve.stderr)")
+
+        let help = slirpmon(["serve", "--help"])
+        let flat = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(flat.contains("--scrape-timeout (8 s, below Prometheus's default scrape_timeout of 10 s)") && flat.contains("(default: 8.0)"), "\(help.stdout)")
+        let words = "--scrape-timeout must be from 0.1 to 600 seconds, got 0.05"
+        let byCLI = slirpmon(["serve", "--listen", "127.0.0.1:0", "--scrape-timeout", "0.05"])
+        #expect(byCLI.status != 0 && byCLI.stderr.contains(words), "\(byCLI.stderr)")
+        let server = URL(fileURLWithPath: slirpmonBinary).deletingLastPathComponent().appendingPathComponent("slirpmon-serve").path
+        let byServer = sh(server, ["--listen", "127.0.0.1:0", "--scrape-timeout", "0.05"])
+        #expect(byServer.status == 2 && byServer.stderr == "slirpmon serve: \(words)\n", "\(byServer.stderr)")
+    }
+
+    @Test("a user's Podman failing on every render is logged by serve once, as slirpmon metrics says it, their escape sequences shown as \\x1B; the journal is not flooded")
+    func podmanFailuresAreLoggedOnceAndEscaped() throws {
+        try #require(isRoot, "needs root (a mount namespace with its own /etc/passwd)")
+        // A user of this test alone: an /etc/passwd bound over the real one for the server only, naming a
+        // home with an escape sequence in its path, container storage that is not empty, and a
+        // containers.conf that cannot be read (a directory): "...'s Podman not asked: cannot read HOME/...".
+        let directory = try SafeFiles.makePrivateDirectory(prefix: "smt-serve-podfail")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let home = "\(directory)/home\u{1B}]0;owned\u{07}"
+        for path in ["\(home)/.local/share/containers/storage/overlay-containers", "\(home)/.config/containers/containers.conf"] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        try Files.write("[{\"id\":\"x\"}]\n", to: "\(home)/.local/share/containers/storage/overlay-containers/containers.json")
+        let passwd = "\(directory)/passwd"
+        try Files.write(try Files.readText("/etc/passwd") + "smt-podfail:x:64990:64990::\(home):/bin/sh\n", to: passwd)
+        chmod(passwd, 0o644)
+        let kept = try Kept("podfail")
+        let serve = try ServeProcess(keptIn: kept.path, binding: [(passwd, "/etc/passwd")])
+        for _ in 0..<3 {
+            #expect(httpExchange(port: serve.port, path: "/metrics", timeout: 30)?.status == 200)
+            usleep(2_200_000) // past the page reuse: each scrape renders (and fails to ask that Podman) again
+        }
+        #expect(serve.stop() == 0)
+        let said = serve.stderr.split(separator: "\n").filter { $0.contains("Podman not asked") }
+        #expect(said.count == 1, "three renders, one line: \(serve.stderr)")
+        #expect(said.first?.contains("/home\\x1B]0;owned\\x07/.config/containers/containers.conf") == true, "\(serve.stderr)")
+        #expect(!serve.stderr.contains("\u{1B}"), "an escape sequence reached the journal: \(serve.stderr.debugDescription)")
     }
 
     @Test("a bad --listen exits 2 with what is wrong and the form, before listening; as root, a non-loopback address is warned about (and one not on this host fails with exit 1)")

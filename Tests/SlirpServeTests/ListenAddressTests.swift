@@ -1,8 +1,10 @@
 import SlirpServe
-import XCTest
+import Testing
 
-final class ListenAddressTests: XCTestCase {
-    func testAnOperatorsAddressFormsAreTakenWithTheirLoopbackness() throws {
+@Suite("slirpmon serve --listen: the addresses an operator writes")
+struct ListenAddressTests {
+    @Test("IPv4 and bracketed IPv6 addresses with a port are taken, and whether each is loopback is known")
+    func anOperatorsAddressFormsAreTakenWithTheirLoopbackness() throws {
         let cases: [(String, String, Int, Bool)] = [
             ("127.0.0.1:9184", "127.0.0.1", 9184, true), ("127.8.9.10:1", "127.8.9.10", 1, true),
             ("[::1]:9184", "::1", 9184, true), ("0.0.0.0:9184", "0.0.0.0", 9184, false),
@@ -11,14 +13,15 @@ final class ListenAddressTests: XCTestCase {
         ]
         for (text, host, port, loopback) in cases {
             let address = try ListenAddress(parsing: text)
-            XCTAssertEqual(address.host, host, text)
-            XCTAssertEqual(address.port, port, text)
-            XCTAssertEqual(address.isLoopback, loopback, text)
-            XCTAssertEqual(address.description, text, text)
+            #expect(address.host == host, "\(text)")
+            #expect(address.port == port, "\(text)")
+            #expect(address.isLoopback == loopback, "\(text)")
+            #expect(address.description == text, "\(text)")
         }
     }
 
-    func testABadAddressIsRefusedWithWhatIsWrongAndTheForm() {
+    @Test("a bad address is refused with what is wrong and the form (exit 2)")
+    func aBadAddressIsRefusedWithWhatIsWrongAndTheForm() {
         let cases: [(String, String)] = [
             ("9184", "no :PORT"), (":9184", "no address before :PORT"), ("localhost:9184", "host names are not resolved"),
             ("::1:9184", "an IPv6 address goes in brackets: [::1]:9184"), ("[::1:9184", "is not closed"),
@@ -28,11 +31,14 @@ final class ListenAddressTests: XCTestCase {
             ("127.0.0.1:+80", "from 0 to 65535"), ("127.0.0.1:٨٠", "from 0 to 65535"),
         ]
         for (text, expected) in cases {
-            XCTAssertThrowsError(try ListenAddress(parsing: text), text) { error in
+            do throws(ServeError) {
+                let address = try ListenAddress(parsing: text)
+                Issue.record("\(text): taken as \(address)")
+            } catch {
                 let message = "\(error)"
-                XCTAssertTrue(message.contains(expected), "\(text): \(message)")
-                XCTAssertTrue(message.contains("e.g. 127.0.0.1:9184 or [::1]:9184"), "\(text): \(message)")
-                XCTAssertEqual((error as? ServeError)?.exitStatus, 2)
+                #expect(message.contains(expected), "\(text): \(message)")
+                #expect(message.contains("e.g. 127.0.0.1:9184 or [::1]:9184"), "\(text): \(message)")
+                #expect(error.exitStatus == 2)
             }
         }
     }

@@ -173,8 +173,9 @@ public final class NodeExporterFixture {
 }
 
 /// One HTTP/1.0 request to 127.0.0.1:port (the connection closes after the answer): status, head, body.
-public func httpExchange(port: Int, method: String = "GET", path: String, timeout: Double = 5) -> (status: Int, head: String, body: String)? {
-    guard let reply = tcpExchange(port: port, send: "\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", timeout: timeout),
+public func httpExchange(port: Int, method: String = "GET", path: String, timeout: Double = 5, headers: [String] = []) -> (status: Int, head: String, body: String)? {
+    let extra = headers.map { "\($0)\r\n" }.joined()
+    guard let reply = tcpExchange(port: port, send: "\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\(extra)\r\n", timeout: timeout),
           let split = reply.range(of: "\r\n\r\n") else { return nil }
     let head = String(reply[..<split.lowerBound])
     let fields = head.split(separator: " ", maxSplits: 2)

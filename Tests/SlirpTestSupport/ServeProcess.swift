@@ -13,14 +13,16 @@ public final class ServeProcess {
 
     /// `keptIn`: a private directory bound over /run/slirpmon for it alone (`privateSlirpmonState`),
     /// so that parallel suites neither see nor change its kept facts.
-    public init(_ extra: [String] = [], listen: String = "127.0.0.1:0", keptIn kept: String? = nil) throws {
+    /// `binding`: files bound over others for it alone (with `keptIn` only; see `privateSlirpmonState`).
+    public init(_ extra: [String] = [], listen: String = "127.0.0.1:0", keptIn kept: String? = nil,
+                binding: [(source: String, target: String)] = []) throws {
         stderrPath = "/tmp/slirpmon-serve-\(getpid())-\(UInt32.random(in: 0..<1_000_000)).err"
         let fd = open(stderrPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw LabSetupError("cannot create \(stderrPath)") }
         defer { close(fd) }
         let command = [slirpmonBinary, "serve", "--listen", listen] + extra
         // unshare and sh exec what follows: the PID stays the one of slirpmon, then of slirpmon-serve.
-        let (program, arguments) = kept.map { ("/usr/bin/unshare", privateSlirpmonState($0, command)) } ?? (slirpmonBinary, Array(command.dropFirst()))
+        let (program, arguments) = kept.map { ("/usr/bin/unshare", privateSlirpmonState($0, command, binding: binding)) } ?? (slirpmonBinary, Array(command.dropFirst()))
         guard case .success(let pid) = Executables.spawn(program, arguments, descriptors: [2: fd]) else {
             throw LabSetupError("cannot start \(slirpmonBinary) serve")
         }

@@ -229,7 +229,9 @@ public func quietWindow(seconds: Double, within: Double, _ requests: () -> [Int]
 /// `command` run with `state` bound over /run/slirpmon in a mount namespace of its own: its kept
 /// facts, Podman answer and remembered failures are its own, and other suites' runs in parallel
 /// neither see nor change them. The arguments for `unshare` (found by the caller, util-linux).
-public func privateSlirpmonState(_ state: String, _ command: [String]) -> [String] {
+/// `binding`: more files bound over others in that namespace alone (paths without `'`).
+public func privateSlirpmonState(_ state: String, _ command: [String], binding: [(source: String, target: String)] = []) -> [String] {
     mkdir("/run/slirpmon", 0o700) // the mount point; slirpmon makes it so itself
-    return ["--mount", "--propagation", "private", "sh", "-c", "mount --bind \"$0\" /run/slirpmon && exec \"$@\"", state] + command
+    let more = binding.map { "mount --bind '\($0.source)' '\($0.target)' && " }.joined()
+    return ["--mount", "--propagation", "private", "sh", "-c", more + "mount --bind \"$0\" /run/slirpmon && exec \"$@\"", state] + command
 }
