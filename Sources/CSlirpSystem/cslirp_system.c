@@ -264,3 +264,7 @@ int cslirp_route_get_ipv4(unsigned int destination, unsigned short port, unsigne
     errno = EPROTO;
     return -1;
 }
+
+int cslirp_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}

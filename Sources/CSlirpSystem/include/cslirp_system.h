@@ -4,6 +4,7 @@
 /* The few Linux calls Swift cannot reach directly (GNU-only structs, variadic ioctl).
    Prefixed cslirp_; each returns 0 or -1 with errno set, like the call it wraps. */
 
+#include <spawn.h>
 #include <sys/types.h>
 
 /* SO_PEERCRED of a connected unix socket. */
@@ -51,6 +52,10 @@ int cslirp_namespace_owned_by(int ns_fd, uid_t uid);
 
 /* 1 when the open descriptor `fd` is on a FUSE file system, 0 when not, -1 on error. */
 int cslirp_fd_is_fuse(int fd);
+
+/* Adds to `actions` the closing of every descriptor from `lowest` up
+   (posix_spawn_file_actions_addclosefrom_np, glibc >= 2.34). Returns 0 or an errno value. */
+int cslirp_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
 /* posix_spawn for a program slirpmon does not trust: POSIX_SPAWN_SETSID (a new session, so no
    controlling terminal), an empty signal mask and default dispositions, fds 0-2 from `stdio`

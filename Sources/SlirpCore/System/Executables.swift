@@ -124,6 +124,11 @@ public enum Executables {
             posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
         }
         for (child, temp) in staged { posix_spawn_file_actions_adddup2(&actions, temp, child) }
+        // Nothing else is inherited: a descriptor a library opened without close-on-exec (NIO's
+        // accepted connections in slirpmon serve) would otherwise stay open in every child.
+        if cslirp_spawn_close_from(&actions, max(3, (descriptors.keys.max() ?? 2) + 1)) != 0 {
+            return .failure(SystemError("posix_spawn_file_actions_addclosefrom_np", program))
+        }
 
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
