@@ -38,9 +38,9 @@ public enum MetricsPage {
         var parts: [[UInt8]] = []
         parts.reserveCapacity(snapshot.instances.count + 1)
         for instance in snapshot.instances {
-            let join = proven[instance.identity]
-            let part = kept.part(instance.identity, labels: InstanceLabels(instance, proven: join))
-            add(instance, to: part, options: options, proven: join)
+            let labels = InstanceLabels(instance, proven: proven[instance.identity])
+            let part = kept.part(instance.identity, labels: labels)
+            add(instance, labels, to: part, options: options)
             part.endPage()
             parts.append(part.registry.emitToBuffer())
         }
@@ -65,8 +65,7 @@ public enum MetricsPage {
     static let containerWithoutSlirpStates: Set<String> = ["running", "paused", "created", "configured", "initialized"]
 
     /// An instance's series. A value not read is absent and named by `instance_value_unknown`.
-    static func add(_ i: SlirpInstance, to page: ExpositionPart, options: MetricsOptions, proven: InventoryCache.ProvenContainer? = nil) {
-        let labels = InstanceLabels(i, proven: proven)
+    static func add(_ i: SlirpInstance, _ labels: InstanceLabels, to page: ExpositionPart, options: MetricsOptions) {
         let l = labels.pairs()
         let p = i.process
         let known = p.configurationSource.isKnown

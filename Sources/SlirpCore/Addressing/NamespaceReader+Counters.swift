@@ -20,8 +20,8 @@ extension NamespaceReader {
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             box.results = jobs.map { job in
-                guard Files.exists(job.path) else { return .failure(.namespaceGone(path: job.path)) }
-                return enter(job.path, owner: job.owner).flatMap { () -> Result<InterfaceCounters?, Failure> in
+                // A file gone fails the open in `enter` as `namespaceGone`: no `stat` before it.
+                enter(job.path, owner: job.owner).flatMap { () -> Result<InterfaceCounters?, Failure> in
                     do throws(SystemError) {
                         return .success(InterfaceCounters.parse(netDev: try Files.readText("/proc/thread-self/net/dev"), interface: job.interface))
                     } catch {
