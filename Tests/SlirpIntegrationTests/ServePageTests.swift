@@ -7,6 +7,13 @@ import Testing
 /// What `slirpmon serve` keeps between its pages (`MetricsCollector`) and what it reads for each.
 @Suite("slirpmon serve: what is kept between pages and what is read for each", .serialized)
 struct ServePageTests {
+    /// A scrape of `serve`'s /metrics: its samples.
+    static func page(of serve: ServeProcess) throws -> [Sample] {
+        let reply = try #require(httpExchange(port: serve.port, path: "/metrics", timeout: 60), "no answer: \(serve.stderr)")
+        try #require(reply.status == 200, "\(reply.status): \(reply.body.prefix(300))")
+        return try #require(samples(reply.body), "not the text format")
+    }
+
     @Test("the tap counters of a page are this page's, though the namespace's addresses are kept from the page before: traffic between two scrapes shows on the second")
     func tapCountersAreReadForEveryPage() throws {
         try #require(isRoot, "needs root (ip netns, mount namespaces)")
@@ -18,11 +25,7 @@ struct ServePageTests {
         let web = try lab.start(spec)
         let serve = try ServeProcess(["--scrape-timeout", "30"], keptIn: kept.path)
         defer { _ = serve.stop() }
-        func page() throws -> [Sample] {
-            let reply = try #require(httpExchange(port: serve.port, path: "/metrics", timeout: 60), "no answer: \(serve.stderr)")
-            try #require(reply.status == 200, "\(reply.status): \(reply.body.prefix(300))")
-            return try #require(samples(reply.body), "not the text format")
-        }
+        func page() throws -> [Sample] { try Self.page(of: serve) }
         let first = try page()
         let rxBefore = try #require(MetricsTests.value(first, "slirpmon_instance_tap_receive_bytes_total", pid: web.pid), "pid \(web.pid) has no tap series")
         #expect(MetricsTests.value(first, "slirpmon_instance_address_mismatches", pid: web.pid) == 0)
@@ -48,11 +51,7 @@ struct ServePageTests {
         let stopping = try lab.start(.init(name: "stop"))
         let serve = try ServeProcess(["--scrape-timeout", "30"], keptIn: kept.path)
         defer { _ = serve.stop() }
-        func page() throws -> [Sample] {
-            let reply = try #require(httpExchange(port: serve.port, path: "/metrics", timeout: 60), "no answer: \(serve.stderr)")
-            try #require(reply.status == 200, "\(reply.status): \(reply.body.prefix(300))")
-            return try #require(samples(reply.body), "not the text format")
-        }
+        func page() throws -> [Sample] { try Self.page(of: serve) }
         let first = try page()
         #expect(MetricsTests.series(first, "slirpmon_instance_api_socket", pid: socketLoser.pid).map { $0.labels["status"] } == ["held"])
         #expect(MetricsTests.value(first, "slirpmon_instance_defunct", pid: stopping.pid) == 0)
