@@ -126,9 +126,10 @@ public enum Executables {
         for (child, temp) in staged { posix_spawn_file_actions_adddup2(&actions, temp, child) }
         // Nothing else is inherited: a descriptor a library opened without close-on-exec (NIO's
         // accepted connections in slirpmon serve) would otherwise stay open in every child.
-        if cslirp_spawn_close_from(&actions, max(3, (descriptors.keys.max() ?? 2) + 1)) != 0 {
-            return .failure(SystemError("posix_spawn_file_actions_addclosefrom_np", program))
-        }
+        let past = max(3, (descriptors.keys.max() ?? 2) + 1)
+        for fd in 3..<past where descriptors[fd] == nil { posix_spawn_file_actions_addclose(&actions, fd) }
+        let closing = cslirp_spawn_close_from(&actions, past)
+        if closing != 0 { return .failure(SystemError("posix_spawn_file_actions_addclosefrom_np", program, code: closing)) }
 
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
