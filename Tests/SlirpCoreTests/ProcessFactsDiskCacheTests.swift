@@ -124,6 +124,24 @@ struct ProcessFactsDiskCacheTests {
         }
     }
 
+    @Test("a cache kept between pages (slirpmon serve) writes the file again only when what it keeps changed, not on every page")
+    func keptCacheWritesOnlyChanges() throws {
+        mkdir(directory, 0o700)
+        defer { _ = try? FileManager.default.removeItem(atPath: directory) }
+        let path = "\(directory)/facts"
+        let cache = InventoryCache(addressMaxAge: 30, file: ProcessFactsDiskCache(path: path, scope: scope))
+        let entries = Array(sample)
+        cache.keep(entries[0].value, for: entries[0].key)
+        cache.persist()
+        #expect(Files.exists(path), "a new process: written")
+        unlink(path)
+        cache.persist()
+        #expect(!Files.exists(path), "nothing changed since: written again")
+        cache.keep(entries[1].value, for: entries[1].key)
+        cache.persist()
+        #expect(Files.exists(path), "another process: written")
+    }
+
     @Test("the file is kept private: another's or a group-readable file is ignored, a link is not followed")
     func privateOnly() throws {
         defer { _ = try? FileManager.default.removeItem(atPath: directory) }

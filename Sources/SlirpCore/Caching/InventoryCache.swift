@@ -57,16 +57,20 @@ public final class InventoryCache: Sendable {
     public static let monitorContactMaxAge = 5.0
 
     /// Where the process facts are kept between runs, and the processes they were kept for.
-    private let disk: (file: ProcessFactsDiskCache, loaded: Set<ProcessIdentity>)?
+    private let disk: ProcessFactsDiskCache?
+    /// The processes whose facts the file holds (read, or last written): a cache kept between
+    /// pages (`slirpmon serve`) writes again only when they, a list or a join changed since.
+    private let stored = Mutex<Set<ProcessIdentity>>([])
 
     /// `file`: where the process facts are read from and kept (`persistentFacts()`).
     init(addressMaxAge: Double = 5, contactMaxAge: Double = 0, file: ProcessFactsDiskCache?) {
         self.addressMaxAge = addressMaxAge
         self.contactMaxAge = contactMaxAge
-        guard let file else { disk = nil; return }
+        disk = file
+        guard let file else { return }
         var names = UserNameCache()
         let kept = file.load(names: &names)
-        disk = (file, Set(kept.facts.keys))
+        stored.withLock { $0 = Set(kept.facts.keys) }
         processes.withLock { $0 = kept.facts }
         forwardLists.withLock { $0.proven = kept.forwards }
         joins.withLock { $0.proven = kept.joins }
@@ -92,10 +96,19 @@ public final class InventoryCache: Sendable {
         let facts = allFacts
         let (lists, changed) = forwardLists.withLock { lists in
             lists.settle(room: logHasRoom)
+            defer { lists.markStored() }
             return (lists.proven.filter { facts[$0.key] != nil }, lists.changed)
         }
-        let (proven, joined) = joins.withLock { ($0.proven.filter { facts[$0.key] != nil }, $0.changed) }
-        if changed || joined || Set(facts.keys) != disk.loaded { disk.file.store(facts, forwards: lists, joins: proven) }
+        let (proven, joined) = joins.withLock { joins in
+            defer { joins.changed = false }
+            return (joins.proven.filter { facts[$0.key] != nil }, joins.changed)
+        }
+        let processes = Set(facts.keys)
+        let moved = stored.withLock { known in
+            defer { known = processes }
+            return known != processes
+        }
+        if changed || joined || moved { disk.store(facts, forwards: lists, joins: proven) }
     }
 
     /// Runs `body` (the output) while `persist()` runs on another thread; returns once both are done.
@@ -362,6 +375,9 @@ public final class InventoryCache: Sendable {
         mutating func retain(only live: Set<ProcessIdentity>) {
             entries = entries.filter { live.contains($0.key) }
         }
+
+        /// What is kept is now on disk.
+        mutating func markStored() { changed = false }
     }
 
     /// Adds the monitor's reading of an instance (`LoadHistory.add`) and says what its readings show;
