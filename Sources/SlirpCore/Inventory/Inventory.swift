@@ -275,12 +275,17 @@ public struct Inventory: Sendable {
         let contacts = contact(processes, kept: keptContacts, listeners: listeners, known: known, readNamespace: plan.readHere, now: now)
         var observed = plan.kept.mapValues { Result<ObservedAddresses, NamespaceReader.Failure>.success($0) }
         for (pid, read) in counterReads?.wait() ?? [:] {
-            // Kept addresses with this time's counters; a namespace that cannot be read now shows nothing kept as current.
-            observed[pid] = observed[pid]?.flatMap { kept in read.map { counters in
-                var fresh = kept
-                fresh.counters = counters
-                return fresh
-            } }
+            // Kept addresses with this time's counters; a namespace that cannot be read now shows
+            // nothing kept as current, and one without its tap now is read again whole (`assemble`).
+            switch read {
+            case .failure(let failure): observed[pid] = .failure(failure)
+            case .success(nil): observed[pid] = nil
+            case .success(let counters?):
+                if case .success(var fresh)? = observed[pid] {
+                    fresh.counters = counters
+                    observed[pid] = .success(fresh)
+                }
+            }
         }
         for (b, reads) in pending.enumerated() {
             for (k, result) in reads.results().enumerated() {
