@@ -6,9 +6,13 @@ import Testing
 
 /// A slirp4netns started by RootlessKit (`rootlesskit --net=slirp4netns`, what Docker rootless and
 /// containerd rootless run) is shown as RootlessKit's, on real rootlesskit 1.1 run as the test user
-/// `slirpmon-rk`, with both port drivers. Serialized: each test counts the user's processes.
-@Suite("RootlessKit's slirp4netns, discovered", .serialized, .enabled(if: isRoot, "needs root (creates the test user slirpmon-rk)"))
+/// `slirpmon-rkd`, with both port drivers. Serialized: each test counts the user's processes.
+@Suite("RootlessKit's slirp4netns, discovered", .serialized, .enabled(if: isRoot, "needs root (creates the test user slirpmon-rkd)"))
 struct RootlessKitDiscoveryTests {
+    /// A user of its own: the other RootlessKit suites run as `Self.user` beside
+    /// this one, and it counts its user's processes (4 of theirs were counted in a CI run).
+    static let user = "slirpmon-rkd"
+
     func rows(_ args: [String]) throws -> [[String: Any]] {
         let out = slirpmon(args)
         #expect(out.status == 0, "slirpmon \(args.joined(separator: " ")): \(out.stderr)")
@@ -27,12 +31,12 @@ struct RootlessKitDiscoveryTests {
 
     @Test("root lists the slirp4netns of a user's `rootlesskit --port-driver=builtin --state-dir=DIR sleep 600` as rootlesskit: its PID, user, port driver, state directory from the command line, listening API socket and the command it runs; slirp4netns's output is said to go to rootlesskit, which drops it without --debug")
     func builtinDriver() throws {
-        let kit = try RootlessKitFixture(portDriver: .builtin)
+        let kit = try RootlessKitFixture(portDriver: .builtin, userName: Self.user)
         defer { checkNothingLeft(kit) }
         let row = try row(pid: kit.slirpPID)
         let rk = try #require(row["rootlesskit"] as? [String: Any], "a rootlesskit object: \(row)")
         #expect(rk["pid"] as? Int == Int(kit.pid))
-        #expect(rk["user"] as? String == RootlessKitFixture.userName)
+        #expect(rk["user"] as? String == Self.user)
         #expect(rk["port_driver"] as? String == "builtin")
         #expect(rk["state_dir"] as? String == kit.stateDir)
         #expect(rk["state_dir_source"] as? String == "command_line")
@@ -52,11 +56,11 @@ struct RootlessKitDiscoveryTests {
         let list = slirpmon(["list", "--no-podman"])
         let line = try #require(list.stdout.split(separator: "\n").first { $0.hasPrefix("\(kit.slirpPID) ") }, "\(list.stdout)")
         #expect(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first == "rootlesskit", "NAME is rootlesskit: \(line)")
-        #expect(line.contains(RootlessKitFixture.userName), "USER: \(line)")
+        #expect(line.contains(Self.user), "USER: \(line)")
 
         let show = slirpmon(["show", String(kit.slirpPID)])
         #expect(show.status == 0, "\(show.stderr)")
-        #expect(show.stdout.contains("rootlesskit: pid \(kit.pid), user \(RootlessKitFixture.userName), port driver builtin"), "\(show.stdout)")
+        #expect(show.stdout.contains("rootlesskit: pid \(kit.pid), user \(Self.user), port driver builtin"), "\(show.stdout)")
         #expect(show.stdout.contains("runs:      sleep 600"), "\(show.stdout)")
         #expect(show.stdout.contains("state dir: \(kit.stateDir) (from its --state-dir)"), "\(show.stdout)")
         #expect(show.stdout.contains("log: no file: slirp4netns writes to a pipe read by rootlesskit (pid \(kit.pid)), which drops it"), "\(show.stdout)")
@@ -68,7 +72,7 @@ struct RootlessKitDiscoveryTests {
 
     @Test("with the slirp4netns port driver and no --state-dir (as Debian's dockerd-rootless.sh runs it), the state directory is RootlessKit's random /tmp/rootlesskitNNN, found in its child's ROOTLESSKIT_STATE_DIR; the command under it with its PID; with --debug slirp4netns's output is in rootlesskit's stderr, and slirpmon says so")
     func slirp4netnsDriverWithoutStateDir() throws {
-        let kit = try RootlessKitFixture(portDriver: .slirp4netns, command: ["sleep", "601"], extraFlags: ["--debug"], passStateDir: false)
+        let kit = try RootlessKitFixture(portDriver: .slirp4netns, command: ["sleep", "601"], extraFlags: ["--debug"], passStateDir: false, userName: Self.user)
         defer { checkNothingLeft(kit) }
         #expect(kit.stateDir.hasPrefix("/tmp/rootlesskit"), "\(kit.stateDir)")
         let rk = try #require(try row(pid: kit.slirpPID)["rootlesskit"] as? [String: Any])
