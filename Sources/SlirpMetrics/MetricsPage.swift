@@ -10,11 +10,6 @@ import SlirpCore
 /// and tap counters (`show`'s reading). The text is swift-prometheus's (`PrometheusCollectorRegistry`):
 /// it writes HELP and TYPE lines and escapes label values.
 public enum MetricsPage {
-    /// Collects a fresh inventory and returns the exposition text (UTF-8) (`make`).
-    public static func render(_ options: MetricsOptions) throws -> [UInt8] {
-        try make(options).text
-    }
-
     /// A page, and what could not be read for it.
     public struct Made: Sendable {
         /// The exposition text (UTF-8).
